@@ -1,0 +1,147 @@
+package pebble
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"eddy/storage"
+)
+
+// Commit implements storage.Backend: one Pebble batch, one sync, for the
+// whole group. Checks happen before anything is written, so a refused batch
+// leaves no trace.
+func (b *Backend) Commit(ctx context.Context, batches []*storage.Batch, firsts []uint64, errs []error) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed.Load() {
+		return storage.ErrClosed
+	}
+	now := b.clock()
+	nowMilli, nowNano := now.UnixMilli(), now.UnixNano()
+	wb := b.db.NewBatch()
+	defer wb.Close()
+	// Token rows read or changed in this group, so that a later batch sees
+	// the group's own writes.
+	if b.tokens == nil {
+		b.tokens = map[string]tokenRow{}
+	}
+	clear(b.tokens)
+	b.touched = b.touched[:0]
+
+	for i, batch := range batches {
+		p := batch.Partition
+		if batch.Epoch != b.epochs[p] {
+			errs[i] = fmt.Errorf("%w: partition %d is at epoch %d, the batch carries epoch %d", storage.ErrFenced, p, b.epochs[p], batch.Epoch)
+			continue
+		}
+		if err := b.checkTokenWrites(batch); err != nil {
+			errs[i] = err
+			continue
+		}
+		if entries := batch.Entries(); len(entries) > 0 {
+			if !b.isTouched(p) {
+				b.pending[p] = b.heads[p]
+				b.touched = append(b.touched, p)
+			}
+			h := &b.pending[p]
+			h.ts = max(h.ts, nowMilli)
+			firsts[i] = h.last + 1
+			for _, data := range entries {
+				h.last++
+				b.scratch = appendLogKey(b.scratch[:0], p, h.last)
+				k := len(b.scratch)
+				b.scratch = appendLogValue(b.scratch, h.ts, data)
+				wb.Set(b.scratch[:k], b.scratch[k:], nil)
+			}
+		}
+		for _, w := range batch.Writes() {
+			b.scratch = appendStateKey(b.scratch[:0], p, w.Key)
+			if w.Delete {
+				wb.Delete(b.scratch, nil)
+			} else {
+				wb.Set(b.scratch, w.Value, nil)
+			}
+		}
+		for _, tw := range batch.TokenWrites() {
+			key := tokenKey(tw.Claim.Processor, tw.Claim.Segment)
+			row := b.tokens[string(key)]
+			row.token = append([]byte{}, tw.Token...)
+			row.claimedAt = nowNano
+			b.tokens[string(key)] = row
+			wb.Set(key, row.encode(), nil)
+		}
+	}
+	for _, p := range b.touched {
+		wb.Set(partitionKey(kindHead, p), b.pending[p].encode(), nil)
+	}
+	if wb.Empty() {
+		return nil
+	}
+	if err := wb.Commit(pebble.Sync); err != nil {
+		return fmt.Errorf("pebble: committing to %s: %w", b.dir, err)
+	}
+	for _, p := range b.touched {
+		b.heads[p] = b.pending[p]
+		b.last[p].Store(b.heads[p].last)
+		b.signals[p].Notify()
+	}
+	return nil
+}
+
+func (b *Backend) isTouched(p int) bool {
+	for _, t := range b.touched {
+		if t == p {
+			return true
+		}
+	}
+	return false
+}
+
+// checkTokenWrites verifies every claim of the batch before anything of it is
+// written, keeping the rows it read in b.tokens.
+func (b *Backend) checkTokenWrites(batch *storage.Batch) error {
+	for _, tw := range batch.TokenWrites() {
+		key := tokenKey(tw.Claim.Processor, tw.Claim.Segment)
+		row, ok := b.tokens[string(key)]
+		if !ok {
+			var err error
+			row, err = b.readToken(key, tw.Claim.Processor, tw.Claim.Segment)
+			if err != nil {
+				return err
+			}
+			b.tokens[string(key)] = row
+		}
+		if err := fenceToken(row, tw.Claim); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readToken reads a segment's row; storage.ErrNotFound if there is none.
+func (b *Backend) readToken(key []byte, processor string, segment int) (tokenRow, error) {
+	v, closer, err := b.db.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return tokenRow{}, fmt.Errorf("%w: segment %d of processor %s", storage.ErrNotFound, segment, processor)
+	}
+	if err != nil {
+		return tokenRow{}, b.readError(fmt.Sprintf("token %s/%d", processor, segment), err)
+	}
+	defer closer.Close()
+	row, err := decodeToken(v)
+	if err != nil {
+		return tokenRow{}, &storage.CorruptError{File: b.dir, Detail: fmt.Sprintf("token %s/%d: %v", processor, segment, err)}
+	}
+	return row, nil
+}
+
+func fenceToken(row tokenRow, c storage.Claim) error {
+	if row.owner != c.Owner || row.epoch != c.Epoch {
+		return fmt.Errorf("%w: segment %d of processor %s is held by %q at epoch %d, not %q at epoch %d",
+			storage.ErrFenced, c.Segment, c.Processor, row.owner, row.epoch, c.Owner, c.Epoch)
+	}
+	return nil
+}

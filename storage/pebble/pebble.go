@@ -1,0 +1,266 @@
+// Package pebble is Eddy's embedded storage backend, the default: one Pebble
+// database in a data directory holds every partition's log, state, the token
+// store and partition ownership. All writes go through one mutex-guarded
+// path and are synced before they are acknowledged; storage.Store's group
+// commit makes concurrent appenders share each sync.
+package pebble
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"eddy/storage"
+)
+
+func init() { storage.Register("pebble", Open) }
+
+// Backend is the embedded backend. Use it through storage.Open("pebble", dir).
+type Backend struct {
+	db         *pebble.DB
+	dir        string
+	partitions int
+	clock      func() time.Time
+	log        *slog.Logger
+
+	// mu serializes every write, so positions, epochs and token claims are
+	// checked and changed by one writer at a time.
+	mu      sync.Mutex
+	heads   []head
+	epochs  []uint64
+	pending []head // per-partition scratch for one commit group
+	touched []int
+	scratch []byte
+	tokens  map[string]tokenRow
+
+	last    []atomic.Uint64 // visible last position per partition
+	signals []storage.Signal
+	closed  atomic.Bool
+}
+
+// Open opens or creates the store in directory dir.
+func Open(ctx context.Context, dir string, o storage.Options) (storage.Backend, error) {
+	if dir == "" {
+		return nil, errors.New("pebble: no data directory given")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("pebble: data directory %s is not usable: %w", dir, unwrapPath(err))
+	}
+	if err := checkWritable(dir); err != nil {
+		return nil, err
+	}
+	cache := pebble.NewCache(128 << 20)
+	defer cache.Unref()
+	opts := &pebble.Options{
+		Cache:              cache,
+		MemTableSize:       64 << 20,
+		FormatMajorVersion: pebble.FormatNewest,
+		Logger:             pebbleLogger{o.Logger},
+	}
+	db, err := pebble.Open(dir, opts)
+	if err != nil {
+		return nil, openError(dir, err)
+	}
+	b := &Backend{db: db, dir: dir, clock: o.Clock, log: o.Logger}
+	if err := b.load(o.Partitions); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return b, nil
+}
+
+// checkWritable fails early, with the directory's name, where Pebble would
+// fail later with a less helpful message.
+func checkWritable(dir string) error {
+	f, err := os.CreateTemp(dir, ".eddy-probe-*")
+	if err != nil {
+		return fmt.Errorf("pebble: data directory %s is not writable: %w", dir, unwrapPath(err))
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
+}
+
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func openError(dir string, err error) error {
+	switch {
+	case errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EWOULDBLOCK) || strings.Contains(err.Error(), "lock held"):
+		return fmt.Errorf("pebble: data directory %s is in use by another process", dir)
+	case pebble.IsCorruptionError(err):
+		return &storage.CorruptError{File: dir, Detail: err.Error()}
+	}
+	return fmt.Errorf("pebble: cannot open data directory %s: %w", dir, err)
+}
+
+// load reads the partition count (writing it for a new store), the heads and
+// the epochs, and checks each head against the last log key.
+func (b *Backend) load(want int) error {
+	stored, err := b.getUint(metaPartitions)
+	switch {
+	case errors.Is(err, pebble.ErrNotFound):
+		if want == 0 {
+			want = storage.DefaultPartitions
+		}
+		wb := b.db.NewBatch()
+		wb.Set(metaPartitions, binary.BigEndian.AppendUint64(nil, uint64(want)), nil)
+		wb.Set(metaFormat, binary.BigEndian.AppendUint64(nil, formatVersion), nil)
+		if err := wb.Commit(pebble.Sync); err != nil {
+			return fmt.Errorf("pebble: initializing %s: %w", b.dir, err)
+		}
+		stored = uint64(want)
+	case err != nil:
+		return b.readError("partition count", err)
+	default:
+		format, err := b.getUint(metaFormat)
+		if err != nil {
+			return b.readError("format version", err)
+		}
+		if format > formatVersion {
+			return fmt.Errorf("pebble: data directory %s has format %d, this eddy reads up to %d: upgrade eddy", b.dir, format, formatVersion)
+		}
+		if want != 0 && uint64(want) != stored {
+			return fmt.Errorf("pebble: data directory %s holds %d partitions, %d were asked for (the count is fixed when a store is created)", b.dir, stored, want)
+		}
+	}
+	if stored == 0 || stored > storage.MaxPartitions {
+		return &storage.CorruptError{File: b.dir, Detail: fmt.Sprintf("partition count %d is out of range", stored)}
+	}
+	n := int(stored)
+	b.partitions = n
+	b.heads = make([]head, n)
+	b.pending = make([]head, n)
+	b.epochs = make([]uint64, n)
+	b.last = make([]atomic.Uint64, n)
+	b.signals = make([]storage.Signal, n)
+	for p := 0; p < n; p++ {
+		if err := b.loadPartition(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (b *Backend) loadPartition(p int) error {
+	v, closer, err := b.db.Get(partitionKey(kindHead, p))
+	if err == nil {
+		h, derr := decodeHead(v)
+		closer.Close()
+		if derr != nil {
+			return &storage.CorruptError{File: b.dir, Detail: fmt.Sprintf("head of partition %d: %v", p, derr)}
+		}
+		b.heads[p] = h
+	} else if !errors.Is(err, pebble.ErrNotFound) {
+		return b.readError(fmt.Sprintf("head of partition %d", p), err)
+	}
+	lastKey, err := b.lastLogPosition(p)
+	if err != nil {
+		return err
+	}
+	if lastKey != b.heads[p].last {
+		return &storage.CorruptError{File: b.dir, Detail: fmt.Sprintf("partition %d: head says last position %d, the log ends at %d", p, b.heads[p].last, lastKey)}
+	}
+	b.last[p].Store(b.heads[p].last)
+
+	v, closer, err = b.db.Get(partitionKey(kindOwner, p))
+	if err == nil {
+		r, derr := decodeOwner(v)
+		closer.Close()
+		if derr != nil {
+			return &storage.CorruptError{File: b.dir, Detail: fmt.Sprintf("owner of partition %d: %v", p, derr)}
+		}
+		b.epochs[p] = r.epoch
+	} else if !errors.Is(err, pebble.ErrNotFound) {
+		return b.readError(fmt.Sprintf("owner of partition %d", p), err)
+	}
+	return nil
+}
+
+func (b *Backend) lastLogPosition(p int) (uint64, error) {
+	it, err := b.db.NewIter(&pebble.IterOptions{LowerBound: partitionKey(kindLog, p), UpperBound: partitionKey(kindLog, p+1)})
+	if err != nil {
+		return 0, b.readError("log", err)
+	}
+	defer it.Close()
+	if !it.Last() {
+		return 0, b.readError(fmt.Sprintf("log of partition %d", p), it.Error())
+	}
+	return logKeyPosition(it.Key()), nil
+}
+
+func (b *Backend) getUint(key []byte) (uint64, error) {
+	v, closer, err := b.db.Get(key)
+	if err != nil {
+		return 0, err
+	}
+	defer closer.Close()
+	if len(v) != 8 {
+		return 0, &storage.CorruptError{File: b.dir, Detail: fmt.Sprintf("meta key %q has %d bytes, want 8", key, len(v))}
+	}
+	return binary.BigEndian.Uint64(v), nil
+}
+
+// readError turns a Pebble read error into one that names the directory and
+// what was being read; corruption becomes a storage.CorruptError.
+func (b *Backend) readError(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if pebble.IsCorruptionError(err) {
+		return &storage.CorruptError{File: b.dir, Detail: fmt.Sprintf("reading %s: %v", what, err)}
+	}
+	return fmt.Errorf("pebble: reading %s in %s: %w", what, b.dir, err)
+}
+
+// Partitions implements storage.Backend.
+func (b *Backend) Partitions() int { return b.partitions }
+
+// Changed implements storage.Backend.
+func (b *Backend) Changed(p int) <-chan struct{} { return b.signals[p].Wait() }
+
+// Close implements storage.Backend.
+func (b *Backend) Close() error {
+	if b.closed.Swap(true) {
+		return nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for p := range b.signals {
+		b.signals[p].Notify()
+	}
+	return b.db.Close()
+}
+
+// pebbleLogger sends Pebble's own messages to slog: its chatter at debug
+// level, its errors at error level.
+type pebbleLogger struct{ l *slog.Logger }
+
+func (p pebbleLogger) Infof(format string, args ...any) {
+	p.l.Debug("pebble: " + fmt.Sprintf(format, args...))
+}
+
+func (p pebbleLogger) Errorf(format string, args ...any) {
+	p.l.Error("pebble: " + fmt.Sprintf(format, args...))
+}
+
+func (p pebbleLogger) Fatalf(format string, args ...any) {
+	msg := "pebble: " + fmt.Sprintf(format, args...)
+	p.l.Error(msg)
+	panic(msg)
+}

@@ -1,0 +1,51 @@
+package pebble
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"eddy/storage"
+)
+
+// Get implements storage.Backend.
+func (b *Backend) Get(ctx context.Context, p int, key []byte) ([]byte, error) {
+	if b.closed.Load() {
+		return nil, storage.ErrClosed
+	}
+	v, closer, err := b.db.Get(appendStateKey(nil, p, key))
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, fmt.Errorf("%w: key %q in the state of partition %d", storage.ErrNotFound, key, p)
+	}
+	if err != nil {
+		return nil, b.readError(fmt.Sprintf("state of partition %d", p), err)
+	}
+	defer closer.Close()
+	return append([]byte{}, v...), nil
+}
+
+// Scan implements storage.Backend.
+func (b *Backend) Scan(ctx context.Context, p int, prefix []byte, fn func(key, value []byte) error) error {
+	if b.closed.Load() {
+		return storage.ErrClosed
+	}
+	lower := appendStateKey(nil, p, prefix)
+	upper := prefixEnd(lower)
+	it, err := b.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	if err != nil {
+		return b.readError(fmt.Sprintf("state of partition %d", p), err)
+	}
+	defer it.Close()
+	for valid := it.First(); valid; valid = it.Next() {
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return b.readError(fmt.Sprintf("state of partition %d", p), err)
+		}
+		if err := fn(it.Key()[3:], v); err != nil {
+			return err
+		}
+	}
+	return b.readError(fmt.Sprintf("state of partition %d", p), it.Error())
+}
