@@ -83,6 +83,9 @@ func (b *Backend) Commit(ctx context.Context, batches []*storage.Batch, firsts [
 	if err := wb.Commit(pebble.Sync); err != nil {
 		return fmt.Errorf("pebble: committing to %s: %w", b.dir, err)
 	}
+	if len(b.touched) > 0 {
+		b.generation.Add(1)
+	}
 	for _, p := range b.touched {
 		b.heads[p] = b.pending[p]
 		b.last[p].Store(b.heads[p].last)

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -46,6 +47,16 @@ type Backend struct {
 	last    []atomic.Uint64 // visible last position per partition
 	signals []storage.Signal
 	closed  atomic.Bool
+
+	// generation counts commits that moved a head; markLoop compares it.
+	generation atomic.Uint64
+	markStop   chan struct{}
+	wals       []string // write-ahead logs found before opening
+	markDone   chan struct{}
+
+	// corruptFile is the last file Pebble reported corrupt, so that errors
+	// can name it.
+	corruptFile atomic.Pointer[string]
 }
 
 // Open opens or creates the store in directory dir.
@@ -59,6 +70,10 @@ func Open(ctx context.Context, dir string, o storage.Options) (storage.Backend, 
 	if err := checkWritable(dir); err != nil {
 		return nil, err
 	}
+	// Pebble replays and then removes damaged write-ahead logs while opening,
+	// so name them now in case the mark check has to blame them.
+	wals, _ := filepath.Glob(filepath.Join(dir, "*.log"))
+	b := &Backend{dir: dir, clock: o.Clock, log: o.Logger, wals: wals}
 	cache := pebble.NewCache(128 << 20)
 	defer cache.Unref()
 	opts := &pebble.Options{
@@ -66,16 +81,29 @@ func Open(ctx context.Context, dir string, o storage.Options) (storage.Backend, 
 		MemTableSize:       64 << 20,
 		FormatMajorVersion: pebble.FormatNewest,
 		Logger:             pebbleLogger{o.Logger},
+		// Pebble's default answer to corruption is to exit the process; we
+		// note the file and let the read fail with an error naming it.
+		EventListener: &pebble.EventListener{DataCorruption: func(info pebble.DataCorruptionInfo) {
+			path := info.Path
+			b.corruptFile.Store(&path)
+			o.Logger.Error("storage: corrupt file", "file", path, "error", info.Details.Error())
+		}},
 	}
 	db, err := pebble.Open(dir, opts)
 	if err != nil {
 		return nil, openError(dir, err)
 	}
-	b := &Backend{db: db, dir: dir, clock: o.Clock, log: o.Logger}
+	b.db = db
 	if err := b.load(o.Partitions); err != nil {
 		db.Close()
 		return nil, err
 	}
+	if err := b.checkMark(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	b.markStop, b.markDone = make(chan struct{}), make(chan struct{})
+	go b.markLoop(b.markStop, b.markDone)
 	return b, nil
 }
 
@@ -104,7 +132,7 @@ func openError(dir string, err error) error {
 	case errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EWOULDBLOCK) || strings.Contains(err.Error(), "lock held"):
 		return fmt.Errorf("pebble: data directory %s is in use by another process", dir)
 	case pebble.IsCorruptionError(err):
-		return &storage.CorruptError{File: dir, Detail: err.Error()}
+		return &storage.CorruptError{File: dir, Detail: firstLine(err)}
 	}
 	return fmt.Errorf("pebble: cannot open data directory %s: %w", dir, err)
 }
@@ -223,7 +251,11 @@ func (b *Backend) readError(what string, err error) error {
 		return nil
 	}
 	if pebble.IsCorruptionError(err) {
-		return &storage.CorruptError{File: b.dir, Detail: fmt.Sprintf("reading %s: %v", what, err)}
+		file := b.dir
+		if f := b.corruptFile.Load(); f != nil {
+			file = *f
+		}
+		return &storage.CorruptError{File: file, Detail: fmt.Sprintf("reading %s: %s", what, firstLine(err))}
 	}
 	return fmt.Errorf("pebble: reading %s in %s: %w", what, b.dir, err)
 }
@@ -239,12 +271,21 @@ func (b *Backend) Close() error {
 	if b.closed.Swap(true) {
 		return nil
 	}
+	close(b.markStop)
+	<-b.markDone
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for p := range b.signals {
 		b.signals[p].Notify()
 	}
-	return b.db.Close()
+	markErr := b.writeMark()
+	if err := b.db.Close(); err != nil {
+		return fmt.Errorf("pebble: closing %s: %w", b.dir, err)
+	}
+	if markErr != nil {
+		return fmt.Errorf("pebble: writing %s: %w", b.markPath(), markErr)
+	}
+	return nil
 }
 
 // pebbleLogger sends Pebble's own messages to slog: its chatter at debug
@@ -263,4 +304,10 @@ func (p pebbleLogger) Fatalf(format string, args ...any) {
 	msg := "pebble: " + fmt.Sprintf(format, args...)
 	p.l.Error(msg)
 	panic(msg)
+}
+
+// firstLine drops the detail lines Pebble's errors carry.
+func firstLine(err error) string {
+	msg, _, _ := strings.Cut(err.Error(), "\n")
+	return msg
 }

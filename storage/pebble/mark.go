@@ -1,0 +1,119 @@
+package pebble
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"eddy/storage"
+)
+
+// The durable mark is a small file, beside Pebble's, holding every
+// partition's last acknowledged position. Pebble treats a damaged
+// write-ahead log as a torn tail and can open without the records after the
+// damage; the mark lets Open notice that acknowledged entries are missing
+// and refuse, instead of silently carrying on without them. It is written in
+// the background, at most every markInterval, so it costs the append path
+// nothing; damage to the newest markInterval of writes can go unnoticed.
+const (
+	markFile     = "EDDY-DURABLE-MARK"
+	markMagic    = "EDDYMRK1"
+	markInterval = 100 * time.Millisecond
+)
+
+func (b *Backend) markPath() string { return filepath.Join(b.dir, markFile) }
+
+// readMark returns the marked positions, or nil when there is no mark yet.
+func (b *Backend) readMark() ([]uint64, error) {
+	data, err := os.ReadFile(b.markPath())
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("pebble: reading %s: %w", b.markPath(), err)
+	}
+	n := b.partitions
+	if len(data) != len(markMagic)+8*n+4 || string(data[:len(markMagic)]) != markMagic ||
+		crc32.Checksum(data[:len(data)-4], castagnoli) != binary.BigEndian.Uint32(data[len(data)-4:]) {
+		return nil, &storage.CorruptError{File: b.markPath(), Detail: "length, magic or checksum does not match"}
+	}
+	marks := make([]uint64, n)
+	for p := range marks {
+		marks[p] = binary.BigEndian.Uint64(data[len(markMagic)+8*p:])
+	}
+	return marks, nil
+}
+
+// checkMark refuses a store whose log ends before an acknowledged position.
+func (b *Backend) checkMark() error {
+	marks, err := b.readMark()
+	if err != nil {
+		return err
+	}
+	for p, m := range marks {
+		if b.heads[p].last < m {
+			file := b.dir
+			if len(b.wals) > 0 {
+				file = strings.Join(b.wals, ", ")
+			}
+			return &storage.CorruptError{File: file, Detail: fmt.Sprintf(
+				"partition %d ends at position %d but position %d was acknowledged: the write-ahead log lost records (refusing to open; restore from a backup, or remove %s to accept the loss)",
+				p, b.heads[p].last, m, b.markPath())}
+		}
+	}
+	return nil
+}
+
+// writeMark records the visible heads: synced, then renamed into place.
+func (b *Backend) writeMark() error {
+	data := make([]byte, 0, len(markMagic)+8*b.partitions+4)
+	data = append(data, markMagic...)
+	for p := range b.last {
+		data = binary.BigEndian.AppendUint64(data, b.last[p].Load())
+	}
+	data = binary.BigEndian.AppendUint32(data, crc32.Checksum(data, castagnoli))
+	tmp := b.markPath() + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, b.markPath())
+}
+
+// markLoop rewrites the mark while the log grows, until stop is closed.
+func (b *Backend) markLoop(stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	ticker := time.NewTicker(markInterval)
+	defer ticker.Stop()
+	var marked uint64
+	for {
+		select {
+		case <-stop:
+			return
+		case <-ticker.C:
+		}
+		if g := b.generation.Load(); g != marked {
+			if err := b.writeMark(); err != nil {
+				b.log.Error("storage: writing durable mark", "file", b.markPath(), "error", err)
+				continue
+			}
+			marked = g
+		}
+	}
+}
