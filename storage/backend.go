@@ -25,6 +25,11 @@ type Backend interface {
 	// when it appends nothing). If the durable write itself fails, Commit
 	// returns that error and no batch of the group is committed.
 	// firsts and errs have len(batches).
+	//
+	// Commit is called by up to two goroutines at once (the group commit's
+	// pipeline): a backend serializes what must be ordered and may wait for
+	// durability outside that, but Read must never show an entry before
+	// Commit acknowledged it, and positions must become durable in order.
 	Commit(ctx context.Context, batches []*Batch, firsts []uint64, errs []error) error
 
 	// Read calls fn for each entry of partition at positions >= from, in

@@ -7,15 +7,18 @@ import (
 )
 
 // committer is the group commit: concurrent Commit calls queue their batches,
-// one goroutine hands whatever has queued to the backend as one durable
-// write, and every caller is answered. While one group is being written the
-// next one gathers, so under load many batches share one fsync.
+// a goroutine hands whatever has queued to the backend as one durable write,
+// and every caller is answered. Under load many batches share one fsync.
+//
+// Two such goroutines run (the pipeline depth): while one group waits for
+// its sync, the next is gathered and handed over, so a sync is always in
+// flight. Backends order the groups and keep positions gapless.
 type committer struct {
 	backend  Backend
 	maxGroup int
 	queue    chan *commitRequest
 	stop     chan struct{}
-	done     chan struct{}
+	done     sync.WaitGroup
 	metrics  *Metrics
 
 	// closeMu makes close wait for senders in flight, so that no request
@@ -33,16 +36,21 @@ type commitRequest struct {
 
 var requestPool = sync.Pool{New: func() any { return &commitRequest{ready: make(chan struct{}, 1)} }}
 
+// pipelineDepth is how many groups may be in flight at once.
+const pipelineDepth = 4
+
 func newCommitter(b Backend, maxGroup int, m *Metrics) *committer {
 	c := &committer{
 		backend:  b,
 		maxGroup: maxGroup,
 		queue:    make(chan *commitRequest, maxGroup),
 		stop:     make(chan struct{}),
-		done:     make(chan struct{}),
 		metrics:  m,
 	}
-	go c.run()
+	c.done.Add(pipelineDepth)
+	for range pipelineDepth {
+		go c.run()
+	}
 	return c
 }
 
@@ -78,7 +86,7 @@ func (c *committer) commit(ctx context.Context, b *Batch) (uint64, error) {
 }
 
 func (c *committer) run() {
-	defer close(c.done)
+	defer c.done.Done()
 	group := make([]*commitRequest, 0, c.maxGroup)
 	batches := make([]*Batch, 0, c.maxGroup)
 	firsts := make([]uint64, c.maxGroup)
@@ -142,13 +150,13 @@ func (c *committer) close() {
 	c.closeMu.Lock()
 	if c.closed {
 		c.closeMu.Unlock()
-		<-c.done
+		c.done.Wait()
 		return
 	}
 	c.closed = true
 	c.closeMu.Unlock()
 	close(c.stop)
-	<-c.done
+	c.done.Wait()
 }
 
 // Metrics are the store's counters, as a plain struct of atomics.

@@ -12,17 +12,58 @@ import (
 
 // Commit implements storage.Backend: one Pebble batch, one sync, for the
 // whole group. Checks happen before anything is written, so a refused batch
-// leaves no trace.
+// leaves no trace. Positions are assigned and the batch is handed to
+// Pebble's write-ahead log under mu; the wait for the sync happens outside
+// it, so the next group can be written while this one syncs, and Pebble
+// folds both into as few syncs as it can.
 func (b *Backend) Commit(ctx context.Context, batches []*storage.Batch, firsts []uint64, errs []error) error {
+	wb := b.db.NewBatch()
+	heads, err := b.apply(wb, batches, firsts, errs)
+	if err != nil || heads == nil {
+		wb.Close()
+		return err
+	}
+	if err := wb.SyncWait(); err != nil {
+		// A failed sync leaves the write-ahead log in doubt: stop writing.
+		b.failed.CompareAndSwap(nil, &err)
+		return fmt.Errorf("pebble: syncing %s: %w", b.dir, err)
+	}
+	wb.Close()
+	// A sync covers every earlier write too, so heads only move forward even
+	// if an earlier group's goroutine reports later.
+	b.generation.Add(1)
+	for _, h := range heads {
+		for {
+			cur := b.last[h.partition].Load()
+			if cur >= h.last || b.last[h.partition].CompareAndSwap(cur, h.last) {
+				break
+			}
+		}
+		b.signals[h.partition].Notify()
+	}
+	return nil
+}
+
+// assigned is a partition's new last position after a group.
+type assigned struct {
+	partition int
+	last      uint64
+}
+
+// apply checks the group, builds its Pebble batch, hands it to the
+// write-ahead log and returns the partitions' new heads (nil when nothing
+// was written).
+func (b *Backend) apply(wb *pebble.Batch, batches []*storage.Batch, firsts []uint64, errs []error) ([]assigned, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed.Load() {
-		return storage.ErrClosed
+		return nil, storage.ErrClosed
+	}
+	if f := b.failed.Load(); f != nil {
+		return nil, fmt.Errorf("pebble: %s stopped accepting writes after a failed sync: %w", b.dir, *f)
 	}
 	now := b.clock()
 	nowMilli, nowNano := now.UnixMilli(), now.UnixNano()
-	wb := b.db.NewBatch()
-	defer wb.Close()
 	// Token rows read or changed in this group, so that a later batch sees
 	// the group's own writes.
 	if b.tokens == nil {
@@ -74,24 +115,21 @@ func (b *Backend) Commit(ctx context.Context, batches []*storage.Batch, firsts [
 			wb.Set(key, row.encode(), nil)
 		}
 	}
+	heads := make([]assigned, 0, len(b.touched))
 	for _, p := range b.touched {
 		wb.Set(partitionKey(kindHead, p), b.pending[p].encode(), nil)
+		heads = append(heads, assigned{p, b.pending[p].last})
 	}
 	if wb.Empty() {
-		return nil
+		return nil, nil
 	}
-	if err := wb.Commit(pebble.Sync); err != nil {
-		return fmt.Errorf("pebble: committing to %s: %w", b.dir, err)
-	}
-	if len(b.touched) > 0 {
-		b.generation.Add(1)
+	if err := b.db.ApplyNoSyncWait(wb, pebble.Sync); err != nil {
+		return nil, fmt.Errorf("pebble: committing to %s: %w", b.dir, err)
 	}
 	for _, p := range b.touched {
 		b.heads[p] = b.pending[p]
-		b.last[p].Store(b.heads[p].last)
-		b.signals[p].Notify()
 	}
-	return nil
+	return heads, nil
 }
 
 func (b *Backend) isTouched(p int) bool {

@@ -39,7 +39,9 @@ func (b *Backend) writeOwner(p int, r ownerRow) error {
 
 // ClaimPartition implements storage.Ownership.
 func (b *Backend) ClaimPartition(ctx context.Context, p int, owner string, timeout time.Duration) (storage.PartitionClaim, error) {
-	b.mu.Lock()
+	if err := b.lock(); err != nil {
+		return storage.PartitionClaim{}, err
+	}
 	defer b.mu.Unlock()
 	r, err := b.readOwner(p)
 	if err != nil {
@@ -71,7 +73,9 @@ func (b *Backend) fencedOwner(c storage.PartitionClaim) (ownerRow, error) {
 
 // RenewPartition implements storage.Ownership.
 func (b *Backend) RenewPartition(ctx context.Context, c storage.PartitionClaim) error {
-	b.mu.Lock()
+	if err := b.lock(); err != nil {
+		return err
+	}
 	defer b.mu.Unlock()
 	r, err := b.fencedOwner(c)
 	if err != nil {
@@ -83,7 +87,9 @@ func (b *Backend) RenewPartition(ctx context.Context, c storage.PartitionClaim) 
 
 // ReleasePartition implements storage.Ownership.
 func (b *Backend) ReleasePartition(ctx context.Context, c storage.PartitionClaim) error {
-	b.mu.Lock()
+	if err := b.lock(); err != nil {
+		return err
+	}
 	defer b.mu.Unlock()
 	r, err := b.fencedOwner(c)
 	if err != nil {

@@ -37,7 +37,7 @@ type Backend struct {
 	// mu serializes every write, so positions, epochs and token claims are
 	// checked and changed by one writer at a time.
 	mu      sync.Mutex
-	heads   []head
+	heads   []head // assigned heads; last (below) trails them until synced
 	epochs  []uint64
 	pending []head // per-partition scratch for one commit group
 	touched []int
@@ -47,6 +47,7 @@ type Backend struct {
 	last    []atomic.Uint64 // visible last position per partition
 	signals []storage.Signal
 	closed  atomic.Bool
+	failed  atomic.Pointer[error] // set by a failed sync; no write after it
 
 	// generation counts commits that moved a head; markLoop compares it.
 	generation atomic.Uint64
@@ -258,6 +259,16 @@ func (b *Backend) readError(what string, err error) error {
 		return &storage.CorruptError{File: file, Detail: fmt.Sprintf("reading %s: %s", what, firstLine(err))}
 	}
 	return fmt.Errorf("pebble: reading %s in %s: %w", what, b.dir, err)
+}
+
+// lock takes mu for a write, refusing once the store is closed.
+func (b *Backend) lock() error {
+	b.mu.Lock()
+	if b.closed.Load() {
+		b.mu.Unlock()
+		return storage.ErrClosed
+	}
+	return nil
 }
 
 // Partitions implements storage.Backend.

@@ -28,7 +28,9 @@ func (b *Backend) write(fill func(wb *pebble.Batch) error) error {
 
 // InitializeSegments implements storage.TokenStore.
 func (b *Backend) InitializeSegments(ctx context.Context, processor string, count int, token []byte) error {
-	b.mu.Lock()
+	if err := b.lock(); err != nil {
+		return err
+	}
 	defer b.mu.Unlock()
 	existing, err := b.segments(processor)
 	if err != nil {
@@ -90,7 +92,9 @@ func (b *Backend) segments(processor string) ([]storage.Segment, error) {
 
 // ClaimSegment implements storage.TokenStore.
 func (b *Backend) ClaimSegment(ctx context.Context, processor string, segment int, owner string, timeout time.Duration) (storage.Segment, error) {
-	b.mu.Lock()
+	if err := b.lock(); err != nil {
+		return storage.Segment{}, err
+	}
 	defer b.mu.Unlock()
 	key := tokenKey(processor, segment)
 	row, err := b.readToken(key, processor, segment)
@@ -112,7 +116,9 @@ func (b *Backend) ClaimSegment(ctx context.Context, processor string, segment in
 // updateClaimed reads the claimed segment, checks the claim and writes what
 // change makes of it.
 func (b *Backend) updateClaimed(c storage.Claim, change func(*tokenRow)) error {
-	b.mu.Lock()
+	if err := b.lock(); err != nil {
+		return err
+	}
 	defer b.mu.Unlock()
 	key := tokenKey(c.Processor, c.Segment)
 	row, err := b.readToken(key, c.Processor, c.Segment)
@@ -146,7 +152,9 @@ func (b *Backend) ReleaseClaim(ctx context.Context, c storage.Claim) error {
 
 // SplitSegment implements storage.TokenStore.
 func (b *Backend) SplitSegment(ctx context.Context, c storage.Claim) (storage.Segment, error) {
-	b.mu.Lock()
+	if err := b.lock(); err != nil {
+		return storage.Segment{}, err
+	}
 	defer b.mu.Unlock()
 	key := tokenKey(c.Processor, c.Segment)
 	row, err := b.readToken(key, c.Processor, c.Segment)
@@ -174,7 +182,9 @@ func (b *Backend) SplitSegment(ctx context.Context, c storage.Claim) (storage.Se
 
 // MergeSegments implements storage.TokenStore.
 func (b *Backend) MergeSegments(ctx context.Context, ca, cb storage.Claim, token []byte) (storage.Segment, error) {
-	b.mu.Lock()
+	if err := b.lock(); err != nil {
+		return storage.Segment{}, err
+	}
 	defer b.mu.Unlock()
 	ka, kb := tokenKey(ca.Processor, ca.Segment), tokenKey(cb.Processor, cb.Segment)
 	ra, err := b.readToken(ka, ca.Processor, ca.Segment)
@@ -214,7 +224,9 @@ func (b *Backend) MergeSegments(ctx context.Context, ca, cb storage.Claim, token
 
 // DeleteSegments implements storage.TokenStore.
 func (b *Backend) DeleteSegments(ctx context.Context, processor string) error {
-	b.mu.Lock()
+	if err := b.lock(); err != nil {
+		return err
+	}
 	defer b.mu.Unlock()
 	segs, err := b.segments(processor)
 	if err != nil {
