@@ -26,8 +26,8 @@ type Backend interface {
 	// returns that error and no batch of the group is committed.
 	// firsts and errs have len(batches).
 	//
-	// Commit is called by up to two goroutines at once (the group commit's
-	// pipeline): a backend serializes what must be ordered and may wait for
+	// Commit is called by several goroutines at once (the group commit's
+	// pipeline, see pipelineDepth): a backend serializes what must be ordered and may wait for
 	// durability outside that, but Read must never show an entry before
 	// Commit acknowledged it, and positions must become durable in order.
 	Commit(ctx context.Context, batches []*Batch, firsts []uint64, errs []error) error

@@ -10,9 +10,9 @@ import (
 // a goroutine hands whatever has queued to the backend as one durable write,
 // and every caller is answered. Under load many batches share one fsync.
 //
-// Two such goroutines run (the pipeline depth): while one group waits for
-// its sync, the next is gathered and handed over, so a sync is always in
-// flight. Backends order the groups and keep positions gapless.
+// pipelineDepth such goroutines run: while one group waits for its sync, the
+// next ones are gathered and handed over, so a sync is always in flight.
+// Backends order the groups and keep positions gapless.
 type committer struct {
 	backend  Backend
 	maxGroup int

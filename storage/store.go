@@ -115,7 +115,12 @@ func (s *Store) SeekTime(ctx context.Context, partition int, t time.Time) (uint6
 	if bounds.Empty() {
 		return bounds.Last + 1, nil
 	}
+	// Timestamps are whole milliseconds: round t up, so that a position
+	// found is never before t.
 	want := t.UnixMilli()
+	if t.UnixNano() > want*int64(time.Millisecond) {
+		want++
+	}
 	var searchErr error
 	n := int(bounds.Last - bounds.First + 1)
 	i := sort.Search(n, func(i int) bool {
