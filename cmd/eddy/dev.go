@@ -1,0 +1,127 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"eddy/storage"
+)
+
+// devConfig is what `eddy dev` runs with.
+type devConfig struct {
+	backend    string
+	dataDir    string
+	dsn        string
+	partitions int
+	logLevel   string
+}
+
+func newDevCommand() *cobra.Command {
+	var cfg devConfig
+	cmd := &cobra.Command{
+		Use:   "dev",
+		Short: "Run Eddy on this machine with embedded storage and no set-up",
+		Long: `Run Eddy on this machine. By default everything is kept in an embedded
+store in --data (created if missing); --storage postgres with --dsn keeps it
+in PostgreSQL instead, so that several nodes can share the work.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runDev(cmd.Context(), cfg, cmd.ErrOrStderr())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.backend, "storage", "pebble", "storage backend: "+strings.Join(storage.Backends(), " or "))
+	f.StringVar(&cfg.dataDir, "data", "eddy-data", "data directory of the embedded (pebble) storage")
+	f.StringVar(&cfg.dsn, "dsn", "", "PostgreSQL connection string, with --storage postgres")
+	f.IntVar(&cfg.partitions, "partitions", 0, fmt.Sprintf("partition count of a new store (default %d; an existing store keeps its own)", storage.DefaultPartitions))
+	f.StringVar(&cfg.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	return cmd
+}
+
+// location picks the backend's location from the flags, refusing flags that
+// do not fit the backend.
+func (c devConfig) location() (string, error) {
+	switch c.backend {
+	case "postgres":
+		if c.dsn == "" {
+			return "", usageError{fmt.Errorf("--storage postgres needs --dsn (for example postgres://postgres@127.0.0.1:5432/eddy)")}
+		}
+		return c.dsn, nil
+	case "pebble":
+		if c.dsn != "" {
+			return "", usageError{fmt.Errorf("--dsn is for --storage postgres; the pebble storage uses --data")}
+		}
+		return c.dataDir, nil
+	}
+	return "", usageError{fmt.Errorf("unknown storage backend %q for --storage (known: %s)", c.backend, strings.Join(storage.Backends(), ", "))}
+}
+
+func runDev(ctx context.Context, cfg devConfig, stderr interface{ Write([]byte) (int, error) }) error {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.logLevel)); err != nil {
+		return usageError{fmt.Errorf("invalid --log-level %q: use debug, info, warn or error", cfg.logLevel)}
+	}
+	if cfg.partitions < 0 || cfg.partitions > storage.MaxPartitions {
+		return usageError{fmt.Errorf("invalid --partitions %d: use 1 to %d", cfg.partitions, storage.MaxPartitions)}
+	}
+	location, err := cfg.location()
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	store, err := storage.Open(openCtx, cfg.backend, location, storage.WithPartitions(cfg.partitions), storage.WithLogger(logger))
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	node := newNodeName()
+	staleAfter := claimTimeout
+	if cfg.backend == "pebble" {
+		// Only one process can open an embedded store, so any claim found
+		// there was left by a process that is gone.
+		staleAfter = time.Nanosecond
+	}
+	claims, err := claimPartitions(ctx, store, node, staleAfter)
+	if err != nil {
+		return err
+	}
+	logger.Info("eddy is ready", "storage", cfg.backend, "location", redact(cfg.backend, location),
+		"partitions", store.Partitions(), "claimed", len(claims), "node", node)
+	claims = keepClaims(ctx, store, claims, logger)
+	releaseClaims(store, claims, logger)
+	logger.Info("eddy stopped")
+	return nil
+}
+
+func newNodeName() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "node"
+	}
+	return fmt.Sprintf("%s-%d", host, os.Getpid())
+}
+
+// redact hides a DSN's password in logs.
+func redact(backend, location string) string {
+	if backend != "postgres" {
+		return location
+	}
+	if at := strings.LastIndex(location, "@"); at > 0 {
+		if scheme := strings.Index(location, "://"); scheme >= 0 && scheme < at {
+			userinfo := location[scheme+3 : at]
+			if colon := strings.Index(userinfo, ":"); colon >= 0 {
+				return location[:scheme+3] + userinfo[:colon] + ":xxxxx" + location[at:]
+			}
+		}
+	}
+	return location
+}
