@@ -26,10 +26,10 @@ type Backend interface {
 	// returns that error and no batch of the group is committed.
 	// firsts and errs have len(batches).
 	//
-	// Commit is called by several goroutines at once (the group commit's
-	// pipeline, see pipelineDepth): a backend serializes what must be ordered and may wait for
-	// durability outside that, but Read must never show an entry before
-	// Commit acknowledged it, and positions must become durable in order.
+	// A backend that implements Pipeliner may get several Commit calls at
+	// once: it serializes what must be ordered and may wait for durability
+	// outside that, but Read must never show an entry before Commit
+	// acknowledged it, and positions must become durable in order.
 	Commit(ctx context.Context, batches []*Batch, firsts []uint64, errs []error) error
 
 	// Read calls fn for each entry of partition at positions >= from, in
@@ -53,6 +53,15 @@ type Backend interface {
 	Ownership
 
 	Close() error
+}
+
+// Pipeliner is an optional ability of a backend: one that gains from several
+// commit groups in flight at once (while one waits for its sync, the next is
+// written) says how many. Without it, Commit is called for one group at a
+// time and each group carries everything that queued meanwhile, which suits
+// a backend whose transactions on a partition run one after another anyway.
+type Pipeliner interface {
+	PipelineDepth() int
 }
 
 // Options configure a store. Backends read them when opening.

@@ -10,9 +10,10 @@ import (
 // a goroutine hands whatever has queued to the backend as one durable write,
 // and every caller is answered. Under load many batches share one fsync.
 //
-// pipelineDepth such goroutines run: while one group waits for its sync, the
-// next ones are gathered and handed over, so a sync is always in flight.
-// Backends order the groups and keep positions gapless.
+// For a backend that is a Pipeliner, several such goroutines run: while one
+// group waits for its sync, the next ones are gathered and handed over, so a
+// sync is always in flight. Backends order the groups and keep positions
+// gapless.
 type committer struct {
 	backend  Backend
 	maxGroup int
@@ -36,10 +37,11 @@ type commitRequest struct {
 
 var requestPool = sync.Pool{New: func() any { return &commitRequest{ready: make(chan struct{}, 1)} }}
 
-// pipelineDepth is how many groups may be in flight at once.
-const pipelineDepth = 4
-
 func newCommitter(b Backend, maxGroup int, m *Metrics) *committer {
+	depth := 1
+	if p, ok := b.(Pipeliner); ok {
+		depth = max(1, p.PipelineDepth())
+	}
 	c := &committer{
 		backend:  b,
 		maxGroup: maxGroup,
@@ -47,8 +49,8 @@ func newCommitter(b Backend, maxGroup int, m *Metrics) *committer {
 		stop:     make(chan struct{}),
 		metrics:  m,
 	}
-	c.done.Add(pipelineDepth)
-	for range pipelineDepth {
+	c.done.Add(depth)
+	for range depth {
 		go c.run()
 	}
 	return c
