@@ -47,7 +47,7 @@ func (b *Backend) Commit(ctx context.Context, batches []*storage.Batch, firsts [
 // PipelineDepth implements storage.Pipeliner: Pebble folds the syncs of
 // groups written while one is syncing, so keeping several in flight keeps
 // the disk busy.
-func (b *Backend) PipelineDepth() int { return 16 }
+func (b *Backend) PipelineDepth() int { return 4 }
 
 // assigned is a partition's new last position after a group.
 type assigned struct {
