@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"eddy/storage"
 )
@@ -26,14 +28,19 @@ const (
 	markInterval = 100 * time.Millisecond
 )
 
-func (b *Backend) markPath() string { return filepath.Join(b.dir, markFile) }
+func (b *Backend) markPath() string { return b.fs.PathJoin(b.dir, markFile) }
 
 // readMark returns the marked positions, or nil when there is no mark yet.
 func (b *Backend) readMark() ([]uint64, error) {
-	data, err := os.ReadFile(b.markPath())
+	f, err := b.fs.Open(b.markPath())
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
+	if err != nil {
+		return nil, fmt.Errorf("pebble: reading %s: %w", b.markPath(), err)
+	}
+	data, err := io.ReadAll(f)
+	f.Close()
 	if err != nil {
 		return nil, fmt.Errorf("pebble: reading %s: %w", b.markPath(), err)
 	}
@@ -78,7 +85,7 @@ func (b *Backend) writeMark() error {
 	}
 	data = binary.BigEndian.AppendUint32(data, crc32.Checksum(data, castagnoli))
 	tmp := b.markPath() + ".tmp"
-	f, err := os.Create(tmp)
+	f, err := b.fs.Create(tmp, vfs.WriteCategoryUnspecified)
 	if err != nil {
 		return err
 	}
@@ -93,7 +100,7 @@ func (b *Backend) writeMark() error {
 	if err := f.Close(); err != nil {
 		return err
 	}
-	return os.Rename(tmp, b.markPath())
+	return b.fs.Rename(tmp, b.markPath())
 }
 
 // markLoop rewrites the mark while the log grows, until stop is closed.

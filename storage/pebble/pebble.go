@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,6 +19,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"eddy/storage"
 )
@@ -30,6 +30,7 @@ func init() { storage.Register("pebble", Open) }
 type Backend struct {
 	db         *pebble.DB
 	dir        string
+	fs         vfs.FS
 	partitions int
 	clock      func() time.Time
 	log        *slog.Logger
@@ -62,22 +63,29 @@ type Backend struct {
 
 // Open opens or creates the store in directory dir.
 func Open(ctx context.Context, dir string, o storage.Options) (storage.Backend, error) {
+	return OpenFS(dir, vfs.Default, o)
+}
+
+// OpenFS opens the store in dir on fs. All of the backend's file IO goes
+// through fs, so tests can use Pebble's crashable in-memory filesystem to
+// lose whatever was not synced.
+func OpenFS(dir string, fs vfs.FS, o storage.Options) (*Backend, error) {
 	if dir == "" {
 		return nil, errors.New("pebble: no data directory given")
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := fs.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("pebble: data directory %s is not usable: %w", dir, unwrapPath(err))
 	}
-	if err := checkWritable(dir); err != nil {
+	if err := checkWritable(fs, dir); err != nil {
 		return nil, err
 	}
 	// Pebble replays and then removes damaged write-ahead logs while opening,
 	// so name them now in case the mark check has to blame them.
-	wals, _ := filepath.Glob(filepath.Join(dir, "*.log"))
-	b := &Backend{dir: dir, clock: o.Clock, log: o.Logger, wals: wals}
+	b := &Backend{dir: dir, fs: fs, clock: o.Clock, log: o.Logger, wals: walFiles(fs, dir)}
 	cache := pebble.NewCache(128 << 20)
 	defer cache.Unref()
 	opts := &pebble.Options{
+		FS:                 fs,
 		Cache:              cache,
 		MemTableSize:       64 << 20,
 		FormatMajorVersion: pebble.FormatNewest,
@@ -110,14 +118,26 @@ func Open(ctx context.Context, dir string, o storage.Options) (storage.Backend, 
 
 // checkWritable fails early, with the directory's name, where Pebble would
 // fail later with a less helpful message.
-func checkWritable(dir string) error {
-	f, err := os.CreateTemp(dir, ".eddy-probe-*")
+func checkWritable(fs vfs.FS, dir string) error {
+	name := fs.PathJoin(dir, fmt.Sprintf(".eddy-probe-%d", os.Getpid()))
+	f, err := fs.Create(name, vfs.WriteCategoryUnspecified)
 	if err != nil {
 		return fmt.Errorf("pebble: data directory %s is not writable: %w", dir, unwrapPath(err))
 	}
-	name := f.Name()
 	f.Close()
-	return os.Remove(name)
+	return fs.Remove(name)
+}
+
+// walFiles lists the write-ahead logs in dir.
+func walFiles(fs vfs.FS, dir string) []string {
+	names, _ := fs.List(dir)
+	var wals []string
+	for _, n := range names {
+		if strings.HasSuffix(n, ".log") {
+			wals = append(wals, fs.PathJoin(dir, n))
+		}
+	}
+	return wals
 }
 
 func unwrapPath(err error) error {
