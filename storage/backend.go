@@ -23,7 +23,10 @@ type Backend interface {
 	// together, entries getting consecutive positions per partition in
 	// group order; firsts[i] is the first position given to batch i (0
 	// when it appends nothing). If the durable write itself fails, Commit
-	// returns that error and no batch of the group is committed.
+	// returns that error for the whole group: wrapping ErrOutcomeUnknown
+	// when the group may have become durable anyway (a connection cut after
+	// the commit was sent, a failed sync after the write), and otherwise
+	// meaning that no batch of the group was committed.
 	// firsts and errs have len(batches).
 	//
 	// A backend that implements Pipeliner may get several Commit calls at
@@ -44,6 +47,7 @@ type Backend interface {
 	Changed(partition int) <-chan struct{}
 
 	// Get returns the value of key in partition's state, or ErrNotFound.
+	// State reads, like Read, show only what Commit has acknowledged.
 	Get(ctx context.Context, partition int, key []byte) ([]byte, error)
 	// Scan calls fn for each key with prefix in partition's state, in
 	// ascending byte order. key and value are valid only during the call.

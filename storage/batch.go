@@ -114,6 +114,9 @@ func (b *Batch) validate(partitions int) error {
 		if err := t.Claim.validate(); err != nil {
 			return invalidf("partition %d: token write %d of the batch: %v", b.Partition, i, err)
 		}
+		if len(t.Claim.Processor) > MaxProcessorName {
+			return invalidf("partition %d: token write %d of the batch: processor name of %d bytes, the limit is %d", b.Partition, i, len(t.Claim.Processor), MaxProcessorName)
+		}
 	}
 	return nil
 }

@@ -56,8 +56,10 @@ func newCommitter(b Backend, maxGroup int, m *Metrics) *committer {
 	return c
 }
 
-// commit queues b and waits for its outcome. If ctx ends first the batch may
-// still be committed; the caller only learns that it was not acknowledged.
+// commit queues b and waits for its outcome. ctx bounds the wait for a place
+// in the queue only: once queued, the batch is in the committer's hands and
+// Commit waits for the answer, so that the caller never reuses a batch that
+// is still being written (backends answer every group).
 func (c *committer) commit(ctx context.Context, b *Batch) (uint64, error) {
 	c.closeMu.RLock()
 	if c.closed {
@@ -74,17 +76,11 @@ func (c *committer) commit(ctx context.Context, b *Batch) (uint64, error) {
 		requestPool.Put(req)
 		return 0, ctx.Err()
 	}
-	select {
-	case <-req.ready:
-		first, err := req.first, req.err
-		req.batch, req.err = nil, nil
-		requestPool.Put(req)
-		return first, err
-	case <-ctx.Done():
-		// The committer still owns req and will signal ready; it is not
-		// returned to the pool so it cannot be reused while in flight.
-		return 0, ctx.Err()
-	}
+	<-req.ready
+	first, err := req.first, req.err
+	req.batch, req.err = nil, nil
+	requestPool.Put(req)
+	return first, err
 }
 
 func (c *committer) run() {

@@ -18,6 +18,11 @@ var (
 	ErrExists = errors.New("storage: already exists")
 	// ErrClosed: the store was closed.
 	ErrClosed = errors.New("storage: closed")
+	// ErrOutcomeUnknown: the commit may or may not have become durable (the
+	// connection broke after the commit was sent, or a sync failed after
+	// the write). Read the log before retrying, or an entry may be written
+	// twice.
+	ErrOutcomeUnknown = errors.New("storage: outcome of the commit is unknown")
 	// ErrInvalid: the request itself is malformed (bad partition, empty key,
 	// oversized entry, ...). The wrapped message says what and where.
 	ErrInvalid = errors.New("storage: invalid request")

@@ -8,9 +8,15 @@ import (
 // tokenFront validates token-store requests before they reach the backend.
 type tokenFront struct{ b Backend }
 
+// MaxProcessorName bounds a processor's name in bytes.
+const MaxProcessorName = 1024
+
 func checkProcessor(p string) error {
 	if p == "" {
 		return invalidf("empty processor name")
+	}
+	if len(p) > MaxProcessorName {
+		return invalidf("processor name of %d bytes, the limit is %d", len(p), MaxProcessorName)
 	}
 	return nil
 }
@@ -19,7 +25,7 @@ func checkClaim(c Claim) error {
 	if err := c.validate(); err != nil {
 		return invalidf("%v", err)
 	}
-	return nil
+	return checkProcessor(c.Processor)
 }
 
 func checkTimeout(what string, d time.Duration) error {

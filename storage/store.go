@@ -55,7 +55,10 @@ func (s *Store) Partitions() int { return s.backend.Partitions() }
 func (s *Store) Metrics() *Metrics { return &s.metrics }
 
 // Commit makes b durable and returns the position of its first entry (0 if it
-// appends none). On return without error the batch survives a crash.
+// appends none). On return without error the batch survives a crash. ctx
+// bounds the wait for a place in the commit queue; once queued, Commit waits
+// for the outcome. An error wrapping ErrOutcomeUnknown means the batch may
+// have been committed.
 func (s *Store) Commit(ctx context.Context, b *Batch) (uint64, error) {
 	if err := b.validate(s.Partitions()); err != nil {
 		return 0, err

@@ -78,6 +78,10 @@ func MergeSibling(id, mask int) (sibling, merged int, ok bool) {
 
 // TokenStore keeps streaming processors' tokens per segment, with claims that
 // time out and can then be stolen, and epochs that fence stale owners.
+//
+// A segment id's epoch never goes back, across claims, splits and merges, so
+// a claim once fenced stays fenced even if its owner comes back under the
+// same name.
 type TokenStore interface {
 	// InitializeSegments creates segments 0..count-1 (count a power of two)
 	// for processor, each unclaimed with the given initial token.
@@ -97,11 +101,15 @@ type TokenStore interface {
 	// ReleaseClaim gives the segment up; its token stays. ErrFenced if stale.
 	ReleaseClaim(ctx context.Context, c Claim) error
 	// SplitSegment splits the claimed segment in two: the claimed one keeps
-	// its id, token and claim with the doubled mask; the new sibling gets
-	// the same token, unclaimed, and is returned.
+	// its id, token, claim and epoch with the doubled mask; the new sibling
+	// gets the same token, no owner and the parent's epoch (so that an id
+	// that existed before a merge never gets an epoch it had), and is
+	// returned.
 	SplitSegment(ctx context.Context, c Claim) (Segment, error)
 	// MergeSegments merges two claimed sibling segments into the one with the
-	// lower id, which keeps a's claim and gets token; the other is removed.
+	// lower id, which gets token, a's owner, a renewed claim time and epoch
+	// max(a's, b's)+1; the other is removed. Both old claims are fenced: the
+	// caller goes on with the returned segment's Claim().
 	MergeSegments(ctx context.Context, a, b Claim, token []byte) (Segment, error)
 	// DeleteSegments removes all of processor's segments.
 	DeleteSegments(ctx context.Context, processor string) error
