@@ -18,20 +18,24 @@ import (
 // folds both into as few syncs as it can.
 func (b *Backend) Commit(ctx context.Context, batches []*storage.Batch, firsts []uint64, errs []error) error {
 	wb := b.db.NewBatch()
-	heads, err := b.apply(wb, batches, firsts, errs)
-	if err != nil || heads == nil {
-		wb.Close()
+	defer wb.Close()
+	applied, err := b.apply(wb, batches, firsts, errs)
+	if err != nil || applied.snap == nil {
 		return err
 	}
 	if err := wb.SyncWait(); err != nil {
 		// A failed sync leaves the write-ahead log in doubt: stop writing.
+		applied.snap.Close()
 		b.failed.CompareAndSwap(nil, &err)
-		return fmt.Errorf("pebble: syncing %s: %w", b.dir, err)
+		return fmt.Errorf("%w: pebble: syncing %s: %v", storage.ErrOutcomeUnknown, b.dir, err)
 	}
-	wb.Close()
+	b.views.publish(applied.snap, applied.gen)
 	// A sync covers every earlier write too, so heads only move forward even
 	// if an earlier group's goroutine reports later.
-	b.generation.Add(1)
+	heads := applied.heads
+	if len(heads) > 0 {
+		b.generation.Add(1)
+	}
 	for _, h := range heads {
 		for {
 			cur := b.last[h.partition].Load()
@@ -55,17 +59,23 @@ type assigned struct {
 	last      uint64
 }
 
-// apply checks the group, builds its Pebble batch, hands it to the
-// write-ahead log and returns the partitions' new heads (nil when nothing
-// was written).
-func (b *Backend) apply(wb *pebble.Batch, batches []*storage.Batch, firsts []uint64, errs []error) ([]assigned, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.closed.Load() {
-		return nil, storage.ErrClosed
+// appliedGroup is what a group left to do once it is in the write-ahead log:
+// the heads to publish and the read view to publish, once synced.
+type appliedGroup struct {
+	heads []assigned
+	snap  *pebble.Snapshot // nil when the group wrote nothing
+	gen   uint64
+}
+
+// apply checks the group, builds its Pebble batch and hands it to the
+// write-ahead log.
+func (b *Backend) apply(wb *pebble.Batch, batches []*storage.Batch, firsts []uint64, errs []error) (appliedGroup, error) {
+	if err := b.lock(); err != nil {
+		return appliedGroup{}, err
 	}
+	defer b.mu.Unlock()
 	if f := b.failed.Load(); f != nil {
-		return nil, fmt.Errorf("pebble: %s stopped accepting writes after a failed sync: %w", b.dir, *f)
+		return appliedGroup{}, b.failedError(*f)
 	}
 	now := b.clock()
 	nowMilli, nowNano := now.UnixMilli(), now.UnixNano()
@@ -126,15 +136,16 @@ func (b *Backend) apply(wb *pebble.Batch, batches []*storage.Batch, firsts []uin
 		heads = append(heads, assigned{p, b.pending[p].last})
 	}
 	if wb.Empty() {
-		return nil, nil
+		return appliedGroup{}, nil
 	}
 	if err := b.db.ApplyNoSyncWait(wb, pebble.Sync); err != nil {
-		return nil, fmt.Errorf("pebble: committing to %s: %w", b.dir, err)
+		return appliedGroup{}, fmt.Errorf("pebble: committing to %s: %w", b.dir, err)
 	}
 	for _, p := range b.touched {
 		b.heads[p] = b.pending[p]
 	}
-	return heads, nil
+	b.applied++
+	return appliedGroup{heads: heads, snap: b.db.NewSnapshot(), gen: b.applied}, nil
 }
 
 func (b *Backend) isTouched(p int) bool {

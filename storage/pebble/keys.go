@@ -74,19 +74,6 @@ func appendStateKey(dst []byte, p int, key []byte) []byte {
 	return append(dst, key...)
 }
 
-// prefixEnd returns the smallest key greater than every key with prefix, or
-// nil when there is none (a prefix of only 0xff bytes).
-func prefixEnd(prefix []byte) []byte {
-	end := append([]byte(nil), prefix...)
-	for i := len(end) - 1; i >= 0; i-- {
-		if end[i] != 0xff {
-			end[i]++
-			return end[:i+1]
-		}
-	}
-	return nil
-}
-
 func tokenPrefix(processor string) []byte {
 	k := make([]byte, 0, 3+len(processor)+4)
 	k = append(k, kindToken, byte(len(processor)>>8), byte(len(processor)))

@@ -12,9 +12,10 @@ import (
 // Read implements storage.Backend. Every entry's checksum and position are
 // verified: a torn, rotten or missing entry is an error, never skipped.
 func (b *Backend) Read(ctx context.Context, p int, from uint64, limit int, fn func(storage.Entry) error) error {
-	if b.closed.Load() {
+	if !b.enterRead() {
 		return storage.ErrClosed
 	}
+	defer b.exitRead()
 	last := b.last[p].Load()
 	if from > last {
 		return nil
@@ -63,9 +64,10 @@ func (b *Backend) Read(ctx context.Context, p int, from uint64, limit int, fn fu
 
 // Bounds implements storage.Backend.
 func (b *Backend) Bounds(ctx context.Context, p int) (storage.Bounds, error) {
-	if b.closed.Load() {
+	if !b.enterRead() {
 		return storage.Bounds{}, storage.ErrClosed
 	}
+	defer b.exitRead()
 	last := b.last[p].Load()
 	if last == 0 {
 		return storage.Bounds{}, nil

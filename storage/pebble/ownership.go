@@ -100,9 +100,10 @@ func (b *Backend) ReleasePartition(ctx context.Context, c storage.PartitionClaim
 
 // PartitionClaims implements storage.Ownership.
 func (b *Backend) PartitionClaims(ctx context.Context) ([]storage.PartitionClaim, error) {
-	if b.closed.Load() {
+	if !b.enterRead() {
 		return nil, storage.ErrClosed
 	}
+	defer b.exitRead()
 	out := make([]storage.PartitionClaim, b.partitions)
 	for p := range out {
 		r, err := b.readOwner(p)

@@ -44,6 +44,13 @@ type Backend struct {
 	touched []int
 	scratch []byte
 	tokens  map[string]tokenRow
+	applied uint64 // commit generations handed to Pebble
+
+	// views is what state and token reads see: acknowledged writes only.
+	views views
+	// lifeMu: reads hold it shared, Close exclusively, so Close waits for
+	// reads in flight instead of closing Pebble under them.
+	lifeMu sync.RWMutex
 
 	last    []atomic.Uint64 // visible last position per partition
 	signals []storage.Signal
@@ -70,6 +77,12 @@ func Open(ctx context.Context, dir string, o storage.Options) (storage.Backend, 
 // through fs, so tests can use Pebble's crashable in-memory filesystem to
 // lose whatever was not synced.
 func OpenFS(dir string, fs vfs.FS, o storage.Options) (*Backend, error) {
+	if o.Clock == nil {
+		o.Clock = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
 	if dir == "" {
 		return nil, errors.New("pebble: no data directory given")
 	}
@@ -111,6 +124,7 @@ func OpenFS(dir string, fs vfs.FS, o storage.Options) (*Backend, error) {
 		db.Close()
 		return nil, err
 	}
+	b.views.publish(db.NewSnapshot(), 0)
 	b.markStop, b.markDone = make(chan struct{}), make(chan struct{})
 	go b.markLoop(b.markStop, b.markDone)
 	return b, nil
@@ -281,6 +295,18 @@ func (b *Backend) readError(what string, err error) error {
 	return fmt.Errorf("pebble: reading %s in %s: %w", what, b.dir, err)
 }
 
+// enterRead admits a read unless the store is closed; exitRead ends it.
+func (b *Backend) enterRead() bool {
+	b.lifeMu.RLock()
+	if b.closed.Load() {
+		b.lifeMu.RUnlock()
+		return false
+	}
+	return true
+}
+
+func (b *Backend) exitRead() { b.lifeMu.RUnlock() }
+
 // lock takes mu for a write, refusing once the store is closed.
 func (b *Backend) lock() error {
 	b.mu.Lock()
@@ -304,11 +330,14 @@ func (b *Backend) Close() error {
 	}
 	close(b.markStop)
 	<-b.markDone
+	b.lifeMu.Lock()
+	defer b.lifeMu.Unlock()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for p := range b.signals {
 		b.signals[p].Notify()
 	}
+	b.views.close()
 	markErr := b.writeMark()
 	if err := b.db.Close(); err != nil {
 		return fmt.Errorf("pebble: closing %s: %w", b.dir, err)

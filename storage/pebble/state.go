@@ -10,12 +10,15 @@ import (
 	"eddy/storage"
 )
 
-// Get implements storage.Backend.
+// Get implements storage.Backend. It reads the acknowledged view.
 func (b *Backend) Get(ctx context.Context, p int, key []byte) ([]byte, error) {
-	if b.closed.Load() {
+	if !b.enterRead() {
 		return nil, storage.ErrClosed
 	}
-	v, closer, err := b.db.Get(appendStateKey(nil, p, key))
+	defer b.exitRead()
+	view := b.views.acquire()
+	defer b.views.release(view)
+	v, closer, err := view.snap.Get(appendStateKey(nil, p, key))
 	if errors.Is(err, pebble.ErrNotFound) {
 		return nil, fmt.Errorf("%w: key %q in the state of partition %d", storage.ErrNotFound, key, p)
 	}
@@ -26,14 +29,17 @@ func (b *Backend) Get(ctx context.Context, p int, key []byte) ([]byte, error) {
 	return append([]byte{}, v...), nil
 }
 
-// Scan implements storage.Backend.
+// Scan implements storage.Backend. It reads the acknowledged view.
 func (b *Backend) Scan(ctx context.Context, p int, prefix []byte, fn func(key, value []byte) error) error {
-	if b.closed.Load() {
+	if !b.enterRead() {
 		return storage.ErrClosed
 	}
+	defer b.exitRead()
+	view := b.views.acquire()
+	defer b.views.release(view)
 	lower := appendStateKey(nil, p, prefix)
-	upper := prefixEnd(lower)
-	it, err := b.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	upper := storage.PrefixEnd(lower)
+	it, err := view.snap.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
 	if err != nil {
 		return b.readError(fmt.Sprintf("state of partition %d", p), err)
 	}

@@ -10,29 +10,13 @@ import (
 	"eddy/storage"
 )
 
-// write applies one token or ownership change under mu, synced.
-func (b *Backend) write(fill func(wb *pebble.Batch) error) error {
-	if b.closed.Load() {
-		return storage.ErrClosed
-	}
-	wb := b.db.NewBatch()
-	defer wb.Close()
-	if err := fill(wb); err != nil {
-		return err
-	}
-	if err := wb.Commit(pebble.Sync); err != nil {
-		return fmt.Errorf("pebble: committing to %s: %w", b.dir, err)
-	}
-	return nil
-}
-
 // InitializeSegments implements storage.TokenStore.
 func (b *Backend) InitializeSegments(ctx context.Context, processor string, count int, token []byte) error {
 	if err := b.lock(); err != nil {
 		return err
 	}
 	defer b.mu.Unlock()
-	existing, err := b.segments(processor)
+	existing, err := b.segments(b.db, processor)
 	if err != nil {
 		return err
 	}
@@ -55,17 +39,21 @@ func cloneToken(t []byte) []byte {
 	return append([]byte{}, t...)
 }
 
-// Segments implements storage.TokenStore.
+// Segments implements storage.TokenStore. It reads the acknowledged view.
 func (b *Backend) Segments(ctx context.Context, processor string) ([]storage.Segment, error) {
-	if b.closed.Load() {
+	if !b.enterRead() {
 		return nil, storage.ErrClosed
 	}
-	return b.segments(processor)
+	defer b.exitRead()
+	v := b.views.acquire()
+	defer b.views.release(v)
+	return b.segments(v.snap, processor)
 }
 
-func (b *Backend) segments(processor string) ([]storage.Segment, error) {
+// segments lists processor's segments as r shows them.
+func (b *Backend) segments(r pebble.Reader, processor string) ([]storage.Segment, error) {
 	prefix := tokenPrefix(processor)
-	it, err := b.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	it, err := r.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: storage.PrefixEnd(prefix)})
 	if err != nil {
 		return nil, b.readError("tokens of "+processor, err)
 	}
@@ -169,7 +157,9 @@ func (b *Backend) SplitSegment(ctx context.Context, c storage.Claim) (storage.Se
 		return storage.Segment{}, fmt.Errorf("%w: segment %d of processor %s cannot be split further", storage.ErrInvalid, c.Segment, c.Processor)
 	}
 	row.mask = mask
-	sibling := tokenRow{mask: mask, token: cloneToken(row.token)}
+	// The sibling's id may have existed before a merge: giving it the
+	// parent's epoch keeps its epochs from going back.
+	sibling := tokenRow{mask: mask, epoch: row.epoch, token: cloneToken(row.token)}
 	err = b.write(func(wb *pebble.Batch) error {
 		wb.Set(key, row.encode(), nil)
 		return wb.Set(tokenKey(c.Processor, siblingID), sibling.encode(), nil)
@@ -210,8 +200,7 @@ func (b *Backend) MergeSegments(ctx context.Context, ca, cb storage.Claim, token
 	if cb.Segment < ca.Segment {
 		keep, drop = cb.Segment, ka
 	}
-	merged := ra
-	merged.mask, merged.token = mask, cloneToken(token)
+	merged := tokenRow{mask: mask, epoch: max(ra.epoch, rb.epoch) + 1, claimedAt: b.clock().UnixNano(), owner: ra.owner, token: cloneToken(token)}
 	err = b.write(func(wb *pebble.Batch) error {
 		wb.Delete(drop, nil)
 		return wb.Set(tokenKey(ca.Processor, keep), merged.encode(), nil)
@@ -228,7 +217,7 @@ func (b *Backend) DeleteSegments(ctx context.Context, processor string) error {
 		return err
 	}
 	defer b.mu.Unlock()
-	segs, err := b.segments(processor)
+	segs, err := b.segments(b.db, processor)
 	if err != nil {
 		return err
 	}
