@@ -115,7 +115,10 @@ func TestNothingIsVisibleBeforeItsSync(t *testing.T) {
 	if bounds, _ := s.Bounds(ctx, 0); !bounds.Empty() {
 		t.Errorf("Bounds show %+v before the sync", bounds)
 	}
-	s.Read(ctx, 0, 1, 0, func(e storage.Entry) error { t.Errorf("Read shows position %d before its sync", e.Position); return nil })
+	s.Read(ctx, 0, 1, 0, func(e storage.Entry) error {
+		t.Errorf("Read shows position %d before its sync", e.Position)
+		return nil
+	})
 
 	fs.release()
 	if err := <-done; err != nil {
