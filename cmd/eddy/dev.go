@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/spf13/cobra"
 
 	"eddy/storage"
@@ -94,7 +95,7 @@ func runDev(ctx context.Context, cfg devConfig, stderr interface{ Write([]byte) 
 	if err != nil {
 		return err
 	}
-	logger.Info("eddy is ready", "storage", cfg.backend, "location", redact(cfg.backend, location),
+	logger.Info("eddy is ready", "storage", cfg.backend, "location", describeLocation(cfg.backend, location),
 		"partitions", store.Partitions(), "claimed", len(claims), "node", node)
 	claims = keepClaims(ctx, store, claims, logger)
 	releaseClaims(store, claims, logger)
@@ -110,18 +111,15 @@ func newNodeName() string {
 	return fmt.Sprintf("%s-%d", host, os.Getpid())
 }
 
-// redact hides a DSN's password in logs.
-func redact(backend, location string) string {
+// describeLocation names where the data lives without the DSN's secrets: a
+// password may sit in the URL's user info, its query or a keyword/value DSN.
+func describeLocation(backend, location string) string {
 	if backend != "postgres" {
 		return location
 	}
-	if at := strings.LastIndex(location, "@"); at > 0 {
-		if scheme := strings.Index(location, "://"); scheme >= 0 && scheme < at {
-			userinfo := location[scheme+3 : at]
-			if colon := strings.Index(userinfo, ":"); colon >= 0 {
-				return location[:scheme+3] + userinfo[:colon] + ":xxxxx" + location[at:]
-			}
-		}
+	cfg, err := pgconn.ParseConfig(location)
+	if err != nil {
+		return "(a DSN that does not parse)"
 	}
-	return location
+	return fmt.Sprintf("postgres://%s@%s:%d/%s", cfg.User, cfg.Host, cfg.Port, cfg.Database)
 }
