@@ -44,16 +44,34 @@ func (b *Backend) readMark() ([]uint64, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pebble: reading %s: %w", b.markPath(), err)
 	}
-	n := b.partitions
-	if len(data) != len(markMagic)+8*n+4 || string(data[:len(markMagic)]) != markMagic ||
-		crc32.Checksum(data[:len(data)-4], castagnoli) != binary.BigEndian.Uint32(data[len(data)-4:]) {
+	marks, ok := decodeMark(data, b.partitions)
+	if !ok {
 		return nil, &storage.CorruptError{File: b.markPath(), Detail: "length, magic or checksum does not match"}
 	}
-	marks := make([]uint64, n)
+	return marks, nil
+}
+
+// encodeMark lays out a mark: magic, a position per partition, checksum.
+func encodeMark(marks []uint64) []byte {
+	data := make([]byte, 0, len(markMagic)+8*len(marks)+4)
+	data = append(data, markMagic...)
+	for _, m := range marks {
+		data = binary.BigEndian.AppendUint64(data, m)
+	}
+	return binary.BigEndian.AppendUint32(data, crc32.Checksum(data, castagnoli))
+}
+
+// decodeMark reads a mark of n partitions; ok is false for anything else.
+func decodeMark(data []byte, n int) (marks []uint64, ok bool) {
+	if len(data) != len(markMagic)+8*n+4 || string(data[:len(markMagic)]) != markMagic ||
+		crc32.Checksum(data[:len(data)-4], castagnoli) != binary.BigEndian.Uint32(data[len(data)-4:]) {
+		return nil, false
+	}
+	marks = make([]uint64, n)
 	for p := range marks {
 		marks[p] = binary.BigEndian.Uint64(data[len(markMagic)+8*p:])
 	}
-	return marks, nil
+	return marks, true
 }
 
 // checkMark refuses a store whose log ends before an acknowledged position.
@@ -78,12 +96,11 @@ func (b *Backend) checkMark() error {
 
 // writeMark records the visible heads: synced, then renamed into place.
 func (b *Backend) writeMark() error {
-	data := make([]byte, 0, len(markMagic)+8*b.partitions+4)
-	data = append(data, markMagic...)
+	marks := make([]uint64, len(b.last))
 	for p := range b.last {
-		data = binary.BigEndian.AppendUint64(data, b.last[p].Load())
+		marks[p] = b.last[p].Load()
 	}
-	data = binary.BigEndian.AppendUint32(data, crc32.Checksum(data, castagnoli))
+	data := encodeMark(marks)
 	tmp := b.markPath() + ".tmp"
 	f, err := b.fs.Create(tmp, vfs.WriteCategoryUnspecified)
 	if err != nil {

@@ -80,3 +80,18 @@ func TestLogValueDetectsDamage(t *testing.T) {
 		}
 	}
 }
+
+func FuzzDecodeMark(f *testing.F) {
+	f.Add(encodeMark([]uint64{1, 2, 3}), 3)
+	f.Add(encodeMark(nil), 0)
+	f.Add([]byte("EDDYMRK1"), 1)
+	f.Fuzz(func(t *testing.T, data []byte, n int) {
+		if n < 0 || n > 1<<12 {
+			return
+		}
+		marks, ok := decodeMark(data, n)
+		if ok && !bytes.Equal(encodeMark(marks), data) {
+			t.Fatalf("mark %x decoded to %v", data, marks)
+		}
+	})
+}
