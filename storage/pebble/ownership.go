@@ -59,43 +59,35 @@ func (b *Backend) ClaimPartition(ctx context.Context, p int, owner string, timeo
 	return r.claim(p), nil
 }
 
-func (b *Backend) fencedOwner(c storage.PartitionClaim) (ownerRow, error) {
+// updateOwner checks the claim and writes what change makes of the row.
+func (b *Backend) updateOwner(c storage.PartitionClaim, change func(ownerRow) ownerRow) error {
+	if err := b.lock(); err != nil {
+		return err
+	}
+	defer b.mu.Unlock()
 	r, err := b.readOwner(c.Partition)
 	if err != nil {
-		return r, err
+		return err
 	}
 	if r.owner != c.Owner || r.epoch != c.Epoch {
-		return r, fmt.Errorf("%w: partition %d is held by %q at epoch %d, not %q at epoch %d",
+		return fmt.Errorf("%w: partition %d is held by %q at epoch %d, not %q at epoch %d",
 			storage.ErrFenced, c.Partition, r.owner, r.epoch, c.Owner, c.Epoch)
 	}
-	return r, nil
+	return b.writeOwner(c.Partition, change(r))
 }
 
 // RenewPartition implements storage.Ownership.
 func (b *Backend) RenewPartition(ctx context.Context, c storage.PartitionClaim) error {
-	if err := b.lock(); err != nil {
-		return err
-	}
-	defer b.mu.Unlock()
-	r, err := b.fencedOwner(c)
-	if err != nil {
-		return err
-	}
-	r.claimedAt = b.clock().UnixNano()
-	return b.writeOwner(c.Partition, r)
+	return b.updateOwner(c, func(r ownerRow) ownerRow {
+		r.claimedAt = b.clock().UnixNano()
+		return r
+	})
 }
 
-// ReleasePartition implements storage.Ownership.
+// ReleasePartition implements storage.Ownership: the epoch ends with the
+// claim.
 func (b *Backend) ReleasePartition(ctx context.Context, c storage.PartitionClaim) error {
-	if err := b.lock(); err != nil {
-		return err
-	}
-	defer b.mu.Unlock()
-	r, err := b.fencedOwner(c)
-	if err != nil {
-		return err
-	}
-	return b.writeOwner(c.Partition, ownerRow{epoch: r.epoch + 1})
+	return b.updateOwner(c, func(r ownerRow) ownerRow { return ownerRow{epoch: r.epoch + 1} })
 }
 
 // PartitionClaims implements storage.Ownership.
