@@ -4,72 +4,98 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sort"
 	"time"
 
 	"eddy/storage"
 )
 
-// Partition claims: a node writes a partition only while it holds the claim;
-// it renews well inside the timeout, so that only a dead node's partitions
-// move.
-const (
-	claimTimeout = 10 * time.Second
-	renewEvery   = claimTimeout / 3
-)
+// partitionClaims keeps this node's partition claims: a node writes a
+// partition only while it holds the claim. It renews its claims well inside
+// the timeout and, on each round, takes every partition that is free or
+// whose owner stopped renewing, so a dead node's partitions move to the
+// survivors.
+type partitionClaims struct {
+	store   *storage.Store
+	node    string
+	timeout time.Duration
+	log     *slog.Logger
+	held    map[int]storage.PartitionClaim
+}
 
-// claimPartitions claims every partition nobody else holds. Claims older
-// than staleAfter are taken over.
-func claimPartitions(ctx context.Context, s *storage.Store, node string, staleAfter time.Duration) ([]storage.PartitionClaim, error) {
-	var claims []storage.PartitionClaim
-	for p := 0; p < s.Partitions(); p++ {
-		c, err := s.Ownership().ClaimPartition(ctx, p, node, staleAfter)
+func newPartitionClaims(s *storage.Store, node string, timeout time.Duration, log *slog.Logger) *partitionClaims {
+	return &partitionClaims{store: s, node: node, timeout: timeout, log: log, held: map[int]storage.PartitionClaim{}}
+}
+
+// partitions lists the held partitions in order.
+func (c *partitionClaims) partitions() []int {
+	ps := make([]int, 0, len(c.held))
+	for p := range c.held {
+		ps = append(ps, p)
+	}
+	sort.Ints(ps)
+	return ps
+}
+
+// claimFree claims every partition not held here whose claim is older than
+// staleAfter (or that nobody holds).
+func (c *partitionClaims) claimFree(ctx context.Context, staleAfter time.Duration) error {
+	for p := 0; p < c.store.Partitions(); p++ {
+		if _, ok := c.held[p]; ok {
+			continue
+		}
+		claim, err := c.store.Ownership().ClaimPartition(ctx, p, c.node, staleAfter)
 		if errors.Is(err, storage.ErrClaimed) {
 			continue
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
-		claims = append(claims, c)
+		c.held[p] = claim
+		c.log.Info("claimed partition", "partition", p, "epoch", claim.Epoch)
 	}
-	return claims, nil
+	return nil
 }
 
-// keepClaims renews the claims until ctx ends and returns those still held.
-// A claim lost to another node is dropped and logged.
-func keepClaims(ctx context.Context, s *storage.Store, claims []storage.PartitionClaim, log *slog.Logger) []storage.PartitionClaim {
-	ticker := time.NewTicker(renewEvery)
+// renew renews the held claims; one lost to another node is dropped.
+func (c *partitionClaims) renew(ctx context.Context) {
+	for _, p := range c.partitions() {
+		err := c.store.Ownership().RenewPartition(ctx, c.held[p])
+		switch {
+		case errors.Is(err, storage.ErrFenced):
+			delete(c.held, p)
+			c.log.Warn("partition claim lost to another node", "partition", p, "error", err)
+		case err != nil:
+			c.log.Error("renewing partition claim", "partition", p, "error", err)
+		}
+	}
+}
+
+// run renews and takes over claims until ctx ends.
+func (c *partitionClaims) run(ctx context.Context) {
+	ticker := time.NewTicker(c.timeout / 3)
 	defer ticker.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			return claims
+			return
 		case <-ticker.C:
 		}
-		kept := claims[:0]
-		for _, c := range claims {
-			err := s.Ownership().RenewPartition(ctx, c)
-			switch {
-			case err == nil:
-				kept = append(kept, c)
-			case errors.Is(err, storage.ErrFenced):
-				log.Warn("partition claim lost to another node", "partition", c.Partition, "error", err)
-			default:
-				log.Error("renewing partition claim", "partition", c.Partition, "error", err)
-				kept = append(kept, c)
-			}
+		c.renew(ctx)
+		if err := c.claimFree(ctx, c.timeout); err != nil && ctx.Err() == nil {
+			c.log.Error("claiming partitions", "error", err)
 		}
-		claims = kept
 	}
 }
 
-// releaseClaims hands the partitions back on a clean stop, so that another
-// node need not wait for the timeout.
-func releaseClaims(s *storage.Store, claims []storage.PartitionClaim, log *slog.Logger) {
+// release hands the partitions back on a clean stop, so that another node
+// need not wait for the timeout.
+func (c *partitionClaims) release() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	for _, c := range claims {
-		if err := s.Ownership().ReleasePartition(ctx, c); err != nil {
-			log.Warn("releasing partition claim", "partition", c.Partition, "error", err)
+	for _, p := range c.partitions() {
+		if err := c.store.Ownership().ReleasePartition(ctx, c.held[p]); err != nil {
+			c.log.Warn("releasing partition claim", "partition", p, "error", err)
 		}
 	}
 }

@@ -16,11 +16,12 @@ import (
 
 // devConfig is what `eddy dev` runs with.
 type devConfig struct {
-	backend    string
-	dataDir    string
-	dsn        string
-	partitions int
-	logLevel   string
+	backend      string
+	dataDir      string
+	dsn          string
+	partitions   int
+	logLevel     string
+	claimTimeout time.Duration
 }
 
 func newDevCommand() *cobra.Command {
@@ -42,6 +43,7 @@ in PostgreSQL instead, so that several nodes can share the work.`,
 	f.StringVar(&cfg.dsn, "dsn", "", "PostgreSQL connection string, with --storage postgres")
 	f.IntVar(&cfg.partitions, "partitions", 0, fmt.Sprintf("partition count of a new store (default %d; an existing store keeps its own)", storage.DefaultPartitions))
 	f.StringVar(&cfg.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	f.DurationVar(&cfg.claimTimeout, "claim-timeout", 10*time.Second, "how long a node's partition claims outlive it before other nodes take them over")
 	return cmd
 }
 
@@ -71,6 +73,9 @@ func runDev(ctx context.Context, cfg devConfig, stderr interface{ Write([]byte) 
 	if cfg.partitions < 0 || cfg.partitions > storage.MaxPartitions {
 		return usageError{fmt.Errorf("invalid --partitions %d: use 1 to %d", cfg.partitions, storage.MaxPartitions)}
 	}
+	if cfg.claimTimeout < 10*time.Millisecond {
+		return usageError{fmt.Errorf("invalid --claim-timeout %v: use at least 10ms", cfg.claimTimeout)}
+	}
 	location, err := cfg.location()
 	if err != nil {
 		return err
@@ -84,21 +89,20 @@ func runDev(ctx context.Context, cfg devConfig, stderr interface{ Write([]byte) 
 	}
 	defer store.Close()
 
-	node := newNodeName()
-	staleAfter := claimTimeout
+	claims := newPartitionClaims(store, newNodeName(), cfg.claimTimeout, logger)
+	staleAfter := cfg.claimTimeout
 	if cfg.backend == "pebble" {
 		// Only one process can open an embedded store, so any claim found
 		// there was left by a process that is gone.
 		staleAfter = time.Nanosecond
 	}
-	claims, err := claimPartitions(ctx, store, node, staleAfter)
-	if err != nil {
+	if err := claims.claimFree(ctx, staleAfter); err != nil {
 		return err
 	}
 	logger.Info("eddy is ready", "storage", cfg.backend, "location", describeLocation(cfg.backend, location),
-		"partitions", store.Partitions(), "claimed", len(claims), "node", node)
-	claims = keepClaims(ctx, store, claims, logger)
-	releaseClaims(store, claims, logger)
+		"partitions", store.Partitions(), "claimed", len(claims.held), "node", claims.node)
+	claims.run(ctx)
+	claims.release()
 	logger.Info("eddy stopped")
 	return nil
 }

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"eddy/internal/pgtest"
 )
 
 var binary string
@@ -99,47 +101,104 @@ func TestVersion(t *testing.T) {
 	}
 }
 
-// TestDevStartsAndStopsCleanly runs `eddy dev` twice on one data directory:
-// it gets ready, stops on SIGTERM with exit 0, and starts again on what it
-// left.
-func TestDevStartsAndStopsCleanly(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "data")
-	for run := 1; run <= 2; run++ {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		cmd := exec.CommandContext(ctx, binary, "dev", "--data", dir, "--partitions", "4")
-		stderr, err := cmd.StderrPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
+// node is a running `eddy dev` whose log lines the test reads.
+type node struct {
+	cmd   *exec.Cmd
+	lines chan string
+	seen  []string
+}
+
+func startEddy(t *testing.T, args ...string) *node {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	n := &node{cmd: cmd, lines: make(chan string, 100)}
+	go func() {
 		sc := bufio.NewScanner(stderr)
-		var seen []string
-		ready := false
-		for !ready && sc.Scan() {
-			seen = append(seen, sc.Text())
-			ready = strings.Contains(sc.Text(), "eddy is ready")
-		}
-		if !ready {
-			cancel()
-			cmd.Wait()
-			t.Fatalf("run %d: never ready: %s", run, strings.Join(seen, "\n"))
-		}
-		if !strings.Contains(seen[len(seen)-1], "partitions=4") || !strings.Contains(seen[len(seen)-1], "claimed=4") {
-			t.Errorf("run %d: ready line does not report the 4 claimed partitions: %s", run, seen[len(seen)-1])
-		}
-		cmd.Process.Signal(syscall.SIGTERM)
 		for sc.Scan() {
-			seen = append(seen, sc.Text())
+			n.lines <- sc.Text()
 		}
-		err = cmd.Wait()
-		cancel()
-		if err != nil {
-			t.Fatalf("run %d: exit after SIGTERM: %v\n%s", run, err, strings.Join(seen, "\n"))
-		}
-		if !strings.Contains(strings.Join(seen, "\n"), "eddy stopped") {
-			t.Fatalf("run %d: no clean stop:\n%s", run, strings.Join(seen, "\n"))
+		close(n.lines)
+	}()
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return n
+}
+
+// waitFor returns the first log line containing text, failing the test if
+// the process ends or a minute (a guard, not a measurement) passes first.
+func (n *node) waitFor(t *testing.T, text string) string {
+	t.Helper()
+	guard := time.After(time.Minute)
+	for {
+		select {
+		case line, ok := <-n.lines:
+			if !ok {
+				t.Fatalf("eddy ended before logging %q:\n%s", text, strings.Join(n.seen, "\n"))
+			}
+			n.seen = append(n.seen, line)
+			if strings.Contains(line, text) {
+				return line
+			}
+		case <-guard:
+			t.Fatalf("eddy did not log %q:\n%s", text, strings.Join(n.seen, "\n"))
 		}
 	}
+}
+
+// stop sends SIGTERM and checks for a clean exit.
+func (n *node) stop(t *testing.T) {
+	t.Helper()
+	n.cmd.Process.Signal(syscall.SIGTERM)
+	n.waitFor(t, "eddy stopped")
+	if err := n.cmd.Wait(); err != nil {
+		t.Fatalf("exit after SIGTERM: %v\n%s", err, strings.Join(n.seen, "\n"))
+	}
+}
+
+// TestDevStartsAndStopsCleanly runs `eddy dev` twice on one data directory:
+// it gets ready, stops on SIGTERM with exit 0, and starts again on what it
+// left. The second run also follows a SIGKILL of the first, whose claims it
+// must take over at once (nobody else can open an embedded store).
+func TestDevStartsAndStopsCleanly(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	for run := 1; run <= 3; run++ {
+		n := startEddy(t, "dev", "--data", dir, "--partitions", "4")
+		ready := n.waitFor(t, "eddy is ready")
+		if !strings.Contains(ready, "partitions=4") || !strings.Contains(ready, "claimed=4") {
+			t.Errorf("run %d: ready line does not report the 4 claimed partitions: %s", run, ready)
+		}
+		if run == 2 {
+			n.cmd.Process.Kill()
+			n.cmd.Wait()
+			continue
+		}
+		n.stop(t)
+	}
+}
+
+// TestDeadNodesPartitionsMoveToSurvivors runs two nodes on one PostgreSQL:
+// the first takes every partition, the second none; when the first is
+// killed, the second takes them over once their claims time out.
+func TestDeadNodesPartitionsMoveToSurvivors(t *testing.T) {
+	dsn := pgtest.Schema(t)
+	args := []string{"dev", "--storage", "postgres", "--dsn", dsn, "--partitions", "2", "--claim-timeout", "300ms"}
+	first := startEddy(t, args...)
+	if ready := first.waitFor(t, "eddy is ready"); !strings.Contains(ready, "claimed=2") {
+		t.Fatalf("first node: %s", ready)
+	}
+	second := startEddy(t, args...)
+	if ready := second.waitFor(t, "eddy is ready"); !strings.Contains(ready, "claimed=0") {
+		t.Fatalf("second node took partitions held by a live node: %s", ready)
+	}
+	first.cmd.Process.Kill()
+	first.cmd.Wait()
+	second.waitFor(t, `msg="claimed partition" partition=0`)
+	second.waitFor(t, `msg="claimed partition" partition=1`)
+	second.stop(t)
 }
