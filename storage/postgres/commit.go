@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"eddy/storage"
@@ -95,6 +96,12 @@ type groupWrites struct {
 // is not a storage.Pipeliner: transactions touching a partition hold its row
 // until their commit is durable, so they would run one after another anyway;
 // one group at a time, carrying all that queued meanwhile, is faster.
+//
+// An error before the last round trip (acquiring a connection, locking,
+// copying) means that nothing was committed. An error of the last round
+// trip, which carries COMMIT, wraps storage.ErrOutcomeUnknown unless the
+// server's answer proves that the transaction did not commit: see
+// commitSentErr.
 func (b *backend) Commit(ctx context.Context, batches []*storage.Batch, firsts []uint64, errs []error) error {
 	if err := b.live(); err != nil {
 		return err
@@ -346,15 +353,30 @@ func (b *backend) write(ctx context.Context, conn *pgxpool.Conn, w *groupWrites,
 		q.Queue(sqlNotify, b.listener.channel, ps)
 	}
 	q.Queue("COMMIT")
+	// Once this batch is on its way the group may commit whatever goes
+	// wrong after: commitSentErr tells a failure that proves nothing
+	// committed from one that leaves the outcome unknown.
 	br := conn.SendBatch(ctx, q)
+	var tag pgconn.CommandTag
 	for range q.Len() {
-		if _, err := br.Exec(); err != nil {
+		var err error
+		if tag, err = br.Exec(); err != nil {
 			br.Close()
-			return fmt.Errorf("postgres: commit: %w", err)
+			return commitSentErr(err)
 		}
 	}
-	if err := br.Close(); err != nil {
-		return fmt.Errorf("postgres: commit: %w", err)
+	closeErr := br.Close()
+	switch {
+	case tag.String() != "COMMIT":
+		// The server answers COMMIT in an aborted transaction with
+		// ROLLBACK; nothing before it failed, so this cannot happen, but
+		// if it does, nothing was written.
+		return fmt.Errorf("postgres: commit: the server answered COMMIT with %q: the transaction was rolled back", tag)
+	case closeErr != nil:
+		// The server acknowledged COMMIT, which it does once the commit
+		// is durable: only the end of the exchange failed. The group is
+		// committed; the broken connection leaves the pool on release.
+		b.logger.Warn("postgres: commit acknowledged, then the connection failed", "err", closeErr)
 	}
 	return nil
 }

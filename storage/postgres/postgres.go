@@ -48,6 +48,10 @@ type backend struct {
 	signals  []storage.Signal
 	listener *listener
 	closed   atomic.Bool
+
+	// entrySize[p] is the mean entry size of partition p's last read chunk,
+	// by which Read sizes its next queries.
+	entrySize []atomic.Int64
 }
 
 // Open connects to the database at dsn, creates or migrates the schema in
@@ -83,6 +87,7 @@ func Open(ctx context.Context, dsn string, o storage.Options) (storage.Backend, 
 		return nil, err
 	}
 	b.signals = make([]storage.Signal, b.partitions)
+	b.entrySize = make([]atomic.Int64, b.partitions)
 	b.listener, err = startListener(ctx, cfg.ConnConfig, b)
 	if err != nil {
 		pool.Close()

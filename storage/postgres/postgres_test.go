@@ -452,3 +452,62 @@ func TestConcurrentCommitCalls(t *testing.T) {
 		t.Fatalf("bounds %+v, %v", bounds, err)
 	}
 }
+
+// Merging gives the lower id a's owner, the clock's time and an epoch above
+// both; splitting gives the sibling the parent's epoch. So an owner that held
+// an id before a merge never gets that id's epoch back after a split.
+func TestMergeAndSplitEpochs(t *testing.T) {
+	ctx := guard(t)
+	now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	be, err := Open(ctx, pgtest.Schema(t), storage.Options{Partitions: 1, Clock: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer be.Close()
+	b := be.(*backend)
+	if err := b.InitializeSegments(ctx, "p", 2, nil); err != nil {
+		t.Fatal(err)
+	}
+	claim := func(id int, owner string, times int) storage.Segment {
+		t.Helper()
+		var s storage.Segment
+		for range times {
+			if s, err = b.ClaimSegment(ctx, "p", id, owner, time.Minute); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return s
+	}
+	low := claim(0, "low", 1)
+	high := claim(1, "high", 3)
+	now = now.Add(time.Second)
+	merged, err := b.MergeSegments(ctx, high.Claim(), low.Claim(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if merged.ID != 0 || merged.Owner != "high" || merged.Epoch != high.Epoch+1 || !merged.ClaimedAt.Equal(now) {
+		t.Fatalf("merged %+v, want segment 0 owned by high at epoch %d claimed at %v", merged, high.Epoch+1, now)
+	}
+	for _, old := range []storage.Claim{low.Claim(), high.Claim()} {
+		if err := b.StoreToken(ctx, old, nil); !errors.Is(err, storage.ErrFenced) && !errors.Is(err, storage.ErrNotFound) {
+			t.Errorf("store token with %s after the merge: %v", old, err)
+		}
+	}
+	sibling, err := b.SplitSegment(ctx, merged.Claim())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sibling.ID != 1 || sibling.Owner != "" || sibling.Epoch != merged.Epoch {
+		t.Fatalf("sibling %+v, want segment 1 unclaimed at epoch %d", sibling, merged.Epoch)
+	}
+	segs, err := b.Segments(ctx, "p")
+	if err != nil || len(segs) != 2 || segs[1].Epoch != merged.Epoch || segs[0].Epoch != merged.Epoch || segs[0].Owner != "high" {
+		t.Fatalf("segments after the split %+v, %v", segs, err)
+	}
+	for range 5 {
+		again := claim(1, "high", 1)
+		if err := b.StoreToken(ctx, high.Claim(), nil); !errors.Is(err, storage.ErrFenced) {
+			t.Fatalf("high holds segment 1 again at epoch %d: its claim from before the merge (epoch %d) gets %v", again.Epoch, high.Epoch, err)
+		}
+	}
+}

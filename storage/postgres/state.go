@@ -33,11 +33,11 @@ func (b *backend) Scan(ctx context.Context, partition int, prefix []byte, fn fun
 	if err := b.live(); err != nil {
 		return err
 	}
-	// bytea compares bytewise, so a prefix is the range [prefix, prefixEnd),
+	// bytea compares bytewise, so a prefix is the range [prefix, PrefixEnd),
 	// which the primary key index serves.
 	sql := `SELECT key, value FROM eddy_state WHERE partition = $1 AND key >= $2 ORDER BY key`
 	args := []any{partition, prefix}
-	if end := prefixEnd(prefix); end != nil {
+	if end := storage.PrefixEnd(prefix); end != nil {
 		sql = `SELECT key, value FROM eddy_state WHERE partition = $1 AND key >= $2 AND key < $3 ORDER BY key`
 		args = append(args, end)
 	}
@@ -60,19 +60,6 @@ func (b *backend) Scan(ctx context.Context, partition int, prefix []byte, fn fun
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("postgres: scan prefix %q in partition %d: %w", prefix, partition, err)
-	}
-	return nil
-}
-
-// prefixEnd is the smallest key greater than every key with prefix, or nil
-// when there is none (an empty prefix, or one of only 0xff bytes).
-func prefixEnd(prefix []byte) []byte {
-	for i := len(prefix) - 1; i >= 0; i-- {
-		if prefix[i] != 0xff {
-			end := append([]byte(nil), prefix[:i+1]...)
-			end[i]++
-			return end
-		}
 	}
 	return nil
 }

@@ -162,8 +162,12 @@ func (b *backend) SplitSegment(ctx context.Context, c storage.Claim) (storage.Se
 		if _, err := tx.Exec(ctx, `UPDATE eddy_tokens SET mask = $3 WHERE processor = $1 AND segment = $2`, c.Processor, c.Segment, mask); err != nil {
 			return err
 		}
-		sibling = storage.Segment{Processor: c.Processor, ID: id, Mask: mask, Token: s.Token}
-		_, err = tx.Exec(ctx, `INSERT INTO eddy_tokens (processor, segment, mask, token) VALUES ($1, $2, $3, $4)`, c.Processor, id, mask, s.Token)
+		// The sibling starts unclaimed at the parent's epoch, not at 0: its
+		// id may have existed before a merge, and claims on it from then
+		// must stay fenced (its next claim gets a higher epoch than any).
+		sibling = storage.Segment{Processor: c.Processor, ID: id, Mask: mask, Token: s.Token, Epoch: s.Epoch}
+		_, err = tx.Exec(ctx, `INSERT INTO eddy_tokens (processor, segment, mask, token, epoch) VALUES ($1, $2, $3, $4, $5)`,
+			c.Processor, id, mask, s.Token, int64(s.Epoch))
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && pgErr.Code == "23505" {
 			return &storage.CorruptError{File: "table eddy_tokens", Detail: fmt.Sprintf("splitting processor %s segment %d (mask %#x): segment %d exists already", c.Processor, c.Segment, s.Mask, id)}
@@ -203,14 +207,12 @@ func (b *backend) MergeSegments(ctx context.Context, a, c storage.Claim, token [
 		if !ok || sib != high.ID {
 			return fmt.Errorf("%w: processor %s segments %d and %d (mask %#x) are not siblings", storage.ErrInvalid, a.Processor, low.ID, high.ID, low.Mask)
 		}
-		// The merged segment keeps a's claim. If a was the lower segment its
-		// epoch stays, so a's claim stays current; otherwise the lower row
-		// changes hands, which is a new claim and so a new epoch.
+		// The merged segment is a new claim by a's owner: its epoch is above
+		// both old ones, so both old claims are fenced, and a split of it
+		// later hands the removed id an epoch above any it had.
 		merged = low
 		merged.Mask, merged.Token, merged.Owner, merged.ClaimedAt = mask, token, a.Owner, b.clock()
-		if a.Segment != low.ID {
-			merged.Epoch++
-		}
+		merged.Epoch = max(low.Epoch, high.Epoch) + 1
 		if _, err := tx.Exec(ctx, `DELETE FROM eddy_tokens WHERE processor = $1 AND segment = $2`, a.Processor, high.ID); err != nil {
 			return err
 		}
@@ -241,14 +243,4 @@ func wrapTokenErr(err error, what, processor string, segment int) error {
 		return err
 	}
 	return fmt.Errorf("postgres: %s processor %s segment %d: %w", what, processor, segment, err)
-}
-
-func isStorageErr(err error) bool {
-	var corrupt *storage.CorruptError
-	for _, e := range []error{storage.ErrNotFound, storage.ErrFenced, storage.ErrClaimed, storage.ErrExists, storage.ErrInvalid, storage.ErrClosed} {
-		if errors.Is(err, e) {
-			return true
-		}
-	}
-	return errors.As(err, &corrupt)
 }

@@ -26,6 +26,9 @@ var tokenTests = []test{
 	{"SaveTokenInBatch", testSaveTokenInBatch},
 	{"SaveTokenFenced", testSaveTokenFenced},
 	{"SplitAndMerge", testSplitAndMerge},
+	{"SplitEpochs", testSplitEpochs},
+	{"MergeEpochs", testMergeEpochs},
+	{"RestartedOwnerFenced", testRestartedOwnerFenced},
 	{"MergeRefused", testMergeRefused},
 	{"MatchesPartitionHashes", testMatchesPartition},
 	{"DeleteSegments", testDeleteSegments},
@@ -423,6 +426,149 @@ func testSplitAndMerge(t *testing.T, s *suite) {
 	checkLayout(t, st, "proc", [2]int{0, 0})
 	noErr(t, "store token with the merged claim", tokens.StoreToken(ctx, merged.Claim(), []byte("after second merge")))
 	checkToken(t, st, "proc", 0, []byte("after second merge"))
+}
+
+// claimTimes claims processor's segment id n times for owner (each claim a
+// new epoch) and returns the last claim.
+func claimTimes(t testing.TB, st *store, processor string, id int, owner string, n int) storage.Segment {
+	t.Helper()
+	var seg storage.Segment
+	for range n {
+		seg = claimSegment(t, st, processor, id, owner)
+	}
+	return seg
+}
+
+// testSplitEpochs: a split keeps the claimed segment's claim and epoch and
+// gives the new sibling the parent's epoch, unclaimed, so that the sibling's
+// next claim is above every epoch the parent had.
+func testSplitEpochs(t *testing.T, s *suite) {
+	st, _ := s.ownedStore(t)
+	tokens := st.Tokens()
+	ctx := t.Context()
+	for _, tc := range []struct {
+		name   string
+		claims int // how many times the parent is claimed before the split
+	}{
+		{"parent claimed once", 1},
+		{"parent claimed three times", 3},
+	} {
+		proc := fmt.Sprintf("split-%d", tc.claims)
+		noErr(t, tc.name+": initialize", tokens.InitializeSegments(ctx, proc, 1, []byte("t0")))
+		parent := claimTimes(t, st, proc, 0, "worker-a", tc.claims)
+		sibling, err := tokens.SplitSegment(ctx, parent.Claim())
+		noErr(t, tc.name+": split", err)
+		if sibling.ID != 1 || sibling.Owner != "" || sibling.Epoch != parent.Epoch {
+			t.Fatalf("%s: split of %s returned %s, want segment 1 unclaimed at the parent's epoch %d",
+				tc.name, describe(parent), describe(sibling), parent.Epoch)
+		}
+		segs := checkLayout(t, st, proc, [2]int{0, 1}, [2]int{1, 1})
+		if segs[0].Owner != parent.Owner || segs[0].Epoch != parent.Epoch {
+			t.Fatalf("%s: after the split, the claimed segment is %s, want owner %q at epoch %d as before",
+				tc.name, describe(segs[0]), parent.Owner, parent.Epoch)
+		}
+		if segs[1].Owner != "" || segs[1].Epoch != parent.Epoch {
+			t.Fatalf("%s: after the split, the sibling is %s, want unclaimed at the parent's epoch %d",
+				tc.name, describe(segs[1]), parent.Epoch)
+		}
+		noErr(t, tc.name+": store token with the parent's claim after the split", tokens.StoreToken(ctx, parent.Claim(), []byte("t1")))
+		if got := claimSegment(t, st, proc, 1, "worker-b"); got.Epoch <= parent.Epoch {
+			t.Fatalf("%s: first claim of the sibling: %s, want an epoch above the parent's %d", tc.name, describe(got), parent.Epoch)
+		}
+	}
+}
+
+// testMergeEpochs: the merged segment (the lower id) is a new claim by a's
+// owner, whichever id a has: its epoch is above both old ones, its claim
+// time is now, and both old claims are fenced.
+func testMergeEpochs(t *testing.T, s *suite) {
+	st, clock := s.ownedStore(t)
+	tokens := st.Tokens()
+	ctx := t.Context()
+	for i, tc := range []struct {
+		name             string
+		a, b             int // segment ids of the claims passed as a and b
+		claimsA, claimsB int // how many times each is claimed before the merge
+	}{
+		{"a lower id, b higher epoch", 0, 1, 1, 3},
+		{"a lower id, a higher epoch", 0, 1, 3, 1},
+		{"a higher id, b higher epoch", 1, 0, 1, 3},
+		{"a higher id, a higher epoch", 1, 0, 3, 1},
+	} {
+		proc := fmt.Sprintf("merge-%d", i)
+		noErr(t, tc.name+": initialize", tokens.InitializeSegments(ctx, proc, 2, []byte("t0")))
+		a := claimTimes(t, st, proc, tc.a, "owner-a", tc.claimsA)
+		b := claimTimes(t, st, proc, tc.b, "owner-b", tc.claimsB)
+		clock.Advance(time.Second) // the merge renews the claim: not the old claims' time
+		merged, err := tokens.MergeSegments(ctx, a.Claim(), b.Claim(), []byte("merged"))
+		noErr(t, tc.name+": merge", err)
+		if merged.Processor != proc || merged.ID != 0 || merged.Mask != 0 || merged.Owner != "owner-a" || !bytes.Equal(merged.Token, []byte("merged")) {
+			t.Fatalf("%s: merge returned %s, want segment 0 mask 0 owned by owner-a with token \"merged\"", tc.name, describe(merged))
+		}
+		if merged.Epoch <= a.Epoch || merged.Epoch <= b.Epoch {
+			t.Fatalf("%s: merge of %s and %s returned epoch %d, want above both", tc.name, describe(a), describe(b), merged.Epoch)
+		}
+		if !merged.ClaimedAt.Equal(clock.Now()) {
+			t.Errorf("%s: merged segment claimed at %v, want the clock's %v", tc.name, merged.ClaimedAt, clock.Now())
+		}
+		segs := checkLayout(t, st, proc, [2]int{0, 0})
+		if got := segs[0]; got.Owner != merged.Owner || got.Epoch != merged.Epoch || !got.ClaimedAt.Equal(merged.ClaimedAt) {
+			t.Fatalf("%s: after the merge, %s claimed at %v, want what merge returned: %s claimed at %v",
+				tc.name, describe(got), got.ClaimedAt, describe(merged), merged.ClaimedAt)
+		}
+		// The old claim on the kept id is fenced; the other id is gone.
+		kept, removed := a, b
+		if kept.ID != 0 {
+			kept, removed = b, a
+		}
+		wantErr(t, tc.name+": store token with the old claim on the merged id", tokens.StoreToken(ctx, kept.Claim(), []byte("stale")), storage.ErrFenced)
+		wantErr(t, tc.name+": store token with the old claim on the removed id", tokens.StoreToken(ctx, removed.Claim(), []byte("stale")), storage.ErrFenced, storage.ErrNotFound)
+		noErr(t, tc.name+": extend the merged claim", tokens.ExtendClaim(ctx, merged.Claim()))
+		noErr(t, tc.name+": store token with the merged claim", tokens.StoreToken(ctx, merged.Claim(), []byte("after")))
+		checkToken(t, st, proc, 0, []byte("after"))
+	}
+}
+
+// testRestartedOwnerFenced: an owner holds segment 1 at some epoch, loses
+// it, and the segment is merged away and split again. Coming back under the
+// same name and claiming segment 1 again, over and over, it must never get
+// that epoch back: its claim from before the merge stays fenced.
+func testRestartedOwnerFenced(t *testing.T, s *suite) {
+	st, clock := s.ownedStore(t)
+	tokens := st.Tokens()
+	ctx := s.ctx(t)
+	noErr(t, "initialize", tokens.InitializeSegments(ctx, "proc", 2, []byte("t0")))
+	old := claimTimes(t, st, "proc", 1, "node-n", 3).Claim()
+
+	// node-n goes away; node-m steals segment 1, merges it into 0 and
+	// splits again, which leaves segment 1 unclaimed.
+	clock.Advance(claimTimeout)
+	m0 := claimSegment(t, st, "proc", 0, "node-m")
+	m1 := claimSegment(t, st, "proc", 1, "node-m")
+	merged, err := tokens.MergeSegments(ctx, m0.Claim(), m1.Claim(), []byte("merged"))
+	noErr(t, "node-m merges proc/0 and proc/1", err)
+	sibling, err := tokens.SplitSegment(ctx, merged.Claim())
+	noErr(t, "node-m splits proc/0 again", err)
+	if sibling.ID != 1 || sibling.Owner != "" {
+		t.Fatalf("split after the merge returned %s, want segment 1 unclaimed", describe(sibling))
+	}
+
+	for round := range 5 {
+		cur := claimSegment(t, st, "proc", 1, "node-n")
+		if cur.Epoch == old.Epoch {
+			t.Fatalf("round %d: node-n claims proc/1 again at epoch %d, the epoch of its claim from before the merge", round, cur.Epoch)
+		}
+		what := fmt.Sprintf("round %d (node-n holds proc/1 at epoch %d): ", round, cur.Epoch)
+		wantErr(t, what+"store token with the claim from before the merge", tokens.StoreToken(ctx, old, []byte("stale")), storage.ErrFenced)
+		batch := storage.NewBatch(0, 0)
+		batch.Append(record(0, round))
+		batch.SaveToken(old, []byte("stale"))
+		_, err := st.Commit(ctx, batch)
+		wantErr(t, what+"batch saving a token with the claim from before the merge", err, storage.ErrFenced)
+		checkBounds(t, ctx, st, 0, storage.Bounds{})
+		noErr(t, what+"store token with the current claim", tokens.StoreToken(ctx, cur.Claim(), fmt.Appendf(nil, "round %d", round)))
+	}
+	checkToken(t, st, "proc", 1, []byte("round 4"))
 }
 
 func testMergeRefused(t *testing.T, s *suite) {
