@@ -36,6 +36,7 @@ func Run(t *testing.T, backend string, newLocation func(t testing.TB) string, f 
 		{"Persistence", persistenceTests, false},
 		{"Ownership", ownershipTests, false},
 		{"Tokens", tokenTests, false},
+		{"Segments", segmentTests, false},
 		{"Shared", sharedTests, !f.SharedLocation},
 		{"Closed", closedTests, false},
 	}
