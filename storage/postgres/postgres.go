@@ -73,6 +73,12 @@ func Open(ctx context.Context, dsn string, o storage.Options) (storage.Backend, 
 	if !strings.Contains(dsn, "pool_max_conns") && cfg.MaxConns < minConns {
 		cfg.MaxConns = minConns
 	}
+	// Acknowledged means durable: commits wait for the WAL flush even on a
+	// server whose default is synchronous_commit=off, unless the DSN itself
+	// says otherwise.
+	if _, set := cfg.ConnConfig.RuntimeParams["synchronous_commit"]; !set {
+		cfg.ConnConfig.RuntimeParams["synchronous_commit"] = "on"
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, connectError(cfg.ConnConfig, err)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -47,6 +48,21 @@ func query[T any](t testing.TB, dsn, sql string) T {
 		t.Fatalf("%s: %v", sql, err)
 	}
 	return v
+}
+
+func execSQL(t testing.TB, dsn string, statements ...string) {
+	t.Helper()
+	ctx := guard(t)
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	for _, sql := range statements {
+		if _, err := conn.Exec(ctx, sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
 }
 
 func TestMigrationsAreVersioned(t *testing.T) {
@@ -508,6 +524,38 @@ func TestMergeAndSplitEpochs(t *testing.T) {
 		again := claim(1, "high", 1)
 		if err := b.StoreToken(ctx, high.Claim(), nil); !errors.Is(err, storage.ErrFenced) {
 			t.Fatalf("high holds segment 1 again at epoch %d: its claim from before the merge (epoch %d) gets %v", again.Epoch, high.Epoch, err)
+		}
+	}
+}
+
+// Commits wait for the WAL flush even for a role whose default is
+// synchronous_commit=off, unless the DSN asks otherwise.
+func TestSynchronousCommitUnlessTheDSNSaysOtherwise(t *testing.T) {
+	dsn := pgtest.Schema(t)
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := u.Query().Get("search_path")
+	role := "async_" + schema
+	admin := pgtest.DSN(t)
+	execSQL(t, admin, "CREATE ROLE "+role+" LOGIN",
+		"ALTER ROLE "+role+" SET synchronous_commit = off",
+		"GRANT ALL ON SCHEMA "+schema+" TO "+role)
+	t.Cleanup(func() { execSQL(t, admin, "DROP OWNED BY "+role, "DROP ROLE "+role) })
+	u.User = url.User(role)
+	asRole := u.String()
+	for _, tc := range []struct{ dsn, want string }{
+		{asRole, "on"},
+		{asRole + "&synchronous_commit=off", "off"},
+	} {
+		b := openBackend(t, tc.dsn, 1)
+		var got string
+		if err := b.pool.QueryRow(guard(t), "SHOW synchronous_commit").Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != tc.want {
+			t.Errorf("%s: synchronous_commit is %s, want %s", tc.dsn, got, tc.want)
 		}
 	}
 }
