@@ -187,7 +187,7 @@ func TestDevStartsAndStopsCleanly(t *testing.T) {
 // killed, the second takes them over once their claims time out.
 func TestDeadNodesPartitionsMoveToSurvivors(t *testing.T) {
 	dsn := pgtest.Schema(t)
-	args := []string{"dev", "--storage", "postgres", "--dsn", dsn, "--partitions", "2", "--claim-timeout", "300ms"}
+	args := []string{"dev", "--storage", "postgres", "--dsn", dsn, "--partitions", "2", "--claim-timeout", "2s"}
 	first := startEddy(t, args...)
 	if ready := first.waitFor(t, "eddy is ready"); !strings.Contains(ready, "claimed=2") {
 		t.Fatalf("first node: %s", ready)

@@ -39,6 +39,12 @@ type Config struct {
 	// Disturb, if set, is called at random moments while the child runs (the
 	// PostgreSQL test cuts the child's connections here).
 	Disturb func(t testing.TB)
+	// Settle, if set, is called after the kill and before the check, to wait
+	// until nothing the child started can still land: a database server
+	// finishes a COMMIT it received even if the client is gone, and a check
+	// that read the log before and the state after it would see them
+	// disagree.
+	Settle func(t testing.TB)
 	// Seed makes the kill moments reproducible; 0 picks one and logs it.
 	Seed uint64
 }
@@ -65,6 +71,9 @@ func Run(t *testing.T, cfg Config) {
 	for round := 1; round <= cfg.Rounds; round++ {
 		got := runRound(t, cfg, round, rng)
 		acks = append(acks, got...)
+		if cfg.Settle != nil {
+			cfg.Settle(t)
+		}
 		total += len(got)
 		verify(t, cfg, round, acks)
 		if t.Failed() {

@@ -61,6 +61,22 @@ func TestCrash(t *testing.T) {
 			}
 			cuts += int(tag.RowsAffected())
 		},
+		Settle: func(t testing.TB) {
+			// The server ends a killed client's sessions once their current
+			// statement (perhaps a COMMIT) is done.
+			ctx, cancel := context.WithTimeout(ctx, time.Minute)
+			defer cancel()
+			for {
+				var sessions int
+				if err := admin.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE application_name = $1`, app).Scan(&sessions); err != nil {
+					t.Fatalf("waiting for the child's sessions to end: %v", err)
+				}
+				if sessions == 0 {
+					return
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+		},
 	})
 	if cuts == 0 {
 		t.Fatal("no connection was cut: the test did not test what it says")
