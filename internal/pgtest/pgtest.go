@@ -62,12 +62,14 @@ func Schema(t testing.TB) string {
 	t.Helper()
 	dsn := DSN(t)
 	name := schemaName(t)
-	exec(t, dsn, "CREATE SCHEMA "+pgx.Identifier{name}.Sanitize())
-	t.Cleanup(func() { exec(t, dsn, "DROP SCHEMA "+pgx.Identifier{name}.Sanitize()+" CASCADE") })
+	Exec(t, dsn, "CREATE SCHEMA "+pgx.Identifier{name}.Sanitize())
+	t.Cleanup(func() { Exec(t, dsn, "DROP SCHEMA "+pgx.Identifier{name}.Sanitize()+" CASCADE") })
 	return withSearchPath(dsn, name)
 }
 
-func exec(t testing.TB, dsn, sql string) {
+// Exec runs statements, in order, on one connection to dsn, failing the
+// test on the first error.
+func Exec(t testing.TB, dsn string, statements ...string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -76,8 +78,10 @@ func exec(t testing.TB, dsn, sql string) {
 		t.Fatalf("pgtest: connecting to %s: %s", where(dsn), oneLine(err))
 	}
 	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, sql); err != nil {
-		t.Fatalf("pgtest: %s: %v", sql, err)
+	for _, sql := range statements {
+		if _, err := conn.Exec(ctx, sql); err != nil {
+			t.Fatalf("pgtest: %s: %v", sql, err)
+		}
 	}
 }
 

@@ -32,11 +32,7 @@ func (b *Backend) Commit(ctx context.Context, batches []*storage.Batch, firsts [
 	b.views.publish(applied.snap, applied.gen)
 	// A sync covers every earlier write too, so heads only move forward even
 	// if an earlier group's goroutine reports later.
-	heads := applied.heads
-	if len(heads) > 0 {
-		b.generation.Add(1)
-	}
-	for _, h := range heads {
+	for _, h := range applied.heads {
 		for {
 			cur := b.last[h.partition].Load()
 			if cur >= h.last || b.last[h.partition].CompareAndSwap(cur, h.last) {

@@ -7,6 +7,7 @@ import (
 	"hash/crc32"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -94,12 +95,17 @@ func (b *Backend) checkMark() error {
 	return nil
 }
 
-// writeMark records the visible heads: synced, then renamed into place.
-func (b *Backend) writeMark() error {
+// syncedHeads returns the synced head of every partition.
+func (b *Backend) syncedHeads() []uint64 {
 	marks := make([]uint64, len(b.last))
 	for p := range b.last {
 		marks[p] = b.last[p].Load()
 	}
+	return marks
+}
+
+// writeMark records marks: synced, then renamed into place.
+func (b *Backend) writeMark(marks []uint64) error {
 	data := encodeMark(marks)
 	tmp := b.markPath() + ".tmp"
 	f, err := b.fs.Create(tmp, vfs.WriteCategoryUnspecified)
@@ -125,19 +131,19 @@ func (b *Backend) markLoop(stop <-chan struct{}, done chan<- struct{}) {
 	defer close(done)
 	ticker := time.NewTicker(markInterval)
 	defer ticker.Stop()
-	var marked uint64
+	marked := b.syncedHeads()
 	for {
 		select {
 		case <-stop:
 			return
 		case <-ticker.C:
 		}
-		if g := b.generation.Load(); g != marked {
-			if err := b.writeMark(); err != nil {
+		if heads := b.syncedHeads(); !slices.Equal(heads, marked) {
+			if err := b.writeMark(heads); err != nil {
 				b.log.Error("storage: writing durable mark", "file", b.markPath(), "error", err)
 				continue
 			}
-			marked = g
+			marked = heads
 		}
 	}
 }

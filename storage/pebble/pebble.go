@@ -57,11 +57,9 @@ type Backend struct {
 	closed  atomic.Bool
 	failed  atomic.Pointer[error] // set by a failed sync; no write after it
 
-	// generation counts commits that moved a head; markLoop compares it.
-	generation atomic.Uint64
-	markStop   chan struct{}
-	wals       []string // write-ahead logs found before opening
-	markDone   chan struct{}
+	markStop chan struct{}
+	wals     []string // write-ahead logs found before opening
+	markDone chan struct{}
 
 	// corruptFile is the last file Pebble reported corrupt, so that errors
 	// can name it.
@@ -338,7 +336,7 @@ func (b *Backend) Close() error {
 		b.signals[p].Notify()
 	}
 	b.views.close()
-	markErr := b.writeMark()
+	markErr := b.writeMark(b.syncedHeads())
 	if err := b.db.Close(); err != nil {
 		return fmt.Errorf("pebble: closing %s: %w", b.dir, err)
 	}

@@ -50,21 +50,6 @@ func query[T any](t testing.TB, dsn, sql string) T {
 	return v
 }
 
-func execSQL(t testing.TB, dsn string, statements ...string) {
-	t.Helper()
-	ctx := guard(t)
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	for _, sql := range statements {
-		if _, err := conn.Exec(ctx, sql); err != nil {
-			t.Fatalf("%s: %v", sql, err)
-		}
-	}
-}
-
 func TestMigrationsAreVersioned(t *testing.T) {
 	dsn := pgtest.Schema(t)
 	openBackend(t, dsn, 0).Close()
@@ -539,10 +524,10 @@ func TestSynchronousCommitUnlessTheDSNSaysOtherwise(t *testing.T) {
 	schema := u.Query().Get("search_path")
 	role := "async_" + schema
 	admin := pgtest.DSN(t)
-	execSQL(t, admin, "CREATE ROLE "+role+" LOGIN",
+	pgtest.Exec(t, admin, "CREATE ROLE "+role+" LOGIN",
 		"ALTER ROLE "+role+" SET synchronous_commit = off",
 		"GRANT ALL ON SCHEMA "+schema+" TO "+role)
-	t.Cleanup(func() { execSQL(t, admin, "DROP OWNED BY "+role, "DROP ROLE "+role) })
+	t.Cleanup(func() { pgtest.Exec(t, admin, "DROP OWNED BY "+role, "DROP ROLE "+role) })
 	u.User = url.User(role)
 	asRole := u.String()
 	for _, tc := range []struct{ dsn, want string }{

@@ -93,6 +93,33 @@ type landed struct {
 	data          [][]byte
 }
 
+// writeConcurrently runs write for writers 0..n-1 at once, released
+// together, and returns every batch they landed. A writer reports its own
+// failure with t.Errorf and returns what it landed so far; the test then
+// stops here.
+func writeConcurrently(t *testing.T, n int, write func(w int) []landed) []landed {
+	t.Helper()
+	results := make([][]landed, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range n {
+		wg.Go(func() {
+			<-start
+			results[w] = write(w)
+		})
+	}
+	close(start)
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	var all []landed
+	for _, rs := range results {
+		all = append(all, rs...)
+	}
+	return all
+}
+
 // concurrentPayload names entry e of batch b of writer w.
 func concurrentPayload(w, b, e int) []byte {
 	return fmt.Appendf(nil, "writer %02d batch %03d entry %d", w, b, e)
@@ -148,48 +175,36 @@ func testConcurrentAppenders(t *testing.T, s *suite) {
 		batches = 25
 	)
 	ctx, st := s.ctx(t), s.fresh(t, storage.WithPartitions(3))
-	results := make([][]landed, writers)
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for w := range writers {
-		wg.Go(func() {
-			<-start
-			p := w % st.Partitions()
-			for b := range batches {
-				n := 1 + (w+b)%4
-				data := make([][]byte, n)
-				for e := range data {
-					data[e] = concurrentPayload(w, b, e)
-				}
-				batch := storage.NewBatch(p, 0)
-				batch.Append(data...)
-				batch.Put(fmt.Appendf(nil, "writer %02d", w), fmt.Appendf(nil, "batch %03d", b))
-				first, err := st.Commit(ctx, batch)
-				if err != nil {
-					t.Errorf("writer %d batch %d to partition %d: %v", w, b, p, err)
-					return
-				}
-				if err := readOwnWrite(ctx, st, p, first, data); err != nil {
-					t.Errorf("writer %d batch %d: %v", w, b, err)
-					return
-				}
-				results[w] = append(results[w], landed{w, b, p, first, data})
+	all := writeConcurrently(t, writers, func(w int) (out []landed) {
+		p := w % st.Partitions()
+		for b := range batches {
+			n := 1 + (w+b)%4
+			data := make([][]byte, n)
+			for e := range data {
+				data[e] = concurrentPayload(w, b, e)
 			}
-		})
-	}
-	close(start)
-	wg.Wait()
-	if t.Failed() {
-		t.FailNow()
-	}
+			batch := storage.NewBatch(p, 0)
+			batch.Append(data...)
+			batch.Put(fmt.Appendf(nil, "writer %02d", w), fmt.Appendf(nil, "batch %03d", b))
+			first, err := st.Commit(ctx, batch)
+			if err != nil {
+				t.Errorf("writer %d batch %d to partition %d: %v", w, b, p, err)
+				return out
+			}
+			if err := readOwnWrite(ctx, st, p, first, data); err != nil {
+				t.Errorf("writer %d batch %d: %v", w, b, err)
+				return out
+			}
+			out = append(out, landed{w, b, p, first, data})
+		}
+		return out
+	})
 
 	perPartition := make([][]landed, st.Partitions())
 	entries := 0
-	for _, rs := range results {
-		for _, r := range rs {
-			perPartition[r.partition] = append(perPartition[r.partition], r)
-			entries += len(r.data)
-		}
+	for _, r := range all {
+		perPartition[r.partition] = append(perPartition[r.partition], r)
+		entries += len(r.data)
 	}
 	for p, bs := range perPartition {
 		checkLanded(t, st, p, bs)
@@ -232,52 +247,38 @@ func testConcurrentFenced(t *testing.T, s *suite) {
 	_, err = tokens.ClaimSegment(ctx, "proc", 0, "worker", timeout) // fences stale
 	noErr(t, "claim segment again", err)
 
-	results := make([][]landed, writers)
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for w := range writers {
-		wg.Go(func() {
-			<-start
-			for b := range batches {
-				data := [][]byte{concurrentPayload(w, b, 0), concurrentPayload(w, b, 1)}
-				batch := storage.NewBatch(0, own.Epoch)
-				batch.Append(data...)
-				bad := w%2 == 1
-				if bad {
-					batch.Put(fmt.Appendf(nil, "fenced writer %02d batch %03d", w, b), []byte("must not exist"))
-					if b%2 == 0 {
-						batch.Epoch = own.Epoch + 1000
-					} else {
-						batch.SaveToken(stale.Claim(), []byte("must not be stored"))
-					}
-				}
-				first, err := st.Commit(ctx, batch)
-				switch {
-				case bad && !errors.Is(err, storage.ErrFenced):
-					t.Errorf("writer %d batch %d, fenced: got first %d error %v, want ErrFenced", w, b, first, err)
-					return
-				case bad:
-				case err != nil:
-					t.Errorf("writer %d batch %d at the current epoch: %v", w, b, err)
-					return
-				default:
-					results[w] = append(results[w], landed{w, b, 0, first, data})
+	all := writeConcurrently(t, writers, func(w int) (out []landed) {
+		for b := range batches {
+			data := [][]byte{concurrentPayload(w, b, 0), concurrentPayload(w, b, 1)}
+			batch := storage.NewBatch(0, own.Epoch)
+			batch.Append(data...)
+			bad := w%2 == 1
+			if bad {
+				batch.Put(fmt.Appendf(nil, "fenced writer %02d batch %03d", w, b), []byte("must not exist"))
+				if b%2 == 0 {
+					batch.Epoch = own.Epoch + 1000
+				} else {
+					batch.SaveToken(stale.Claim(), []byte("must not be stored"))
 				}
 			}
-		})
-	}
-	close(start)
-	wg.Wait()
-	if t.Failed() {
-		t.FailNow()
-	}
-	var all []landed
-	entries := 0
-	for _, rs := range results {
-		all = append(all, rs...)
-		for _, r := range rs {
-			entries += len(r.data)
+			first, err := st.Commit(ctx, batch)
+			switch {
+			case bad && !errors.Is(err, storage.ErrFenced):
+				t.Errorf("writer %d batch %d, fenced: got first %d error %v, want ErrFenced", w, b, first, err)
+				return out
+			case bad:
+			case err != nil:
+				t.Errorf("writer %d batch %d at the current epoch: %v", w, b, err)
+				return out
+			default:
+				out = append(out, landed{w, b, 0, first, data})
+			}
 		}
+		return out
+	})
+	entries := 0
+	for _, r := range all {
+		entries += len(r.data)
 	}
 	checkLanded(t, st, 0, all)
 	if got := st.Metrics().Entries.Load(); got != uint64(entries) {

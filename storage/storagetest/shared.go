@@ -2,7 +2,6 @@ package storagetest
 
 import (
 	"fmt"
-	"sync"
 	"testing"
 
 	"eddy/storage"
@@ -128,39 +127,25 @@ func testSharedConcurrentAppends(t *testing.T, s *suite) {
 	)
 	a, b, _ := s.pair(t)
 	ctx := s.ctx(t)
-	results := make([][]landed, writers)
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for w := range writers {
+	all := writeConcurrently(t, writers, func(w int) (out []landed) {
 		st := a
 		if w%2 == 1 {
 			st = b
 		}
-		wg.Go(func() {
-			<-start
-			for bn := range batches {
-				data := make([][]byte, 1+(w+bn)%3)
-				for e := range data {
-					data[e] = concurrentPayload(w, bn, e)
-				}
-				first, err := st.Append(ctx, 0, 0, data...)
-				if err != nil {
-					t.Errorf("writer %d batch %d: %v", w, bn, err)
-					return
-				}
-				results[w] = append(results[w], landed{w, bn, 0, first, data})
+		for bn := range batches {
+			data := make([][]byte, 1+(w+bn)%3)
+			for e := range data {
+				data[e] = concurrentPayload(w, bn, e)
 			}
-		})
-	}
-	close(start)
-	wg.Wait()
-	if t.Failed() {
-		t.FailNow()
-	}
-	var all []landed
-	for _, rs := range results {
-		all = append(all, rs...)
-	}
+			first, err := st.Append(ctx, 0, 0, data...)
+			if err != nil {
+				t.Errorf("writer %d batch %d: %v", w, bn, err)
+				return out
+			}
+			out = append(out, landed{w, bn, 0, first, data})
+		}
+		return out
+	})
 	checkLanded(t, a, 0, all)
 	checkLanded(t, b, 0, all)
 }
