@@ -114,6 +114,8 @@ func (c *committer) run() {
 		clear(errs[:n])
 		clear(firsts[:n])
 		err := c.backend.Commit(context.Background(), batches, firsts[:n], errs[:n])
+		// Counters move before any waiter wakes, so that a caller whose
+		// commit returned sees it counted.
 		entries := 0
 		for i, r := range group {
 			r.first, r.err = firsts[i], errs[i]
@@ -123,11 +125,13 @@ func (c *committer) run() {
 			if r.err == nil {
 				entries += len(r.batch.entries)
 			}
-			r.ready <- struct{}{}
 		}
 		c.metrics.Groups.Add(1)
 		c.metrics.Batches.Add(uint64(n))
 		c.metrics.Entries.Add(uint64(entries))
+		for _, r := range group {
+			r.ready <- struct{}{}
+		}
 	}
 }
 

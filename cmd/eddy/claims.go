@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"sort"
 	"time"
 
@@ -71,8 +72,19 @@ func (c *partitionClaims) renew(ctx context.Context) {
 	}
 }
 
-// run renews and takes over claims until ctx ends.
-func (c *partitionClaims) run(ctx context.Context) {
+// epochs returns the held partitions with their epochs: what the engine
+// may write.
+func (c *partitionClaims) epochs() map[int]uint64 {
+	out := make(map[int]uint64, len(c.held))
+	for p, claim := range c.held {
+		out[p] = claim.Epoch
+	}
+	return out
+}
+
+// run renews and takes over claims until ctx ends, calling changed (from
+// its goroutine) with the new epochs whenever the held claims change.
+func (c *partitionClaims) run(ctx context.Context, changed func(map[int]uint64)) {
 	ticker := time.NewTicker(c.timeout / 3)
 	defer ticker.Stop()
 	for {
@@ -81,9 +93,13 @@ func (c *partitionClaims) run(ctx context.Context) {
 			return
 		case <-ticker.C:
 		}
+		before := c.epochs()
 		c.renew(ctx)
 		if err := c.claimFree(ctx, c.timeout); err != nil && ctx.Err() == nil {
 			c.log.Error("claiming partitions", "error", err)
+		}
+		if after := c.epochs(); !maps.Equal(before, after) && ctx.Err() == nil {
+			changed(after)
 		}
 	}
 }

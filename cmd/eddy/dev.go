@@ -22,6 +22,7 @@ type devConfig struct {
 	partitions   int
 	logLevel     string
 	claimTimeout time.Duration
+	httpAddr     string
 }
 
 func newDevCommand() *cobra.Command {
@@ -31,7 +32,8 @@ func newDevCommand() *cobra.Command {
 		Short: "Run Eddy on this machine with embedded storage and no set-up",
 		Long: `Run Eddy on this machine. By default everything is kept in an embedded
 store in --data (created if missing); --storage postgres with --dsn keeps it
-in PostgreSQL instead, so that several nodes can share the work.`,
+in PostgreSQL instead, so that several nodes can share the work. The REST
+API is served on --http (see /v1/openapi.json there).`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runDev(cmd.Context(), cfg, cmd.ErrOrStderr())
@@ -44,6 +46,7 @@ in PostgreSQL instead, so that several nodes can share the work.`,
 	f.IntVar(&cfg.partitions, "partitions", 0, fmt.Sprintf("partition count of a new store (default %d; an existing store keeps its own)", storage.DefaultPartitions))
 	f.StringVar(&cfg.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	f.DurationVar(&cfg.claimTimeout, "claim-timeout", 10*time.Second, "how long a node's partition claims outlive it before other nodes take them over")
+	f.StringVar(&cfg.httpAddr, "http", ":8080", "address of the REST API (host:port; port 0 picks a free one)")
 	return cmd
 }
 
@@ -80,6 +83,11 @@ func runDev(ctx context.Context, cfg devConfig, stderr interface{ Write([]byte) 
 	if err != nil {
 		return err
 	}
+	ln, err := listenHTTP(cfg.httpAddr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -99,9 +107,20 @@ func runDev(ctx context.Context, cfg devConfig, stderr interface{ Write([]byte) 
 	if err := claims.claimFree(ctx, staleAfter); err != nil {
 		return err
 	}
+	engines, err := startEngineSwitch(ctx, store, claims.epochs(), logger)
+	if err != nil {
+		claims.release()
+		return err
+	}
+	httpAddr, stopHTTP := serveHTTP(ln, engines, logger)
 	logger.Info("eddy is ready", "storage", cfg.backend, "location", describeLocation(cfg.backend, location),
-		"partitions", store.Partitions(), "claimed", len(claims.held), "node", claims.node)
-	claims.run(ctx)
+		"partitions", store.Partitions(), "claimed", len(claims.held), "node", claims.node, "http", httpAddr)
+	claims.run(ctx, func(epochs map[int]uint64) { engines.switchTo(ctx, epochs) })
+	// Requests in flight (long polls) end first, then the server, the
+	// engine and the claims, in that order.
+	engines.stop()
+	stopHTTP()
+	engines.close()
 	claims.release()
 	logger.Info("eddy stopped")
 	return nil

@@ -1,5 +1,6 @@
 // Command eddy is the Eddy binary: one CLI with a subcommand per way of
-// running it (eddy dev, eddy version, ...).
+// running it (eddy dev) and one per request to a running Eddy (eddy deploy,
+// eddy run, eddy publish).
 package main
 
 import (
@@ -45,8 +46,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "eddy: %v (see 'eddy --help')\n", err)
 		return 2
 	}
-	fmt.Fprintf(stderr, "eddy: %v\n", err)
+	fmt.Fprintf(stderr, "eddy: %s\n", oneLine(err.Error()))
 	return 1
+}
+
+// oneLine folds a multi-line message (a server's list of problems in a
+// BPMN file) into one line.
+func oneLine(msg string) string {
+	msg = strings.ReplaceAll(strings.TrimSpace(msg), ":\n", ": ")
+	return strings.ReplaceAll(msg, "\n", "; ")
 }
 
 func newRoot(stdout, stderr io.Writer) *cobra.Command {
@@ -59,7 +67,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newDevCommand(), newVersionCommand())
+	root.AddCommand(newDevCommand(), newDeployCommand(), newRunCommand(), newPublishCommand(), newVersionCommand())
 	return root
 }
 

@@ -73,6 +73,17 @@ func TestBadInputGivesOneClearLine(t *testing.T) {
 		{"unexpected argument", []string{"dev", "now"}, 2, "takes no arguments"},
 		{"unknown command", []string{"start"}, 2, "start"},
 		{"bad log level", []string{"dev", "--log-level", "loud"}, 2, "--log-level"},
+		{"bad http address", []string{"dev", "--data", t.TempDir(), "--http", "nonsense"}, 1, "--http nonsense"},
+		{"deploy without files", []string{"deploy"}, 2, "at least one BPMN file"},
+		{"deploy of a missing file", []string{"deploy", "--address", "http://127.0.0.1:1", "missing.bpmn"}, 1, "missing.bpmn: no such file"},
+		{"run without a process", []string{"run"}, 2, "eddy run needs one process id"},
+		{"variables not an object", []string{"run", "order", "--vars", "[1]"}, 2, "invalid --vars"},
+		{"variables file missing", []string{"run", "order", "--vars", "@missing.json"}, 2, "missing.json"},
+		{"timeout without wait", []string{"run", "order", "--timeout", "1s"}, 2, "--timeout applies only with --wait"},
+		{"address without scheme", []string{"run", "order", "--address", "127.0.0.1:8080"}, 2, "invalid --address"},
+		{"nobody at the address", []string{"run", "order", "--address", "http://127.0.0.1:1"}, 1, "cannot reach Eddy at http://127.0.0.1:1: dial tcp"},
+		{"publish without a name", []string{"publish"}, 2, "eddy publish needs one message name"},
+		{"negative ttl", []string{"publish", "paid", "--ttl", "-1s"}, 2, "invalid --ttl"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -168,9 +179,9 @@ func (n *node) stop(t *testing.T) {
 func TestDevStartsAndStopsCleanly(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
 	for run := 1; run <= 3; run++ {
-		n := startEddy(t, "dev", "--data", dir, "--partitions", "4")
+		n := startEddy(t, "dev", "--data", dir, "--partitions", "4", "--http", "127.0.0.1:0")
 		ready := n.waitFor(t, "eddy is ready")
-		if !strings.Contains(ready, "partitions=4") || !strings.Contains(ready, "claimed=4") {
+		if !strings.Contains(ready, "partitions=4") || !strings.Contains(ready, "claimed=4") || !strings.Contains(ready, "http=127.0.0.1:") {
 			t.Errorf("run %d: ready line does not report the 4 claimed partitions: %s", run, ready)
 		}
 		if run == 2 {
@@ -187,18 +198,28 @@ func TestDevStartsAndStopsCleanly(t *testing.T) {
 // killed, the second takes them over once their claims time out.
 func TestDeadNodesPartitionsMoveToSurvivors(t *testing.T) {
 	dsn := pgtest.Schema(t)
-	args := []string{"dev", "--storage", "postgres", "--dsn", dsn, "--partitions", "2", "--claim-timeout", "2s"}
+	args := []string{"dev", "--storage", "postgres", "--dsn", dsn, "--partitions", "2", "--claim-timeout", "2s", "--http", "127.0.0.1:0"}
 	first := startEddy(t, args...)
 	if ready := first.waitFor(t, "eddy is ready"); !strings.Contains(ready, "claimed=2") {
 		t.Fatalf("first node: %s", ready)
 	}
 	second := startEddy(t, args...)
-	if ready := second.waitFor(t, "eddy is ready"); !strings.Contains(ready, "claimed=0") {
-		t.Fatalf("second node took partitions held by a live node: %s", ready)
+	secondReady := second.waitFor(t, "eddy is ready")
+	if !strings.Contains(secondReady, "claimed=0") {
+		t.Fatalf("second node took partitions held by a live node: %s", secondReady)
 	}
 	first.cmd.Process.Kill()
 	first.cmd.Wait()
 	second.waitFor(t, `msg="claimed partition" partition=0`)
 	second.waitFor(t, `msg="claimed partition" partition=1`)
+	// The survivor's engine now runs both partitions: it takes requests.
+	second.waitFor(t, `msg="engine restarted on the held partitions" partitions=2`)
+	address := "--address=http://" + httpAddress(t, secondReady)
+	if _, stderr, code := eddy(t, "deploy", address, "testdata/noop.bpmn"); code != 0 {
+		t.Fatalf("deploying on the survivor: %s", stderr)
+	}
+	if stdout, stderr, code := eddy(t, "run", "noop", "--wait", address); code != 0 || !strings.Contains(stdout, `"COMPLETED"`) {
+		t.Fatalf("running on the survivor: %s %s", stdout, stderr)
+	}
 	second.stop(t)
 }

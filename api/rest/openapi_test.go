@@ -1,0 +1,140 @@
+package rest
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+)
+
+type openAPIDoc struct {
+	OpenAPI string `json:"openapi"`
+	Paths   map[string]map[string]struct {
+		OperationID string `json:"operationId"`
+		Parameters  []struct {
+			Name string `json:"name"`
+			In   string `json:"in"`
+		} `json:"parameters"`
+		Responses map[string]json.RawMessage `json:"responses"`
+	} `json:"paths"`
+	Components struct {
+		Schemas map[string]struct {
+			Properties map[string]json.RawMessage `json:"properties"`
+			Required   []string                   `json:"required"`
+		} `json:"schemas"`
+	} `json:"components"`
+}
+
+func loadOpenAPI(t *testing.T) openAPIDoc {
+	t.Helper()
+	var doc openAPIDoc
+	if err := json.Unmarshal(OpenAPI(), &doc); err != nil {
+		t.Fatalf("openapi.json: %v", err)
+	}
+	return doc
+}
+
+// TestOpenAPIDocumentsEveryRoute: the routes the server registers and the
+// operations the document describes are the same, with the same path
+// parameters.
+func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
+	doc := loadOpenAPI(t)
+	if !strings.HasPrefix(doc.OpenAPI, "3.") {
+		t.Fatalf("openapi version %q", doc.OpenAPI)
+	}
+	var documented []string
+	for path, ops := range doc.Paths {
+		for method, op := range ops {
+			pattern := strings.ToUpper(method) + " " + path
+			documented = append(documented, pattern)
+			var params []string
+			for _, p := range op.Parameters {
+				if p.In == "path" {
+					params = append(params, p.Name)
+				}
+			}
+			var inPath []string
+			for _, m := range regexp.MustCompile(`\{(\w+)\}`).FindAllStringSubmatch(path, -1) {
+				inPath = append(inPath, m[1])
+			}
+			if !slices.Equal(params, inPath) {
+				t.Errorf("%s documents path parameters %v, the path has %v", pattern, params, inPath)
+			}
+			if op.OperationID == "" || len(op.Responses) == 0 {
+				t.Errorf("%s has no operationId or no responses", pattern)
+			}
+		}
+	}
+	registered := New(nil).Routes()
+	sort.Strings(documented)
+	sort.Strings(registered)
+	if !slices.Equal(documented, registered) {
+		t.Errorf("documented routes:\n  %s\nregistered routes:\n  %s", strings.Join(documented, "\n  "), strings.Join(registered, "\n  "))
+	}
+}
+
+// TestOpenAPISchemasMatchTypes: each body schema has exactly the JSON
+// fields of its Go type, and what it requires exists.
+func TestOpenAPISchemasMatchTypes(t *testing.T) {
+	doc := loadOpenAPI(t)
+	types := []any{
+		DeployRequest{}, Resource{}, DeployResponse{}, DeployedProcess{}, CreateInstanceRequest{}, InstanceResult{},
+		PublishMessageRequest{}, PublishMessageResponse{}, BroadcastSignalRequest{}, BroadcastSignalResponse{},
+		ActivateJobsRequest{}, ActivateJobsResponse{}, Job{}, CompleteJobRequest{}, FailJobRequest{}, ThrowErrorRequest{},
+		UpdateJobRequest{}, SetVariablesRequest{}, ModifyInstanceRequest{}, ActivateInstruction{}, TerminateInstruction{},
+		Instance{}, ElementInstance{}, Incident{}, IncidentList{}, Problem{},
+	}
+	for _, v := range types {
+		typ := reflect.TypeOf(v)
+		schema, ok := doc.Components.Schemas[typ.Name()]
+		if !ok {
+			t.Errorf("no schema %s", typ.Name())
+			continue
+		}
+		var props []string
+		for p := range schema.Properties {
+			props = append(props, p)
+		}
+		sort.Strings(props)
+		if fields := fieldNames(typ); !slices.Equal(props, fields) {
+			t.Errorf("schema %s has properties %v, the type has fields %v", typ.Name(), props, fields)
+		}
+		for _, r := range schema.Required {
+			if _, ok := schema.Properties[r]; !ok {
+				t.Errorf("schema %s requires %q, which it does not have", typ.Name(), r)
+			}
+		}
+	}
+	// Every reference resolves.
+	var raw struct {
+		Components map[string]map[string]json.RawMessage
+	}
+	if err := json.Unmarshal(OpenAPI(), &raw); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range regexp.MustCompile(`"#/components/(schemas|responses)/(\w+)"`).FindAllSubmatch(OpenAPI(), -1) {
+		if _, ok := raw.Components[string(m[1])][string(m[2])]; !ok {
+			t.Errorf("reference %s does not resolve", m[0])
+		}
+	}
+}
+
+func TestOpenAPIIsServed(t *testing.T) {
+	srv := httptest.NewServer(New(nil))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/v1/openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/json" || string(body) != string(OpenAPI()) {
+		t.Fatalf("GET /v1/openapi.json: %d %s, %d bytes", resp.StatusCode, resp.Header.Get("Content-Type"), len(body))
+	}
+}

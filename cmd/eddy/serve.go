@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"eddy/api/rest"
+	"eddy/engine"
+	"eddy/storage"
+)
+
+// engineSwitch runs the engine on the partitions this node holds and serves
+// the REST API over it. When the held partitions change (a dead node's
+// taken over, one lost to another node) it starts a new engine on the new
+// set: the engine runs a fixed set of partitions.
+type engineSwitch struct {
+	store *storage.Store
+	log   *slog.Logger
+
+	mu     sync.RWMutex // held by requests (read) and by a switch (write)
+	engine *engine.Engine
+	api    *rest.Server
+	// stop ends the requests of the current engine: long polls would
+	// otherwise hold a switch up for their whole timeout.
+	ctx  context.Context
+	stop context.CancelFunc
+}
+
+func startEngineSwitch(ctx context.Context, store *storage.Store, epochs map[int]uint64, log *slog.Logger) (*engineSwitch, error) {
+	s := &engineSwitch{store: store, log: log}
+	if err := s.start(ctx, epochs); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *engineSwitch) start(ctx context.Context, epochs map[int]uint64) error {
+	e, err := engine.Start(ctx, s.store, engine.Options{Epochs: epochs, Logger: s.log})
+	if err != nil {
+		return fmt.Errorf("starting the engine: %w", err)
+	}
+	s.engine, s.api = e, rest.New(e, rest.WithLogger(s.log))
+	s.ctx, s.stop = context.WithCancel(context.Background())
+	return nil
+}
+
+// ServeHTTP serves a request on the current engine.
+func (s *engineSwitch) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	ctx, cancel := context.WithCancel(r.Context())
+	defer context.AfterFunc(s.ctx, cancel)()
+	defer cancel()
+	s.api.ServeHTTP(w, r.WithContext(ctx))
+}
+
+// switchTo replaces the engine by one on epochs, once the requests in
+// flight are over.
+func (s *engineSwitch) switchTo(ctx context.Context, epochs map[int]uint64) {
+	s.stop()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.engine.Close()
+	if err := s.start(ctx, epochs); err != nil {
+		// Keep serving: an engine without partitions answers 503.
+		s.log.Error("restarting the engine on the held partitions", "error", err)
+		if err := s.start(ctx, nil); err != nil {
+			s.log.Error("starting an engine without partitions", "error", err)
+		}
+		return
+	}
+	s.log.Info("engine restarted on the held partitions", "partitions", len(epochs))
+}
+
+// close stops the current engine once requests are over.
+func (s *engineSwitch) close() {
+	s.stop()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.engine.Close()
+}
+
+// listenHTTP binds the REST API's address, first thing, so that a taken
+// port is reported before anything starts.
+func listenHTTP(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("cannot serve HTTP on --http %s: %w", addr, err)
+	}
+	return ln, nil
+}
+
+// serveHTTP serves h on ln until stop is called. It returns the address
+// clients can use: an unspecified host (":8080") is reached on the
+// loopback address.
+func serveHTTP(ln net.Listener, h http.Handler, log *slog.Logger) (reachable string, stop func()) {
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("HTTP server stopped", "error", err)
+		}
+	}()
+	stop = func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			srv.Close()
+		}
+		<-done
+	}
+	tcp := ln.Addr().(*net.TCPAddr)
+	host := tcp.IP.String()
+	if tcp.IP.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, fmt.Sprint(tcp.Port)), stop
+}

@@ -1,0 +1,212 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"eddy/record"
+	"eddy/storage"
+)
+
+// Engine runs the partitions this node owns and is the API every front end
+// (REST, gRPC, CLI) calls. Each method sends a command to the partition
+// that owns the entity and returns once its effects are durable.
+type Engine struct {
+	store  *storage.Store
+	parts  map[int]*partition
+	ids    []int
+	limits Limits
+	clock  func() time.Time
+	log    *slog.Logger
+	rr     atomic.Uint64
+
+	jobsMu   sync.Mutex
+	jobsWake chan struct{} // closed when jobs may have become activatable
+
+	outcomes *outcomes
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// Options configure an engine.
+type Options struct {
+	// Epochs are the partitions this node writes, with their ownership
+	// epochs (see storage.Ownership).
+	Epochs map[int]uint64
+	Limits Limits
+	Clock  func() time.Time
+	Logger *slog.Logger
+}
+
+// Rejection is a command the engine refused, with Zeebe's rejection type.
+type Rejection struct {
+	Type   record.RejectionType
+	Reason string
+}
+
+func (r *Rejection) Error() string { return r.Reason }
+
+// ErrNoPartition is returned when this node owns no partition that can take
+// a command.
+var ErrNoPartition = errors.New("this node owns no partition for the request")
+
+// Start loads the owned partitions' state and starts their loops.
+func Start(ctx context.Context, store *storage.Store, opts Options) (*Engine, error) {
+	e := &Engine{store: store, parts: map[int]*partition{}, limits: opts.Limits, clock: opts.Clock, log: opts.Logger, jobsWake: make(chan struct{})}
+	if e.limits == (Limits{}) {
+		e.limits = DefaultLimits
+	}
+	if e.clock == nil {
+		e.clock = time.Now
+	}
+	if e.log == nil {
+		e.log = slog.Default()
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	e.cancel = cancel
+	e.outcomes = newOutcomes(e)
+	for p := 0; p < store.Partitions(); p++ {
+		epoch, ok := opts.Epochs[p]
+		if !ok {
+			continue
+		}
+		part := &partition{id: p, e: e, epoch: epoch, inputs: make(chan input, 4*maxBatch), log: e.log, stopped: make(chan struct{})}
+		if err := part.start(ctx); err != nil {
+			cancel()
+			return nil, err
+		}
+		e.parts[p] = part
+		e.ids = append(e.ids, p)
+	}
+	for _, part := range e.parts {
+		part := part
+		e.wg.Add(1)
+		go func() { defer e.wg.Done(); part.run(runCtx) }()
+		for q := 0; q < store.Partitions(); q++ {
+			if q != part.id {
+				q := q
+				e.wg.Add(1)
+				go func() { defer e.wg.Done(); part.readInbox(runCtx, q) }()
+			}
+		}
+	}
+	e.outcomes.start(runCtx)
+	return e, nil
+}
+
+// Close stops the partitions; the store stays open.
+func (e *Engine) Close() {
+	e.cancel()
+	e.wg.Wait()
+	e.outcomes.wait()
+}
+
+// Partitions returns the partitions this engine runs.
+func (e *Engine) Partitions() []int { return append([]int(nil), e.ids...) }
+
+// Store returns the storage the engine runs on.
+func (e *Engine) Store() *storage.Store { return e.store }
+
+// send runs cmd on partition p and waits for the outcome.
+func (e *Engine) send(ctx context.Context, p int, cmd record.Record) (Response, error) {
+	part, ok := e.parts[p]
+	if !ok {
+		return Response{}, fmt.Errorf("%w: partition %d", ErrNoPartition, p)
+	}
+	cmd.Kind, cmd.Partition, cmd.Target = record.Command, p, p
+	done := make(chan result, 1)
+	select {
+	case part.inputs <- input{cmd: cmd, done: done}:
+	case <-ctx.Done():
+		return Response{}, ctx.Err()
+	}
+	// Once queued, the command's outcome is waited for: leaving earlier
+	// would report a failure for a command that may yet succeed.
+	r := part.await(done)
+	if r.err != nil {
+		return Response{}, r.err
+	}
+	if r.resp.Rejected() {
+		return r.resp, &Rejection{Type: r.resp.Rejection, Reason: r.resp.Reason}
+	}
+	return r.resp, nil
+}
+
+// query runs fn in partition p's loop, between batches.
+func (e *Engine) query(ctx context.Context, p int, fn func(*Core)) error {
+	part, ok := e.parts[p]
+	if !ok {
+		return fmt.Errorf("%w: partition %d", ErrNoPartition, p)
+	}
+	done := make(chan result, 1)
+	select {
+	case part.inputs <- input{query: fn, done: done}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return part.await(done).err
+}
+
+// next picks a partition for a new entity, round robin.
+func (e *Engine) next() int {
+	if len(e.ids) == 0 {
+		return -1
+	}
+	return e.ids[e.rr.Add(1)%uint64(len(e.ids))]
+}
+
+// partitionOfKey returns the partition of an entity key, checked.
+func (e *Engine) partitionOfKey(key int64, what string) (int, error) {
+	if err := record.CheckKey(key, e.store.Partitions()); err != nil {
+		return 0, &Rejection{Type: record.NotFound, Reason: fmt.Sprintf("Expected to find %s with key '%d', but %v", what, key, err)}
+	}
+	return record.PartitionOf(key), nil
+}
+
+// published is called by a partition after a commit.
+func (e *Engine) published(recs []record.Record) {
+	wake := false
+	for i := range recs {
+		r := &recs[i]
+		if r.ValueType == record.Job && (r.Intent == record.Created || r.Intent == record.TimedOut || r.Intent == record.RecurredAfterBackoff || r.Intent == record.Failed || r.Intent == record.RetriesUpdated) {
+			wake = true
+		}
+		if r.ValueType == record.Incident && r.Intent == record.Resolved {
+			wake = true
+		}
+	}
+	if wake {
+		e.jobsMu.Lock()
+		close(e.jobsWake)
+		e.jobsWake = make(chan struct{})
+		e.jobsMu.Unlock()
+	}
+}
+
+func (e *Engine) jobsChanged() <-chan struct{} {
+	e.jobsMu.Lock()
+	defer e.jobsMu.Unlock()
+	return e.jobsWake
+}
+
+// await waits for a queued input's answer, or for the loop to have stopped
+// without taking it.
+func (p *partition) await(done chan result) result {
+	select {
+	case r := <-done:
+		return r
+	case <-p.stopped:
+		select {
+		case r := <-done:
+			return r
+		default:
+			return result{err: fmt.Errorf("partition %d is stopped", p.id)}
+		}
+	}
+}

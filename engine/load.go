@@ -1,0 +1,112 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"eddy/storage"
+)
+
+// LoadState reads partition p's state from store and rebuilds the indexes
+// that are kept only in memory.
+func LoadState(ctx context.Context, store *storage.Store, p int) (*State, error) {
+	st := newState()
+	tables := map[byte]interface {
+		load(key, value []byte) error
+	}{
+		'd': st.definitions, 'e': st.elements, 'v': st.vars, 'j': st.jobs, 't': st.timers,
+		'g': st.messages, 's': st.msgSubs, 'p': st.procSubs, 'n': st.signalSubs, 'i': st.incidents,
+	}
+	err := store.Scan(ctx, p, []byte{keyspace}, func(key, value []byte) error {
+		if string(key) == string(metaKey) {
+			return json.Unmarshal(value, &st.meta)
+		}
+		t, ok := tables[key[1]]
+		if !ok {
+			return fmt.Errorf("partition %d state has an engine key %q of no known table", p, key)
+		}
+		return t.load(key, value)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("loading the state of partition %d: %w", p, err)
+	}
+	st.reindex()
+	return st, nil
+}
+
+// reindex rebuilds the in-memory indexes from the tables.
+func (st *State) reindex() {
+	for _, d := range st.definitions.rows {
+		if st.versions[d.BpmnProcessID] == nil {
+			st.versions[d.BpmnProcessID] = map[int32]int64{}
+		}
+		st.versions[d.BpmnProcessID][d.Version] = d.Key
+		if cur := st.definitions.get(st.latest[d.BpmnProcessID]); cur == nil || cur.Version < d.Version {
+			st.latest[d.BpmnProcessID] = d.Key
+		}
+	}
+	for k, e := range st.elements.rows {
+		if e.Value.FlowScopeKey > 0 {
+			m := st.children[e.Value.FlowScopeKey]
+			if m == nil {
+				m = map[int64]struct{}{}
+				st.children[e.Value.FlowScopeKey] = m
+			}
+			m[k] = struct{}{}
+		}
+	}
+	for _, k := range sortedKeys(keysOf(st.jobs.rows)) {
+		j := st.jobs.rows[k]
+		switch j.State {
+		case jobActivatable:
+			st.activatable[j.Value.JobType] = append(st.activatable[j.Value.JobType], k)
+		case jobActivated:
+			st.schedule(j.Value.Deadline, dueJobTimeout, k)
+		case jobBackoff:
+			st.schedule(j.Value.Deadline, dueJobBackoff, k)
+		}
+	}
+	for _, k := range sortedKeys(keysOf(st.timers.rows)) {
+		t := st.timers.rows[k]
+		st.schedule(t.Due, dueTimer, k)
+		if t.ElementInstanceKey != 0 {
+			st.timersOf[t.ElementInstanceKey] = append(st.timersOf[t.ElementInstanceKey], k)
+		} else {
+			st.startTimers[t.Definition] = append(st.startTimers[t.Definition], k)
+		}
+	}
+	for _, k := range sortedKeys(keysOf(st.messages.rows)) {
+		m := st.messages.rows[k]
+		nk := nameKey(m.Name, m.CorrelationKey)
+		st.byName[nk] = append(st.byName[nk], k)
+		if m.MessageID != "" {
+			st.messageIDs[m.Name+"\x00"+m.CorrelationKey+"\x00"+m.MessageID] = k
+		}
+		st.schedule(m.Deadline, dueMessageTTL, k)
+	}
+	for _, k := range sortedKeys(keysOf(st.msgSubs.rows)) {
+		s := st.msgSubs.rows[k]
+		nk := nameKey(s.Name, s.CorrelationKey)
+		st.subsByName[nk] = append(st.subsByName[nk], k)
+	}
+	for _, k := range sortedKeys(keysOf(st.procSubs.rows)) {
+		s := st.procSubs.rows[k]
+		st.subsOf[s.ElementInstanceKey] = append(st.subsOf[s.ElementInstanceKey], k)
+	}
+	for _, k := range sortedKeys(keysOf(st.signalSubs.rows)) {
+		s := st.signalSubs.rows[k]
+		st.signalsOf[s.Name] = append(st.signalsOf[s.Name], k)
+		if s.ElementInstanceKey != 0 {
+			st.sigOf[s.ElementInstanceKey] = append(st.sigOf[s.ElementInstanceKey], k)
+		}
+	}
+}
+
+func keysOf[T any](m map[int64]*T) map[int64]struct{} {
+	out := make(map[int64]struct{}, len(m))
+	for k := range m {
+		out[k] = struct{}{}
+	}
+	return out
+}

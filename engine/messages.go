@@ -1,0 +1,251 @@
+package engine
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"eddy/bpmn"
+	"eddy/record"
+)
+
+// Message correlation crosses partitions as in Zeebe: a message lives on
+// the partition of its correlation key, a waiting element on its instance's
+// partition. The element's partition opens a subscription on the message's
+// partition (MESSAGE_SUBSCRIPTION CREATE); the message's partition sends
+// the message to the element (PROCESS_MESSAGE_SUBSCRIPTION CORRELATE),
+// which acknowledges (MESSAGE_SUBSCRIPTION CORRELATE) or refuses when the
+// element has moved on (MESSAGE_SUBSCRIPTION REJECT), so that the message
+// can go to another waiting instance.
+
+func (c *Core) openMessageSubscription(inst *elementInstance, ev *bpmn.Element) error {
+	name, err := c.evalString(&ev.Message.Name, inst.Key)
+	if err != nil {
+		return fmt.Errorf("failed to evaluate the message name of '%s': %v", ev.ID, err)
+	}
+	key := ""
+	if ev.Message.CorrelationKey != nil {
+		key, err = c.evalCorrelationKey(ev.Message.CorrelationKey, inst.Key)
+		if err != nil {
+			return fmt.Errorf("Failed to extract the correlation key for '%s': %v", ev.Message.CorrelationKey.Source, err)
+		}
+	}
+	sk := c.newKey()
+	interrupting := true
+	if ev.Kind == bpmn.KindBoundaryEvent {
+		interrupting = ev.Interrupting
+	} else if staysOpen(c.model(inst.Value.ProcessDefinitionKey), ev.Index) {
+		interrupting = false
+	}
+	s := &processSubscription{Key: sk, ElementInstanceKey: inst.Key, ProcessInstanceKey: inst.Value.ProcessInstanceKey,
+		Element: int32(ev.Index), Name: name, CorrelationKey: key, Interrupting: interrupting}
+	c.st.procSubs.put(sk, s)
+	c.st.subsOf[inst.Key] = append(c.st.subsOf[inst.Key], sk)
+	v := record.Value{Name: name, CorrelationKey: key, ProcessInstanceKey: inst.Value.ProcessInstanceKey,
+		ElementInstanceKey: inst.Key, BpmnProcessID: inst.Value.BpmnProcessID, ElementID: ev.ID, Interrupting: interrupting}
+	c.event(record.ProcessMessageSubscription, record.Created, sk, &v)
+	c.send(c.partitionFor(key), record.MessageSubscription, record.Create, sk, &v)
+	return nil
+}
+
+func (c *Core) messageCommand(cmd *record.Record) Response {
+	if cmd.Intent != record.Publish {
+		return c.reject(cmd, record.InvalidArgument, fmt.Sprintf("unknown message command %s", cmd.Intent))
+	}
+	v := cmd.Value
+	if v.Name == "" {
+		return c.reject(cmd, record.InvalidArgument, "Expected to publish a message with a name, but the name is empty")
+	}
+	if v.TTL < 0 {
+		return c.reject(cmd, record.InvalidArgument, fmt.Sprintf("Expected to publish a message with a time to live of zero or more, but got %d ms", v.TTL))
+	}
+	if len(v.Variables) > 0 {
+		if reason := c.checkDocument(v.Variables); reason != "" {
+			return c.reject(cmd, record.InvalidArgument, reason)
+		}
+	}
+	idKey := ""
+	if v.MessageID != "" {
+		idKey = v.Name + "\x00" + v.CorrelationKey + "\x00" + v.MessageID
+		if mk, ok := c.st.messageIDs[idKey]; ok && c.st.messages.get(mk) != nil {
+			return c.reject(cmd, record.AlreadyExists, fmt.Sprintf("Expected to publish a new message with id '%s', but a message with that id was already published", v.MessageID))
+		}
+	}
+	key := c.newKey()
+	v.Deadline = c.now + v.TTL
+	ev := c.event(record.Message, record.Published, key, &v)
+	m := &message{Key: key, Name: v.Name, CorrelationKey: v.CorrelationKey, MessageID: v.MessageID, Variables: v.Variables, Deadline: v.Deadline}
+	c.correlateStarts(m)
+	for _, sk := range c.st.subsByName[nameKey(m.Name, m.CorrelationKey)] {
+		if s := c.st.msgSubs.get(sk); s != nil {
+			c.offer(m, s)
+		}
+	}
+	if v.TTL > 0 {
+		c.st.messages.put(key, m)
+		c.st.byName[nameKey(m.Name, m.CorrelationKey)] = append(c.st.byName[nameKey(m.Name, m.CorrelationKey)], key)
+		if idKey != "" {
+			c.st.messageIDs[idKey] = key
+		}
+		c.st.schedule(m.Deadline, dueMessageTTL, key)
+	} else {
+		v.Deadline = c.now
+		c.event(record.Message, record.Expired, key, &v)
+	}
+	return Response{Record: *ev}
+}
+
+// offer sends message m to the element behind subscription s, unless s is
+// busy or m was correlated to s's process already.
+func (c *Core) offer(m *message, s *messageSubscription) bool {
+	if s.Correlating != 0 {
+		return false
+	}
+	for _, id := range m.Correlated {
+		if id == s.BpmnProcessID {
+			return false
+		}
+	}
+	m.Correlated = append(m.Correlated, s.BpmnProcessID)
+	if c.st.messages.get(m.Key) != nil {
+		c.st.messages.touch(m.Key)
+	}
+	s.Correlating = m.Key
+	c.st.msgSubs.touch(s.Key)
+	v := c.subscriptionValue(s)
+	v.MessageKey, v.Variables = m.Key, m.Variables
+	c.event(record.MessageSubscription, record.Correlating, s.Key, &v)
+	c.send(record.PartitionOf(s.ProcessInstanceKey), record.ProcessMessageSubscription, record.Correlate, s.Key, &v)
+	return true
+}
+
+func (c *Core) subscriptionValue(s *messageSubscription) record.Value {
+	return record.Value{Name: s.Name, CorrelationKey: s.CorrelationKey, ProcessInstanceKey: s.ProcessInstanceKey,
+		ElementInstanceKey: s.ElementInstanceKey, BpmnProcessID: s.BpmnProcessID, Interrupting: s.Interrupting}
+}
+
+// messageSubscriptionCommand runs on the message's partition.
+func (c *Core) messageSubscriptionCommand(cmd *record.Record) Response {
+	v := cmd.Value
+	switch cmd.Intent {
+	case record.Create:
+		s := &messageSubscription{Key: cmd.Key, Name: v.Name, CorrelationKey: v.CorrelationKey,
+			Partition: record.PartitionOf(v.ProcessInstanceKey), ProcessInstanceKey: v.ProcessInstanceKey,
+			ElementInstanceKey: v.ElementInstanceKey, BpmnProcessID: v.BpmnProcessID, Interrupting: v.Interrupting}
+		c.st.msgSubs.put(s.Key, s)
+		nk := nameKey(s.Name, s.CorrelationKey)
+		c.st.subsByName[nk] = append(c.st.subsByName[nk], s.Key)
+		c.event(record.MessageSubscription, record.Created, s.Key, &v)
+		c.offerBuffered(s)
+	case record.Delete:
+		if s := c.st.msgSubs.get(cmd.Key); s != nil {
+			c.dropMessageSubscription(s)
+			c.event(record.MessageSubscription, record.Deleted, s.Key, &v)
+		}
+	case record.Correlate: // the element took the message
+		s := c.st.msgSubs.get(cmd.Key)
+		if s == nil {
+			break
+		}
+		c.event(record.MessageSubscription, record.Correlated, s.Key, &v)
+		if s.Interrupting {
+			c.dropMessageSubscription(s)
+			break
+		}
+		s.Correlating = 0
+		c.st.msgSubs.touch(s.Key)
+		c.offerBuffered(s)
+	case record.Reject: // the element had moved on
+		s := c.st.msgSubs.get(cmd.Key)
+		if m := c.st.messages.get(v.MessageKey); m != nil {
+			for i, id := range m.Correlated {
+				if id == v.BpmnProcessID {
+					m.Correlated = append(m.Correlated[:i], m.Correlated[i+1:]...)
+					break
+				}
+			}
+			c.st.messages.touch(m.Key)
+			c.event(record.MessageSubscription, record.Rejected, cmd.Key, &v)
+			// Someone else of that process may still wait for it.
+			for _, sk := range c.st.subsByName[nameKey(m.Name, m.CorrelationKey)] {
+				if other := c.st.msgSubs.get(sk); other != nil && other != s && c.offer(m, other) {
+					break
+				}
+			}
+		}
+		if s != nil {
+			c.dropMessageSubscription(s)
+		}
+	}
+	return Response{}
+}
+
+// offerBuffered offers s the oldest buffered message it can take.
+func (c *Core) offerBuffered(s *messageSubscription) {
+	for _, mk := range c.st.byName[nameKey(s.Name, s.CorrelationKey)] {
+		if m := c.st.messages.get(mk); m != nil && m.Deadline > c.now && c.offer(m, s) {
+			return
+		}
+	}
+}
+
+func (c *Core) dropMessageSubscription(s *messageSubscription) {
+	c.st.msgSubs.del(s.Key)
+	nk := nameKey(s.Name, s.CorrelationKey)
+	unindex(c.st.subsByName, nk, s.Key)
+}
+
+// processSubscriptionCommand runs on the waiting element's partition.
+func (c *Core) processSubscriptionCommand(cmd *record.Record) Response {
+	if cmd.Intent != record.Correlate {
+		return Response{}
+	}
+	v := cmd.Value
+	s := c.st.procSubs.get(cmd.Key)
+	inst := c.st.elements.get(v.ElementInstanceKey)
+	if s == nil || inst == nil || inst.State != record.ElementActivated {
+		c.event(record.ProcessMessageSubscription, record.Rejected, cmd.Key, &v)
+		c.send(c.partitionFor(v.CorrelationKey), record.MessageSubscription, record.Reject, cmd.Key, &v)
+		return Response{}
+	}
+	c.event(record.ProcessMessageSubscription, record.Correlated, cmd.Key, &v)
+	c.send(c.partitionFor(v.CorrelationKey), record.MessageSubscription, record.Correlate, cmd.Key, &v)
+	if s.Interrupting {
+		c.st.procSubs.del(s.Key)
+		unindex(c.st.subsOf, inst.Key, s.Key)
+	}
+	var payload json.RawMessage
+	if len(v.Variables) > 0 {
+		payload = v.Variables
+	}
+	c.trigger(inst, bpmn.ElementIndex(s.Element), payload)
+	return Response{}
+}
+
+// expireMessage drops a buffered message whose TTL ran out.
+func (c *Core) expireMessage(m *message) {
+	c.st.messages.del(m.Key)
+	nk := nameKey(m.Name, m.CorrelationKey)
+	unindex(c.st.byName, nk, m.Key)
+	if m.MessageID != "" {
+		delete(c.st.messageIDs, m.Name+"\x00"+m.CorrelationKey+"\x00"+m.MessageID)
+	}
+	v := record.Value{Name: m.Name, CorrelationKey: m.CorrelationKey, MessageID: m.MessageID, Variables: m.Variables, Deadline: m.Deadline}
+	c.event(record.Message, record.Expired, m.Key, &v)
+}
+
+// correlateStarts starts an instance of each process whose latest version
+// has a message start event for m, once per process.
+func (c *Core) correlateStarts(m *message) {
+	for _, ref := range c.starts().messages[m.Name] {
+		def := c.st.definitions.get(ref.def)
+		if def == nil || slices.Contains(m.Correlated, def.BpmnProcessID) {
+			continue
+		}
+		m.Correlated = append(m.Correlated, def.BpmnProcessID)
+		root := c.startInstance(def, c.model(def.Key), ref.element, m.Variables, nil)
+		cv := record.Value{MessageKey: m.Key, Name: m.Name, CorrelationKey: m.CorrelationKey, ProcessInstanceKey: root.Key,
+			BpmnProcessID: def.BpmnProcessID, ProcessDefinitionKey: def.Key, ElementID: c.model(def.Key).Element(ref.element).ID}
+		c.event(record.MessageStartEventSubscription, record.Correlated, def.Key, &cv)
+	}
+}

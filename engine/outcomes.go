@@ -1,0 +1,232 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"eddy/record"
+	"eddy/storage"
+)
+
+// Waiting for a process's outcome (create-with-result, publish-with-result)
+// is a subscription to the log: one follower per partition reads the
+// records the partition commits and hands the end of each process instance
+// to whoever waits for it. Any node can follow any partition's log, so the
+// waiting needs no singleton and no side channel.
+
+// Outcome is how a process instance ended.
+type Outcome struct {
+	ProcessInstanceKey   int64
+	BpmnProcessID        string
+	Version              int32
+	ProcessDefinitionKey int64
+	Completed            bool // false: terminated (cancelled)
+	Variables            json.RawMessage
+}
+
+// ErrTimeout is returned when an outcome did not come in time; the process
+// goes on.
+var ErrTimeout = errors.New("timed out waiting for the process instance to end")
+
+// board hands values to waiters by key; a value that arrives before its
+// waiter is kept a while, since a short process can end in the very batch
+// that created it.
+type board[T any] struct {
+	mu      sync.Mutex
+	waiters map[int64]chan T
+	recent  map[int64]T
+	order   []int64
+}
+
+const recentOutcomes = 10000
+
+func newBoard[T any]() *board[T] {
+	return &board[T]{waiters: map[int64]chan T{}, recent: map[int64]T{}}
+}
+
+func (b *board[T]) deliver(key int64, v T) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if ch, ok := b.waiters[key]; ok {
+		delete(b.waiters, key)
+		ch <- v
+		return
+	}
+	if _, dup := b.recent[key]; dup {
+		return
+	}
+	b.recent[key] = v
+	b.order = append(b.order, key)
+	if len(b.order) > recentOutcomes {
+		delete(b.recent, b.order[0])
+		b.order = b.order[1:]
+	}
+}
+
+func (b *board[T]) await(ctx context.Context, key int64, timeout time.Duration) (T, bool, error) {
+	var zero T
+	b.mu.Lock()
+	if v, ok := b.recent[key]; ok {
+		delete(b.recent, key)
+		b.mu.Unlock()
+		return v, true, nil
+	}
+	ch := make(chan T, 1)
+	b.waiters[key] = ch
+	b.mu.Unlock()
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case v := <-ch:
+		return v, true, nil
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	b.mu.Lock()
+	delete(b.waiters, key)
+	b.mu.Unlock()
+	select {
+	case v := <-ch:
+		return v, true, nil
+	default:
+	}
+	return zero, false, ctx.Err()
+}
+
+// outcomes follows every partition's log for ends of process instances and
+// for message correlations.
+type outcomes struct {
+	e            *Engine
+	ends         *board[Outcome]
+	correlations *board[int64] // message key → process instance key
+	wg           sync.WaitGroup
+}
+
+func newOutcomes(e *Engine) *outcomes {
+	return &outcomes{e: e, ends: newBoard[Outcome](), correlations: newBoard[int64]()}
+}
+
+func (o *outcomes) start(ctx context.Context) {
+	for p := 0; p < o.e.store.Partitions(); p++ {
+		b, err := o.e.store.Bounds(ctx, p)
+		if err != nil {
+			o.e.log.Error("cannot follow partition for outcomes", "partition", p, "err", err)
+			continue
+		}
+		tail, err := o.e.store.Tail(p, b.Last+1)
+		if err != nil {
+			continue
+		}
+		o.wg.Add(1)
+		go func() { defer o.wg.Done(); o.follow(ctx, tail) }()
+	}
+}
+
+func (o *outcomes) wait() { o.wg.Wait() }
+
+func (o *outcomes) follow(ctx context.Context, tail *storage.Tail) {
+	var r record.Record
+	for ctx.Err() == nil {
+		_, err := tail.Next(ctx, 4096, func(e storage.Entry) error {
+			// Decode only what matters, judging by the header.
+			if len(e.Data) < 4 || record.Kind(e.Data[1]) != record.Event {
+				return nil
+			}
+			vt, in := record.ValueType(e.Data[2]), record.Intent(e.Data[3])
+			switch {
+			case vt == record.ProcessInstance && (in == record.ElementCompleted || in == record.ElementTerminated):
+			case (vt == record.ProcessMessageSubscription || vt == record.MessageStartEventSubscription) && in == record.Correlated:
+			default:
+				return nil
+			}
+			if err := record.Unmarshal(e.Data, &r); err != nil {
+				return err
+			}
+			if vt != record.ProcessInstance {
+				o.correlations.deliver(r.Value.MessageKey, r.Value.ProcessInstanceKey)
+				return nil
+			}
+			if r.Value.ElementType != "PROCESS" {
+				return nil
+			}
+			o.ends.deliver(r.Key, Outcome{ProcessInstanceKey: r.Key, BpmnProcessID: r.Value.BpmnProcessID, Version: r.Value.Version,
+				ProcessDefinitionKey: r.Value.ProcessDefinitionKey, Completed: in == record.ElementCompleted, Variables: r.Value.Variables})
+			return nil
+		})
+		if err != nil && ctx.Err() == nil {
+			o.e.log.Error("following the log for outcomes", "err", err)
+			return
+		}
+	}
+}
+
+// await waits for instance key to end.
+func (o *outcomes) await(ctx context.Context, key int64, timeout time.Duration) (Outcome, error) {
+	out, ok, err := o.ends.await(ctx, key, timeout)
+	if err != nil {
+		return Outcome{}, err
+	}
+	if !ok {
+		return Outcome{}, fmt.Errorf("%w: instance %d after %v", ErrTimeout, key, timeout)
+	}
+	return out, nil
+}
+
+// CreateInstanceWithResult creates an instance and waits until it ends,
+// returning its variables (only FetchVariables, if given).
+func (e *Engine) CreateInstanceWithResult(ctx context.Context, req CreateRequest, timeout time.Duration) (record.Record, Outcome, error) {
+	created, err := e.CreateInstance(ctx, req)
+	if err != nil {
+		return record.Record{}, Outcome{}, err
+	}
+	out, err := e.outcomes.await(ctx, created.Key, timeout)
+	if err != nil {
+		return created, Outcome{}, err
+	}
+	out.Variables = filterVariables(out.Variables, req.FetchVariables)
+	return created, out, nil
+}
+
+// PublishWithResult publishes a message and waits until the process
+// instance it correlated to (or started) ends. Eddy's own extension.
+func (e *Engine) PublishWithResult(ctx context.Context, m PublishRequest, timeout time.Duration) (record.Record, Outcome, error) {
+	begin := time.Now()
+	pub, err := e.Publish(ctx, m)
+	if err != nil {
+		return record.Record{}, Outcome{}, err
+	}
+	key, ok, err := e.outcomes.correlations.await(ctx, pub.Key, timeout)
+	if err != nil {
+		return pub, Outcome{}, err
+	}
+	if !ok {
+		return pub, Outcome{}, fmt.Errorf("%w: message %d was not correlated within %v", ErrTimeout, pub.Key, timeout)
+	}
+	out, err := e.outcomes.await(ctx, key, timeout-time.Since(begin))
+	if err != nil {
+		// The caller can still name the instance that goes on running.
+		return pub, Outcome{ProcessInstanceKey: key}, err
+	}
+	return pub, out, nil
+}
+
+func filterVariables(vars json.RawMessage, names []string) json.RawMessage {
+	if len(names) == 0 || len(vars) == 0 {
+		return vars
+	}
+	var all map[string]json.RawMessage
+	if json.Unmarshal(vars, &all) != nil {
+		return vars
+	}
+	out := make(map[string]json.RawMessage, len(names))
+	for _, n := range names {
+		if v, ok := all[n]; ok {
+			out[n] = v
+		}
+	}
+	return mustJSON(out)
+}

@@ -1,0 +1,248 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"eddy/record"
+	"eddy/storage"
+)
+
+// maxBatch bounds how many inputs one commit carries.
+const maxBatch = 512
+
+// input is what the partition loop consumes: a client's command, a command
+// read from another partition's log, an inbox position, or a query.
+type input struct {
+	cmd   record.Record
+	done  chan result
+	inbox bool
+	from  int    // source partition of an inbox command or marker
+	upto  uint64 // inbox: next position to read from `from`
+	query func(*Core)
+}
+
+type result struct {
+	resp Response
+	err  error
+}
+
+// partition runs one partition's core: it batches inputs, lets the core
+// process them, commits records and state in one batch under its epoch,
+// and answers only after the commit.
+type partition struct {
+	id     int
+	e      *Engine
+	epoch  uint64
+	core   *Core
+	inputs chan input
+	log    *slog.Logger
+	// stopped is closed once the loop has exited and answered what was
+	// queued; a request queued later learns it from here.
+	stopped chan struct{}
+}
+
+func (p *partition) start(ctx context.Context) error {
+	st, err := LoadState(ctx, p.e.store, p.id)
+	if err != nil {
+		return err
+	}
+	b, err := p.e.store.Bounds(ctx, p.id)
+	if err != nil {
+		return err
+	}
+	p.core = NewCore(p.id, p.e.store.Partitions(), st, b.Last+1, p.e.limits)
+	return nil
+}
+
+func (p *partition) run(ctx context.Context) {
+	defer close(p.stopped)
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	batch := make([]input, 0, maxBatch)
+	for {
+		deadline := p.core.nextDeadline()
+		wait := time.Hour
+		if deadline > 0 {
+			wait = max(time.Until(time.UnixMilli(deadline)), 0)
+		}
+		timer.Reset(wait)
+		batch = batch[:0]
+		select {
+		case <-ctx.Done():
+			p.failPending(ctx.Err())
+			return
+		case in := <-p.inputs:
+			batch = append(batch, in)
+		case <-timer.C:
+		}
+	more:
+		for len(batch) < maxBatch {
+			select {
+			case in := <-p.inputs:
+				batch = append(batch, in)
+			default:
+				break more
+			}
+		}
+		if err := p.step(ctx, batch); err != nil {
+			if ctx.Err() == nil {
+				p.log.Error("partition stopped", "partition", p.id, "err", err)
+			}
+			p.failPending(err)
+			return
+		}
+	}
+}
+
+// step processes a batch of inputs and the clock, and commits the result.
+func (p *partition) step(ctx context.Context, batch []input) error {
+	now := p.e.clock().UnixMilli()
+	c := p.core
+	results := make([]result, len(batch))
+	for i := range batch {
+		in := &batch[i]
+		switch {
+		case in.query != nil:
+			in.query(c)
+		case in.inbox && in.upto > 0:
+			if c.st.meta.Inbox == nil {
+				c.st.meta.Inbox = map[int]uint64{}
+			}
+			if in.upto > c.st.meta.Inbox[in.from] {
+				c.st.meta.Inbox[in.from] = in.upto
+				c.st.metaDirty = true
+			}
+		case in.inbox:
+			c.Handle(&in.cmd, now, true)
+			// The read position commits with the command's effects: after a
+			// crash the command is read again only if they were lost too.
+			if c.st.meta.Inbox == nil {
+				c.st.meta.Inbox = map[int]uint64{}
+			}
+			c.st.meta.Inbox[in.from] = in.cmd.Position + 1
+			c.st.metaDirty = true
+		default:
+			results[i].resp = c.Handle(&in.cmd, now, false)
+		}
+	}
+	if d := c.nextDeadline(); d > 0 && d <= now {
+		c.Tick(now)
+	}
+	ready := c.Ready()
+	if len(ready.Records) > 0 || len(ready.Writes.keys) > 0 {
+		b := storage.NewBatch(p.id, p.epoch)
+		buf := make([]byte, 0, 256*len(ready.Records))
+		for i := range ready.Records {
+			start := len(buf)
+			buf = record.Append(buf, &ready.Records[i])
+			b.Append(buf[start:len(buf):len(buf)])
+		}
+		for i, k := range ready.Writes.keys {
+			if v := ready.Writes.values[i]; v == nil {
+				b.Delete(k)
+			} else {
+				b.Put(k, v)
+			}
+		}
+		first, err := p.e.store.Commit(ctx, b)
+		if err == nil && len(ready.Records) > 0 && first != ready.Records[0].Position {
+			err = fmt.Errorf("partition %d: the log's positions (from %d) differ from the engine's (%d)", p.id, first, ready.Records[0].Position)
+		}
+		if err != nil {
+			for i := range batch {
+				if batch[i].done != nil {
+					batch[i].done <- result{err: fmt.Errorf("partition %d could not commit: %w", p.id, err)}
+				}
+			}
+			// The state in memory now holds what was not committed: this
+			// partition stops; a restart loads it again from storage.
+			return err
+		}
+		p.e.published(ready.Records)
+	}
+	c.Advance()
+	for i := range batch {
+		if batch[i].done != nil {
+			batch[i].done <- results[i]
+		}
+	}
+	return nil
+}
+
+// failPending answers every queued request with err.
+func (p *partition) failPending(err error) {
+	for {
+		select {
+		case in := <-p.inputs:
+			if in.done != nil {
+				in.done <- result{err: fmt.Errorf("partition %d stopped: %w", p.id, err)}
+			}
+		default:
+			return
+		}
+	}
+}
+
+// readInbox follows partition from's log and passes the commands it holds
+// for this partition to the loop, with markers of how far it has read so
+// that the position is committed with them.
+func (p *partition) readInbox(ctx context.Context, from int) {
+	pos := uint64(1)
+	got := make(chan uint64, 1)
+	p.inputs <- input{query: func(c *Core) { got <- c.st.meta.Inbox[from] }}
+	select {
+	case v := <-got:
+		if v > 0 {
+			pos = v
+		}
+	case <-ctx.Done():
+		return
+	}
+	tail, err := p.e.store.Tail(from, pos)
+	if err != nil {
+		p.log.Error("cannot read partition log", "partition", from, "err", err)
+		return
+	}
+	var r record.Record
+	for ctx.Err() == nil {
+		var cmds []input
+		var upto uint64
+		_, err := tail.Next(ctx, 1024, func(e storage.Entry) error {
+			upto = e.Position + 1
+			if len(e.Data) < 2 || record.Kind(e.Data[1]) != record.Command {
+				return nil
+			}
+			if err := record.Unmarshal(e.Data, &r); err != nil {
+				return fmt.Errorf("partition %d position %d: %w", from, e.Position, err)
+			}
+			r.Partition, r.Position, r.Timestamp = from, e.Position, e.Timestamp
+			if r.IsCommandFor(p.id) {
+				cmds = append(cmds, input{cmd: r, inbox: true, from: from})
+			}
+			return nil
+		})
+		if err != nil {
+			if ctx.Err() == nil {
+				p.log.Error("reading partition log", "partition", from, "err", err)
+			}
+			return
+		}
+		for _, in := range cmds {
+			select {
+			case p.inputs <- in:
+			case <-ctx.Done():
+				return
+			}
+		}
+		if upto > 0 {
+			select {
+			case p.inputs <- input{inbox: true, from: from, upto: upto}:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}
+}

@@ -1,0 +1,190 @@
+package processor_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"eddy/processor"
+	"eddy/processor/internal/fakeclock"
+	"eddy/storage"
+)
+
+// Claim settings of the fake-clock tests: a claim round every second.
+const (
+	testClaimInterval = time.Second
+	testThreshold     = 2 * time.Second
+	testClaimTimeout  = 5 * time.Second
+)
+
+func fakeClaims(clock *fakeclock.Clock, node string) []processor.Opt {
+	return []processor.Opt{
+		processor.WithClock(clock), processor.WithNodeID(node),
+		processor.WithClaimInterval(testClaimInterval), processor.WithClaimExtensionThreshold(testThreshold),
+		processor.WithClaimTimeout(testClaimTimeout),
+	}
+}
+
+// advance moves the fake clock and waits until the supervisors running on
+// it have each finished the loop that woke (each waits on the clock again).
+func advance(t testing.TB, clock *fakeclock.Clock, d time.Duration, supervisors int) {
+	t.Helper()
+	clock.Advance(d)
+	waitFor(t, "the supervisors to finish their round", func() bool { return clock.Waiting() >= supervisors })
+}
+
+func owner(t testing.TB, st *storage.Store, name string, id int) string {
+	t.Helper()
+	for _, s := range segments(t, st, name) {
+		if s.ID == id {
+			return s.Owner
+		}
+	}
+	t.Fatalf("processor %s has no segment %d", name, id)
+	return ""
+}
+
+// An idle processor extends its claims: nobody can steal them, however long
+// it runs.
+func TestClaimsExtendedWhileIdle(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		clock := fakeclock.New(epoch)
+		st := b.fresh(t, storage.WithClock(clock.Now))
+		p := newProcessor(t, "proc", st, processor.NewMemorySource(1, clock.Now), newRecorder(),
+			append(fakeClaims(clock, "a"), processor.WithInitialSegments(2))...)
+		start(t, p)
+		waitFor(t, "both segments claimed", func() bool { return owner(t, st, "proc", 0) == "a" && owner(t, st, "proc", 1) == "a" })
+		for range 3 * testClaimTimeout / testClaimInterval {
+			advance(t, clock, testClaimInterval, 1)
+			for id := range 2 {
+				_, err := st.Tokens().ClaimSegment(t.Context(), "proc", id, "thief", testClaimTimeout)
+				if !errors.Is(err, storage.ErrClaimed) {
+					t.Fatalf("at %v a thief claims segment %d of an idle, running processor: %v, want ErrClaimed", clock.Now().Sub(epoch), id, err)
+				}
+			}
+		}
+	})
+}
+
+// A node stuck in a handler lets its claim lapse; once another has stolen
+// it, the stuck node's batch, writes included, cannot commit.
+func TestStolenClaimCannotCommit(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		clock := fakeclock.New(epoch)
+		st := b.fresh(t, storage.WithClock(clock.Now))
+		src := processor.NewMemorySource(1, clock.Now)
+		entered, release := make(chan struct{}), make(chan struct{})
+		h := processor.HandlerFunc(func(ctx context.Context, d processor.Delivery) error {
+			d.Tx.Put([]byte("seen/"+d.Key), []byte("a"))
+			if d.Key == "stuck" {
+				close(entered)
+				<-release
+			}
+			return nil
+		})
+		p := newProcessor(t, "proc", st, src, h, append(fakeClaims(clock, "a"), processor.WithInitialSegments(1))...)
+		start(t, p)
+		src.Append(0, processor.Event{Key: "first"}, processor.Event{Key: "stuck"})
+		<-entered
+
+		var stolen storage.Segment
+		for attempt := 0; ; attempt++ {
+			advance(t, clock, testClaimTimeout, 1)
+			seg, err := st.Tokens().ClaimSegment(t.Context(), "proc", 0, "b", testClaimTimeout)
+			if err == nil {
+				stolen = seg
+				break
+			}
+			if !errors.Is(err, storage.ErrClaimed) || attempt == 3 {
+				t.Fatalf("stealing the claim of a stuck node, attempt %d: %v", attempt, err)
+			}
+		}
+		close(release)
+		waitFor(t, "node a to report its lost claim", func() bool {
+			sts, _ := p.Status(t.Context())
+			return len(sts) == 1 && errors.Is(sts[0].Err, processor.ErrClaimLost) && errors.Is(sts[0].Err, storage.ErrFenced) && !sts[0].Claimed
+		})
+		for _, key := range []string{"seen/first", "seen/stuck"} {
+			if v, err := st.Get(t.Context(), 0, []byte(key)); !errors.Is(err, storage.ErrNotFound) {
+				t.Errorf("%s = %q, %v: the fenced node's write landed", key, v, err)
+			}
+		}
+		if seg := segments(t, st, "proc")[0]; seg.Owner != "b" || seg.Epoch != stolen.Epoch || string(seg.Token) != string(stolen.Token) {
+			t.Errorf("segment 0 after the fenced commit: owner %q epoch %d, want b's claim at epoch %d and its token untouched", seg.Owner, seg.Epoch, stolen.Epoch)
+		}
+	})
+}
+
+// A released segment is not claimed again here before the no-reclaim
+// period ends, and is afterwards.
+func TestReleaseSegment(t *testing.T) {
+	clock := fakeclock.New(epoch)
+	st := backends[0].fresh(t, storage.WithClock(clock.Now))
+	p := newProcessor(t, "proc", st, processor.NewMemorySource(1, clock.Now), newRecorder(),
+		append(fakeClaims(clock, "a"), processor.WithInitialSegments(2))...)
+	start(t, p)
+	waitFor(t, "both segments claimed", func() bool { return owner(t, st, "proc", 1) == "a" })
+	if err := p.ReleaseSegment(t.Context(), 1, 5*testClaimInterval); err != nil {
+		t.Fatal(err)
+	}
+	if o := owner(t, st, "proc", 1); o != "" {
+		t.Fatalf("released segment 1 is owned by %q", o)
+	}
+	for i := range 4 {
+		advance(t, clock, testClaimInterval, 1)
+		if o := owner(t, st, "proc", 1); o != "" {
+			t.Fatalf("%d claim rounds after the release, segment 1 is owned by %q before the no-reclaim period ended", i+1, o)
+		}
+	}
+	advance(t, clock, testClaimInterval, 1)
+	waitFor(t, "segment 1 claimed again after the no-reclaim period", func() bool { return owner(t, st, "proc", 1) == "a" })
+	if err := p.ReleaseSegment(t.Context(), 7, 0); !errors.Is(err, processor.ErrNotClaimed) {
+		t.Fatalf("releasing segment 7, which does not exist: %v, want ErrNotClaimed", err)
+	}
+}
+
+// In a Pooled processor, a handler stuck for good (it ignores
+// cancellation) holds up its segment only: once another node has taken
+// that segment, this node gives it up and its stream serves the others
+// again.
+func TestStuckSegmentDoesNotStallOthers(t *testing.T) {
+	clock := fakeclock.New(epoch)
+	st := backends[0].fresh(t, storage.WithClock(clock.Now))
+	src := processor.NewMemorySource(1, clock.Now)
+	stuck, flowing := keyForSegment(t, "x", 1, 1), keyForSegment(t, "y", 0, 1)
+	entered, release := make(chan struct{}), make(chan struct{})
+	defer close(release)
+	rec := newRecorder()
+	h := processor.HandlerFunc(func(ctx context.Context, d processor.Delivery) error {
+		if d.Key == stuck {
+			close(entered)
+			<-release // ignores ctx
+		}
+		return rec.Handle(ctx, d)
+	})
+	p := newProcessor(t, "stuck", st, src, h, append(fakeClaims(clock, "a"),
+		processor.WithInitialSegments(2), processor.WithReadAhead(1), processor.WithBatchSize(1))...)
+	if err := p.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	src.Append(0, processor.Event{Key: stuck, Data: []byte(stuck + "/1")})
+	<-entered
+	for i := range 20 { // one chunk each: the stuck segment's queue fills and the stream waits
+		src.Append(0, processor.Event{Key: flowing, Data: record(flowing, i+1)})
+	}
+	for attempt := 0; ; attempt++ {
+		advance(t, clock, testClaimTimeout, 1)
+		if _, err := st.Tokens().ClaimSegment(t.Context(), "stuck", 1, "b", testClaimTimeout); err == nil {
+			break
+		} else if attempt == 3 {
+			t.Fatalf("stealing the stuck segment: %v", err)
+		}
+	}
+	advance(t, clock, testClaimInterval, 1)
+	waitFor(t, "the other segment's 20 events", func() bool { return rec.distinct() == 20 })
+	waitFor(t, "the stuck segment reported lost", func() bool {
+		err, claimed := segmentErr(t, p, 1)
+		return errors.Is(err, processor.ErrClaimLost) && !claimed
+	})
+}

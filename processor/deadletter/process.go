@@ -1,0 +1,211 @@
+package deadletter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// Handler handles one dead letter's event again.
+type Handler func(ctx context.Context, l Letter) error
+
+// errGone: the sequence to process does not exist (any more).
+var errGone = errors.New("deadletter: sequence is gone")
+
+// Process retries the sequence whose head letter was touched longest ago
+// (Axon's processAny), skipping sequences another Process call holds. It
+// hands the sequence's letters to handle in order: a letter handled without
+// error is evicted and the next one follows; on an error, policy
+// (DefaultPolicy when nil) decides: Requeue or Enqueue keep the letter at the
+// head, with the new cause and one more retry, and leave the rest parked
+// behind it; Evict or Ignore drop it and go on.
+//
+// processed is true when the sequence was emptied, so that a caller can loop
+// while Process returns true; false when nothing was there to process or a
+// letter was requeued. If ctx ends while a handler runs, the letter stays
+// untouched (no retry counted) and ctx's error is returned.
+func (q *Queue) Process(ctx context.Context, handle Handler, policy Policy) (processed bool, err error) {
+	return q.ProcessMatching(ctx, nil, handle, policy)
+}
+
+// ProcessMatching is Process limited to the sequences match accepts (all of
+// them when match is nil): retry only what has waited long enough, say.
+func (q *Queue) ProcessMatching(ctx context.Context, match func(SequenceInfo) bool, handle Handler, policy Policy) (bool, error) {
+	infos, err := q.Sequences(ctx)
+	if err != nil {
+		return false, err
+	}
+	for _, info := range infos {
+		if info.Processing || (match != nil && !match(info)) {
+			continue
+		}
+		p, err := q.hold(ctx, info.ID)
+		if errors.Is(err, ErrBusy) || errors.Is(err, errGone) {
+			continue // taken or emptied since the listing
+		}
+		if err != nil {
+			return false, err
+		}
+		return p.run(ctx, handle, orDefault(policy))
+	}
+	return false, nil
+}
+
+// ProcessSequence is Process for one given sequence, as an operator's retry
+// does: ErrBusy if another Process call holds it, false without error if it
+// is not dead-lettered.
+func (q *Queue) ProcessSequence(ctx context.Context, sequenceID string, handle Handler, policy Policy) (bool, error) {
+	if err := checkSequenceID(sequenceID); err != nil {
+		return false, err
+	}
+	p, err := q.hold(ctx, sequenceID)
+	if errors.Is(err, errGone) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return p.run(ctx, handle, orDefault(policy))
+}
+
+// processing is a sequence held by one Process call: lease names the call,
+// head is the letter to hand over next and order where it is stored.
+type processing struct {
+	q     *Queue
+	seq   string
+	lease string
+	head  Letter
+	order uint64
+}
+
+// hold takes the lease on seq and reads its head.
+func (q *Queue) hold(ctx context.Context, seq string) (*processing, error) {
+	p := &processing{q: q, seq: seq, lease: q.owner + "#" + strconv.FormatUint(q.leases.Add(1), 10)}
+	err := q.change(ctx, seq, func(c *change) error {
+		if c.row == nil {
+			return errGone
+		}
+		if by := c.row.leasedBy(c.now); by != "" {
+			return fmt.Errorf("%w: sequence %q of processor %q is held by %s until %s",
+				ErrBusy, seq, q.processor, by, c.row.leaseUntil.Format(time.RFC3339))
+		}
+		return p.takeHead(c)
+	})
+	return p, err
+}
+
+// takeHead makes the sequence's head the next letter to hand over and
+// renews the lease.
+func (p *processing) takeHead(c *change) error {
+	head, err := c.head()
+	if err != nil {
+		return err
+	}
+	p.head, p.order = head, c.row.head
+	p.renew(c)
+	return nil
+}
+
+// renew extends the lease from the change's time and stages the row.
+func (p *processing) renew(c *change) {
+	c.row.leaseOwner = p.lease
+	c.row.leaseUntil = c.now.Add(p.q.opts.claimDuration)
+	c.writeRow()
+}
+
+// mine checks that the lease is still this call's.
+func (p *processing) mine(c *change) error {
+	if c.row.leaseOwner != p.lease {
+		return fmt.Errorf("%w: sequence %q of processor %q was taken over by %q (claim duration %v)",
+			ErrClaimLost, p.seq, p.q.processor, c.row.leaseOwner, p.q.opts.claimDuration)
+	}
+	return nil
+}
+
+func (p *processing) run(ctx context.Context, handle Handler, policy Policy) (bool, error) {
+	for {
+		err := handle(ctx, p.head)
+		if err != nil && ctx.Err() != nil {
+			p.release()
+			return false, fmt.Errorf("deadletter: processing sequence %q of processor %q stopped: %w", p.seq, p.q.processor, ctx.Err())
+		}
+		if err != nil {
+			if d := policy(p.head, err); d.Keeps() {
+				return false, p.requeue(ctx, d, err)
+			}
+		}
+		done, err := p.advance(ctx)
+		if err != nil || done {
+			return err == nil, err
+		}
+	}
+}
+
+// advance evicts the letter just handled and reads the next, renewing the
+// lease; done when the sequence is empty.
+func (p *processing) advance(ctx context.Context) (done bool, err error) {
+	err = p.q.change(ctx, p.seq, func(c *change) error {
+		if c.row == nil {
+			done = true // cleared or evicted meanwhile: nothing left
+			return nil
+		}
+		if err := p.mine(c); err != nil {
+			return err
+		}
+		if _, err := c.remove(p.order); err != nil {
+			return err
+		}
+		if c.row == nil {
+			done = true
+			return nil
+		}
+		return p.takeHead(c)
+	})
+	return done, err
+}
+
+// requeue records the failure on the letter, keeps it at its place and
+// gives the sequence up.
+func (p *processing) requeue(ctx context.Context, d Decision, cause error) error {
+	return p.q.change(ctx, p.seq, func(c *change) error {
+		if c.row == nil {
+			return nil
+		}
+		if err := p.mine(c); err != nil {
+			return err
+		}
+		c.row.leaseOwner, c.row.leaseUntil = "", time.Time{}
+		l, ok, err := c.letter(p.order)
+		if err != nil {
+			return err
+		}
+		if !ok { // evicted by an operator meanwhile
+			c.writeRow()
+			return nil
+		}
+		c.requeue(p.order, d.apply(l, cause))
+		return nil
+	})
+}
+
+// release gives the sequence up unchanged after ctx ended; it runs on a
+// context of its own, since the caller's is done. If it fails, the lease
+// runs out by itself.
+func (p *processing) release() {
+	ctx, cancel := context.WithTimeout(context.Background(), p.q.opts.lockTimeout)
+	defer cancel()
+	err := p.q.change(ctx, p.seq, func(c *change) error {
+		if c.row == nil || c.row.leaseOwner != p.lease {
+			return nil
+		}
+		c.row.leaseOwner, c.row.leaseUntil = "", time.Time{}
+		c.writeRow()
+		return nil
+	})
+	if err != nil {
+		p.q.opts.logger.Warn("deadletter: releasing a sequence failed; it frees itself after the claim duration",
+			"processor", p.q.processor, "sequence", p.seq, "claim_duration", p.q.opts.claimDuration, "error", err)
+	}
+}
