@@ -42,6 +42,7 @@ type partition struct {
 	// stopped is closed once the loop has exited and answered what was
 	// queued; a request queued later learns it from here.
 	stopped chan struct{}
+	pipe    *commitPipe
 }
 
 func (p *partition) start(ctx context.Context) error {
@@ -59,6 +60,13 @@ func (p *partition) start(ctx context.Context) error {
 
 func (p *partition) run(ctx context.Context) {
 	defer close(p.stopped)
+	p.pipe = newCommitPipe(p.id, p.epoch, p.e.store)
+	// Steps handed over before a shutdown still commit and are answered.
+	go p.pipe.run(context.WithoutCancel(ctx))
+	defer func() {
+		close(p.pipe.steps)
+		<-p.pipe.done
+	}()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	batch := make([]input, 0, maxBatch)
@@ -73,6 +81,9 @@ func (p *partition) run(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			p.failPending(ctx.Err())
+			return
+		case <-p.pipe.failed:
+			p.stopAfterFailedCommit()
 			return
 		case in := <-p.inputs:
 			batch = append(batch, in)
@@ -132,44 +143,51 @@ func (p *partition) step(ctx context.Context, batch []input) error {
 		c.Tick(now)
 	}
 	ready := c.Ready()
-	if len(ready.Records) > 0 || len(ready.Writes.keys) > 0 {
-		b := storage.NewBatch(p.id, p.epoch)
+	step := &pipeStep{answers: make([]pipeAnswer, 0, len(batch))}
+	if len(ready.Records) > 0 {
+		step.first = ready.Records[0].Position
 		buf := make([]byte, 0, 256*len(ready.Records))
+		step.entries = make([][]byte, len(ready.Records))
 		for i := range ready.Records {
 			start := len(buf)
 			buf = record.Append(buf, &ready.Records[i])
-			b.Append(buf[start:len(buf):len(buf)])
+			step.entries[i] = buf[start:len(buf):len(buf)]
 		}
-		for i, k := range ready.Writes.keys {
-			if v := ready.Writes.values[i]; v == nil {
-				b.Delete(k)
-			} else {
-				b.Put(k, v)
-			}
-		}
-		first, err := p.e.store.Commit(ctx, b)
-		if err == nil && len(ready.Records) > 0 && first != ready.Records[0].Position {
-			err = fmt.Errorf("partition %d: the log's positions (from %d) differ from the engine's (%d)", p.id, first, ready.Records[0].Position)
-		}
-		if err != nil {
-			for i := range batch {
-				if batch[i].done != nil {
-					batch[i].done <- result{err: fmt.Errorf("partition %d could not commit: %w", p.id, err)}
-				}
-			}
-			// The state in memory now holds what was not committed: this
-			// partition stops; a restart loads it again from storage.
-			return err
-		}
-		p.e.published(ready.Records)
+		step.size = len(buf)
 	}
-	c.Advance()
+	if n := len(ready.Writes.keys); n > 0 {
+		// The write set is reused by the next step: keep its slices.
+		step.keys = append(make([][]byte, 0, n), ready.Writes.keys...)
+		step.values = append(make([][]byte, 0, n), ready.Writes.values...)
+		for i := range step.keys {
+			step.size += len(step.keys[i]) + len(step.values[i])
+		}
+	}
 	for i := range batch {
 		if batch[i].done != nil {
-			batch[i].done <- results[i]
+			step.answers = append(step.answers, pipeAnswer{done: batch[i].done, res: results[i]})
 		}
 	}
+	select {
+	case p.pipe.steps <- step:
+	case <-p.pipe.failed:
+		for _, a := range step.answers {
+			a.done <- result{err: fmt.Errorf("partition %d could not commit: %w", p.id, p.pipe.err)}
+		}
+		return p.pipe.err
+	}
+	// Waiting workers may look for the new jobs now: their activations
+	// commit after this step does.
+	p.e.published(ready.Records)
+	c.Advance()
 	return nil
+}
+
+// stopAfterFailedCommit stops the partition: the state in memory holds what
+// a failed commit lost, and a restart loads it again from storage.
+func (p *partition) stopAfterFailedCommit() {
+	p.log.Error("partition stopped", "partition", p.id, "err", p.pipe.err)
+	p.failPending(p.pipe.err)
 }
 
 // failPending answers every queued request with err.

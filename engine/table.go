@@ -12,27 +12,40 @@ import (
 type table[T any] struct {
 	prefix byte
 	rows   map[int64]*T
-	dirty  map[int64]struct{}
+	// dirty holds the rows changed since the last flush, each with whether
+	// storage held it before: a row created and deleted between two
+	// flushes leaves no write at all, not even a tombstone.
+	dirty map[int64]bool
+	codec *rowCodec[T] // nil: JSON rows
 }
 
-func newTable[T any](prefix byte) *table[T] {
-	return &table[T]{prefix: prefix, rows: make(map[int64]*T), dirty: make(map[int64]struct{})}
+func newTable[T any](prefix byte, codec *rowCodec[T]) *table[T] {
+	return &table[T]{prefix: prefix, rows: make(map[int64]*T), dirty: make(map[int64]bool), codec: codec}
 }
 
 func (t *table[T]) get(k int64) *T { return t.rows[k] }
 
 // put stores (or marks as changed) the row under k.
 func (t *table[T]) put(k int64, v *T) {
+	t.mark(k)
 	t.rows[k] = v
-	t.dirty[k] = struct{}{}
 }
 
 // touch marks a row changed in place.
-func (t *table[T]) touch(k int64) { t.dirty[k] = struct{}{} }
+func (t *table[T]) touch(k int64) { t.mark(k) }
 
 func (t *table[T]) del(k int64) {
+	t.mark(k)
 	delete(t.rows, k)
-	t.dirty[k] = struct{}{}
+}
+
+// mark notes a change to row k; rows hold exactly what storage holds until
+// the first change after a flush.
+func (t *table[T]) mark(k int64) {
+	if _, ok := t.dirty[k]; !ok {
+		_, stored := t.rows[k]
+		t.dirty[k] = stored
+	}
 }
 
 // Engine state keys live under keyspace in the partition's state, which
@@ -55,18 +68,25 @@ func (t *table[T]) flush(w *writeSet) {
 		return
 	}
 	// Writes of one batch are to distinct keys: their order does not matter.
-	for k := range t.dirty {
+	for k, stored := range t.dirty {
 		if v, ok := t.rows[k]; ok {
-			data, err := json.Marshal(v)
-			if err != nil {
-				panic(fmt.Sprintf("engine: cannot encode state row %c/%d: %v", t.prefix, k, err))
-			}
-			w.put(t.key(k), data)
-		} else {
+			w.put(t.key(k), t.encode(k, v))
+		} else if stored {
 			w.del(t.key(k))
 		}
 	}
 	clear(t.dirty)
+}
+
+func (t *table[T]) encode(k int64, v *T) []byte {
+	if t.codec != nil {
+		return t.codec.marshal(make([]byte, 0, 160), v)
+	}
+	data, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("engine: cannot encode state row %c/%d: %v", t.prefix, k, err))
+	}
+	return data
 }
 
 // discard forgets unflushed changes' bookkeeping (the driver reloads state
@@ -79,7 +99,13 @@ func (t *table[T]) load(key, value []byte) error {
 		return fmt.Errorf("state key %q of table %c has the wrong length", key, t.prefix)
 	}
 	v := new(T)
-	if err := json.Unmarshal(value, v); err != nil {
+	var err error
+	if t.codec != nil {
+		err = t.codec.unmarshal(value, v)
+	} else {
+		err = json.Unmarshal(value, v)
+	}
+	if err != nil {
 		return fmt.Errorf("state row %c/%d: %w", t.prefix, int64(binary.BigEndian.Uint64(key[2:])), err)
 	}
 	t.rows[int64(binary.BigEndian.Uint64(key[2:]))] = v

@@ -463,3 +463,15 @@ func (d *decoder) sub(b []byte, fn func(s *decoder, field, wire int)) {
 		d.err = err
 	}
 }
+
+// AppendValue encodes v alone onto dst, in the record codec's tagged form,
+// for stores that keep a Value outside a record (the engine's state rows).
+func AppendValue(dst []byte, v *Value) []byte { return appendValue(dst, v) }
+
+// UnmarshalValue decodes what AppendValue wrote. Byte slices in v are
+// copies.
+func UnmarshalValue(data []byte, v *Value) error {
+	*v = Value{}
+	d := decoder{buf: data}
+	return d.value(v)
+}

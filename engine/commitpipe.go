@@ -1,0 +1,151 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+
+	"eddy/storage"
+)
+
+// The partition loop does not wait for its commits: it hands each step's
+// output to the commit pipe and goes on with the next inputs, so that the
+// core works while the disk syncs. The pipe commits steps in order and
+// answers a step's requests only once that step is durable; steps that
+// queue up while a commit is in flight go out together in the next one.
+// The core's state in memory may thus be a few steps ahead of storage:
+// queries can see it, answers never do. A failed commit stops the
+// partition (its state in memory holds what was lost), and every step
+// still queued is answered with the error.
+
+// pipeDepth bounds how many steps can wait for the disk before the loop
+// stops taking inputs.
+const pipeDepth = 16
+
+// maxMergedSize bounds the bytes of one merged commit.
+const maxMergedSize = 8 << 20
+
+type pipeStep struct {
+	entries [][]byte
+	keys    [][]byte
+	values  [][]byte // nil: delete
+	first   uint64   // position of the first entry, if any
+	answers []pipeAnswer
+	size    int
+}
+
+type pipeAnswer struct {
+	done chan result
+	res  result
+}
+
+type commitPipe struct {
+	part   int
+	epoch  uint64
+	store  *storage.Store
+	steps  chan *pipeStep
+	failed chan struct{} // closed after a commit failed; err says why
+	err    error
+	done   chan struct{}
+}
+
+func newCommitPipe(part int, epoch uint64, store *storage.Store) *commitPipe {
+	return &commitPipe{
+		part: part, epoch: epoch, store: store,
+		steps:  make(chan *pipeStep, pipeDepth),
+		failed: make(chan struct{}),
+		done:   make(chan struct{}),
+	}
+}
+
+// run commits steps until steps is closed.
+func (cp *commitPipe) run(ctx context.Context) {
+	defer close(cp.done)
+	var group []*pipeStep
+	for s := range cp.steps {
+		group = append(group[:0], s)
+		size := s.size
+	gather:
+		for size < maxMergedSize {
+			select {
+			case s, ok := <-cp.steps:
+				if !ok {
+					break gather
+				}
+				group = append(group, s)
+				size += s.size
+			default:
+				break gather
+			}
+		}
+		if cp.err == nil {
+			cp.err = cp.commit(ctx, group)
+			if cp.err != nil {
+				close(cp.failed)
+			}
+		}
+		for _, s := range group {
+			for _, a := range s.answers {
+				if cp.err != nil {
+					a.res = result{err: fmt.Errorf("partition %d could not commit: %w", cp.part, cp.err)}
+				}
+				if a.done != nil {
+					a.done <- a.res
+				}
+			}
+		}
+	}
+}
+
+func (cp *commitPipe) commit(ctx context.Context, group []*pipeStep) error {
+	b := storage.NewBatch(cp.part, cp.epoch)
+	var first uint64
+	for _, s := range group {
+		if len(s.entries) > 0 && first == 0 {
+			first = s.first
+		}
+		b.Append(s.entries...)
+	}
+	if len(group) == 1 {
+		addWrites(b, group[0].keys, group[0].values)
+	} else {
+		// Later steps overwrite earlier ones: keep each key's last write.
+		last := map[string]int{}
+		type kv struct{ k, v []byte }
+		var writes []kv
+		for _, s := range group {
+			for i, k := range s.keys {
+				if j, ok := last[string(k)]; ok {
+					writes[j].v = s.values[i]
+					continue
+				}
+				last[string(k)] = len(writes)
+				writes = append(writes, kv{k, s.values[i]})
+			}
+		}
+		for _, w := range writes {
+			if w.v == nil {
+				b.Delete(w.k)
+			} else {
+				b.Put(w.k, w.v)
+			}
+		}
+	}
+	if b.Empty() {
+		return nil
+	}
+	got, err := cp.store.Commit(ctx, b)
+	if err == nil && first != 0 && got != first {
+		err = fmt.Errorf("partition %d: the log's positions (from %d) differ from the engine's (%d)", cp.part, got, first)
+	}
+	return err
+}
+
+func addWrites(b *storage.Batch, keys, values [][]byte) {
+	for i, k := range keys {
+		if values[i] == nil {
+			b.Delete(k)
+		} else {
+			b.Put(k, values[i])
+		}
+	}
+}
