@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"time"
+
 	"eddy/bpmn"
 	"eddy/feel"
 	"eddy/record"
@@ -34,10 +36,14 @@ type Limits struct {
 	MaxVariablesSize int
 	// MaxActivateJobs caps one activation's job count.
 	MaxActivateJobs int
+	// EventDedupWindow is how long a CloudEvent's source and id are
+	// remembered: the same event arriving again within it is accepted
+	// once.
+	EventDedupWindow time.Duration
 }
 
 // DefaultLimits are the limits of a new engine.
-var DefaultLimits = Limits{MaxVariablesSize: 4 << 20, MaxActivateJobs: 1000}
+var DefaultLimits = Limits{MaxVariablesSize: 4 << 20, MaxActivateJobs: 1000, EventDedupWindow: time.Minute}
 
 // NewCore returns the core of partition p of a cluster of n partitions,
 // over st (a fresh state or one loaded from storage). next is the position
@@ -85,6 +91,7 @@ func (c *Core) flush() {
 	st.procSubs.flush(&c.writes)
 	st.signalSubs.flush(&c.writes)
 	st.incidents.flush(&c.writes)
+	st.events.flush(&c.writes)
 }
 
 // newKey returns a fresh key of this partition.
@@ -158,9 +165,10 @@ func (c *Core) reject(cmd *record.Record, t record.RejectionType, reason string)
 func (c *Core) Handle(cmd *record.Record, now int64, fromLog bool) Response {
 	c.now = now
 	c.cmdPos = 0
-	if !fromLog && !(cmd.ValueType == record.Job && cmd.Intent == record.Activate) {
+	if !fromLog && !(cmd.ValueType == record.Job && cmd.Intent == record.Activate) && cmd.ValueType != record.CloudEvent {
 		// Job activations are not logged as commands: a worker's poll that
-		// finds nothing must cost no write.
+		// finds nothing must cost no write. A CloudEvent's command is not
+		// either: its event carries it whole, once.
 		c.cmdPos = c.nextPos
 		r := c.emit(record.Command, cmd.ValueType, cmd.Intent, cmd.Key, &cmd.Value)
 		r.SourcePosition = 0
@@ -204,6 +212,8 @@ func (c *Core) dispatch(cmd *record.Record) Response {
 		return c.jobCommand(cmd)
 	case record.Message:
 		return c.messageCommand(cmd)
+	case record.CloudEvent:
+		return c.cloudEventCommand(cmd)
 	case record.MessageSubscription:
 		return c.messageSubscriptionCommand(cmd)
 	case record.ProcessMessageSubscription:

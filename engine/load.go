@@ -17,6 +17,7 @@ func LoadState(ctx context.Context, store *storage.Store, p int) (*State, error)
 	}{
 		'd': st.definitions, 'e': st.elements, 'v': st.vars, 'j': st.jobs, 't': st.timers,
 		'g': st.messages, 's': st.msgSubs, 'p': st.procSubs, 'n': st.signalSubs, 'i': st.incidents,
+		'c': st.events,
 	}
 	err := store.Scan(ctx, p, []byte{keyspace}, func(key, value []byte) error {
 		if string(key) == string(metaKey) {
@@ -101,6 +102,7 @@ func (st *State) reindex() {
 			st.sigOf[s.ElementInstanceKey] = append(st.sigOf[s.ElementInstanceKey], k)
 		}
 	}
+	st.reindexEvents()
 }
 
 func keysOf[T any](m map[int64]*T) map[int64]struct{} {

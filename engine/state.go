@@ -165,6 +165,7 @@ type State struct {
 	procSubs    *table[processSubscription]
 	signalSubs  *table[signalSubscription]
 	incidents   *table[incident]
+	events      *table[eventSeen]
 
 	// Indexes.
 	latest      map[string]int64           // bpmn process id → definition key
@@ -180,6 +181,8 @@ type State struct {
 	timersOf    map[int64][]int64  // element instance → timers
 	sigOf       map[int64][]int64  // element instance → signal subscriptions
 	startTimers map[int64][]int64  // definition → start timers
+	eventIDs    map[string]int64   // CloudEvent source + id → eventSeen key
+	eventOrder  []int64            // eventSeen keys by deadline, oldest first
 }
 
 func newState() *State {
@@ -194,6 +197,7 @@ func newState() *State {
 		procSubs:    newTable[processSubscription]('p', nil),
 		signalSubs:  newTable[signalSubscription]('n', nil),
 		incidents:   newTable('i', incidentCodec),
+		events:      newTable[eventSeen]('c', nil),
 		latest:      map[string]int64{},
 		versions:    map[string]map[int32]int64{},
 		children:    map[int64]map[int64]struct{}{},
@@ -206,6 +210,7 @@ func newState() *State {
 		timersOf:    map[int64][]int64{},
 		sigOf:       map[int64][]int64{},
 		startTimers: map[int64][]int64{},
+		eventIDs:    map[string]int64{},
 	}
 }
 

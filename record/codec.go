@@ -65,6 +65,8 @@ const (
 	fScopeKey
 	fIncidentKey
 	fElement
+	fSource
+	fEvent
 )
 
 // Append encodes r (all but Position, Timestamp and Partition) onto dst.
@@ -152,6 +154,8 @@ func appendValue(d []byte, v *Value) []byte {
 	d = putInt(d, fScopeKey, v.ScopeKey)
 	d = putInt(d, fIncidentKey, v.IncidentKey)
 	d = putInt(d, fElement, int64(v.Element))
+	d = putStr(d, fSource, v.Source)
+	d = putBytes(d, fEvent, v.Event)
 	return d
 }
 
@@ -405,6 +409,10 @@ func (d *decoder) value(v *Value) error {
 			v.Checksum = cloneBytes(b)
 		case fResourceName:
 			v.ResourceName = string(b)
+		case fSource:
+			v.Source = string(b)
+		case fEvent:
+			v.Event = cloneBytes(b)
 		case fResource:
 			var r Resource
 			d.sub(b, func(s *decoder, f, w int) {

@@ -84,6 +84,11 @@ type Value struct {
 	ScopeKey        int64
 	IncidentKey     int64
 	Element         int32 // index of the element in its compiled process
+	// Source is a CloudEvent's source attribute.
+	Source string
+	// Event is a CloudEvent in the cloudevents package's log encoding,
+	// opaque to the engine.
+	Event []byte
 }
 
 // Resource is a deployed file.

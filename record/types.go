@@ -41,6 +41,9 @@ const (
 	// Clock is the driver telling the engine that time has passed: due
 	// timers, job deadlines, message TTLs and back-offs are acted on.
 	Clock
+	// CloudEvent is an event that entered the broker: Value.Event holds it
+	// encoded, Name its type, Source and MessageID its source and id.
+	CloudEvent
 )
 
 var valueTypeNames = [...]string{
@@ -50,7 +53,7 @@ var valueTypeNames = [...]string{
 	Message: "MESSAGE", MessageSubscription: "MESSAGE_SUBSCRIPTION",
 	ProcessMessageSubscription: "PROCESS_MESSAGE_SUBSCRIPTION", MessageStartEventSubscription: "MESSAGE_START_EVENT_SUBSCRIPTION",
 	Timer: "TIMER", Signal: "SIGNAL", SignalSubscription: "SIGNAL_SUBSCRIPTION", Escalation: "ESCALATION",
-	ResourceDeletion: "RESOURCE_DELETION", Clock: "CLOCK",
+	ResourceDeletion: "RESOURCE_DELETION", Clock: "CLOCK", CloudEvent: "CLOUD_EVENT",
 }
 
 func (v ValueType) String() string { return enumName(valueTypeNames[:], int(v), "ValueType") }

@@ -1,0 +1,153 @@
+package engine
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"eddy/record"
+)
+
+// A CloudEvent that enters the broker is a command to the partition of its
+// correlation key (or of its source and id): the core remembers its source
+// and id for a window so that a redelivered event is accepted once,
+// appends it to the log, where triggers read it, and binds it to
+// processes: an event whose type names a message start event starts an
+// instance, and one with a correlation key is published as a message of
+// that name, as the Zeebe CloudEvents router did.
+
+// eventSeen remembers a CloudEvent's source and id until Deadline.
+type eventSeen struct {
+	Key      int64
+	Source   string
+	ID       string
+	Deadline int64
+}
+
+func eventIDKey(source, id string) string { return source + "\x00" + id }
+
+func (c *Core) cloudEventCommand(cmd *record.Record) Response {
+	if cmd.Intent != record.Publish {
+		return c.reject(cmd, record.InvalidArgument, fmt.Sprintf("unknown CloudEvent command %s", cmd.Intent))
+	}
+	v := cmd.Value
+	switch {
+	case v.Source == "" || v.MessageID == "" || v.Name == "":
+		return c.reject(cmd, record.InvalidArgument, "Expected a CloudEvent with a source, an id and a type, but one of them is empty")
+	case len(v.Event) == 0:
+		return c.reject(cmd, record.InvalidArgument, "Expected a CloudEvent to carry its encoded form, but it is empty")
+	case v.TTL < 0:
+		return c.reject(cmd, record.InvalidArgument, fmt.Sprintf("Expected a message time to live of zero or more, but got %d ms", v.TTL))
+	}
+	if len(v.Variables) > 0 {
+		if reason := c.checkDocument(v.Variables); reason != "" {
+			return c.reject(cmd, record.InvalidArgument, reason)
+		}
+	}
+	c.forgetEvents()
+	idKey := eventIDKey(v.Source, v.MessageID)
+	if k, ok := c.st.eventIDs[idKey]; ok {
+		// Accepted already: the answer names the first acceptance and
+		// nothing is written.
+		dup := record.Record{Kind: record.Event, ValueType: record.CloudEvent, Intent: record.Published, Key: k, Partition: c.partition, Value: v}
+		dup.Value.Duplicate = true
+		return Response{Record: dup}
+	}
+	key := c.newKey()
+	window := c.limits.EventDedupWindow
+	if window <= 0 {
+		window = DefaultLimits.EventDedupWindow
+	}
+	seen := &eventSeen{Key: key, Source: v.Source, ID: v.MessageID, Deadline: c.now + window.Milliseconds()}
+	c.st.events.put(key, seen)
+	c.st.eventIDs[idKey] = key
+	c.st.eventOrder = append(c.st.eventOrder, key)
+
+	stored := v
+	stored.Variables = nil // the encoded event holds its data
+	ev := c.event(record.CloudEvent, record.Published, key, &stored)
+	resp := Response{Record: *ev}
+	if v.CorrelationKey == "" && len(c.starts().messages[v.Name]) == 0 {
+		return resp
+	}
+	// The message the event becomes follows from the event's record.
+	c.cmdPos = ev.Position
+	msg := record.Value{Name: v.Name, CorrelationKey: v.CorrelationKey, Variables: v.Variables, TTL: v.TTL}
+	if p := c.partitionFor(v.CorrelationKey); v.CorrelationKey != "" && p != c.partition {
+		c.send(p, record.Message, record.Publish, -1, &msg)
+		return resp
+	}
+	c.messageCommand(&record.Record{Kind: record.Command, ValueType: record.Message, Intent: record.Publish, Key: -1, Value: msg})
+	return resp
+}
+
+// forgetEvents drops the sources and ids whose window has passed. It runs
+// as events arrive: a partition that receives none keeps a few rows longer.
+func (c *Core) forgetEvents() {
+	st := c.st
+	n := 0
+	for _, k := range st.eventOrder {
+		e := st.events.get(k)
+		if e != nil && e.Deadline > c.now {
+			break
+		}
+		n++
+		if e != nil {
+			delete(st.eventIDs, eventIDKey(e.Source, e.ID))
+			st.events.del(k)
+		}
+	}
+	// Re-slicing drops the front without moving the rest; the next growth
+	// of the slice leaves the dropped part behind.
+	st.eventOrder = st.eventOrder[n:]
+}
+
+// reindexEvents rebuilds the event indexes after a load.
+func (st *State) reindexEvents() {
+	st.eventOrder = st.eventOrder[:0]
+	for k, e := range st.events.rows {
+		st.eventIDs[eventIDKey(e.Source, e.ID)] = k
+		st.eventOrder = append(st.eventOrder, k)
+	}
+	slices.SortFunc(st.eventOrder, func(a, b int64) int {
+		ea, eb := st.events.get(a), st.events.get(b)
+		return cmp.Or(cmp.Compare(ea.Deadline, eb.Deadline), cmp.Compare(a, b))
+	})
+}
+
+// EventRequest is a CloudEvent to put into the broker. The front end
+// decodes and validates the event; the engine keeps Encoded as it is.
+type EventRequest struct {
+	Source, ID, Type string
+	// CorrelationKey (the event's correlationkey extension) makes the
+	// event a message for instances waiting on that key.
+	CorrelationKey string
+	// Data is the event's data when it is a JSON object: it becomes the
+	// variables of the instance it starts or correlates to.
+	Data json.RawMessage
+	// TTL keeps the message the event becomes for instances that start
+	// waiting later; zero correlates only with those already waiting.
+	TTL     time.Duration
+	Encoded []byte
+}
+
+// PublishEvent appends a CloudEvent to the log of the partition of its
+// correlation key, or else of its source and id, and returns its record
+// once durable. An event whose source and id were accepted within the
+// dedup window is accepted again without being written: the answer then
+// carries the first acceptance's key and Value.Duplicate.
+func (e *Engine) PublishEvent(ctx context.Context, req EventRequest) (record.Record, error) {
+	c := Core{partitions: e.store.Partitions()}
+	p := c.partitionFor(req.CorrelationKey)
+	if req.CorrelationKey == "" {
+		p = c.partitionFor(eventIDKey(req.Source, req.ID))
+	}
+	r, err := e.send(ctx, p, record.Record{ValueType: record.CloudEvent, Intent: record.Publish, Key: -1, Value: record.Value{
+		Name: req.Type, Source: req.Source, MessageID: req.ID, CorrelationKey: req.CorrelationKey,
+		Variables: req.Data, TTL: req.TTL.Milliseconds(), Event: req.Encoded,
+	}})
+	return r.Record, err
+}

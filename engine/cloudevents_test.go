@@ -1,0 +1,130 @@
+package engine
+
+import (
+	"encoding/json"
+	"testing"
+
+	"eddy/record"
+)
+
+func eventCommand(source, id, typ, correlationKey, data string) record.Record {
+	return record.Record{ValueType: record.CloudEvent, Intent: record.Publish, Key: -1, Value: record.Value{
+		Source: source, MessageID: id, Name: typ, CorrelationKey: correlationKey,
+		Variables: json.RawMessage(data), Event: []byte("encoded " + id),
+	}}
+}
+
+// countRecords counts records of a value type and intent on every
+// partition's log.
+func (cl *cluster) countRecords(vt record.ValueType, in record.Intent) int {
+	n := 0
+	for _, recs := range cl.log {
+		for _, r := range recs {
+			if r.Kind == record.Event && r.ValueType == vt && r.Intent == in {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+func TestCloudEventIsLoggedOnceWithinTheWindow(t *testing.T) {
+	cl := newCluster(t, 2)
+	first := cl.run(0, eventCommand("/queue", "e-1", "queue.joined", "", `{"customer":"c-1"}`))
+	if first.Rejected() || first.Record.ValueType != record.CloudEvent || first.Record.Intent != record.Published {
+		t.Fatalf("first delivery: %+v", first)
+	}
+	if string(first.Record.Value.Event) != "encoded e-1" || first.Record.Value.Variables != nil {
+		t.Fatalf("the logged event must carry the encoded event once and no copy of its data: %+v", first.Record.Value)
+	}
+	again := cl.run(0, eventCommand("/queue", "e-1", "queue.joined", "", `{"customer":"c-1"}`))
+	if again.Rejected() || !again.Record.Value.Duplicate || again.Record.Key != first.Record.Key {
+		t.Fatalf("redelivery within the window: %+v, want the first key %d marked duplicate", again.Record, first.Record.Key)
+	}
+	other := cl.run(0, eventCommand("/other", "e-1", "queue.joined", "", `{}`))
+	if other.Record.Value.Duplicate {
+		t.Fatal("the same id from another source is another event")
+	}
+	if n := cl.countRecords(record.CloudEvent, record.Published); n != 2 {
+		t.Fatalf("%d events on the log, want 2", n)
+	}
+	cl.advance(DefaultLimits.EventDedupWindow.Milliseconds() + 1)
+	late := cl.run(0, eventCommand("/queue", "e-1", "queue.joined", "", `{}`))
+	if late.Record.Value.Duplicate {
+		t.Fatal("after the window the same source and id is a new event")
+	}
+	if len(cl.cores[0].st.eventIDs) != 1 || len(cl.cores[0].st.events.rows) != 1 {
+		t.Fatalf("expired ids are kept: %d ids, %d rows", len(cl.cores[0].st.eventIDs), len(cl.cores[0].st.events.rows))
+	}
+}
+
+func TestCloudEventStartsAndCorrelates(t *testing.T) {
+	cl := newCluster(t, 3)
+	cl.deploy("event-start.bpmn", "message.bpmn")
+	// An event whose type names a message start event starts an instance
+	// with the event's data as variables.
+	cl.run(1, eventCommand("/web", "r-1", "tickets.requested", "", `{"seats":2}`))
+	jobs := cl.activate(1, "reserve")
+	if len(jobs) != 1 || string(jobs[0].Value.Variables) != `{"seats":2}` {
+		t.Fatalf("instance started by the event: jobs %+v", jobs)
+	}
+	// An event with a correlation key is the message of its type for the
+	// instance waiting on that key, wherever that instance lives.
+	pi := cl.create(0, "order", `{"orderId":"o-9"}`)
+	mp := (&Core{partitions: 3}).partitionFor("o-9")
+	ev := eventCommand("/payments", "p-1", "paid", "o-9", `{"amount":500}`)
+	if r := cl.run(mp, ev); r.Rejected() {
+		t.Fatal(r.Reason)
+	}
+	if done, _ := cl.ended(pi); !done {
+		t.Fatal("the instance waiting for o-9 did not complete")
+	}
+	if got := cl.visited(pi); got[len(got)-1] != "bigEnd" {
+		t.Fatalf("instance path %v: the event's data did not become variables", got)
+	}
+	// An event that binds to nothing is only logged.
+	before := cl.countRecords(record.Message, record.Published)
+	cl.run(2, eventCommand("/web", "x-1", "page.viewed", "", `{}`))
+	if cl.countRecords(record.Message, record.Published) != before {
+		t.Fatal("an event no process listens for became a message")
+	}
+}
+
+func TestCloudEventRejections(t *testing.T) {
+	cl := newCluster(t, 1)
+	cases := map[string]record.Record{
+		"no source":    eventCommand("", "1", "t", "", ""),
+		"no id":        eventCommand("/s", "", "t", "", ""),
+		"no type":      eventCommand("/s", "1", "", "", ""),
+		"not encoded":  {ValueType: record.CloudEvent, Intent: record.Publish, Value: record.Value{Source: "/s", MessageID: "1", Name: "t"}},
+		"negative ttl": func() record.Record { r := eventCommand("/s", "1", "t", "k", ""); r.Value.TTL = -1; return r }(),
+	}
+	for name, cmd := range cases {
+		if r := cl.run(0, cmd); !r.Rejected() || r.Rejection != record.InvalidArgument {
+			t.Errorf("%s: %+v, want INVALID_ARGUMENT", name, r)
+		}
+	}
+}
+
+func TestEventWindowSurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	e, store := startEngine(t, dir, 2)
+	ctx := t.Context()
+	req := EventRequest{Source: "/s", ID: "1", Type: "t", Encoded: []byte("x")}
+	first, err := e.PublishEvent(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Close()
+	store.Close()
+	e, store = startEngine(t, dir, 2)
+	defer store.Close()
+	defer e.Close()
+	again, err := e.PublishEvent(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !again.Value.Duplicate || again.Key != first.Key {
+		t.Fatalf("after a restart the event was accepted anew: %+v", again)
+	}
+}
