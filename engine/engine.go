@@ -125,6 +125,8 @@ func (e *Engine) send(ctx context.Context, p int, cmd record.Record) (Response, 
 	case part.inputs <- input{cmd: cmd, done: done}:
 	case <-ctx.Done():
 		return Response{}, ctx.Err()
+	case <-part.stopped:
+		return Response{}, fmt.Errorf("partition %d is stopped", p)
 	}
 	// Once queued, the command's outcome is waited for: leaving earlier
 	// would report a failure for a command that may yet succeed.
@@ -149,6 +151,8 @@ func (e *Engine) query(ctx context.Context, p int, fn func(*Core)) error {
 	case part.inputs <- input{query: fn, done: done}:
 	case <-ctx.Done():
 		return ctx.Err()
+	case <-part.stopped:
+		return fmt.Errorf("partition %d is stopped", p)
 	}
 	return part.await(done).err
 }

@@ -210,7 +210,11 @@ func (p *partition) failPending(err error) {
 func (p *partition) readInbox(ctx context.Context, from int) {
 	pos := uint64(1)
 	got := make(chan uint64, 1)
-	p.inputs <- input{query: func(c *Core) { got <- c.st.meta.Inbox[from] }}
+	select {
+	case p.inputs <- input{query: func(c *Core) { got <- c.st.meta.Inbox[from] }}:
+	case <-ctx.Done():
+		return
+	}
 	select {
 	case v := <-got:
 		if v > 0 {
