@@ -13,10 +13,13 @@ import (
 // first partition this node owns and distributed to the others; Deploy
 // returns once it is durable there.
 func (e *Engine) Deploy(ctx context.Context, resources ...record.Resource) (record.Record, error) {
-	if len(e.ids) == 0 {
+	first := 0
+	if len(e.ids) > 0 {
+		first = e.ids[0]
+	} else if e.peers == nil {
 		return record.Record{}, ErrNoPartition
 	}
-	r, err := e.send(ctx, e.ids[0], record.Record{ValueType: record.Deployment, Intent: record.Create, Value: record.Value{Resources: resources}})
+	r, err := e.send(ctx, first, record.Record{ValueType: record.Deployment, Intent: record.Create, Value: record.Value{Resources: resources}})
 	if err != nil {
 		return record.Record{}, err
 	}
@@ -28,6 +31,9 @@ func (e *Engine) Deploy(ctx context.Context, resources ...record.Resource) (reco
 // deployment's processes, so that an instance created right after deploying
 // finds its process whichever partition it lands on.
 func (e *Engine) awaitDistribution(ctx context.Context, dep record.Record) {
+	if len(e.ids) < 2 {
+		return
+	}
 	deadline := time.Now().Add(5 * time.Second)
 	for _, p := range e.ids[1:] {
 		for time.Now().Before(deadline) {
@@ -131,31 +137,52 @@ func (e *Engine) ActivateJobs(ctx context.Context, req ActivateRequest) ([]recor
 		defer t.Stop()
 		deadline = t.C
 	}
+	parts := e.ids
+	var poll <-chan time.Time
+	if e.peers != nil && len(e.ids) < e.store.Partitions() {
+		// Other nodes' partitions are looked at too; their new jobs do not
+		// wake this node, so a long poll looks again now and then.
+		parts = e.allPartitions()
+		if deadline != nil {
+			t := time.NewTicker(remoteJobPoll)
+			defer t.Stop()
+			poll = t.C
+		}
+	}
 	for {
 		wake := e.jobsChanged()
 		var jobs []record.Record
+		failed, lastErr := 0, error(nil)
 		start := int(e.rr.Add(1))
-		for i := range e.ids {
+		for i := range parts {
 			if len(jobs) >= req.MaxJobs {
 				break
 			}
-			p := e.ids[(start+i)%len(e.ids)]
+			p := parts[(start+i)%len(parts)]
 			r, err := e.send(ctx, p, record.Record{ValueType: record.Job, Intent: record.Activate, Value: record.Value{
 				JobType: req.Type, Worker: req.Worker, Timeout: req.Timeout.Milliseconds(), MaxJobs: int32(req.MaxJobs - len(jobs)), FetchVariables: req.FetchVariables,
 			}})
 			if err != nil {
-				if len(jobs) > 0 {
-					return jobs, nil
-				}
-				return nil, err
+				// One partition out of reach (a node going away) must not
+				// keep the others' jobs from workers.
+				failed++
+				lastErr = err
+				continue
 			}
 			jobs = append(jobs, r.Jobs...)
 		}
-		if len(jobs) > 0 || deadline == nil {
+		if len(jobs) > 0 {
+			return jobs, nil
+		}
+		if failed == len(parts) || (failed > 0 && deadline == nil) {
+			return nil, lastErr
+		}
+		if deadline == nil {
 			return jobs, nil
 		}
 		select {
 		case <-wake:
+		case <-poll:
 		case <-deadline:
 			return nil, nil
 		case <-ctx.Done():
@@ -163,6 +190,9 @@ func (e *Engine) ActivateJobs(ctx context.Context, req ActivateRequest) ([]recor
 		}
 	}
 }
+
+// remoteJobPoll is how often a long poll looks at other nodes' partitions.
+const remoteJobPoll = 100 * time.Millisecond
 
 // CompleteJob completes a job with variables.
 func (e *Engine) CompleteJob(ctx context.Context, key int64, vars json.RawMessage) error {

@@ -29,6 +29,7 @@ type Engine struct {
 	jobsWake chan struct{} // closed when jobs may have become activatable
 
 	outcomes *outcomes
+	peers    Peers
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -42,6 +43,8 @@ type Options struct {
 	Limits Limits
 	Clock  func() time.Time
 	Logger *slog.Logger
+	// Peers, if set, reach the partitions other nodes own.
+	Peers Peers
 }
 
 // Rejection is a command the engine refused, with Zeebe's rejection type.
@@ -58,7 +61,7 @@ var ErrNoPartition = errors.New("this node owns no partition for the request")
 
 // Start loads the owned partitions' state and starts their loops.
 func Start(ctx context.Context, store *storage.Store, opts Options) (*Engine, error) {
-	e := &Engine{store: store, parts: map[int]*partition{}, limits: opts.Limits, clock: opts.Clock, log: opts.Logger, jobsWake: make(chan struct{})}
+	e := &Engine{store: store, parts: map[int]*partition{}, limits: opts.Limits, clock: opts.Clock, log: opts.Logger, jobsWake: make(chan struct{}), peers: opts.Peers}
 	if e.limits == (Limits{}) {
 		e.limits = DefaultLimits
 	}
@@ -117,8 +120,23 @@ func (e *Engine) Store() *storage.Store { return e.store }
 func (e *Engine) send(ctx context.Context, p int, cmd record.Record) (Response, error) {
 	part, ok := e.parts[p]
 	if !ok {
-		return Response{}, fmt.Errorf("%w: partition %d", ErrNoPartition, p)
+		if e.peers == nil || p < 0 || p >= e.store.Partitions() {
+			return Response{}, fmt.Errorf("%w: partition %d", ErrNoPartition, p)
+		}
+		cmd.Kind, cmd.Partition, cmd.Target = record.Command, p, p
+		r, err := e.peers.Send(ctx, p, cmd)
+		if err != nil {
+			return Response{}, err
+		}
+		if r.Rejected() {
+			return r, &Rejection{Type: r.Rejection, Reason: r.Reason}
+		}
+		return r, nil
 	}
+	return e.sendLocal(ctx, part, p, cmd)
+}
+
+func (e *Engine) sendLocal(ctx context.Context, part *partition, p int, cmd record.Record) (Response, error) {
 	cmd.Kind, cmd.Partition, cmd.Target = record.Command, p, p
 	done := make(chan result, 1)
 	select {
@@ -157,9 +175,14 @@ func (e *Engine) query(ctx context.Context, p int, fn func(*Core)) error {
 	return part.await(done).err
 }
 
-// next picks a partition for a new entity, round robin.
+// next picks a partition for a new entity, round robin over this node's
+// partitions, or over all of them when this node owns none and peers can
+// take the work.
 func (e *Engine) next() int {
 	if len(e.ids) == 0 {
+		if e.peers != nil && e.store.Partitions() > 0 {
+			return int(e.rr.Add(1) % uint64(e.store.Partitions()))
+		}
 		return -1
 	}
 	return e.ids[e.rr.Add(1)%uint64(len(e.ids))]

@@ -12,8 +12,10 @@ import (
 )
 
 // Queries read a partition's state for the APIs. They run in the
-// partition's loop between batches, so they see committed state only and
-// copy what they return: the loop goes on changing its rows afterwards.
+// partition's loop between batches and copy what they return: the loop goes
+// on changing its rows afterwards. They may see the effects of commands
+// whose commit is still in flight (see commitpipe.go); those are answered
+// only once durable, and a failed commit stops the partition.
 
 // ElementInstanceState is an active element instance as the state holds it.
 type ElementInstanceState struct {
@@ -51,9 +53,16 @@ func (e *Engine) InstanceState(ctx context.Context, key int64) (InstanceState, e
 	if err != nil {
 		return InstanceState{}, err
 	}
+	if _, local := e.parts[p]; !local && e.peers != nil {
+		return e.peers.InstanceState(ctx, p, key)
+	}
+	return e.localInstanceState(ctx, p, key)
+}
+
+func (e *Engine) localInstanceState(ctx context.Context, p int, key int64) (InstanceState, error) {
 	var out InstanceState
 	found := false
-	err = e.query(ctx, p, func(c *Core) {
+	err := e.query(ctx, p, func(c *Core) {
 		root := c.st.elements.get(key)
 		if root == nil || root.Key != root.Value.ProcessInstanceKey {
 			return
@@ -113,6 +122,9 @@ type IncidentQuery struct {
 // ordered by key.
 func (e *Engine) Incidents(ctx context.Context, q IncidentQuery) ([]Incident, error) {
 	parts := e.ids
+	if e.peers != nil {
+		parts = e.allPartitions()
+	}
 	if q.ProcessInstanceKey != 0 {
 		p, err := e.partitionOfKey(q.ProcessInstanceKey, "a process instance")
 		if err != nil {
@@ -120,24 +132,47 @@ func (e *Engine) Incidents(ctx context.Context, q IncidentQuery) ([]Incident, er
 		}
 		parts = []int{p}
 	}
-	var out []Incident
-	for _, p := range parts {
-		err := e.query(ctx, p, func(c *Core) {
-			for k, in := range c.st.incidents.rows {
-				if k > q.After && (q.ProcessInstanceKey == 0 || in.Value.ProcessInstanceKey == q.ProcessInstanceKey) {
-					out = append(out, Incident{Key: k, Value: in.Value})
-				}
-			}
-		})
-		if err != nil {
-			return nil, err
-		}
+	out, err := e.incidentsOf(ctx, parts, q)
+	if err != nil {
+		return nil, err
 	}
 	slices.SortFunc(out, func(a, b Incident) int { return cmp.Compare(a.Key, b.Key) })
 	if q.Limit > 0 && len(out) > q.Limit {
 		out = out[:q.Limit]
 	}
 	return out, nil
+}
+
+func (e *Engine) incidentsOf(ctx context.Context, parts []int, q IncidentQuery) ([]Incident, error) {
+	var out []Incident
+	for _, p := range parts {
+		var in []Incident
+		var err error
+		if _, local := e.parts[p]; !local && e.peers != nil {
+			// The peer answers for its partition only, and caps nothing:
+			// the cap applies to the merged list.
+			in, err = e.peers.Incidents(ctx, p, IncidentQuery{ProcessInstanceKey: q.ProcessInstanceKey, After: q.After})
+		} else {
+			in, err = e.incidentsLocal(ctx, p, q)
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, in...)
+	}
+	return out, nil
+}
+
+func (e *Engine) incidentsLocal(ctx context.Context, p int, q IncidentQuery) ([]Incident, error) {
+	var out []Incident
+	err := e.query(ctx, p, func(c *Core) {
+		for k, in := range c.st.incidents.rows {
+			if k > q.After && (q.ProcessInstanceKey == 0 || in.Value.ProcessInstanceKey == q.ProcessInstanceKey) {
+				out = append(out, Incident{Key: k, Value: in.Value})
+			}
+		}
+	})
+	return out, err
 }
 
 // Only keeps the named variables of the outcome (all when names is empty):

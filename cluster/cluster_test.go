@@ -1,0 +1,229 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"eddy/engine"
+	"eddy/internal/pgtest"
+	"eddy/record"
+	"eddy/storage"
+	_ "eddy/storage/postgres"
+)
+
+// node is one Eddy node of a test cluster: its own store handle on the
+// shared PostgreSQL schema, its engine on the partitions it claimed, and
+// the internal endpoint peers forward to.
+type node struct {
+	store  *storage.Store
+	engine *engine.Engine
+	srv    *httptest.Server
+}
+
+func startNode(t *testing.T, dsn, name string, parts []int, secret string) *node {
+	t.Helper()
+	ctx := context.Background()
+	store, err := storage.Open(ctx, "postgres", dsn, storage.WithPartitions(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := &node{store: store}
+	n.srv = httptest.NewServer(Handler(func() (*engine.Engine, func()) { return n.engine, func() {} }, secret))
+	owner, err := Owner(name, n.srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	epochs := map[int]uint64{}
+	for _, p := range parts {
+		c, err := store.Ownership().ClaimPartition(ctx, p, owner, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		epochs[p] = c.Epoch
+	}
+	n.engine, err = engine.Start(ctx, store, engine.Options{Epochs: epochs, Peers: NewPeers(store, nil, secret)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		n.srv.Close()
+		n.engine.Close()
+		store.Close()
+	})
+	return n
+}
+
+func resource(t *testing.T, name string) record.Resource {
+	data, err := os.ReadFile("testdata/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return record.Resource{Name: name, Content: data}
+}
+
+// TestAnyNodeAcceptsAnyRequest: node a owns partitions 0 and 1, node b
+// owns 2, node c owns none; every request sent to c (or to a for b's
+// partition) is served by the owner.
+func TestAnyNodeAcceptsAnyRequest(t *testing.T) {
+	dsn := pgtest.Schema(t)
+	a := startNode(t, dsn, "a", []int{0, 1}, "s3cret")
+	startNode(t, dsn, "b", []int{2}, "s3cret")
+	c := startNode(t, dsn, "c", nil, "s3cret")
+	ctx := t.Context()
+
+	if _, err := c.engine.Deploy(ctx, resource(t, "three-tasks.bpmn")); err != nil {
+		t.Fatalf("deploy through a node without partitions: %v", err)
+	}
+	// Creations from c spread over every partition, each served by its
+	// owner; the deployment reaches partition 2 through the log.
+	byPartition := map[int]int64{}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(byPartition) < 3 {
+		r, err := c.engine.CreateInstance(ctx, engine.CreateRequest{BpmnProcessID: "three"})
+		var rej *engine.Rejection
+		if errors.As(err, &rej) && rej.Type == record.NotFound && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond) // the deployment is still on its way to that partition
+			continue
+		}
+		if err != nil {
+			t.Fatalf("create through c: %v", err)
+		}
+		byPartition[record.PartitionOf(r.Key)] = r.Key
+	}
+	remote := byPartition[2]
+	st, err := a.engine.InstanceState(ctx, remote)
+	if err != nil || st.Key != remote || len(st.Elements) != 1 || st.Elements[0].Value.ElementID != "a" {
+		t.Fatalf("state of b's instance asked at a: %+v, %v", st, err)
+	}
+
+	// Workers on c get the jobs of every partition and complete them there;
+	// create-with-result on c sees instances end on any partition.
+	wctx, stop := context.WithCancel(ctx)
+	defer stop()
+	var wg sync.WaitGroup
+	for _, typ := range []string{"a", "b", "c"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for wctx.Err() == nil {
+				jobs, err := c.engine.ActivateJobs(wctx, engine.ActivateRequest{Type: typ, Worker: "w", Timeout: time.Minute, MaxJobs: 10, RequestTimeout: time.Second})
+				if err != nil {
+					return
+				}
+				for _, j := range jobs {
+					if err := c.engine.CompleteJob(wctx, j.Key, []byte(`{"`+typ+`":true}`)); err != nil && wctx.Err() == nil {
+						t.Errorf("complete job %d through c: %v", j.Key, err)
+					}
+				}
+			}
+		}()
+	}
+	for p, key := range byPartition {
+		if _, err := waitEnded(ctx, c.engine, key); err != nil {
+			t.Fatalf("instance %d on partition %d did not end: %v", key, p, err)
+		}
+	}
+	_, out, err := c.engine.CreateInstanceWithResult(ctx, engine.CreateRequest{BpmnProcessID: "three"}, 10*time.Second)
+	if err != nil || !out.Completed || !strings.Contains(string(out.Variables), `"c":true`) {
+		t.Fatalf("create with result through c: %+v, %v", out, err)
+	}
+	stop()
+	wg.Wait()
+
+	// Rejections come back as rejections, queries as answers.
+	err = c.engine.CompleteJob(ctx, record.Key(2, 999999), nil)
+	var rej *engine.Rejection
+	if !errors.As(err, &rej) || rej.Type != record.NotFound {
+		t.Fatalf("completing a missing job of b's partition through c: %v, want NOT_FOUND", err)
+	}
+	if _, err := c.engine.InstanceState(ctx, remote); !errors.As(err, &rej) || rej.Type != record.NotFound {
+		t.Fatalf("state of an ended instance through c: %v, want NOT_FOUND", err)
+	}
+	if in, err := c.engine.Incidents(ctx, engine.IncidentQuery{}); err != nil || len(in) != 0 {
+		t.Fatalf("incidents of all partitions through c: %v, %v", in, err)
+	}
+}
+
+// waitEnded polls the instance until it is gone from the state.
+func waitEnded(ctx context.Context, e *engine.Engine, key int64) (bool, error) {
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		_, err := e.InstanceState(ctx, key)
+		var rej *engine.Rejection
+		if errors.As(err, &rej) && rej.Type == record.NotFound {
+			return true, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return false, errors.New("still running")
+}
+
+func TestForwardingNeedsTheSecret(t *testing.T) {
+	dsn := pgtest.Schema(t)
+	startNode(t, dsn, "a", []int{0, 1, 2}, "right")
+	c := startNode(t, dsn, "c", nil, "wrong")
+	_, err := c.engine.CreateInstance(t.Context(), engine.CreateRequest{BpmnProcessID: "x"})
+	if err == nil || !strings.Contains(err.Error(), "secret") {
+		t.Fatalf("forwarding with the wrong secret: %v", err)
+	}
+}
+
+func TestUnreachableOwner(t *testing.T) {
+	dsn := pgtest.Schema(t)
+	ctx := context.Background()
+	store, err := storage.Open(ctx, "postgres", dsn, storage.WithPartitions(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	gone := httptest.NewServer(http.NotFoundHandler())
+	owner, _ := Owner("gone", gone.URL)
+	gone.Close()
+	for p := range 3 {
+		if _, err := store.Ownership().ClaimPartition(ctx, p, owner, time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := startNode(t, dsn, "c", nil, "")
+	_, err = c.engine.CreateInstance(ctx, engine.CreateRequest{BpmnProcessID: "x"})
+	if !errors.Is(err, engine.ErrNoPartition) || !strings.Contains(err.Error(), "cannot be reached") {
+		t.Fatalf("owner gone: %v", err)
+	}
+}
+
+func TestOwnerNames(t *testing.T) {
+	cases := []struct {
+		name, addr, want, err string
+	}{
+		{"n1", "http://10.0.0.5:8080", "n1@http://10.0.0.5:8080", ""},
+		{"n1", "https://eddy.example/", "n1@https://eddy.example", ""},
+		{"a@b", "http://x", "", "must not contain"},
+		{"n1", "10.0.0.5:8080", "", "not an http(s) URL"},
+		{"n1", "ftp://x", "", "not an http(s) URL"},
+	}
+	for _, c := range cases {
+		got, err := Owner(c.name, c.addr)
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("Owner(%q, %q): %v, want error %q", c.name, c.addr, err, c.err)
+			}
+			continue
+		}
+		if err != nil || got != c.want || ownerURL(got) != strings.TrimSuffix(c.addr, "/") {
+			t.Errorf("Owner(%q, %q) = %q, %v", c.name, c.addr, got, err)
+		}
+	}
+	if ownerURL("host-123") != "" || ownerURL("") != "" {
+		t.Error("a plain node name has no address")
+	}
+}

@@ -1,0 +1,146 @@
+package cluster
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+
+	"eddy/engine"
+	"eddy/record"
+)
+
+// maxCommandSize bounds a forwarded command's body: commands carry at most
+// a variables document and a deployment's resources.
+const maxCommandSize = 64 << 20
+
+// Engines yields the engine that serves a request and a function to call
+// when the request is over (a node may switch engines when its partitions
+// change).
+type Engines func() (*engine.Engine, func())
+
+// Handler serves the requests peers forward to this node. secret, if not
+// empty, must come as a bearer token: the endpoints act on any partition
+// this node owns and belong on a trusted network.
+func Handler(engines Engines, secret string) http.Handler {
+	h := &handler{engines: engines, secret: secret}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST "+pathCommands, h.command)
+	mux.HandleFunc("GET "+pathIncidents, h.incidents)
+	mux.HandleFunc("GET "+pathInstance, h.instance)
+	return h.auth(mux)
+}
+
+type handler struct {
+	engines Engines
+	secret  string
+}
+
+func (h *handler) auth(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h.secret != "" && r.Header.Get("Authorization") != "Bearer "+h.secret {
+			writeFailure(w, http.StatusUnauthorized, failure{Message: "cluster: a forwarded request needs the cluster secret as a bearer token"})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (h *handler) command(w http.ResponseWriter, r *http.Request) {
+	p, ok := pathInt(w, r, "partition")
+	if !ok {
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxCommandSize))
+	if err != nil {
+		writeFailure(w, http.StatusRequestEntityTooLarge, failure{Message: fmt.Sprintf("cluster: reading the command: %v", err)})
+		return
+	}
+	var cmd record.Record
+	if err := json.Unmarshal(body, &cmd); err != nil {
+		writeFailure(w, http.StatusBadRequest, failure{Message: fmt.Sprintf("cluster: the command does not decode: %v", err)})
+		return
+	}
+	e, done := h.engines()
+	defer done()
+	resp, err := e.ServeCommand(r.Context(), p, cmd)
+	var rej *engine.Rejection
+	if err != nil && !errors.As(err, &rej) {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, commandAnswer{Response: resp})
+}
+
+func (h *handler) instance(w http.ResponseWriter, r *http.Request) {
+	key, err := strconv.ParseInt(r.PathValue("key"), 10, 64)
+	if err != nil {
+		writeFailure(w, http.StatusBadRequest, failure{Message: fmt.Sprintf("cluster: instance key %q is not a number", r.PathValue("key"))})
+		return
+	}
+	e, done := h.engines()
+	defer done()
+	st, err := e.ServeInstanceState(r.Context(), key)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
+}
+
+func (h *handler) incidents(w http.ResponseWriter, r *http.Request) {
+	p, ok := pathInt(w, r, "partition")
+	if !ok {
+		return
+	}
+	var q engine.IncidentQuery
+	for name, dst := range map[string]*int64{"instance": &q.ProcessInstanceKey, "after": &q.After} {
+		if v := r.URL.Query().Get(name); v != "" {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				writeFailure(w, http.StatusBadRequest, failure{Message: fmt.Sprintf("cluster: query parameter %s=%q is not a number", name, v)})
+				return
+			}
+			*dst = n
+		}
+	}
+	e, done := h.engines()
+	defer done()
+	in, err := e.ServeIncidents(r.Context(), p, q)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, in)
+}
+
+func pathInt(w http.ResponseWriter, r *http.Request, name string) (int, bool) {
+	n, err := strconv.Atoi(r.PathValue(name))
+	if err != nil {
+		writeFailure(w, http.StatusBadRequest, failure{Message: fmt.Sprintf("cluster: %s %q is not a number", name, r.PathValue(name))})
+		return 0, false
+	}
+	return n, true
+}
+
+func writeError(w http.ResponseWriter, err error) {
+	var rej *engine.Rejection
+	switch {
+	case errors.As(err, &rej):
+		writeFailure(w, http.StatusConflict, failure{Rejection: rej.Type, Message: rej.Reason})
+	case errors.Is(err, engine.ErrNoPartition):
+		writeFailure(w, http.StatusMisdirectedRequest, failure{NotOwner: true, Message: err.Error()})
+	default:
+		writeFailure(w, http.StatusServiceUnavailable, failure{Message: err.Error()})
+	}
+}
+
+func writeFailure(w http.ResponseWriter, status int, f failure) { writeJSON(w, status, f) }
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,150 @@
+package cluster
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"eddy/engine"
+	"eddy/record"
+	"eddy/storage"
+)
+
+// ownersTTL is how long a lookup of the partitions' owners is reused.
+// Ownership changes are rare (a node joins or dies); an answer from a node
+// that no longer owns a partition drops the cache at once.
+const ownersTTL = time.Second
+
+// Peers forwards requests for partitions this node does not own to their
+// owners, found through the store's partition claims. It implements
+// engine.Peers.
+type Peers struct {
+	store  *storage.Store
+	client *http.Client
+	secret string
+
+	mu      sync.Mutex
+	owners  []string // by partition: base URL, "" when unknown
+	fetched time.Time
+}
+
+// NewPeers returns the peers of a node on store. client may be nil
+// (http.DefaultClient); secret is the cluster secret, if any.
+func NewPeers(store *storage.Store, client *http.Client, secret string) *Peers {
+	if client == nil {
+		client = http.DefaultClient
+	}
+	return &Peers{store: store, client: client, secret: secret}
+}
+
+var _ engine.Peers = (*Peers)(nil)
+
+// Send implements engine.Peers.
+func (ps *Peers) Send(ctx context.Context, p int, cmd record.Record) (engine.Response, error) {
+	body, err := json.Marshal(cmd)
+	if err != nil {
+		return engine.Response{}, err
+	}
+	var ans commandAnswer
+	err = ps.call(ctx, p, http.MethodPost, strings.Replace(pathCommands, "{partition}", strconv.Itoa(p), 1), body, &ans)
+	return ans.Response, err
+}
+
+// InstanceState implements engine.Peers.
+func (ps *Peers) InstanceState(ctx context.Context, p int, key int64) (engine.InstanceState, error) {
+	var st engine.InstanceState
+	err := ps.call(ctx, p, http.MethodGet, strings.Replace(pathInstance, "{key}", strconv.FormatInt(key, 10), 1), nil, &st)
+	return st, err
+}
+
+// Incidents implements engine.Peers.
+func (ps *Peers) Incidents(ctx context.Context, p int, q engine.IncidentQuery) ([]engine.Incident, error) {
+	path := strings.Replace(pathIncidents, "{partition}", strconv.Itoa(p), 1) +
+		"?instance=" + strconv.FormatInt(q.ProcessInstanceKey, 10) + "&after=" + strconv.FormatInt(q.After, 10)
+	var in []engine.Incident
+	err := ps.call(ctx, p, http.MethodGet, path, nil, &in)
+	return in, err
+}
+
+// call sends one request to partition p's owner and decodes the answer
+// into out.
+func (ps *Peers) call(ctx context.Context, p int, method, path string, body []byte, out any) error {
+	base, err := ps.owner(ctx, p)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, method, base+path, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if ps.secret != "" {
+		req.Header.Set("Authorization", "Bearer "+ps.secret)
+	}
+	resp, err := ps.client.Do(req)
+	if err != nil {
+		ps.forget()
+		return fmt.Errorf("%w: partition %d: its owner at %s cannot be reached: %v", engine.ErrNoPartition, p, base, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return fmt.Errorf("cluster: reading the answer of %s: %w", base, err)
+	}
+	if resp.StatusCode == http.StatusOK {
+		if err := json.Unmarshal(data, out); err != nil {
+			return fmt.Errorf("cluster: the answer of %s does not decode: %w", base, err)
+		}
+		return nil
+	}
+	var f failure
+	if err := json.Unmarshal(data, &f); err != nil || f.Message == "" {
+		return fmt.Errorf("cluster: %s answered %s: %.200s", base, resp.Status, data)
+	}
+	switch {
+	case f.Rejection != record.NoRejection:
+		return &engine.Rejection{Type: f.Rejection, Reason: f.Message}
+	case f.NotOwner:
+		ps.forget()
+		return fmt.Errorf("%w: partition %d moved away from %s: %s", engine.ErrNoPartition, p, base, f.Message)
+	}
+	return fmt.Errorf("cluster: partition %d at %s: %s", p, base, f.Message)
+}
+
+// owner returns the base URL of partition p's owner.
+func (ps *Peers) owner(ctx context.Context, p int) (string, error) {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	if ps.owners == nil || time.Since(ps.fetched) > ownersTTL {
+		claims, err := ps.store.Ownership().PartitionClaims(ctx)
+		if err != nil {
+			return "", fmt.Errorf("cluster: looking up partition owners: %w", err)
+		}
+		ps.owners = make([]string, ps.store.Partitions())
+		for _, c := range claims {
+			if c.Partition >= 0 && c.Partition < len(ps.owners) {
+				ps.owners[c.Partition] = ownerURL(c.Owner)
+			}
+		}
+		ps.fetched = time.Now()
+	}
+	if p < 0 || p >= len(ps.owners) || ps.owners[p] == "" {
+		return "", fmt.Errorf("%w: partition %d has no owner that other nodes can reach", engine.ErrNoPartition, p)
+	}
+	return ps.owners[p], nil
+}
+
+func (ps *Peers) forget() {
+	ps.mu.Lock()
+	ps.owners = nil
+	ps.mu.Unlock()
+}

@@ -1,0 +1,30 @@
+package cluster
+
+import (
+	"eddy/engine"
+	"eddy/record"
+)
+
+// The internal wire is JSON: records and values marshal as they are, enum
+// values as numbers.
+
+const (
+	pathCommands  = "/internal/v1/partitions/{partition}/commands"
+	pathIncidents = "/internal/v1/partitions/{partition}/incidents"
+	pathInstance  = "/internal/v1/instances/{key}"
+)
+
+// failure is the body of an unsuccessful answer.
+type failure struct {
+	// Rejection is set when the engine refused the request (a query for a
+	// key that is not there); the caller gets an *engine.Rejection.
+	Rejection record.RejectionType `json:"rejection,omitempty"`
+	Message   string               `json:"message"`
+	// NotOwner says the node no longer owns the partition: the caller
+	// should look up the owner again.
+	NotOwner bool `json:"notOwner,omitempty"`
+}
+
+type commandAnswer struct {
+	Response engine.Response
+}
