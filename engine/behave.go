@@ -36,9 +36,9 @@ func (c *Core) behave(inst *elementInstance, proc *bpmn.Process, el *bpmn.Elemen
 		c.activated(inst)
 
 	case bpmn.KindExclusiveGateway, bpmn.KindInclusiveGateway:
-		flows, err := c.chooseFlows(inst, proc, el)
+		flows, errType, err := c.chooseFlows(inst, proc, el)
 		if err != nil {
-			c.raise(inst, "CONDITION_ERROR", err.Error())
+			c.raise(inst, errType, err.Error())
 			return
 		}
 		inst.Flows = flows
@@ -59,7 +59,7 @@ func (c *Core) behave(inst *elementInstance, proc *bpmn.Process, el *bpmn.Elemen
 		c.behaveTask(inst, proc, el)
 
 	case bpmn.KindSubProcess:
-		if !c.openEventSubscriptions(inst, proc, el.Boundaries) {
+		if !c.openEventSubscriptions(inst, proc, c.boundaries(inst, el)) {
 			return
 		}
 		c.activated(inst)
@@ -122,7 +122,7 @@ func (c *Core) behaveTask(inst *elementInstance, proc *bpmn.Process, el *bpmn.El
 	if el.Kind == bpmn.KindReceiveTask {
 		subs = append(subs, el.Index)
 	}
-	subs = append(subs, el.Boundaries...)
+	subs = append(subs, c.boundaries(inst, el)...)
 	if !c.openEventSubscriptions(inst, proc, subs) {
 		return
 	}
@@ -147,7 +147,9 @@ func (c *Core) throwEvent(inst *elementInstance, proc *bpmn.Process, el *bpmn.El
 		if inst.State == record.ElementActivating {
 			c.activated(inst)
 		}
-		c.throwError(inst, code, "", nil)
+		if !c.catchError(inst, code, nil) {
+			c.raise(inst, "UNHANDLED_ERROR_EVENT", uncaughtError(code, ""))
+		}
 	case bpmn.EventEscalation:
 		code, err := c.evalString(&el.Escalation.Code, inst.Key)
 		if err != nil {
@@ -155,10 +157,11 @@ func (c *Core) throwEvent(inst *elementInstance, proc *bpmn.Process, el *bpmn.El
 			return
 		}
 		c.activated(inst)
-		if c.throwEscalation(inst, code) {
-			return
+		c.throwEscalation(inst, code)
+		// An interrupting catcher around the event terminated it.
+		if inst.State == record.ElementActivated {
+			c.complete(inst)
 		}
-		c.complete(inst)
 	case bpmn.EventSignal:
 		name, err := c.evalString(&el.Signal.Name, inst.Key)
 		if err != nil {

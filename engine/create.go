@@ -43,10 +43,10 @@ func (c *Core) createInstance(cmd *record.Record) Response {
 func (c *Core) callActivity(inst *elementInstance, proc *bpmn.Process, el *bpmn.Element) {
 	id, err := c.evalString(&el.CalledElement.ProcessID, inst.Key)
 	if err != nil {
-		c.raise(inst, "EXTRACT_VALUE_ERROR", fmt.Sprintf("failed to evaluate the called process id of '%s': %v", el.ID, err))
+		c.raise(inst, "EXTRACT_VALUE_ERROR", fmt.Sprintf("called process id of '%s': %v", el.ID, err))
 		return
 	}
-	def := c.st.definitions.get(c.st.latest[id])
+	def := c.latestDefinition(id)
 	if def == nil {
 		c.raise(inst, "CALLED_ELEMENT_ERROR", fmt.Sprintf("Expected process with BPMN process id '%s' to be deployed, but not found.", id))
 		return
@@ -57,7 +57,7 @@ func (c *Core) callActivity(inst *elementInstance, proc *bpmn.Process, el *bpmn.
 		return
 	}
 	if inst.State == record.ElementActivating {
-		if !c.openEventSubscriptions(inst, proc, el.Boundaries) {
+		if !c.openEventSubscriptions(inst, proc, c.boundaries(inst, el)) {
 			return
 		}
 		c.activated(inst)

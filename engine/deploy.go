@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -61,7 +62,7 @@ func (c *Core) deploy(cmd *record.Record) Response {
 		sum := sha256.Sum256(p.res.Content)
 		for _, proc := range p.procs {
 			meta := record.ProcessMeta{BpmnProcessID: proc.ID, ResourceName: p.res.Name, Checksum: sum[:]}
-			if latest := c.st.definitions.get(c.st.latest[proc.ID]); latest != nil && bytes.Equal(latest.Checksum, sum[:]) {
+			if latest := c.latestDefinition(proc.ID); latest != nil && bytes.Equal(latest.Checksum, sum[:]) {
 				meta.Version, meta.ProcessDefinitionKey, meta.Duplicate = latest.Version, latest.Key, true
 				out.Processes = append(out.Processes, meta)
 				continue
@@ -113,12 +114,53 @@ func (c *Core) storeDistributed(v *record.Value) {
 	c.event(record.Deployment, record.Created, 0, v)
 }
 
+// lastVersion is the highest version process id ever had: a deleted
+// version's number is not given again, as in Zeebe.
 func (c *Core) lastVersion(id string) int32 {
 	var last int32
 	for v := range c.st.versions[id] {
-		last = max(last, v)
+		last = max(last, v, -v)
 	}
 	return last
+}
+
+// A deleted definition leaves a tombstone in the state: its row with the
+// version negated, so that the number stays taken. While instances of it
+// still run on the partition, the row keeps its resource and they go on
+// (the definition is draining, as Zeebe calls it); the last one to end
+// drops the resource.
+
+// latestDefinition returns the latest version of process id that is not
+// deleted.
+func (c *Core) latestDefinition(id string) *definition {
+	if d := c.st.definitions.get(c.st.latest[id]); d != nil && d.Version > 0 {
+		return d
+	}
+	return nil
+}
+
+// runsInstances reports whether an instance of definition key is active
+// on this partition.
+func (c *Core) runsInstances(key int64) bool {
+	for _, inst := range c.st.elements.rows {
+		if inst.Value.ProcessDefinitionKey == key && inst.Key == inst.Value.ProcessInstanceKey {
+			return true
+		}
+	}
+	return false
+}
+
+// drained forgets the resource of a deleted definition once its last
+// instance on this partition has ended.
+func (c *Core) drained(key int64) {
+	def := c.st.definitions.get(key)
+	if def == nil || def.Version > 0 || def.Resource == nil || c.runsInstances(key) {
+		return
+	}
+	tomb := *def
+	tomb.Resource = nil
+	c.st.definitions.put(key, &tomb)
+	delete(c.models, key)
 }
 
 func (c *Core) addDefinition(def *definition, proc *bpmn.Process) {
@@ -141,7 +183,14 @@ func (c *Core) indexDefinition(def *definition) {
 // openStartEvents schedules the timer start events of a new latest version
 // and cancels those of the version it replaces.
 func (c *Core) openStartEvents(def *definition, proc *bpmn.Process) {
-	for other, keys := range c.st.startTimers {
+	// In key order: the records must not depend on map iteration.
+	defs := make([]int64, 0, len(c.st.startTimers))
+	for other := range c.st.startTimers {
+		defs = append(defs, other)
+	}
+	slices.Sort(defs)
+	for _, other := range defs {
+		keys := c.st.startTimers[other]
 		od := c.st.definitions.get(other)
 		if od == nil || od.BpmnProcessID != def.BpmnProcessID || other == def.Key {
 			continue
@@ -186,59 +235,37 @@ func (c *Core) model(key int64) *bpmn.Process {
 func (c *Core) findDefinition(v *record.Value) (*definition, error) {
 	switch {
 	case v.ProcessDefinitionKey != 0:
-		if d := c.st.definitions.get(v.ProcessDefinitionKey); d != nil {
+		if d := c.st.definitions.get(v.ProcessDefinitionKey); d != nil && d.Version > 0 {
 			return d, nil
 		}
 		return nil, fmt.Errorf("Expected to find process definition with key '%d', but none found", v.ProcessDefinitionKey)
 	case v.BpmnProcessID == "":
 		return nil, errors.New("Expected either a process definition key or a BPMN process id, but none given")
 	case v.Version > 0:
-		if d := c.st.definitions.get(c.st.versions[v.BpmnProcessID][v.Version]); d != nil {
+		if d := c.st.definitions.get(c.st.versions[v.BpmnProcessID][v.Version]); d != nil && d.Version > 0 {
 			return d, nil
 		}
 		return nil, fmt.Errorf("Expected to find process definition with process ID '%s' and version '%d', but none found", v.BpmnProcessID, v.Version)
 	}
-	if d := c.st.definitions.get(c.st.latest[v.BpmnProcessID]); d != nil {
+	if d := c.latestDefinition(v.BpmnProcessID); d != nil {
 		return d, nil
 	}
 	return nil, fmt.Errorf("Expected to find process definition with process ID '%s', but none found", v.BpmnProcessID)
 }
 
-// deleteResource deletes a process definition that has no running instance.
+// deleteResource deletes a process definition: no new instance can be
+// created of it, its start events are closed, and the previous version
+// becomes the latest. Instances of it still running (on any partition)
+// run to their end first.
 func (c *Core) deleteResource(cmd *record.Record) Response {
 	def := c.st.definitions.get(cmd.Key)
-	if def == nil {
+	if def == nil || def.Version < 0 {
 		if cmd.Value.Local {
 			return Response{}
 		}
 		return c.reject(cmd, record.NotFound, fmt.Sprintf("Expected to delete resource but no resource found with key `%d`", cmd.Key))
 	}
-	for _, inst := range c.st.elements.rows {
-		if inst.Value.ProcessDefinitionKey == def.Key && inst.Key == inst.Value.ProcessInstanceKey {
-			if cmd.Value.Local {
-				break
-			}
-			return c.reject(cmd, record.InvalidState, fmt.Sprintf("Expected to delete resource with key `%d` but there are still running instances", cmd.Key))
-		}
-	}
-	c.st.definitions.del(def.Key)
-	c.definitionsChanged()
-	delete(c.st.versions[def.BpmnProcessID], def.Version)
-	if c.st.latest[def.BpmnProcessID] == def.Key {
-		delete(c.st.latest, def.BpmnProcessID)
-		var best *definition
-		for _, k := range c.st.versions[def.BpmnProcessID] {
-			if d := c.st.definitions.get(k); d != nil && (best == nil || d.Version > best.Version) {
-				best = d
-			}
-		}
-		if best != nil {
-			c.st.latest[def.BpmnProcessID] = best.Key
-			if !cmd.Value.Local {
-				c.openStartEvents(best, c.model(best.Key))
-			}
-		}
-	}
+	id, version := def.BpmnProcessID, def.Version
 	for _, k := range c.st.startTimers[def.Key] {
 		if t := c.st.timers.get(k); t != nil {
 			c.st.timers.del(k)
@@ -246,7 +273,32 @@ func (c *Core) deleteResource(cmd *record.Record) Response {
 		}
 	}
 	delete(c.st.startTimers, def.Key)
-	pv := record.Value{BpmnProcessID: def.BpmnProcessID, Version: def.Version, ProcessDefinitionKey: def.Key, ResourceName: def.ResourceName}
+	tomb := *def
+	tomb.Version = -version
+	if !c.runsInstances(def.Key) {
+		tomb.Resource = nil
+		delete(c.models, def.Key)
+	}
+	c.st.definitions.put(def.Key, &tomb)
+	delete(c.st.versions[id], version)
+	c.st.versions[id][-version] = def.Key
+	c.definitionsChanged()
+	if c.st.latest[id] == def.Key {
+		delete(c.st.latest, id)
+		var best *definition
+		for _, k := range c.st.versions[id] {
+			if d := c.st.definitions.get(k); d != nil && d.Version > 0 && (best == nil || d.Version > best.Version) {
+				best = d
+			}
+		}
+		if best != nil {
+			c.st.latest[id] = best.Key
+			if !cmd.Value.Local {
+				c.openStartEvents(best, c.model(best.Key))
+			}
+		}
+	}
+	pv := record.Value{BpmnProcessID: id, Version: version, ProcessDefinitionKey: def.Key, ResourceName: def.ResourceName}
 	c.event(record.Process, record.Deleted, def.Key, &pv)
 	ev := c.event(record.ResourceDeletion, record.Deleted, def.Key, &cmd.Value)
 	if !cmd.Value.Local {
@@ -258,7 +310,6 @@ func (c *Core) deleteResource(cmd *record.Record) Response {
 			}
 		}
 	}
-	delete(c.models, def.Key)
 	return Response{Record: *ev}
 }
 

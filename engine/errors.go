@@ -8,29 +8,31 @@ import (
 	"eddy/record"
 )
 
-// throwError looks for the catcher of a BPMN error thrown at inst: a
+// catchError looks for the catcher of a BPMN error thrown at inst: a
 // boundary event of inst or of an enclosing activity, or an error event
 // subprocess of an enclosing scope, up through calling process instances.
 // The closest catcher with the error's code wins over a catch-all at the
-// same level. Without a catcher the error becomes an incident.
-func (c *Core) throwError(inst *elementInstance, code, message string, vars json.RawMessage) {
+// same level. It reports whether a catcher was found (and triggered);
+// nothing changes when none was.
+func (c *Core) catchError(inst *elementInstance, code string, vars json.RawMessage) bool {
 	for at := inst; at != nil; {
 		proc := c.model(at.Value.ProcessDefinitionKey)
 		el := proc.Root()
 		if at.Key != at.Value.ProcessInstanceKey {
 			el = proc.Element(bpmn.ElementIndex(at.Value.Element))
 		}
-		if at.Value.ElementType != multiInstanceBody || at == inst {
-			if b := c.matchCatch(proc, el.Boundaries, bpmn.EventError, code); b != bpmn.NoElement && at.State != record.ElementTerminating {
-				payload := vars
-				c.terminate(at, &pendingActivation{Element: int32(b), Variables: payload})
-				return
+		if !c.isInner(at) && at.State != record.ElementTerminating {
+			if b := c.matchCatch(proc, el.Boundaries, bpmn.EventError, code); b != bpmn.NoElement {
+				c.terminate(at, &pendingActivation{Element: int32(b), Variables: vars})
+				return true
 			}
 		}
-		if el.Kind.IsScope() {
+		// A scope an interrupting event subprocess took over cannot be
+		// interrupted again (Zeebe raises an incident then too).
+		if el.Kind.IsScope() && !at.Interrupted {
 			if esp := c.matchCatch(proc, el.EventSubProcesses, bpmn.EventError, code); esp != bpmn.NoElement {
 				c.interruptScope(at, proc, esp, vars)
-				return
+				return true
 			}
 		}
 		if at.Key == at.Value.ProcessInstanceKey {
@@ -39,11 +41,16 @@ func (c *Core) throwError(inst *elementInstance, code, message string, vars json
 		}
 		at = c.st.elements.get(at.Value.FlowScopeKey)
 	}
+	return false
+}
+
+// uncaughtError is the message of the incident of an error nothing caught.
+func uncaughtError(code, message string) string {
 	msg := fmt.Sprintf("Expected to throw an error event with the code '%s', but it was not caught.", code)
 	if message != "" {
 		msg += " " + message
 	}
-	c.raise(inst, "UNHANDLED_ERROR_EVENT", msg)
+	return msg
 }
 
 // matchCatch returns the catch event of the given kind among candidates
@@ -99,9 +106,10 @@ func (c *Core) interruptScope(scope *elementInstance, proc *bpmn.Process, esp bp
 	c.token(scope, esp, -1, vars)
 }
 
-// throwEscalation looks for a catcher of an escalation thrown at inst. It
-// reports whether inst was terminated by an interrupting catcher.
-func (c *Core) throwEscalation(inst *elementInstance, code string) bool {
+// throwEscalation looks for a catcher of an escalation thrown at inst. An
+// interrupting one terminates the scope around inst, and inst with it;
+// without a catcher the escalation is only recorded, and the flow goes on.
+func (c *Core) throwEscalation(inst *elementInstance, code string) {
 	v := inst.Value
 	v.ErrorCode = code
 	for at := c.st.elements.get(inst.Value.FlowScopeKey); at != nil; {
@@ -110,23 +118,26 @@ func (c *Core) throwEscalation(inst *elementInstance, code string) bool {
 		if at.Key != at.Value.ProcessInstanceKey {
 			el = proc.Element(bpmn.ElementIndex(at.Value.Element))
 		}
-		catcher := c.matchCatch(proc, el.Boundaries, bpmn.EventEscalation, code)
+		catcher := bpmn.NoElement
+		if !c.isInner(at) {
+			catcher = c.matchCatch(proc, el.Boundaries, bpmn.EventEscalation, code)
+		}
 		if catcher != bpmn.NoElement {
 			c.event(record.Escalation, record.Escalated, c.newKey(), &v)
 			if proc.Element(catcher).Interrupting {
 				c.terminate(at, &pendingActivation{Element: int32(catcher)})
-				return at == inst
+				return
 			}
 			if scope := c.st.elements.get(at.Value.FlowScopeKey); scope != nil {
 				c.token(scope, catcher, -1, nil)
 			}
-			return false
+			return
 		}
 		if el.Kind.IsScope() {
 			if esp := c.matchCatch(proc, el.EventSubProcesses, bpmn.EventEscalation, code); esp != bpmn.NoElement {
 				c.event(record.Escalation, record.Escalated, c.newKey(), &v)
 				c.interruptScope(at, proc, esp, nil)
-				return false
+				return
 			}
 		}
 		if at.Key == at.Value.ProcessInstanceKey {
@@ -136,5 +147,4 @@ func (c *Core) throwEscalation(inst *elementInstance, code string) bool {
 		at = c.st.elements.get(at.Value.FlowScopeKey)
 	}
 	c.event(record.Escalation, record.NotEscalated, c.newKey(), &v)
-	return false
 }

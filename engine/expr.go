@@ -2,6 +2,7 @@ package engine
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -53,6 +54,22 @@ func (c *Core) env(scope int64) feel.Env {
 	return feel.Env{Vars: scopeVars{c, scope}, Now: time.UnixMilli(c.now).UTC()}
 }
 
+// evalBoolWith evaluates a condition in scope, where the names of extra
+// (a multi-instance body's counters) hide the variables.
+func (c *Core) evalBoolWith(e *bpmn.Expression, scope int64, extra feel.MapScope) (bool, error) {
+	x, err := c.compiled(e)
+	if err != nil {
+		return false, evalError(e, err)
+	}
+	env := c.env(scope)
+	env.Vars = feel.Scopes{extra, env.Vars}
+	ok, err := x.EvalBool(env)
+	if err != nil {
+		return false, evalError(e, err)
+	}
+	return ok, nil
+}
+
 // eval evaluates e in scope.
 func (c *Core) eval(e *bpmn.Expression, scope int64) (feel.Value, error) {
 	if e.Static {
@@ -60,9 +77,23 @@ func (c *Core) eval(e *bpmn.Expression, scope int64) (feel.Value, error) {
 	}
 	x, err := c.compiled(e)
 	if err != nil {
-		return feel.Null, err
+		return feel.Null, evalError(e, err)
 	}
-	return x.Eval(c.env(scope))
+	v, err := x.Eval(c.env(scope))
+	if err != nil {
+		return feel.Null, evalError(e, err)
+	}
+	return v, nil
+}
+
+// evalError says which expression failed and why: an incident must let
+// its reader find the expression in the model and see what went wrong.
+func evalError(e *bpmn.Expression, err error) error {
+	var fe *feel.Error
+	if errors.As(err, &fe) {
+		return fmt.Errorf("failed to evaluate expression '%s' at %d:%d: %s", e.Source, fe.Line, fe.Column, fe.Msg)
+	}
+	return fmt.Errorf("failed to evaluate expression '%s': %v", e.Source, err)
 }
 
 // evalJSON evaluates e to a JSON value.
@@ -119,9 +150,13 @@ func (c *Core) evalCorrelationKey(e *bpmn.Expression, scope int64) (string, erro
 func (c *Core) evalBool(e *bpmn.Expression, scope int64) (bool, error) {
 	x, err := c.compiled(e)
 	if err != nil {
-		return false, err
+		return false, evalError(e, err)
 	}
-	return x.EvalBool(c.env(scope))
+	ok, err := x.EvalBool(c.env(scope))
+	if err != nil {
+		return false, evalError(e, err)
+	}
+	return ok, nil
 }
 
 func describeValue(v feel.Value) string {

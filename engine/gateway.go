@@ -8,10 +8,12 @@ import (
 
 // chooseFlows picks an exclusive or inclusive gateway's outgoing flows:
 // the first (exclusive) or every (inclusive) flow whose condition holds,
-// else the default flow. No flow to take is an incident, as in Zeebe.
-func (c *Core) chooseFlows(inst *elementInstance, proc *bpmn.Process, el *bpmn.Element) ([]int32, error) {
+// else the default flow. No flow to take is an incident, as in Zeebe: of
+// type CONDITION_ERROR, or EXTRACT_VALUE_ERROR when a condition fails to
+// evaluate (errType says which).
+func (c *Core) chooseFlows(inst *elementInstance, proc *bpmn.Process, el *bpmn.Element) (flows []int32, errType string, err error) {
 	if len(el.Outgoing) == 1 && proc.Flow(el.Outgoing[0]).Condition == nil {
-		return []int32{int32(el.Outgoing[0])}, nil
+		return []int32{int32(el.Outgoing[0])}, "", nil
 	}
 	var chosen []int32
 	for _, f := range el.Outgoing {
@@ -26,23 +28,23 @@ func (c *Core) chooseFlows(inst *elementInstance, proc *bpmn.Process, el *bpmn.E
 		} else {
 			ok, err := c.evalBool(flow.Condition, inst.Key)
 			if err != nil {
-				return nil, fmt.Errorf("failed to evaluate the condition of sequence flow '%s': %v", flow.ID, err)
+				return nil, "EXTRACT_VALUE_ERROR", fmt.Errorf("condition of sequence flow '%s': %v", flow.ID, err)
 			}
 			if ok {
 				chosen = append(chosen, int32(f))
 			}
 		}
 		if len(chosen) > 0 && el.Kind == bpmn.KindExclusiveGateway {
-			return chosen, nil
+			return chosen, "", nil
 		}
 	}
 	if len(chosen) > 0 {
-		return chosen, nil
+		return chosen, "", nil
 	}
 	if el.DefaultFlow != bpmn.NoFlow {
-		return []int32{int32(el.DefaultFlow)}, nil
+		return []int32{int32(el.DefaultFlow)}, "", nil
 	}
-	return nil, fmt.Errorf("Expected at least one condition to evaluate to true, or to have a default flow, but no condition of gateway '%s' was true and it has no default flow", el.ID)
+	return nil, "CONDITION_ERROR", fmt.Errorf("Expected at least one condition to evaluate to true, or to have a default flow, but no condition of gateway '%s' was true and it has no default flow", el.ID)
 }
 
 // outgoing returns the flows taken when inst completes.

@@ -25,15 +25,12 @@ func (c *Core) raise(inst *elementInstance, errorType, message string) {
 	c.event(record.Incident, record.Created, key, &v)
 }
 
-// jobIncident opens an incident for a job out of retries.
-func (c *Core) jobIncident(j *job) {
+// jobIncident opens an incident for a job: out of retries, or an error it
+// threw that nothing caught. Resolving it makes the job activatable again.
+func (c *Core) jobIncident(j *job, errorType, msg string) {
 	key := c.newKey()
-	msg := j.Value.ErrorMessage
-	if msg == "" {
-		msg = "No more retries left."
-	}
 	v := record.Value{
-		ErrorType: "JOB_NO_RETRIES", ErrorMessage: msg, JobKey: j.Key,
+		ErrorType: errorType, ErrorMessage: msg, JobKey: j.Key,
 		BpmnProcessID: j.Value.BpmnProcessID, ProcessDefinitionKey: j.Value.ProcessDefinitionKey,
 		ProcessInstanceKey: j.Value.ProcessInstanceKey, ElementID: j.Value.ElementID,
 		ElementInstanceKey: j.Value.ElementInstanceKey, ScopeKey: j.Value.ElementInstanceKey,

@@ -61,6 +61,13 @@ func elementType(el *bpmn.Element) string {
 const multiInstanceBody = "MULTI_INSTANCE_BODY"
 
 func (c *Core) piEvent(in record.Intent, inst *elementInstance) {
+	if inst.Value.CorrelationKey != "" {
+		// A root's start message key is bookkeeping, not part of its records.
+		v := inst.Value
+		v.CorrelationKey = ""
+		c.event(record.ProcessInstance, in, inst.Key, &v)
+		return
+	}
 	c.event(record.ProcessInstance, in, inst.Key, &inst.Value)
 }
 
@@ -120,7 +127,7 @@ func (c *Core) activate(scopeKey int64, idx int32, flow int32, payload json.RawM
 	inst := &elementInstance{Key: key, State: record.ElementActivating, Value: scope.Value}
 	v := &inst.Value
 	v.ElementID, v.ElementType, v.FlowScopeKey, v.Element = el.ID, elementType(el), scopeKey, idx
-	v.ParentProcessInstanceKey, v.ParentElementInstanceKey = 0, 0
+	v.ParentProcessInstanceKey, v.ParentElementInstanceKey, v.CorrelationKey = 0, 0, ""
 	inner := el.MultiInstance != nil && c.isInnerInstance(scope, idx)
 	if el.MultiInstance != nil && !inner {
 		v.ElementType = multiInstanceBody
@@ -128,7 +135,7 @@ func (c *Core) activate(scopeKey int64, idx int32, flow int32, payload json.RawM
 	inst.Payload = payload
 	if inner {
 		inst.Payload = nil
-		inst.Loop = scope.Loop
+		inst.Loop = loopCounterOf(payload)
 	}
 	if flow >= 0 && proc.Element(proc.Flow(bpmn.FlowIndex(flow)).Source).Kind == bpmn.KindEventBasedGateway {
 		inst.Triggered = true
@@ -189,7 +196,10 @@ func (c *Core) onActivating(inst *elementInstance, proc *bpmn.Process, el *bpmn.
 
 // complete finishes inst: output mappings, then the flow goes on.
 func (c *Core) complete(inst *elementInstance) {
-	if inst.State == record.ElementCompleted || inst.State == record.ElementTerminating {
+	switch inst.State {
+	case record.ElementCompleted, record.ElementTerminating, record.ElementTerminated:
+		// Terminated meanwhile (an interrupting event, a terminate end
+		// event): it does not complete.
 		return
 	}
 	proc := c.model(inst.Value.ProcessDefinitionKey)
@@ -201,6 +211,12 @@ func (c *Core) complete(inst *elementInstance) {
 		inst.State = record.ElementCompleting
 		c.st.elements.touch(inst.Key)
 		c.piEvent(record.ElementCompleting, inst)
+	}
+	var carried json.RawMessage
+	if el.Kind == bpmn.KindEventBasedGateway {
+		// The variables belong to the event that occurred: its output
+		// mappings decide what they leave in the scope.
+		carried, inst.Payload = inst.Payload, nil
 	}
 	if inst.Value.ElementType == multiInstanceBody {
 		if err := c.completeMultiInstance(inst, el); err != nil {
@@ -227,7 +243,7 @@ func (c *Core) complete(inst *elementInstance) {
 		// The end of an instance carries its variables: whoever waits for
 		// its outcome reads them from the log.
 		done := inst.Value
-		done.Variables = c.collectVariables(inst.Key)
+		done.Variables, done.CorrelationKey = c.collectVariables(inst.Key), ""
 		c.event(record.ProcessInstance, record.ElementCompleted, inst.Key, &done)
 	} else {
 		c.piEvent(record.ElementCompleted, inst)
@@ -240,7 +256,7 @@ func (c *Core) complete(inst *elementInstance) {
 	scope := c.st.elements.get(inst.Value.FlowScopeKey)
 	c.remove(inst)
 	for _, f := range flows {
-		c.takeFlow(scope, proc, f)
+		c.takeFlow(scope, proc, f, carried)
 	}
 	if el.Kind == bpmn.KindIntermediateThrowEvent && el.Event == bpmn.EventLink && el.LinkTarget != bpmn.NoElement {
 		c.token(scope, el.LinkTarget, -1, nil)
@@ -253,13 +269,13 @@ func (c *Core) complete(inst *elementInstance) {
 	c.afterChildGone(scope)
 }
 
-func (c *Core) takeFlow(scope *elementInstance, proc *bpmn.Process, f bpmn.FlowIndex) {
+func (c *Core) takeFlow(scope *elementInstance, proc *bpmn.Process, f bpmn.FlowIndex, payload json.RawMessage) {
 	flow := proc.Flow(f)
 	v := scope.Value
 	v.ElementID, v.ElementType, v.FlowScopeKey, v.Element = flow.ID, "SEQUENCE_FLOW", scope.Key, int32(f)
-	v.ParentProcessInstanceKey, v.ParentElementInstanceKey = 0, 0
+	v.ParentProcessInstanceKey, v.ParentElementInstanceKey, v.CorrelationKey = 0, 0, ""
 	c.event(record.ProcessInstance, record.SequenceFlowTaken, c.newKey(), &v)
-	c.token(scope, flow.Target, f, nil)
+	c.token(scope, flow.Target, f, payload)
 }
 
 // remove deletes a finished element instance and its local variables.
@@ -398,6 +414,10 @@ func (c *Core) instanceEnded(root *elementInstance, proc *bpmn.Process, complete
 		vars = c.collectVariables(root.Key)
 	}
 	c.remove(root)
+	c.drained(root.Value.ProcessDefinitionKey)
+	if root.Value.CorrelationKey != "" {
+		c.startBuffered(root.Value.BpmnProcessID, root.Value.CorrelationKey)
+	}
 	parent := c.st.elements.get(root.Value.ParentElementInstanceKey)
 	if parent == nil {
 		return
@@ -411,7 +431,9 @@ func (c *Core) instanceEnded(root *elementInstance, proc *bpmn.Process, complete
 	}
 	if completed {
 		pel := c.model(parent.Value.ProcessDefinitionKey).Element(bpmn.ElementIndex(parent.Value.Element))
-		if pel.CalledElement == nil || pel.CalledElement.PropagateAllChildVariables {
+		// Output mappings read the child's variables even when they are not
+		// all propagated (Zeebe passes them whenever either applies).
+		if pel.CalledElement == nil || pel.CalledElement.PropagateAllChildVariables || len(pel.Outputs) > 0 {
 			parent.Payload = vars
 		}
 		c.st.elements.touch(parent.Key)

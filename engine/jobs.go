@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"eddy/bpmn"
 	"eddy/record"
@@ -25,7 +26,7 @@ func (c *Core) createJob(inst *elementInstance, proc *bpmn.Process, el *bpmn.Ele
 	if el.TaskDefinition != nil {
 		t, err := c.evalString(&el.TaskDefinition.Type, inst.Key)
 		if err != nil {
-			c.raise(inst, "EXTRACT_VALUE_ERROR", fmt.Sprintf("failed to evaluate the job type of '%s': %v", el.ID, err))
+			c.raise(inst, "EXTRACT_VALUE_ERROR", fmt.Sprintf("job type of '%s': %v", el.ID, err))
 			return false
 		}
 		v.JobType = t
@@ -36,7 +37,7 @@ func (c *Core) createJob(inst *elementInstance, proc *bpmn.Process, el *bpmn.Ele
 				err = fmt.Errorf("%q is not a whole number", r)
 			}
 			if err != nil {
-				c.raise(inst, "EXTRACT_VALUE_ERROR", fmt.Sprintf("failed to evaluate the job retries of '%s': %v", el.ID, err))
+				c.raise(inst, "EXTRACT_VALUE_ERROR", fmt.Sprintf("job retries of '%s': %v", el.ID, err))
 				return false
 			}
 			v.Retries = int32(n)
@@ -45,20 +46,27 @@ func (c *Core) createJob(inst *elementInstance, proc *bpmn.Process, el *bpmn.Ele
 	if el.Kind == bpmn.KindUserTask {
 		v.JobType = UserTaskJobType
 		if ut := el.UserTask; ut != nil {
-			for name, e := range map[string]*bpmn.Expression{
-				"io.camunda.zeebe:assignee": ut.Assignee, "io.camunda.zeebe:candidateGroups": ut.CandidateGroups,
-				"io.camunda.zeebe:candidateUsers": ut.CandidateUsers, "io.camunda.zeebe:dueDate": ut.DueDate,
-				"io.camunda.zeebe:followUpDate": ut.FollowUpDate,
+			// In a fixed order: the first failure is the incident's.
+			for _, h := range []struct {
+				name string
+				e    *bpmn.Expression
+				list bool
+			}{
+				{"io.camunda.zeebe:assignee", ut.Assignee, false},
+				{"io.camunda.zeebe:candidateGroups", ut.CandidateGroups, true},
+				{"io.camunda.zeebe:candidateUsers", ut.CandidateUsers, true},
+				{"io.camunda.zeebe:dueDate", ut.DueDate, false},
+				{"io.camunda.zeebe:followUpDate", ut.FollowUpDate, false},
 			} {
-				if e.IsZero() {
+				if h.e.IsZero() {
 					continue
 				}
-				s, err := c.evalHeader(e, inst.Key)
+				s, err := c.evalHeader(h.e, inst.Key, h.list)
 				if err != nil {
-					c.raise(inst, "EXTRACT_VALUE_ERROR", fmt.Sprintf("failed to evaluate %s of user task '%s': %v", name, el.ID, err))
+					c.raise(inst, "EXTRACT_VALUE_ERROR", fmt.Sprintf("%s of user task '%s': %v", h.name, el.ID, err))
 					return false
 				}
-				headers[name] = s
+				headers[h.name] = s
 			}
 			if ut.FormKey != "" {
 				headers["io.camunda.zeebe:formKey"] = ut.FormKey
@@ -82,10 +90,20 @@ func (c *Core) createJob(inst *elementInstance, proc *bpmn.Process, el *bpmn.Ele
 }
 
 // evalHeader evaluates a user task attribute to the string Zeebe puts in
-// the job's headers (lists as JSON arrays).
-func (c *Core) evalHeader(e *bpmn.Expression, scope int64) (string, error) {
+// the job's headers: lists as JSON arrays, a static list (candidate groups
+// or users written as "a, b") included.
+func (c *Core) evalHeader(e *bpmn.Expression, scope int64, list bool) (string, error) {
 	if e.Static {
-		return e.Source, nil
+		if !list {
+			return e.Source, nil
+		}
+		items := []string{}
+		for _, item := range strings.Split(e.Source, ",") {
+			if item = strings.TrimSpace(item); item != "" {
+				items = append(items, item)
+			}
+		}
+		return string(mustJSON(items)), nil
 	}
 	raw, err := c.evalJSON(e, scope)
 	if err != nil {
@@ -142,20 +160,29 @@ func (c *Core) jobCommand(cmd *record.Record) Response {
 		if j.State != jobActivated {
 			return c.reject(cmd, record.InvalidState, fmt.Sprintf("Expected to fail job with key '%d', but it is in state '%s'", cmd.Key, jobStateName(j.State)))
 		}
+		if len(cmd.Value.Variables) > 0 {
+			if reason := c.checkDocument(cmd.Value.Variables); reason != "" {
+				return c.reject(cmd, record.InvalidArgument, reason)
+			}
+		}
 		j.Value.Retries = cmd.Value.Retries
 		j.Value.ErrorMessage = cmd.Value.ErrorMessage
 		j.Value.RetryBackoff = cmd.Value.RetryBackoff
 		j.Value.Worker, j.Value.Deadline = "", 0
 		if len(cmd.Value.Variables) > 0 {
-			if inst := c.st.elements.get(j.Value.ElementInstanceKey); inst != nil {
-				c.setLocalVariables(c.st.elements.get(inst.Value.FlowScopeKey), cmd.Value.Variables)
-			}
+			// As in Zeebe: local variables of the job's task, which the next
+			// attempt sees and which end with the task.
+			c.setLocalVariables(c.st.elements.get(j.Value.ElementInstanceKey), cmd.Value.Variables)
 		}
 		ev := c.event(record.Job, record.Failed, j.Key, &j.Value)
 		switch {
 		case j.Value.Retries <= 0:
 			j.State = jobFailed
-			c.jobIncident(j)
+			msg := j.Value.ErrorMessage
+			if msg == "" {
+				msg = "No more retries left."
+			}
+			c.jobIncident(j, "JOB_NO_RETRIES", msg)
 		case j.Value.RetryBackoff > 0:
 			j.State = jobBackoff
 			j.Value.Deadline = c.now + j.Value.RetryBackoff
@@ -169,15 +196,29 @@ func (c *Core) jobCommand(cmd *record.Record) Response {
 		if j.State != jobActivated && j.State != jobActivatable {
 			return c.reject(cmd, record.InvalidState, fmt.Sprintf("Expected to throw an error for job with key '%d', but it is in state '%s'", cmd.Key, jobStateName(j.State)))
 		}
+		if len(cmd.Value.Variables) > 0 {
+			if reason := c.checkDocument(cmd.Value.Variables); reason != "" {
+				return c.reject(cmd, record.InvalidArgument, reason)
+			}
+		}
 		inst := c.st.elements.get(j.Value.ElementInstanceKey)
-		c.st.jobs.del(j.Key)
 		v := j.Value
 		v.ErrorCode, v.ErrorMessage, v.Variables = cmd.Value.ErrorCode, cmd.Value.ErrorMessage, cmd.Value.Variables
 		ev := c.event(record.Job, record.ErrorThrown, j.Key, &v)
-		if inst != nil {
-			inst.JobKey = 0
-			c.st.elements.touch(inst.Key)
-			c.throwError(inst, v.ErrorCode, v.ErrorMessage, v.Variables)
+		c.st.jobs.del(j.Key)
+		if inst == nil {
+			return Response{Record: *ev}
+		}
+		inst.JobKey = 0
+		c.st.elements.touch(inst.Key)
+		if !c.catchError(inst, v.ErrorCode, v.Variables) {
+			// Uncaught: the job waits for the incident to be resolved, then
+			// a worker may take it again (Zeebe's ERROR_THROWN job).
+			j.State = jobFailed
+			j.Value.ErrorMessage, j.Value.Worker, j.Value.Deadline = cmd.Value.ErrorMessage, "", 0
+			c.st.jobs.put(j.Key, j)
+			inst.JobKey = j.Key
+			c.jobIncident(j, "UNHANDLED_ERROR_EVENT", uncaughtError(v.ErrorCode, v.ErrorMessage))
 		}
 		return Response{Record: *ev}
 	case record.UpdateRetries:

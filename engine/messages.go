@@ -21,7 +21,7 @@ import (
 func (c *Core) openMessageSubscription(inst *elementInstance, ev *bpmn.Element) error {
 	name, err := c.evalString(&ev.Message.Name, inst.Key)
 	if err != nil {
-		return fmt.Errorf("failed to evaluate the message name of '%s': %v", ev.ID, err)
+		return fmt.Errorf("message name of '%s': %v", ev.ID, err)
 	}
 	key := ""
 	if ev.Message.CorrelationKey != nil {
@@ -63,6 +63,8 @@ func (c *Core) messageCommand(cmd *record.Record) Response {
 		if reason := c.checkDocument(v.Variables); reason != "" {
 			return c.reject(cmd, record.InvalidArgument, reason)
 		}
+	} else {
+		v.Variables = nil // an empty document is none (and stays valid JSON in the state)
 	}
 	idKey := ""
 	if v.MessageID != "" {
@@ -235,17 +237,84 @@ func (c *Core) expireMessage(m *message) {
 }
 
 // correlateStarts starts an instance of each process whose latest version
-// has a message start event for m, once per process.
+// has a message start event for m, once per process. As in Zeebe, a
+// message with a correlation key starts no instance of a process while
+// another instance of it started by that key is active: the message stays
+// buffered (if its TTL allows) until that instance ends.
 func (c *Core) correlateStarts(m *message) {
 	for _, ref := range c.starts().messages[m.Name] {
 		def := c.st.definitions.get(ref.def)
 		if def == nil || slices.Contains(m.Correlated, def.BpmnProcessID) {
 			continue
 		}
-		m.Correlated = append(m.Correlated, def.BpmnProcessID)
-		root := c.startInstance(def, c.model(def.Key), ref.element, m.Variables, nil)
-		cv := record.Value{MessageKey: m.Key, Name: m.Name, CorrelationKey: m.CorrelationKey, ProcessInstanceKey: root.Key,
-			BpmnProcessID: def.BpmnProcessID, ProcessDefinitionKey: def.Key, ElementID: c.model(def.Key).Element(ref.element).ID}
-		c.event(record.MessageStartEventSubscription, record.Correlated, def.Key, &cv)
+		if m.CorrelationKey != "" && c.startedBy(def.BpmnProcessID, m.CorrelationKey) != nil {
+			continue
+		}
+		c.startByMessage(def, ref.element, m)
+	}
+}
+
+func (c *Core) startByMessage(def *definition, element bpmn.ElementIndex, m *message) {
+	m.Correlated = append(m.Correlated, def.BpmnProcessID)
+	if c.st.messages.get(m.Key) != nil {
+		c.st.messages.touch(m.Key)
+	}
+	proc := c.model(def.Key)
+	root := c.startInstance(def, proc, element, m.Variables, nil)
+	if m.CorrelationKey != "" {
+		// Kept on the root's state (not on its records) so that the next
+		// message with this key waits for the instance to end.
+		root.Value.CorrelationKey = m.CorrelationKey
+		c.st.elements.touch(root.Key)
+	}
+	cv := record.Value{MessageKey: m.Key, Name: m.Name, CorrelationKey: m.CorrelationKey, ProcessInstanceKey: root.Key,
+		BpmnProcessID: def.BpmnProcessID, ProcessDefinitionKey: def.Key, ElementID: proc.Element(element).ID, Variables: m.Variables}
+	c.event(record.MessageStartEventSubscription, record.Correlated, def.Key, &cv)
+}
+
+// startedBy returns the active instance of process id that a message with
+// correlation key started, if any. Such instances live on the partition
+// of the key, this one.
+func (c *Core) startedBy(id, key string) *elementInstance {
+	for _, e := range c.st.elements.rows {
+		if e.Value.CorrelationKey == key && e.Key == e.Value.ProcessInstanceKey && e.Value.BpmnProcessID == id {
+			return e
+		}
+	}
+	return nil
+}
+
+// startBuffered runs when an instance a message with correlation key
+// started ends: the oldest buffered message with that key for one of the
+// process's message start events starts the next instance.
+func (c *Core) startBuffered(id, key string) {
+	def := c.latestDefinition(id)
+	if def == nil {
+		return
+	}
+	proc := c.model(def.Key)
+	type candidate struct {
+		m       *message
+		element bpmn.ElementIndex
+	}
+	var first *candidate
+	for _, i := range proc.MessageStarts {
+		name, err := c.evalString(&proc.Element(i).Message.Name, 0)
+		if err != nil {
+			continue
+		}
+		for _, mk := range c.st.byName[nameKey(name, key)] {
+			m := c.st.messages.get(mk)
+			if m == nil || m.Deadline <= c.now || slices.Contains(m.Correlated, id) {
+				continue
+			}
+			if first == nil || m.Key < first.m.Key {
+				first = &candidate{m, i}
+			}
+			break
+		}
+	}
+	if first != nil {
+		c.startByMessage(def, first.element, first.m)
 	}
 }

@@ -14,7 +14,7 @@ func (c *Core) openSignalSubscription(inst *elementInstance, ev *bpmn.Element, d
 	}
 	name, err := c.evalString(&ev.Signal.Name, scope)
 	if err != nil {
-		return fmt.Errorf("failed to evaluate the signal name of '%s': %v", ev.ID, err)
+		return fmt.Errorf("signal name of '%s': %v", ev.ID, err)
 	}
 	s := &signalSubscription{Key: c.newKey(), Name: name, Definition: def, Element: int32(ev.Index)}
 	if inst != nil {

@@ -23,7 +23,7 @@ func (c *Core) starts() *startIndex {
 	}
 	idx := &startIndex{messages: map[string][]startRef{}, signals: map[string][]startRef{}}
 	for _, id := range sortedStringKeys(c.st.latest) {
-		def := c.st.definitions.get(c.st.latest[id])
+		def := c.latestDefinition(id)
 		if def == nil {
 			continue
 		}

@@ -18,7 +18,7 @@ func (c *Core) timerSchedule(ev *bpmn.Element, scope int64) (*timer.Schedule, er
 	}
 	s, err := c.evalString(&ev.Timer.Value, scope)
 	if err != nil {
-		return nil, fmt.Errorf("failed to evaluate the timer of '%s': %v", ev.ID, err)
+		return nil, fmt.Errorf("timer of '%s': %v", ev.ID, err)
 	}
 	kind := timer.Date
 	switch ev.Timer.Kind {
@@ -131,7 +131,7 @@ func (c *Core) fireTimer(t *timerRow) {
 	if t.ElementInstanceKey == 0 {
 		unindex(c.st.startTimers, t.Definition, t.Key)
 		def := c.st.definitions.get(t.Definition)
-		if def == nil || c.st.latest[def.BpmnProcessID] != def.Key {
+		if def == nil || c.latestDefinition(def.BpmnProcessID) != def {
 			return
 		}
 		c.startInstance(def, proc, bpmn.ElementIndex(t.Element), nil, nil)

@@ -181,7 +181,7 @@ func (c *Core) applyMappings(inst *elementInstance, mappings []bpmn.Mapping, eva
 		if !m.Source.IsZero() {
 			v, err := c.evalJSON(&m.Source, evalScope)
 			if err != nil {
-				return fmt.Errorf("failed to evaluate the mapping to '%s': %v", m.Target, err)
+				return fmt.Errorf("mapping to '%s': %v", m.Target, err)
 			}
 			val = v
 		}
@@ -204,11 +204,14 @@ func (c *Core) applyMappings(inst *elementInstance, mappings []bpmn.Mapping, eva
 	return nil
 }
 
-// completionVariables maps what inst produced into its flow scope: with
-// output mappings, the payload becomes local to inst and the mappings are
-// evaluated; without, the payload is propagated.
+// completionVariables maps what inst produced (a job's or a message's
+// variables, a script's result) into the instance, as Zeebe does: with
+// output mappings, the payload becomes local to inst and the mappings'
+// results are merged from its flow scope upwards (from inst itself for an
+// inner instance of a multi-instance body, whose output element lives
+// there); without, the payload is merged from inst upwards, so a variable
+// inst has locally (an input mapping, a loop variable) takes it.
 func (c *Core) completionVariables(inst *elementInstance, el *bpmn.Element) error {
-	scope := c.st.elements.get(inst.Value.FlowScopeKey)
 	if inst.Key == inst.Value.ProcessInstanceKey {
 		return nil
 	}
@@ -217,13 +220,14 @@ func (c *Core) completionVariables(inst *elementInstance, el *bpmn.Element) erro
 			c.setLocalVariables(inst, inst.Payload)
 			inst.Payload = nil
 		}
-		if scope == nil {
-			return nil
+		target := inst.Value.FlowScopeKey
+		if c.isInner(inst) {
+			target = inst.Key
 		}
-		return c.applyMappings(inst, el.Outputs, inst.Key, scope.Key, false)
+		return c.applyMappings(inst, el.Outputs, inst.Key, target, false)
 	}
-	if len(inst.Payload) > 0 && scope != nil {
-		c.propagateVariables(scope, inst.Payload)
+	if len(inst.Payload) > 0 {
+		c.propagateVariables(inst, inst.Payload)
 		inst.Payload = nil
 	}
 	return nil
