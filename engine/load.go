@@ -48,6 +48,9 @@ func (st *State) reindex() {
 		}
 	}
 	for k, e := range st.elements.rows {
+		if k == e.Value.ProcessInstanceKey && e.Value.CorrelationKey != "" {
+			st.startedBy[e.Value.BpmnProcessID+"\x00"+e.Value.CorrelationKey] = k
+		}
 		if e.Value.FlowScopeKey > 0 {
 			m := st.children[e.Value.FlowScopeKey]
 			if m == nil {

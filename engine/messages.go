@@ -266,6 +266,7 @@ func (c *Core) startByMessage(def *definition, element bpmn.ElementIndex, m *mes
 		// message with this key waits for the instance to end.
 		root.Value.CorrelationKey = m.CorrelationKey
 		c.st.elements.touch(root.Key)
+		c.st.startedBy[def.BpmnProcessID+"\x00"+m.CorrelationKey] = root.Key
 	}
 	cv := record.Value{MessageKey: m.Key, Name: m.Name, CorrelationKey: m.CorrelationKey, ProcessInstanceKey: root.Key,
 		BpmnProcessID: def.BpmnProcessID, ProcessDefinitionKey: def.Key, ElementID: proc.Element(element).ID, Variables: m.Variables}
@@ -276,11 +277,17 @@ func (c *Core) startByMessage(def *definition, element bpmn.ElementIndex, m *mes
 // correlation key started, if any. Such instances live on the partition
 // of the key, this one.
 func (c *Core) startedBy(id, key string) *elementInstance {
-	for _, e := range c.st.elements.rows {
-		if e.Value.CorrelationKey == key && e.Key == e.Value.ProcessInstanceKey && e.Value.BpmnProcessID == id {
-			return e
-		}
+	k := id + "\x00" + key
+	rk, ok := c.st.startedBy[k]
+	if !ok {
+		return nil
 	}
+	// The index is checked against the row: an entry whose instance is
+	// gone (however it ended) is dropped here.
+	if e := c.st.elements.get(rk); e != nil && e.Value.CorrelationKey == key && e.Value.BpmnProcessID == id {
+		return e
+	}
+	delete(c.st.startedBy, k)
 	return nil
 }
 

@@ -182,6 +182,7 @@ type State struct {
 	sigOf       map[int64][]int64  // element instance → signal subscriptions
 	startTimers map[int64][]int64  // definition → start timers
 	eventIDs    map[string]int64   // CloudEvent source + id → eventSeen key
+	startedBy   map[string]int64   // process id + correlation key → root a message started
 	eventOrder  []int64            // eventSeen keys by deadline, oldest first
 }
 
@@ -211,6 +212,7 @@ func newState() *State {
 		sigOf:       map[int64][]int64{},
 		startTimers: map[int64][]int64{},
 		eventIDs:    map[string]int64{},
+		startedBy:   map[string]int64{},
 	}
 }
 
