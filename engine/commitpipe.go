@@ -98,6 +98,12 @@ func (cp *commitPipe) run(ctx context.Context) {
 
 func (cp *commitPipe) commit(ctx context.Context, group []*pipeStep) error {
 	b := storage.NewBatch(cp.part, cp.epoch)
+	entries, writes := 0, 0
+	for _, s := range group {
+		entries += len(s.entries)
+		writes += len(s.keys)
+	}
+	b.Grow(entries, writes)
 	var first uint64
 	for _, s := range group {
 		if len(s.entries) > 0 && first == 0 {

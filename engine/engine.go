@@ -138,17 +138,22 @@ func (e *Engine) send(ctx context.Context, p int, cmd record.Record) (Response, 
 
 func (e *Engine) sendLocal(ctx context.Context, part *partition, p int, cmd record.Record) (Response, error) {
 	cmd.Kind, cmd.Partition, cmd.Target = record.Command, p, p
-	done := make(chan result, 1)
+	done := doneChans.Get().(chan result)
 	select {
 	case part.inputs <- input{cmd: cmd, done: done}:
 	case <-ctx.Done():
+		doneChans.Put(done)
 		return Response{}, ctx.Err()
 	case <-part.stopped:
+		doneChans.Put(done)
 		return Response{}, fmt.Errorf("partition %d is stopped", p)
 	}
 	// Once queued, the command's outcome is waited for: leaving earlier
 	// would report a failure for a command that may yet succeed.
-	r := part.await(done)
+	r, answered := part.await(done)
+	if answered {
+		doneChans.Put(done)
+	}
 	if r.err != nil {
 		return Response{}, r.err
 	}
@@ -172,7 +177,8 @@ func (e *Engine) query(ctx context.Context, p int, fn func(*Core)) error {
 	case <-part.stopped:
 		return fmt.Errorf("partition %d is stopped", p)
 	}
-	return part.await(done).err
+	r, _ := part.await(done)
+	return r.err
 }
 
 // next picks a partition for a new entity, round robin over this node's
@@ -224,16 +230,21 @@ func (e *Engine) jobsChanged() <-chan struct{} {
 
 // await waits for a queued input's answer, or for the loop to have stopped
 // without taking it.
-func (p *partition) await(done chan result) result {
+func (p *partition) await(done chan result) (r result, answered bool) {
 	select {
 	case r := <-done:
-		return r
+		return r, true
 	case <-p.stopped:
 		select {
 		case r := <-done:
-			return r
+			return r, true
 		default:
-			return result{err: fmt.Errorf("partition %d is stopped", p.id)}
+			return result{err: fmt.Errorf("partition %d is stopped", p.id)}, false
 		}
 	}
 }
+
+// doneChans recycles the channels requests wait on: one per command is a
+// sizeable allocation on the hot path. A channel goes back only once its
+// answer was received, so a late answer never lands in a reused one.
+var doneChans = sync.Pool{New: func() any { return make(chan result, 1) }}

@@ -268,6 +268,9 @@ func (c *Core) activateJobs(cmd *record.Record) Response {
 	}
 	queue := c.st.activatable[v.JobType]
 	var resp Response
+	if len(queue) > 0 {
+		resp.Jobs = make([]record.Record, 0, min(maxJobs, len(queue)))
+	}
 	n := 0
 	for n < len(queue) && len(resp.Jobs) < maxJobs {
 		key := queue[n]

@@ -112,12 +112,19 @@ func (p *partition) run(ctx context.Context) {
 func (p *partition) step(ctx context.Context, batch []input) error {
 	now := p.e.clock().UnixMilli()
 	c := p.core
-	results := make([]result, len(batch))
+	// Answers are collected for the inputs that wait for one, in order.
+	step := &pipeStep{answers: make([]pipeAnswer, 0, len(batch))}
+	answer := func(in *input, r result) {
+		if in.done != nil {
+			step.answers = append(step.answers, pipeAnswer{done: in.done, res: r})
+		}
+	}
 	for i := range batch {
 		in := &batch[i]
 		switch {
 		case in.query != nil:
 			in.query(c)
+			answer(in, result{})
 		case in.inbox && in.upto > 0:
 			if c.st.meta.Inbox == nil {
 				c.st.meta.Inbox = map[int]uint64{}
@@ -136,17 +143,17 @@ func (p *partition) step(ctx context.Context, batch []input) error {
 			c.st.meta.Inbox[in.from] = in.cmd.Position + 1
 			c.st.metaDirty = true
 		default:
-			results[i].resp = c.Handle(&in.cmd, now, false)
+			answer(in, result{resp: c.Handle(&in.cmd, now, false)})
 		}
 	}
 	if d := c.nextDeadline(); d > 0 && d <= now {
 		c.Tick(now)
 	}
 	ready := c.Ready()
-	step := &pipeStep{answers: make([]pipeAnswer, 0, len(batch))}
 	if len(ready.Records) > 0 {
 		step.first = ready.Records[0].Position
-		buf := make([]byte, 0, 256*len(ready.Records))
+		// Records encode to about 60 bytes; append grows the rare big one.
+		buf := make([]byte, 0, 96*len(ready.Records))
 		step.entries = make([][]byte, len(ready.Records))
 		for i := range ready.Records {
 			start := len(buf)
@@ -161,11 +168,6 @@ func (p *partition) step(ctx context.Context, batch []input) error {
 		step.values = append(make([][]byte, 0, n), ready.Writes.values...)
 		for i := range step.keys {
 			step.size += len(step.keys[i]) + len(step.values[i])
-		}
-	}
-	for i := range batch {
-		if batch[i].done != nil {
-			step.answers = append(step.answers, pipeAnswer{done: batch[i].done, res: results[i]})
 		}
 	}
 	select {

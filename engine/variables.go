@@ -32,9 +32,7 @@ func parseDocument(doc []byte) (map[string]json.RawMessage, error) {
 		return nil, fmt.Errorf("Expected variables to be a JSON object, but got %s", describeJSON(doc))
 	}
 	var m map[string]json.RawMessage
-	dec := json.NewDecoder(bytes.NewReader(doc))
-	dec.UseNumber()
-	if err := dec.Decode(&m); err != nil {
+	if err := json.Unmarshal(doc, &m); err != nil {
 		return nil, fmt.Errorf("Expected variables to be a valid JSON object, but it is not: %v", err)
 	}
 	return m, nil

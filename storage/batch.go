@@ -1,5 +1,7 @@
 package storage
 
+import "slices"
+
 // MaxEntrySize is the largest entry a log accepts. Records are state changes,
 // not blobs; a larger entry is refused with ErrInvalid rather than truncated.
 const MaxEntrySize = 16 << 20
@@ -39,6 +41,13 @@ type Batch struct {
 // NewBatch returns an empty batch for partition, fenced by epoch.
 func NewBatch(partition int, epoch uint64) *Batch {
 	return &Batch{Partition: partition, Epoch: epoch}
+}
+
+// Grow makes room for entries more entries and writes more state writes,
+// so that a batch built from known parts is allocated once.
+func (b *Batch) Grow(entries, writes int) {
+	b.entries = slices.Grow(b.entries, entries)
+	b.writes = slices.Grow(b.writes, writes)
 }
 
 // Append adds entries to the batch; they get consecutive positions.
