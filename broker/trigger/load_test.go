@@ -1,0 +1,229 @@
+package trigger
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"eddy/cloudevents"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/invalid/*.err")
+
+func event(typ, source string, exts ...string) *cloudevents.Event {
+	e := &cloudevents.Event{SpecVersion: "1.0", ID: "1", Source: source, Type: typ}
+	for i := 0; i+1 < len(exts); i += 2 {
+		if exts[i] == "subject" {
+			e.Subject = exts[i+1]
+			continue
+		}
+		e.SetExtension(exts[i], cloudevents.StringValue(exts[i+1]))
+	}
+	return e
+}
+
+// The seed's triggers load as they are, and each takes the events of its
+// type and no other.
+func TestRouterTriggers(t *testing.T) {
+	triggers, err := LoadFile("testdata/router-triggers.yaml", LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"default/router-queue-join-trigger":                 "Queue.CustomerJoined",
+		"default/router-queue-abandon-trigger":              "Queue.CustomerAbandoned",
+		"default/router-queue-exit-trigger":                 "Queue.CustomerExited",
+		"default/router-tickets-reserved-trigger":           "Tickets.Reserved",
+		"default/router-tickets-payment-requested-trigger":  "Tickets.PaymentRequested",
+		"default/router-tickets-payment-authorized-trigger": "Tickets.PaymentsAuthorized",
+	}
+	if len(triggers) != len(want) {
+		t.Fatalf("%d triggers, want %d", len(triggers), len(want))
+	}
+	lines := []int{1, 15, 29, 43, 57, 71}
+	for i, tr := range triggers {
+		typ, ok := want[tr.Key()]
+		if !ok {
+			t.Fatalf("unexpected trigger %s", tr.Key())
+		}
+		if tr.Broker != "default" || tr.Subscriber != "http://zeebe-cloud-events-router.default.svc.cluster.local/message" ||
+			tr.Ordering != Unordered || tr.Delivery != DefaultDelivery() || tr.Line != lines[i] {
+			t.Fatalf("%s: %+v", tr.Key(), tr)
+		}
+		for _, other := range want {
+			ok, err := tr.Match(event(other, "/tickets", "correlationkey", "c-1"))
+			if err != nil || ok != (other == typ) {
+				t.Errorf("%s on %s: %v %v", tr.Key(), other, ok, err)
+			}
+		}
+	}
+}
+
+func TestFilters(t *testing.T) {
+	triggers, err := LoadFile("testdata/filters.yaml", LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]*Trigger{}
+	for _, tr := range triggers {
+		byName[tr.Name] = tr
+	}
+	ten := event("Tickets.Reserved", "/tickets", "tickets", "10")
+	for _, tc := range []struct {
+		trigger string
+		event   *cloudevents.Event
+		want    bool
+		err     string
+	}{
+		{"attributes", event("Tickets.Reserved", "/tickets", "correlationkey", "c"), true, ""},
+		{"attributes", event("Tickets.Reserved", "/elsewhere", "correlationkey", "c"), true, ""},
+		{"attributes", event("Tickets.Reserved", "/tickets"), false, ""}, // correlationkey absent
+		{"attributes", event("Tickets.Released", "/tickets", "correlationkey", "c"), false, ""},
+		{"new-filters", event("Queue.CustomerJoined", "/queue"), true, ""},
+		{"new-filters", event("Queue.CustomerJoined", "https://q.example.com"), true, ""},
+		{"new-filters", event("Queue.CustomerJoined", "/other"), false, ""},
+		{"new-filters", event("Queue.CustomerJoined", "/queue", "subject", "vip"), false, ""},
+		{"new-filters", event("Queue.CustomerJoined", "/queue", "subject", "regular"), true, ""},
+		{"new-filters", event("Tickets.Reserved", "/queue"), false, ""},
+		{"cesql", ten, true, ""},
+		{"cesql", event("Tickets.Reserved", "/t", "tickets", "2"), false, ""},
+		{"cesql", event("Queue.CustomerJoined", "/t", "tickets", "20"), false, ""},
+		{"cesql", event("Tickets.Reserved", "/t"), false, "missing attribute"},
+		{"cesql", event("Tickets.Reserved", "/t", "tickets", "ten"), false, "cast error"},
+		{"everything", ten, true, ""},
+	} {
+		ok, err := byName[tc.trigger].Match(tc.event)
+		if ok != tc.want || (err == nil) != (tc.err == "") || (err != nil && !strings.Contains(err.Error(), tc.err)) {
+			t.Errorf("%s on %+v: %v %v, want %v %q", tc.trigger, tc.event, ok, err, tc.want, tc.err)
+		}
+	}
+	nf := byName["new-filters"]
+	ram := time.Minute
+	want := Delivery{Retry: 3, BackoffPolicy: Linear, BackoffDelay: 500 * time.Millisecond, Timeout: 10 * time.Second,
+		RetryAfterMax: &ram, DeadLetterSink: "http://dead.example/letters", Format: cloudevents.Structured}
+	if nf.Namespace != "shop" || nf.Ordering != Ordered || nf.Subscriber != "https://queue.example/events" ||
+		*nf.Delivery.RetryAfterMax != ram {
+		t.Fatalf("new-filters: %+v", nf)
+	}
+	nf.Delivery.RetryAfterMax = &ram
+	if nf.Delivery != want {
+		t.Fatalf("delivery %+v, want %+v", nf.Delivery, want)
+	}
+}
+
+// A trigger's declaration survives JSON, as the REST API sends it.
+func TestResourceJSON(t *testing.T) {
+	triggers, err := LoadFile("testdata/filters.yaml", LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tr := range triggers {
+		b, err := json.Marshal(tr.Resource)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := Load(bytes.NewReader(b), LoadOptions{})
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", tr.Key(), err, b)
+		}
+		b2, _ := json.Marshal(again[0].Resource)
+		if !bytes.Equal(b, b2) || again[0].Delivery.Format != tr.Delivery.Format || again[0].Ordering != tr.Ordering {
+			t.Fatalf("%s: JSON round trip changed it:\n%s\n%s", tr.Key(), b, b2)
+		}
+		var res Resource
+		if err := json.Unmarshal(b, &res); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Compile(&res, LoadOptions{}); err != nil {
+			t.Fatalf("Compile: %v", err)
+		}
+	}
+}
+
+func TestInvalid(t *testing.T) {
+	files, _ := filepath.Glob("testdata/invalid/*.yaml")
+	if len(files) == 0 {
+		t.Fatal("no fixtures")
+	}
+	for _, file := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(file), ".yaml"), func(t *testing.T) {
+			src, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			triggers, err := Load(bytes.NewReader(src), LoadOptions{File: filepath.Base(file)})
+			if err == nil {
+				t.Fatalf("loaded %d triggers, want errors", len(triggers))
+			}
+			var one *Error
+			if !errors.As(err, &one) {
+				t.Fatalf("error %T is not an *Error", err)
+			}
+			got := err.Error() + "\n"
+			wantFile := strings.TrimSuffix(file, ".yaml") + ".err"
+			if *update {
+				if err := os.WriteFile(wantFile, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(wantFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != string(want) {
+				t.Fatalf("got:\n%s\nwant:\n%s", got, want)
+			}
+		})
+	}
+}
+
+func TestResolveRef(t *testing.T) {
+	src, err := os.ReadFile("testdata/invalid/subscriber-ref.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resolve := func(ref Ref, ns string) (string, error) {
+		if ref.Kind != "Service" || ref.Name != "tickets" || ref.Namespace != "default" {
+			return "", errors.New("no such service")
+		}
+		return "http://tickets.default.svc/", nil
+	}
+	triggers, err := Load(bytes.NewReader(src), LoadOptions{ResolveRef: resolve})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if triggers[0].Subscriber != "http://tickets.default.svc/" {
+		t.Fatalf("subscriber %q", triggers[0].Subscriber)
+	}
+	// A uri beside a ref is relative to it.
+	src = append(src, "    uri: /message\n"...)
+	triggers, err = Load(bytes.NewReader(src), LoadOptions{ResolveRef: resolve})
+	if err != nil || triggers[0].Subscriber != "http://tickets.default.svc/message" {
+		t.Fatalf("relative uri: %v %+v", err, triggers)
+	}
+}
+
+func TestEmptyDocuments(t *testing.T) {
+	src := "---\n# only a comment\n---\n" + string(must(os.ReadFile("testdata/router-triggers.yaml"))) + "\n---\n"
+	triggers, err := Load(strings.NewReader(src), LoadOptions{})
+	if err != nil || len(triggers) != 6 {
+		t.Fatalf("%d triggers: %v", len(triggers), err)
+	}
+	if triggers, err := Load(strings.NewReader(""), LoadOptions{}); err != nil || len(triggers) != 0 {
+		t.Fatalf("empty stream: %v %v", triggers, err)
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
