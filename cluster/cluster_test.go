@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -25,6 +26,7 @@ type node struct {
 	store  *storage.Store
 	engine *engine.Engine
 	srv    *httptest.Server
+	served atomic.Pointer[engine.Engine] // what the endpoint serves: set once the engine runs
 }
 
 func startNode(t *testing.T, dsn, name string, parts []int, secret string) *node {
@@ -35,7 +37,7 @@ func startNode(t *testing.T, dsn, name string, parts []int, secret string) *node
 		t.Fatal(err)
 	}
 	n := &node{store: store}
-	n.srv = httptest.NewServer(Handler(func() (*engine.Engine, func()) { return n.engine, func() {} }, secret))
+	n.srv = httptest.NewServer(Handler(func() (*engine.Engine, func()) { return n.served.Load(), func() {} }, secret))
 	owner, err := Owner(name, n.srv.URL)
 	if err != nil {
 		t.Fatal(err)
@@ -52,6 +54,7 @@ func startNode(t *testing.T, dsn, name string, parts []int, secret string) *node
 	if err != nil {
 		t.Fatal(err)
 	}
+	n.served.Store(n.engine)
 	t.Cleanup(func() {
 		n.srv.Close()
 		n.engine.Close()
@@ -225,5 +228,23 @@ func TestOwnerNames(t *testing.T) {
 	}
 	if ownerURL("host-123") != "" || ownerURL("") != "" {
 		t.Error("a plain node name has no address")
+	}
+}
+
+// TestOnlyAPICommandsAreForwarded: the commands partitions exchange through
+// their logs are refused at the internal endpoint.
+func TestOnlyAPICommandsAreForwarded(t *testing.T) {
+	dsn := pgtest.Schema(t)
+	a := startNode(t, dsn, "a", []int{0, 1, 2}, "")
+	ps := NewPeers(a.store, nil, "")
+	for _, cmd := range []record.Record{
+		{ValueType: record.ProcessMessageSubscription, Intent: record.Correlate, Key: record.Key(0, 5)},
+		{ValueType: record.MessageSubscription, Intent: record.Create},
+		{ValueType: record.Deployment, Intent: record.Create, Value: record.Value{Local: true}},
+	} {
+		r, err := ps.Send(t.Context(), 0, cmd)
+		if err == nil && !r.Rejected() {
+			t.Fatalf("%s %s was taken from a peer", cmd.ValueType, cmd.Intent)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 
 	"eddy/engine"
 	"eddy/record"
+	"eddy/storage"
 )
 
 // maxCommandSize bounds a forwarded command's body: commands carry at most
@@ -40,7 +42,7 @@ type handler struct {
 
 func (h *handler) auth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if h.secret != "" && r.Header.Get("Authorization") != "Bearer "+h.secret {
+		if h.secret != "" && subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), []byte("Bearer "+h.secret)) != 1 {
 			writeFailure(w, http.StatusUnauthorized, failure{Message: "cluster: a forwarded request needs the cluster secret as a bearer token"})
 			return
 		}
@@ -65,11 +67,18 @@ func (h *handler) command(w http.ResponseWriter, r *http.Request) {
 	}
 	e, done := h.engines()
 	defer done()
+	if e == nil {
+		writeError(w, engine.ErrNoPartition)
+		return
+	}
 	resp, err := e.ServeCommand(r.Context(), p, cmd)
 	var rej *engine.Rejection
 	if err != nil && !errors.As(err, &rej) {
 		writeError(w, err)
 		return
+	}
+	if rej != nil && !resp.Rejected() {
+		resp.Rejection, resp.Reason = rej.Type, rej.Reason
 	}
 	writeJSON(w, http.StatusOK, commandAnswer{Response: resp})
 }
@@ -82,6 +91,10 @@ func (h *handler) instance(w http.ResponseWriter, r *http.Request) {
 	}
 	e, done := h.engines()
 	defer done()
+	if e == nil {
+		writeError(w, engine.ErrNoPartition)
+		return
+	}
 	st, err := e.ServeInstanceState(r.Context(), key)
 	if err != nil {
 		writeError(w, err)
@@ -108,6 +121,10 @@ func (h *handler) incidents(w http.ResponseWriter, r *http.Request) {
 	}
 	e, done := h.engines()
 	defer done()
+	if e == nil {
+		writeError(w, engine.ErrNoPartition)
+		return
+	}
 	in, err := e.ServeIncidents(r.Context(), p, q)
 	if err != nil {
 		writeError(w, err)
@@ -132,6 +149,10 @@ func writeError(w http.ResponseWriter, err error) {
 		writeFailure(w, http.StatusConflict, failure{Rejection: rej.Type, Message: rej.Reason})
 	case errors.Is(err, engine.ErrNoPartition):
 		writeFailure(w, http.StatusMisdirectedRequest, failure{NotOwner: true, Message: err.Error()})
+	case errors.Is(err, storage.ErrOutcomeUnknown) || errors.Is(err, storage.ErrFenced):
+		// The command may have been written: the caller must not retry
+		// blindly.
+		writeFailure(w, http.StatusServiceUnavailable, failure{Unknown: true, Message: err.Error()})
 	default:
 		writeFailure(w, http.StatusServiceUnavailable, failure{Message: err.Error()})
 	}

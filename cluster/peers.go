@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"eddy/engine"
@@ -90,9 +92,21 @@ func (ps *Peers) call(ctx context.Context, p int, method, path string, body []by
 	if ps.secret != "" {
 		req.Header.Set("Authorization", "Bearer "+ps.secret)
 	}
+	// Whether the request went out decides what a failure means: one never
+	// sent can be sent again; one sent may have taken effect.
+	var wrote atomic.Bool
+	req = req.WithContext(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		WroteRequest: func(httptrace.WroteRequestInfo) { wrote.Store(true) },
+	}))
 	resp, err := ps.client.Do(req)
 	if err != nil {
 		ps.forget()
+		if wrote.Load() && method == http.MethodPost {
+			return fmt.Errorf("%w: partition %d: the answer of its owner at %s was lost: %w", storage.ErrOutcomeUnknown, p, base, err)
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 		return fmt.Errorf("%w: partition %d: its owner at %s cannot be reached: %v", engine.ErrNoPartition, p, base, err)
 	}
 	defer resp.Body.Close()
@@ -115,7 +129,9 @@ func (ps *Peers) call(ctx context.Context, p int, method, path string, body []by
 		return &engine.Rejection{Type: f.Rejection, Reason: f.Message}
 	case f.NotOwner:
 		ps.forget()
-		return fmt.Errorf("%w: partition %d moved away from %s: %s", engine.ErrNoPartition, p, base, f.Message)
+		return fmt.Errorf("%w: partition %d at %s: %s", engine.ErrNoPartition, p, base, f.Message)
+	case f.Unknown:
+		return fmt.Errorf("%w: partition %d at %s: %s", storage.ErrOutcomeUnknown, p, base, f.Message)
 	}
 	return fmt.Errorf("cluster: partition %d at %s: %s", p, base, f.Message)
 }
@@ -123,24 +139,29 @@ func (ps *Peers) call(ctx context.Context, p int, method, path string, body []by
 // owner returns the base URL of partition p's owner.
 func (ps *Peers) owner(ctx context.Context, p int) (string, error) {
 	ps.mu.Lock()
-	defer ps.mu.Unlock()
-	if ps.owners == nil || time.Since(ps.fetched) > ownersTTL {
+	owners, fresh := ps.owners, time.Since(ps.fetched) <= ownersTTL
+	ps.mu.Unlock()
+	if owners == nil || !fresh {
+		// Looked up outside the lock: forwards to known owners go on
+		// meanwhile.
 		claims, err := ps.store.Ownership().PartitionClaims(ctx)
 		if err != nil {
 			return "", fmt.Errorf("cluster: looking up partition owners: %w", err)
 		}
-		ps.owners = make([]string, ps.store.Partitions())
+		owners = make([]string, ps.store.Partitions())
 		for _, c := range claims {
-			if c.Partition >= 0 && c.Partition < len(ps.owners) {
-				ps.owners[c.Partition] = ownerURL(c.Owner)
+			if c.Partition >= 0 && c.Partition < len(owners) {
+				owners[c.Partition] = ownerURL(c.Owner)
 			}
 		}
-		ps.fetched = time.Now()
+		ps.mu.Lock()
+		ps.owners, ps.fetched = owners, time.Now()
+		ps.mu.Unlock()
 	}
-	if p < 0 || p >= len(ps.owners) || ps.owners[p] == "" {
+	if p < 0 || p >= len(owners) || owners[p] == "" {
 		return "", fmt.Errorf("%w: partition %d has no owner that other nodes can reach", engine.ErrNoPartition, p)
 	}
-	return ps.owners[p], nil
+	return owners[p], nil
 }
 
 func (ps *Peers) forget() {

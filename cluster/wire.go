@@ -23,6 +23,8 @@ type failure struct {
 	// NotOwner says the node no longer owns the partition: the caller
 	// should look up the owner again.
 	NotOwner bool `json:"notOwner,omitempty"`
+	// Unknown says the command may or may not have taken effect.
+	Unknown bool `json:"unknown,omitempty"`
 }
 
 type commandAnswer struct {

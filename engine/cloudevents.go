@@ -12,7 +12,7 @@ import (
 )
 
 // A CloudEvent that enters the broker is a command to the partition of its
-// correlation key (or of its source and id): the core remembers its source
+// source and id: the core remembers its source
 // and id for a window so that a redelivered event is accepted once,
 // appends it to the log, where triggers read it, and binds it to
 // processes: an event whose type names a message start event starts an
@@ -135,16 +135,16 @@ type EventRequest struct {
 }
 
 // PublishEvent appends a CloudEvent to the log of the partition of its
-// correlation key, or else of its source and id, and returns its record
+// source and id, and returns its record
 // once durable. An event whose source and id were accepted within the
 // dedup window is accepted again without being written: the answer then
 // carries the first acceptance's key and Value.Duplicate.
 func (e *Engine) PublishEvent(ctx context.Context, req EventRequest) (record.Record, error) {
+	// Routed by source and id, so that a redelivery meets the first
+	// delivery whatever its correlation key; the message the event becomes
+	// goes on to the key's partition from there.
 	c := Core{partitions: e.store.Partitions()}
-	p := c.partitionFor(req.CorrelationKey)
-	if req.CorrelationKey == "" {
-		p = c.partitionFor(eventIDKey(req.Source, req.ID))
-	}
+	p := c.partitionFor(eventIDKey(req.Source, req.ID))
 	r, err := e.send(ctx, p, record.Record{ValueType: record.CloudEvent, Intent: record.Publish, Key: -1, Value: record.Value{
 		Name: req.Type, Source: req.Source, MessageID: req.ID, CorrelationKey: req.CorrelationKey,
 		Variables: req.Data, TTL: req.TTL.Milliseconds(), Event: req.Encoded,

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"encoding/json"
+	"errors"
 	"testing"
 
 	"eddy/record"
@@ -126,5 +127,23 @@ func TestEventWindowSurvivesRestart(t *testing.T) {
 	}
 	if !again.Value.Duplicate || again.Key != first.Key {
 		t.Fatalf("after a restart the event was accepted anew: %+v", again)
+	}
+}
+
+// TestOversizedEventIsRefusedAndThePartitionGoesOn: a command whose record
+// could not be written is refused up front; the partition keeps working.
+func TestOversizedEventIsRefusedAndThePartitionGoesOn(t *testing.T) {
+	e, store := startEngine(t, t.TempDir(), 1)
+	defer store.Close()
+	defer e.Close()
+	ctx := t.Context()
+	big := make([]byte, maxPayload+1)
+	_, err := e.PublishEvent(ctx, EventRequest{Source: "/s", ID: "big", Type: "t", Encoded: big})
+	var rej *Rejection
+	if !errors.As(err, &rej) || rej.Type != record.ExceededBatchRecordSize {
+		t.Fatalf("an event over the limit: %v, want EXCEEDED_BATCH_RECORD_SIZE", err)
+	}
+	if _, err := e.PublishEvent(ctx, EventRequest{Source: "/s", ID: "small", Type: "t", Encoded: []byte("x")}); err != nil {
+		t.Fatalf("the partition stopped after refusing a big event: %v", err)
 	}
 }

@@ -77,16 +77,21 @@ func (cp *commitPipe) run(ctx context.Context) {
 				break gather
 			}
 		}
+		// Only the group whose commit failed carries the storage error (its
+		// outcome may be unknown); later groups were never written.
+		var failure error
 		if cp.err == nil {
-			cp.err = cp.commit(ctx, group)
-			if cp.err != nil {
+			if cp.err = cp.commit(ctx, group); cp.err != nil {
+				failure = fmt.Errorf("partition %d could not commit: %w", cp.part, cp.err)
 				close(cp.failed)
 			}
+		} else {
+			failure = errStopped(cp.part)
 		}
 		for _, s := range group {
 			for _, a := range s.answers {
-				if cp.err != nil {
-					a.res = result{err: fmt.Errorf("partition %d could not commit: %w", cp.part, cp.err)}
+				if failure != nil {
+					a.res = result{err: failure}
 				}
 				if a.done != nil {
 					a.done <- a.res

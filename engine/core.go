@@ -1,11 +1,13 @@
 package engine
 
 import (
+	"fmt"
 	"time"
 
 	"eddy/bpmn"
 	"eddy/feel"
 	"eddy/record"
+	"eddy/storage"
 )
 
 // Core is the deterministic state machine of one partition. It is not safe
@@ -159,12 +161,33 @@ func (c *Core) reject(cmd *record.Record, t record.RejectionType, reason string)
 	return Response{Rejection: t, Reason: reason, Record: *r}
 }
 
+// maxPayload bounds what a command carries in documents and resources,
+// leaving room under the log's entry limit for the rest of its record.
+const maxPayload = storage.MaxEntrySize - 64<<10
+
+// payloadSize sums the variable-length parts of a command's value.
+func payloadSize(v *record.Value) int {
+	n := len(v.Variables) + len(v.Event) + len(v.CustomHeaders) + len(v.JSONValue)
+	for i := range v.Resources {
+		n += len(v.Resources[i].Content) + len(v.Resources[i].Name)
+	}
+	for i := range v.Instructions {
+		n += len(v.Instructions[i].Variables)
+	}
+	return n
+}
+
 // Handle processes one command at time now (Unix ms). A client's command is
 // written to the log before its events; a command read from another
 // partition's log (fromLog) is not written again.
 func (c *Core) Handle(cmd *record.Record, now int64, fromLog bool) Response {
 	c.now = now
 	c.cmdPos = 0
+	if !fromLog && payloadSize(&cmd.Value) > maxPayload {
+		// Its record could not be written: refuse it before anything changes.
+		return c.reject(&record.Record{ValueType: cmd.ValueType, Intent: cmd.Intent, Key: cmd.Key}, record.ExceededBatchRecordSize,
+			fmt.Sprintf("Expected the command to carry at most %d bytes of documents and resources, but it carries %d", maxPayload, payloadSize(&cmd.Value)))
+	}
 	if !fromLog && !(cmd.ValueType == record.Job && cmd.Intent == record.Activate) && cmd.ValueType != record.CloudEvent {
 		// Job activations are not logged as commands: a worker's poll that
 		// finds nothing must cost no write. A CloudEvent's command is not

@@ -57,7 +57,11 @@ func (r *Rejection) Error() string { return r.Reason }
 
 // ErrNoPartition is returned when this node owns no partition that can take
 // a command.
-var ErrNoPartition = errors.New("this node owns no partition for the request")
+var ErrNoPartition = errors.New("no partition on this node can take the request")
+
+// errStopped says a command was not processed because its partition
+// stopped: it is safe to send again, elsewhere or later.
+func errStopped(p int) error { return fmt.Errorf("%w: partition %d is stopped", ErrNoPartition, p) }
 
 // Start loads the owned partitions' state and starts their loops.
 func Start(ctx context.Context, store *storage.Store, opts Options) (*Engine, error) {
@@ -146,7 +150,7 @@ func (e *Engine) sendLocal(ctx context.Context, part *partition, p int, cmd reco
 		return Response{}, ctx.Err()
 	case <-part.stopped:
 		doneChans.Put(done)
-		return Response{}, fmt.Errorf("partition %d is stopped", p)
+		return Response{}, errStopped(p)
 	}
 	// Once queued, the command's outcome is waited for: leaving earlier
 	// would report a failure for a command that may yet succeed.
@@ -175,7 +179,7 @@ func (e *Engine) query(ctx context.Context, p int, fn func(*Core)) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-part.stopped:
-		return fmt.Errorf("partition %d is stopped", p)
+		return errStopped(p)
 	}
 	r, _ := part.await(done)
 	return r.err
@@ -239,7 +243,7 @@ func (p *partition) await(done chan result) (r result, answered bool) {
 		case r := <-done:
 			return r, true
 		default:
-			return result{err: fmt.Errorf("partition %d is stopped", p.id)}, false
+			return result{err: errStopped(p.id)}, false
 		}
 	}
 }

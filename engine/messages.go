@@ -204,7 +204,11 @@ func (c *Core) processSubscriptionCommand(cmd *record.Record) Response {
 	}
 	v := cmd.Value
 	s := c.st.procSubs.get(cmd.Key)
-	inst := c.st.elements.get(v.ElementInstanceKey)
+	var inst *elementInstance
+	if s != nil && s.ElementInstanceKey == v.ElementInstanceKey {
+		// The subscription, not the command, says which element waits.
+		inst = c.st.elements.get(s.ElementInstanceKey)
+	}
 	if s == nil || inst == nil || inst.State != record.ElementActivated {
 		c.event(record.ProcessMessageSubscription, record.Rejected, cmd.Key, &v)
 		c.send(c.partitionFor(v.CorrelationKey), record.MessageSubscription, record.Reject, cmd.Key, &v)

@@ -174,7 +174,7 @@ func (p *partition) step(ctx context.Context, batch []input) error {
 	case p.pipe.steps <- step:
 	case <-p.pipe.failed:
 		for _, a := range step.answers {
-			a.done <- result{err: fmt.Errorf("partition %d could not commit: %w", p.id, p.pipe.err)}
+			a.done <- result{err: errStopped(p.id)}
 		}
 		return p.pipe.err
 	}
@@ -198,7 +198,9 @@ func (p *partition) failPending(err error) {
 		select {
 		case in := <-p.inputs:
 			if in.done != nil {
-				in.done <- result{err: fmt.Errorf("partition %d stopped: %w", p.id, err)}
+				// Never processed: safe to send again; the cause is told, not
+				// wrapped, so that it is not taken for this command's outcome.
+				in.done <- result{err: fmt.Errorf("%w (%v)", errStopped(p.id), err)}
 			}
 		default:
 			return

@@ -38,12 +38,43 @@ func (e *Engine) ServeCommand(ctx context.Context, p int, cmd record.Record) (Re
 	if !ok {
 		return Response{}, fmt.Errorf("%w: partition %d", ErrNoPartition, p)
 	}
-	if cmd.ValueType == record.Job && cmd.Intent == record.Activate {
-		// A forwarded activation is one look, without waiting: the
-		// forwarding node does the long polling.
-		cmd.Value.RequestTimeout = 0
+	if !forwardable(&cmd) {
+		return Response{}, &Rejection{Type: record.InvalidArgument, Reason: fmt.Sprintf("a %s %s command cannot be forwarded: partitions send it to each other only through the log", cmd.ValueType, cmd.Intent)}
 	}
 	return e.sendLocal(ctx, part, p, cmd)
+}
+
+// forwardable reports whether cmd is one the Engine's API sends: only those
+// are taken from a peer. The commands partitions exchange through their
+// logs (subscriptions, correlations, deployment distribution) would let a
+// caller bypass the checks that precede them.
+func forwardable(cmd *record.Record) bool {
+	switch cmd.ValueType {
+	case record.Deployment:
+		return cmd.Intent == record.Create && !cmd.Value.Local
+	case record.ProcessInstanceCreation:
+		return cmd.Intent == record.Create
+	case record.ProcessInstance:
+		return cmd.Intent == record.Cancel
+	case record.Job:
+		switch cmd.Intent {
+		case record.Activate, record.Complete, record.Fail, record.ThrowError, record.UpdateRetries, record.UpdateTimeout:
+			return true
+		}
+	case record.Message, record.CloudEvent:
+		return cmd.Intent == record.Publish
+	case record.Signal:
+		return cmd.Intent == record.Broadcast
+	case record.VariableDocument:
+		return cmd.Intent == record.Update
+	case record.Incident:
+		return cmd.Intent == record.Resolve
+	case record.ProcessInstanceModification:
+		return cmd.Intent == record.Modify
+	case record.ResourceDeletion:
+		return cmd.Intent == record.Delete
+	}
+	return false
 }
 
 // ServeInstanceState answers a forwarded instance query.

@@ -7,8 +7,9 @@ import (
 	"eddy/record"
 )
 
-// The entities of a partition's state. They are stored as JSON rows; the
-// records on the log are the compact, public form.
+// The entities of a partition's state. The hot tables are stored in the
+// binary row form of rows.go, the others as JSON; the records on the log
+// are the public form.
 
 type definition struct {
 	Key           int64

@@ -89,9 +89,6 @@ func (t *table[T]) encode(k int64, v *T) []byte {
 	return data
 }
 
-// discard forgets unflushed changes' bookkeeping (the driver reloads state
-// after a failed commit, so rows need not be rolled back here).
-func (t *table[T]) discard() { clear(t.dirty) }
 
 // load decodes one stored row.
 func (t *table[T]) load(key, value []byte) error {
