@@ -89,7 +89,6 @@ func (t *table[T]) encode(k int64, v *T) []byte {
 	return data
 }
 
-
 // load decodes one stored row.
 func (t *table[T]) load(key, value []byte) error {
 	if len(key) != 10 {
