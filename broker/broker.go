@@ -1,0 +1,147 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+
+	"eddy/storage"
+)
+
+// Broker is the CloudEvents broker of one node. New makes it, Start runs
+// its processors and its job worker, Handler serves its HTTP API, Close
+// stops it. Nodes sharing a store share triggers, waits and deliveries: a
+// trigger's segments are spread over the nodes that run it.
+type Broker struct {
+	eng   Engine
+	store *storage.Store
+	o     options
+	state *stateWriter
+	hub   *hub
+	waits *waits
+	// Triggers manages the triggers: the REST handlers call it, and so can
+	// a node that loads triggers from files at start.
+	Triggers *Router
+	mux      *http.ServeMux
+
+	mu      sync.Mutex
+	started bool
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+}
+
+// New returns a broker that publishes through eng and reads the log of
+// store (the engine's).
+func New(eng Engine, store *storage.Store, opts ...Opt) (*Broker, error) {
+	if eng == nil || store == nil {
+		return nil, errors.New("broker: New needs an engine and a store")
+	}
+	o, err := buildOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	if o.statePartition >= store.Partitions() {
+		return nil, fmt.Errorf("broker: WithStatePartition(%d): the store has partitions 0-%d", o.statePartition, store.Partitions()-1)
+	}
+	b := &Broker{eng: eng, store: store, o: o, state: newStateWriter(store, o.statePartition), hub: newHub(store, o.pushBuffer)}
+	if b.waits, err = newWaits(b); err != nil {
+		return nil, err
+	}
+	b.Triggers = newRouter(b)
+	b.mux = http.NewServeMux()
+	b.routes()
+	return b, nil
+}
+
+// Start loads the stored triggers and starts their processors, the
+// processor that completes waiting jobs, and the worker for jobs of type
+// "cloudevents". They run until Close (or until ctx ends).
+func (b *Broker) Start(ctx context.Context) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.started {
+		return errors.New("broker: started already")
+	}
+	// The waits' processor starts before the worker can arm a wait, so
+	// that it reads every answer from the head it starts at.
+	if err := b.waits.proc.Start(ctx); err != nil {
+		return fmt.Errorf("broker: starting the processor of waiting jobs: %w", err)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	if err := b.Triggers.start(runCtx); err != nil {
+		cancel()
+		_ = b.waits.proc.Stop(context.WithoutCancel(ctx))
+		return err
+	}
+	b.cancel, b.started = cancel, true
+	if b.o.jobWorker {
+		w := newJobWorker(b)
+		b.wg.Add(1)
+		go func() { defer b.wg.Done(); w.run(runCtx) }()
+	}
+	return nil
+}
+
+// Close stops the broker: the job worker, the triggers' processors (their
+// last batches commit), the live subscriptions. The engine and the store
+// stay open.
+func (b *Broker) Close(ctx context.Context) error {
+	b.mu.Lock()
+	started, cancel := b.started, b.cancel
+	b.started = false
+	b.mu.Unlock()
+	b.hub.close()
+	if !started {
+		return nil
+	}
+	cancel()
+	b.wg.Wait()
+	return errors.Join(b.Triggers.stop(ctx), b.waits.proc.Stop(ctx))
+}
+
+// Handler serves the broker's HTTP API:
+//
+//	POST /v1/events                      ingress (binary, structured, batch)
+//	POST /{namespace}/{broker}           ingress, as Knative's broker ingress
+//	GET  /v1/events/stream?attr=v&cesql= live events as Server-Sent Events
+//	GET  /v1/events/ws?attr=v&cesql=     live events over a WebSocket
+//	GET  /v1/triggers                    the triggers, with their status
+//	GET|PUT|DELETE /v1/triggers/{namespace}/{name}
+//
+// Other methods on /v1/events are answered 405. The broker-ingress path
+// takes POSTs whose first segment is not "v1"; what the broker does not
+// serve (other paths, and other methods on the broker-ingress path) goes to
+// the WithFallback handler, or is answered 404 and 405 without one. So a
+// node can make the broker its top handler and the REST API and console
+// its fallback.
+func (b *Broker) Handler() http.Handler { return b.mux }
+
+// ServeHTTP is Handler's.
+func (b *Broker) ServeHTTP(w http.ResponseWriter, r *http.Request) { b.mux.ServeHTTP(w, r) }
+
+func (b *Broker) routes() {
+	b.mux.HandleFunc("/v1/events", b.serveIngress)
+	fallback := b.o.fallback
+	if fallback == nil {
+		fallback = http.NotFoundHandler()
+	}
+	b.mux.Handle("/", fallback)
+	b.mux.HandleFunc("/{namespace}/{broker}", func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.PathValue("namespace") == "v1":
+			fallback.ServeHTTP(w, r)
+		case r.Method != http.MethodPost && b.o.fallback != nil:
+			fallback.ServeHTTP(w, r)
+		default:
+			b.serveIngress(w, r)
+		}
+	})
+	b.mux.HandleFunc("GET /v1/events/stream", b.serveSSE)
+	b.mux.HandleFunc("GET /v1/events/ws", b.serveWebSocket)
+	b.mux.HandleFunc("GET /v1/triggers", b.Triggers.serveList)
+	b.mux.HandleFunc("GET /v1/triggers/{namespace}/{name}", b.Triggers.serveGet)
+	b.mux.HandleFunc("PUT /v1/triggers/{namespace}/{name}", b.Triggers.servePut)
+	b.mux.HandleFunc("DELETE /v1/triggers/{namespace}/{name}", b.Triggers.serveDelete)
+}

@@ -1,0 +1,163 @@
+package broker
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"eddy/broker/trigger"
+	"eddy/cloudevents"
+)
+
+// The extensions Knative puts on an event it sends to a dead-letter sink:
+// where delivery failed, the last HTTP status, and the start of the
+// response body (base64).
+const (
+	ExtErrorDest = "knativeerrordest"
+	ExtErrorCode = "knativeerrorcode"
+	ExtErrorData = "knativeerrordata"
+)
+
+// maxErrorData bounds the response body kept in knativeerrordata, as
+// Knative does, so that an error page does not bloat the dead letter.
+const maxErrorData = 1024
+
+// attempt is the outcome of one HTTP delivery.
+type attempt struct {
+	// Status is the response's status; 0 when none came (the request
+	// failed or timed out).
+	Status int
+	// Reply is the event a 200 response carried, if any.
+	Reply *cloudevents.Event
+	// Body is the start of a failed response's body.
+	Body []byte
+	// RetryAfter is the response's Retry-After header.
+	RetryAfter string
+	Err        error
+	// badReply is set when a 2xx carried a body that is no event: Knative
+	// takes that for a failed delivery (reported as 502), not retried.
+	badReply bool
+}
+
+func (a attempt) ok() bool { return a.Err == nil && trigger.Delivered(a.Status) }
+
+// retryable says whether Knative's data plane retries the outcome
+// (trigger.Retryable: no response, 404, 408, 409, 429 and 5xx); a 2xx
+// whose body is not an event is not retried.
+func (a attempt) retryable() bool { return !a.badReply && trigger.Retryable(a.Status) }
+
+// describe says what went wrong, for status and errors.
+func (a attempt) describe(url string) string {
+	switch {
+	case a.Status == 0:
+		return fmt.Sprintf("POST %s: %v", url, a.Err)
+	case a.Err != nil:
+		return fmt.Sprintf("POST %s: %d: %v", url, a.Status, a.Err)
+	}
+	body := a.Body
+	if len(body) > 200 {
+		body = body[:200]
+	}
+	return fmt.Sprintf("POST %s: %d %s: %q", url, a.Status, http.StatusText(a.Status), body)
+}
+
+// send makes one delivery of e to url. It offers to take a reply (Prefer:
+// reply) and reads one from a 2xx response other than 202 and 204, which
+// Knative's data plane says carry none.
+func (b *Broker) send(ctx context.Context, url string, e *cloudevents.Event, mode cloudevents.Mode, timeout time.Duration) attempt {
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	if mode == 0 {
+		mode = cloudevents.Binary
+	}
+	req, err := cloudevents.NewRequest(ctx, url, e, mode)
+	if err != nil {
+		return attempt{Err: err}
+	}
+	req.Header.Set("Prefer", "reply")
+	resp, err := b.o.client.Do(req)
+	if err != nil {
+		return attempt{Err: err}
+	}
+	a := attempt{Status: resp.StatusCode, RetryAfter: resp.Header.Get("Retry-After")}
+	if a.ok() && a.Status != http.StatusAccepted && a.Status != http.StatusNoContent {
+		reply, err := cloudevents.ReadResponse(resp, b.o.maxBody)
+		if err != nil {
+			a.Status, a.badReply = http.StatusBadGateway, true
+			a.Err = fmt.Errorf("the subscriber answered %d with a body that is not a valid CloudEvent (a reply must be empty or an event): %w", resp.StatusCode, err)
+		}
+		a.Reply = reply
+		return a
+	}
+	a.Body, _ = io.ReadAll(io.LimitReader(resp.Body, maxErrorData))
+	// Drain a little more so that the connection can be reused.
+	_, _ = io.CopyN(io.Discard, resp.Body, 64<<10)
+	resp.Body.Close()
+	return a
+}
+
+// deliverWithRetries delivers e to url, retrying as d says (the wait
+// before retry n is d's backoff, or a longer Retry-After within
+// d.RetryAfterMax). It returns the last attempt. A context that ends stops
+// the retries: the event is delivered again when the trigger resumes.
+func (b *Broker) deliverWithRetries(ctx context.Context, url string, e *cloudevents.Event, d *trigger.Delivery, stats *deliveryStats) (attempt, error) {
+	for n := 0; ; n++ {
+		a := b.send(ctx, url, e, d.Format, d.Timeout)
+		if a.ok() {
+			return a, nil
+		}
+		if ctx.Err() != nil {
+			return a, ctx.Err()
+		}
+		if !a.retryable() || n >= d.Retry {
+			return a, nil
+		}
+		stats.retried(a.describe(url))
+		if wait := d.RetryDelay(n+1, a.Status, a.RetryAfter, time.Now()); wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				return a, ctx.Err()
+			}
+		}
+	}
+}
+
+// deadLetter is e as sent to a dead-letter sink: with the knativeerror*
+// extensions saying where and how delivery failed.
+func deadLetter(e *cloudevents.Event, dest string, a attempt) cloudevents.Event {
+	dl := e.Clone()
+	dl.SetExtension(ExtErrorDest, cloudevents.StringValue(dest))
+	if a.Status != 0 {
+		dl.SetExtension(ExtErrorCode, cloudevents.IntegerValue(int32(a.Status)))
+	}
+	data := a.Body
+	if len(data) == 0 && a.Err != nil {
+		data = []byte(a.Err.Error())
+	}
+	if len(data) > maxErrorData {
+		data = data[:maxErrorData]
+	}
+	if len(data) > 0 {
+		dl.SetExtension(ExtErrorData, cloudevents.StringValue(base64.StdEncoding.EncodeToString(data)))
+	}
+	return dl
+}
+
+// DeliveryError is a delivery that failed for good: retries exhausted or
+// an answer that is not retried, and no dead-letter sink took the event.
+type DeliveryError struct {
+	Subscriber string
+	Status     int
+	Reason     string
+}
+
+func (e *DeliveryError) Error() string { return e.Reason }

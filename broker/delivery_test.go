@@ -1,0 +1,288 @@
+package broker
+
+import (
+	"encoding/base64"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"eddy/cloudevents"
+)
+
+func TestTriggerDeliversWhatItsFilterMatches(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1))
+	sub := newSubscriber(t, nil)
+	env.putTrigger("default", "orders", triggerYAML("orders", "order.placed", sub.URL, ""))
+	env.send(event("order.placed", "1"), event("order.paid", "2"), event("order.placed", "3"))
+	got := sub.wait(t, 2)
+	ids := map[string]bool{}
+	for _, r := range got {
+		if r.event.Type != "order.placed" {
+			t.Errorf("delivered %s, which the filter excludes", r.event.Type)
+		}
+		ids[r.event.ID] = true
+		if r.header.Get("Prefer") != "reply" {
+			t.Errorf("delivery without Prefer: reply")
+		}
+	}
+	if !ids["1"] || !ids["3"] {
+		t.Fatalf("delivered %v, want events 1 and 3", ids)
+	}
+	// Event 2 was before event 3 on the log, or on the other partition:
+	// a marker after everything shows nothing else is coming.
+	env.send(event("order.placed", "marker"))
+	if got := sub.wait(t, 3); len(got) != 3 {
+		t.Fatalf("%d deliveries, want 3", len(got))
+	}
+}
+
+func TestTriggerRetriesWithBackoff(t *testing.T) {
+	for _, policy := range []string{"linear", "exponential"} {
+		t.Run(policy, func(t *testing.T) {
+			env := newEnv(t, WithJobWorker(false, 1))
+			sub := newSubscriber(t, func(n int, _ *cloudevents.Event, w http.ResponseWriter) {
+				if n < 3 {
+					w.WriteHeader(http.StatusServiceUnavailable)
+					return
+				}
+				w.WriteHeader(http.StatusAccepted)
+			})
+			delay := 40 * time.Millisecond
+			env.putTrigger("default", "flaky", triggerYAML("flaky", "", sub.URL,
+				"  delivery:\n    retry: 5\n    backoffPolicy: "+policy+"\n    backoffDelay: PT0.04S\n"))
+			env.send(event("t", "1"))
+			got := sub.wait(t, 4)
+			for n := 1; n < len(got); n++ {
+				want := delay * time.Duration(n)
+				if policy == "exponential" {
+					want = delay << n
+				}
+				// A timer never fires early: the gap is at least the backoff.
+				if gap := got[n].at.Sub(got[n-1].at); gap < want {
+					t.Errorf("retry %d came %v after the previous attempt, before its backoff of %v", n, gap, want)
+				}
+			}
+			eventually(t, "the delivery to be counted", func() bool {
+				st, _ := env.b.Triggers.Status(t.Context(), "default", "flaky")
+				return st.Deliveries.Delivered == 1
+			})
+			st, err := env.b.Triggers.Status(t.Context(), "default", "flaky")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Deliveries.Retries != 3 || st.Deliveries.Failures != 0 || st.DeadLetters != 0 {
+				t.Fatalf("status %+v: want 3 retries, no failure", st.Deliveries)
+			}
+		})
+	}
+}
+
+// TestTriggerAnswersAsKnative checks each answer of Knative's data plane:
+// which are retried, which are dead-lettered at once, which are accepted.
+func TestTriggerAnswersAsKnative(t *testing.T) {
+	cases := []struct {
+		status   int
+		attempts int // with retry: 2
+		dead     bool
+	}{
+		{http.StatusOK, 1, false},
+		{299, 1, true}, // a 2xx whose body is no event: a failure, as Knative's 502
+		{http.StatusAccepted, 1, false},
+		{http.StatusNoContent, 1, false},
+		{http.StatusBadRequest, 1, true},
+		{http.StatusForbidden, 1, true},
+		{http.StatusMovedPermanently, 1, true},
+		{http.StatusNotFound, 3, true},
+		{http.StatusConflict, 3, true},
+		{http.StatusTooManyRequests, 3, true},
+		{http.StatusInternalServerError, 3, true},
+		{http.StatusBadGateway, 3, true},
+	}
+	env := newEnv(t, WithJobWorker(false, 1))
+	for _, c := range cases {
+		code := strconv.Itoa(c.status)
+		t.Run(code, func(t *testing.T) {
+			dls := newSubscriber(t, nil)
+			sub := newSubscriber(t, func(_ int, _ *cloudevents.Event, w http.ResponseWriter) {
+				w.Header().Set("Location", "http://elsewhere.invalid/")
+				if c.status == 299 {
+					w.WriteHeader(http.StatusOK)
+					w.Write([]byte("not an event"))
+					return
+				}
+				w.WriteHeader(c.status)
+				if c.status >= 300 {
+					w.Write([]byte("answer " + code))
+				}
+			})
+			env.putTrigger("default", "t"+code, triggerYAML("t"+code, "status."+code, sub.URL,
+				"  delivery:\n    retry: 2\n    backoffDelay: PT0.001S\n    deadLetterSink:\n      uri: "+dls.URL+"\n"))
+			env.send(event("status."+code, "e"+code))
+			sub.wait(t, c.attempts)
+			if c.dead {
+				dl := dls.wait(t, 1)[0].event
+				if dl.ID != "e"+code {
+					t.Fatalf("dead letter %s, want e%s", dl.ID, code)
+				}
+				if v, _ := dl.Extension(ExtErrorDest); v.Text != sub.URL {
+					t.Errorf("knativeerrordest %q, want %q", v.Text, sub.URL)
+				}
+				wantCode, wantData := code, "answer "+code
+				if c.status == 299 {
+					wantCode, wantData = "502", "the subscriber answered 200 with a body that is not a valid CloudEvent"
+				}
+				// (Sent in binary mode: the header's text; the type is lost.)
+				if v, _ := dl.Extension(ExtErrorCode); v.Text != wantCode {
+					t.Errorf("knativeerrorcode %q, want %s", v.Text, wantCode)
+				}
+				v, _ := dl.Extension(ExtErrorData)
+				if data, _ := base64.StdEncoding.DecodeString(v.Text); !strings.HasPrefix(string(data), wantData) {
+					t.Errorf("knativeerrordata %q decodes to %q, want %q", v.Text, data, wantData)
+				}
+			} else {
+				eventually(t, "the delivery to be counted", func() bool {
+					st, _ := env.b.Triggers.Status(t.Context(), "default", "t"+code)
+					return st.Deliveries.Delivered == 1
+				})
+			}
+			// No more attempts come after the outcome.
+			env.send(event("status."+code, "marker"+code))
+			sub.wait(t, c.attempts+1)
+			if n := sub.count(); n > c.attempts+c.attempts {
+				t.Fatalf("%d attempts for two events, want %d for the first", n, c.attempts)
+			}
+			got := sub.wait(t, c.attempts+1)
+			if got[c.attempts].event.ID != "marker"+code {
+				t.Fatalf("attempt %d was for %s: the first event had more attempts than %d", c.attempts+1, got[c.attempts].event.ID, c.attempts)
+			}
+		})
+	}
+}
+
+func TestTriggerPublishesReplies(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1))
+	replier := newSubscriber(t, func(_ int, e *cloudevents.Event, w http.ResponseWriter) {
+		r := event("order.confirmed", "reply-to-"+e.ID)
+		if e.ID == "accepted" {
+			// 202 carries no reply, even if it looks like one.
+			cloudevents.WriteResponse(w, http.StatusAccepted, &r, cloudevents.Binary)
+			return
+		}
+		cloudevents.WriteResponse(w, http.StatusOK, &r, cloudevents.Structured)
+	})
+	confirmations := newSubscriber(t, nil)
+	env.putTrigger("default", "replier", triggerYAML("replier", "order.placed", replier.URL, ""))
+	env.putTrigger("default", "confirmations", triggerYAML("confirmations", "order.confirmed", confirmations.URL, ""))
+	env.send(event("order.placed", "accepted"))
+	env.send(event("order.placed", "o-1"))
+	got := confirmations.wait(t, 1)
+	if got[0].event.ID != "reply-to-o-1" {
+		t.Fatalf("confirmation %s, want the reply to o-1", got[0].event.ID)
+	}
+	env.send(event("order.confirmed", "marker"))
+	got = confirmations.wait(t, 2)
+	for _, r := range got {
+		if r.event.ID == "reply-to-accepted" {
+			t.Fatal("the body of a 202 was published as a reply")
+		}
+	}
+	st, _ := env.b.Triggers.Status(t.Context(), "default", "replier")
+	if st.Deliveries.Replies != 1 {
+		t.Fatalf("replies counted %d, want 1", st.Deliveries.Replies)
+	}
+}
+
+func TestFailedDeliveryWithoutSinkIsParked(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1))
+	var mu sync.Mutex
+	healthy := false
+	sub := newSubscriber(t, func(_ int, _ *cloudevents.Event, w http.ResponseWriter) {
+		mu.Lock()
+		defer mu.Unlock()
+		if healthy {
+			w.WriteHeader(http.StatusAccepted)
+			return
+		}
+		w.WriteHeader(http.StatusBadRequest)
+	})
+	env.putTrigger("default", "parks", triggerYAML("parks", "", sub.URL, ""))
+	env.send(event("t", "p-1"))
+	sub.wait(t, 1)
+	eventually(t, "the event to be parked", func() bool {
+		st, _ := env.b.Triggers.Status(t.Context(), "default", "parks")
+		return st.DeadLetters == 1
+	})
+	st, _ := env.b.Triggers.Status(t.Context(), "default", "parks")
+	if st.Deliveries.Failures != 1 || st.Deliveries.LastError == "" {
+		t.Fatalf("status does not show the failure: %+v", st.Deliveries)
+	}
+	mu.Lock()
+	healthy = true
+	mu.Unlock()
+	n, err := env.b.Triggers.RetryDeadLetters(t.Context(), "default", "parks")
+	if err != nil || n != 1 {
+		t.Fatalf("RetryDeadLetters: %d %v", n, err)
+	}
+	if got := sub.wait(t, 2); got[1].event.ID != "p-1" {
+		t.Fatalf("retried %s, want p-1", got[1].event.ID)
+	}
+	st, _ = env.b.Triggers.Status(t.Context(), "default", "parks")
+	if st.DeadLetters != 0 {
+		t.Fatalf("%d dead letters left", st.DeadLetters)
+	}
+}
+
+func TestOrderedTriggerKeepsOrder(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1))
+	sub := newSubscriber(t, func(n int, _ *cloudevents.Event, w http.ResponseWriter) {
+		// Uneven answers: a concurrent delivery would overtake.
+		time.Sleep(time.Duration(n%3) * time.Millisecond)
+		w.WriteHeader(http.StatusAccepted)
+	})
+	env.putTrigger("default", "ordered", "apiVersion: eventing.knative.dev/v1\nkind: Trigger\nmetadata:\n  name: ordered\n  namespace: default\n"+
+		"  annotations:\n    kafka.eventing.knative.dev/delivery.order: ordered\nspec:\n  broker: default\n  subscriber:\n    uri: "+sub.URL+"\n")
+	const n = 40
+	for i := range n {
+		// One customer's events share a correlation key, hence a
+		// partition and a sequence.
+		env.send(event("step", strconv.Itoa(i), "correlationkey", "customer-1"))
+	}
+	got := sub.wait(t, n)
+	for i, r := range got {
+		if r.event.ID != strconv.Itoa(i) {
+			t.Fatalf("delivery %d was event %s: out of order", i, r.event.ID)
+		}
+	}
+	st, _ := env.b.Triggers.Status(t.Context(), "default", "ordered")
+	if !st.Ordered {
+		t.Fatal("status does not say ordered")
+	}
+}
+
+func TestUnorderedTriggerDoesNotWaitForASlowDelivery(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1))
+	release := make(chan struct{})
+	var once sync.Once
+	defer once.Do(func() { close(release) })
+	sub := newSubscriber(t, func(_ int, e *cloudevents.Event, w http.ResponseWriter) {
+		if e.ID == "slow" {
+			<-release
+		}
+		w.WriteHeader(http.StatusAccepted)
+	})
+	env.putTrigger("default", "unordered", triggerYAML("unordered", "", sub.URL, ""))
+	env.send(event("t", "slow"))
+	sub.wait(t, 1)
+	var batch []cloudevents.Event
+	for i := range 30 {
+		batch = append(batch, event("t", "fast-"+strconv.Itoa(i)))
+	}
+	env.send(batch...)
+	// Events on other segments are delivered while "slow" is held.
+	sub.wait(t, 10)
+	once.Do(func() { close(release) })
+	sub.wait(t, 31)
+}

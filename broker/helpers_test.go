@@ -1,0 +1,260 @@
+package broker
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"eddy/cloudevents"
+	"eddy/engine"
+	"eddy/record"
+	"eddy/storage"
+	_ "eddy/storage/pebble"
+)
+
+// testEnv is a broker on a real engine on pebble, served over HTTP.
+type testEnv struct {
+	t     testing.TB
+	dir   string
+	opts  []Opt
+	store *storage.Store
+	eng   *engine.Engine
+	b     *Broker
+	srv   *httptest.Server
+}
+
+// newEnv starts an engine of two partitions and a broker on it; the test's
+// end stops them.
+func newEnv(t testing.TB, opts ...Opt) *testEnv {
+	t.Helper()
+	e := &testEnv{t: t, dir: t.TempDir(), opts: opts}
+	e.start()
+	t.Cleanup(e.stop)
+	return e
+}
+
+func (e *testEnv) start() {
+	t := e.t
+	t.Helper()
+	ctx := context.Background()
+	store, err := storage.Open(ctx, "pebble", e.dir, storage.WithPartitions(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	epochs := map[int]uint64{}
+	for p := 0; p < store.Partitions(); p++ {
+		c, err := store.Ownership().ClaimPartition(ctx, p, "test", time.Nanosecond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		epochs[p] = c.Epoch
+	}
+	eng, err := engine.Start(ctx, store, engine.Options{Epochs: epochs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := append([]Opt{WithNodeID("test-node"), WithClaimInterval(50 * time.Millisecond), WithRefreshInterval(100 * time.Millisecond)}, e.opts...)
+	b, err := New(eng, store, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.store, e.eng, e.b = store, eng, b
+	e.srv = httptest.NewServer(b.Handler())
+}
+
+func (e *testEnv) stop() {
+	if e.b == nil {
+		return
+	}
+	e.srv.Close()
+	if err := e.b.Close(context.Background()); err != nil {
+		e.t.Errorf("closing the broker: %v", err)
+	}
+	e.eng.Close()
+	e.store.Close()
+	e.b = nil
+}
+
+// restart stops everything and starts it again on the same directory.
+func (e *testEnv) restart() {
+	e.t.Helper()
+	e.stop()
+	e.start()
+}
+
+// post sends a request to the broker's HTTP API.
+func (e *testEnv) do(method, path, contentType string, body []byte, header ...string) (int, string) {
+	e.t.Helper()
+	req, err := http.NewRequest(method, e.srv.URL+path, bytes.NewReader(body))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// send posts events in structured mode (one) or as a batch (several) and
+// requires a 202.
+func (e *testEnv) send(events ...cloudevents.Event) {
+	e.t.Helper()
+	var body []byte
+	ct := cloudevents.MediaTypeJSON
+	if len(events) == 1 {
+		body = cloudevents.AppendJSON(nil, &events[0])
+	} else {
+		body = cloudevents.AppendJSONBatch(nil, events)
+		ct = cloudevents.MediaTypeJSONBatch
+	}
+	if code, msg := e.do("POST", "/v1/events", ct, body); code != http.StatusAccepted {
+		e.t.Fatalf("posting %d events: %d %s", len(events), code, msg)
+	}
+}
+
+// putTrigger stores a trigger through the REST API.
+func (e *testEnv) putTrigger(ns, name, yaml string) {
+	e.t.Helper()
+	code, body := e.do("PUT", "/v1/triggers/"+ns+"/"+name, "application/yaml", []byte(yaml))
+	if code != http.StatusCreated && code != http.StatusOK {
+		e.t.Fatalf("PUT trigger %s/%s: %d %s", ns, name, code, body)
+	}
+}
+
+// loggedEvents returns the CloudEvents on the log, every partition.
+func (e *testEnv) loggedEvents() []cloudevents.Event {
+	e.t.Helper()
+	var out []cloudevents.Event
+	for p := 0; p < e.store.Partitions(); p++ {
+		err := e.store.Read(context.Background(), p, 1, 1<<20, func(en storage.Entry) error {
+			if !isCloudEventEntry(en.Data) {
+				return nil
+			}
+			ev, err := decodeCloudEvent(p, en)
+			if err == nil {
+				out = append(out, *ev)
+			}
+			return err
+		})
+		if err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	return out
+}
+
+func (e *testEnv) deploy(name string) {
+	e.t.Helper()
+	data, err := os.ReadFile("testdata/" + name)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := e.eng.Deploy(context.Background(), record.Resource{Name: name, Content: data}); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// event returns a valid event of type typ with id id.
+func event(typ, id string, ext ...string) cloudevents.Event {
+	e := cloudevents.Event{ID: id, Source: "/test", SpecVersion: "1.0", Type: typ, DataContentType: "application/json", Data: []byte(`{"n":1}`)}
+	for i := 0; i+1 < len(ext); i += 2 {
+		e.SetExtension(ext[i], cloudevents.StringValue(ext[i+1]))
+	}
+	return e
+}
+
+// subscriber is an HTTP server that records the events it receives and
+// answers with respond (202 when nil).
+type subscriber struct {
+	*httptest.Server
+	mu       sync.Mutex
+	got      []received
+	respond  func(n int, e *cloudevents.Event, w http.ResponseWriter)
+	requests int
+}
+
+type received struct {
+	event  cloudevents.Event
+	at     time.Time
+	header http.Header
+}
+
+func newSubscriber(t testing.TB, respond func(n int, e *cloudevents.Event, w http.ResponseWriter)) *subscriber {
+	s := &subscriber{respond: respond}
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		events, err := cloudevents.ReadRequest(r, 0)
+		if err != nil {
+			t.Errorf("subscriber got a malformed delivery: %v", err)
+			cloudevents.WriteError(w, err)
+			return
+		}
+		s.mu.Lock()
+		n := s.requests
+		s.requests++
+		s.got = append(s.got, received{event: events[0].Clone(), at: time.Now(), header: r.Header.Clone()})
+		s.mu.Unlock()
+		if s.respond != nil {
+			s.respond(n, &events[0], w)
+		} else {
+			w.WriteHeader(http.StatusAccepted)
+		}
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+// wait waits until the subscriber has received n requests in all.
+func (s *subscriber) wait(t testing.TB, n int) []received {
+	t.Helper()
+	eventually(t, fmt.Sprintf("%d deliveries (have %d)", n, s.count()), func() bool { return s.count() >= n })
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]received(nil), s.got...)
+}
+
+func (s *subscriber) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.got)
+}
+
+// eventually polls cond until it holds or 20 s pass.
+func eventually(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func triggerYAML(name, filterType, uri, extra string) string {
+	y := "apiVersion: eventing.knative.dev/v1\nkind: Trigger\nmetadata:\n  name: " + name + "\n  namespace: default\nspec:\n  broker: default\n"
+	if filterType != "" {
+		y += "  filter:\n    attributes:\n      type: " + filterType + "\n"
+	}
+	y += "  subscriber:\n    uri: " + uri + "\n"
+	return y + strings.TrimRight(extra, "\n")
+}

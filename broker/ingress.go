@@ -1,0 +1,29 @@
+package broker
+
+import (
+	"net/http"
+
+	"eddy/cloudevents"
+)
+
+// serveIngress takes the events of one request (binary, structured or
+// batch) and answers 202 once all of them are durable on the log. A
+// malformed event is a 400 that says what is wrong and where; a body over
+// the limit a 413; a method other than POST a 405. Nothing of a request
+// with one malformed event is published.
+//
+// Every broker name is the one broker: POST /default/default and
+// POST /v1/events reach the same log and the same triggers.
+func (b *Broker) serveIngress(w http.ResponseWriter, r *http.Request) {
+	events, err := cloudevents.ReadRequest(r, b.o.maxBody)
+	if err != nil {
+		cloudevents.WriteError(w, err)
+		return
+	}
+	if _, err := b.publish(r.Context(), events); err != nil {
+		b.o.logger.Debug("broker: ingress could not publish", "error", err)
+		http.Error(w, "publishing the events: "+err.Error(), publishStatus(err))
+		return
+	}
+	w.WriteHeader(http.StatusAccepted)
+}

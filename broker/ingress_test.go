@@ -1,0 +1,156 @@
+package broker
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"eddy/cloudevents"
+)
+
+func TestIngressTakesEveryContentMode(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1))
+	binary := func(path string) (int, string) {
+		return env.do("POST", path, "application/json", []byte(`{"x":1}`),
+			"ce-specversion", "1.0", "ce-id", "b-1", "ce-source", "/shop", "ce-type", "order.placed", "ce-orderid", "o%201")
+	}
+	if code, body := binary("/v1/events"); code != http.StatusAccepted {
+		t.Fatalf("binary: %d %s", code, body)
+	}
+	s := event("order.placed", "s-1")
+	if code, body := env.do("POST", "/default/default", cloudevents.MediaTypeJSON, cloudevents.AppendJSON(nil, &s)); code != http.StatusAccepted {
+		t.Fatalf("structured, broker-ingress path: %d %s", code, body)
+	}
+	env.send(event("order.placed", "batch-1"), event("order.paid", "batch-2"), event("order.placed", "batch-3"))
+	if code, body := env.do("POST", "/v1/events", cloudevents.MediaTypeJSONBatch, []byte("[]")); code != http.StatusAccepted {
+		t.Fatalf("empty batch: %d %s", code, body)
+	}
+	got := map[string]cloudevents.Event{}
+	for _, e := range env.loggedEvents() {
+		got[e.ID] = e
+	}
+	for _, id := range []string{"b-1", "s-1", "batch-1", "batch-2", "batch-3"} {
+		if _, ok := got[id]; !ok {
+			t.Errorf("event %s is not on the log (have %d events)", id, len(got))
+		}
+	}
+	b1 := got["b-1"]
+	if v, _ := b1.Extension("orderid"); v.Text != "o 1" {
+		t.Errorf("binary-mode extension decoded to %q, want the percent-decoded %q", v.Text, "o 1")
+	}
+	if string(got["b-1"].Data) != `{"x":1}` {
+		t.Errorf("binary-mode data %q", got["b-1"].Data)
+	}
+}
+
+func TestIngressRefusesWhatIsNotAnEvent(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1))
+	valid := []string{"ce-specversion", "1.0", "ce-id", "1", "ce-source", "/s", "ce-type", "t"}
+	with := func(h ...string) []string {
+		out := append([]string(nil), valid...)
+		for i := 0; i+1 < len(h); i += 2 {
+			found := false
+			for j := 0; j+1 < len(out); j += 2 {
+				if out[j] == h[i] {
+					out[j+1], found = h[i+1], true
+				}
+			}
+			if !found {
+				out = append(out, h[i], h[i+1])
+			}
+		}
+		return out
+	}
+	big := strings.Repeat("x", int(DefaultMaxBodyBytes)+1)
+	cases := []struct {
+		name, method, path, ct, body string
+		header                       []string
+		status                       int
+		says                         string
+	}{
+		{"GET", "GET", "/v1/events", "", "", nil, http.StatusMethodNotAllowed, "POST"},
+		{"PUT on broker path", "PUT", "/default/default", "", "", nil, http.StatusMethodNotAllowed, "POST"},
+		{"no id", "POST", "/v1/events", "text/plain", "x", with("ce-id", ""), http.StatusBadRequest, `"id"`},
+		{"bad time", "POST", "/v1/events", "text/plain", "x", with("ce-time", "yesterday"), http.StatusBadRequest, `"time"`},
+		{"bad source", "POST", "/v1/events", "text/plain", "x", with("ce-source", "%zz"), http.StatusBadRequest, `"source"`},
+		{"bad extension name", "POST", "/v1/events", "text/plain", "x", with("ce-Bad_Name", "v"), http.StatusBadRequest, "bad_name"},
+		{"wrong specversion", "POST", "/v1/events", "text/plain", "x", with("ce-specversion", "0.3"), http.StatusBadRequest, "specversion"},
+		{"broken JSON", "POST", "/v1/events", cloudevents.MediaTypeJSON, `{"id":`, nil, http.StatusBadRequest, ""},
+		{"bad batch element", "POST", "/v1/events", cloudevents.MediaTypeJSONBatch, `[{"specversion":"1.0","id":"1","source":"/s","type":"t"},{"specversion":"1.0","id":"2","source":"/s"}]`, nil, http.StatusBadRequest, "event 1 of the batch"},
+		{"too large", "POST", "/v1/events", "text/plain", big, valid, http.StatusRequestEntityTooLarge, "larger"},
+		{"JSON data that is no document", "POST", "/v1/events", "application/json", `{"a":`, valid, http.StatusBadRequest, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, body := env.do(c.method, c.path, c.ct, []byte(c.body), c.header...)
+			if code != c.status {
+				t.Fatalf("%d %s, want %d", code, body, c.status)
+			}
+			if !strings.Contains(body, c.says) {
+				t.Errorf("answer %q does not say %q", body, c.says)
+			}
+		})
+	}
+	if n := len(env.loggedEvents()); n != 0 {
+		t.Fatalf("%d refused events reached the log", n)
+	}
+	if code, _ := env.do("GET", "/v1/unknown", "", nil); code != http.StatusNotFound {
+		t.Errorf("GET /v1/unknown: %d, want 404 (v1 is not a namespace)", code)
+	}
+}
+
+func TestIngressTakes64KBEvents(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1))
+	e := event("big", "big-1")
+	e.DataContentType = "text/plain"
+	e.Data = []byte(strings.Repeat("é", 40<<10)) // 80 KB
+	env.send(e)
+	logged := env.loggedEvents()
+	if len(logged) != 1 || string(logged[0].Data) != string(e.Data) {
+		t.Fatalf("the 80 KB event did not reach the log intact")
+	}
+}
+
+func TestIngressAcceptsADuplicateOnce(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1))
+	e := event("order.placed", "dup-1")
+	env.send(e)
+	env.send(e) // a redelivery: accepted again
+	env.send(e, event("order.placed", "dup-2"))
+	n := 0
+	for _, l := range env.loggedEvents() {
+		if l.ID == "dup-1" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("event dup-1 is %d times on the log, want once", n)
+	}
+	res, err := env.b.Publish(t.Context(), e)
+	if err != nil || !res[0].Duplicate {
+		t.Fatalf("Publish of a redelivery: %+v %v, want a duplicate", res, err)
+	}
+}
+
+func TestFallbackServesWhatTheBrokerDoesNot(t *testing.T) {
+	other := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusTeapot)
+		w.Write([]byte("fallback " + r.Method + " " + r.URL.Path))
+	})
+	env := newEnv(t, WithJobWorker(false, 1), WithFallback(other))
+	for _, c := range []struct {
+		method, path string
+		status       int
+	}{
+		{"POST", "/v1/messages", http.StatusTeapot},
+		{"GET", "/v1/process-instances/1", http.StatusTeapot},
+		{"GET", "/console/index.html", http.StatusTeapot},
+		{"GET", "/", http.StatusTeapot},
+		{"GET", "/v1/events", http.StatusMethodNotAllowed},
+		{"POST", "/default/default", http.StatusBadRequest}, // ingress: no event in the body
+	} {
+		if code, body := env.do(c.method, c.path, "text/plain", []byte("x")); code != c.status {
+			t.Errorf("%s %s: %d %s, want %d", c.method, c.path, code, body, c.status)
+		}
+	}
+}

@@ -1,0 +1,191 @@
+package broker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"eddy/cloudevents"
+	"eddy/engine"
+	"eddy/record"
+)
+
+const (
+	// workerName is the worker the broker activates jobs as.
+	workerName = "eddy-broker"
+	// activationTimeout is how long a job is locked while it is emitted:
+	// shorter than the engine's dedup window, so that a job emitted again
+	// after a crash is taken for the same event.
+	activationTimeout = 30 * time.Second
+	// failBackoff is the wait before a job whose emission failed is tried
+	// again.
+	failBackoff = 5 * time.Second
+)
+
+// jobWorker serves jobs of type "cloudevents" inside the node: no external
+// worker is needed.
+type jobWorker struct {
+	b   *Broker
+	sem chan struct{}
+	wg  sync.WaitGroup
+}
+
+func newJobWorker(b *Broker) *jobWorker {
+	return &jobWorker{b: b, sem: make(chan struct{}, b.o.jobWorkers)}
+}
+
+// run activates jobs until ctx ends, handling each on its own goroutine.
+func (w *jobWorker) run(ctx context.Context) {
+	defer w.wg.Wait()
+	eng := w.b.eng
+	for ctx.Err() == nil {
+		// Wait for a free slot, then ask for as many jobs as slots are free.
+		select {
+		case w.sem <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
+		free := cap(w.sem) - len(w.sem) + 1
+		jobs, err := eng.ActivateJobs(ctx, engine.ActivateRequest{
+			Type: JobType, Worker: workerName, Timeout: activationTimeout, MaxJobs: free, RequestTimeout: w.b.o.jobPollInterval,
+		})
+		<-w.sem
+		if err != nil {
+			if ctx.Err() == nil {
+				w.b.o.logger.Warn("broker: activating cloudevents jobs failed", "error", err)
+				sleep(ctx, time.Second)
+			}
+			continue
+		}
+		for i := range jobs {
+			select {
+			case w.sem <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			w.wg.Add(1)
+			go func(job record.Record) {
+				defer func() { <-w.sem; w.wg.Done() }()
+				w.handle(ctx, &job)
+			}(jobs[i])
+		}
+	}
+}
+
+// handle emits one job's event and completes the job or arms its wait.
+// A job that cannot describe an event fails with no retries left (an
+// incident says why); a failed emission is retried after a backoff.
+func (w *jobWorker) handle(ctx context.Context, job *record.Record) {
+	h, err := parseJobHeaders(job.Value.CustomHeaders)
+	if err != nil {
+		w.fail(ctx, job, 0, err)
+		return
+	}
+	ev := jobEvent(job, h.Type, w.b.o.now())
+	if err := ev.Validate(); err != nil {
+		w.fail(ctx, job, 0, fmt.Errorf("the event to emit is not a valid CloudEvent: %w", err))
+		return
+	}
+	if h.Mode == ModeWaitForCloudEvent {
+		if err := w.b.waits.arm(ctx, job, h.WaitType, &ev); err != nil {
+			w.fail(ctx, job, job.Value.Retries-1, err)
+		}
+		return
+	}
+	if _, err := w.b.publish(ctx, []cloudevents.Event{ev}); err != nil {
+		w.fail(ctx, job, job.Value.Retries-1, fmt.Errorf("emitting %s: %w", h.Type, err))
+		return
+	}
+	if err := w.b.eng.CompleteJob(ctx, job.Key, nil); err != nil && !isGone(err) && ctx.Err() == nil {
+		// The job times out and is emitted again: the same event id, so
+		// the broker takes it for a duplicate within its window.
+		w.b.o.logger.Warn("broker: completing an emitted cloudevents job failed", "job", job.Key, "error", err)
+	}
+}
+
+func (w *jobWorker) fail(ctx context.Context, job *record.Record, retries int32, cause error) {
+	if retries < 0 {
+		retries = 0
+	}
+	if ctx.Err() != nil {
+		return // the job times out and comes back
+	}
+	err := w.b.eng.FailJob(ctx, job.Key, int(retries), cause.Error(), failBackoff, nil)
+	if err != nil && !isGone(err) {
+		w.b.o.logger.Warn("broker: failing a cloudevents job failed", "job", job.Key, "cause", cause, "error", err)
+	}
+}
+
+// jobEvent is the event a job emits: its type from the Type header, the
+// job's variables as data, extensions that name the job, and an id made of
+// the job key, so that an emission repeated after a failure is the same
+// event.
+func jobEvent(job *record.Record, typ string, now time.Time) cloudevents.Event {
+	v := &job.Value
+	data := v.Variables
+	if len(data) == 0 {
+		data = []byte("{}")
+	}
+	e := cloudevents.Event{
+		ID:              strconv.FormatInt(job.Key, 10),
+		Source:          "/eddy/processes/" + v.BpmnProcessID,
+		SpecVersion:     cloudevents.SpecVersion,
+		Type:            typ,
+		DataContentType: "application/json",
+		Time:            now.UTC().Format(time.RFC3339Nano),
+		Data:            append([]byte(nil), data...),
+	}
+	e.SetExtension(ExtBpmnActivityID, cloudevents.StringValue(v.ElementID))
+	e.SetExtension(ExtBpmnProcessID, cloudevents.StringValue(v.BpmnProcessID))
+	e.SetExtension(ExtJobKey, cloudevents.StringValue(strconv.FormatInt(job.Key, 10)))
+	e.SetExtension(ExtProcessInstanceKey, cloudevents.StringValue(strconv.FormatInt(v.ProcessInstanceKey, 10)))
+	return e
+}
+
+// isGone reports an engine answer saying the job is no longer there to
+// act on (completed, canceled, or in a state that refuses the command).
+func isGone(err error) bool {
+	var rej *engine.Rejection
+	return errors.As(err, &rej) && (rej.Type == record.NotFound || rej.Type == record.InvalidState)
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
+// completionVariables turns an awaited event's data into the variables
+// that complete the job: a JSON object as it is, any other JSON value or
+// text under "data", anything else as base64 under "data".
+func completionVariables(e *cloudevents.Event) json.RawMessage {
+	if len(e.Data) == 0 {
+		return nil
+	}
+	if isJSONObject(e) && json.Valid(e.Data) {
+		return json.RawMessage(e.Data)
+	}
+	var v any = e.Data // []byte marshals as base64
+	if isJSONContentType(e.DataContentType) && json.Valid(e.Data) {
+		v = json.RawMessage(e.Data)
+	} else if isText(e.DataContentType) {
+		v = string(e.Data)
+	}
+	b, err := json.Marshal(map[string]any{"data": v})
+	if err != nil {
+		return nil
+	}
+	return b
+}
+
+func isText(ct string) bool {
+	return len(ct) >= 5 && ct[:5] == "text/"
+}

@@ -1,0 +1,182 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"eddy/cloudevents"
+	"eddy/engine"
+	"eddy/record"
+	"eddy/storage"
+)
+
+// TestCloudEventsJobsDriveTheSeedModel runs TICKETS_CATCH (seed model
+// tickets-catch-event.bpmn) with no external worker: its EMIT_ONLY tasks
+// emit events, its WAIT_FOR_CLOUD_EVENT checkout is answered by a
+// subscriber's reply, and events with a correlation key move it on.
+func TestCloudEventsJobsDriveTheSeedModel(t *testing.T) {
+	env := newEnv(t)
+	env.deploy("tickets-catch-event.bpmn")
+	// The payments service answers a checkout with Payments.RequestReceived
+	// for the same process instance, as a Knative reply.
+	payments := newSubscriber(t, func(_ int, e *cloudevents.Event, w http.ResponseWriter) {
+		reply := event("Payments.RequestReceived", "payment-for-"+e.ID)
+		reply.Data = []byte(`{"paymentId":"pay-7"}`)
+		pik, _ := e.Extension(ExtProcessInstanceKey)
+		reply.SetExtension(ExtProcessInstanceKey, pik)
+		cloudevents.WriteResponse(w, http.StatusOK, &reply, cloudevents.Binary)
+	})
+	emitted := newSubscriber(t, nil)
+	env.putTrigger("default", "payments", triggerYAML("payments", "Tickets.CheckedOut", payments.URL, ""))
+	env.putTrigger("default", "emitted", triggerYAML("emitted", "Tickets.Emitted", emitted.URL, ""))
+	queue := newSubscriber(t, nil)
+	env.putTrigger("default", "queue", triggerYAML("queue", "Tickets.CustomerQueueJoined", queue.URL, ""))
+
+	inst, err := env.eng.CreateInstance(t.Context(), engine.CreateRequest{BpmnProcessID: "TICKETS_CATCH", Variables: []byte(`{"sessionId":"s-1"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pik := strconv.FormatInt(inst.Key, 10)
+	// EMIT_ONLY: the event names the job and the instance.
+	joined := queue.wait(t, 1)[0].event
+	for name, want := range map[string]string{ExtProcessInstanceKey: pik, ExtBpmnProcessID: "TICKETS_CATCH", ExtBpmnActivityID: "QueueToRequestTicketServiceTask"} {
+		if v, _ := joined.Extension(name); v.Text != want {
+			t.Errorf("extension %s = %q, want %q", name, v.Text, want)
+		}
+	}
+	if v, _ := joined.Extension(ExtJobKey); v.Text != joined.ID {
+		t.Errorf("jobkey %q and id %q: the id is the job key", v.Text, joined.ID)
+	}
+	if string(joined.Data) != `{"sessionId":"s-1"}` {
+		t.Errorf("data %s, want the job's variables", joined.Data)
+	}
+	// The customer asks for tickets: an event with a correlation key
+	// reaches the waiting catch event.
+	req := event("Tickets.Requested", "req-1", CorrelationKeyExtension, "s-1")
+	req.Data = []byte(`{"tickets":3}`)
+	env.send(req)
+	// Checkout waits for the payments service's reply, then the payment is
+	// authorized by paymentId, which came with the reply.
+	payments.wait(t, 1)
+	auth := event("Payments.Authorized", "auth-1", CorrelationKeyExtension, "pay-7")
+	eventually(t, "the checkout job to complete with the reply's data", func() bool {
+		st, err := env.eng.InstanceState(t.Context(), inst.Key)
+		if err != nil {
+			return false
+		}
+		for _, el := range st.Elements {
+			if el.Value.ElementID == "PaymentApprovedIntermediateCatchEvent" {
+				return true
+			}
+		}
+		return false
+	})
+	env.send(auth)
+	got := emitted.wait(t, 1)[0].event
+	if v, _ := got.Extension(ExtProcessInstanceKey); v.Text != pik {
+		t.Fatalf("Tickets.Emitted for instance %q, want %s", v.Text, pik)
+	}
+	eventually(t, "the instance to end", func() bool {
+		_, err := env.eng.InstanceState(t.Context(), inst.Key)
+		var rej *engine.Rejection
+		return errors.As(err, &rej) && rej.Type == record.NotFound
+	})
+}
+
+// TestWaitOutlivesARestart arms a wait, restarts the node, and answers the
+// wait afterwards: the job completes, and its event is not emitted again.
+func TestWaitOutlivesARestart(t *testing.T) {
+	env := newEnv(t)
+	env.deploy("tickets-catch-event.bpmn")
+	checkouts := newSubscriber(t, nil)
+	env.putTrigger("default", "checkouts", triggerYAML("checkouts", "Tickets.CheckedOut", checkouts.URL, ""))
+	inst, err := env.eng.CreateInstance(t.Context(), engine.CreateRequest{BpmnProcessID: "TICKETS_CATCH", Variables: []byte(`{"sessionId":"s-2"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.send(event("Tickets.Requested", "req-2", CorrelationKeyExtension, "s-2"))
+	checkout := checkouts.wait(t, 1)[0].event
+	jobKey, _ := strconv.ParseInt(checkout.ID, 10, 64)
+	eventually(t, "the wait to be marked emitted", func() bool {
+		v, err := env.b.state.get(context.Background(), waitKey("Payments.RequestReceived", inst.Key, jobKey))
+		return err == nil && len(v) > 0 && strings.Contains(string(v), `"emitted":true`)
+	})
+
+	env.restart()
+	// The job is still activated: nothing hands it out again, and the
+	// answer completes it.
+	answer := event("Payments.RequestReceived", "answer-2", ExtProcessInstanceKey, strconv.FormatInt(inst.Key, 10))
+	answer.Data = []byte(`{"paymentId":"pay-2"}`)
+	env.send(answer)
+	eventually(t, "the checkout to complete after the restart", func() bool {
+		st, err := env.eng.InstanceState(t.Context(), inst.Key)
+		if err != nil {
+			return false
+		}
+		for _, el := range st.Elements {
+			if el.Value.ElementID == "PaymentApprovedIntermediateCatchEvent" {
+				return string(st.Variables["paymentId"]) == `"pay-2"`
+			}
+		}
+		return false
+	})
+	// The row goes with the processor's next commit.
+	eventually(t, "the answered wait's row to go", func() bool {
+		_, err := env.b.state.get(context.Background(), waitKey("Payments.RequestReceived", inst.Key, jobKey))
+		return errors.Is(err, storage.ErrNotFound)
+	})
+	if n := checkouts.count(); n != 1 {
+		t.Fatalf("Tickets.CheckedOut delivered %d times, want once", n)
+	}
+}
+
+// TestWaitIsReArmedAfterItsTimeout lets a waiting job's activation time out:
+// the worker takes it again, emits nothing new, and the answer completes it.
+func TestWaitIsReArmedAfterItsTimeout(t *testing.T) {
+	env := newEnv(t, WithWaitTimeout(time.Second))
+	env.deploy("tickets-catch-event.bpmn")
+	checkouts := newSubscriber(t, nil)
+	env.putTrigger("default", "checkouts", triggerYAML("checkouts", "Tickets.CheckedOut", checkouts.URL, ""))
+	inst, err := env.eng.CreateInstance(t.Context(), engine.CreateRequest{BpmnProcessID: "TICKETS_CATCH", Variables: []byte(`{"sessionId":"s-3"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.send(event("Tickets.Requested", "req-3", CorrelationKeyExtension, "s-3"))
+	checkouts.wait(t, 1)
+	// Wait until the job has timed out at least once and been re-armed.
+	eventually(t, "the job to be handed out again", func() bool {
+		n := 0
+		for p := 0; p < env.store.Partitions(); p++ {
+			env.store.Read(context.Background(), p, 1, 1<<20, func(en storage.Entry) error {
+				var r record.Record
+				if record.Unmarshal(en.Data, &r) == nil && r.ValueType == record.Job && r.Intent == record.TimedOut {
+					n++
+				}
+				return nil
+			})
+		}
+		return n >= 1
+	})
+	answer := event("Payments.RequestReceived", "answer-3", ExtProcessInstanceKey, strconv.FormatInt(inst.Key, 10))
+	env.send(answer)
+	eventually(t, "the checkout to complete", func() bool {
+		st, err := env.eng.InstanceState(t.Context(), inst.Key)
+		if err != nil {
+			return false
+		}
+		for _, el := range st.Elements {
+			if el.Value.ElementID == "PaymentApprovedIntermediateCatchEvent" {
+				return true
+			}
+		}
+		return false
+	})
+	if n := checkouts.count(); n != 1 {
+		t.Fatalf("Tickets.CheckedOut delivered %d times, want once", n)
+	}
+}

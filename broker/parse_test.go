@@ -1,0 +1,122 @@
+package broker
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+
+	"eddy/cloudevents"
+	"eddy/record"
+)
+
+// TestEntryHeaderPeek holds the header peeks to the record codec: a change
+// of the record format fails here, not silently in the broker.
+func TestEntryHeaderPeek(t *testing.T) {
+	recs := []record.Record{
+		{Kind: record.Event, ValueType: record.CloudEvent, Intent: record.Published, Key: 7, Value: record.Value{Event: []byte{1}}},
+		{Kind: record.Command, ValueType: record.CloudEvent, Intent: record.Publish, Key: -1},
+		{Kind: record.Event, ValueType: record.Job, Intent: record.Canceled, Key: 9, Value: record.Value{JobType: JobType}},
+		{Kind: record.Event, ValueType: record.Job, Intent: record.Completed, Key: 9},
+		{Kind: record.Event, ValueType: record.Message, Intent: record.Published, Key: 3},
+	}
+	for _, r := range recs {
+		data := record.Marshal(&r)
+		var back record.Record
+		if err := record.Unmarshal(data, &back); err != nil {
+			t.Fatal(err)
+		}
+		wantCE := back.Kind == record.Event && back.ValueType == record.CloudEvent && back.Intent == record.Published
+		wantCancel := back.Kind == record.Event && back.ValueType == record.Job && back.Intent == record.Canceled
+		if isCloudEventEntry(data) != wantCE || isJobCanceledEntry(data) != wantCancel {
+			t.Errorf("%v %v %v: peeks say CloudEvent %v, job canceled %v", r.Kind, r.ValueType, r.Intent, isCloudEventEntry(data), isJobCanceledEntry(data))
+		}
+	}
+}
+
+func TestJobHeaders(t *testing.T) {
+	cases := []struct {
+		raw  string
+		want jobHeaders
+		err  string
+	}{
+		{`{"Type":"a.b","Mode":"EMIT_ONLY","Host":"http://x"}`, jobHeaders{Type: "a.b", Mode: ModeEmitOnly}, ""},
+		{`{"Type":"a.b"}`, jobHeaders{Type: "a.b", Mode: ModeEmitOnly}, ""},
+		{`{"Type":"a","Mode":"WAIT_FOR_CLOUD_EVENT","WaitType":"b"}`, jobHeaders{Type: "a", Mode: ModeWaitForCloudEvent, WaitType: "b"}, ""},
+		{`{"Type":"a","Mode":"WAIT_FOR_CLOUD_EVENT"}`, jobHeaders{}, "no WaitType"},
+		{`{"Type":"a","Mode":"FIRE"}`, jobHeaders{}, `"FIRE"`},
+		{`{"Mode":"EMIT_ONLY"}`, jobHeaders{}, "needs a task header Type"},
+		{``, jobHeaders{}, "needs a task header Type"},
+		{`{"Type":1}`, jobHeaders{}, "not a JSON object of strings"},
+		{`[]`, jobHeaders{}, "not a JSON object of strings"},
+	}
+	for _, c := range cases {
+		got, err := parseJobHeaders([]byte(c.raw))
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("%s: %v, want an error saying %q", c.raw, err, c.err)
+			}
+			continue
+		}
+		if err != nil || got != c.want {
+			t.Errorf("%s: %+v %v, want %+v", c.raw, got, err, c.want)
+		}
+	}
+}
+
+func TestCompletionVariables(t *testing.T) {
+	cases := []struct {
+		ct, data, want string
+	}{
+		{"application/json", `{"a":1}`, `{"a":1}`},
+		{"", ` {"a":1}`, ` {"a":1}`},
+		{"application/json", `[1,2]`, `{"data":[1,2]}`},
+		{"text/plain", "hello", `{"data":"hello"}`},
+		{"application/octet-stream", "\x00\x01", `{"data":"AAE="}`},
+		{"application/json", ``, ``},
+	}
+	for _, c := range cases {
+		e := cloudevents.Event{DataContentType: c.ct, Data: []byte(c.data)}
+		if got := string(completionVariables(&e)); got != c.want {
+			t.Errorf("%s %q: %s, want %s", c.ct, c.data, got, c.want)
+		}
+	}
+}
+
+func FuzzJobHeaders(f *testing.F) {
+	for _, s := range []string{`{"Type":"a","Mode":"WAIT_FOR_CLOUD_EVENT","WaitType":"b"}`, `{}`, ``, `{"Type":1}`, `null`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		h, err := parseJobHeaders(raw)
+		if err != nil {
+			return
+		}
+		if h.Type == "" || (h.Mode != ModeEmitOnly && h.Mode != ModeWaitForCloudEvent) || (h.Mode == ModeWaitForCloudEvent && h.WaitType == "") {
+			t.Fatalf("accepted headers %+v that describe no emission", h)
+		}
+	})
+}
+
+func FuzzPushFilter(f *testing.F) {
+	for _, s := range []string{"type=a", "type=a&source=%2Fs", "cesql=type+%3D+%27a%27", "Type=x", "a=1&a=2", "cesql=%28", ""} {
+		f.Add(s)
+	}
+	e := event("a", "1", "region", "eu")
+	f.Fuzz(func(t *testing.T, query string) {
+		q, err := url.ParseQuery(query)
+		if err != nil {
+			return
+		}
+		match, err := parsePushFilter(q, compileCESQL)
+		if err != nil {
+			return
+		}
+		got := match(&e)
+		if len(q) == 0 && !got {
+			t.Fatal("an empty filter refused an event")
+		}
+		if v := q.Get("type"); v != "" && v != "a" && got {
+			t.Fatalf("filter type=%q matched an event of type a", v)
+		}
+	})
+}

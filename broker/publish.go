@@ -1,0 +1,167 @@
+package broker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+
+	"eddy/cloudevents"
+	"eddy/engine"
+	"eddy/record"
+)
+
+// CorrelationKeyExtension names the extension whose value correlates an
+// event, as a message of its type, to the instance waiting on that key.
+const CorrelationKeyExtension = "correlationkey"
+
+// Published is what became of one event handed to Publish.
+type Published struct {
+	// Key is the event's record key: the first acceptance's for a
+	// duplicate.
+	Key int64
+	// Partition is where the event's record is.
+	Partition int
+	// Duplicate is true when the same source and id were accepted within
+	// the engine's window: nothing was written.
+	Duplicate bool
+}
+
+// Publish puts events into the broker and returns once each of them is
+// durable (or known to be a duplicate). Events are validated first: an
+// invalid one is a *cloudevents.Error and nothing is published. The events
+// are published concurrently; on failure the error names the first event
+// that failed, and those that succeeded stay published (publishing them
+// again is harmless: they are duplicates).
+func (b *Broker) Publish(ctx context.Context, events ...cloudevents.Event) ([]Published, error) {
+	for i := range events {
+		if err := events[i].Validate(); err != nil {
+			if len(events) > 1 {
+				var ce *cloudevents.Error
+				if errors.As(err, &ce) {
+					c := *ce
+					c.Index = i
+					return nil, &c
+				}
+			}
+			return nil, err
+		}
+	}
+	return b.publish(ctx, events)
+}
+
+// publish publishes validated events.
+func (b *Broker) publish(ctx context.Context, events []cloudevents.Event) ([]Published, error) {
+	out := make([]Published, len(events))
+	if len(events) == 1 {
+		p, err := b.publishOne(ctx, &events[0])
+		out[0] = p
+		return out, err
+	}
+	// A batch's events go to the engine together, so that they share
+	// commits; a bounded number at a time keeps a huge batch from
+	// flooding the partitions' queues.
+	errs := make([]error, len(events))
+	sem := make(chan struct{}, 256)
+	var wg sync.WaitGroup
+	for i := range events {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			out[i], errs[i] = b.publishOne(ctx, &events[i])
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return out, &PublishError{Index: i, Batch: true, Err: err}
+		}
+	}
+	return out, nil
+}
+
+func (b *Broker) publishOne(ctx context.Context, e *cloudevents.Event) (Published, error) {
+	r, err := b.eng.PublishEvent(ctx, b.eventRequest(e))
+	if err != nil {
+		return Published{}, &PublishError{Index: 0, Err: err}
+	}
+	return Published{Key: r.Key, Partition: r.Partition, Duplicate: r.Value.Duplicate}, nil
+}
+
+// eventRequest is what the engine needs of an event: its identity, its
+// correlation key, its data when that is a JSON object (the variables of
+// the instance it starts or correlates to) and its log encoding.
+func (b *Broker) eventRequest(e *cloudevents.Event) engine.EventRequest {
+	req := engine.EventRequest{Source: e.Source, ID: e.ID, Type: e.Type, Encoded: cloudevents.Marshal(e)}
+	if v, ok := e.Extension(CorrelationKeyExtension); ok {
+		req.CorrelationKey = v.Text
+		req.TTL = b.o.messageTTL
+	}
+	if isJSONObject(e) {
+		req.Data = json.RawMessage(e.Data)
+	}
+	return req
+}
+
+// isJSONObject reports whether the event's data is declared JSON (or is
+// undeclared) and looks like an object. Whether it is valid JSON is the
+// engine's to check: it refuses a broken document with a reason.
+func isJSONObject(e *cloudevents.Event) bool {
+	if !isJSONContentType(e.DataContentType) {
+		return false
+	}
+	for _, c := range e.Data {
+		switch c {
+		case ' ', '\t', '\r', '\n':
+			continue
+		}
+		return c == '{'
+	}
+	return false
+}
+
+func isJSONContentType(ct string) bool {
+	if ct == "" {
+		return true
+	}
+	mt, _, _ := strings.Cut(ct, ";")
+	mt = strings.ToLower(strings.TrimSpace(mt))
+	return mt == "application/json" || mt == "text/json" || strings.HasSuffix(mt, "+json")
+}
+
+// PublishError is an event the engine did not take.
+type PublishError struct {
+	// Index is the event's place in the request (0 outside a batch).
+	Index int
+	Batch bool
+	Err   error
+}
+
+func (e *PublishError) Error() string {
+	if e.Batch {
+		return fmt.Sprintf("event %d of the batch: %v", e.Index, e.Err)
+	}
+	return e.Err.Error()
+}
+
+func (e *PublishError) Unwrap() error { return e.Err }
+
+// publishStatus is the HTTP status for a publishing failure: 400 for an
+// event the engine refuses as invalid, 503 when this node cannot reach the
+// partition or the request was cut short, 500 otherwise.
+func publishStatus(err error) int {
+	var rej *engine.Rejection
+	switch {
+	case errors.As(err, &rej) && rej.Type == record.InvalidArgument:
+		return http.StatusBadRequest
+	case errors.As(err, &rej) && rej.Type == record.ExceededBatchRecordSize:
+		return http.StatusRequestEntityTooLarge
+	case errors.Is(err, engine.ErrNoPartition), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}

@@ -1,0 +1,175 @@
+package broker
+
+import (
+	"bufio"
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"eddy/cloudevents"
+)
+
+// sseClient reads a Server-Sent Events stream.
+type sseClient struct {
+	resp *http.Response
+	r    *bufio.Reader
+}
+
+func openSSE(t *testing.T, env *testEnv, query string) *sseClient {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	req, _ := http.NewRequestWithContext(ctx, "GET", env.srv.URL+"/v1/events/stream?"+query, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("stream: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	c := &sseClient{resp: resp, r: bufio.NewReader(resp.Body)}
+	// The stream opens with a comment once the subscription is live.
+	if line, err := c.r.ReadString('\n'); err != nil || line != ":ok\n" {
+		t.Fatalf("stream opened with %q %v", line, err)
+	}
+	return c
+}
+
+// next returns the next message's fields (comments skipped).
+func (c *sseClient) next(t *testing.T) (id, event, data string) {
+	t.Helper()
+	var lines []string
+	for {
+		line, err := c.r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("reading the stream: %v", err)
+		}
+		line = strings.TrimSuffix(line, "\n")
+		if line == "" {
+			if len(lines) == 0 {
+				continue
+			}
+			break
+		}
+		if strings.HasPrefix(line, ":") {
+			continue
+		}
+		lines = append(lines, line)
+	}
+	var datas []string
+	for _, l := range lines {
+		k, v, _ := strings.Cut(l, ": ")
+		switch k {
+		case "id":
+			id = v
+		case "event":
+			event = v
+		case "data":
+			datas = append(datas, v)
+		}
+	}
+	return id, event, strings.Join(datas, "\n")
+}
+
+func TestServerSentEventsPushFilteredEvents(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1))
+	s := openSSE(t, env, "type=order.placed&cesql="+url.QueryEscape("region = 'eu'"))
+	env.send(event("order.placed", "us", "region", "us"), event("order.paid", "paid", "region", "eu"))
+	multiline := event("order.placed", "eu-1", "region", "eu")
+	multiline.Data = []byte("{\n  \"n\": 1\r\n}")
+	env.send(multiline)
+	id, _, data := s.next(t)
+	e, err := cloudevents.DecodeJSON([]byte(data))
+	if err != nil {
+		t.Fatalf("SSE data %q: %v", data, err)
+	}
+	if e.ID != "eu-1" || string(e.Data) != "{\n  \"n\": 1\n}" {
+		t.Fatalf("pushed %s with data %q, want eu-1 (the others do not match)", e.ID, e.Data)
+	}
+	if p, pos, ok := strings.Cut(id, "-"); !ok || p == "" || pos == "" {
+		t.Fatalf("SSE id %q is not partition-position", id)
+	}
+}
+
+func TestSlowStreamIsToldWhyItEnds(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1), WithPushBuffer(2, time.Minute))
+	sub, err := env.b.hub.subscribe(func(*cloudevents.Event) bool { return true })
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.send(event("a", "1"), event("a", "2"), event("a", "3"), event("a", "4"))
+	select {
+	case <-sub.gone:
+	case <-time.After(20 * time.Second):
+		t.Fatal("a subscriber that reads nothing was not dropped")
+	}
+	if sub.reason == nil || !strings.Contains(sub.reason.Error(), "behind") {
+		t.Fatalf("reason %v", sub.reason)
+	}
+}
+
+func TestWebSocketPushesFilteredEvents(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	wsURL := "ws" + strings.TrimPrefix(env.srv.URL, "http") + "/v1/events/ws?type=payment.reminder&processinstancekey=42"
+	c, _, err := websocket.Dial(ctx, wsURL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	// The subscription is live once the handshake is done; publish after.
+	eventually(t, "the subscription", func() bool {
+		env.b.hub.mu.Lock()
+		defer env.b.hub.mu.Unlock()
+		return len(env.b.hub.subs) == 1
+	})
+	env.send(event("payment.reminder", "other", "processinstancekey", "7"), event("order.placed", "o"))
+	env.send(event("payment.reminder", "mine", "processinstancekey", "42"))
+	typ, msg, err := c.Read(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := cloudevents.DecodeJSON(msg)
+	if typ != websocket.MessageText || err != nil || e.ID != "mine" {
+		t.Fatalf("message %v %s %v, want event mine", typ, msg, err)
+	}
+	c.Close(websocket.StatusNormalClosure, "")
+}
+
+func TestPushFilterRefusesBadQueries(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1))
+	for q, says := range map[string]string{
+		"Type=x":           "not a CloudEvents attribute name",
+		"type=a&type=b":    "2 times",
+		"cesql=type%20%3D": "cesql",
+		"sub_ject=x":       "sub_ject",
+	} {
+		for _, path := range []string{"/v1/events/stream?", "/v1/events/ws?"} {
+			code, body := env.do("GET", path+q, "", nil)
+			if code != http.StatusBadRequest || !strings.Contains(body, says) {
+				t.Errorf("%s%s: %d %q, want 400 saying %q", path, q, code, body, says)
+			}
+		}
+	}
+}
+
+func TestAppendSSEDataSplitsLines(t *testing.T) {
+	cases := map[string]string{
+		"":            "data: \n\n",
+		"a":           "data: a\n\n",
+		"a\nb":        "data: a\ndata: b\n\n",
+		"a\r\nb\rc\n": "data: a\ndata: b\ndata: c\ndata: \n\n",
+	}
+	for in, want := range cases {
+		if got := string(appendSSEData(nil, []byte(in))); got != want {
+			t.Errorf("%q: %q, want %q", in, got, want)
+		}
+	}
+}

@@ -1,0 +1,75 @@
+package broker
+
+import (
+	"fmt"
+	"net/url"
+	"sort"
+
+	"eddy/cloudevents"
+)
+
+// cesqlParam is the query parameter that carries a CESQL expression; every
+// other parameter is an attribute to match exactly.
+const cesqlParam = "cesql"
+
+// parsePushFilter reads a live subscription's filter from its query: each
+// parameter but "cesql" names a context attribute (or extension) that must
+// equal its value, as a trigger's filter.attributes; "cesql" adds a CESQL
+// expression the event must satisfy, as a trigger's filters[].cesql. An
+// empty query matches every event.
+func parsePushFilter(q url.Values, compile func(expr string) (func(*cloudevents.Event) bool, error)) (func(*cloudevents.Event) bool, error) {
+	names := make([]string, 0, len(q))
+	for name := range q {
+		names = append(names, name)
+	}
+	sort.Strings(names) // errors name the first offender the same way each time
+	type exact struct{ name, value string }
+	var exacts []exact
+	var expr func(*cloudevents.Event) bool
+	for _, name := range names {
+		vals := q[name]
+		if len(vals) != 1 {
+			return nil, fmt.Errorf("query parameter %q is given %d times: give each attribute one value", name, len(vals))
+		}
+		if name == cesqlParam {
+			if compile == nil {
+				return nil, fmt.Errorf("query parameter %q: CESQL filters are not available", name)
+			}
+			m, err := compile(vals[0])
+			if err != nil {
+				return nil, fmt.Errorf("query parameter %q: %w", name, err)
+			}
+			expr = m
+			continue
+		}
+		if msg := attributeNameProblem(name); msg != "" {
+			return nil, fmt.Errorf("query parameter %q is not a CloudEvents attribute name: %s", name, msg)
+		}
+		exacts = append(exacts, exact{name, vals[0]})
+	}
+	return func(e *cloudevents.Event) bool {
+		for _, x := range exacts {
+			v, ok := e.Attribute(x.name)
+			if !ok || v.Text != x.value {
+				return false
+			}
+		}
+		return expr == nil || expr(e)
+	}, nil
+}
+
+// attributeNameProblem says what is wrong with an attribute name, or "":
+// CloudEvents names are lower-case ASCII letters and digits, at most 20
+// of them recommended (Eddy accepts longer ones, as it does on ingress).
+func attributeNameProblem(name string) string {
+	if name == "" {
+		return "it is empty"
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
+			return fmt.Sprintf("character %q at %d: names are lower-case letters a-z and digits", c, i)
+		}
+	}
+	return ""
+}

@@ -1,0 +1,297 @@
+package broker
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"eddy/processor"
+	"eddy/processor/deadletter"
+)
+
+// ErrTriggerNotFound is returned for a trigger that does not exist.
+var ErrTriggerNotFound = errors.New("broker: no such trigger")
+
+// Router runs the triggers: one streaming processor per trigger over the
+// log, named "trigger/<namespace>/<name>", started from the log's head when
+// the trigger is created (so a new trigger sees the events that come after
+// it, as in Knative) and resuming from its token after a restart. Changing
+// a trigger keeps its token; deleting it drops its token and its dead
+// letters.
+type Router struct {
+	b *Broker
+
+	mu      sync.Mutex
+	ctx     context.Context // the broker's run context; nil when stopped
+	running map[string]*activeTrigger
+	done    chan struct{}
+}
+
+// activeTrigger is a trigger this node runs (or, built in, knows of).
+type activeTrigger struct {
+	namespace, name string
+	doc             []byte
+	route           *route
+	proc            *processor.Processor
+	dlq             *deadletter.Queue
+	stats           *deliveryStats
+	// err is why the trigger could not be started here.
+	err error
+}
+
+func newRouter(b *Broker) *Router {
+	return &Router{b: b, running: map[string]*activeTrigger{}}
+}
+
+// start loads the stored triggers, starts them, and keeps reloading them
+// every refresh interval, until ctx ends.
+func (r *Router) start(ctx context.Context) error {
+	r.mu.Lock()
+	r.ctx = ctx
+	r.done = make(chan struct{})
+	r.mu.Unlock()
+	if err := r.reload(ctx); err != nil {
+		return fmt.Errorf("broker: loading the triggers: %w", err)
+	}
+	go func() {
+		defer close(r.done)
+		t := time.NewTicker(r.b.o.refresh)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := r.reload(ctx); err != nil && ctx.Err() == nil {
+					r.b.o.logger.Warn("broker: reloading the triggers failed", "error", err)
+				}
+			}
+		}
+	}()
+	return nil
+}
+
+// stop stops every trigger's processor; their last batches commit.
+func (r *Router) stop(ctx context.Context) error {
+	r.mu.Lock()
+	done := r.done
+	r.ctx = nil
+	running := r.running
+	r.running = map[string]*activeTrigger{}
+	r.mu.Unlock()
+	if done != nil {
+		<-done
+	}
+	var errs []error
+	for _, t := range running {
+		if t.proc != nil {
+			errs = append(errs, t.proc.Stop(ctx))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// reload brings the running triggers in line with the stored ones.
+func (r *Router) reload(ctx context.Context) error {
+	stored, err := r.storedTriggers(ctx)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for key, doc := range stored {
+		if t := r.running[key]; t == nil || !bytes.Equal(t.doc, doc) {
+			r.runLocked(ctx, key, doc)
+		}
+	}
+	for key, t := range r.running {
+		if _, ok := stored[key]; !ok {
+			r.stopLocked(ctx, t)
+			delete(r.running, key)
+		}
+	}
+	return nil
+}
+
+// runLocked (re)starts the trigger stored as doc; r.mu is held. A trigger
+// that cannot start is kept with the reason, which its status shows.
+func (r *Router) runLocked(ctx context.Context, key string, doc []byte) {
+	if old := r.running[key]; old != nil {
+		r.stopLocked(ctx, old)
+	}
+	t := &activeTrigger{doc: doc, stats: &deliveryStats{}}
+	r.running[key] = t
+	rt, err := compileTrigger(doc, r.b.o.builtinHosts)
+	if err != nil {
+		t.err = fmt.Errorf("the stored trigger %s is invalid: %w", key, err)
+		return
+	}
+	t.namespace, t.name, t.route = rt.Namespace, rt.Name, rt
+	if rt.Builtin || r.ctx == nil {
+		return
+	}
+	name := processorName(rt.Namespace, rt.Name)
+	q, err := deadletter.Open(ctx, r.b.store, name, deadletter.WithPartition(r.b.o.statePartition), deadletter.WithLogger(r.b.o.logger))
+	if err != nil {
+		t.err = fmt.Errorf("opening the dead-letter queue: %w", err)
+		return
+	}
+	seq := processor.FullConcurrency()
+	if rt.Ordered {
+		seq = processor.PerKey()
+	}
+	h := &triggerHandler{b: r.b, r: rt, stats: t.stats}
+	p, err := processor.New(name, r.b.store, processor.NewLogSource(r.b.store, processor.WithDecoder(decodeForTrigger)), h,
+		processor.WithMode(processor.Pooled),
+		processor.WithInitialSegments(r.b.o.segments),
+		processor.WithInitialToken(processor.FromHead()),
+		processor.WithSequencing(seq),
+		// A Pooled processor moves at its slowest segment's pace once that
+		// segment is readAhead chunks behind: a deep read-ahead lets the
+		// other segments deliver while one waits out a retry.
+		processor.WithReadAhead(64),
+		processor.WithDeadLetters(q, nil),
+		processor.WithStatePartition(r.b.o.statePartition),
+		processor.WithNodeID(r.b.o.nodeID),
+		processor.WithClaimInterval(r.b.o.claimInterval),
+		processor.WithLogger(r.b.o.logger),
+	)
+	if err == nil {
+		err = p.Start(r.ctx)
+	}
+	if err != nil {
+		t.err = fmt.Errorf("starting processor %s: %w", name, err)
+		return
+	}
+	t.proc, t.dlq = p, q
+}
+
+func (r *Router) stopLocked(ctx context.Context, t *activeTrigger) {
+	if t.proc == nil {
+		return
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if err := t.proc.Stop(sctx); err != nil {
+		r.b.o.logger.Warn("broker: stopping a trigger failed", "processor", t.proc.Name(), "error", err)
+	}
+}
+
+// Put creates or replaces the trigger namespace/name with doc, a Trigger
+// in YAML or JSON (Knative's shape; metadata.name and namespace may be
+// left out, or must match). It is durable and running when Put returns;
+// created says whether it is new.
+func (r *Router) Put(ctx context.Context, namespace, name string, doc []byte) (created bool, err error) {
+	ts, err := parseTriggers(doc)
+	if err != nil {
+		return false, &TriggerError{Reason: err.Error()}
+	}
+	if len(ts) != 1 {
+		return false, &TriggerError{Reason: fmt.Sprintf("the body holds %d triggers: PUT one", len(ts))}
+	}
+	t := ts[0]
+	if (t.Name != "" && t.Name != name) || t.Namespace != namespace {
+		return false, &TriggerError{Reason: fmt.Sprintf("the body is trigger %s/%s but the path names %s/%s", t.Namespace, t.Name, namespace, name)}
+	}
+	return r.store(ctx, t)
+}
+
+// Apply creates or replaces every trigger of a YAML stream (such as a file
+// of Knative Triggers separated by ---). Nothing is stored if one of them
+// is invalid.
+func (r *Router) Apply(ctx context.Context, yamlOrJSON []byte) error {
+	ts, err := parseTriggers(yamlOrJSON)
+	if err != nil {
+		return &TriggerError{Reason: err.Error()}
+	}
+	for _, t := range ts {
+		if _, err := r.store(ctx, t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *Router) store(ctx context.Context, t parsedTrigger) (bool, error) {
+	key := t.Namespace + "/" + t.Name
+	old, exists, err := r.storedTrigger(ctx, t.Namespace, t.Name)
+	if err != nil {
+		return false, err
+	}
+	if exists && bytes.Equal(old, t.Doc) {
+		return false, nil
+	}
+	if err := r.b.state.put(ctx, triggerKey(t.Namespace, t.Name), t.Doc); err != nil {
+		return false, fmt.Errorf("storing trigger %s: %w", key, err)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ctx != nil {
+		r.runLocked(r.ctx, key, t.Doc)
+	}
+	return !exists, nil
+}
+
+// Delete removes a trigger: its row, its processor's tokens and its dead
+// letters. ErrTriggerNotFound if there is none.
+func (r *Router) Delete(ctx context.Context, namespace, name string) error {
+	_, exists, err := r.storedTrigger(ctx, namespace, name)
+	if err != nil {
+		return err
+	}
+	if !exists {
+		return fmt.Errorf("%w: %s/%s", ErrTriggerNotFound, namespace, name)
+	}
+	if err := r.b.state.delete(ctx, triggerKey(namespace, name)); err != nil {
+		return fmt.Errorf("deleting trigger %s/%s: %w", namespace, name, err)
+	}
+	key := namespace + "/" + name
+	r.mu.Lock()
+	t := r.running[key]
+	delete(r.running, key)
+	if t != nil {
+		r.stopLocked(ctx, t)
+	}
+	r.mu.Unlock()
+	pname := processorName(namespace, name)
+	var errs []error
+	if t != nil && t.dlq != nil {
+		errs = append(errs, t.dlq.Clear(ctx))
+	}
+	errs = append(errs, r.b.store.Tokens().DeleteSegments(ctx, pname))
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("trigger %s/%s is deleted, but its processor's tokens or dead letters are left: %w", namespace, name, err)
+	}
+	return nil
+}
+
+// RetryDeadLetters hands the trigger's dead-lettered events to its
+// subscriber again, sequence by sequence, until one fails or none is left;
+// it returns how many sequences it emptied.
+func (r *Router) RetryDeadLetters(ctx context.Context, namespace, name string) (int, error) {
+	r.mu.Lock()
+	t := r.running[namespace+"/"+name]
+	r.mu.Unlock()
+	if t == nil {
+		return 0, fmt.Errorf("%w: %s/%s", ErrTriggerNotFound, namespace, name)
+	}
+	if t.proc == nil {
+		return 0, nil
+	}
+	n := 0
+	for {
+		emptied, err := t.proc.ProcessDeadLetters(ctx)
+		if err != nil || !emptied {
+			return n, err
+		}
+		n++
+	}
+}
+
+// TriggerError is a trigger document that cannot be used, and why.
+type TriggerError struct{ Reason string }
+
+func (e *TriggerError) Error() string { return e.Reason }

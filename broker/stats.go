@@ -1,0 +1,63 @@
+package broker
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// deliveryStats counts what one trigger did on this node since it started.
+type deliveryStats struct {
+	delivered    atomic.Uint64
+	retries      atomic.Uint64
+	failures     atomic.Uint64
+	deadLettered atomic.Uint64
+	replies      atomic.Uint64
+
+	mu          sync.Mutex
+	lastError   string
+	lastErrorAt time.Time
+}
+
+func (s *deliveryStats) retried(reason string) {
+	s.retries.Add(1)
+	s.setError(reason)
+}
+
+func (s *deliveryStats) failed(reason string) {
+	s.failures.Add(1)
+	s.setError(reason)
+}
+
+func (s *deliveryStats) setError(reason string) {
+	s.mu.Lock()
+	s.lastError, s.lastErrorAt = reason, time.Now()
+	s.mu.Unlock()
+}
+
+// DeliveryCounts is what a trigger did on this node since it started.
+type DeliveryCounts struct {
+	// Delivered counts events the subscriber accepted.
+	Delivered uint64 `json:"delivered"`
+	// Retries counts attempts made again after a retryable failure.
+	Retries uint64 `json:"retries"`
+	// Failures counts events whose delivery failed for good.
+	Failures uint64 `json:"failures"`
+	// DeadLettered counts failed events the dead-letter sink accepted.
+	DeadLettered uint64 `json:"deadLettered"`
+	// Replies counts reply events published into the broker.
+	Replies     uint64    `json:"replies"`
+	LastError   string    `json:"lastError,omitempty"`
+	LastErrorAt time.Time `json:"lastErrorAt,omitzero"`
+}
+
+func (s *deliveryStats) snapshot() DeliveryCounts {
+	c := DeliveryCounts{
+		Delivered: s.delivered.Load(), Retries: s.retries.Load(), Failures: s.failures.Load(),
+		DeadLettered: s.deadLettered.Load(), Replies: s.replies.Load(),
+	}
+	s.mu.Lock()
+	c.LastError, c.LastErrorAt = s.lastError, s.lastErrorAt
+	s.mu.Unlock()
+	return c
+}

@@ -1,0 +1,112 @@
+package broker
+
+import (
+	"context"
+	"fmt"
+
+	"eddy/processor"
+)
+
+// TriggerStatus is what a trigger is doing: where its processor stands on
+// the log, how far behind the head, what failed, and what it delivered.
+type TriggerStatus struct {
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	// Processor is the streaming processor that delivers the trigger.
+	Processor string `json:"processor,omitempty"`
+	// Builtin is true for a trigger served by the engine itself (its
+	// subscriber is the Zeebe CloudEvents router); Note says what that
+	// means.
+	Builtin bool   `json:"builtin,omitempty"`
+	Note    string `json:"note,omitempty"`
+	Ordered bool   `json:"ordered"`
+	// Running is true when this node runs the trigger's processor.
+	Running bool `json:"running"`
+	// Error is why the trigger does not run here.
+	Error string `json:"error,omitempty"`
+	// Lag is how many log entries the slowest segment has yet to read.
+	Lag      uint64          `json:"lag"`
+	Segments []SegmentStatus `json:"segments,omitempty"`
+	// DeadLetters counts events parked in the processor's dead-letter
+	// queue: their delivery failed and no dead-letter sink took them.
+	DeadLetters int `json:"deadLetters"`
+	// Deliveries counts what this node delivered since it started.
+	Deliveries DeliveryCounts `json:"deliveries"`
+}
+
+// SegmentStatus is one segment of a trigger's processor, cluster-wide.
+type SegmentStatus struct {
+	Segment   int    `json:"segment"`
+	Owner     string `json:"owner,omitempty"`
+	Position  string `json:"position"`
+	Lag       uint64 `json:"lag"`
+	Replaying bool   `json:"replaying,omitempty"`
+	// Error is this node's last failure on the segment.
+	Error string `json:"error,omitempty"`
+}
+
+// Status reports a trigger's status.
+func (r *Router) Status(ctx context.Context, namespace, name string) (TriggerStatus, error) {
+	r.mu.Lock()
+	t := r.running[namespace+"/"+name]
+	r.mu.Unlock()
+	if t == nil {
+		return TriggerStatus{}, fmt.Errorf("%w: %s/%s", ErrTriggerNotFound, namespace, name)
+	}
+	return r.status(ctx, namespace, name, t)
+}
+
+func (r *Router) status(ctx context.Context, namespace, name string, t *activeTrigger) (TriggerStatus, error) {
+	st := TriggerStatus{Namespace: namespace, Name: name, Deliveries: t.stats.snapshot()}
+	if t.err != nil {
+		st.Error = t.err.Error()
+	}
+	if t.route == nil {
+		return st, nil
+	}
+	st.Ordered = t.route.Ordered
+	if t.route.Builtin {
+		st.Builtin, st.Note = true, builtinNote
+		return st, nil
+	}
+	st.Processor = processorName(namespace, name)
+	if t.proc == nil {
+		return st, nil
+	}
+	st.Running = t.proc.Running()
+	segs, err := processor.Inspect(ctx, r.b.store, st.Processor)
+	if err != nil {
+		return st, err
+	}
+	head, err := processor.NewLogSource(r.b.store).HeadToken(ctx)
+	if err != nil {
+		return st, err
+	}
+	// This node's segments show where they are now; the token store has
+	// where they last committed, which is what other nodes' segments show.
+	local := map[int]processor.SegmentStatus{}
+	if here, err := t.proc.Status(ctx); err == nil {
+		for _, s := range here {
+			local[s.Segment] = s
+		}
+	}
+	for _, s := range segs {
+		ss := SegmentStatus{Segment: s.Segment, Owner: s.Owner, Position: s.Position.String(), Lag: s.Position.Behind(head), Replaying: s.Replaying}
+		if l, ok := local[s.Segment]; ok {
+			if l.Claimed {
+				ss.Position, ss.Lag = l.Position.String(), l.Position.Behind(head)
+			}
+			if l.Err != nil {
+				ss.Error = l.Err.Error()
+			}
+		}
+		st.Lag = max(st.Lag, ss.Lag)
+		st.Segments = append(st.Segments, ss)
+	}
+	if t.dlq != nil {
+		if n, err := t.dlq.Size(ctx); err == nil {
+			st.DeadLetters = n
+		}
+	}
+	return st, nil
+}

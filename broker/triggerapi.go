@@ -1,0 +1,140 @@
+package broker
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+)
+
+// maxTriggerBody bounds a trigger document sent to the API.
+const maxTriggerBody = 1 << 20
+
+// The REST handlers answer a trigger as Knative shows one: the stored
+// document with a "status" member.
+
+func (r *Router) serveList(w http.ResponseWriter, req *http.Request) {
+	stored, err := r.storedTriggers(req.Context())
+	if err != nil {
+		writeProblem(w, http.StatusInternalServerError, err)
+		return
+	}
+	items := make([]json.RawMessage, 0, len(stored))
+	for _, key := range sortedKeys(stored) {
+		ns, name := splitKey(key)
+		items = append(items, r.withStatus(req, ns, name, stored[key]))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"apiVersion": "v1", "kind": "List", "items": items})
+}
+
+func (r *Router) serveGet(w http.ResponseWriter, req *http.Request) {
+	ns, name := req.PathValue("namespace"), req.PathValue("name")
+	doc, ok, err := r.storedTrigger(req.Context(), ns, name)
+	switch {
+	case err != nil:
+		writeProblem(w, http.StatusInternalServerError, err)
+	case !ok:
+		writeProblem(w, http.StatusNotFound, fmt.Errorf("no trigger %s/%s", ns, name))
+	default:
+		writeJSON(w, http.StatusOK, r.withStatus(req, ns, name, doc))
+	}
+}
+
+func (r *Router) servePut(w http.ResponseWriter, req *http.Request) {
+	ns, name := req.PathValue("namespace"), req.PathValue("name")
+	body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, maxTriggerBody))
+	if err != nil {
+		writeProblem(w, http.StatusRequestEntityTooLarge, fmt.Errorf("reading the trigger: %w", err))
+		return
+	}
+	created, err := r.Put(req.Context(), ns, name, body)
+	var te *TriggerError
+	switch {
+	case errors.As(err, &te):
+		writeProblem(w, http.StatusBadRequest, err)
+		return
+	case err != nil:
+		writeProblem(w, http.StatusInternalServerError, err)
+		return
+	}
+	doc, _, err := r.storedTrigger(req.Context(), ns, name)
+	if err != nil {
+		writeProblem(w, http.StatusInternalServerError, err)
+		return
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	writeJSON(w, status, r.withStatus(req, ns, name, doc))
+}
+
+func (r *Router) serveDelete(w http.ResponseWriter, req *http.Request) {
+	err := r.Delete(req.Context(), req.PathValue("namespace"), req.PathValue("name"))
+	switch {
+	case errors.Is(err, ErrTriggerNotFound):
+		writeProblem(w, http.StatusNotFound, err)
+	case err != nil:
+		writeProblem(w, http.StatusInternalServerError, err)
+	default:
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+// withStatus returns doc with a "status" member holding the trigger's
+// status (or the error that kept the status from being read).
+func (r *Router) withStatus(req *http.Request, ns, name string, doc []byte) json.RawMessage {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(doc, &m); err != nil {
+		m = map[string]json.RawMessage{}
+	}
+	var status any
+	st, err := r.Status(req.Context(), ns, name)
+	if err != nil {
+		status = map[string]string{"error": err.Error()}
+	} else {
+		status = st
+	}
+	m["status"], _ = json.Marshal(status)
+	out, _ := json.Marshal(m)
+	return out
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		writeProblem(w, http.StatusInternalServerError, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+// writeProblem answers with an RFC 9457 problem document.
+func writeProblem(w http.ResponseWriter, status int, err error) {
+	b, _ := json.Marshal(map[string]any{"type": "about:blank", "title": http.StatusText(status), "status": status, "detail": err.Error()})
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func splitKey(key string) (ns, name string) {
+	for i := 0; i < len(key); i++ {
+		if key[i] == '/' {
+			return key[:i], key[i+1:]
+		}
+	}
+	return "", key
+}

@@ -1,0 +1,154 @@
+package broker
+
+import (
+	"encoding/json"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+
+	"eddy/processor"
+)
+
+func TestTriggerCRUDSurvivesRestart(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1))
+	sub := newSubscriber(t, nil)
+	yaml := triggerYAML("orders", "order.placed", sub.URL, "")
+	if code, body := env.do("PUT", "/v1/triggers/default/orders", "application/yaml", []byte(yaml)); code != http.StatusCreated {
+		t.Fatalf("create: %d %s", code, body)
+	}
+	// The same trigger in JSON is an update that changes nothing.
+	js := `{"apiVersion":"eventing.knative.dev/v1","kind":"Trigger","metadata":{"name":"orders","namespace":"default"},` +
+		`"spec":{"broker":"default","filter":{"attributes":{"type":"order.placed"}},"subscriber":{"uri":"` + sub.URL + `"}}}`
+	if code, body := env.do("PUT", "/v1/triggers/default/orders", "application/json", []byte(js)); code != http.StatusOK {
+		t.Fatalf("update: %d %s", code, body)
+	}
+	code, body := env.do("GET", "/v1/triggers/default/orders", "", nil)
+	if code != http.StatusOK {
+		t.Fatalf("get: %d %s", code, body)
+	}
+	var got struct {
+		Metadata struct{ Name string }
+		Spec     struct{ Subscriber struct{ URI string } }
+		Status   TriggerStatus
+	}
+	if err := json.Unmarshal([]byte(body), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Metadata.Name != "orders" || got.Spec.Subscriber.URI != sub.URL || got.Status.Processor != "trigger/default/orders" || !got.Status.Running {
+		t.Fatalf("get answered %s", body)
+	}
+
+	env.restart()
+	env.send(event("order.placed", "after-restart"))
+	if r := sub.wait(t, 1); r[0].event.ID != "after-restart" {
+		t.Fatalf("delivered %s", r[0].event.ID)
+	}
+	code, body = env.do("GET", "/v1/triggers", "", nil)
+	if code != http.StatusOK || !strings.Contains(body, `"name":"orders"`) {
+		t.Fatalf("list after restart: %d %s", code, body)
+	}
+	st, err := env.b.Triggers.Status(t.Context(), "default", "orders")
+	if err != nil || len(st.Segments) != DefaultTriggerSegments {
+		t.Fatalf("status %+v %v: want %d segments", st, err, DefaultTriggerSegments)
+	}
+	eventually(t, "the lag to reach zero", func() bool {
+		st, _ := env.b.Triggers.Status(t.Context(), "default", "orders")
+		return st.Lag == 0 && st.Deliveries.Delivered == 1
+	})
+
+	if code, body := env.do("DELETE", "/v1/triggers/default/orders", "", nil); code != http.StatusNoContent {
+		t.Fatalf("delete: %d %s", code, body)
+	}
+	if code, _ := env.do("DELETE", "/v1/triggers/default/orders", "", nil); code != http.StatusNotFound {
+		t.Fatalf("second delete: %d, want 404", code)
+	}
+	if segs, _ := processor.Inspect(t.Context(), env.store, "trigger/default/orders"); len(segs) != 0 {
+		t.Fatalf("the deleted trigger's processor keeps %d segments", len(segs))
+	}
+	env.restart()
+	if code, _ := env.do("GET", "/v1/triggers/default/orders", "", nil); code != http.StatusNotFound {
+		t.Fatalf("get after delete and restart: %d, want 404", code)
+	}
+	env.send(event("order.placed", "after-delete"))
+	env.send(event("order.placed", "after-delete-2"))
+	if n := sub.count(); n != 1 {
+		t.Fatalf("a deleted trigger delivered: %d deliveries", n)
+	}
+}
+
+func TestTriggerAPIRefusesBadTriggers(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1))
+	cases := map[string]struct{ path, body, says string }{
+		"not YAML":          {"/v1/triggers/default/x", "a: [", "YAML"},
+		"no subscriber":     {"/v1/triggers/default/x", "apiVersion: eventing.knative.dev/v1\nkind: Trigger\nmetadata:\n  name: x\nspec:\n  broker: default\n", "spec.subscriber"},
+		"bad backoff":       {"/v1/triggers/default/x", triggerYAML("x", "", "http://s.example/", "  delivery:\n    backoffDelay: soon\n"), "backoffDelay"},
+		"bad CESQL":         {"/v1/triggers/default/x", "apiVersion: eventing.knative.dev/v1\nkind: Trigger\nmetadata:\n  name: x\nspec:\n  broker: default\n  filters:\n    - cesql: \"type = \"\n  subscriber:\n    uri: http://s.example/\n", "cesql"},
+		"name differs":      {"/v1/triggers/default/y", triggerYAML("x", "", "http://s.example/", ""), "path names default/y"},
+		"namespace differs": {"/v1/triggers/prod/x", triggerYAML("x", "", "http://s.example/", ""), "path names prod/x"},
+		"two triggers":      {"/v1/triggers/default/x", triggerYAML("x", "", "http://s.example/", "") + "\n---\n" + triggerYAML("z", "", "http://s.example/", ""), "2 triggers"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			code, body := env.do("PUT", c.path, "application/yaml", []byte(c.body))
+			if code != http.StatusBadRequest || !strings.Contains(body, c.says) {
+				t.Fatalf("%d %s, want 400 saying %q", code, body, c.says)
+			}
+		})
+	}
+	if code, body := env.do("GET", "/v1/triggers", "", nil); code != http.StatusOK || strings.Contains(body, `"name"`) {
+		t.Fatalf("refused triggers were stored: %s", body)
+	}
+}
+
+// TestRouterTriggersAreBuiltIn loads the seed's router-triggers.yaml as it
+// is: its subscriber is the Zeebe CloudEvents router, which the engine
+// replaces, so the triggers run no processor and deliver nothing.
+func TestRouterTriggersAreBuiltIn(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1))
+	data, err := os.ReadFile("testdata/router-triggers.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := env.b.Triggers.Apply(t.Context(), data); err != nil {
+		t.Fatal(err)
+	}
+	names := []string{"router-queue-join-trigger", "router-queue-abandon-trigger", "router-queue-exit-trigger",
+		"router-tickets-reserved-trigger", "router-tickets-payment-requested-trigger", "router-tickets-payment-authorized-trigger"}
+	for _, n := range names {
+		st, err := env.b.Triggers.Status(t.Context(), "default", n)
+		if err != nil {
+			t.Fatalf("%s: %v", n, err)
+		}
+		if !st.Builtin || st.Note == "" || st.Running || st.Processor != "" {
+			t.Errorf("%s: status %+v, want built in with a note and no processor", n, st)
+		}
+		if segs, _ := processor.Inspect(t.Context(), env.store, processorName("default", n)); len(segs) != 0 {
+			t.Errorf("%s has a processor", n)
+		}
+	}
+	code, body := env.do("GET", "/v1/triggers/default/router-queue-join-trigger", "", nil)
+	if code != http.StatusOK || !strings.Contains(body, `"builtin":true`) {
+		t.Fatalf("GET: %d %s", code, body)
+	}
+	env.restart()
+	if st, err := env.b.Triggers.Status(t.Context(), "default", names[0]); err != nil || !st.Builtin {
+		t.Fatalf("after a restart: %+v %v", st, err)
+	}
+}
+
+func TestBuiltinSubscribers(t *testing.T) {
+	cases := map[string]bool{
+		"http://zeebe-cloud-events-router.default.svc.cluster.local/message": true,
+		"http://zeebe-cloud-events-router:8080/":                             true,
+		"https://ZEEBE-CLOUD-EVENTS-ROUTER.other/workflow":                   true,
+		"http://zeebe-cloud-events-router-x.default/message":                 false,
+		"http://tickets.default.svc.cluster.local/zeebe-cloud-events-router": false,
+		"http://127.0.0.1:9/": false,
+	}
+	for uri, want := range cases {
+		if got := isBuiltinSubscriber(uri, DefaultBuiltinHosts); got != want {
+			t.Errorf("%s: %v, want %v", uri, got, want)
+		}
+	}
+}

@@ -1,0 +1,136 @@
+package broker
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"eddy/broker/trigger"
+	"eddy/cloudevents"
+	"eddy/processor"
+	"eddy/storage"
+)
+
+// route is a trigger as the router runs it: its filter and subscriber
+// compiled, its delivery spec resolved.
+type route struct {
+	Namespace, Name string
+	// Subscriber is the URI events are delivered to.
+	Subscriber string
+	Match      func(*cloudevents.Event) bool
+	Delivery   trigger.Delivery
+	// Ordered delivers the events of one sequence one after another (see
+	// orderKey); otherwise deliveries run concurrently.
+	Ordered bool
+	// Builtin is set when the subscriber is the Zeebe CloudEvents router,
+	// which the engine replaces: nothing is delivered.
+	Builtin bool
+}
+
+// processorName is the name of a trigger's processor.
+func processorName(namespace, name string) string {
+	return "trigger/" + namespace + "/" + name
+}
+
+// decodeForTrigger makes processor events of the log's CloudEvents. The
+// entry's bytes stay in Data, so that a dead letter carries the event;
+// other entries pass empty.
+func decodeForTrigger(p int, e storage.Entry) (processor.Event, error) {
+	if !isCloudEventEntry(e.Data) {
+		return processor.Event{}, nil
+	}
+	ev, err := decodeCloudEvent(p, e)
+	if err != nil {
+		return processor.Event{}, err
+	}
+	return processor.Event{Key: orderKey(p, ev), Type: ev.Type, Value: ev, Data: e.Data}, nil
+}
+
+// orderKey is the sequence an ordered trigger keeps an event in: its
+// partitionkey extension (CloudEvents' partitioning extension), else its
+// correlation key, else its log partition, whose order is then kept.
+func orderKey(p int, e *cloudevents.Event) string {
+	if v, ok := e.Extension("partitionkey"); ok {
+		return "key/" + v.Text
+	}
+	if v, ok := e.Extension(CorrelationKeyExtension); ok {
+		return "key/" + v.Text
+	}
+	return "partition/" + strconv.Itoa(p)
+}
+
+// triggerHandler delivers one trigger's events.
+type triggerHandler struct {
+	b     *Broker
+	r     *route
+	stats *deliveryStats
+}
+
+func (h *triggerHandler) Handle(ctx context.Context, d processor.Delivery) error {
+	ev, ok := d.Value.(*cloudevents.Event)
+	if !ok {
+		if len(d.Data) == 0 || !isCloudEventEntry(d.Data) {
+			return nil
+		}
+		// A dead letter being retried: its event was stored as the entry.
+		var err error
+		if ev, err = decodeCloudEvent(d.Position.Partition, storage.Entry{Position: d.Position.Offset, Data: d.Data}); err != nil {
+			return err
+		}
+	}
+	if !h.r.Match(ev) {
+		return nil
+	}
+	r := h.r
+	a, err := h.b.deliverWithRetries(ctx, r.Subscriber, ev, &r.Delivery, h.stats)
+	if err != nil {
+		return err
+	}
+	if a.ok() {
+		h.stats.delivered.Add(1)
+		if a.Reply == nil {
+			return nil
+		}
+		return h.publishReply(ctx, ev, a.Reply)
+	}
+	reason := a.describe(r.Subscriber)
+	h.stats.failed(reason)
+	if sink := r.Delivery.DeadLetterSink; sink != "" {
+		dl := deadLetter(ev, r.Subscriber, a)
+		da, err := h.b.deliverWithRetries(ctx, sink, &dl, &r.Delivery, h.stats)
+		if err != nil {
+			return err
+		}
+		if da.ok() {
+			h.stats.deadLettered.Add(1)
+			return nil
+		}
+		reason += "; the dead-letter sink failed too: " + da.describe(sink)
+		h.stats.setError(reason)
+	}
+	return &DeliveryError{Subscriber: r.Subscriber, Status: a.Status, Reason: reason}
+}
+
+// publishReply puts a subscriber's reply into the broker. A reply the
+// engine refuses fails the delivery (the event is dead-lettered with the
+// reason); other failures are tried again a few times, then fail the
+// event too, so that it waits in the dead-letter queue instead of being
+// lost.
+func (h *triggerHandler) publishReply(ctx context.Context, ev, reply *cloudevents.Event) error {
+	var err error
+	for try := 0; try < 5; try++ {
+		if _, err = h.b.Publish(ctx, *reply); err == nil {
+			h.stats.replies.Add(1)
+			return nil
+		}
+		if s := publishStatus(err); s == http.StatusBadRequest || s == http.StatusRequestEntityTooLarge || ctx.Err() != nil {
+			break
+		}
+		sleep(ctx, time.Duration(100<<try)*time.Millisecond)
+	}
+	reason := fmt.Sprintf("publishing the reply (type %q, source %q, id %q) to event %q of %q: %v", reply.Type, reply.Source, reply.ID, ev.ID, ev.Source, err)
+	h.stats.failed(reason)
+	return &DeliveryError{Subscriber: h.r.Subscriber, Status: http.StatusOK, Reason: reason}
+}

@@ -1,0 +1,80 @@
+package broker
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+
+	"eddy/broker/trigger"
+	"eddy/cloudevents"
+	"eddy/cloudevents/cesql"
+)
+
+// parsedTrigger is a trigger read from a document, with the document the
+// router stores for it.
+type parsedTrigger struct {
+	Namespace, Name string
+	// Doc is the trigger's declaration as canonical JSON, its namespace
+	// filled in: what the store keeps and the API shows.
+	Doc []byte
+}
+
+// parseTriggers reads the triggers of a YAML stream (documents separated
+// by ---) or of a JSON document, with broker/trigger's checks: every
+// problem is reported with its line and field.
+func parseTriggers(data []byte) ([]parsedTrigger, error) {
+	ts, err := trigger.Load(bytes.NewReader(data), trigger.LoadOptions{})
+	if err != nil {
+		return nil, err
+	}
+	if len(ts) == 0 {
+		return nil, fmt.Errorf("no trigger in the document")
+	}
+	out := make([]parsedTrigger, len(ts))
+	for i, t := range ts {
+		doc, err := json.Marshal(&t.Resource)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = parsedTrigger{Namespace: t.Namespace, Name: t.Name, Doc: doc}
+	}
+	return out, nil
+}
+
+// compileTrigger makes a route of a stored document.
+func compileTrigger(doc []byte, builtinHosts []string) (*route, error) {
+	ts, err := trigger.Load(bytes.NewReader(doc), trigger.LoadOptions{})
+	if err != nil {
+		return nil, err
+	}
+	if len(ts) != 1 {
+		return nil, fmt.Errorf("the stored document holds %d triggers", len(ts))
+	}
+	t := ts[0]
+	return &route{
+		Namespace:  t.Namespace,
+		Name:       t.Name,
+		Subscriber: t.Subscriber,
+		Match: func(e *cloudevents.Event) bool {
+			// A CESQL evaluation error means no match, as the CESQL
+			// specification says; trigger.Filter has applied it.
+			ok, _ := t.Match(e)
+			return ok
+		},
+		Delivery: t.Delivery,
+		Ordered:  t.Ordering == trigger.Ordered,
+		Builtin:  isBuiltinSubscriber(t.Subscriber, builtinHosts),
+	}, nil
+}
+
+// compileCESQL compiles a live subscription's CESQL filter.
+func compileCESQL(expr string) (func(*cloudevents.Event) bool, error) {
+	x, err := cesql.Parse(expr)
+	if err != nil {
+		return nil, err
+	}
+	return func(e *cloudevents.Event) bool {
+		ok, err := x.Match(e)
+		return ok && err == nil
+	}, nil
+}

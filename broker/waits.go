@@ -1,0 +1,227 @@
+package broker
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"eddy/cloudevents"
+	"eddy/engine"
+	"eddy/processor"
+	"eddy/record"
+	"eddy/storage"
+)
+
+// A WAIT_FOR_CLOUD_EVENT job is armed before its event is emitted: a row
+// in the store names the job, the event type it waits for and its process
+// instance. Because the row is durable before the emission, any reply comes
+// after it on the log; a processor over the log (waitsProcessor) matches
+// each event against the rows and completes the first job waiting for it,
+// deleting the row in the same commit as its token. So a wait outlives a
+// restart: the rows and the processor's token are in the store, and the
+// job stays activated. When the job's activation times out (after the wait
+// timeout) the engine hands it out again; the worker then finds the row,
+// emits nothing new, and only extends the activation: it re-arms.
+
+// waitsProcessor is the name of the processor that completes waits.
+const waitsProcessor = "broker/cloudevents-waits"
+
+var waitPrefix = []byte("broker/wait/")
+
+// waitRow is one armed wait.
+type waitRow struct {
+	Job      int64  `json:"job"`
+	Instance int64  `json:"instance"`
+	WaitType string `json:"waitType"`
+	// Source and ID are the emitted event's: it does not answer itself
+	// when its type is the awaited one.
+	Source  string `json:"source"`
+	ID      string `json:"id"`
+	Emitted bool   `json:"emitted"`
+}
+
+// waitKeyPrefix is the prefix of the rows of one event type and instance:
+// the type, length-prefixed, then the instance key big-endian; the job key
+// follows, so the rows of an instance come in the order their jobs were
+// made.
+func waitKeyPrefix(typ string, instance int64) []byte {
+	k := append([]byte(nil), waitPrefix...)
+	k = binary.AppendUvarint(k, uint64(len(typ)))
+	k = append(k, typ...)
+	return binary.BigEndian.AppendUint64(k, uint64(instance))
+}
+
+func waitKey(typ string, instance, job int64) []byte {
+	return binary.BigEndian.AppendUint64(waitKeyPrefix(typ, instance), uint64(job))
+}
+
+type waits struct {
+	b     *Broker
+	state *stateWriter
+	proc  *processor.Processor
+}
+
+func newWaits(b *Broker) (*waits, error) {
+	w := &waits{b: b, state: b.state}
+	src := processor.NewLogSource(b.store, processor.WithDecoder(decodeForWaits))
+	p, err := processor.New(waitsProcessor, b.store, src, processor.HandlerFunc(w.handle),
+		processor.WithMode(processor.Tracking),
+		processor.WithInitialToken(processor.FromHead()),
+		processor.WithStatePartition(b.o.statePartition),
+		processor.WithNodeID(b.o.nodeID),
+		processor.WithClaimInterval(b.o.claimInterval),
+		processor.WithRetryBackoff(100*time.Millisecond, 10*time.Second),
+		processor.WithLogger(b.o.logger),
+	)
+	if err != nil {
+		return nil, err
+	}
+	w.proc = p
+	return w, nil
+}
+
+// decodeForWaits decodes the entries the waits care about: CloudEvents and
+// job cancellations. Others pass as events with no value.
+func decodeForWaits(p int, e storage.Entry) (processor.Event, error) {
+	switch {
+	case isCloudEventEntry(e.Data):
+		ev, err := decodeCloudEvent(p, e)
+		if err != nil {
+			return processor.Event{}, err
+		}
+		return processor.Event{Type: ev.Type, Value: ev}, nil
+	case isJobCanceledEntry(e.Data):
+		var r record.Record
+		if err := record.Unmarshal(e.Data, &r); err != nil {
+			return processor.Event{}, fmt.Errorf("log partition %d position %d: %w", p, e.Position, err)
+		}
+		return processor.Event{Value: &r}, nil
+	}
+	return processor.Event{}, nil
+}
+
+// arm records job's wait for an event of waitType, emits ev and keeps the
+// job activated for the wait timeout. A job handed out again (its
+// activation timed out) is only re-armed: its event was emitted already.
+func (w *waits) arm(ctx context.Context, job *record.Record, waitType string, ev *cloudevents.Event) error {
+	key := waitKey(waitType, job.Value.ProcessInstanceKey, job.Key)
+	row := waitRow{Job: job.Key, Instance: job.Value.ProcessInstanceKey, WaitType: waitType, Source: ev.Source, ID: ev.ID}
+	stored, err := w.state.get(ctx, key)
+	switch {
+	case err == nil:
+		if err := json.Unmarshal(stored, &row); err != nil {
+			return fmt.Errorf("reading the wait of job %d: %w", job.Key, err)
+		}
+	case errors.Is(err, storage.ErrNotFound):
+		if err := w.put(ctx, key, row); err != nil {
+			return fmt.Errorf("recording the wait of job %d for %s: %w", job.Key, waitType, err)
+		}
+	default:
+		return fmt.Errorf("reading the wait of job %d: %w", job.Key, err)
+	}
+	if !row.Emitted {
+		if _, err := w.b.publish(ctx, []cloudevents.Event{*ev}); err != nil {
+			return fmt.Errorf("emitting %s: %w", ev.Type, err)
+		}
+		row.Emitted = true
+		if err := w.put(ctx, key, row); err != nil {
+			// The event is out; the worst that follows is that a job
+			// handed out again emits it again.
+			w.b.o.logger.Warn("broker: marking a wait emitted failed", "job", job.Key, "error", err)
+		}
+	}
+	if err := w.b.eng.UpdateJobTimeout(ctx, job.Key, w.b.o.waitTimeout); err != nil && !isGone(err) {
+		// The job comes back at its activation timeout and is re-armed.
+		w.b.o.logger.Warn("broker: extending a waiting job failed", "job", job.Key, "error", err)
+	}
+	return nil
+}
+
+func (w *waits) put(ctx context.Context, key []byte, row waitRow) error {
+	b, err := json.Marshal(row)
+	if err != nil {
+		return err
+	}
+	return w.state.put(ctx, key, b)
+}
+
+// handle completes the first wait an event answers, or drops the wait of
+// a canceled job.
+func (w *waits) handle(ctx context.Context, d processor.Delivery) error {
+	switch v := d.Value.(type) {
+	case *cloudevents.Event:
+		return w.answer(ctx, d, v)
+	case *record.Record:
+		if v.Value.JobType != JobType {
+			return nil
+		}
+		h, err := parseJobHeaders(v.Value.CustomHeaders)
+		if err == nil && h.Mode == ModeWaitForCloudEvent {
+			d.Tx.Delete(waitKey(h.WaitType, v.Value.ProcessInstanceKey, v.Key))
+		}
+	}
+	return nil
+}
+
+func (w *waits) answer(ctx context.Context, d processor.Delivery, e *cloudevents.Event) error {
+	pik, ok := e.Extension(ExtProcessInstanceKey)
+	if !ok {
+		return nil
+	}
+	instance, err := strconv.ParseInt(pik.Text, 10, 64)
+	if err != nil || instance <= 0 {
+		return nil // not one of ours: nothing waits on it
+	}
+	var onlyJob int64
+	if jk, ok := e.Extension(ExtJobKey); ok {
+		onlyJob, _ = strconv.ParseInt(jk.Text, 10, 64)
+	}
+	type candidate struct {
+		key []byte
+		row waitRow
+	}
+	var found []candidate
+	err = w.state.scan(ctx, waitKeyPrefix(e.Type, instance), func(key, value []byte) error {
+		var row waitRow
+		if err := json.Unmarshal(value, &row); err != nil {
+			return fmt.Errorf("the wait row %q: %w", key, err)
+		}
+		found = append(found, candidate{append([]byte(nil), key...), row})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, c := range found {
+		if _, err := d.Tx.Get(ctx, c.key); errors.Is(err, storage.ErrNotFound) {
+			continue // answered earlier in this batch
+		}
+		if (c.row.Source == e.Source && c.row.ID == e.ID) || (onlyJob != 0 && onlyJob != c.row.Job) {
+			continue
+		}
+		d.Tx.Delete(c.key)
+		err := w.b.eng.CompleteJob(ctx, c.row.Job, completionVariables(e))
+		var rej *engine.Rejection
+		switch {
+		case err == nil:
+			return nil
+		case isGone(err):
+			continue // that job ended otherwise: the next wait may take the event
+		case errors.As(err, &rej) && rej.Type == record.InvalidArgument:
+			// The data cannot become variables: the job fails with the
+			// reason, visible as an incident, rather than wait forever.
+			msg := fmt.Sprintf("the awaited %s event (source %q, id %q) cannot complete the job: %s", e.Type, e.Source, e.ID, rej.Reason)
+			if ferr := w.b.eng.FailJob(ctx, c.row.Job, 0, msg, 0, nil); ferr != nil && !isGone(ferr) {
+				return ferr
+			}
+			return nil
+		default:
+			return fmt.Errorf("completing job %d with the %s event (source %q, id %q): %w", c.row.Job, e.Type, e.Source, e.ID, err)
+		}
+	}
+	return nil
+}
