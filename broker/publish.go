@@ -101,6 +101,9 @@ func (b *Broker) eventRequest(e *cloudevents.Event) engine.EventRequest {
 		req.CorrelationKey = v.Text
 		req.TTL = b.o.messageTTL
 	}
+	if v, ok := e.Extension("partitionkey"); ok {
+		req.PartitionKey = v.Text
+	}
 	if isJSONObject(e) {
 		req.Data = json.RawMessage(e.Data)
 	}

@@ -130,21 +130,28 @@ type EventRequest struct {
 	Data json.RawMessage
 	// TTL keeps the message the event becomes for instances that start
 	// waiting later; zero correlates only with those already waiting.
-	TTL     time.Duration
-	Encoded []byte
+	TTL time.Duration
+	// PartitionKey (the event's partitionkey extension) keeps the events
+	// that share it on one partition, in order.
+	PartitionKey string
+	Encoded      []byte
 }
 
 // PublishEvent appends a CloudEvent to the log of the partition of its
-// source and id, and returns its record
+// partition key, or else of its source and id, and returns its record
 // once durable. An event whose source and id were accepted within the
 // dedup window is accepted again without being written: the answer then
 // carries the first acceptance's key and Value.Duplicate.
 func (e *Engine) PublishEvent(ctx context.Context, req EventRequest) (record.Record, error) {
-	// Routed by source and id, so that a redelivery meets the first
-	// delivery whatever its correlation key; the message the event becomes
-	// goes on to the key's partition from there.
+	// Routed by partition key when there is one (events that share it stay
+	// in order on one log), else by source and id, so that a redelivery
+	// meets the first delivery whatever its correlation key; the message
+	// the event becomes goes on to the key's partition from there.
 	c := Core{partitions: e.store.Partitions()}
 	p := c.partitionFor(eventIDKey(req.Source, req.ID))
+	if req.PartitionKey != "" {
+		p = c.partitionFor(req.PartitionKey)
+	}
 	r, err := e.send(ctx, p, record.Record{ValueType: record.CloudEvent, Intent: record.Publish, Key: -1, Value: record.Value{
 		Name: req.Type, Source: req.Source, MessageID: req.ID, CorrelationKey: req.CorrelationKey,
 		Variables: req.Data, TTL: req.TTL.Milliseconds(), Event: req.Encoded,
