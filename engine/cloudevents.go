@@ -11,8 +11,8 @@ import (
 	"eddy/record"
 )
 
-// A CloudEvent that enters the broker is a command to the partition of its
-// source and id: the core remembers its source
+// A CloudEvent that enters the broker is a command to one partition (see
+// PublishEvent for which): the core remembers its source
 // and id for a window so that a redelivered event is accepted once,
 // appends it to the log, where triggers read it, and binds it to
 // processes: an event whose type names a message start event starts an
@@ -138,19 +138,25 @@ type EventRequest struct {
 }
 
 // PublishEvent appends a CloudEvent to the log of the partition of its
-// partition key, or else of its source and id, and returns its record
+// partition key, correlation key, or source and id, and returns its record
 // once durable. An event whose source and id were accepted within the
 // dedup window is accepted again without being written: the answer then
 // carries the first acceptance's key and Value.Duplicate.
 func (e *Engine) PublishEvent(ctx context.Context, req EventRequest) (record.Record, error) {
-	// Routed by partition key when there is one (events that share it stay
-	// in order on one log), else by source and id, so that a redelivery
-	// meets the first delivery whatever its correlation key; the message
-	// the event becomes goes on to the key's partition from there.
+	// Routed by partition key, else by correlation key (the events of one
+	// customer stay in order on one log, and the message the event becomes
+	// is published where its subscriptions are), else by source and id. A
+	// redelivery is the same event with the same extensions, so it meets
+	// the first delivery on the same partition.
 	c := Core{partitions: e.store.Partitions()}
-	p := c.partitionFor(eventIDKey(req.Source, req.ID))
-	if req.PartitionKey != "" {
+	var p int
+	switch {
+	case req.PartitionKey != "":
 		p = c.partitionFor(req.PartitionKey)
+	case req.CorrelationKey != "":
+		p = c.partitionFor(req.CorrelationKey)
+	default:
+		p = c.partitionFor(eventIDKey(req.Source, req.ID))
 	}
 	r, err := e.send(ctx, p, record.Record{ValueType: record.CloudEvent, Intent: record.Publish, Key: -1, Value: record.Value{
 		Name: req.Type, Source: req.Source, MessageID: req.ID, CorrelationKey: req.CorrelationKey,
