@@ -57,7 +57,7 @@ func New(eng Engine, store *storage.Store, opts ...Opt) (*Broker, error) {
 
 // Start loads the stored triggers and starts their processors, the
 // processor that completes waiting jobs, and the worker for jobs of type
-// "cloudevents". They run until Close (or until ctx ends).
+// "cloudevents". They run until Close; ctx bounds the start only.
 func (b *Broker) Start(ctx context.Context) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -66,10 +66,11 @@ func (b *Broker) Start(ctx context.Context) error {
 	}
 	// The waits' processor starts before the worker can arm a wait, so
 	// that it reads every answer from the head it starts at.
-	if err := b.waits.proc.Start(ctx); err != nil {
+	if err := b.waits.proc.Start(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("broker: starting the processor of waiting jobs: %w", err)
 	}
-	runCtx, cancel := context.WithCancel(ctx)
+	// What Start starts runs until Close: ctx bounds the start only.
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	if err := b.Triggers.start(runCtx); err != nil {
 		cancel()
 		_ = b.waits.proc.Stop(context.WithoutCancel(ctx))

@@ -1,0 +1,209 @@
+package main
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"eddy/broker"
+	"eddy/examples/tickets/internal/events"
+	"eddy/examples/tickets/internal/frontend"
+	"eddy/examples/tickets/internal/node"
+	"eddy/examples/tickets/internal/payments"
+	"eddy/examples/tickets/internal/queue"
+	"eddy/examples/tickets/internal/tickets"
+	"eddy/record"
+)
+
+//go:embed models/*.bpmn
+var models embed.FS
+
+//go:embed triggers/*.yaml
+var triggerFiles embed.FS
+
+// triggerBase is the address the trigger files name; it is replaced by
+// the address the example really listens on.
+const triggerBase = "http://127.0.0.1:8090"
+
+// modelVersions are the seed models this example deploys.
+var modelVersions = []string{"v1", "v2", "v3", "v4"}
+
+// config is what the example runs with.
+type config struct {
+	// Addr is where everything is served (host:port; port 0 picks one).
+	Addr string
+	// Dir keeps Eddy's data; "" uses a temporary directory.
+	Dir string
+	// Model is the model version to deploy (v1 to v4).
+	Model string
+	// ModelXML replaces the embedded model (the tests shorten timers).
+	ModelXML []byte
+	// Stock is how many tickets are on sale.
+	Stock int
+	// QueueRate is how many customers leave the queue per second (0: no
+	// limit).
+	QueueRate float64
+	// PaymentDelay is how long the payments service takes to authorize.
+	PaymentDelay time.Duration
+	// Hold is how long the tickets service holds an unpaid reservation.
+	Hold       time.Duration
+	Partitions int
+	Logger     *slog.Logger
+	// Broker options beyond the example's own.
+	Broker []broker.Opt
+}
+
+// app is the running example: an embedded Eddy, the three services and
+// the front end, all served on one port.
+type app struct {
+	cfg      config
+	URL      string
+	node     *node.Node
+	queue    *queue.Service
+	tickets  *tickets.Service
+	payments *payments.Service
+	front    *frontend.Server
+	// Process is the deployed model's key.
+	Process int64
+
+	srv    *http.Server
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// start runs the example: Eddy, the services, the front end, the
+// deployment of the chosen model and the services' triggers.
+func start(ctx context.Context, cfg config) (_ *app, err error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	xml := cfg.ModelXML
+	if xml == nil {
+		if xml, err = models.ReadFile("models/tickets-" + cfg.Model + ".bpmn"); err != nil {
+			return nil, fmt.Errorf("unknown model %q: choose one of %s", cfg.Model, strings.Join(modelVersions, ", "))
+		}
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, err
+	}
+	a := &app{cfg: cfg, URL: "http://" + ln.Addr().String()}
+	defer func() {
+		if err != nil {
+			_ = ln.Close()
+			a.close()
+		}
+	}()
+	a.node, err = node.Start(ctx, node.Config{Dir: cfg.Dir, Partitions: cfg.Partitions, Logger: cfg.Logger, Broker: cfg.Broker})
+	if err != nil {
+		return nil, err
+	}
+
+	// The services reach Eddy as any other service would: over HTTP.
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 512, IdleConnTimeout: 90 * time.Second}, Timeout: 30 * time.Second}
+	ingress := a.URL + "/v1/events"
+	publisher := func(name string) *events.Publisher {
+		return events.NewPublisher(ingress, "/tickets-example/"+name, client)
+	}
+	transferFrom := 0
+	if cfg.Model == "v4" {
+		transferFrom = 10 // v4's gateway: ten tickets or more go another way
+	}
+	a.queue = queue.New(publisher("queue"), queue.Config{Rate: cfg.QueueRate, Logger: cfg.Logger})
+	a.tickets = tickets.New(publisher("tickets"), tickets.Config{
+		Stock: cfg.Stock, Hold: cfg.Hold, TransferFrom: transferFrom,
+		EmitTickets: cfg.Model != "v3", // v3 emits Tickets.Emitted from the model
+		Logger:      cfg.Logger,
+	})
+	a.payments = payments.New(publisher("payments"), payments.Config{Delay: cfg.PaymentDelay, Logger: cfg.Logger})
+	a.front = frontend.New(frontend.Config{Model: cfg.Model, TransferFrom: transferFrom, Logger: cfg.Logger})
+
+	mux := http.NewServeMux()
+	eddy := a.node.Handler()
+	mux.Handle("/v1/", eddy)
+	mux.Handle("/default/default", eddy)
+	mux.Handle("/queue/", http.StripPrefix("/queue", a.queue.Handler()))
+	mux.Handle("/tickets/", http.StripPrefix("/tickets", a.tickets.Handler()))
+	mux.Handle("/payments/", http.StripPrefix("/payments", a.payments.Handler()))
+	mux.Handle("/", a.front.Handler())
+	a.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		if err := a.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			cfg.Logger.Error("serving HTTP failed", "error", err)
+		}
+	}()
+
+	dep, err := a.node.Engine.Deploy(ctx, record.Resource{Name: "tickets-" + cfg.Model + ".bpmn", Content: xml})
+	if err != nil {
+		return nil, fmt.Errorf("deploying model %s: %w", cfg.Model, err)
+	}
+	a.Process = dep.Value.Processes[0].ProcessDefinitionKey
+	if err := a.applyTriggers(ctx); err != nil {
+		return nil, err
+	}
+
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	a.cancel = cancel
+	a.wg.Add(2)
+	go func() { defer a.wg.Done(); a.queue.Run(runCtx) }()
+	go func() { defer a.wg.Done(); a.tickets.Run(runCtx) }()
+	return a, nil
+}
+
+// applyTriggers creates (or updates) the services' triggers, pointed at
+// the address the example listens on.
+func (a *app) applyTriggers(ctx context.Context) error {
+	files, err := triggerFiles.ReadDir("triggers")
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		doc, err := triggerFiles.ReadFile("triggers/" + f.Name())
+		if err != nil {
+			return err
+		}
+		doc = []byte(strings.ReplaceAll(string(doc), triggerBase, a.URL))
+		if err := a.node.Broker.Triggers.Apply(ctx, doc); err != nil {
+			return fmt.Errorf("triggers/%s: %w", f.Name(), err)
+		}
+	}
+	return nil
+}
+
+// close stops everything: the services' loops, the broker's deliveries
+// and live pushes, the HTTP server, the payments in flight, and Eddy.
+func (a *app) close() {
+	if a.cancel != nil {
+		a.cancel()
+	}
+	if a.node != nil && a.node.Broker != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		if err := a.node.Broker.Close(ctx); err != nil {
+			a.cfg.Logger.Warn("closing the broker", "error", err)
+		}
+		cancel()
+	}
+	if a.srv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = a.srv.Shutdown(ctx)
+		cancel()
+	}
+	if a.payments != nil {
+		a.payments.Close()
+	}
+	a.wg.Wait()
+	if a.node != nil {
+		if err := a.node.Close(); err != nil {
+			a.cfg.Logger.Warn("closing Eddy", "error", err)
+		}
+	}
+}

@@ -1,0 +1,251 @@
+package main
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// browser drives headless Chromium through chromedriver's W3C WebDriver
+// protocol (plain HTTP and JSON), enough to use the page as a person does:
+// open it, click, type, read.
+type browser struct {
+	t       *testing.T
+	base    string // chromedriver's session URL
+	client  *http.Client
+	timeout time.Duration
+}
+
+// openBrowser starts chromedriver and a headless Chromium session, which
+// end with the test. Without Debian's chromium and chromium-driver
+// packages the test is skipped, saying so.
+func openBrowser(t *testing.T) *browser {
+	t.Helper()
+	driver, err := exec.LookPath("chromedriver")
+	if err != nil {
+		missingBrowser(t, "no chromedriver")
+	}
+	chrome := "/usr/bin/chromium"
+	if _, err := os.Stat(chrome); err != nil {
+		missingBrowser(t, "no /usr/bin/chromium")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	cmd := exec.Command(driver, fmt.Sprintf("--port=%d", port))
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	b := &browser{t: t, client: &http.Client{Timeout: time.Minute}, timeout: 30 * time.Second}
+	root := fmt.Sprintf("http://127.0.0.1:%d", port)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := b.client.Get(root + "/status")
+		if err == nil {
+			resp.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("chromedriver did not start: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	caps := map[string]any{"capabilities": map[string]any{"alwaysMatch": map[string]any{
+		"browserName": "chrome",
+		"goog:chromeOptions": map[string]any{
+			"binary": chrome,
+			"args":   []string{"--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1200,1000"},
+		},
+	}}}
+	var session struct {
+		SessionID string `json:"sessionId"`
+	}
+	b.base = root
+	b.do("POST", "/session", caps, &session)
+	b.base = root + "/session/" + session.SessionID
+	t.Cleanup(func() { b.do("DELETE", "", nil, nil) })
+	return b
+}
+
+// do sends one WebDriver command and decodes its value into out.
+func (b *browser) do(method, path string, body, out any) {
+	b.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		data, _ := json.Marshal(body)
+		rd = bytes.NewReader(data)
+	}
+	req, _ := http.NewRequest(method, b.base+path, rd)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := b.client.Do(req)
+	if err != nil {
+		b.t.Fatalf("webdriver %s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		b.t.Fatalf("webdriver %s %s: %s: %s", method, path, resp.Status, data)
+	}
+	if out != nil {
+		var v struct{ Value json.RawMessage }
+		if err := json.Unmarshal(data, &v); err != nil {
+			b.t.Fatalf("webdriver %s %s: %v", method, path, err)
+		}
+		if err := json.Unmarshal(v.Value, out); err != nil {
+			b.t.Fatalf("webdriver %s %s: %v in %s", method, path, err, v.Value)
+		}
+	}
+}
+
+func (b *browser) open(url string) {
+	b.t.Helper()
+	b.do("POST", "/url", map[string]string{"url": url}, nil)
+}
+
+func (b *browser) element(css string) string {
+	b.t.Helper()
+	var el map[string]string
+	b.do("POST", "/element", map[string]string{"using": "css selector", "value": css}, &el)
+	for _, id := range el {
+		return id
+	}
+	b.t.Fatalf("no element %s", css)
+	return ""
+}
+
+func (b *browser) click(css string) {
+	b.t.Helper()
+	b.do("POST", "/element/"+b.element(css)+"/click", map[string]any{}, nil)
+}
+
+func (b *browser) fill(css, text string) {
+	b.t.Helper()
+	id := b.element(css)
+	b.do("POST", "/element/"+id+"/clear", map[string]any{}, nil)
+	b.do("POST", "/element/"+id+"/value", map[string]string{"text": text}, nil)
+}
+
+// eval runs a JavaScript expression in the page and returns its string
+// value.
+func (b *browser) eval(expr string) string {
+	b.t.Helper()
+	var s string
+	b.do("POST", "/execute/sync", map[string]any{"script": "return String(" + expr + ")", "args": []any{}}, &s)
+	return s
+}
+
+// wait polls a JavaScript condition until it is true.
+func (b *browser) wait(what, expr string) {
+	b.t.Helper()
+	deadline := time.Now().Add(b.timeout)
+	for b.eval(expr) != "true" {
+		if time.Now().After(deadline) {
+			b.screenshot()
+			b.t.Fatalf("the page never showed %s; it is at step %q, error %q, events: %s", what,
+				b.eval("document.body.dataset.step"), b.eval("document.getElementById('error').textContent"),
+				b.eval("Array.from(document.querySelectorAll('#events td:nth-child(2)')).map(td => td.textContent).join(', ')"))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (b *browser) step(step string) {
+	b.t.Helper()
+	b.wait("step "+step, fmt.Sprintf("document.body.dataset.step === %q", step))
+}
+
+// screenshot saves the page to $TICKETS_SCREENSHOTS/<test>.png when that
+// directory is set, to look at.
+func (b *browser) screenshot() {
+	dir := os.Getenv("TICKETS_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	var png string
+	b.do("GET", "/screenshot", nil, &png)
+	data, err := base64.StdEncoding.DecodeString(png)
+	if err == nil {
+		err = os.WriteFile(dir+"/"+strings.ReplaceAll(b.t.Name(), "/", "_")+".png", data, 0o644)
+	}
+	if err != nil {
+		b.t.Log(err)
+	}
+}
+
+// TestBrowser uses the page in headless Chromium: a purchase under v4,
+// then, under v2 with its timers shortened (reminders every 0.5 s, timeout
+// after 3 s instead of 10 s and 2 minutes), a reservation left unpaid,
+// whose reminders and timeout reach the page over the WebSocket.
+func TestBrowser(t *testing.T) {
+	b := openBrowser(t)
+
+	t.Run("purchase", func(t *testing.T) {
+		b.t = t
+		a := startTest(t, config{Model: "v4", Stock: 30})
+		b.open(a.URL + "/")
+		b.step("start")
+		b.wait("the live WebSocket", "document.getElementById('link').textContent === 'live'")
+		b.click("#join")
+		b.step("choose")
+		b.fill("#quantity", "3")
+		b.click("#reserve-form button[type=submit]")
+		b.step("pay")
+		b.click("#pay")
+		b.step("done")
+		b.wait("the tickets", "/3 × general — tickets T-\\d+, T-\\d+, T-\\d+/.test(document.getElementById('tickets').textContent)")
+		b.wait("the events of the purchase", "['Queue.CustomerJoined','Queue.CustomerExited','Tickets.Reserved','Tickets.PaymentRequested','Payments.Authorized','Tickets.PaymentsAuthorized','Tickets.Emitted']"+
+			".every(t => Array.from(document.querySelectorAll('#events td:nth-child(2)')).some(td => td.textContent === t))")
+		b.screenshot()
+		if s := a.tickets.Stock(); s.Sold != 3 {
+			t.Errorf("stock after the purchase in the browser: %+v", s)
+		}
+	})
+
+	t.Run("reminders and timeout", func(t *testing.T) {
+		b.t = t
+		xml := model(t, "v2", "R/PT10S", "R/PT0.5S", "PT2M", "PT3S")
+		a := startTest(t, config{Model: "v2", ModelXML: xml, Stock: 30})
+		b.open(a.URL + "/")
+		b.wait("the live WebSocket", "document.getElementById('link').textContent === 'live'")
+		b.click("#join")
+		b.step("choose")
+		b.click("#reserve-form button[type=submit]")
+		b.step("pay")
+		b.wait("a payment reminder", "document.getElementById('notifications').textContent.includes('please complete the payment')")
+		b.step("over")
+		b.wait("the timeout", "document.getElementById('over-text').textContent.includes('timed out')")
+		b.screenshot()
+		s := a.tickets.Stock()
+		l := newLedger()
+		if !l.settle(t, a, func() bool { s = a.tickets.Stock(); return s.Available == 30 }) {
+			t.Errorf("stock after the timeout in the browser: %+v", s)
+		}
+	})
+}
+
+// missingBrowser skips the browser test outside CI and fails it under
+// CI=true, where scripts/test installs Debian's chromium and
+// chromium-driver first.
+func missingBrowser(t *testing.T, what string) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s: under CI=true the browser test must run (scripts/test installs chromium and chromium-driver)", what)
+	}
+	t.Skipf("%s: apt-get install chromium chromium-driver to run the browser test", what)
+}

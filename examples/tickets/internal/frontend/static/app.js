@@ -1,0 +1,233 @@
+// The tickets page: one customer, one purchase. Commands go to the services'
+// HTTP APIs; what happens comes back as CloudEvents that Eddy pushes over a
+// WebSocket, filtered to this session (every event with the extension
+// sessionid=<this session>). The page's state follows the events only.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const state = { session: "", ws: null, connected: null, reservation: null, step: "", pollQueue: 0, transferFrom: 0 };
+
+function newSession() {
+  const b = new Uint8Array(12);
+  crypto.getRandomValues(b);
+  return "s-" + Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+}
+
+// show displays one step; body[data-step] lets a test see where the page is.
+function show(step) {
+  state.step = step;
+  document.body.dataset.step = step;
+  for (const s of document.querySelectorAll(".step")) s.hidden = s.id !== "step-" + step;
+  clearInterval(state.pollQueue);
+  if (step === "queue") state.pollQueue = setInterval(pollPosition, 1000);
+}
+
+function fail(msg) {
+  $("error").textContent = msg;
+  $("error").hidden = !msg;
+}
+
+async function call(method, path, body) {
+  const resp = await fetch(path, {
+    method,
+    headers: body ? { "Content-Type": "application/json" } : {},
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const out = await resp.json().catch(() => ({}));
+  if (!resp.ok) throw new Error(out.error || resp.status + " " + resp.statusText);
+  return out;
+}
+
+// connect subscribes to this session's events; the promise settles once
+// the subscription is live, so that no event of ours is missed.
+function connect() {
+  const session = state.session;
+  const proto = location.protocol === "https:" ? "wss:" : "ws:";
+  const ws = new WebSocket(`${proto}//${location.host}/v1/events/ws?sessionid=${encodeURIComponent(session)}`);
+  state.ws = ws;
+  state.connected = new Promise((resolve) => {
+    ws.onopen = () => {
+      $("link").textContent = "live";
+      $("link").className = "good";
+      resolve();
+    };
+  });
+  ws.onmessage = (m) => onEvent(JSON.parse(m.data));
+  ws.onclose = () => {
+    $("link").textContent = "offline";
+    $("link").className = "bad";
+    if (state.session === session) setTimeout(() => state.session === session && connect(), 1000);
+  };
+}
+
+function logEvent(ev) {
+  const tr = document.createElement("tr");
+  const time = (ev.time || "").replace(/^.*T/, "").replace(/\..*$/, "");
+  for (const [text, cls] of [[time], [ev.type], [ev.source], [JSON.stringify(ev.data ?? null), "data"]]) {
+    const td = document.createElement("td");
+    td.textContent = text;
+    if (cls) td.className = cls;
+    tr.appendChild(td);
+  }
+  $("events").tBodies[0].prepend(tr);
+}
+
+function notify(text) {
+  const li = document.createElement("li");
+  li.textContent = new Date().toLocaleTimeString() + " · " + text;
+  $("notifications").prepend(li);
+}
+
+function over(title, text) {
+  $("over-title").textContent = title;
+  $("over-text").textContent = text;
+  show("over");
+}
+
+function done(r) {
+  const list = (r.tickets || []).join(", ");
+  $("tickets").textContent = `${r.ticketsQuantity} × ${r.ticketsType}` + (list ? ` — tickets ${list}` : "") + ` (reservation ${r.reservationId})`;
+  show("done");
+}
+
+function onEvent(ev) {
+  logEvent(ev);
+  const d = ev.data || {};
+  switch (ev.type) {
+    case "Queue.CustomerExited":
+      if (state.step === "queue") show("choose");
+      break;
+    case "Queue.CustomerAbandoned":
+      over("You left", "You left the queue.");
+      break;
+    case "Tickets.Reserved":
+      showReservation(d);
+      break;
+    case "Tickets.ReservationRejected":
+      fail("No reservation: " + d.reason);
+      break;
+    case "Tickets.PaymentRequested":
+    case "Tickets.MoneyTransferRequested":
+      show("paying");
+      break;
+    case "Payments.RequestReceived":
+      $("paying").textContent = "The payment provider received the payment request…";
+      break;
+    case "Payments.Authorized":
+    case "MoneyTransfer.Accepted":
+      $("paying").textContent = "The payment provider authorized the payment…";
+      break;
+    case "Tickets.PaymentsAuthorized":
+      $("paying").textContent = "Payment authorized; issuing your tickets…";
+      break;
+    case "Tickets.Emitted":
+      done(d);
+      break;
+    case "Tickets.Released":
+      if (state.step !== "done") over("Reservation released", d.reason || "");
+      break;
+    case "Notifications.Requested":
+      notify(d.message);
+      if (d.kind === "tickets-emitted" && state.reservation) done(state.reservation);
+      if (d.kind === "reservation-timed-out" && state.step !== "done") over("Too late", d.message);
+      if (d.kind === "session-closed" && state.step !== "done") over("Session closed", d.message);
+      break;
+  }
+}
+
+function showReservation(r) {
+  state.reservation = r;
+  const how = r.paymentMethod === "transfer" ? "by bank transfer" : "by card";
+  $("reservation").textContent = `${r.ticketsQuantity} × ${r.ticketsType} for ${r.amount} €, held until ${new Date(r.expiresAt).toLocaleTimeString()}; pay ${how}.`;
+  if (state.step === "choose") show("pay");
+}
+
+async function pollPosition() {
+  try {
+    const st = await call("GET", "/queue/customers/" + state.session);
+    if (st.state === "waiting") $("position").textContent = st.position === 0 ? "You are next." : `${st.position} customers ahead of you.`;
+  } catch (e) {
+    /* the next poll tries again */
+  }
+}
+
+async function pollStock() {
+  try {
+    const s = await call("GET", "/tickets/stock");
+    $("stock").textContent = `${s.available} of ${s.stock} tickets left`;
+    const sel = $("type");
+    if (!sel.options.length) {
+      for (const [t, p] of Object.entries(s.prices)) sel.add(new Option(`${t} (${p} €)`, t));
+    }
+  } catch (e) {
+    $("stock").textContent = "";
+  }
+}
+
+async function act(fn) {
+  fail("");
+  try {
+    await fn();
+  } catch (e) {
+    fail(e.message);
+  }
+}
+
+function start() {
+  if (state.ws) {
+    state.session = "";
+    state.ws.close();
+  }
+  state.session = newSession();
+  state.reservation = null;
+  $("session").textContent = state.session;
+  $("events").tBodies[0].replaceChildren();
+  $("notifications").replaceChildren();
+  fail("");
+  connect();
+  show("start");
+}
+
+async function abandon() {
+  await call("POST", "/queue/abandon", { sessionId: state.session });
+}
+
+$("join").onclick = () => act(async () => {
+  await state.connected;
+  const st = await call("POST", "/queue/join", { sessionId: state.session });
+  if (st.state === "waiting") {
+    $("position").textContent = `${st.position} customers ahead of you.`;
+    show("queue");
+  }
+});
+$("abandon").onclick = $("abandon2").onclick = $("abandon3").onclick = () => act(abandon);
+$("reserve-form").onsubmit = (e) => {
+  e.preventDefault();
+  act(async () => {
+    const r = await call("POST", "/tickets/reservations", {
+      sessionId: state.session,
+      ticketsQuantity: Number($("quantity").value),
+      ticketsType: $("type").value,
+    });
+    showReservation(r);
+  });
+};
+$("quantity").oninput = () => {
+  const n = Number($("quantity").value);
+  $("transfer-note").hidden = !(state.transferFrom && n >= state.transferFrom);
+};
+$("pay").onclick = () => act(async () => {
+  await call("POST", `/tickets/reservations/${state.reservation.reservationId}/payment`, { sessionId: state.session });
+  if (state.step === "pay") show("paying");
+});
+$("restart").onclick = start;
+
+(async () => {
+  const cfg = await call("GET", "/config.json");
+  $("model").textContent = cfg.model;
+  state.transferFrom = cfg.transferFrom;
+  $("transfer-note").textContent = `Orders of ${cfg.transferFrom} tickets or more are paid by bank transfer.`;
+  pollStock();
+  setInterval(pollStock, 2000);
+  start();
+})();

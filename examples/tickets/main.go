@@ -1,0 +1,60 @@
+// Command tickets runs the tickets example: a concert's tickets sold to a
+// rush of customers by three services (queue, tickets, payments) and a web
+// front end that exchange CloudEvents through Eddy's broker, while a BPMN
+// model first observes the purchase (v1), adds reminders and a timeout
+// (v2), orchestrates it (v3), and sends large orders another way (v4).
+//
+//	go run ./examples/tickets [--model v1|v2|v3|v4] [--addr 127.0.0.1:8090]
+//
+// Everything runs in this process on one port: an embedded Eddy (engine on
+// pebble, broker, REST API), the services and the page. See README.md.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+func main() {
+	var cfg config
+	flag.StringVar(&cfg.Addr, "addr", "127.0.0.1:8090", "address to serve everything on (host:port)")
+	flag.StringVar(&cfg.Dir, "data", "", "directory of Eddy's data (default: a temporary directory, removed on exit)")
+	flag.StringVar(&cfg.Model, "model", "v4", "model version to deploy: v1 (visibility), v2 (timers), v3 (orchestration) or v4 (gateway)")
+	flag.IntVar(&cfg.Stock, "stock", 200, "tickets on sale")
+	flag.Float64Var(&cfg.QueueRate, "queue-rate", 0.5, "customers let out of the queue per second (0: no limit)")
+	flag.DurationVar(&cfg.PaymentDelay, "payment-delay", 2*time.Second, "how long the payments service takes to authorize")
+	flag.DurationVar(&cfg.Hold, "hold", 3*time.Minute, "how long the tickets service holds a reservation nobody pays")
+	flag.IntVar(&cfg.Partitions, "partitions", 2, "partitions of a new store")
+	level := flag.String("log-level", "info", "log level: debug, info, warn or error")
+	flag.Parse()
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(*level)); err != nil {
+		fmt.Fprintf(os.Stderr, "invalid --log-level %q: use debug, info, warn or error\n", *level)
+		os.Exit(2)
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lv}))
+	if err := run(cfg); err != nil {
+		fmt.Fprintln(os.Stderr, "tickets:", err)
+		os.Exit(1)
+	}
+}
+
+func run(cfg config) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	a, err := start(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("Tickets example, model %s, %d tickets on sale: open %s/\n", cfg.Model, cfg.Stock, a.URL)
+	<-ctx.Done()
+	fmt.Println("stopping")
+	a.close()
+	return nil
+}
