@@ -21,7 +21,7 @@ func httpAddress(t *testing.T, ready string) string {
 // TestDeployRunPublishOnDev drives a running `eddy dev` with the client
 // commands, as a user would.
 func TestDeployRunPublishOnDev(t *testing.T) {
-	n := startEddy(t, "dev", "--data", filepath.Join(t.TempDir(), "data"), "--partitions", "2", "--http", "127.0.0.1:0")
+	n := startEddy(t, "dev", "--data", filepath.Join(t.TempDir(), "data"), "--partitions", "2", "--http", "127.0.0.1:0", "--grpc", "127.0.0.1:0")
 	address := "--address=http://" + httpAddress(t, n.waitFor(t, "eddy is ready"))
 
 	stdout, stderr, code := eddy(t, "deploy", address, "testdata/noop.bpmn", "testdata/take-order.bpmn")

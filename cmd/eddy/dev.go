@@ -23,6 +23,7 @@ type devConfig struct {
 	logLevel     string
 	claimTimeout time.Duration
 	httpAddr     string
+	grpc         grpcConfig
 }
 
 func newDevCommand() *cobra.Command {
@@ -33,7 +34,10 @@ func newDevCommand() *cobra.Command {
 		Long: `Run Eddy on this machine. By default everything is kept in an embedded
 store in --data (created if missing); --storage postgres with --dsn keeps it
 in PostgreSQL instead, so that several nodes can share the work. The REST
-API is served on --http (see /v1/openapi.json there).`,
+API is served on --http (see /v1/openapi.json there), and Zeebe's gateway
+protocol on --grpc, so that Zeebe clients, job workers and zbctl work
+unchanged. gRPC is plaintext and open unless --grpc-tls-cert/--grpc-tls-key
+and --grpc-token (or ` + tokensEnv + `, comma-separated) are given.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runDev(cmd.Context(), cfg, cmd.ErrOrStderr())
@@ -47,6 +51,10 @@ API is served on --http (see /v1/openapi.json there).`,
 	f.StringVar(&cfg.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	f.DurationVar(&cfg.claimTimeout, "claim-timeout", 10*time.Second, "how long a node's partition claims outlive it before other nodes take them over")
 	f.StringVar(&cfg.httpAddr, "http", ":8080", "address of the REST API (host:port; port 0 picks a free one)")
+	f.StringVar(&cfg.grpc.addr, "grpc", ":26500", "address of the Zeebe gRPC gateway (host:port; port 0 picks a free one; empty: none)")
+	f.StringVar(&cfg.grpc.tlsCert, "grpc-tls-cert", "", "PEM certificate (chain) of the gRPC gateway, with --grpc-tls-key: serve TLS")
+	f.StringVar(&cfg.grpc.tlsKey, "grpc-tls-key", "", "PEM private key of --grpc-tls-cert")
+	f.StringArrayVar(&cfg.grpc.tokens, "grpc-token", nil, "bearer token gRPC requests must carry (repeat for several; "+tokensEnv+" adds more); none: open")
 	return cmd
 }
 
@@ -83,11 +91,22 @@ func runDev(ctx context.Context, cfg devConfig, stderr interface{ Write([]byte) 
 	if err != nil {
 		return err
 	}
+	grpcOpts, grpcTokens, err := cfg.grpc.options()
+	if err != nil {
+		return err
+	}
 	ln, err := listenHTTP(cfg.httpAddr)
 	if err != nil {
 		return err
 	}
 	defer ln.Close()
+	grpcLn, err := listenGRPC(cfg.grpc.addr)
+	if err != nil {
+		return err
+	}
+	if grpcLn != nil {
+		defer grpcLn.Close()
+	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -113,12 +132,18 @@ func runDev(ctx context.Context, cfg devConfig, stderr interface{ Write([]byte) 
 		return err
 	}
 	httpAddr, stopHTTP := serveHTTP(ln, engines, logger)
+	grpcAddr, stopGRPC := "none", func() {}
+	if grpcLn != nil {
+		grpcAddr, stopGRPC = serveGRPC(grpcLn, engines, claims.node, grpcOpts, logger)
+	}
 	logger.Info("eddy is ready", "storage", cfg.backend, "location", describeLocation(cfg.backend, location),
-		"partitions", store.Partitions(), "claimed", len(claims.held), "node", claims.node, "http", httpAddr)
+		"partitions", store.Partitions(), "claimed", len(claims.held), "node", claims.node, "http", httpAddr, "grpc", grpcAddr,
+		"grpc_tls", cfg.grpc.tlsCert != "", "grpc_tokens", grpcTokens)
 	claims.run(ctx, func(epochs map[int]uint64) { engines.switchTo(ctx, epochs) })
-	// Requests in flight (long polls) end first, then the server, the
+	// Requests in flight (long polls) end first, then the servers, the
 	// engine and the claims, in that order.
 	engines.stop()
+	stopGRPC()
 	stopHTTP()
 	engines.close()
 	claims.release()

@@ -63,10 +63,10 @@ func TestBadInputGivesOneClearLine(t *testing.T) {
 		want string
 	}{
 		{"unknown backend", []string{"dev", "--storage", "cassandra"}, 2, `unknown storage backend "cassandra"`},
-		{"unreachable postgres", []string{"dev", "--storage", "postgres", "--dsn", "postgres://postgres@127.0.0.1:1/test?connect_timeout=5"}, 1, "127.0.0.1"},
+		{"unreachable postgres", []string{"dev", "--storage", "postgres", "--dsn", "postgres://postgres@127.0.0.1:1/test?connect_timeout=5", "--http", "127.0.0.1:0", "--grpc", "127.0.0.1:0"}, 1, "127.0.0.1"},
 		{"postgres without dsn", []string{"dev", "--storage", "postgres"}, 2, "needs --dsn"},
 		{"dsn with pebble", []string{"dev", "--dsn", "postgres://x"}, 2, "--dsn is for --storage postgres"},
-		{"unwritable data directory", []string{"dev", "--data", filepath.Join(file, "data")}, 1, "not a directory"},
+		{"unwritable data directory", []string{"dev", "--data", filepath.Join(file, "data"), "--http", "127.0.0.1:0", "--grpc", "127.0.0.1:0"}, 1, "not a directory"},
 		{"unknown flag", []string{"dev", "--colour"}, 2, "unknown flag: --colour"},
 		{"bad flag value", []string{"dev", "--partitions", "many"}, 2, "--partitions"},
 		{"partitions out of range", []string{"dev", "--partitions", "100000"}, 2, "invalid --partitions 100000"},
@@ -74,6 +74,10 @@ func TestBadInputGivesOneClearLine(t *testing.T) {
 		{"unknown command", []string{"start"}, 2, "start"},
 		{"bad log level", []string{"dev", "--log-level", "loud"}, 2, "--log-level"},
 		{"bad http address", []string{"dev", "--data", t.TempDir(), "--http", "nonsense"}, 1, "--http nonsense"},
+		{"bad grpc address", []string{"dev", "--data", t.TempDir(), "--http", "127.0.0.1:0", "--grpc", "nonsense"}, 1, "--grpc nonsense"},
+		{"tls certificate without key", []string{"dev", "--grpc-tls-cert", file}, 2, "--grpc-tls-cert and --grpc-tls-key go together"},
+		{"tls files that are no certificate", []string{"dev", "--grpc-tls-cert", file, "--grpc-tls-key", file}, 1, "loading the TLS certificate " + file},
+		{"empty bearer token", []string{"dev", "--grpc-token", " "}, 2, "invalid --grpc-token"},
 		{"deploy without files", []string{"deploy"}, 2, "at least one BPMN file"},
 		{"deploy of a missing file", []string{"deploy", "--address", "http://127.0.0.1:1", "missing.bpmn"}, 1, "missing.bpmn: no such file"},
 		{"run without a process", []string{"run"}, 2, "eddy run needs one process id"},
@@ -179,9 +183,9 @@ func (n *node) stop(t *testing.T) {
 func TestDevStartsAndStopsCleanly(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
 	for run := 1; run <= 3; run++ {
-		n := startEddy(t, "dev", "--data", dir, "--partitions", "4", "--http", "127.0.0.1:0")
+		n := startEddy(t, "dev", "--data", dir, "--partitions", "4", "--http", "127.0.0.1:0", "--grpc", "127.0.0.1:0")
 		ready := n.waitFor(t, "eddy is ready")
-		if !strings.Contains(ready, "partitions=4") || !strings.Contains(ready, "claimed=4") || !strings.Contains(ready, "http=127.0.0.1:") {
+		if !strings.Contains(ready, "partitions=4") || !strings.Contains(ready, "claimed=4") || !strings.Contains(ready, "http=127.0.0.1:") || !strings.Contains(ready, "grpc=127.0.0.1:") {
 			t.Errorf("run %d: ready line does not report the 4 claimed partitions: %s", run, ready)
 		}
 		if run == 2 {
@@ -198,7 +202,7 @@ func TestDevStartsAndStopsCleanly(t *testing.T) {
 // killed, the second takes them over once their claims time out.
 func TestDeadNodesPartitionsMoveToSurvivors(t *testing.T) {
 	dsn := pgtest.Schema(t)
-	args := []string{"dev", "--storage", "postgres", "--dsn", dsn, "--partitions", "2", "--claim-timeout", "2s", "--http", "127.0.0.1:0"}
+	args := []string{"dev", "--storage", "postgres", "--dsn", dsn, "--partitions", "2", "--claim-timeout", "2s", "--http", "127.0.0.1:0", "--grpc", "127.0.0.1:0"}
 	first := startEddy(t, args...)
 	if ready := first.waitFor(t, "eddy is ready"); !strings.Contains(ready, "claimed=2") {
 		t.Fatalf("first node: %s", ready)

@@ -16,7 +16,8 @@ import (
 )
 
 // engineSwitch runs the engine on the partitions this node holds and serves
-// the REST API over it. When the held partitions change (a dead node's
+// the REST API over it; the gRPC gateway asks it for the engine of each
+// request. When the held partitions change (a dead node's
 // taken over, one lost to another node) it starts a new engine on the new
 // set: the engine runs a fixed set of partitions.
 type engineSwitch struct {
@@ -50,13 +51,23 @@ func (s *engineSwitch) start(ctx context.Context, epochs map[int]uint64) error {
 	return nil
 }
 
+// Acquire hands a request the current engine (zeebe.Engines): the request
+// holds it until release, and its context ends when a switch begins.
+func (s *engineSwitch) Acquire(ctx context.Context) (*engine.Engine, context.Context, func()) {
+	s.mu.RLock()
+	reqCtx, cancel := context.WithCancel(ctx)
+	stopAfter := context.AfterFunc(s.ctx, cancel)
+	return s.engine, reqCtx, func() {
+		stopAfter()
+		cancel()
+		s.mu.RUnlock()
+	}
+}
+
 // ServeHTTP serves a request on the current engine.
 func (s *engineSwitch) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	ctx, cancel := context.WithCancel(r.Context())
-	defer context.AfterFunc(s.ctx, cancel)()
-	defer cancel()
+	_, ctx, release := s.Acquire(r.Context())
+	defer release()
 	s.api.ServeHTTP(w, r.WithContext(ctx))
 }
 
@@ -121,10 +132,5 @@ func serveHTTP(ln net.Listener, h http.Handler, log *slog.Logger) (reachable str
 		}
 		<-done
 	}
-	tcp := ln.Addr().(*net.TCPAddr)
-	host := tcp.IP.String()
-	if tcp.IP.IsUnspecified() {
-		host = "127.0.0.1"
-	}
-	return net.JoinHostPort(host, fmt.Sprint(tcp.Port)), stop
+	return reachableAddress(ln), stop
 }

@@ -1,0 +1,168 @@
+package zeebe
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/camunda/zeebe/clients/go/v8/pkg/pb"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"eddy/engine"
+	"eddy/record"
+)
+
+// CreateProcessInstance starts an instance of a process given by key, or by
+// BPMN process id and version (-1, or 0, for the latest).
+func (s *Server) CreateProcessInstance(ctx context.Context, req *pb.CreateProcessInstanceRequest) (*pb.CreateProcessInstanceResponse, error) {
+	cr, err := createRequest(req)
+	if err != nil {
+		return nil, err
+	}
+	created, err := engineOf(ctx).CreateInstance(ctx, cr)
+	if err != nil {
+		return nil, statusOf(err, "CREATE")
+	}
+	v := &created.Value
+	return &pb.CreateProcessInstanceResponse{ProcessDefinitionKey: v.ProcessDefinitionKey, BpmnProcessId: v.BpmnProcessID, Version: v.Version, ProcessInstanceKey: created.Key}, nil
+}
+
+// CreateProcessInstanceWithResult starts an instance and answers when it
+// completes, with its variables (fetchVariables only, if given). Past
+// requestTimeout it answers DEADLINE_EXCEEDED, and the instance goes on.
+func (s *Server) CreateProcessInstanceWithResult(ctx context.Context, req *pb.CreateProcessInstanceWithResultRequest) (*pb.CreateProcessInstanceWithResultResponse, error) {
+	if req.Request == nil {
+		return nil, invalid("Expected the with-result request to carry the creation request, but it is missing")
+	}
+	cr, err := createRequest(req.Request)
+	if err != nil {
+		return nil, err
+	}
+	cr.FetchVariables = req.FetchVariables
+	timeout := DefaultResultTimeout
+	if req.RequestTimeout > 0 {
+		timeout = time.Duration(req.RequestTimeout) * time.Millisecond
+	}
+	created, out, err := engineOf(ctx).CreateInstanceWithResult(ctx, cr, timeout)
+	if err != nil {
+		st := statusOf(err, "CREATE_WITH_AWAITING_RESULT")
+		if created.Key != 0 && status.Code(st) == codes.DeadlineExceeded {
+			return nil, status.Errorf(codes.DeadlineExceeded, "Expected process instance %d to complete within %v, but it did not; it goes on (%v)", created.Key, timeout, err)
+		}
+		return nil, st
+	}
+	if !out.Completed {
+		return nil, status.Errorf(codes.FailedPrecondition, "Expected process instance %d to complete, but it was terminated (cancelled) first: it has no result", out.ProcessInstanceKey)
+	}
+	return &pb.CreateProcessInstanceWithResultResponse{ProcessDefinitionKey: out.ProcessDefinitionKey, BpmnProcessId: out.BpmnProcessID,
+		Version: out.Version, ProcessInstanceKey: out.ProcessInstanceKey, Variables: objectOrEmpty(out.Variables)}, nil
+}
+
+func createRequest(req *pb.CreateProcessInstanceRequest) (engine.CreateRequest, error) {
+	vars, err := document("variables", req.Variables)
+	if err != nil {
+		return engine.CreateRequest{}, err
+	}
+	cr := engine.CreateRequest{BpmnProcessID: req.BpmnProcessId, ProcessDefinitionKey: req.ProcessDefinitionKey, Variables: vars}
+	switch {
+	case req.ProcessDefinitionKey == 0 && req.BpmnProcessId == "":
+		return cr, invalid("Expected either a process definition key or a BPMN process id, but none given")
+	case req.ProcessDefinitionKey != 0:
+		// A key names one version; the id and version are then ignored, as
+		// in Zeebe.
+		cr.BpmnProcessID = ""
+	case req.Version > 0:
+		cr.Version = req.Version
+	case req.Version < -1:
+		return cr, invalid("Expected the version to be a positive number or -1 (the latest), but it was %d", req.Version)
+	}
+	switch len(req.StartInstructions) {
+	case 0:
+	case 1:
+		cr.StartAt = req.StartInstructions[0].ElementId
+		if cr.StartAt == "" {
+			return cr, invalid("Expected the start instruction to name an element id, but it is empty")
+		}
+	default:
+		return cr, invalid("Expected at most one start instruction, but got %d: Eddy starts an instance at one element", len(req.StartInstructions))
+	}
+	return cr, nil
+}
+
+// CancelProcessInstance cancels a root process instance.
+func (s *Server) CancelProcessInstance(ctx context.Context, req *pb.CancelProcessInstanceRequest) (*pb.CancelProcessInstanceResponse, error) {
+	if err := engineOf(ctx).CancelInstance(ctx, req.ProcessInstanceKey); err != nil {
+		return nil, statusOf(err, "CANCEL")
+	}
+	return &pb.CancelProcessInstanceResponse{}, nil
+}
+
+// SetVariables sets variables on a process or element instance's scope.
+func (s *Server) SetVariables(ctx context.Context, req *pb.SetVariablesRequest) (*pb.SetVariablesResponse, error) {
+	vars, err := document("variables", req.Variables)
+	if err != nil {
+		return nil, err
+	}
+	if vars == nil {
+		return nil, invalid("Property 'variables' is invalid: Expected a JSON object of the variables to set, but it is empty")
+	}
+	r, err := engineOf(ctx).SetVariables(ctx, req.ElementInstanceKey, vars, req.Local)
+	if err != nil {
+		return nil, statusOf(err, "UPDATE")
+	}
+	return &pb.SetVariablesResponse{Key: r.Key}, nil
+}
+
+// ModifyProcessInstance activates and terminates elements of an instance.
+// Variables of an activation with no scope id go to the process instance
+// (its global scope) before the modification, since the engine's
+// instruction sets variables on the flow scope the element is activated in;
+// those with a scope id go to that flow scope.
+func (s *Server) ModifyProcessInstance(ctx context.Context, req *pb.ModifyProcessInstanceRequest) (*pb.ModifyProcessInstanceResponse, error) {
+	if len(req.ActivateInstructions)+len(req.TerminateInstructions) == 0 {
+		return nil, invalid("Expected at least one activate or terminate instruction, but none given")
+	}
+	e := engineOf(ctx)
+	var ins []record.Instruction
+	for i, a := range req.ActivateInstructions {
+		if a.ElementId == "" {
+			return nil, invalid("Expected activate instruction %d to name an element id, but it is empty", i+1)
+		}
+		in := record.Instruction{Activate: true, ElementID: a.ElementId}
+		if a.AncestorElementInstanceKey > 0 {
+			in.AncestorKey = a.AncestorElementInstanceKey
+		}
+		for j, v := range a.VariableInstructions {
+			vars, err := document(fmt.Sprintf("activateInstructions[%d].variableInstructions[%d].variables", i, j), v.Variables)
+			if err != nil {
+				return nil, err
+			}
+			if vars == nil {
+				continue
+			}
+			if v.ScopeId == "" {
+				if _, err := e.SetVariables(ctx, req.ProcessInstanceKey, vars, true); err != nil {
+					return nil, statusOf(err, "MODIFY")
+				}
+				continue
+			}
+			merged, err := mergeObjects(in.Variables, vars)
+			if err != nil {
+				return nil, invalid("Property 'variables' of activate instruction %d is invalid: %v", i+1, err)
+			}
+			in.Variables = merged
+		}
+		ins = append(ins, in)
+	}
+	for i, t := range req.TerminateInstructions {
+		if t.ElementInstanceKey <= 0 {
+			return nil, invalid("Expected terminate instruction %d to name an element instance key, but it was %d", i+1, t.ElementInstanceKey)
+		}
+		ins = append(ins, record.Instruction{ElementInstanceKey: t.ElementInstanceKey})
+	}
+	if err := e.ModifyInstance(ctx, req.ProcessInstanceKey, ins); err != nil {
+		return nil, statusOf(err, "MODIFY")
+	}
+	return &pb.ModifyProcessInstanceResponse{}, nil
+}

@@ -1,0 +1,193 @@
+package zeebe
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sync/atomic"
+	"time"
+
+	"github.com/camunda/zeebe/clients/go/v8/pkg/pb"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/status"
+)
+
+// Server implements the Zeebe gateway service over Eddy's engine.
+type Server struct {
+	pb.UnimplementedGatewayServer
+
+	engines  Engines
+	log      *slog.Logger
+	tls      *tls.Config
+	tokens   tokenSet
+	limit    int64
+	inFlight atomic.Int64
+	node     string
+	address  string
+	// maxResponse bounds the bytes of jobs in one ActivateJobs response.
+	maxResponse int
+}
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithLogger sets the logger of unexpected errors (default slog.Default()).
+func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.log = l } }
+
+// WithTLS serves over TLS with cfg (see LoadTLS); the default is plaintext.
+func WithTLS(cfg *tls.Config) Option { return func(s *Server) { s.tls = cfg } }
+
+// WithBearerTokens makes every request carry "authorization: Bearer T" with
+// T one of tokens; without tokens (the default) requests are not checked.
+func WithBearerTokens(tokens ...string) Option {
+	return func(s *Server) { s.tokens = newTokenSet(tokens) }
+}
+
+// WithMaxInFlight bounds the requests (all but job activations and
+// topology) the server works on at once; beyond it a request is refused
+// with RESOURCE_EXHAUSTED, as Zeebe does under back-pressure, and clients
+// retry later. n <= 0 lifts the bound.
+func WithMaxInFlight(n int) Option { return func(s *Server) { s.limit = int64(n) } }
+
+// WithNode names this node and the address clients reach it on, for the
+// topology.
+func WithNode(name, address string) Option {
+	return func(s *Server) { s.node, s.address = name, address }
+}
+
+// DefaultMaxInFlight is the default bound of WithMaxInFlight.
+const DefaultMaxInFlight = 8192
+
+// Defaults of the waits a request may leave unset, as in Zeebe's gateway.
+const (
+	// DefaultLongPoll is how long an activation waits for jobs when its
+	// requestTimeout is 0.
+	DefaultLongPoll = 10 * time.Second
+	// DefaultResultTimeout is how long a with-result creation waits when
+	// its requestTimeout is not positive.
+	DefaultResultTimeout = 10 * time.Second
+)
+
+// New returns a server that runs each request on the engine engines yields.
+func New(engines Engines, opts ...Option) *Server {
+	s := &Server{engines: engines, log: slog.Default(), limit: DefaultMaxInFlight, node: "eddy", maxResponse: maxResponseBytes}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// NewGRPC returns a gRPC server serving s, with its TLS and checks.
+func (s *Server) NewGRPC(extra ...grpc.ServerOption) *grpc.Server {
+	opts := []grpc.ServerOption{
+		grpc.ChainUnaryInterceptor(s.unary),
+		grpc.ChainStreamInterceptor(s.stream),
+		// Zeebe clients ping every 45 s (zbctl, the Go client) or 30 s
+		// (zeebe-node) when idle; grpc-go's default policy would answer such
+		// pings by closing the connection.
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
+	}
+	if s.tls != nil {
+		opts = append(opts, grpc.Creds(credentials.NewTLS(s.tls)))
+	}
+	g := grpc.NewServer(append(opts, extra...)...)
+	pb.RegisterGatewayServer(g, s)
+	return g
+}
+
+// methodTopology is served without partitions and not counted in flight:
+// it reads no partition.
+const methodTopology = "/gateway_protocol.Gateway/Topology"
+
+// unary checks a request, admits it and runs it on the current engine.
+func (s *Server) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
+	if err := s.tokens.check(ctx); err != nil {
+		return nil, err
+	}
+	if info.FullMethod != methodTopology {
+		if err := s.admit(); err != nil {
+			return nil, err
+		}
+		defer s.inFlight.Add(-1)
+	}
+	e, reqCtx, release := s.engines.Acquire(ctx)
+	defer release()
+	if info.FullMethod != methodTopology && len(e.Partitions()) == 0 {
+		return nil, errNoPartition
+	}
+	defer s.recoverPanic(info.FullMethod, &err)
+	resp, err = handler(context.WithValue(reqCtx, engineKey{}, e), req)
+	if err != nil && reqCtx.Err() != nil && ctx.Err() == nil {
+		return nil, errSwitching
+	}
+	s.logFailure(info.FullMethod, err)
+	return resp, err
+}
+
+// stream does for job activation what unary does for the other RPCs, but
+// does not count it in flight: a long poll waits rather than loads.
+func (s *Server) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) (err error) {
+	ctx := ss.Context()
+	if err := s.tokens.check(ctx); err != nil {
+		return err
+	}
+	e, reqCtx, release := s.engines.Acquire(ctx)
+	defer release()
+	if len(e.Partitions()) == 0 {
+		return errNoPartition
+	}
+	defer s.recoverPanic(info.FullMethod, &err)
+	err = handler(srv, &requestStream{ServerStream: ss, ctx: context.WithValue(reqCtx, engineKey{}, e)})
+	if err != nil && reqCtx.Err() != nil && ctx.Err() == nil {
+		// The engine is being replaced: end the poll empty, and the worker
+		// polls again, on the new engine.
+		return nil
+	}
+	s.logFailure(info.FullMethod, err)
+	return err
+}
+
+// logFailure logs what fails on the server's side (INTERNAL, UNKNOWN):
+// refusals of bad requests are the client's to see, not the operator's.
+func (s *Server) logFailure(method string, err error) {
+	if c := status.Code(err); c == codes.Internal || c == codes.Unknown {
+		s.log.Error("gRPC request failed", "method", method, "code", c, "err", err)
+	}
+}
+
+// requestStream is a server stream whose context carries the engine.
+type requestStream struct {
+	grpc.ServerStream
+	ctx context.Context
+}
+
+func (r *requestStream) Context() context.Context { return r.ctx }
+
+var (
+	errNoPartition = status.Error(codes.Unavailable, "Expected to handle the request, but this Eddy node owns no partition at the moment (other nodes hold them all, or it is taking them over); retry, or send it to another node")
+	errSwitching   = status.Error(codes.Unavailable, "Expected to handle the request, but this Eddy node is restarting its engine on a new set of partitions; retry")
+)
+
+// admit counts a request in flight, refusing it over the limit.
+func (s *Server) admit() error {
+	n := s.inFlight.Add(1)
+	if s.limit > 0 && n > s.limit {
+		s.inFlight.Add(-1)
+		return status.Errorf(codes.ResourceExhausted, "Expected to handle the request, but the gateway is under back-pressure: %d requests are in flight, the limit is %d; retry later", n-1, s.limit)
+	}
+	return nil
+}
+
+// recoverPanic answers INTERNAL for a handler that panicked rather than
+// letting it end the process.
+func (s *Server) recoverPanic(method string, err *error) {
+	if v := recover(); v != nil {
+		s.log.Error("gRPC handler panicked", "method", method, "panic", v, "stack", string(debug.Stack()))
+		*err = status.Error(codes.Internal, fmt.Sprintf("the server failed: %v", v))
+	}
+}

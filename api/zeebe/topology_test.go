@@ -1,0 +1,48 @@
+package zeebe
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/camunda/zeebe/clients/go/v8/pkg/pb"
+)
+
+// TestTopology: this node leads the partitions its engine runs, numbered
+// from 1 as in Zeebe, and the other owners of partition claims appear as
+// brokers of their own.
+func TestTopology(t *testing.T) {
+	store := openStore(t)
+	e := startEngine(t, store, 0, 1)
+	if _, err := store.Ownership().ClaimPartition(context.Background(), 2, "other-node", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	addr := serveGRPC(t, New(Static(e), WithNode("zeebe-test", "gateway.example:26500")))
+	topo, err := newClient(t, addr).NewTopologyCommand().Send(testContext(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if topo.PartitionsCount != 3 || topo.ClusterSize != 2 || topo.ReplicationFactor != 1 || topo.GatewayVersion != GatewayVersion || len(topo.Brokers) != 2 {
+		t.Fatalf("topology: %v", topo)
+	}
+	self, other := topo.Brokers[0], topo.Brokers[1]
+	if self.Host != "gateway.example" || self.Port != 26500 || !leads(self, 1, 2) {
+		t.Fatalf("this node: %v", self)
+	}
+	if other.Host != "other-node" || other.NodeId != 1 || !leads(other, 3) {
+		t.Fatalf("the other node: %v", other)
+	}
+}
+
+// leads reports whether b leads exactly the given partitions, healthy.
+func leads(b *pb.BrokerInfo, ids ...int32) bool {
+	if len(b.Partitions) != len(ids) {
+		return false
+	}
+	for i, p := range b.Partitions {
+		if p.PartitionId != ids[i] || p.Role != pb.Partition_LEADER || p.Health != pb.Partition_HEALTHY {
+			return false
+		}
+	}
+	return true
+}
