@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -11,6 +12,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/spf13/cobra"
 
+	"eddy/cluster"
+	"eddy/engine"
 	"eddy/storage"
 )
 
@@ -24,6 +27,10 @@ type devConfig struct {
 	claimTimeout time.Duration
 	httpAddr     string
 	grpc         grpcConfig
+	// advertise is the URL other nodes reach this one at (PostgreSQL).
+	advertise     string
+	clusterSecret string
+	triggers      []string
 }
 
 func newDevCommand() *cobra.Command {
@@ -55,6 +62,9 @@ and --grpc-token (or ` + tokensEnv + `, comma-separated) are given.`,
 	f.StringVar(&cfg.grpc.tlsCert, "grpc-tls-cert", "", "PEM certificate (chain) of the gRPC gateway, with --grpc-tls-key: serve TLS")
 	f.StringVar(&cfg.grpc.tlsKey, "grpc-tls-key", "", "PEM private key of --grpc-tls-cert")
 	f.StringArrayVar(&cfg.grpc.tokens, "grpc-token", nil, "bearer token gRPC requests must carry (repeat for several; "+tokensEnv+" adds more); none: open")
+	f.StringVar(&cfg.advertise, "advertise", "", "with --storage postgres: the URL other nodes reach this node's HTTP port at (default http://<host of --http, or this host's name>:<port>)")
+	f.StringVar(&cfg.clusterSecret, "cluster-secret", "", "with --storage postgres: the secret nodes present to each other when they forward requests ("+clusterSecretEnv+" also sets it); none: the network is trusted")
+	f.StringArrayVar(&cfg.triggers, "triggers", nil, "YAML file of Knative-style triggers to apply at start (repeat for several)")
 	return cmd
 }
 
@@ -116,7 +126,25 @@ func runDev(ctx context.Context, cfg devConfig, stderr interface{ Write([]byte) 
 	}
 	defer store.Close()
 
-	claims := newPartitionClaims(store, newNodeName(), cfg.claimTimeout, logger)
+	node := newNodeName()
+	owner, peers, secret := node, engine.Peers(nil), ""
+	if cfg.backend == "postgres" {
+		// Nodes find each other through the partition claims: the owner
+		// name carries the address requests are forwarded to.
+		advertise := cfg.advertise
+		if advertise == "" {
+			advertise = defaultAdvertise(ln)
+		}
+		if owner, err = cluster.Owner(node, advertise); err != nil {
+			return usageError{fmt.Errorf("--advertise: %w", err)}
+		}
+		secret = cfg.clusterSecret
+		if secret == "" {
+			secret = os.Getenv(clusterSecretEnv)
+		}
+		peers = cluster.NewPeers(store, nil, secret)
+	}
+	claims := newPartitionClaims(store, owner, cfg.claimTimeout, logger)
 	staleAfter := cfg.claimTimeout
 	if cfg.backend == "pebble" {
 		// Only one process can open an embedded store, so any claim found
@@ -126,12 +154,29 @@ func runDev(ctx context.Context, cfg devConfig, stderr interface{ Write([]byte) 
 	if err := claims.claimFree(ctx, staleAfter); err != nil {
 		return err
 	}
-	engines, err := startEngineSwitch(ctx, store, claims.epochs(), logger)
+	engines, err := startEngineSwitch(ctx, store, claims.epochs(), peers, logger)
 	if err != nil {
 		claims.release()
 		return err
 	}
-	httpAddr, stopHTTP := serveHTTP(ln, engines, logger)
+	brokerNode := node
+	if cfg.backend == "pebble" {
+		// One process per embedded store: a stable name lets a restarted
+		// node take its triggers' claims back at once.
+		brokerNode = "embedded"
+	}
+	brk, err := startBroker(ctx, engines, store, brokerNode, cfg.triggers, logger)
+	if err != nil {
+		engines.close()
+		claims.release()
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/", brk.Handler()) // the broker's routes, then REST
+	if peers != nil {
+		mux.Handle("/internal/", cluster.Handler(engines.engines, secret))
+	}
+	httpAddr, stopHTTP := serveHTTP(ln, mux, logger)
 	grpcAddr, stopGRPC := "none", func() {}
 	if grpcLn != nil {
 		grpcAddr, stopGRPC = serveGRPC(grpcLn, engines, claims.node, grpcOpts, logger)
@@ -141,10 +186,15 @@ func runDev(ctx context.Context, cfg devConfig, stderr interface{ Write([]byte) 
 		"grpc_tls", cfg.grpc.tlsCert != "", "grpc_tokens", grpcTokens)
 	claims.run(ctx, func(epochs map[int]uint64) { engines.switchTo(ctx, epochs) })
 	// Requests in flight (long polls) end first, then the servers, the
-	// engine and the claims, in that order.
+	// broker, the engine and the claims, in that order.
 	engines.stop()
 	stopGRPC()
 	stopHTTP()
+	closeCtx, cancelClose := context.WithTimeout(context.Background(), 10*time.Second)
+	if err := brk.Close(closeCtx); err != nil {
+		logger.Warn("stopping the broker", "error", err)
+	}
+	cancelClose()
 	engines.close()
 	claims.release()
 	logger.Info("eddy stopped")

@@ -22,6 +22,7 @@ import (
 // set: the engine runs a fixed set of partitions.
 type engineSwitch struct {
 	store *storage.Store
+	peers engine.Peers // nil on a single node
 	log   *slog.Logger
 
 	mu     sync.RWMutex // held by requests (read) and by a switch (write)
@@ -33,8 +34,8 @@ type engineSwitch struct {
 	stop context.CancelFunc
 }
 
-func startEngineSwitch(ctx context.Context, store *storage.Store, epochs map[int]uint64, log *slog.Logger) (*engineSwitch, error) {
-	s := &engineSwitch{store: store, log: log}
+func startEngineSwitch(ctx context.Context, store *storage.Store, epochs map[int]uint64, peers engine.Peers, log *slog.Logger) (*engineSwitch, error) {
+	s := &engineSwitch{store: store, peers: peers, log: log}
 	if err := s.start(ctx, epochs); err != nil {
 		return nil, err
 	}
@@ -42,7 +43,7 @@ func startEngineSwitch(ctx context.Context, store *storage.Store, epochs map[int
 }
 
 func (s *engineSwitch) start(ctx context.Context, epochs map[int]uint64) error {
-	e, err := engine.Start(ctx, s.store, engine.Options{Epochs: epochs, Logger: s.log})
+	e, err := engine.Start(ctx, s.store, engine.Options{Epochs: epochs, Logger: s.log, Peers: s.peers})
 	if err != nil {
 		return fmt.Errorf("starting the engine: %w", err)
 	}

@@ -35,7 +35,7 @@ func TestGoClient(t *testing.T) {
 	t.Run("seed models", func(t *testing.T) {
 		// Several versions of a model share a process id: each is deployed
 		// and run in turn, as the latest version.
-		for i, s := range loadSeeds(t, seedDirs[0]) {
+		for i, s := range loadSeeds(t, seedDir) {
 			t.Run(s.file, func(t *testing.T) {
 				dep, err := c.NewDeployResourceCommand().AddResource(s.content, s.file).Send(testContext(t))
 				if err != nil || len(dep.Deployments) != 1 || dep.Deployments[0].GetProcess().BpmnProcessId != s.processID {

@@ -28,23 +28,16 @@ type seed struct {
 	startMessage string
 }
 
-// seedDirs are the seed models: the engine's copy in the repository and,
-// beside it, the shared one.
-var seedDirs = []string{
-	filepath.Join("..", "..", "..", "engine", "testdata", "seed-tickets"),
-	filepath.Join("..", "..", "..", "..", "shared", "bpmn", "seed-tickets"),
-}
+// seedDir holds the seed models: the engine's copy of the tickets models,
+// in the repository, so that a clone tests on its own.
+var seedDir = filepath.Join("..", "..", "..", "engine", "testdata", "seed-tickets")
 
-// loadSeeds reads the BPMN files of dir; a missing shared directory is
-// reported, and fails the test under CI.
+// loadSeeds reads the BPMN files of dir.
 func loadSeeds(t *testing.T, dir string) []seed {
 	t.Helper()
 	files, _ := filepath.Glob(filepath.Join(dir, "*.bpmn"))
 	if len(files) == 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("no seed models in %s", dir)
-		}
-		t.Skipf("no seed models in %s (the shared directory is beside the repository in CI)", dir)
+		t.Fatalf("no seed models in %s", dir)
 	}
 	var out []seed
 	for _, f := range files {

@@ -87,12 +87,12 @@ func TestZbctl(t *testing.T) {
 			}
 		}
 	})
-	t.Run("deploy the shared seed models", func(t *testing.T) {
+	t.Run("deploy the seed models", func(t *testing.T) {
 		raw := e.raw(t)
-		for i, s := range loadSeeds(t, seedDirs[1]) {
-			dep := runJSON(t, e, "deploy", "resource", filepath.Join(seedDirs[1], s.file))
+		for i, s := range loadSeeds(t, seedDir) {
+			dep := runJSON(t, e, "deploy", "resource", filepath.Join(seedDir, s.file))
 			key(t, dep, "key")
-			if !strings.Contains(run(t, e, "deploy", filepath.Join(seedDirs[1], s.file)), s.processID) {
+			if !strings.Contains(run(t, e, "deploy", filepath.Join(seedDir, s.file)), s.processID) {
 				t.Errorf("the deprecated deploy of %s does not name its process", s.file)
 			}
 			// Versions of a model share a process id: run this one now, while

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"time"
+
+	"eddy/broker"
+	"eddy/storage"
+)
+
+// clusterSecretEnv sets --cluster-secret without showing it in the process
+// list.
+const clusterSecretEnv = "EDDY_CLUSTER_SECRET"
+
+// defaultAdvertise is the URL other nodes reach this node's HTTP listener
+// at: its host when --http names one, else this machine's name.
+func defaultAdvertise(ln net.Listener) string {
+	tcp := ln.Addr().(*net.TCPAddr)
+	host := tcp.IP.String()
+	if tcp.IP.IsUnspecified() {
+		if h, err := os.Hostname(); err == nil && h != "" {
+			host = h
+		} else {
+			host = "127.0.0.1"
+		}
+	}
+	return "http://" + net.JoinHostPort(host, strconv.Itoa(tcp.Port))
+}
+
+// startBroker starts the CloudEvents broker over the switch's engines, with
+// REST as the fallback of its routes, and applies the trigger files.
+func startBroker(ctx context.Context, engines *engineSwitch, store *storage.Store, node string, triggerFiles []string, log *slog.Logger) (*broker.Broker, error) {
+	b, err := broker.New(switchedEngine{engines}, store, broker.WithLogger(log), broker.WithNodeID(node), broker.WithFallback(engines))
+	if err != nil {
+		return nil, fmt.Errorf("starting the broker: %w", err)
+	}
+	startCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := b.Start(startCtx); err != nil {
+		return nil, fmt.Errorf("starting the broker: %w", err)
+	}
+	for _, f := range triggerFiles {
+		data, err := os.ReadFile(f)
+		if err == nil {
+			err = b.Triggers.Apply(startCtx, data)
+		}
+		if err != nil {
+			_ = b.Close(context.WithoutCancel(ctx))
+			return nil, fmt.Errorf("--triggers %s: %w", f, err)
+		}
+		log.Info("triggers applied", "file", f)
+	}
+	return b, nil
+}
