@@ -31,6 +31,8 @@ type devConfig struct {
 	advertise     string
 	clusterSecret string
 	triggers      []string
+	// cloudEventJobs runs the built-in worker of jobs of type cloudevents.
+	cloudEventJobs bool
 }
 
 func newDevCommand() *cobra.Command {
@@ -65,6 +67,7 @@ and --grpc-token (or ` + tokensEnv + `, comma-separated) are given.`,
 	f.StringVar(&cfg.advertise, "advertise", "", "with --storage postgres: the URL other nodes reach this node's HTTP port at (default http://<host of --http, or this host's name>:<port>)")
 	f.StringVar(&cfg.clusterSecret, "cluster-secret", "", "with --storage postgres: the secret nodes present to each other when they forward requests ("+clusterSecretEnv+" also sets it); none: the network is trusted")
 	f.StringArrayVar(&cfg.triggers, "triggers", nil, "YAML file of Knative-style triggers to apply at start (repeat for several)")
+	f.BoolVar(&cfg.cloudEventJobs, "cloudevents-jobs", true, "work jobs of type \"cloudevents\" here (emit their events into the broker); false leaves them to external workers")
 	return cmd
 }
 
@@ -165,7 +168,7 @@ func runDev(ctx context.Context, cfg devConfig, stderr interface{ Write([]byte) 
 		// node take its triggers' claims back at once.
 		brokerNode = "embedded"
 	}
-	brk, err := startBroker(ctx, engines, store, brokerNode, cfg.triggers, logger)
+	brk, err := startBroker(ctx, engines, store, brokerNode, cfg.triggers, cfg.cloudEventJobs, logger)
 	if err != nil {
 		engines.close()
 		claims.release()

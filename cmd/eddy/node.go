@@ -34,8 +34,9 @@ func defaultAdvertise(ln net.Listener) string {
 
 // startBroker starts the CloudEvents broker over the switch's engines, with
 // REST as the fallback of its routes, and applies the trigger files.
-func startBroker(ctx context.Context, engines *engineSwitch, store *storage.Store, node string, triggerFiles []string, log *slog.Logger) (*broker.Broker, error) {
-	b, err := broker.New(switchedEngine{engines}, store, broker.WithLogger(log), broker.WithNodeID(node), broker.WithFallback(engines))
+func startBroker(ctx context.Context, engines *engineSwitch, store *storage.Store, node string, triggerFiles []string, jobWorker bool, log *slog.Logger) (*broker.Broker, error) {
+	b, err := broker.New(switchedEngine{engines}, store, broker.WithLogger(log), broker.WithNodeID(node), broker.WithFallback(engines),
+		broker.WithJobWorker(jobWorker, 64))
 	if err != nil {
 		return nil, fmt.Errorf("starting the broker: %w", err)
 	}
