@@ -59,8 +59,9 @@ type CreateRequest struct {
 	Version              int32 // 0: latest
 	ProcessDefinitionKey int64
 	Variables            json.RawMessage
-	// StartAt starts at this element instead of the none start event.
-	StartAt string
+	// StartAt starts at these top-level elements instead of the none
+	// start event (Zeebe's start instructions).
+	StartAt []string
 	// FetchVariables limits the variables of a with-result answer.
 	FetchVariables []string
 }
@@ -72,10 +73,20 @@ func (e *Engine) CreateInstance(ctx context.Context, req CreateRequest) (record.
 }
 
 func createCommand(req CreateRequest) record.Record {
-	return record.Record{ValueType: record.ProcessInstanceCreation, Intent: record.Create, Value: record.Value{
+	cmd := record.Record{ValueType: record.ProcessInstanceCreation, Intent: record.Create, Value: record.Value{
 		BpmnProcessID: req.BpmnProcessID, Version: req.Version, ProcessDefinitionKey: req.ProcessDefinitionKey,
-		Variables: req.Variables, ElementID: req.StartAt, FetchVariables: req.FetchVariables,
+		Variables: req.Variables, FetchVariables: req.FetchVariables,
 	}}
+	// The first start element travels as ElementID, the others as activate
+	// instructions.
+	for i, id := range req.StartAt {
+		if i == 0 {
+			cmd.Value.ElementID = id
+			continue
+		}
+		cmd.Value.Instructions = append(cmd.Value.Instructions, record.Instruction{Activate: true, ElementID: id})
+	}
+	return cmd
 }
 
 // CancelInstance cancels a process instance.

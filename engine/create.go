@@ -21,18 +21,32 @@ func (c *Core) createInstance(cmd *record.Record) Response {
 	}
 	proc := c.model(def.Key)
 	start := proc.NoneStart
+	var more []bpmn.ElementIndex
 	if v.ElementID != "" {
-		// A start instruction: begin at this element instead.
-		el, ok := proc.Lookup(v.ElementID)
-		if !ok || el.Parent != bpmn.RootIndex {
-			return c.reject(cmd, record.InvalidArgument, fmt.Sprintf("Expected to create instance of process with start instructions but no element found with id '%s' at the top level of the process", v.ElementID))
+		// Start instructions: begin at these elements instead.
+		ids := []string{v.ElementID}
+		for _, in := range v.Instructions {
+			ids = append(ids, in.ElementID)
 		}
-		start = el.Index
+		for i, id := range ids {
+			el, ok := proc.Lookup(id)
+			if !ok || el.Parent != bpmn.RootIndex {
+				return c.reject(cmd, record.InvalidArgument, fmt.Sprintf("Expected to create instance of process with start instructions but no element found with id '%s' at the top level of the process", id))
+			}
+			if i == 0 {
+				start = el.Index
+			} else {
+				more = append(more, el.Index)
+			}
+		}
 	}
 	if start == bpmn.NoElement {
 		return c.reject(cmd, record.InvalidState, fmt.Sprintf("Expected to create instance of process with none start event, but there is no such event in process '%s'", def.BpmnProcessID))
 	}
 	root := c.startInstance(def, proc, start, v.Variables, nil)
+	for _, el := range more {
+		c.token(root, el, -1, nil)
+	}
 	out := record.Value{BpmnProcessID: def.BpmnProcessID, Version: def.Version, ProcessDefinitionKey: def.Key,
 		ProcessInstanceKey: root.Key, Variables: v.Variables, FetchVariables: v.FetchVariables, RequestTimeout: v.RequestTimeout}
 	ev := c.event(record.ProcessInstanceCreation, record.Created, root.Key, &out)

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"strings"
 	"testing"
 
 	"eddy/record"
@@ -145,4 +146,30 @@ func TestCreateInstanceByVersionKeyOrLatest(t *testing.T) {
 	mustEqual(t, "a activated", cl.count(started, "a", record.ElementActivating), 0)
 	cl.mustComplete(cl.job(started, "c").Key, "")
 	cl.mustBeCompleted(started)
+}
+
+// TestSeveralStartInstructions: an instance started at two elements runs
+// both; it ends when both paths have.
+func TestSeveralStartInstructions(t *testing.T) {
+	cl := newCluster(t, 1)
+	cl.deploy("three-tasks.bpmn")
+	cmd := createCommand(CreateRequest{BpmnProcessID: "three", StartAt: []string{"b", "c"}})
+	r := cl.run(0, cmd)
+	if r.Rejected() {
+		t.Fatal(r.Reason)
+	}
+	pi := r.Record.Key
+	mustEqual(t, "a activated", cl.count(pi, "a", record.ElementActivating), 0)
+	cl.mustComplete(cl.job(pi, "c").Key, "") // c, started directly
+	if done, _ := cl.ended(pi); done {
+		t.Fatal("the instance ended while b still ran")
+	}
+	cl.mustComplete(cl.job(pi, "b").Key, "")
+	cl.mustComplete(cl.job(pi, "c").Key, "") // c again, after b
+	cl.mustBeCompleted(pi)
+
+	bad := createCommand(CreateRequest{BpmnProcessID: "three", StartAt: []string{"b", "nope"}})
+	if r := cl.run(0, bad); r.Rejection != record.InvalidArgument || !strings.Contains(r.Reason, "'nope'") {
+		t.Fatalf("a start instruction naming a missing element: %+v", r)
+	}
 }

@@ -16,7 +16,7 @@ func (s *Server) createInstance(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	cr := engine.CreateRequest{BpmnProcessID: req.BpmnProcessID, Version: req.Version, ProcessDefinitionKey: int64(req.ProcessDefinitionKey),
-		Variables: req.Variables, StartAt: req.StartAt, FetchVariables: req.FetchVariables}
+		Variables: req.Variables, StartAt: startAt(req.StartAt), FetchVariables: req.FetchVariables}
 	if !req.AwaitCompletion {
 		created, err := s.engine.CreateInstance(r.Context(), cr)
 		if err != nil {
@@ -162,4 +162,11 @@ func (req *SetVariablesRequest) check() error {
 		return invalid("variables", `field "variables" must be a JSON object of the variables to set`)
 	}
 	return checkObject("variables", req.Variables)
+}
+
+func startAt(id string) []string {
+	if id == "" {
+		return nil
+	}
+	return []string{id}
 }

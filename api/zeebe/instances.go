@@ -77,15 +77,11 @@ func createRequest(req *pb.CreateProcessInstanceRequest) (engine.CreateRequest, 
 	case req.Version < -1:
 		return cr, invalid("Expected the version to be a positive number or -1 (the latest), but it was %d", req.Version)
 	}
-	switch len(req.StartInstructions) {
-	case 0:
-	case 1:
-		cr.StartAt = req.StartInstructions[0].ElementId
-		if cr.StartAt == "" {
-			return cr, invalid("Expected the start instruction to name an element id, but it is empty")
+	for i, in := range req.StartInstructions {
+		if in.ElementId == "" {
+			return cr, invalid("Expected start instruction %d to name an element id, but it is empty", i+1)
 		}
-	default:
-		return cr, invalid("Expected at most one start instruction, but got %d: Eddy starts an instance at one element", len(req.StartInstructions))
+		cr.StartAt = append(cr.StartAt, in.ElementId)
 	}
 	return cr, nil
 }
