@@ -167,8 +167,9 @@ func BenchmarkThreeServiceTasks(b *testing.B) {
 	}
 	wctx, stop := context.WithCancel(ctx)
 	defer stop()
-	worker(wctx, e, "a", "b", "c", "a", "b", "c")
-	inFlight(b, 256, func() error {
+	// Four workers per job type, each taking up to 64 jobs per activation.
+	worker(wctx, e, "a", "b", "c", "a", "b", "c", "a", "b", "c", "a", "b", "c")
+	inFlight(b, 1024, func() error {
 		_, _, err := e.CreateInstanceWithResult(ctx, CreateRequest{BpmnProcessID: "three"}, time.Minute)
 		return err
 	})
