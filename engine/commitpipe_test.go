@@ -52,8 +52,20 @@ func TestFencedPartitionStopsAndAnswersEveryone(t *testing.T) {
 	if fenced == 0 {
 		t.Fatal("no request reported the fencing")
 	}
-	if _, err := e.CreateInstance(ctx, CreateRequest{BpmnProcessID: "quick"}); err == nil || !strings.Contains(err.Error(), "stopped") {
+	_, err := e.CreateInstance(ctx, CreateRequest{BpmnProcessID: "quick"})
+	if err == nil || !strings.Contains(err.Error(), "stopped") {
 		t.Fatalf("after the partition stopped: %v", err)
+	}
+	if !errors.Is(err, ErrNoPartition) {
+		t.Fatalf("a request to a stopped partition must be safe to send again: %v", err)
+	}
+	select {
+	case <-e.Failed():
+	default:
+		t.Fatal("the engine does not report the stopped partition")
+	}
+	if !errors.Is(e.FailedErr(), storage.ErrFenced) {
+		t.Fatalf("FailedErr: %v, want the fencing", e.FailedErr())
 	}
 }
 

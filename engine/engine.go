@@ -31,6 +31,10 @@ type Engine struct {
 	outcomes *outcomes
 	peers    Peers
 
+	failOnce sync.Once
+	failed   chan struct{} // closed when a partition stopped on an error
+	failErr  error
+
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 }
@@ -65,7 +69,7 @@ func errStopped(p int) error { return fmt.Errorf("%w: partition %d is stopped", 
 
 // Start loads the owned partitions' state and starts their loops.
 func Start(ctx context.Context, store *storage.Store, opts Options) (*Engine, error) {
-	e := &Engine{store: store, parts: map[int]*partition{}, limits: opts.Limits, clock: opts.Clock, log: opts.Logger, jobsWake: make(chan struct{}), peers: opts.Peers}
+	e := &Engine{store: store, parts: map[int]*partition{}, limits: opts.Limits, clock: opts.Clock, log: opts.Logger, jobsWake: make(chan struct{}), peers: opts.Peers, failed: make(chan struct{})}
 	if e.limits == (Limits{}) {
 		e.limits = DefaultLimits
 	}
@@ -112,6 +116,29 @@ func (e *Engine) Close() {
 	e.cancel()
 	e.wg.Wait()
 	e.outcomes.wait()
+}
+
+// Failed is closed when one of the engine's partitions stopped because a
+// commit failed: the engine must be closed and started again (it loads the
+// partitions' state from storage), unless the failure was a fencing — the
+// partition belongs to another node now. FailedErr says why.
+func (e *Engine) Failed() <-chan struct{} { return e.failed }
+
+// FailedErr is the error that stopped a partition, once Failed is closed.
+func (e *Engine) FailedErr() error {
+	select {
+	case <-e.failed:
+		return e.failErr
+	default:
+		return nil
+	}
+}
+
+func (e *Engine) partitionFailed(p int, err error) {
+	e.failOnce.Do(func() {
+		e.failErr = fmt.Errorf("partition %d: %w", p, err)
+		close(e.failed)
+	})
 }
 
 // Partitions returns the partitions this engine runs.

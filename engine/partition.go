@@ -84,6 +84,7 @@ func (p *partition) run(ctx context.Context) {
 			return
 		case <-p.pipe.failed:
 			p.stopAfterFailedCommit()
+			p.e.partitionFailed(p.id, p.pipe.err)
 			return
 		case in := <-p.inputs:
 			batch = append(batch, in)
@@ -101,6 +102,7 @@ func (p *partition) run(ctx context.Context) {
 		if err := p.step(ctx, batch); err != nil {
 			if ctx.Err() == nil {
 				p.log.Error("partition stopped", "partition", p.id, "err", err)
+				p.e.partitionFailed(p.id, err)
 			}
 			p.failPending(err)
 			return

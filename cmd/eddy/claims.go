@@ -82,23 +82,39 @@ func (c *partitionClaims) epochs() map[int]uint64 {
 	return out
 }
 
+// engineHealth tells the claims loop when the engine must start again
+// although the claims did not change.
+type engineHealth interface {
+	// failed is closed when a partition of the current engine stopped.
+	failed() <-chan struct{}
+	// degraded says the last start failed and runs without partitions.
+	degraded() bool
+}
+
 // run renews and takes over claims until ctx ends, calling changed (from
-// its goroutine) with the new epochs whenever the held claims change.
-func (c *partitionClaims) run(ctx context.Context, changed func(map[int]uint64)) {
+// its goroutine) with the new epochs whenever the held claims change, and
+// also when the engine lost a partition to a failed commit or could not
+// start: a new engine loads the partitions' state from storage again.
+func (c *partitionClaims) run(ctx context.Context, health engineHealth, changed func(map[int]uint64)) {
 	ticker := time.NewTicker(c.timeout / 3)
 	defer ticker.Stop()
 	for {
+		force := false
 		select {
 		case <-ctx.Done():
 			return
 		case <-ticker.C:
+			force = health.degraded()
+		case <-health.failed():
+			c.log.Error("a partition stopped on a failed commit: starting the engine again")
+			force = true
 		}
 		before := c.epochs()
 		c.renew(ctx)
 		if err := c.claimFree(ctx, c.timeout); err != nil && ctx.Err() == nil {
 			c.log.Error("claiming partitions", "error", err)
 		}
-		if after := c.epochs(); !maps.Equal(before, after) && ctx.Err() == nil {
+		if after := c.epochs(); (force || !maps.Equal(before, after)) && ctx.Err() == nil {
 			changed(after)
 		}
 	}

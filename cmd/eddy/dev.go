@@ -187,7 +187,7 @@ func runDev(ctx context.Context, cfg devConfig, stderr interface{ Write([]byte) 
 	logger.Info("eddy is ready", "storage", cfg.backend, "location", describeLocation(cfg.backend, location),
 		"partitions", store.Partitions(), "claimed", len(claims.held), "node", claims.node, "http", httpAddr, "grpc", grpcAddr,
 		"grpc_tls", cfg.grpc.tlsCert != "", "grpc_tokens", grpcTokens)
-	claims.run(ctx, func(epochs map[int]uint64) { engines.switchTo(ctx, epochs) })
+	claims.run(ctx, engines, func(epochs map[int]uint64) { engines.switchTo(ctx, epochs) })
 	// Requests in flight (long polls) end first, then the servers, the
 	// broker, the engine and the claims, in that order.
 	engines.stop()

@@ -27,6 +27,9 @@ type engineSwitch struct {
 
 	mu     sync.RWMutex // held by requests (read) and by a switch (write)
 	engine *engine.Engine
+	// noEngine is set while the last start failed and an engine without
+	// partitions stands in.
+	noEngine bool
 	api    *rest.Server
 	// stop ends the requests of the current engine: long polls would
 	// otherwise hold a switch up for their whole timeout.
@@ -80,14 +83,31 @@ func (s *engineSwitch) switchTo(ctx context.Context, epochs map[int]uint64) {
 	defer s.mu.Unlock()
 	s.engine.Close()
 	if err := s.start(ctx, epochs); err != nil {
-		// Keep serving: an engine without partitions answers 503.
+		// Keep serving: an engine without partitions answers 503; the
+		// claims loop tries again.
 		s.log.Error("restarting the engine on the held partitions", "error", err)
+		s.noEngine = true
 		if err := s.start(ctx, nil); err != nil {
 			s.log.Error("starting an engine without partitions", "error", err)
 		}
 		return
 	}
+	s.noEngine = false
 	s.log.Info("engine restarted on the held partitions", "partitions", len(epochs))
+}
+
+// failed implements engineHealth.
+func (s *engineSwitch) failed() <-chan struct{} {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.engine.Failed()
+}
+
+// degraded implements engineHealth.
+func (s *engineSwitch) degraded() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.noEngine
 }
 
 // close stops the current engine once requests are over.
