@@ -30,7 +30,7 @@ type engineSwitch struct {
 	// noEngine is set while the last start failed and an engine without
 	// partitions stands in.
 	noEngine bool
-	api    *rest.Server
+	api      *rest.Server
 	// stop ends the requests of the current engine: long polls would
 	// otherwise hold a switch up for their whole timeout.
 	ctx  context.Context
