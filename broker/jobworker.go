@@ -55,7 +55,9 @@ func (w *jobWorker) run(ctx context.Context) {
 		})
 		<-w.sem
 		if err != nil {
-			if ctx.Err() == nil {
+			// A request cancelled by the node (an engine switch, a stop)
+			// is not a failure worth a warning.
+			if ctx.Err() == nil && !errors.Is(err, context.Canceled) {
 				w.b.o.logger.Warn("broker: activating cloudevents jobs failed", "error", err)
 				sleep(ctx, time.Second)
 			}

@@ -46,7 +46,13 @@ in PostgreSQL instead, so that several nodes can share the work. The REST
 API is served on --http (see /v1/openapi.json there), and Zeebe's gateway
 protocol on --grpc, so that Zeebe clients, job workers and zbctl work
 unchanged. gRPC is plaintext and open unless --grpc-tls-cert/--grpc-tls-key
-and --grpc-token (or ` + tokensEnv + `, comma-separated) are given.`,
+and --grpc-token (or ` + tokensEnv + `, comma-separated) are given.
+
+The HTTP port is also the CloudEvents broker: POST /v1/events takes events,
+triggers (Knative's Trigger YAML, from --triggers files or PUT
+/v1/triggers/{namespace}/{name}) deliver them, and /v1/events/stream (SSE)
+and /v1/events/ws (WebSocket) push them live. With PostgreSQL, any node
+takes any request and forwards it to the node that holds its partition.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runDev(cmd.Context(), cfg, cmd.ErrOrStderr())
