@@ -145,4 +145,5 @@ func (b *Broker) routes() {
 	b.mux.HandleFunc("GET /v1/triggers/{namespace}/{name}", b.Triggers.serveGet)
 	b.mux.HandleFunc("PUT /v1/triggers/{namespace}/{name}", b.Triggers.servePut)
 	b.mux.HandleFunc("DELETE /v1/triggers/{namespace}/{name}", b.Triggers.serveDelete)
+	b.mux.HandleFunc("POST /v1/triggers/{namespace}/{name}/retry", b.Triggers.serveRetry)
 }

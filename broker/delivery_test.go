@@ -2,6 +2,7 @@ package broker
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -222,9 +223,15 @@ func TestFailedDeliveryWithoutSinkIsParked(t *testing.T) {
 	mu.Lock()
 	healthy = true
 	mu.Unlock()
-	n, err := env.b.Triggers.RetryDeadLetters(t.Context(), "default", "parks")
-	if err != nil || n != 1 {
-		t.Fatalf("RetryDeadLetters: %d %v", n, err)
+	resp, err := http.Post(env.srv.URL+"/v1/triggers/default/parks/retry", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var retried struct{ Retried int }
+	err = json.NewDecoder(resp.Body).Decode(&retried)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK || retried.Retried != 1 {
+		t.Fatalf("POST …/retry: %s, %+v, %v", resp.Status, retried, err)
 	}
 	if got := sub.wait(t, 2); got[1].event.ID != "p-1" {
 		t.Fatalf("retried %s, want p-1", got[1].event.ID)
@@ -285,4 +292,16 @@ func TestUnorderedTriggerDoesNotWaitForASlowDelivery(t *testing.T) {
 	sub.wait(t, 10)
 	once.Do(func() { close(release) })
 	sub.wait(t, 31)
+}
+
+func TestRetryOfAnUnknownTriggerIs404(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1))
+	resp, err := http.Post(env.srv.URL+"/v1/triggers/default/nope/retry", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("retry of a trigger that does not exist: %s, want 404", resp.Status)
+	}
 }

@@ -138,3 +138,18 @@ func splitKey(key string) (ns, name string) {
 	}
 	return "", key
 }
+
+// serveRetry hands the trigger's parked (dead-lettered) events to its
+// subscriber again, sequence by sequence, until one fails or none is left.
+func (r *Router) serveRetry(w http.ResponseWriter, req *http.Request) {
+	n, err := r.RetryDeadLetters(req.Context(), req.PathValue("namespace"), req.PathValue("name"))
+	switch {
+	case errors.Is(err, ErrTriggerNotFound):
+		writeProblem(w, http.StatusNotFound, err)
+	case err != nil:
+		// Some sequences may have been emptied before the failure.
+		writeProblem(w, http.StatusBadGateway, fmt.Errorf("retrying the parked events (%d sequences emptied first): %w", n, err))
+	default:
+		writeJSON(w, http.StatusOK, map[string]int{"retried": n})
+	}
+}
