@@ -80,6 +80,7 @@ func (b *backend) Read(ctx context.Context, partition int, from uint64, limit in
 		}
 		n = min(n, readChunk)
 		more, err := b.fill(ctx, partition, from, n, c)
+		err = b.closedErr(err)
 		// What was read before an error (a gap, a cut connection) is
 		// sound: hand it over, then report the error where it happened.
 		for i := range c.len() {

@@ -178,6 +178,15 @@ func (b *backend) live() error {
 	return nil
 }
 
+// closedErr reports a call cut short by Close (the pool closed under it) as
+// ErrClosed, not as whatever the pool said.
+func (b *backend) closedErr(err error) error {
+	if err != nil && b.closed.Load() {
+		return fmt.Errorf("%w (%v)", storage.ErrClosed, err)
+	}
+	return err
+}
+
 // inTx runs fn in one transaction, committing when it returns nil.
 func (b *backend) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
 	if err := b.live(); err != nil {
