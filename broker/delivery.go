@@ -44,11 +44,6 @@ type attempt struct {
 
 func (a attempt) ok() bool { return a.Err == nil && trigger.Delivered(a.Status) }
 
-// retryable says whether Knative's data plane retries the outcome
-// (trigger.Retryable: no response, 404, 408, 409, 429 and 5xx); a 2xx
-// whose body is not an event is not retried.
-func (a attempt) retryable() bool { return !a.badReply && trigger.Retryable(a.Status) }
-
 // describe says what went wrong, for status and errors.
 func (a attempt) describe(url string) string {
 	switch {
@@ -115,11 +110,14 @@ func (b *Broker) deliverWithRetries(ctx context.Context, url string, e *cloudeve
 		if ctx.Err() != nil {
 			return a, ctx.Err()
 		}
-		if !a.retryable() || n >= d.Retry {
+		// A 2xx whose body is no event is a failed delivery that Knative
+		// does not retry.
+		retry, wait := d.Next(n, a.Status, a.RetryAfter, time.Now())
+		if a.badReply || !retry {
 			return a, nil
 		}
 		stats.retried(a.describe(url))
-		if wait := d.RetryDelay(n+1, a.Status, a.RetryAfter, time.Now()); wait > 0 {
+		if wait > 0 {
 			t := time.NewTimer(wait)
 			select {
 			case <-t.C:

@@ -31,6 +31,9 @@ type pushed struct {
 	event     *cloudevents.Event
 	partition int
 	position  uint64
+	// json is the event in the JSON format, encoded once for every
+	// subscriber it goes to; subscribers only read it.
+	json []byte
 }
 
 // subscription is one live subscriber.
@@ -131,6 +134,9 @@ func (h *hub) dispatch(ev pushed) {
 	for s := range h.subs {
 		if !s.match(ev.event) {
 			continue
+		}
+		if ev.json == nil {
+			ev.json = cloudevents.AppendJSON(nil, ev.event)
 		}
 		select {
 		case s.ch <- ev:

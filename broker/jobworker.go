@@ -176,7 +176,7 @@ func completionVariables(e *cloudevents.Event) json.RawMessage {
 		return json.RawMessage(e.Data)
 	}
 	var v any = e.Data // []byte marshals as base64
-	if isJSONContentType(e.DataContentType) && json.Valid(e.Data) {
+	if e.DataIsJSON() && json.Valid(e.Data) {
 		v = json.RawMessage(e.Data)
 	} else if isText(e.DataContentType) {
 		v = string(e.Data)

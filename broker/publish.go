@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"sync"
 
 	"eddy/cloudevents"
@@ -114,7 +113,7 @@ func (b *Broker) eventRequest(e *cloudevents.Event) engine.EventRequest {
 // undeclared) and looks like an object. Whether it is valid JSON is the
 // engine's to check: it refuses a broken document with a reason.
 func isJSONObject(e *cloudevents.Event) bool {
-	if !isJSONContentType(e.DataContentType) {
+	if !e.DataIsJSON() {
 		return false
 	}
 	for _, c := range e.Data {
@@ -125,15 +124,6 @@ func isJSONObject(e *cloudevents.Event) bool {
 		return c == '{'
 	}
 	return false
-}
-
-func isJSONContentType(ct string) bool {
-	if ct == "" {
-		return true
-	}
-	mt, _, _ := strings.Cut(ct, ";")
-	mt = strings.ToLower(strings.TrimSpace(mt))
-	return mt == "application/json" || mt == "text/json" || strings.HasSuffix(mt, "+json")
 }
 
 // PublishError is an event the engine did not take.

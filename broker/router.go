@@ -32,12 +32,11 @@ type Router struct {
 
 // activeTrigger is a trigger this node runs (or, built in, knows of).
 type activeTrigger struct {
-	namespace, name string
-	doc             []byte
-	route           *route
-	proc            *processor.Processor
-	dlq             *deadletter.Queue
-	stats           *deliveryStats
+	doc   []byte
+	route *route
+	proc  *processor.Processor
+	dlq   *deadletter.Queue
+	stats *deliveryStats
 	// err is why the trigger could not be started here.
 	err error
 }
@@ -129,7 +128,7 @@ func (r *Router) runLocked(ctx context.Context, key string, doc []byte) {
 		t.err = fmt.Errorf("the stored trigger %s is invalid: %w", key, err)
 		return
 	}
-	t.namespace, t.name, t.route = rt.Namespace, rt.Name, rt
+	t.route = rt
 	if rt.Builtin || r.ctx == nil {
 		return
 	}

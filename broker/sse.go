@@ -5,8 +5,6 @@ import (
 	"net/http"
 	"strconv"
 	"time"
-
-	"eddy/cloudevents"
 )
 
 // serveSSE streams the events that match the request's filter as
@@ -88,7 +86,7 @@ func appendSSE(dst []byte, ev pushed) []byte {
 	dst = append(dst, '-')
 	dst = strconv.AppendUint(dst, ev.position, 10)
 	dst = append(dst, '\n')
-	return appendSSEData(dst, cloudevents.AppendJSON(nil, ev.event))
+	return appendSSEData(dst, ev.json)
 }
 
 // appendSSEData appends data as "data:" lines and the blank line that ends

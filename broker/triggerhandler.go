@@ -71,7 +71,7 @@ type triggerHandler struct {
 func (h *triggerHandler) Handle(ctx context.Context, d processor.Delivery) error {
 	ev, ok := d.Value.(*cloudevents.Event)
 	if !ok {
-		if len(d.Data) == 0 || !isCloudEventEntry(d.Data) {
+		if !isCloudEventEntry(d.Data) {
 			return nil
 		}
 		// A dead letter being retried: its event was stored as the entry.

@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-
-	"eddy/cloudevents"
 )
 
 // serveWebSocket streams the events that match the request's filter over
@@ -36,13 +34,11 @@ func (b *Broker) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 	ctx := c.CloseRead(r.Context())
 	keepAlive := time.NewTicker(b.o.pushKeepAlive)
 	defer keepAlive.Stop()
-	var buf []byte
 	for {
 		select {
 		case ev := <-sub.ch:
-			buf = cloudevents.AppendJSON(buf[:0], ev.event)
 			wctx, cancel := context.WithTimeout(ctx, b.o.pushKeepAlive)
-			err := c.Write(wctx, websocket.MessageText, buf)
+			err := c.Write(wctx, websocket.MessageText, ev.json)
 			cancel()
 			if err != nil {
 				return
@@ -57,7 +53,7 @@ func (b *Broker) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 		case <-sub.gone:
 			for len(sub.ch) > 0 {
 				ev := <-sub.ch
-				if c.Write(ctx, websocket.MessageText, cloudevents.AppendJSON(nil, ev.event)) != nil {
+				if c.Write(ctx, websocket.MessageText, ev.json) != nil {
 					return
 				}
 			}

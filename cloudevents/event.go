@@ -147,3 +147,7 @@ func sortExtensions(xs []Extension) (dup string) {
 	}
 	return ""
 }
+
+// DataIsJSON reports whether the event's datacontenttype declares JSON (as
+// an absent one does): the rule the JSON format encodes data by.
+func (e *Event) DataIsJSON() bool { return isJSONMediaType(e.DataContentType) }

@@ -121,25 +121,18 @@ func (cp *commitPipe) commit(ctx context.Context, group []*pipeStep) error {
 	} else {
 		// Later steps overwrite earlier ones: keep each key's last write.
 		last := map[string]int{}
-		type kv struct{ k, v []byte }
-		var writes []kv
+		var keys, values [][]byte
 		for _, s := range group {
 			for i, k := range s.keys {
 				if j, ok := last[string(k)]; ok {
-					writes[j].v = s.values[i]
+					values[j] = s.values[i]
 					continue
 				}
-				last[string(k)] = len(writes)
-				writes = append(writes, kv{k, s.values[i]})
+				last[string(k)] = len(keys)
+				keys, values = append(keys, k), append(values, s.values[i])
 			}
 		}
-		for _, w := range writes {
-			if w.v == nil {
-				b.Delete(w.k)
-			} else {
-				b.Put(w.k, w.v)
-			}
-		}
+		addWrites(b, keys, values)
 	}
 	if b.Empty() {
 		return nil

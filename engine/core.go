@@ -25,11 +25,10 @@ type Core struct {
 	nextPos uint64 // position the next record will get
 	cmdPos  uint64 // position of the command being processed
 
-	out     []record.Record
-	writes  writeSet
-	queue   []action
-	qi      int     // next action of queue to run
-	created []int64 // process instances created by the current command
+	out    []record.Record
+	writes writeSet
+	queue  []action
+	qi     int // next action of queue to run
 }
 
 // Limits bound what a command may carry.

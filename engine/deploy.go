@@ -165,18 +165,20 @@ func (c *Core) drained(key int64) {
 
 func (c *Core) addDefinition(def *definition, proc *bpmn.Process) {
 	c.st.definitions.put(def.Key, def)
-	c.indexDefinition(def)
+	c.st.indexDefinition(def)
 	c.models[def.Key] = proc
 	c.definitionsChanged()
 }
 
-func (c *Core) indexDefinition(def *definition) {
-	if c.st.versions[def.BpmnProcessID] == nil {
-		c.st.versions[def.BpmnProcessID] = map[int32]int64{}
+// indexDefinition adds def to the version indexes; the latest version of
+// its process wins.
+func (st *State) indexDefinition(def *definition) {
+	if st.versions[def.BpmnProcessID] == nil {
+		st.versions[def.BpmnProcessID] = map[int32]int64{}
 	}
-	c.st.versions[def.BpmnProcessID][def.Version] = def.Key
-	if cur := c.st.definitions.get(c.st.latest[def.BpmnProcessID]); cur == nil || cur.Version < def.Version {
-		c.st.latest[def.BpmnProcessID] = def.Key
+	st.versions[def.BpmnProcessID][def.Version] = def.Key
+	if cur := st.definitions.get(st.latest[def.BpmnProcessID]); cur == nil || cur.Version < def.Version {
+		st.latest[def.BpmnProcessID] = def.Key
 	}
 }
 

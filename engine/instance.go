@@ -93,7 +93,6 @@ func (c *Core) startInstance(def *definition, proc *bpmn.Process, start bpmn.Ele
 	c.piEvent(record.ElementActivated, root)
 	c.openScopeSubscriptions(root, proc, bpmn.RootIndex)
 	c.token(root, start, -1, nil)
-	c.created = append(c.created, key)
 	return root
 }
 

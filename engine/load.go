@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 
 	"eddy/storage"
 )
@@ -39,17 +41,11 @@ func LoadState(ctx context.Context, store *storage.Store, p int) (*State, error)
 // reindex rebuilds the in-memory indexes from the tables.
 func (st *State) reindex() {
 	for _, d := range st.definitions.rows {
-		if st.versions[d.BpmnProcessID] == nil {
-			st.versions[d.BpmnProcessID] = map[int32]int64{}
-		}
-		st.versions[d.BpmnProcessID][d.Version] = d.Key
-		if cur := st.definitions.get(st.latest[d.BpmnProcessID]); cur == nil || cur.Version < d.Version {
-			st.latest[d.BpmnProcessID] = d.Key
-		}
+		st.indexDefinition(d)
 	}
 	for k, e := range st.elements.rows {
 		if k == e.Value.ProcessInstanceKey && e.Value.CorrelationKey != "" {
-			st.startedBy[e.Value.BpmnProcessID+"\x00"+e.Value.CorrelationKey] = k
+			st.startedBy[nameKey(e.Value.BpmnProcessID, e.Value.CorrelationKey)] = k
 		}
 		if e.Value.FlowScopeKey > 0 {
 			m := st.children[e.Value.FlowScopeKey]
@@ -60,7 +56,7 @@ func (st *State) reindex() {
 			m[k] = struct{}{}
 		}
 	}
-	for _, k := range sortedKeys(keysOf(st.jobs.rows)) {
+	for _, k := range slices.Sorted(maps.Keys(st.jobs.rows)) {
 		j := st.jobs.rows[k]
 		switch j.State {
 		case jobActivatable:
@@ -71,7 +67,7 @@ func (st *State) reindex() {
 			st.schedule(j.Value.Deadline, dueJobBackoff, k)
 		}
 	}
-	for _, k := range sortedKeys(keysOf(st.timers.rows)) {
+	for _, k := range slices.Sorted(maps.Keys(st.timers.rows)) {
 		t := st.timers.rows[k]
 		st.schedule(t.Due, dueTimer, k)
 		if t.ElementInstanceKey != 0 {
@@ -80,25 +76,25 @@ func (st *State) reindex() {
 			st.startTimers[t.Definition] = append(st.startTimers[t.Definition], k)
 		}
 	}
-	for _, k := range sortedKeys(keysOf(st.messages.rows)) {
+	for _, k := range slices.Sorted(maps.Keys(st.messages.rows)) {
 		m := st.messages.rows[k]
 		nk := nameKey(m.Name, m.CorrelationKey)
 		st.byName[nk] = append(st.byName[nk], k)
 		if m.MessageID != "" {
-			st.messageIDs[m.Name+"\x00"+m.CorrelationKey+"\x00"+m.MessageID] = k
+			st.messageIDs[messageIDKey(m.Name, m.CorrelationKey, m.MessageID)] = k
 		}
 		st.schedule(m.Deadline, dueMessageTTL, k)
 	}
-	for _, k := range sortedKeys(keysOf(st.msgSubs.rows)) {
+	for _, k := range slices.Sorted(maps.Keys(st.msgSubs.rows)) {
 		s := st.msgSubs.rows[k]
 		nk := nameKey(s.Name, s.CorrelationKey)
 		st.subsByName[nk] = append(st.subsByName[nk], k)
 	}
-	for _, k := range sortedKeys(keysOf(st.procSubs.rows)) {
+	for _, k := range slices.Sorted(maps.Keys(st.procSubs.rows)) {
 		s := st.procSubs.rows[k]
 		st.subsOf[s.ElementInstanceKey] = append(st.subsOf[s.ElementInstanceKey], k)
 	}
-	for _, k := range sortedKeys(keysOf(st.signalSubs.rows)) {
+	for _, k := range slices.Sorted(maps.Keys(st.signalSubs.rows)) {
 		s := st.signalSubs.rows[k]
 		st.signalsOf[s.Name] = append(st.signalsOf[s.Name], k)
 		if s.ElementInstanceKey != 0 {
@@ -106,12 +102,4 @@ func (st *State) reindex() {
 		}
 	}
 	st.reindexEvents()
-}
-
-func keysOf[T any](m map[int64]*T) map[int64]struct{} {
-	out := make(map[int64]struct{}, len(m))
-	for k := range m {
-		out[k] = struct{}{}
-	}
-	return out
 }

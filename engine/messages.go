@@ -68,7 +68,7 @@ func (c *Core) messageCommand(cmd *record.Record) Response {
 	}
 	idKey := ""
 	if v.MessageID != "" {
-		idKey = v.Name + "\x00" + v.CorrelationKey + "\x00" + v.MessageID
+		idKey = messageIDKey(v.Name, v.CorrelationKey, v.MessageID)
 		if mk, ok := c.st.messageIDs[idKey]; ok && c.st.messages.get(mk) != nil {
 			return c.reject(cmd, record.AlreadyExists, fmt.Sprintf("Expected to publish a new message with id '%s', but a message with that id was already published", v.MessageID))
 		}
@@ -78,14 +78,15 @@ func (c *Core) messageCommand(cmd *record.Record) Response {
 	ev := c.event(record.Message, record.Published, key, &v)
 	m := &message{Key: key, Name: v.Name, CorrelationKey: v.CorrelationKey, MessageID: v.MessageID, Variables: v.Variables, Deadline: v.Deadline}
 	c.correlateStarts(m)
-	for _, sk := range c.st.subsByName[nameKey(m.Name, m.CorrelationKey)] {
+	nk := nameKey(m.Name, m.CorrelationKey)
+	for _, sk := range c.st.subsByName[nk] {
 		if s := c.st.msgSubs.get(sk); s != nil {
 			c.offer(m, s)
 		}
 	}
 	if v.TTL > 0 {
 		c.st.messages.put(key, m)
-		c.st.byName[nameKey(m.Name, m.CorrelationKey)] = append(c.st.byName[nameKey(m.Name, m.CorrelationKey)], key)
+		c.st.byName[nk] = append(c.st.byName[nk], key)
 		if idKey != "" {
 			c.st.messageIDs[idKey] = key
 		}
@@ -234,7 +235,7 @@ func (c *Core) expireMessage(m *message) {
 	nk := nameKey(m.Name, m.CorrelationKey)
 	unindex(c.st.byName, nk, m.Key)
 	if m.MessageID != "" {
-		delete(c.st.messageIDs, m.Name+"\x00"+m.CorrelationKey+"\x00"+m.MessageID)
+		delete(c.st.messageIDs, messageIDKey(m.Name, m.CorrelationKey, m.MessageID))
 	}
 	v := record.Value{Name: m.Name, CorrelationKey: m.CorrelationKey, MessageID: m.MessageID, Variables: m.Variables, Deadline: m.Deadline}
 	c.event(record.Message, record.Expired, m.Key, &v)
@@ -270,7 +271,7 @@ func (c *Core) startByMessage(def *definition, element bpmn.ElementIndex, m *mes
 		// message with this key waits for the instance to end.
 		root.Value.CorrelationKey = m.CorrelationKey
 		c.st.elements.touch(root.Key)
-		c.st.startedBy[def.BpmnProcessID+"\x00"+m.CorrelationKey] = root.Key
+		c.st.startedBy[nameKey(def.BpmnProcessID, m.CorrelationKey)] = root.Key
 	}
 	cv := record.Value{MessageKey: m.Key, Name: m.Name, CorrelationKey: m.CorrelationKey, ProcessInstanceKey: root.Key,
 		BpmnProcessID: def.BpmnProcessID, ProcessDefinitionKey: def.Key, ElementID: proc.Element(element).ID, Variables: m.Variables}
@@ -281,7 +282,7 @@ func (c *Core) startByMessage(def *definition, element bpmn.ElementIndex, m *mes
 // correlation key started, if any. Such instances live on the partition
 // of the key, this one.
 func (c *Core) startedBy(id, key string) *elementInstance {
-	k := id + "\x00" + key
+	k := nameKey(id, key)
 	rk, ok := c.st.startedBy[k]
 	if !ok {
 		return nil

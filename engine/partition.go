@@ -243,6 +243,11 @@ func (p *partition) readInbox(ctx context.Context, from int) {
 			if len(e.Data) < 2 || record.Kind(e.Data[1]) != record.Command {
 				return nil
 			}
+			// Commands for other partitions are skipped undecoded; what the
+			// peek cannot read is decoded, so that damage is reported.
+			if t, ok := record.PeekCommandTarget(e.Data); ok && t != p.id {
+				return nil
+			}
 			if err := record.Unmarshal(e.Data, &r); err != nil {
 				return fmt.Errorf("partition %d position %d: %w", from, e.Position, err)
 			}

@@ -255,6 +255,9 @@ func (s *State) schedule(at int64, kind int, key int64) {
 
 func nameKey(name, key string) string { return name + "\x00" + key }
 
+// messageIDKey indexes a buffered message by its id, per name and key.
+func messageIDKey(name, key, id string) string { return nameKey(nameKey(name, key), id) }
+
 // unindex removes key from index[k], dropping the entry once it is empty.
 func unindex[K comparable](index map[K][]int64, k K, key int64) {
 	list := index[k]

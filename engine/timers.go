@@ -50,11 +50,9 @@ func (c *Core) scheduleTimer(inst *elementInstance, ev *bpmn.Element, def int64)
 		return fmt.Errorf("timer of '%s' (%s) is never due", ev.ID, sched)
 	}
 	t := &timerRow{Key: c.newKey(), Definition: def, Element: int32(ev.Index), Due: due.UnixMilli(),
-		Repetitions: int32(sched.Repetitions()), Cycle: sched.String()}
+		Repetitions: int32(sched.Repetitions())}
 	if ev.Timer.Kind == bpmn.TimerCycle {
 		t.Cycle = sched.String()
-	} else {
-		t.Cycle = ""
 	}
 	if inst != nil {
 		t.ElementInstanceKey, t.ProcessInstanceKey = inst.Key, inst.Value.ProcessInstanceKey

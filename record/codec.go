@@ -202,6 +202,21 @@ func appendBytes(d, b []byte) []byte {
 	return append(d, b...)
 }
 
+// PeekCommandTarget reads, without decoding the record, whether data is a
+// command and the partition it is addressed to: readers of another
+// partition's log skip the commands that are not theirs for the price of a
+// varint.
+func PeekCommandTarget(data []byte) (target int, command bool) {
+	if len(data) < 6 || data[0] != formatV1 || Kind(data[1]) != Command {
+		return 0, false
+	}
+	t, n := binary.Uvarint(data[5:])
+	if n <= 0 {
+		return 0, false
+	}
+	return int(t), true
+}
+
 // ErrMalformed is wrapped by every decoding error.
 var ErrMalformed = errors.New("malformed record")
 
@@ -416,10 +431,10 @@ func (d *decoder) value(v *Value) error {
 		case fResource:
 			var r Resource
 			d.sub(b, func(s *decoder, f, w int) {
-				switch f {
-				case 1:
+				switch {
+				case f == 1 && w == wireBytes:
 					r.Name = string(s.bytes())
-				case 2:
+				case f == 2 && w == wireBytes:
 					r.Content = cloneBytes(s.bytes())
 				}
 			})

@@ -161,3 +161,17 @@ func BenchmarkUnmarshal(b *testing.B) {
 		}
 	}
 }
+
+func TestPeekCommandTarget(t *testing.T) {
+	for _, r := range sampleRecords() {
+		target, ok := PeekCommandTarget(Marshal(&r))
+		if ok != (r.Kind == Command) || ok && target != r.Target {
+			t.Errorf("%s %s %s: peek says target %d, command %v; want target %d", r.Kind, r.ValueType, r.Intent, target, ok, r.Target)
+		}
+	}
+	for _, bad := range [][]byte{nil, {formatV1, byte(Command), 1, 1, 0}, {9, byte(Command), 1, 1, 0, 2}, {formatV1, byte(Command), 1, 1, 0, 0x80}} {
+		if _, ok := PeekCommandTarget(bad); ok {
+			t.Errorf("peek read a target from %v", bad)
+		}
+	}
+}

@@ -62,12 +62,8 @@ func finishedInstance(out engine.Outcome) *InstanceResult {
 	if !out.Completed {
 		state = "TERMINATED"
 	}
-	vars := out.Variables
-	if len(vars) == 0 {
-		vars = []byte("{}")
-	}
 	return &InstanceResult{ProcessInstanceKey: Key(out.ProcessInstanceKey), BpmnProcessID: out.BpmnProcessID,
-		Version: out.Version, ProcessDefinitionKey: Key(out.ProcessDefinitionKey), State: state, Variables: vars}
+		Version: out.Version, ProcessDefinitionKey: Key(out.ProcessDefinitionKey), State: state, Variables: objectOrEmpty(out.Variables)}
 }
 
 func (s *Server) cancelInstance(w http.ResponseWriter, r *http.Request) error {

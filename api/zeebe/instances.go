@@ -2,6 +2,7 @@ package zeebe
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -121,6 +122,7 @@ func (s *Server) ModifyProcessInstance(ctx context.Context, req *pb.ModifyProces
 	}
 	e := engineOf(ctx)
 	var ins []record.Instruction
+	var global json.RawMessage // variables without a scope id, set once all is checked
 	for i, a := range req.ActivateInstructions {
 		if a.ElementId == "" {
 			return nil, invalid("Expected activate instruction %d to name an element id, but it is empty", i+1)
@@ -138,8 +140,8 @@ func (s *Server) ModifyProcessInstance(ctx context.Context, req *pb.ModifyProces
 				continue
 			}
 			if v.ScopeId == "" {
-				if _, err := e.SetVariables(ctx, req.ProcessInstanceKey, vars, true); err != nil {
-					return nil, statusOf(err, "MODIFY")
+				if global, err = mergeObjects(global, vars); err != nil {
+					return nil, invalid("Property 'variables' of activate instruction %d is invalid: %v", i+1, err)
 				}
 				continue
 			}
@@ -156,6 +158,11 @@ func (s *Server) ModifyProcessInstance(ctx context.Context, req *pb.ModifyProces
 			return nil, invalid("Expected terminate instruction %d to name an element instance key, but it was %d", i+1, t.ElementInstanceKey)
 		}
 		ins = append(ins, record.Instruction{ElementInstanceKey: t.ElementInstanceKey})
+	}
+	if global != nil {
+		if _, err := e.SetVariables(ctx, req.ProcessInstanceKey, global, true); err != nil {
+			return nil, statusOf(err, "MODIFY")
+		}
 	}
 	if err := e.ModifyInstance(ctx, req.ProcessInstanceKey, ins); err != nil {
 		return nil, statusOf(err, "MODIFY")

@@ -46,17 +46,18 @@ func (s *Server) ActivateJobs(req *pb.ActivateJobsRequest, stream pb.Gateway_Act
 	}
 	for len(jobs) > 0 {
 		resp := &pb.ActivateJobsResponse{}
+		unsent := jobs // this response's jobs and the rest
 		size := 0
-		for len(jobs) > 0 && (len(resp.Jobs) == 0 || size+jobSize(&jobs[0]) <= s.maxResponse) {
-			size += jobSize(&jobs[0])
+		for len(jobs) > 0 {
+			n := jobSize(&jobs[0])
+			if len(resp.Jobs) > 0 && size+n > s.maxResponse {
+				break
+			}
+			size += n
 			resp.Jobs = append(resp.Jobs, activatedJob(&jobs[0]))
 			jobs = jobs[1:]
 		}
 		if err := stream.Send(resp); err != nil {
-			unsent := resp.Jobs
-			for i := range jobs {
-				unsent = append(unsent, activatedJob(&jobs[i]))
-			}
 			s.giveBack(e, unsent, err)
 			return status.Errorf(codes.Unavailable, "Expected to hand %d activated jobs to the worker, but sending failed (%v); they are activatable again", len(unsent), err)
 		}
@@ -79,11 +80,11 @@ func activatedJob(j *record.Record) *pb.ActivatedJob {
 // giveBack makes jobs that could not be handed to the worker activatable
 // again at once, rather than after their timeout: each is failed with its
 // retries unchanged and no back-off, as Zeebe's gateway does.
-func (s *Server) giveBack(e *engine.Engine, jobs []*pb.ActivatedJob, cause error) {
+func (s *Server) giveBack(e *engine.Engine, jobs []record.Record, cause error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	for _, j := range jobs {
-		if err := e.FailJob(ctx, j.Key, int(j.Retries), "Eddy could not hand the activated job to the worker: "+cause.Error(), 0, nil); err != nil {
+		if err := e.FailJob(ctx, j.Key, int(j.Value.Retries), "Eddy could not hand the activated job to the worker: "+cause.Error(), 0, nil); err != nil {
 			s.log.Warn("giving back a job the worker did not get; it is activatable again after its timeout", "job", j.Key, "err", err)
 		}
 	}

@@ -204,7 +204,9 @@ func parseOffset(s string) (int, error) {
 // loadZone resolves an IANA zone id (Europe/Paris), or Z and UTC. It refuses
 // names that could reach outside the zone database.
 func loadZone(name string) (*time.Location, error) {
-	if name == "" || len(name) > 64 || strings.ContainsAny(name, " \\") || strings.Contains(name, "..") {
+	// "Local" would be the server's own zone: a model must not mean
+	// different times on different machines.
+	if name == "" || name == "Local" || len(name) > 64 || strings.ContainsAny(name, " \\") || strings.Contains(name, "..") {
 		return nil, fmt.Errorf("bad zone")
 	}
 	if name == "Z" || name == "UTC" {

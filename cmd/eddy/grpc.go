@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -95,11 +96,15 @@ func serveGRPC(ln net.Listener, engines zeebe.Engines, node string, opts []zeebe
 
 // reachableAddress is ln's address as a client dials it: an unspecified
 // host (":26500") is reached on the loopback address.
-func reachableAddress(ln net.Listener) string {
+func reachableAddress(ln net.Listener) string { return listenerHostPort(ln, "127.0.0.1") }
+
+// listenerHostPort is ln's host:port, with unspecified standing for an
+// unspecified host (":8080").
+func listenerHostPort(ln net.Listener, unspecified string) string {
 	tcp := ln.Addr().(*net.TCPAddr)
 	host := tcp.IP.String()
 	if tcp.IP.IsUnspecified() {
-		host = "127.0.0.1"
+		host = unspecified
 	}
-	return net.JoinHostPort(host, fmt.Sprint(tcp.Port))
+	return net.JoinHostPort(host, strconv.Itoa(tcp.Port))
 }

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"strconv"
 	"time"
 
 	"eddy/broker"
@@ -20,16 +19,11 @@ const clusterSecretEnv = "EDDY_CLUSTER_SECRET"
 // defaultAdvertise is the URL other nodes reach this node's HTTP listener
 // at: its host when --http names one, else this machine's name.
 func defaultAdvertise(ln net.Listener) string {
-	tcp := ln.Addr().(*net.TCPAddr)
-	host := tcp.IP.String()
-	if tcp.IP.IsUnspecified() {
-		if h, err := os.Hostname(); err == nil && h != "" {
-			host = h
-		} else {
-			host = "127.0.0.1"
-		}
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "127.0.0.1"
 	}
-	return "http://" + net.JoinHostPort(host, strconv.Itoa(tcp.Port))
+	return "http://" + listenerHostPort(ln, host)
 }
 
 // startBroker starts the CloudEvents broker over the switch's engines, with

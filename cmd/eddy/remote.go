@@ -53,9 +53,7 @@ func readVariables(flag, value string) (json.RawMessage, error) {
 		}
 	}
 	var obj map[string]json.RawMessage
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	if err := dec.Decode(&obj); err != nil || obj == nil {
+	if err := json.Unmarshal(data, &obj); err != nil || obj == nil {
 		return nil, usageError{fmt.Errorf("invalid %s: want a JSON object such as '{\"orderId\": \"o-1\"}', got %q", flag, shorten(string(data)))}
 	}
 	return json.RawMessage(bytes.TrimSpace(data)), nil

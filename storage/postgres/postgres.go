@@ -192,7 +192,7 @@ func (b *backend) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
 	if err := b.live(); err != nil {
 		return err
 	}
-	return pgx.BeginFunc(ctx, b.pool, fn)
+	return b.closedErr(pgx.BeginFunc(ctx, b.pool, fn))
 }
 
 // nanos stores a time as Unix nanoseconds; the zero time is NULL.
