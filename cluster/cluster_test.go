@@ -29,6 +29,11 @@ type node struct {
 	served atomic.Pointer[engine.Engine] // what the endpoint serves: set once the engine runs
 }
 
+// Acquire implements Engines: the node's one engine, once it runs.
+func (n *node) Acquire(ctx context.Context) (*engine.Engine, context.Context, func()) {
+	return n.served.Load(), ctx, func() {}
+}
+
 func startNode(t *testing.T, dsn, name string, parts []int, secret string) *node {
 	t.Helper()
 	ctx := context.Background()
@@ -37,7 +42,7 @@ func startNode(t *testing.T, dsn, name string, parts []int, secret string) *node
 		t.Fatal(err)
 	}
 	n := &node{store: store}
-	n.srv = httptest.NewServer(Handler(func() (*engine.Engine, func()) { return n.served.Load(), func() {} }, secret))
+	n.srv = httptest.NewServer(Handler(n, secret))
 	owner, err := Owner(name, n.srv.URL)
 	if err != nil {
 		t.Fatal(err)
@@ -245,6 +250,55 @@ func TestOnlyAPICommandsAreForwarded(t *testing.T) {
 		r, err := ps.Send(t.Context(), 0, cmd)
 		if err == nil && !r.Rejected() {
 			t.Fatalf("%s %s was taken from a peer", cmd.ValueType, cmd.Intent)
+		}
+	}
+}
+
+// TestIncidentPagesAcrossNodes: a capped page of incidents asked at a node
+// without partitions merges the lowest keys of every owner's partitions.
+func TestIncidentPagesAcrossNodes(t *testing.T) {
+	dsn := pgtest.Schema(t)
+	startNode(t, dsn, "a", []int{0, 1}, "")
+	startNode(t, dsn, "b", []int{2}, "")
+	c := startNode(t, dsn, "c", nil, "")
+	ctx := t.Context()
+	if _, err := c.engine.Deploy(ctx, resource(t, "three-tasks.bpmn")); err != nil {
+		t.Fatal(err)
+	}
+	// Jobs failed without retries raise incidents, on every partition.
+	var created int
+	deadline := time.Now().Add(10 * time.Second)
+	for created < 9 && time.Now().Before(deadline) {
+		if _, err := c.engine.CreateInstance(ctx, engine.CreateRequest{BpmnProcessID: "three"}); err == nil {
+			created++
+		}
+	}
+	for failed := 0; failed < created && time.Now().Before(deadline); {
+		jobs, err := c.engine.ActivateJobs(ctx, engine.ActivateRequest{Type: "a", Worker: "w", Timeout: time.Minute, MaxJobs: 10, RequestTimeout: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, j := range jobs {
+			if err := c.engine.FailJob(ctx, j.Key, 0, "boom", 0, nil); err != nil {
+				t.Fatal(err)
+			}
+			failed++
+		}
+	}
+	all, err := c.engine.Incidents(ctx, engine.IncidentQuery{})
+	if err != nil || len(all) != created {
+		t.Fatalf("all incidents: %d (%v), want %d", len(all), err, created)
+	}
+	page, err := c.engine.Incidents(ctx, engine.IncidentQuery{After: all[1].Key, Limit: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page) != 4 {
+		t.Fatalf("page of 4 after the second incident: %d", len(page))
+	}
+	for i := range page {
+		if page[i].Key != all[i+2].Key {
+			t.Fatalf("page[%d] = %d, want %d", i, page[i].Key, all[i+2].Key)
 		}
 	}
 }

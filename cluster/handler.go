@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
@@ -18,10 +19,13 @@ import (
 // a variables document and a deployment's resources.
 const maxCommandSize = 64 << 20
 
-// Engines yields the engine that serves a request and a function to call
+// Engines yields the engine that serves a request, a context that ends
+// when that engine is about to be replaced, and a function to call
 // when the request is over (a node may switch engines when its partitions
 // change).
-type Engines func() (*engine.Engine, func())
+type Engines interface {
+	Acquire(ctx context.Context) (*engine.Engine, context.Context, func())
+}
 
 // Handler serves the requests peers forward to this node. secret, if not
 // empty, must come as a bearer token: the endpoints act on any partition
@@ -65,13 +69,13 @@ func (h *handler) command(w http.ResponseWriter, r *http.Request) {
 		writeFailure(w, http.StatusBadRequest, failure{Message: fmt.Sprintf("cluster: the command does not decode: %v", err)})
 		return
 	}
-	e, done := h.engines()
+	e, ctx, done := h.engines.Acquire(r.Context())
 	defer done()
 	if e == nil {
 		writeError(w, engine.ErrNoPartition)
 		return
 	}
-	resp, err := e.ServeCommand(r.Context(), p, cmd)
+	resp, err := e.ServeCommand(ctx, p, cmd)
 	var rej *engine.Rejection
 	if err != nil && !errors.As(err, &rej) {
 		writeError(w, err)
@@ -89,13 +93,13 @@ func (h *handler) instance(w http.ResponseWriter, r *http.Request) {
 		writeFailure(w, http.StatusBadRequest, failure{Message: fmt.Sprintf("cluster: instance key %q is not a number", r.PathValue("key"))})
 		return
 	}
-	e, done := h.engines()
+	e, ctx, done := h.engines.Acquire(r.Context())
 	defer done()
 	if e == nil {
 		writeError(w, engine.ErrNoPartition)
 		return
 	}
-	st, err := e.ServeInstanceState(r.Context(), key)
+	st, err := e.ServeInstanceState(ctx, key)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -109,7 +113,8 @@ func (h *handler) incidents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var q engine.IncidentQuery
-	for name, dst := range map[string]*int64{"instance": &q.ProcessInstanceKey, "after": &q.After} {
+	var limit int64
+	for name, dst := range map[string]*int64{"instance": &q.ProcessInstanceKey, "after": &q.After, "limit": &limit} {
 		if v := r.URL.Query().Get(name); v != "" {
 			n, err := strconv.ParseInt(v, 10, 64)
 			if err != nil {
@@ -119,13 +124,14 @@ func (h *handler) incidents(w http.ResponseWriter, r *http.Request) {
 			*dst = n
 		}
 	}
-	e, done := h.engines()
+	q.Limit = int(limit)
+	e, ctx, done := h.engines.Acquire(r.Context())
 	defer done()
 	if e == nil {
 		writeError(w, engine.ErrNoPartition)
 		return
 	}
-	in, err := e.ServeIncidents(r.Context(), p, q)
+	in, err := e.ServeIncidents(ctx, p, q)
 	if err != nil {
 		writeError(w, err)
 		return

@@ -69,7 +69,7 @@ func (ps *Peers) InstanceState(ctx context.Context, p int, key int64) (engine.In
 // Incidents implements engine.Peers.
 func (ps *Peers) Incidents(ctx context.Context, p int, q engine.IncidentQuery) ([]engine.Incident, error) {
 	path := strings.Replace(pathIncidents, "{partition}", strconv.Itoa(p), 1) +
-		"?instance=" + strconv.FormatInt(q.ProcessInstanceKey, 10) + "&after=" + strconv.FormatInt(q.After, 10)
+		"?instance=" + strconv.FormatInt(q.ProcessInstanceKey, 10) + "&after=" + strconv.FormatInt(q.After, 10) + "&limit=" + strconv.Itoa(q.Limit)
 	var in []engine.Incident
 	err := ps.call(ctx, p, http.MethodGet, path, nil, &in)
 	return in, err

@@ -1,8 +1,10 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 
 	"eddy/record"
 )
@@ -94,5 +96,13 @@ func (e *Engine) ServeIncidents(ctx context.Context, p int, q IncidentQuery) ([]
 	if _, ok := e.parts[p]; !ok {
 		return nil, fmt.Errorf("%w: partition %d", ErrNoPartition, p)
 	}
-	return e.incidentsLocal(ctx, p, q)
+	in, err := e.incidentsLocal(ctx, p, q)
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(in, func(a, b Incident) int { return cmp.Compare(a.Key, b.Key) })
+	if q.Limit > 0 && len(in) > q.Limit {
+		in = in[:q.Limit]
+	}
+	return in, nil
 }

@@ -149,9 +149,9 @@ func (e *Engine) incidentsOf(ctx context.Context, parts []int, q IncidentQuery) 
 		var in []Incident
 		var err error
 		if _, local := e.parts[p]; !local && e.peers != nil {
-			// The peer answers for its partition only, and caps nothing:
-			// the cap applies to the merged list.
-			in, err = e.peers.Incidents(ctx, p, IncidentQuery{ProcessInstanceKey: q.ProcessInstanceKey, After: q.After})
+			// The peer answers for its partition only, with its Limit
+			// lowest keys: all the merged page can take from it.
+			in, err = e.peers.Incidents(ctx, p, q)
 		} else {
 			in, err = e.incidentsLocal(ctx, p, q)
 		}

@@ -45,9 +45,3 @@ func (se switchedEngine) UpdateJobTimeout(ctx context.Context, key int64, timeou
 	defer release()
 	return e.UpdateJobTimeout(ctx, key, timeout)
 }
-
-// engines yields the current engine to the cluster's internal endpoint.
-func (s *engineSwitch) engines() (*engine.Engine, func()) {
-	e, _, release := s.Acquire(context.Background())
-	return e, release
-}

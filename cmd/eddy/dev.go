@@ -183,7 +183,7 @@ func runDev(ctx context.Context, cfg devConfig, stderr interface{ Write([]byte) 
 	mux := http.NewServeMux()
 	mux.Handle("/", brk.Handler()) // the broker's routes, then REST
 	if peers != nil {
-		mux.Handle("/internal/", cluster.Handler(engines.engines, secret))
+		mux.Handle("/internal/", cluster.Handler(engines, secret))
 	}
 	httpAddr, stopHTTP := serveHTTP(ln, mux, logger)
 	grpcAddr, stopGRPC := "none", func() {}
