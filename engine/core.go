@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"eddy/bpmn"
-	"eddy/feel"
 	"eddy/record"
 	"eddy/storage"
 )
@@ -17,7 +16,6 @@ type Core struct {
 	partitions int
 	st         *State
 	models     map[int64]*bpmn.Process
-	exprs      map[*bpmn.Expression]*feel.Expression
 	startIdx   *startIndex // nil: to be built
 	limits     Limits
 

@@ -12,27 +12,17 @@ import (
 	"eddy/feel"
 )
 
-// compiled returns the FEEL expression of e, compiled once per model.
+// compiled returns the FEEL expression of e, which bpmn compiled when the
+// model was loaded (a model whose expressions do not compile is refused).
 func (c *Core) compiled(e *bpmn.Expression) (*feel.Expression, error) {
-	if e.Compiled != nil {
-		return e.Compiled, nil
+	if e.Compiled == nil {
+		return nil, errors.New("the expression was not compiled with its model")
 	}
-	if x, ok := c.exprs[e]; ok {
-		return x, nil
-	}
-	x, err := feel.Compile(e.Source)
-	if err != nil {
-		return nil, err
-	}
-	if c.exprs == nil {
-		c.exprs = map[*bpmn.Expression]*feel.Expression{}
-	}
-	c.exprs[e] = x
-	return x, nil
+	return e.Compiled, nil
 }
 
 // scopeVars lets FEEL read the variables visible from an element instance,
-// decoding each JSON value when it is first read.
+// decoding a variable's JSON value each time an expression reads it.
 type scopeVars struct {
 	c     *Core
 	scope int64

@@ -219,7 +219,9 @@ func TestBrowser(t *testing.T) {
 
 	t.Run("reminders and timeout", func(t *testing.T) {
 		b.t = t
-		xml := model(t, "v2", "R/PT10S", "R/PT0.5S", "PT2M", "PT3S")
+		// The reservation lasts long enough for a loaded machine to show
+		// the payment step before it times out.
+		xml := model(t, "v2", "R/PT10S", "R/PT0.5S", "PT2M", "PT8S")
 		a := startTest(t, config{Model: "v2", ModelXML: xml, Stock: 30})
 		b.open(a.URL + "/")
 		b.wait("the live WebSocket", "document.getElementById('link').textContent === 'live'")

@@ -5,7 +5,7 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const state = { session: "", ws: null, connected: null, reservation: null, step: "", pollQueue: 0, transferFrom: 0 };
+const state = { session: "", ws: null, connected: null, reservation: null, step: "", exited: false, pollQueue: 0, transferFrom: 0 };
 
 function newSession() {
   const b = new Uint8Array(12);
@@ -95,6 +95,8 @@ function onEvent(ev) {
   const d = ev.data || {};
   switch (ev.type) {
     case "Queue.CustomerExited":
+      // It may come before the answer to the join request does.
+      state.exited = true;
       if (state.step === "queue") show("choose");
       break;
     case "Queue.CustomerAbandoned":
@@ -180,6 +182,7 @@ function start() {
   }
   state.session = newSession();
   state.reservation = null;
+  state.exited = false;
   $("session").textContent = state.session;
   $("events").tBodies[0].replaceChildren();
   $("notifications").replaceChildren();
@@ -197,7 +200,7 @@ $("join").onclick = () => act(async () => {
   const st = await call("POST", "/queue/join", { sessionId: state.session });
   if (st.state === "waiting") {
     $("position").textContent = `${st.position} customers ahead of you.`;
-    show("queue");
+    show(state.exited ? "choose" : "queue");
   }
 });
 $("abandon").onclick = $("abandon2").onclick = $("abandon3").onclick = () => act(abandon);
