@@ -101,12 +101,14 @@ func (b *Backend) apply(wb *pebble.Batch, batches []*storage.Batch, firsts []uin
 			h := &b.pending[p]
 			h.ts = max(h.ts, nowMilli)
 			firsts[i] = h.last + 1
-			for _, data := range entries {
-				h.last++
-				b.scratch = appendLogKey(b.scratch[:0], p, h.last)
+			for len(entries) > 0 {
+				n := chunkSplit(entries)
+				b.scratch = appendLogKey(b.scratch[:0], p, h.last+1)
 				k := len(b.scratch)
-				b.scratch = appendLogValue(b.scratch, h.ts, data)
+				b.scratch = appendChunk(b.scratch, h.ts, entries[:n])
 				wb.Set(b.scratch[:k], b.scratch[k:], nil)
+				h.last += uint64(n)
+				entries = entries[n:]
 			}
 		}
 		for _, w := range batch.Writes() {

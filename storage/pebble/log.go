@@ -9,47 +9,69 @@ import (
 	"eddy/storage"
 )
 
-// Read implements storage.Backend. Every entry's checksum and position are
-// verified: a torn, rotten or missing entry is an error, never skipped.
+// Read implements storage.Backend. Every chunk's checksum and the
+// positions' continuity are verified: a torn, rotten or missing entry is an
+// error, never skipped.
 func (b *Backend) Read(ctx context.Context, p int, from uint64, limit int, fn func(storage.Entry) error) error {
 	if !b.enterRead() {
 		return storage.ErrClosed
 	}
 	defer b.exitRead()
 	last := b.last[p].Load()
-	if from > last {
+	if from > last || limit <= 0 {
 		return nil
 	}
-	lower := appendLogKey(nil, p, from)
 	// Bound by the visible head so a read never runs past what was
-	// acknowledged to readers.
-	upper := appendLogKey(nil, p, last+1)
-	it, err := b.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	// acknowledged to readers: a chunk is never split across two commits,
+	// so no visible chunk reaches past it either.
+	it, err := b.db.NewIter(&pebble.IterOptions{LowerBound: partitionKey(kindLog, p), UpperBound: appendLogKey(nil, p, last+1)})
 	if err != nil {
 		return b.readError(fmt.Sprintf("log of partition %d", p), err)
 	}
 	defer it.Close()
 	want := from
 	n := 0
-	for valid := it.First(); valid && n < limit; valid = it.Next() {
-		pos := logKeyPosition(it.Key())
-		if pos != want {
-			return &storage.CorruptError{File: b.dir, Detail: fmt.Sprintf("log of partition %d: position %d is missing (found %d)", p, want, pos)}
+	// The chunk holding from is the last one that starts at or before it.
+	valid := it.SeekLT(appendLogKey(nil, p, from+1))
+	if !valid {
+		valid = it.First()
+	}
+	for ; valid && n < limit; valid = it.Next() {
+		first := logKeyPosition(it.Key())
+		if first > want {
+			return &storage.CorruptError{File: b.dir, Detail: fmt.Sprintf("log of partition %d: position %d is missing (found %d)", p, want, first)}
 		}
 		v, err := it.ValueAndErr()
 		if err != nil {
-			return b.readError(fmt.Sprintf("log of partition %d at position %d", p, pos), err)
+			return b.readError(fmt.Sprintf("log of partition %d at position %d", p, first), err)
 		}
-		ts, data, ok := decodeLogValue(v)
-		if !ok {
-			return &storage.CorruptError{File: b.dir, Detail: fmt.Sprintf("log of partition %d at position %d: checksum mismatch", p, pos)}
+		c, err := decodeChunk(v)
+		if err != nil {
+			return &storage.CorruptError{File: b.dir, Detail: fmt.Sprintf("log of partition %d at position %d: %v", p, first, err)}
 		}
-		if err := fn(storage.Entry{Position: pos, Timestamp: ts, Data: data}); err != nil {
-			return err
+		if first+c.count <= want {
+			// Only the first chunk may start before from; a later one that
+			// ends before it overlaps its predecessor.
+			if want != from {
+				return &storage.CorruptError{File: b.dir, Detail: fmt.Sprintf("log of partition %d: the chunk at %d overlaps the one before it", p, first)}
+			}
+			return &storage.CorruptError{File: b.dir, Detail: fmt.Sprintf("log of partition %d: position %d is missing (the chunk before it ends at %d)", p, want, first+c.count-1)}
 		}
-		want++
-		n++
-		if n%1024 == 0 && ctx.Err() != nil {
+		for pos := first; pos < first+c.count && n < limit && pos <= last; pos++ {
+			data, err := c.next()
+			if err != nil {
+				return &storage.CorruptError{File: b.dir, Detail: fmt.Sprintf("log of partition %d at position %d: %v", p, pos, err)}
+			}
+			if pos < want {
+				continue
+			}
+			if err := fn(storage.Entry{Position: pos, Timestamp: c.ts, Data: data}); err != nil {
+				return err
+			}
+			want++
+			n++
+		}
+		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 	}

@@ -174,6 +174,7 @@ func openError(dir string, err error) error {
 // the epochs, and checks each head against the last log key.
 func (b *Backend) load(want int) error {
 	stored, err := b.getUint(metaPartitions)
+	migrate := false
 	switch {
 	case errors.Is(err, pebble.ErrNotFound):
 		if want == 0 {
@@ -196,12 +197,18 @@ func (b *Backend) load(want int) error {
 		if format > formatVersion {
 			return fmt.Errorf("pebble: data directory %s has format %d, this eddy reads up to %d: upgrade eddy", b.dir, format, formatVersion)
 		}
+		migrate = format < formatVersion
 		if want != 0 && uint64(want) != stored {
 			return fmt.Errorf("pebble: data directory %s holds %d partitions, %d were asked for (the count is fixed when a store is created)", b.dir, stored, want)
 		}
 	}
 	if stored == 0 || stored > storage.MaxPartitions {
 		return &storage.CorruptError{File: b.dir, Detail: fmt.Sprintf("partition count %d is out of range", stored)}
+	}
+	if migrate {
+		if err := b.migrateFrom1(int(stored)); err != nil {
+			return err
+		}
 	}
 	n := int(stored)
 	b.partitions = n
@@ -262,7 +269,19 @@ func (b *Backend) lastLogPosition(p int) (uint64, error) {
 	if !it.Last() {
 		return 0, b.readError(fmt.Sprintf("log of partition %d", p), it.Error())
 	}
-	return logKeyPosition(it.Key()), nil
+	first := logKeyPosition(it.Key())
+	v, err := it.ValueAndErr()
+	if err != nil {
+		return 0, b.readError(fmt.Sprintf("log of partition %d at position %d", p, first), err)
+	}
+	c, err := decodeChunk(v)
+	if err == nil {
+		var last uint64
+		if last, err = c.lastPosition(first); err == nil {
+			return last, nil
+		}
+	}
+	return 0, &storage.CorruptError{File: b.dir, Detail: fmt.Sprintf("log of partition %d at position %d: %v", p, first, err)}
 }
 
 func (b *Backend) getUint(key []byte) (uint64, error) {
