@@ -9,6 +9,8 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
+	"time"
 
 	"eddy/engine"
 	"eddy/record"
@@ -36,6 +38,7 @@ func Handler(engines Engines, secret string) http.Handler {
 	mux.HandleFunc("POST "+pathCommands, h.command)
 	mux.HandleFunc("GET "+pathIncidents, h.incidents)
 	mux.HandleFunc("GET "+pathInstance, h.instance)
+	mux.HandleFunc("GET "+pathDefinitions, h.definitions)
 	return h.auth(mux)
 }
 
@@ -137,6 +140,39 @@ func (h *handler) incidents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, in)
+}
+
+func (h *handler) definitions(w http.ResponseWriter, r *http.Request) {
+	p, ok := pathInt(w, r, "partition")
+	if !ok {
+		return
+	}
+	var keys []int64
+	for _, k := range strings.Split(r.URL.Query().Get("keys"), ",") {
+		key, err := strconv.ParseInt(k, 10, 64)
+		if err != nil {
+			writeFailure(w, http.StatusBadRequest, failure{Message: fmt.Sprintf("cluster: definition key %q is not a number", k)})
+			return
+		}
+		keys = append(keys, key)
+	}
+	ms, err := strconv.ParseInt(r.URL.Query().Get("wait"), 10, 64)
+	if err != nil || ms < 0 {
+		writeFailure(w, http.StatusBadRequest, failure{Message: fmt.Sprintf("cluster: wait %q is not a number of milliseconds", r.URL.Query().Get("wait"))})
+		return
+	}
+	e, ctx, done := h.engines.Acquire(r.Context())
+	defer done()
+	if e == nil {
+		writeError(w, engine.ErrNoPartition)
+		return
+	}
+	held, err := e.ServeDefinitions(ctx, p, keys, time.Duration(ms)*time.Millisecond)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, definitionsAnswer{Held: held})
 }
 
 func pathInt(w http.ResponseWriter, r *http.Request, name string) (int, bool) {

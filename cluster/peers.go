@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -75,6 +76,19 @@ func (ps *Peers) Incidents(ctx context.Context, p int, q engine.IncidentQuery) (
 	return in, err
 }
 
+// AwaitDefinitions implements engine.Peers: the owner waits on its side.
+func (ps *Peers) AwaitDefinitions(ctx context.Context, p int, keys []int64, wait time.Duration) (bool, error) {
+	list := make([]string, len(keys))
+	for i, k := range keys {
+		list[i] = strconv.FormatInt(k, 10)
+	}
+	path := strings.Replace(pathDefinitions, "{partition}", strconv.Itoa(p), 1) +
+		"?keys=" + strings.Join(list, ",") + "&wait=" + strconv.FormatInt(wait.Milliseconds(), 10)
+	var ans definitionsAnswer
+	err := ps.call(ctx, p, http.MethodGet, path, nil, &ans)
+	return ans.Held, err
+}
+
 // call sends one request to partition p's owner and decodes the answer
 // into out.
 func (ps *Peers) call(ctx context.Context, p int, method, path string, body []byte, out any) error {
@@ -122,6 +136,12 @@ func (ps *Peers) call(ctx context.Context, p int, method, path string, body []by
 	}
 	var f failure
 	if err := json.Unmarshal(data, &f); err != nil || f.Message == "" {
+		if resp.StatusCode == http.StatusNotFound {
+			// Not this package's answer: a node of an older version
+			// without the endpoint.
+			endpoint, _, _ := strings.Cut(path, "?")
+			return fmt.Errorf("cluster: %s does not serve %s: %w", base, endpoint, errors.ErrUnsupported)
+		}
 		return fmt.Errorf("cluster: %s answered %s: %.200s", base, resp.Status, data)
 	}
 	switch {

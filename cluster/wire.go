@@ -12,6 +12,9 @@ const (
 	pathCommands  = "/internal/v1/partitions/{partition}/commands"
 	pathIncidents = "/internal/v1/partitions/{partition}/incidents"
 	pathInstance  = "/internal/v1/instances/{key}"
+	// pathDefinitions waits for process definitions on a partition:
+	// ?keys=k1,k2&wait=milliseconds.
+	pathDefinitions = "/internal/v1/partitions/{partition}/definitions"
 )
 
 // failure is the body of an unsuccessful answer.
@@ -29,4 +32,10 @@ type failure struct {
 
 type commandAnswer struct {
 	Response engine.Response
+}
+
+// definitionsAnswer says whether a partition holds the definitions asked
+// for.
+type definitionsAnswer struct {
+	Held bool `json:"held"`
 }

@@ -11,7 +11,8 @@ import (
 
 // Deploy deploys resources (BPMN files). The deployment is made on the
 // first partition this node owns and distributed to the others; Deploy
-// returns once it is durable there.
+// returns once it is durable there and, within the request's time, every
+// other partition of the cluster has it (see awaitDistribution).
 func (e *Engine) Deploy(ctx context.Context, resources ...record.Resource) (record.Record, error) {
 	first := 0
 	if len(e.ids) > 0 {
@@ -25,32 +26,6 @@ func (e *Engine) Deploy(ctx context.Context, resources ...record.Resource) (reco
 	}
 	e.awaitDistribution(ctx, r.Record)
 	return r.Record, nil
-}
-
-// awaitDistribution waits, briefly, until every local partition stored the
-// deployment's processes, so that an instance created right after deploying
-// finds its process whichever partition it lands on.
-func (e *Engine) awaitDistribution(ctx context.Context, dep record.Record) {
-	if len(e.ids) < 2 {
-		return
-	}
-	deadline := time.Now().Add(5 * time.Second)
-	for _, p := range e.ids[1:] {
-		for time.Now().Before(deadline) {
-			missing := false
-			err := e.query(ctx, p, func(c *Core) {
-				for _, m := range dep.Value.Processes {
-					if c.st.definitions.get(m.ProcessDefinitionKey) == nil {
-						missing = true
-					}
-				}
-			})
-			if err != nil || !missing {
-				break
-			}
-			time.Sleep(time.Millisecond)
-		}
-	}
 }
 
 // CreateRequest asks for a new process instance.

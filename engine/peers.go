@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"eddy/record"
 )
@@ -20,6 +21,11 @@ type Peers interface {
 	InstanceState(ctx context.Context, p int, key int64) (InstanceState, error)
 	// Incidents returns the open incidents of partition p, unsorted.
 	Incidents(ctx context.Context, p int, q IncidentQuery) ([]Incident, error)
+	// AwaitDefinitions waits, up to wait, until partition p holds every
+	// process definition of keys (a deployment made on another
+	// partition), and reports whether it does. An owner that cannot
+	// answer this at all gives an error wrapping errors.ErrUnsupported.
+	AwaitDefinitions(ctx context.Context, p int, keys []int64, wait time.Duration) (bool, error)
 }
 
 // allPartitions lists every partition of the store.
@@ -105,4 +111,21 @@ func (e *Engine) ServeIncidents(ctx context.Context, p int, q IncidentQuery) ([]
 		in = in[:q.Limit]
 	}
 	return in, nil
+}
+
+// ServeDefinitions answers a peer waiting for a deployment's definitions on
+// local partition p (see Peers.AwaitDefinitions).
+func (e *Engine) ServeDefinitions(ctx context.Context, p int, keys []int64, wait time.Duration) (bool, error) {
+	if _, ok := e.parts[p]; !ok {
+		return false, fmt.Errorf("%w: partition %d", ErrNoPartition, p)
+	}
+	wctx, cancel := context.WithTimeout(ctx, min(wait, maxServedWait))
+	defer cancel()
+	held, err := e.awaitLocalDefinitions(wctx, p, keys)
+	if err == nil && !held && ctx.Err() != nil {
+		// The request ended, not the wait: the engine is being replaced
+		// (this node may be losing p) or the asker left.
+		return false, fmt.Errorf("%w: partition %d: %w", ErrNoPartition, p, ctx.Err())
+	}
+	return held, err
 }

@@ -11,7 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"eddy/api/rest"
 	"eddy/internal/pgtest"
+	"eddy/record"
+	"eddy/storage"
 )
 
 // TestAnyNodeServesEverything runs two nodes on one PostgreSQL: the first
@@ -58,15 +61,9 @@ spec:
 	if _, stderr, code := eddy(t, "deploy", address, "testdata/noop.bpmn"); code != 0 {
 		t.Fatalf("deploying through the node without partitions: %s", stderr)
 	}
-	var stdout, stderr string
-	var code int
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		// The deployment reaches the second partition through its log.
-		if stdout, stderr, code = eddy(t, "run", "noop", "--wait", address); code == 0 || !strings.Contains(stderr, "NOT_FOUND") && !strings.Contains(stderr, "noop") {
-			break
-		}
-	}
-	if code != 0 || !strings.Contains(stdout, `"COMPLETED"`) {
+	// The deploy answered once both partitions had the deployment: the
+	// run works at once, whichever partition it lands on.
+	if stdout, stderr, code := eddy(t, "run", "noop", "--wait", address); code != 0 || !strings.Contains(stdout, `"COMPLETED"`) {
 		t.Fatalf("run --wait through the node without partitions: %s %s", stdout, stderr)
 	}
 	req, _ := http.NewRequest(http.MethodPost, "http://"+httpAddress(t, ready)+"/v1/events", strings.NewReader(`{"id":"42"}`))
@@ -93,4 +90,71 @@ spec:
 	}
 	second.stop(t)
 	first.stop(t)
+}
+
+// TestDeployOnOneNodeCreateOnAnother runs two nodes on one PostgreSQL, each
+// holding one of its two partitions: a process deployed through one node
+// can be started through the other right after the deploy answered, on the
+// other node's own partition, every time.
+func TestDeployOnOneNodeCreateOnAnother(t *testing.T) {
+	dsn := pgtest.Schema(t)
+	ctx := t.Context()
+	store, err := storage.Open(ctx, "postgres", dsn, storage.WithPartitions(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	// The first node takes the partition nobody holds; the second, started
+	// once the test let partition 1 go, takes that one. Long claim timeouts
+	// keep both from looking for more during the test.
+	hold, err := store.Ownership().ClaimPartition(ctx, 1, "the-test", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"dev", "--storage", "postgres", "--dsn", dsn, "--partitions", "2", "--claim-timeout", "10m", "--http", "127.0.0.1:0", "--grpc", ""}
+	first := startEddy(t, args...)
+	firstReady := first.waitFor(t, "eddy is ready")
+	if !strings.Contains(firstReady, "claimed=1") {
+		t.Fatalf("first node: %s", firstReady)
+	}
+	if err := store.Ownership().ReleasePartition(ctx, hold); err != nil {
+		t.Fatal(err)
+	}
+	second := startEddy(t, args...)
+	secondReady := second.waitFor(t, "eddy is ready")
+	if !strings.Contains(secondReady, "claimed=1") {
+		t.Fatalf("second node: %s", secondReady)
+	}
+	nodes := []struct {
+		client    *rest.Client
+		partition int
+	}{
+		{rest.NewClient("http://"+httpAddress(t, firstReady), nil), 0},
+		{rest.NewClient("http://"+httpAddress(t, secondReady), nil), 1},
+	}
+	for round := range 40 {
+		deployer, creator := nodes[round%2], nodes[(round+1)%2]
+		id := fmt.Sprintf("p%d", round)
+		bpmn := strings.ReplaceAll(noopBPMN(t), `id="noop"`, `id="`+id+`"`)
+		if _, err := deployer.client.Deploy(ctx, rest.File{Name: id + ".bpmn", Content: []byte(bpmn)}); err != nil {
+			t.Fatalf("round %d: deploy through the node of partition %d: %v", round, deployer.partition, err)
+		}
+		r, err := creator.client.CreateInstance(ctx, rest.CreateInstanceRequest{BpmnProcessID: id})
+		if err != nil {
+			t.Fatalf("round %d: deployed through the node of partition %d, created through the other right after: %v", round, deployer.partition, err)
+		}
+		if got := record.PartitionOf(int64(r.ProcessInstanceKey)); got != creator.partition {
+			t.Fatalf("round %d: the instance is on partition %d, not on %d of the node that created it", round, got, creator.partition)
+		}
+	}
+	second.stop(t)
+	first.stop(t)
+}
+
+func noopBPMN(t *testing.T) string {
+	data, err := os.ReadFile("testdata/noop.bpmn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
 }
