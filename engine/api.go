@@ -139,7 +139,7 @@ func (e *Engine) ActivateJobs(ctx context.Context, req ActivateRequest) ([]recor
 		wake := e.jobsChanged()
 		var jobs []record.Record
 		failed, lastErr := 0, error(nil)
-		start := int(e.rr.Add(1))
+		start := int(e.activateRR.Add(1))
 		for i := range parts {
 			if len(jobs) >= req.MaxJobs {
 				break

@@ -23,7 +23,11 @@ type Engine struct {
 	limits Limits
 	clock  func() time.Time
 	log    *slog.Logger
-	rr     atomic.Uint64
+	rr     atomic.Uint64 // spreads new instances and signals over the partitions
+	// activateRR picks where a job activation starts looking: a counter of
+	// its own, since every wake-up of a long poll advances it and would
+	// otherwise send every new instance to the same partition.
+	activateRR atomic.Uint64
 
 	jobsMu   sync.Mutex
 	jobsWake chan struct{} // closed when jobs may have become activatable

@@ -91,6 +91,16 @@ type engineHealth interface {
 	degraded() bool
 }
 
+// Restarts after failed commits are spaced: the first is at once, one of an
+// engine that failed again soon after starting waits twice as long as the
+// last, up to maxRestartDelay. A storage that refuses every commit while a
+// partition has work (its inbox, a timer) would otherwise have the node
+// reload every partition's state in a tight loop.
+const (
+	minRestartDelay = 100 * time.Millisecond
+	maxRestartDelay = 5 * time.Second
+)
+
 // run renews and takes over claims until ctx ends, calling changed (from
 // its goroutine) with the new epochs whenever the held claims change, and
 // also when the engine lost a partition to a failed commit or could not
@@ -98,6 +108,12 @@ type engineHealth interface {
 func (c *partitionClaims) run(ctx context.Context, health engineHealth, changed func(map[int]uint64)) {
 	ticker := time.NewTicker(c.timeout / 3)
 	defer ticker.Stop()
+	failed := health.failed()
+	var (
+		restart <-chan time.Time // a delayed restart after a failure
+		delay   time.Duration    // of the next restart after a failure
+		started = time.Now()     // the current engine
+	)
 	for {
 		force := false
 		select {
@@ -105,8 +121,20 @@ func (c *partitionClaims) run(ctx context.Context, health engineHealth, changed 
 			return
 		case <-ticker.C:
 			force = health.degraded()
-		case <-health.failed():
-			c.log.Error("a partition stopped on a failed commit: starting the engine again")
+		case <-failed:
+			// Until the restart, the engine's other partitions serve on.
+			failed = nil
+			if time.Since(started) >= maxRestartDelay {
+				delay = 0
+			}
+			c.log.Error("a partition stopped on a failed commit: starting the engine again", "after", delay)
+			if delay > 0 {
+				restart = time.After(delay)
+				delay = min(2*delay, maxRestartDelay)
+				continue
+			}
+			delay, force = minRestartDelay, true
+		case <-restart:
 			force = true
 		}
 		before := c.epochs()
@@ -116,6 +144,7 @@ func (c *partitionClaims) run(ctx context.Context, health engineHealth, changed 
 		}
 		if after := c.epochs(); (force || !maps.Equal(before, after)) && ctx.Err() == nil {
 			changed(after)
+			failed, restart, started = health.failed(), nil, time.Now()
 		}
 	}
 }

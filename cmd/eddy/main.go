@@ -25,6 +25,7 @@ type usageError struct{ err error }
 func (u usageError) Error() string { return u.err.Error() }
 
 func main() {
+	tuneGC()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
