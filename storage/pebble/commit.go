@@ -101,15 +101,12 @@ func (b *Backend) apply(wb *pebble.Batch, batches []*storage.Batch, firsts []uin
 			h := &b.pending[p]
 			h.ts = max(h.ts, nowMilli)
 			firsts[i] = h.last + 1
-			for len(entries) > 0 {
-				n := chunkSplit(entries)
-				b.scratch = appendLogKey(b.scratch[:0], p, h.last+1)
-				k := len(b.scratch)
-				b.scratch = appendChunk(b.scratch, h.ts, entries[:n])
-				wb.Set(b.scratch[:k], b.scratch[k:], nil)
-				h.last += uint64(n)
-				entries = entries[n:]
-			}
+			h.last += uint64(len(entries))
+			// Written as chunks once the group is gathered: a partition's
+			// batches of one group share chunks (never across groups, so
+			// that a reader bounded by the synced head never sees half a
+			// chunk).
+			b.groupEntries[p] = append(b.groupEntries[p], entries...)
 		}
 		for _, w := range batch.Writes() {
 			b.scratch = appendStateKey(b.scratch[:0], p, w.Key)
@@ -127,6 +124,11 @@ func (b *Backend) apply(wb *pebble.Batch, batches []*storage.Batch, firsts []uin
 			b.tokens[string(key)] = row
 			wb.Set(key, row.encode(), nil)
 		}
+	}
+	for _, p := range b.touched {
+		b.writeChunks(wb, p, b.heads[p].last+1, b.pending[p].ts, b.groupEntries[p])
+		clear(b.groupEntries[p])
+		b.groupEntries[p] = b.groupEntries[p][:0]
 	}
 	heads := make([]assigned, 0, len(b.touched))
 	for _, p := range b.touched {
@@ -199,4 +201,17 @@ func fenceToken(row tokenRow, c storage.Claim) error {
 			storage.ErrFenced, c.Segment, c.Processor, row.owner, row.epoch, c.Owner, c.Epoch)
 	}
 	return nil
+}
+
+// writeChunks puts entries, from position first on, into chunks.
+func (b *Backend) writeChunks(wb *pebble.Batch, p int, first uint64, ts int64, entries [][]byte) {
+	for len(entries) > 0 {
+		n := chunkSplit(entries)
+		b.scratch = appendLogKey(b.scratch[:0], p, first)
+		k := len(b.scratch)
+		b.scratch = appendChunk(b.scratch, ts, entries[:n])
+		wb.Set(b.scratch[:k], b.scratch[k:], nil)
+		first += uint64(n)
+		entries = entries[n:]
+	}
 }

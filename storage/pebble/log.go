@@ -36,10 +36,15 @@ func (b *Backend) Read(ctx context.Context, p int, from uint64, limit int, fn fu
 	if !valid {
 		valid = it.First()
 	}
-	for ; valid && n < limit; valid = it.Next() {
+	for visited := false; valid && n < limit; valid, visited = it.Next(), true {
 		first := logKeyPosition(it.Key())
 		if first > want {
 			return &storage.CorruptError{File: b.dir, Detail: fmt.Sprintf("log of partition %d: position %d is missing (found %d)", p, want, first)}
+		}
+		// Only the first chunk may start before the position wanted; a
+		// later one doing so overlaps its predecessor.
+		if visited && first != want {
+			return &storage.CorruptError{File: b.dir, Detail: fmt.Sprintf("log of partition %d: the chunk at %d overlaps the one before it", p, first)}
 		}
 		v, err := it.ValueAndErr()
 		if err != nil {
@@ -50,11 +55,6 @@ func (b *Backend) Read(ctx context.Context, p int, from uint64, limit int, fn fu
 			return &storage.CorruptError{File: b.dir, Detail: fmt.Sprintf("log of partition %d at position %d: %v", p, first, err)}
 		}
 		if first+c.count <= want {
-			// Only the first chunk may start before from; a later one that
-			// ends before it overlaps its predecessor.
-			if want != from {
-				return &storage.CorruptError{File: b.dir, Detail: fmt.Sprintf("log of partition %d: the chunk at %d overlaps the one before it", p, first)}
-			}
 			return &storage.CorruptError{File: b.dir, Detail: fmt.Sprintf("log of partition %d: position %d is missing (the chunk before it ends at %d)", p, want, first+c.count-1)}
 		}
 		for pos := first; pos < first+c.count && n < limit && pos <= last; pos++ {

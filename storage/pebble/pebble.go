@@ -42,9 +42,11 @@ type Backend struct {
 	epochs  []uint64
 	pending []head // per-partition scratch for one commit group
 	touched []int
-	scratch []byte
-	tokens  map[string]tokenRow
-	applied uint64 // commit generations handed to Pebble
+	// groupEntries collects each partition's entries of one commit group.
+	groupEntries [][][]byte
+	scratch      []byte
+	tokens       map[string]tokenRow
+	applied      uint64 // commit generations handed to Pebble
 
 	// views is what state and token reads see: acknowledged writes only.
 	views views
@@ -214,6 +216,7 @@ func (b *Backend) load(want int) error {
 	b.partitions = n
 	b.heads = make([]head, n)
 	b.pending = make([]head, n)
+	b.groupEntries = make([][][]byte, n)
 	b.epochs = make([]uint64, n)
 	b.last = make([]atomic.Uint64, n)
 	b.signals = make([]storage.Signal, n)
