@@ -42,15 +42,18 @@ type commitPipe struct {
 	part   int
 	epoch  uint64
 	store  *storage.Store
+	// observe sees every entry once it is durable, in log order, before
+	// any request of its step is answered.
+	observe func(data []byte)
 	steps  chan *pipeStep
 	failed chan struct{} // closed after a commit failed; err says why
 	err    error
 	done   chan struct{}
 }
 
-func newCommitPipe(part int, epoch uint64, store *storage.Store) *commitPipe {
+func newCommitPipe(part int, epoch uint64, store *storage.Store, observe func([]byte)) *commitPipe {
 	return &commitPipe{
-		part: part, epoch: epoch, store: store,
+		part: part, epoch: epoch, store: store, observe: observe,
 		steps:  make(chan *pipeStep, pipeDepth),
 		failed: make(chan struct{}),
 		done:   make(chan struct{}),
@@ -87,6 +90,13 @@ func (cp *commitPipe) run(ctx context.Context) {
 			}
 		} else {
 			failure = errStopped(cp.part)
+		}
+		if failure == nil && cp.observe != nil {
+			for _, s := range group {
+				for _, data := range s.entries {
+					cp.observe(data)
+				}
+			}
 		}
 		for _, s := range group {
 			for _, a := range s.answers {

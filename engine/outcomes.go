@@ -110,8 +110,14 @@ func newOutcomes(e *Engine) *outcomes {
 	return &outcomes{e: e, ends: newBoard[Outcome](), correlations: newBoard[int64]()}
 }
 
+// start follows the logs of the partitions other nodes hold; this node's
+// partitions hand their entries over as they commit them (observe), which
+// spares a read of everything they write.
 func (o *outcomes) start(ctx context.Context) {
 	for p := 0; p < o.e.store.Partitions(); p++ {
+		if _, local := o.e.parts[p]; local {
+			continue
+		}
 		b, err := o.e.store.Bounds(ctx, p)
 		if err != nil {
 			o.e.log.Error("cannot follow partition for outcomes", "partition", p, "err", err)
@@ -129,39 +135,50 @@ func (o *outcomes) start(ctx context.Context) {
 func (o *outcomes) wait() { o.wg.Wait() }
 
 func (o *outcomes) follow(ctx context.Context, tail *storage.Tail) {
-	var r record.Record
 	for ctx.Err() == nil {
-		_, err := tail.Next(ctx, 4096, func(e storage.Entry) error {
-			// Decode only what matters, judging by the header.
-			if len(e.Data) < 4 || record.Kind(e.Data[1]) != record.Event {
-				return nil
-			}
-			vt, in := record.ValueType(e.Data[2]), record.Intent(e.Data[3])
-			switch {
-			case vt == record.ProcessInstance && (in == record.ElementCompleted || in == record.ElementTerminated):
-			case (vt == record.ProcessMessageSubscription || vt == record.MessageStartEventSubscription) && in == record.Correlated:
-			default:
-				return nil
-			}
-			if err := record.Unmarshal(e.Data, &r); err != nil {
-				return err
-			}
-			if vt != record.ProcessInstance {
-				o.correlations.deliver(r.Value.MessageKey, r.Value.ProcessInstanceKey)
-				return nil
-			}
-			if r.Value.ElementType != "PROCESS" {
-				return nil
-			}
-			o.ends.deliver(r.Key, Outcome{ProcessInstanceKey: r.Key, BpmnProcessID: r.Value.BpmnProcessID, Version: r.Value.Version,
-				ProcessDefinitionKey: r.Value.ProcessDefinitionKey, Completed: in == record.ElementCompleted, Variables: r.Value.Variables})
-			return nil
-		})
+		_, err := tail.Next(ctx, 4096, func(e storage.Entry) error { return o.see(e.Data) })
 		if err != nil && ctx.Err() == nil {
 			o.e.log.Error("following the log for outcomes", "err", err)
 			return
 		}
 	}
+}
+
+// observe takes an entry a local partition has just made durable.
+func (o *outcomes) observe(data []byte) {
+	if err := o.see(data); err != nil {
+		o.e.log.Error("reading a committed entry for outcomes", "err", err)
+	}
+}
+
+// see hands the end of a process instance, or a message correlation, in
+// entry data to whoever waits for it, decoding only what matters judging
+// by the header.
+func (o *outcomes) see(data []byte) error {
+	if len(data) < 4 || record.Kind(data[1]) != record.Event {
+		return nil
+	}
+	vt, in := record.ValueType(data[2]), record.Intent(data[3])
+	switch {
+	case vt == record.ProcessInstance && (in == record.ElementCompleted || in == record.ElementTerminated):
+	case (vt == record.ProcessMessageSubscription || vt == record.MessageStartEventSubscription) && in == record.Correlated:
+	default:
+		return nil
+	}
+	var r record.Record
+	if err := record.Unmarshal(data, &r); err != nil {
+		return err
+	}
+	if vt != record.ProcessInstance {
+		o.correlations.deliver(r.Value.MessageKey, r.Value.ProcessInstanceKey)
+		return nil
+	}
+	if r.Value.ElementType != "PROCESS" {
+		return nil
+	}
+	o.ends.deliver(r.Key, Outcome{ProcessInstanceKey: r.Key, BpmnProcessID: r.Value.BpmnProcessID, Version: r.Value.Version,
+		ProcessDefinitionKey: r.Value.ProcessDefinitionKey, Completed: in == record.ElementCompleted, Variables: r.Value.Variables})
+	return nil
 }
 
 // await waits for instance key to end.

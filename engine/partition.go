@@ -60,7 +60,7 @@ func (p *partition) start(ctx context.Context) error {
 
 func (p *partition) run(ctx context.Context) {
 	defer close(p.stopped)
-	p.pipe = newCommitPipe(p.id, p.epoch, p.e.store)
+	p.pipe = newCommitPipe(p.id, p.epoch, p.e.store, p.e.outcomes.observe)
 	// Steps handed over before a shutdown still commit and are answered.
 	go p.pipe.run(context.WithoutCancel(ctx))
 	defer func() {
