@@ -2,8 +2,11 @@ package broker
 
 import (
 	"bytes"
+	"errors"
+	"flag"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strconv"
 	"sync"
@@ -59,6 +62,84 @@ func BenchmarkIngress(b *testing.B) {
 			})
 			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
 		})
+	}
+}
+
+// Connections and pipelining of BenchmarkIngressRaw.
+var (
+	rawConns = flag.Int("ingress.conns", 256, "BenchmarkIngressRaw: keep-alive connections, each an event in flight at the server")
+	rawDepth = flag.Int("ingress.depth", 2, "BenchmarkIngressRaw: requests pipelined on each connection")
+)
+
+// BenchmarkIngressRaw is BenchmarkIngress with a load generator that
+// leaves the server its cores (rawLoad: one thread, epoll, pre-encoded
+// requests). The server's CPU per event is the process's less the client
+// thread's, both reported.
+//
+// http-floor is the same binary-mode load on a handler that reads the
+// body and answers 202 at once: what net/http and the loopback cost with
+// no broker and no engine, the ceiling of any ingress on this machine.
+func BenchmarkIngressRaw(b *testing.B) {
+	for _, mode := range []string{"binary", "structured", "http-floor"} {
+		b.Run(mode, func(b *testing.B) {
+			var addr string
+			if mode == "http-floor" {
+				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					io.Copy(io.Discard, r.Body)
+					w.WriteHeader(http.StatusAccepted)
+				}))
+				b.Cleanup(srv.Close)
+				addr = srv.Listener.Addr().String()
+			} else {
+				addr = newEnv(b, WithJobWorker(false, 1)).srv.Listener.Addr().String()
+			}
+			load := &rawLoad{addr: addr, conns: *rawConns, depth: *rawDepth, encode: rawIngressRequest(mode)}
+			cpu0 := processCPU()
+			b.ResetTimer()
+			res, err := load.run(int64(b.N), 5*time.Minute)
+			b.StopTimer()
+			cpu := processCPU() - cpu0
+			if errors.Is(err, errRawLoadUnsupported) {
+				b.Skip(err)
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			n := float64(b.N)
+			b.ReportMetric(n/res.elapsed.Seconds(), "events/s")
+			b.ReportMetric(float64((cpu-res.clientCPU).Nanoseconds())/1e3/n, "server-cpu-us/event")
+			b.ReportMetric(float64(res.clientCPU.Nanoseconds())/1e3/n, "client-cpu-us/event")
+		})
+	}
+}
+
+// rawIngressRequest returns the encoder of BenchmarkIngress's requests,
+// as bytes on the wire: only the event id changes from one to the next.
+func rawIngressRequest(mode string) func(dst []byte, seq int64) []byte {
+	const data = `{"customer":"c-1","tickets":2}`
+	const head = "POST /v1/events HTTP/1.1\r\nHost: eddy\r\n"
+	if mode != "structured" {
+		tail := "\r\nCe-Source: /bench\r\nCe-Type: bench.event\r\nContent-Type: application/json\r\nContent-Length: " + strconv.Itoa(len(data)) + "\r\n\r\n" + data
+		return func(dst []byte, seq int64) []byte {
+			dst = append(dst, head+"Ce-Specversion: 1.0\r\nCe-Id: "...)
+			dst = strconv.AppendInt(dst, seq, 10)
+			return append(dst, tail...)
+		}
+	}
+	e := event("bench.event", "ID")
+	e.Source, e.Data = "/bench", []byte(data)
+	pre, post, _ := bytes.Cut(cloudevents.AppendJSON(nil, &e), []byte(`"ID"`))
+	pre = append(pre, '"')
+	post = append([]byte{'"'}, post...)
+	return func(dst []byte, seq int64) []byte {
+		var id [20]byte
+		n := len(strconv.AppendInt(id[:0], seq, 10))
+		dst = append(dst, head+"Content-Type: "+cloudevents.MediaTypeJSON+"\r\nContent-Length: "...)
+		dst = strconv.AppendInt(dst, int64(len(pre)+n+len(post)), 10)
+		dst = append(dst, "\r\n\r\n"...)
+		dst = append(dst, pre...)
+		dst = append(dst, id[:n]...)
+		return append(dst, post...)
 	}
 }
 
@@ -141,6 +222,7 @@ func BenchmarkPublish(b *testing.B) {
 	env := newEnv(b, WithJobWorker(false, 1))
 	var seq atomic.Int64
 	b.SetParallelism(256)
+	cpu0 := processCPU()
 	b.ResetTimer()
 	start := time.Now()
 	b.RunParallel(func(pb *testing.PB) {
@@ -151,4 +233,5 @@ func BenchmarkPublish(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
+	b.ReportMetric(float64((processCPU()-cpu0).Nanoseconds())/1e3/float64(b.N), "cpu-us/event")
 }

@@ -20,7 +20,13 @@ func (b *Broker) serveIngress(w http.ResponseWriter, r *http.Request) {
 		cloudevents.WriteError(w, err)
 		return
 	}
-	if _, err := b.publish(r.Context(), events); err != nil {
+	if len(events) == 1 {
+		// The common case: no result slice, straight to the engine.
+		_, err = b.publishOne(r.Context(), &events[0])
+	} else {
+		_, err = b.publish(r.Context(), events)
+	}
+	if err != nil {
 		b.o.logger.Debug("broker: ingress could not publish", "error", err)
 		http.Error(w, "publishing the events: "+err.Error(), publishStatus(err))
 		return

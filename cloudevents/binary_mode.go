@@ -3,6 +3,7 @@ package cloudevents
 import (
 	"net/http"
 	"strconv"
+	"strings"
 )
 
 // decodeBinary reads an event in binary content mode: attributes from ce-
@@ -10,7 +11,8 @@ import (
 // the event keeps, not copies).
 func decodeBinary(h http.Header, body []byte) (Event, *Error) {
 	var e Event
-	var first *Error // the problem with the smallest header name, so errors do not depend on map order
+	var names strings.Builder // extension names share one allocation
+	var first *Error          // the problem with the smallest header name, so errors do not depend on map order
 	fail := func(err *Error) {
 		if first == nil || err.Where < first.Where {
 			first = err
@@ -22,7 +24,7 @@ func decodeBinary(h http.Header, body []byte) (Event, *Error) {
 		}
 		name := coreHeaderName(key)
 		if name == "" {
-			name = lowerASCII(key[3:])
+			name = appendLowerASCII(&names, key[3:])
 		}
 		if len(vals) != 1 {
 			fail(badAttr(name, headerWhere(name), "header sent %d times; an attribute has one value", len(vals)))
@@ -73,6 +75,9 @@ func decodeBinary(h http.Header, body []byte) (Event, *Error) {
 		if isReservedName(name) {
 			fail(badAttr(name, headerWhere(name), "%q is a reserved name, not an extension", name))
 			continue
+		}
+		if e.Extensions == nil {
+			e.Extensions = make([]Extension, 0, 4) // events carry few
 		}
 		e.Extensions = append(e.Extensions, Extension{Name: name, Value: typedExtension(name, Value{TypeString, text})})
 	}
@@ -125,6 +130,23 @@ func coreHeaderName(key string) string {
 		return "dataschema"
 	}
 	return ""
+}
+
+// appendLowerASCII writes s lower-cased to names and returns it as a string
+// of names' buffer, which stays valid when the buffer grows.
+func appendLowerASCII(names *strings.Builder, s string) string {
+	if names.Cap() == 0 {
+		names.Grow(64)
+	}
+	start := names.Len()
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		names.WriteByte(c)
+	}
+	return names.String()[start:]
 }
 
 func headerWhere(name string) string { return "header " + strconv.Quote("ce-"+name) }

@@ -1,6 +1,10 @@
 package cloudevents
 
-import "sort"
+import (
+	"slices"
+	"sort"
+	"strings"
+)
 
 // SpecVersion is the only CloudEvents version Eddy accepts and sends.
 const SpecVersion = "1.0"
@@ -138,7 +142,8 @@ func sortExtensions(xs []Extension) (dup string) {
 		}
 	}
 	if !sorted {
-		sort.SliceStable(xs, func(i, j int) bool { return xs[i].Name < xs[j].Name })
+		// Stability does not matter: equal names are refused.
+		slices.SortFunc(xs, func(a, b Extension) int { return strings.Compare(a.Name, b.Name) })
 	}
 	for i := 1; i < len(xs); i++ {
 		if xs[i-1].Name == xs[i].Name {

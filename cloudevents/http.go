@@ -136,15 +136,16 @@ func readBody(r io.Reader, length, limit int64) ([]byte, *Error) {
 	var b []byte
 	var err error
 	if length >= 0 {
-		// Known length: one allocation, and a check that nothing follows.
-		b = make([]byte, length)
-		_, err = io.ReadFull(r, b)
+		// Known length: one allocation, with a byte more to check that
+		// nothing follows.
+		b = make([]byte, length+1)
+		_, err = io.ReadFull(r, b[:length])
 		if err == nil {
-			var one [1]byte
-			if n, _ := r.Read(one[:]); n > 0 {
+			if n, _ := r.Read(b[length:]); n > 0 {
 				return nil, badMessage(http.StatusBadRequest, "", "the body is longer than its Content-Length")
 			}
 		}
+		b = b[:length]
 	} else {
 		b, err = io.ReadAll(io.LimitReader(r, limit+1))
 		if err == nil && int64(len(b)) > limit {

@@ -26,8 +26,12 @@ func DecodeJSONBatch(b []byte) ([]Event, error) {
 	return es, nil
 }
 
+// Attribute text is rarely longer than this: the arena for it is
+// allocated once at this size at most, and grows if it must.
+const arenaSize = 256
+
 func decodeStructured(b []byte) (Event, *Error) {
-	s := jsonScanner{b: b}
+	s := withArena(b, min(len(b), arenaSize))
 	e, err := s.event()
 	if err != nil {
 		return Event{}, err
@@ -39,7 +43,7 @@ func decodeStructured(b []byte) (Event, *Error) {
 }
 
 func decodeBatch(b []byte) ([]Event, *Error) {
-	s := jsonScanner{b: b}
+	s := withArena(b, min(len(b), 8*arenaSize))
 	if msg := s.expect('['); msg != "" {
 		return nil, badJSON(msg + " (a batch is a JSON array of events)")
 	}
@@ -141,7 +145,7 @@ func (s *jsonScanner) event() (Event, *Error) {
 			case "data_base64":
 				bit = seenDataBase64
 			default:
-				name = string(raw)
+				name = s.keep(raw)
 			}
 			if bit != 0 {
 				if seen&bit != 0 {
@@ -190,7 +194,10 @@ func (s *jsonScanner) event() (Event, *Error) {
 				if c != '"' {
 					return e, badAttr("data_base64", jsonWhere("data_base64"), "must be a JSON string of base64")
 				}
+				arena := s.useArena
+				s.useArena = false // data, not attribute text: it would only bloat the arena
 				v, msg := s.str()
+				s.useArena = arena
 				if msg != "" {
 					return e, badAttr("data_base64", jsonWhere("data_base64"), "%s", msg)
 				}
@@ -273,7 +280,7 @@ func (s *jsonScanner) extension(e *Event, name string) *Error {
 		if msg != "" {
 			return badAttr(name, jsonWhere(name), "%s", msg)
 		}
-		text := string(s.b[start:s.i])
+		text := s.keep(s.b[start:s.i])
 		if !integer {
 			return badAttr(name, jsonWhere(name), "%s is not an Integer: the JSON format allows only whole numbers for extension attributes", text)
 		}
@@ -306,6 +313,9 @@ func (s *jsonScanner) extension(e *Event, name string) *Error {
 			return badJSON(s.errf("unexpected end"))
 		}
 		return badJSON(s.errf("unexpected %q", rune(c)))
+	}
+	if e.Extensions == nil {
+		e.Extensions = make([]Extension, 0, 4) // events carry few
 	}
 	e.Extensions = append(e.Extensions, Extension{Name: name, Value: typedExtension(name, v)})
 	return nil

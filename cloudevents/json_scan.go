@@ -2,6 +2,7 @@ package cloudevents
 
 import (
 	"fmt"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -14,6 +15,29 @@ import (
 type jsonScanner struct {
 	b []byte
 	i int
+	// With useArena, the strings read are kept in arena, so that an
+	// event's attributes cost one allocation rather than one each.
+	arena    strings.Builder
+	useArena bool
+}
+
+// withArena returns a scanner of b whose strings share an arena of up to
+// size bytes (it grows if it must).
+func withArena(b []byte, size int) *jsonScanner {
+	s := &jsonScanner{b: b, useArena: true}
+	s.arena.Grow(size)
+	return s
+}
+
+// keep returns b as a string, from the arena if there is one. A string
+// kept stays valid when the arena grows: the old buffer lives on.
+func (s *jsonScanner) keep(b []byte) string {
+	if !s.useArena {
+		return string(b)
+	}
+	start := s.arena.Len()
+	s.arena.Write(b)
+	return s.arena.String()[start:]
 }
 
 const maxJSONDepth = 10000 // as encoding/json
@@ -64,7 +88,7 @@ func (s *jsonScanner) str() (string, string) {
 	for s.i < len(s.b) {
 		c := s.b[s.i]
 		if c == '"' {
-			v := string(s.b[start:s.i])
+			v := s.keep(s.b[start:s.i])
 			s.i++
 			return v, ""
 		}
@@ -79,7 +103,7 @@ func (s *jsonScanner) str() (string, string) {
 		switch {
 		case c == '"':
 			s.i++
-			return string(buf), ""
+			return s.keep(buf), ""
 		case c < 0x20:
 			return "", s.errf("control character U+%04X in a string must be escaped", c)
 		case c == '\\':

@@ -1,6 +1,7 @@
 package cloudevents
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -50,57 +51,89 @@ var ErrCorrupt = errors.New("cloudevents: corrupt log encoding")
 // Unmarshal decodes the log encoding in b into e. The event shares no
 // memory with b. It checks the encoding, not the event (events are
 // validated before they are written).
+//
+// A first pass checks the encoding and finds where the attributes end, so
+// that the second takes the text of every attribute and extension from one
+// string: one allocation for the text, one for the data, one for the
+// extensions, however many attributes the event has.
 func Unmarshal(b []byte, e *Event) error {
 	d := logDecoder{b: b}
 	if d.byte() != logFormatV1 {
 		return d.fail("unknown format")
 	}
 	*e = Event{}
+	attrEnd, n, err := d.check()
+	if err != nil {
+		return err
+	}
+	text := string(b[:attrEnd])
+	d = logDecoder{b: b, i: 1} // checked: nothing below can fail
 	for _, dst := range [...]*string{&e.SpecVersion, &e.ID, &e.Source, &e.Type, &e.DataContentType, &e.DataSchema, &e.Subject, &e.Time} {
-		*dst = d.string()
+		*dst = d.text(text)
 	}
-	n := d.uvarint()
-	if n > uint64(len(d.b)-d.i)/3 { // each extension takes at least 3 bytes
-		return d.fail("extension count too large")
-	}
+	d.uvarint()
 	if n > 0 {
 		e.Extensions = make([]Extension, n)
 	}
 	for i := range e.Extensions {
 		x := &e.Extensions[i]
-		x.Name = d.string()
+		x.Name = d.text(text)
 		x.Value.Type = Type(d.byte())
-		x.Value.Text = d.string()
-		if d.err == nil && (x.Value.Type < TypeString || x.Value.Type > TypeTimestamp) {
-			return d.fail(fmt.Sprintf("unknown value type %d", x.Value.Type))
-		}
-		if d.err == nil && i > 0 && e.Extensions[i-1].Name >= x.Name {
-			return d.fail("extensions out of order")
-		}
+		x.Value.Text = d.text(text)
 	}
+	if d.byte() == 1 {
+		l := int(d.uvarint())
+		e.Data = append(make([]byte, 0, l), b[d.i:d.i+l]...)
+	}
+	return nil
+}
+
+// check reads the encoding after the format byte without keeping anything,
+// and returns where the data flag is and the extension count.
+func (d *logDecoder) check() (attrEnd int, extensions int, err error) {
+	for range 8 {
+		d.span()
+	}
+	n := d.uvarint()
+	if n > uint64(len(d.b)-d.i)/3 { // each extension takes at least 3 bytes
+		return 0, 0, d.fail("extension count too large")
+	}
+	var prev []byte
+	for i := range int(n) {
+		name := d.span()
+		t := Type(d.byte())
+		d.span()
+		if d.err == nil && (t < TypeString || t > TypeTimestamp) {
+			return 0, 0, d.fail(fmt.Sprintf("unknown value type %d", t))
+		}
+		if d.err == nil && i > 0 && bytes.Compare(prev, name) >= 0 {
+			return 0, 0, d.fail("extensions out of order")
+		}
+		prev = name
+	}
+	attrEnd = d.i
 	switch d.byte() {
 	case 0:
 	case 1:
 		l := d.uvarint()
 		if d.err == nil && l > uint64(len(d.b)-d.i) {
-			return d.fail("data runs past the end")
+			return 0, 0, d.fail("data runs past the end")
 		}
 		if d.err == nil {
-			e.Data = append(make([]byte, 0, l), d.b[d.i:d.i+int(l)]...)
 			d.i += int(l)
 		}
 	default:
 		if d.err == nil {
-			return d.fail("bad data flag")
+			return 0, 0, d.fail("bad data flag")
 		}
 	}
 	if d.err != nil {
-		return d.err
+		return 0, 0, d.err
 	}
-	if d.i != len(b) {
-		return d.fail("bytes after the event")
+	if d.i != len(d.b) {
+		return 0, 0, d.fail("bytes after the event")
 	}
-	return nil
+	return attrEnd, int(n), nil
 }
 
 type logDecoder struct {
@@ -146,17 +179,27 @@ func (d *logDecoder) uvarint() uint64 {
 	return v
 }
 
-func (d *logDecoder) string() string {
+// span reads a length-prefixed string and returns its bytes in d.b.
+func (d *logDecoder) span() []byte {
 	l := d.uvarint()
 	if d.err != nil {
-		return ""
+		return nil
 	}
 	if l > uint64(len(d.b)-d.i) {
 		d.fail("string runs past the end")
-		return ""
+		return nil
 	}
-	s := string(d.b[d.i : d.i+int(l)])
+	s := d.b[d.i : d.i+int(l)]
 	d.i += int(l)
+	return s
+}
+
+// text reads a length-prefixed string of a checked encoding as a
+// substring of text, a copy of the encoding's start.
+func (d *logDecoder) text(text string) string {
+	l := int(d.uvarint())
+	s := text[d.i : d.i+l]
+	d.i += l
 	return s
 }
 

@@ -1,0 +1,27 @@
+//go:build !linux
+
+package broker
+
+import (
+	"errors"
+	"time"
+)
+
+// rawLoad drives its connections through epoll: elsewhere it only says so.
+type rawLoad struct {
+	addr         string
+	conns, depth int
+	encode       func(dst []byte, seq int64) []byte
+}
+
+type rawLoadResult struct {
+	elapsed, clientCPU time.Duration
+}
+
+var errRawLoadUnsupported = errors.New("the raw load generator runs on Linux only")
+
+func (l *rawLoad) run(int64, time.Duration) (rawLoadResult, error) {
+	return rawLoadResult{}, errRawLoadUnsupported
+}
+
+func processCPU() time.Duration { return 0 }
