@@ -2,171 +2,227 @@ package broker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"eddy/cloudevents"
 	"eddy/storage"
 )
 
-// hub follows the log from its head and pushes each CloudEvent to the live
-// subscribers whose filter matches it. It reads every partition, so a node
-// pushes events whichever node took them in. One hub serves all of a
-// node's subscribers: the log is read and each event decoded once, however
-// many follow it. It starts with the first subscriber.
+// hub serves the live subscribers. Each subscriber reads the node's shared
+// eventLog from its own positions, one per partition: from the head when
+// it subscribes, or from where a client that reconnects left off (its
+// Last-Event-ID), reading the store for what the log's window no longer
+// holds. So a node pushes events of every partition, whichever node took
+// them in, and the log is read and each event decoded and encoded once
+// however many follow it.
 type hub struct {
-	store  *storage.Store
+	log    *eventLog
 	buffer int
 
-	mu      sync.Mutex
-	subs    map[*subscription]struct{}
-	started bool
-	err     error // why the hub stopped, if it did
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
+	ctx    context.Context // ends when the hub closes
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu   sync.Mutex
+	subs map[*subscription]struct{}
+	err  error // set when the hub closed
 }
 
-// pushed is one event for a subscriber, with where it is on the log.
+// pushed is one event for a subscriber.
 type pushed struct {
-	event     *cloudevents.Event
-	partition int
-	position  uint64
+	event *cloudevents.Event
 	// json is the event in the JSON format, encoded once for every
 	// subscriber it goes to; subscribers only read it.
 	json []byte
+	// id is where the subscriber stands once it has this event: the
+	// Last-Event-ID that resumes after it (see appendEventID).
+	id string
 }
 
 // subscription is one live subscriber.
 type subscription struct {
 	match func(*cloudevents.Event) bool
 	ch    chan pushed
+	// after is, per partition, the position up to which every matching
+	// event has been put on ch; only the subscription's goroutine uses it.
+	after []uint64
 	// gone is closed when the hub drops the subscriber; reason says why.
 	gone   chan struct{}
 	reason error
 }
 
+// pushStall is how long a subscriber may leave its full buffer untaken
+// before it is dropped: a client that stopped reading is disconnected,
+// and can resume from its Last-Event-ID.
+const pushStall = time.Second
+
+// pushReadBatch bounds the events a subscriber reads of a partition at a
+// time.
+const pushReadBatch = 256
+
 func newHub(store *storage.Store, buffer int) *hub {
-	return &hub{store: store, buffer: buffer, subs: map[*subscription]struct{}{}}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &hub{log: newEventLog(store), buffer: buffer, ctx: ctx, cancel: cancel, subs: map[*subscription]struct{}{}}
 }
 
-// subscribe adds a subscriber: every event appended to the log from now on
-// that match accepts is sent on the subscription's channel.
-func (h *hub) subscribe(match func(*cloudevents.Event) bool) (*subscription, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.err != nil {
-		return nil, h.err
+// subscribe adds a subscriber: every event that match accepts is sent on
+// the subscription's channel, in log order per partition; those after
+// from (a position per partition, as a Last-Event-ID gives) when from is
+// not nil, else those appended from now on. A from beyond the log's head
+// is an *eventIDError.
+func (h *hub) subscribe(ctx context.Context, match func(*cloudevents.Event) bool, from []uint64) (*subscription, error) {
+	if err := h.closed(); err != nil {
+		return nil, err
 	}
-	if !h.started {
-		if err := h.start(); err != nil {
+	if from != nil {
+		if err := h.checkResume(ctx, from); err != nil {
 			return nil, err
 		}
 	}
-	s := &subscription{match: match, ch: make(chan pushed, h.buffer), gone: make(chan struct{})}
+	if err := h.log.acquire(ctx); err != nil {
+		return nil, fmt.Errorf("live push: %w", err)
+	}
+	after := from
+	if after == nil {
+		after = h.log.readPositions()
+	}
+	s := &subscription{match: match, ch: make(chan pushed, h.buffer), after: append([]uint64(nil), after...), gone: make(chan struct{})}
+	h.mu.Lock()
+	if h.err != nil {
+		h.mu.Unlock()
+		h.log.release()
+		return nil, h.err
+	}
 	h.subs[s] = struct{}{}
+	h.wg.Add(1)
+	h.mu.Unlock()
+	go h.run(s)
 	return s, nil
 }
 
-// unsubscribe removes s; it is safe to call after the hub dropped it.
-func (h *hub) unsubscribe(s *subscription) {
+func (h *hub) closed() error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if _, ok := h.subs[s]; ok {
-		delete(h.subs, s)
-		close(s.gone)
-	}
+	return h.err
 }
 
-// start opens a tail at the head of every partition; h.mu is held.
-func (h *hub) start() error {
-	ctx, cancel := context.WithCancel(context.Background())
-	var tails []*storage.Tail
-	for p := range h.store.Partitions() {
-		b, err := h.store.Bounds(ctx, p)
+// checkResume refuses positions the log has not reached: such an id comes
+// from another log (a store started afresh), and resuming from it would
+// skip events.
+func (h *hub) checkResume(ctx context.Context, from []uint64) error {
+	store := h.log.store
+	for p, pos := range from {
+		b, err := store.Bounds(ctx, p)
 		if err != nil {
-			cancel()
 			return fmt.Errorf("live push: reading the bounds of log partition %d: %w", p, err)
 		}
-		t, err := h.store.Tail(p, b.Last+1)
-		if err != nil {
-			cancel()
-			return fmt.Errorf("live push: following log partition %d: %w", p, err)
+		if pos > b.Last {
+			return &eventIDError{fmt.Sprintf("it names position %d of log partition %d, which ends at %d: the id is not from this log", pos, p, b.Last)}
 		}
-		tails = append(tails, t)
-	}
-	h.cancel, h.started = cancel, true
-	for p, t := range tails {
-		h.wg.Add(1)
-		go h.follow(ctx, p, t)
 	}
 	return nil
 }
 
-func (h *hub) follow(ctx context.Context, p int, t *storage.Tail) {
+// run feeds s until it is dropped or the hub closes.
+func (h *hub) run(s *subscription) {
 	defer h.wg.Done()
-	for ctx.Err() == nil {
-		_, err := t.Next(ctx, 1024, func(e storage.Entry) error {
-			if !isCloudEventEntry(e.Data) {
-				return nil
-			}
-			ev, err := decodeCloudEvent(p, e)
+	defer h.log.release()
+	for {
+		changed := h.log.changes()
+		moved := false
+		for p := range s.after {
+			was := s.after[p]
+			evs, upTo, err := h.log.read(h.ctx, p, was, pushReadBatch)
 			if err != nil {
-				return err
+				if h.ctx.Err() == nil {
+					// The client can resume once the log reads again.
+					h.drop(s, fmt.Errorf("live push stopped: %w", err))
+				}
+				return
 			}
-			h.dispatch(pushed{event: ev, partition: p, position: e.Position})
-			return nil
-		})
-		if err != nil && ctx.Err() == nil {
-			// A log the hub cannot read ends every subscription with the
-			// reason, rather than leaving them silent.
-			h.fail(fmt.Errorf("live push stopped: %w", err))
+			for _, e := range evs {
+				s.after[p] = e.position
+				if !s.match(e.event) {
+					continue
+				}
+				ev := pushed{event: e.event, json: e.JSON(), id: string(appendEventID(nil, p, s.after))}
+				if !h.send(s, ev) {
+					return
+				}
+			}
+			s.after[p] = max(s.after[p], upTo)
+			moved = moved || s.after[p] != was
+		}
+		if moved {
+			continue
+		}
+		select {
+		case <-changed:
+		case <-s.gone:
+			return
+		case <-h.ctx.Done():
 			return
 		}
 	}
 }
 
-// dispatch hands ev to every subscriber that wants it. A subscriber whose
-// buffer is full is dropped with the reason: the alternative, waiting,
-// would let one slow client hold up every other.
-func (h *hub) dispatch(ev pushed) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for s := range h.subs {
-		if !s.match(ev.event) {
-			continue
-		}
-		if ev.json == nil {
-			ev.json = cloudevents.AppendJSON(nil, ev.event)
-		}
-		select {
-		case s.ch <- ev:
-		default:
-			s.reason = fmt.Errorf("the subscriber fell %d events behind and was disconnected; subscribe again to follow new events", cap(s.ch))
-			delete(h.subs, s)
-			close(s.gone)
-		}
+// send puts ev on s's channel, waiting up to pushStall for room; a
+// subscriber that takes nothing for that long is dropped with the reason.
+// It returns false when s is gone.
+func (h *hub) send(s *subscription, ev pushed) bool {
+	select {
+	case s.ch <- ev:
+		return true
+	case <-s.gone:
+		return false
+	default:
+	}
+	t := time.NewTimer(pushStall)
+	defer t.Stop()
+	select {
+	case s.ch <- ev:
+		return true
+	case <-s.gone:
+		return false
+	case <-h.ctx.Done():
+		return false
+	case <-t.C:
+		h.drop(s, fmt.Errorf("the subscriber fell %d events behind and took none for %v: it was disconnected; reconnect with the Last-Event-ID of the last event received to resume", cap(s.ch), pushStall))
+		return false
 	}
 }
 
-func (h *hub) fail(err error) {
+// unsubscribe removes s; it is safe to call after the hub dropped it.
+func (h *hub) unsubscribe(s *subscription) {
+	h.drop(s, nil)
+}
+
+// drop removes s with the reason, if it is still there.
+func (h *hub) drop(s *subscription, reason error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.err = err
-	for s := range h.subs {
-		s.reason = err
+	if _, ok := h.subs[s]; ok {
 		delete(h.subs, s)
+		s.reason = reason
 		close(s.gone)
 	}
 }
 
-// close stops the hub and drops every subscriber.
+// close drops every subscriber and waits for their goroutines.
 func (h *hub) close() {
 	h.mu.Lock()
-	cancel := h.cancel
-	h.mu.Unlock()
-	if cancel != nil {
-		cancel()
+	if h.err == nil {
+		h.err = errors.New("the broker is shutting down")
 	}
+	for s := range h.subs {
+		delete(h.subs, s)
+		s.reason = h.err
+		close(s.gone)
+	}
+	h.mu.Unlock()
+	h.cancel()
 	h.wg.Wait()
-	h.fail(fmt.Errorf("the broker is shutting down"))
 }

@@ -1,12 +1,42 @@
 package broker
 
 import (
+	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"sort"
 
 	"eddy/cloudevents"
 )
+
+// subscribeRequest subscribes a live push request: its query's filter,
+// from its Last-Event-ID when it has one. It answers the request itself
+// (400 for a bad filter or id, 503 when the broker cannot push) and
+// returns false when it did.
+func (b *Broker) subscribeRequest(w http.ResponseWriter, r *http.Request) (*subscription, bool) {
+	q, from, err := resumeRequest(r, b.store.Partitions())
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return nil, false
+	}
+	match, err := parsePushFilter(q, compileCESQL)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return nil, false
+	}
+	sub, err := b.hub.subscribe(r.Context(), match, from)
+	var idErr *eventIDError
+	switch {
+	case errors.As(err, &idErr):
+		http.Error(w, "Last-Event-ID: "+idErr.Error(), http.StatusBadRequest)
+		return nil, false
+	case err != nil:
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		return nil, false
+	}
+	return sub, true
+}
 
 // cesqlParam is the query parameter that carries a CESQL expression; every
 // other parameter is an attribute to match exactly.

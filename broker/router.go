@@ -143,7 +143,10 @@ func (r *Router) runLocked(ctx context.Context, key string, doc []byte) {
 		seq = processor.PerKey()
 	}
 	h := &triggerHandler{b: r.b, r: rt, stats: t.stats}
-	p, err := processor.New(name, r.b.store, processor.NewLogSource(r.b.store, processor.WithDecoder(decodeForTrigger)), h,
+	// The trigger reads the node's shared log reader, filtered: only the
+	// events it delivers reach its processor.
+	src := newTriggerSource(r.b.hub.log, r.b.store, rt.Match)
+	p, err := processor.New(name, r.b.store, src, h,
 		processor.WithMode(processor.Pooled),
 		processor.WithInitialSegments(r.b.o.segments),
 		processor.WithInitialToken(processor.FromHead()),

@@ -3,30 +3,28 @@ package broker
 import (
 	"bytes"
 	"net/http"
-	"strconv"
 	"time"
 )
 
 // serveSSE streams the events that match the request's filter as
 // Server-Sent Events: each event is one SSE message whose data is the
-// CloudEvent in the JSON format and whose id is "<partition>-<position>" on
-// the log. A comment (":ok") opens the stream once the subscription is live,
-// and comments keep an idle connection open. A subscriber that falls too far
-// behind gets an "error" event saying so before the stream ends.
+// CloudEvent in the JSON format and whose id says where the stream stands
+// on the log (see eventid.go). A client that reconnects with the
+// Last-Event-ID header (or, when it cannot set headers, the lastEventId
+// query parameter) gets every matching event after that id, then the live
+// ones: nothing missed, nothing twice. Without one, the stream starts with
+// the events appended from now on. A comment (":ok") opens the stream once
+// the subscription is live, and comments keep an idle connection open. A
+// subscriber that stops reading gets an "error" event saying so before the
+// stream ends.
 func (b *Broker) serveSSE(w http.ResponseWriter, r *http.Request) {
-	match, err := parsePushFilter(r.URL.Query(), compileCESQL)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
 	flusher, ok := w.(http.Flusher)
 	if !ok {
 		http.Error(w, "this connection cannot stream", http.StatusInternalServerError)
 		return
 	}
-	sub, err := b.hub.subscribe(match)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+	sub, ok := b.subscribeRequest(w, r)
+	if !ok {
 		return
 	}
 	defer b.hub.unsubscribe(sub)
@@ -81,11 +79,7 @@ func (b *Broker) serveSSE(w http.ResponseWriter, r *http.Request) {
 
 // appendSSE appends one SSE message carrying ev.
 func appendSSE(dst []byte, ev pushed) []byte {
-	dst = append(dst, "id: "...)
-	dst = strconv.AppendInt(dst, int64(ev.partition), 10)
-	dst = append(dst, '-')
-	dst = strconv.AppendUint(dst, ev.position, 10)
-	dst = append(dst, '\n')
+	dst = append(append(append(dst, "id: "...), ev.id...), '\n')
 	return appendSSEData(dst, ev.json)
 }
 

@@ -34,20 +34,6 @@ func processorName(namespace, name string) string {
 	return "trigger/" + namespace + "/" + name
 }
 
-// decodeForTrigger makes processor events of the log's CloudEvents. The
-// entry's bytes stay in Data, so that a dead letter carries the event;
-// other entries pass empty.
-func decodeForTrigger(p int, e storage.Entry) (processor.Event, error) {
-	if !isCloudEventEntry(e.Data) {
-		return processor.Event{}, nil
-	}
-	ev, err := decodeCloudEvent(p, e)
-	if err != nil {
-		return processor.Event{}, err
-	}
-	return processor.Event{Key: orderKey(p, ev), Type: ev.Type, Value: ev, Data: e.Data}, nil
-}
-
 // orderKey is the sequence an ordered trigger keeps an event in: its
 // partitionkey extension (CloudEvents' partitioning extension), else its
 // correlation key, else its log partition, whose order is then kept.

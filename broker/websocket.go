@@ -6,23 +6,22 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"eddy/cloudevents"
 )
 
 // serveWebSocket streams the events that match the request's filter over
 // a WebSocket: one text message per event, the CloudEvent in the JSON
-// format. The client sends nothing (a data message from it closes the
-// connection); pings keep an idle connection open. A subscriber that falls
-// too far behind is closed with status 1013 (try again later) and the
-// reason.
+// format with one extension added, eddyeventid: the id an SSE stream would
+// give the event (see eventid.go). A client that reconnects with the last
+// one it got as the lastEventId query parameter gets every matching event
+// after it, then the live ones: nothing missed, nothing twice. The client
+// sends nothing (a data message from it closes the connection); pings keep
+// an idle connection open. A subscriber that stops reading is closed with
+// status 1013 (try again later) and the reason.
 func (b *Broker) serveWebSocket(w http.ResponseWriter, r *http.Request) {
-	match, err := parsePushFilter(r.URL.Query(), compileCESQL)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	sub, err := b.hub.subscribe(match)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+	sub, ok := b.subscribeRequest(w, r)
+	if !ok {
 		return
 	}
 	defer b.hub.unsubscribe(sub)
@@ -34,11 +33,13 @@ func (b *Broker) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 	ctx := c.CloseRead(r.Context())
 	keepAlive := time.NewTicker(b.o.pushKeepAlive)
 	defer keepAlive.Stop()
+	var buf []byte
 	for {
 		select {
 		case ev := <-sub.ch:
+			buf = appendWebSocketMessage(buf[:0], ev)
 			wctx, cancel := context.WithTimeout(ctx, b.o.pushKeepAlive)
-			err := c.Write(wctx, websocket.MessageText, ev.json)
+			err := c.Write(wctx, websocket.MessageText, buf)
 			cancel()
 			if err != nil {
 				return
@@ -52,8 +53,8 @@ func (b *Broker) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 			}
 		case <-sub.gone:
 			for len(sub.ch) > 0 {
-				ev := <-sub.ch
-				if c.Write(ctx, websocket.MessageText, ev.json) != nil {
+				buf = appendWebSocketMessage(buf[:0], <-sub.ch)
+				if c.Write(ctx, websocket.MessageText, buf) != nil {
 					return
 				}
 			}
@@ -68,4 +69,25 @@ func (b *Broker) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+}
+
+// EventIDExtension is the extension a WebSocket message's event carries:
+// the id to resume after it with the lastEventId query parameter.
+const EventIDExtension = "eddyeventid"
+
+// appendWebSocketMessage appends ev's message: its JSON, shared with every
+// subscriber, with the subscriber's own eddyeventid added as the last
+// member.
+func appendWebSocketMessage(dst []byte, ev pushed) []byte {
+	if _, own := ev.event.Extension(EventIDExtension); own {
+		// An event that carries one of its own has it replaced, not given
+		// twice: JSON decoders of CloudEvents refuse a repeated member.
+		e := ev.event.Clone()
+		e.SetExtension(EventIDExtension, cloudevents.StringValue(ev.id))
+		return cloudevents.AppendJSON(dst, &e)
+	}
+	dst = append(dst, ev.json[:len(ev.json)-1]...)
+	dst = append(dst, `,"`+EventIDExtension+`":"`...)
+	dst = append(dst, ev.id...)
+	return append(dst, `"}`...)
 }

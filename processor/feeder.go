@@ -79,17 +79,24 @@ func (f *feeder) stream(ctx context.Context, pos *Token) error {
 	}
 	defer st.Close()
 	cur := pos.clone()
+	skipper, _ := st.(SkippingStream)
 	idle := false
 	policy := f.p.o.sequencing
 	for {
 		evs, err := st.Next(ctx, 0)
 		if err == nil && len(evs) == 0 {
-			if !idle {
+			if skipper != nil {
+				cur.raiseTo(skipper.ReadUpTo())
+			}
+			if !idle || !pos.CoversToken(cur) {
 				// The stream is drained for now: tell the work packages, so
-				// that they commit what they hold.
-				if !f.feed(ctx, &chunk{start: *pos, end: *pos, caughtUp: true}) {
+				// that they commit what they hold (and move past what the
+				// stream skipped).
+				c := &chunk{start: *pos, end: cur.clone(), caughtUp: true}
+				if !f.feed(ctx, c) {
 					return nil
 				}
+				*pos = c.end
 				idle = true
 			}
 			evs, err = st.Next(ctx, -1)
@@ -110,6 +117,9 @@ func (f *feeder) stream(ctx context.Context, pos *Token) error {
 			e := &evs[i]
 			c.hashes[i] = sequenceHash(policy(e), e.Position)
 			cur.raise(e.Position)
+		}
+		if skipper != nil {
+			cur.raiseTo(skipper.ReadUpTo())
 		}
 		c.end = cur.clone()
 		if !f.feed(ctx, c) {

@@ -32,6 +32,20 @@ type Stream interface {
 	Close() error
 }
 
+// SkippingStream is the optional ability of a stream to leave out events
+// its processor would ignore (a filter applied at the source, records of no
+// interest on a shared log). ReadUpTo says how far the stream has read,
+// what it left out included, so that the processor's tokens move past
+// skipped events without handling anything. A SkippingStream's Next may
+// return no events and a nil error once it has read further, whatever the
+// wait.
+type SkippingStream interface {
+	Stream
+	// ReadUpTo returns the token that covers every event the stream has
+	// returned or left out so far.
+	ReadUpTo() Token
+}
+
 // InitialToken chooses where a processor starts when it has no token yet,
 // and where ResetTokens moves it.
 type InitialToken func(ctx context.Context, src Source, now time.Time) (Token, error)

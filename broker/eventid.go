@@ -1,0 +1,113 @@
+package broker
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// A pushed event's id says where the subscriber stands once it has the
+// event: for every log partition, the position up to which it has been
+// sent every matching event. It is "<partition>-<position>" pairs joined
+// by ".", the event's own partition first (so the id also says where the
+// event is on the log), then the others in order: "1-57.0-100". A client
+// that reconnects with it as its Last-Event-ID gets every matching event
+// after those positions, with no gap and nothing twice, whichever
+// partitions the events are on.
+
+// lastEventIDParam is the query parameter that carries a Last-Event-ID,
+// for clients that cannot set the header (a WebSocket from a browser).
+const lastEventIDParam = "lastEventId"
+
+// maxEventIDLength bounds the ids accepted: a pair is at most 31 bytes.
+const maxEventIDLength = 32 << 10
+
+// eventIDError is a Last-Event-ID that cannot be resumed from; it is
+// answered 400.
+type eventIDError struct{ reason string }
+
+func (e *eventIDError) Error() string { return e.reason }
+
+// appendEventID appends the id of an event of partition p sent when the
+// subscriber stands at after.
+func appendEventID(dst []byte, p int, after []uint64) []byte {
+	dst = appendIDPair(dst, p, after[p])
+	for q, pos := range after {
+		if q != p {
+			dst = appendIDPair(append(dst, '.'), q, pos)
+		}
+	}
+	return dst
+}
+
+func appendIDPair(dst []byte, p int, pos uint64) []byte {
+	dst = strconv.AppendInt(dst, int64(p), 10)
+	dst = append(dst, '-')
+	return strconv.AppendUint(dst, pos, 10)
+}
+
+// parseEventID reads an id into a position per partition of a log of
+// partitions partitions; every partition must be named once.
+func parseEventID(id string, partitions int) ([]uint64, error) {
+	if len(id) > maxEventIDLength {
+		return nil, &eventIDError{fmt.Sprintf("an id of %d bytes is longer than any this broker sends", len(id))}
+	}
+	pos := make([]uint64, partitions)
+	seen := make([]bool, partitions)
+	for i, pair := range strings.Split(id, ".") {
+		ps, offs, ok := strings.Cut(pair, "-")
+		p, perr := strconv.ParseUint(ps, 10, 31)
+		off, oerr := strconv.ParseUint(offs, 10, 64)
+		switch {
+		case !ok || perr != nil || oerr != nil:
+			return nil, &eventIDError{fmt.Sprintf("part %d (%q) is not <partition>-<position>: an id is such pairs joined by '.', as in \"1-57.0-100\"", i+1, pair)}
+		case p >= uint64(partitions):
+			return nil, &eventIDError{fmt.Sprintf("part %d names partition %d; the log has partitions 0-%d", i+1, p, partitions-1)}
+		case seen[p]:
+			return nil, &eventIDError{fmt.Sprintf("partition %d is named twice", p)}
+		}
+		seen[p], pos[p] = true, off
+	}
+	for p, ok := range seen {
+		if !ok {
+			return nil, &eventIDError{fmt.Sprintf("it does not name partition %d: an id names every partition of the log (0-%d)", p, partitions-1)}
+		}
+	}
+	return pos, nil
+}
+
+// resumeRequest reads where a live subscription starts: the Last-Event-ID
+// header, else the lastEventId query parameter (nil from: from now on). It
+// returns the query without that parameter: the rest is the filter. The
+// header wins because a browser's EventSource sends the last id it got
+// when it reconnects, while its URL keeps the one it was opened with.
+func resumeRequest(r *http.Request, partitions int) (filter url.Values, from []uint64, err error) {
+	filter = r.URL.Query()
+	ids := filter[lastEventIDParam]
+	delete(filter, lastEventIDParam)
+	if len(ids) > 1 {
+		return nil, nil, &eventIDError{fmt.Sprintf("query parameter %q is given %d times: give it once", lastEventIDParam, len(ids))}
+	}
+	id := r.Header.Get("Last-Event-ID")
+	if id == "" && len(ids) == 1 {
+		id = ids[0]
+	}
+	if id == "" {
+		return filter, nil, nil
+	}
+	from, err = parseEventID(id, partitions)
+	if err != nil {
+		return nil, nil, &eventIDError{fmt.Sprintf("Last-Event-ID %q: %v", truncate(id, 100), err)}
+	}
+	return filter, from, nil
+}
+
+// truncate shortens s for an error message.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

@@ -1,0 +1,351 @@
+package broker
+
+import (
+	"bufio"
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"eddy/cloudevents"
+)
+
+// openSSEFrom opens a stream with a Last-Event-ID header (none when id is
+// "") and returns its client once the subscription is live. The stream
+// ends after 30 s, so that a test waiting for events that never come
+// fails instead of hanging.
+func openSSEFrom(t *testing.T, env *testEnv, query, id string) *sseClient {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	req, _ := http.NewRequestWithContext(ctx, "GET", env.srv.URL+"/v1/events/stream?"+query, nil)
+	if id != "" {
+		req.Header.Set("Last-Event-ID", id)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("stream from %q: %s", id, resp.Status)
+	}
+	c := &sseClient{resp: resp, r: bufio.NewReader(resp.Body)}
+	if line, err := c.r.ReadString('\n'); err != nil || line != ":ok\n" {
+		t.Fatalf("stream opened with %q %v", line, err)
+	}
+	return c
+}
+
+// pushedEvent is an event a client got, with its id.
+type pushedEvent struct {
+	id  string
+	evt cloudevents.Event
+}
+
+// readSSE reads n events from the stream.
+func readSSE(t *testing.T, c *sseClient, n int) []pushedEvent {
+	t.Helper()
+	var out []pushedEvent
+	for range n {
+		id, typ, data := c.next(t)
+		if typ != "" {
+			t.Fatalf("got an %q event: %s", typ, data)
+		}
+		e, err := cloudevents.DecodeJSON([]byte(data))
+		if err != nil {
+			t.Fatalf("SSE data %q: %v", data, err)
+		}
+		out = append(out, pushedEvent{id, e})
+	}
+	return out
+}
+
+// batch returns n events of type typ with ids prefix0..prefix(n-1), each
+// with its own correlation key, so that they spread over the partitions.
+func batch(typ, prefix string, n int) []cloudevents.Event {
+	var evs []cloudevents.Event
+	for i := range n {
+		evs = append(evs, event(typ, prefix+strconv.Itoa(i), "correlationkey", prefix+strconv.Itoa(i)))
+	}
+	return evs
+}
+
+// checkResumed fails unless got holds each of want's ids exactly once, and
+// the events of each partition in log order.
+func checkResumed(t *testing.T, got []pushedEvent, want []string) {
+	t.Helper()
+	seen := map[string]int{}
+	last := map[string]uint64{}
+	for _, g := range got {
+		seen[g.evt.ID]++
+		p, rest, _ := strings.Cut(g.id, "-")
+		posText, _, _ := strings.Cut(rest, ".")
+		pos, err := strconv.ParseUint(posText, 10, 64)
+		if err != nil {
+			t.Fatalf("id %q does not start with the event's partition and position", g.id)
+		}
+		if pos <= last[p] {
+			t.Errorf("event %s at %s-%d came after position %d of its partition", g.evt.ID, p, pos, last[p])
+		}
+		last[p] = pos
+	}
+	for _, id := range want {
+		if seen[id] != 1 {
+			t.Errorf("event %s received %d times, want once", id, seen[id])
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("received %d events, want %d", len(got), len(want))
+	}
+}
+
+func ids(evs []cloudevents.Event) []string {
+	var out []string
+	for _, e := range evs {
+		out = append(out, e.ID)
+	}
+	return out
+}
+
+// A client that reconnects with the id of the last event it got receives
+// what was published while it was away, in order per partition, nothing
+// twice, then the live events; from the header or the query parameter,
+// with the window holding those events or not (read from the store).
+func TestServerSentEventsResumeFromLastEventID(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		window int // events the node keeps in memory per partition
+		query  bool
+	}{
+		{"header", defaultWindowEvents, false},
+		{"query parameter", defaultWindowEvents, true},
+		{"from the store", 2, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := newEnv(t, WithJobWorker(false, 1))
+			env.b.hub.log.windowEvents = tc.window
+			// Another subscriber keeps the node's log reader, and its
+			// window, alive while the client is away (as triggers do).
+			anchor, err := env.b.hub.subscribe(t.Context(), func(*cloudevents.Event) bool { return false }, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer env.b.hub.unsubscribe(anchor)
+			filter := "type=order.placed"
+			s := openSSEFrom(t, env, filter, "")
+			first := batch("order.placed", "a", 6)
+			env.send(first...)
+			env.send(batch("order.paid", "skip", 4)...) // filtered out
+			got := readSSE(t, s, len(first))
+			checkResumed(t, got, ids(first))
+			s.resp.Body.Close()
+
+			// Published while the client is away.
+			away := batch("order.placed", "b", 12)
+			env.send(away[:5]...)
+			env.send(batch("order.paid", "skip2-", 3)...)
+			env.send(away[5:]...)
+
+			last := got[len(got)-1].id
+			var r *sseClient
+			if tc.query {
+				r = openSSEFrom(t, env, filter+"&"+lastEventIDParam+"="+url.QueryEscape(last), "")
+			} else {
+				r = openSSEFrom(t, env, filter, last)
+			}
+			live := batch("order.placed", "c", 3)
+			env.send(live...)
+			checkResumed(t, readSSE(t, r, len(away)+len(live)), append(ids(away), ids(live)...))
+		})
+	}
+}
+
+// Every id a client may resume from (each event's) gives exactly the
+// events after that one, across partitions.
+func TestEveryEventIDResumesAfterItsEvent(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1))
+	s := openSSEFrom(t, env, "", "")
+	all := batch("t", "e", 10)
+	env.send(all...)
+	got := readSSE(t, s, len(all))
+	for i, g := range got {
+		r := openSSEFrom(t, env, "", g.id)
+		marker := event("t", "marker-"+strconv.Itoa(i))
+		env.send(marker)
+		var want []string
+		for _, rest := range got[i+1:] {
+			want = append(want, rest.evt.ID)
+		}
+		resumed := readSSE(t, r, len(want)+1)
+		checkResumed(t, resumed, append(want, marker.ID))
+		r.resp.Body.Close()
+		// The markers of earlier rounds are on the log too: take them into
+		// what later resumes must see.
+		got = append(got, resumed[len(resumed)-1])
+	}
+}
+
+func TestMalformedLastEventIDIs400(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1)) // two partitions
+	for _, tc := range []struct {
+		id, says string
+	}{
+		{"abc", "not <partition>-<position>"},
+		{"0-5", "does not name partition 1"},
+		{"0-5.1-x", "not <partition>-<position>"},
+		{"0-5.0-6", "partition 0 is named twice"},
+		{"0-5.2-1", "partition 2"},
+		{"0--5.1-1", "not <partition>-<position>"},
+		{"0-5.1-99999999", "not from this log"},
+		{strings.Repeat("0-1.", 10000), "longer"},
+	} {
+		for _, path := range []string{"/v1/events/stream", "/v1/events/ws"} {
+			code, body := env.do("GET", path+"?"+lastEventIDParam+"="+url.QueryEscape(tc.id), "", nil)
+			if code != http.StatusBadRequest || !strings.Contains(body, "Last-Event-ID") || !strings.Contains(body, tc.says) {
+				t.Errorf("%s with id %.20q: %d %q, want 400 saying %q", path, tc.id, code, body, tc.says)
+			}
+		}
+		code, body := env.do("GET", "/v1/events/stream", "", nil, "Last-Event-ID", tc.id)
+		if code != http.StatusBadRequest || !strings.Contains(body, tc.says) {
+			t.Errorf("header %.20q: %d %q, want 400 saying %q", tc.id, code, body, tc.says)
+		}
+	}
+	code, body := env.do("GET", "/v1/events/stream?lastEventId=0-1.1-0&lastEventId=0-1.1-0", "", nil)
+	if code != http.StatusBadRequest || !strings.Contains(body, "2 times") {
+		t.Errorf("lastEventId twice: %d %q", code, body)
+	}
+}
+
+// A WebSocket client resumes with the lastEventId query parameter, from
+// the eddyeventid of the last message it got.
+func TestWebSocketResumesFromLastEventID(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	base := "ws" + strings.TrimPrefix(env.srv.URL, "http") + "/v1/events/ws?type=step"
+	dial := func(query string) *websocket.Conn {
+		c, _, err := websocket.Dial(ctx, base+query, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "the subscription", func() bool {
+			env.b.hub.mu.Lock()
+			defer env.b.hub.mu.Unlock()
+			return len(env.b.hub.subs) == 1
+		})
+		return c
+	}
+	read := func(c *websocket.Conn, n int) []pushedEvent {
+		var out []pushedEvent
+		for range n {
+			_, msg, err := c.Read(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e, err := cloudevents.DecodeJSON(msg)
+			if err != nil {
+				t.Fatalf("message %s: %v", msg, err)
+			}
+			id, ok := e.Extension(EventIDExtension)
+			if !ok {
+				t.Fatalf("message %s has no %s", msg, EventIDExtension)
+			}
+			out = append(out, pushedEvent{id.Text, e})
+		}
+		return out
+	}
+	c := dial("")
+	first := batch("step", "a", 5)
+	env.send(first...)
+	got := read(c, len(first))
+	checkResumed(t, got, ids(first))
+	c.Close(websocket.StatusNormalClosure, "")
+	eventually(t, "the subscription to end", func() bool {
+		env.b.hub.mu.Lock()
+		defer env.b.hub.mu.Unlock()
+		return len(env.b.hub.subs) == 0
+	})
+
+	away := batch("step", "b", 8)
+	env.send(away...)
+	c = dial("&" + lastEventIDParam + "=" + url.QueryEscape(got[len(got)-1].id))
+	defer c.CloseNow()
+	live := batch("step", "c", 2)
+	env.send(live...)
+	checkResumed(t, read(c, len(away)+len(live)), append(ids(away), ids(live)...))
+}
+
+func TestEventIDRoundTrip(t *testing.T) {
+	for _, after := range [][]uint64{{0}, {7}, {3, 0}, {0, 9, 1 << 40}, {5, 5, 5, 5}} {
+		for p := range after {
+			id := string(appendEventID(nil, p, after))
+			if !strings.HasPrefix(id, strconv.Itoa(p)+"-"+strconv.FormatUint(after[p], 10)) {
+				t.Errorf("id %q does not start with the event's partition %d and position %d", id, p, after[p])
+			}
+			back, err := parseEventID(id, len(after))
+			if err != nil || !slicesEqual(back, after) {
+				t.Errorf("id %q reads back as %v, %v; want %v", id, back, err, after)
+			}
+		}
+	}
+}
+
+func slicesEqual(a, b []uint64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// FuzzParseEventID: any text is read or refused without a panic, and what
+// is read is a position for every partition that prints back to an id
+// that reads the same.
+func FuzzParseEventID(f *testing.F) {
+	for _, s := range []string{"0-1.1-2", "1-57.0-100", "", "0-", "-1", "0-1.0-1", "2-3.1-0.0-9"} {
+		f.Add(s, 3)
+	}
+	f.Fuzz(func(t *testing.T, id string, partitions int) {
+		if partitions < 1 || partitions > 64 {
+			return
+		}
+		pos, err := parseEventID(id, partitions)
+		if err != nil {
+			return
+		}
+		if len(pos) != partitions {
+			t.Fatalf("%q read as %d positions for %d partitions", id, len(pos), partitions)
+		}
+		again, err := parseEventID(string(appendEventID(nil, 0, pos)), partitions)
+		if err != nil || !slicesEqual(again, pos) {
+			t.Fatalf("%q: %v prints back to an id that reads %v, %v", id, pos, again, err)
+		}
+	})
+}
+
+// A WebSocket message is the event with its eddyeventid, which replaces
+// one the event may carry itself.
+func TestWebSocketMessageCarriesTheEventID(t *testing.T) {
+	plain := event("t", "1")
+	own := event("t", "2", EventIDExtension, "forged")
+	for _, e := range []cloudevents.Event{plain, own} {
+		msg := appendWebSocketMessage(nil, pushed{event: &e, json: cloudevents.AppendJSON(nil, &e), id: "1-57.0-100"})
+		got, err := cloudevents.DecodeJSON(msg)
+		if err != nil {
+			t.Fatalf("event %s: message %s: %v", e.ID, msg, err)
+		}
+		if v, _ := got.Extension(EventIDExtension); v.Text != "1-57.0-100" || got.ID != e.ID || string(got.Data) != string(e.Data) {
+			t.Errorf("event %s: message %s", e.ID, msg)
+		}
+	}
+}

@@ -1,0 +1,83 @@
+package processor_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"eddy/processor"
+)
+
+// skippingSource streams a MemorySource without the events whose data
+// starts with "skip", as a source that filters for its processor does.
+type skippingSource struct{ *processor.MemorySource }
+
+func (s skippingSource) Open(ctx context.Context, after processor.Token) (processor.Stream, error) {
+	st, err := s.MemorySource.Open(ctx, after)
+	if err != nil {
+		return nil, err
+	}
+	return &skippingStream{Stream: st, read: after}, nil
+}
+
+type skippingStream struct {
+	processor.Stream
+	read processor.Token
+}
+
+func (s *skippingStream) Next(ctx context.Context, wait time.Duration) ([]processor.Event, error) {
+	evs, err := s.Stream.Next(ctx, wait)
+	kept := evs[:0]
+	for _, e := range evs {
+		s.read = s.read.With(e.Position)
+		if !strings.HasPrefix(string(e.Data), "skip") {
+			kept = append(kept, e)
+		}
+	}
+	return kept, err
+}
+
+func (s *skippingStream) ReadUpTo() processor.Token { return s.read }
+
+// A stream that skips events moves the processor's tokens past them: the
+// handler never sees them, the lag comes to 0 though the log ends with
+// skipped events, and a restart hands nothing over again.
+func TestSkippingStreamMovesTokensPastSkippedEvents(t *testing.T) {
+	for _, mode := range []processor.Mode{processor.Pooled, processor.Tracking} {
+		t.Run(mode.String(), func(t *testing.T) {
+			st := backends[0].fresh(t)
+			mem := processor.NewMemorySource(2, nil)
+			src := skippingSource{mem}
+			rec := newRecorder()
+			opts := []processor.Opt{processor.WithMode(mode), processor.WithInitialSegments(4), processor.WithThreads(4), processor.WithClaimInterval(10 * time.Millisecond)}
+			p := newProcessor(t, "skipping", st, src, rec, opts...)
+			start(t, p)
+			want := 0
+			for i := range 40 {
+				data := "keep"
+				if i%3 != 0 || i >= 35 {
+					data = "skip"
+				} else {
+					want++
+				}
+				mem.Append(i%2, processor.Event{Key: string(rune('a' + i%5)), Data: []byte(data)})
+			}
+			waitFor(t, "the processor to catch up past the skipped events", func() bool { return caughtUp(t, p) && rec.distinct() == want })
+			for _, d := range rec.snapshot() {
+				if d.data != "keep" {
+					t.Fatalf("handled a skipped event at %s", d.pos)
+				}
+			}
+			rec.checkExactlyOnce(t, want)
+			stop(t, p)
+
+			again := newRecorder()
+			p = newProcessor(t, "skipping", st, src, again, opts...)
+			start(t, p)
+			mem.Append(0, processor.Event{Key: "z", Data: []byte("keep")})
+			waitFor(t, "the restarted processor to catch up", func() bool { return caughtUp(t, p) && again.distinct() >= 1 })
+			again.checkExactlyOnce(t, 1)
+		})
+	}
+}
