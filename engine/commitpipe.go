@@ -39,16 +39,16 @@ type pipeAnswer struct {
 }
 
 type commitPipe struct {
-	part   int
-	epoch  uint64
-	store  *storage.Store
+	part  int
+	epoch uint64
+	store *storage.Store
 	// observe sees every entry once it is durable, in log order, before
 	// any request of its step is answered.
 	observe func(data []byte)
-	steps  chan *pipeStep
-	failed chan struct{} // closed after a commit failed; err says why
-	err    error
-	done   chan struct{}
+	steps   chan *pipeStep
+	failed  chan struct{} // closed after a commit failed; err says why
+	err     error
+	done    chan struct{}
 }
 
 func newCommitPipe(part int, epoch uint64, store *storage.Store, observe func([]byte)) *commitPipe {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"eddy/internal/gctarget"
 	"eddy/record"
 	"eddy/storage"
 	_ "eddy/storage/pebble"
@@ -157,7 +158,12 @@ func TestEngineRejectionsAndTimeouts(t *testing.T) {
 	}
 }
 
+// BenchmarkThreeServiceTasks runs start → three service tasks → end with
+// in-process workers: four per job type, each keeping up to 128 jobs in
+// hand as Zeebe's JobWorker does. The garbage collector runs at Eddy's
+// target (gctarget), as in the binary.
 func BenchmarkThreeServiceTasks(b *testing.B) {
+	defer gctarget.Apply()()
 	e, store := startEngine(b, b.TempDir(), 2)
 	defer store.Close()
 	defer e.Close()
@@ -167,8 +173,7 @@ func BenchmarkThreeServiceTasks(b *testing.B) {
 	}
 	wctx, stop := context.WithCancel(ctx)
 	defer stop()
-	// Four workers per job type, each taking up to 64 jobs per activation.
-	worker(wctx, e, "a", "b", "c", "a", "b", "c", "a", "b", "c", "a", "b", "c")
+	jobWorkers(wctx, e, 128, "a", "b", "c", "a", "b", "c", "a", "b", "c", "a", "b", "c")
 	inFlight(b, 1024, func() error {
 		_, _, err := e.CreateInstanceWithResult(ctx, CreateRequest{BpmnProcessID: "three"}, time.Minute)
 		return err
@@ -176,6 +181,7 @@ func BenchmarkThreeServiceTasks(b *testing.B) {
 }
 
 func BenchmarkStartEnd(b *testing.B) {
+	defer gctarget.Apply()()
 	e, store := startEngine(b, b.TempDir(), 2)
 	defer store.Close()
 	defer e.Close()

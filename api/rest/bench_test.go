@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"eddy/engine"
+	"eddy/internal/gctarget"
 )
 
 var (
@@ -48,6 +49,7 @@ func TestCreateWithResultAtSteadyRate(t *testing.T) {
 	if *loadFor == 0 {
 		t.Skip("a load test: run with -rest.load=5s")
 	}
+	defer gctarget.Apply()()
 	c, e := benchClient(t)
 	ctx := context.Background()
 	direct := engine.CreateRequest{BpmnProcessID: createNoop.BpmnProcessID, Variables: createNoop.Variables}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"eddy/internal/gctarget"
 	_ "eddy/storage/pebble"
 	_ "eddy/storage/postgres"
 )
@@ -25,7 +26,7 @@ type usageError struct{ err error }
 func (u usageError) Error() string { return u.err.Error() }
 
 func main() {
-	tuneGC()
+	gctarget.Apply()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
