@@ -2,6 +2,7 @@ package broker
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -109,7 +110,7 @@ func TestEventLogReadsTheSameFromWindowAndStore(t *testing.T) {
 			}
 			for _, limit := range []int{1, 3, 1000} {
 				got := readAll(t, l, p, after, head[p], limit)
-				if !slicesEqual(got, expect) {
+				if !slices.Equal(got, expect) {
 					t.Errorf("partition %d after %d (floor %d), %d at a time: %v, want %v", p, after, floor, limit, got, expect)
 				}
 			}

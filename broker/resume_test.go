@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -289,23 +290,11 @@ func TestEventIDRoundTrip(t *testing.T) {
 				t.Errorf("id %q does not start with the event's partition %d and position %d", id, p, after[p])
 			}
 			back, err := parseEventID(id, len(after))
-			if err != nil || !slicesEqual(back, after) {
+			if err != nil || !slices.Equal(back, after) {
 				t.Errorf("id %q reads back as %v, %v; want %v", id, back, err, after)
 			}
 		}
 	}
-}
-
-func slicesEqual(a, b []uint64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // FuzzParseEventID: any text is read or refused without a panic, and what
@@ -327,7 +316,7 @@ func FuzzParseEventID(f *testing.F) {
 			t.Fatalf("%q read as %d positions for %d partitions", id, len(pos), partitions)
 		}
 		again, err := parseEventID(string(appendEventID(nil, 0, pos)), partitions)
-		if err != nil || !slicesEqual(again, pos) {
+		if err != nil || !slices.Equal(again, pos) {
 			t.Fatalf("%q: %v prints back to an id that reads %v, %v", id, pos, again, err)
 		}
 	})
