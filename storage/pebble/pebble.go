@@ -97,8 +97,12 @@ func OpenFS(dir string, fs vfs.FS, o storage.Options) (*Backend, error) {
 	b := &Backend{dir: dir, fs: fs, clock: o.Clock, log: o.Logger, wals: walFiles(fs, dir)}
 	cache := pebble.NewCache(128 << 20)
 	defer cache.Unref()
+	pebbleFS := fs
+	if fs == vfs.Default {
+		pebbleFS = shrinkingRemoveFS{fs}
+	}
 	opts := &pebble.Options{
-		FS:                 fs,
+		FS:                 pebbleFS,
 		Cache:              cache,
 		MemTableSize:       64 << 20,
 		FormatMajorVersion: pebble.FormatNewest,
