@@ -65,16 +65,8 @@ func TestCloudEventsJobsDriveTheSeedModel(t *testing.T) {
 	payments.wait(t, 1)
 	auth := event("Payments.Authorized", "auth-1", CorrelationKeyExtension, "pay-7")
 	eventually(t, "the checkout job to complete with the reply's data", func() bool {
-		st, err := env.eng.InstanceState(t.Context(), inst.Key)
-		if err != nil {
-			return false
-		}
-		for _, el := range st.Elements {
-			if el.Value.ElementID == "PaymentApprovedIntermediateCatchEvent" {
-				return true
-			}
-		}
-		return false
+		_, ok := env.waitingAt(t, inst.Key, paymentApproved)
+		return ok
 	})
 	env.send(auth)
 	got := emitted.wait(t, 1)[0].event
@@ -114,16 +106,8 @@ func TestWaitOutlivesARestart(t *testing.T) {
 	answer.Data = []byte(`{"paymentId":"pay-2"}`)
 	env.send(answer)
 	eventually(t, "the checkout to complete after the restart", func() bool {
-		st, err := env.eng.InstanceState(t.Context(), inst.Key)
-		if err != nil {
-			return false
-		}
-		for _, el := range st.Elements {
-			if el.Value.ElementID == "PaymentApprovedIntermediateCatchEvent" {
-				return string(st.Variables["paymentId"]) == `"pay-2"`
-			}
-		}
-		return false
+		st, ok := env.waitingAt(t, inst.Key, paymentApproved)
+		return ok && string(st.Variables["paymentId"]) == `"pay-2"`
 	})
 	// The row goes with the processor's next commit.
 	eventually(t, "the answered wait's row to go", func() bool {
@@ -165,18 +149,28 @@ func TestWaitIsReArmedAfterItsTimeout(t *testing.T) {
 	answer := event("Payments.RequestReceived", "answer-3", ExtProcessInstanceKey, strconv.FormatInt(inst.Key, 10))
 	env.send(answer)
 	eventually(t, "the checkout to complete", func() bool {
-		st, err := env.eng.InstanceState(t.Context(), inst.Key)
-		if err != nil {
-			return false
-		}
-		for _, el := range st.Elements {
-			if el.Value.ElementID == "PaymentApprovedIntermediateCatchEvent" {
-				return true
-			}
-		}
-		return false
+		_, ok := env.waitingAt(t, inst.Key, paymentApproved)
+		return ok
 	})
 	if n := checkouts.count(); n != 1 {
 		t.Fatalf("Tickets.CheckedOut delivered %d times, want once", n)
 	}
+}
+
+// paymentApproved is the element the tickets model waits at once checkout
+// is done.
+const paymentApproved = "PaymentApprovedIntermediateCatchEvent"
+
+// waitingAt returns instance key's state if one of its elements is element.
+func (env *testEnv) waitingAt(t testing.TB, key int64, element string) (engine.InstanceState, bool) {
+	st, err := env.eng.InstanceState(t.Context(), key)
+	if err != nil {
+		return st, false
+	}
+	for _, el := range st.Elements {
+		if el.Value.ElementID == element {
+			return st, true
+		}
+	}
+	return st, false
 }

@@ -72,7 +72,7 @@ func parsePushFilter(q url.Values, compile func(expr string) (func(*cloudevents.
 			expr = m
 			continue
 		}
-		if msg := attributeNameProblem(name); msg != "" {
+		if msg := cloudevents.CheckName(name); msg != "" {
 			return nil, fmt.Errorf("query parameter %q is not a CloudEvents attribute name: %s", name, msg)
 		}
 		exacts = append(exacts, exact{name, vals[0]})
@@ -86,20 +86,4 @@ func parsePushFilter(q url.Values, compile func(expr string) (func(*cloudevents.
 		}
 		return expr == nil || expr(e)
 	}, nil
-}
-
-// attributeNameProblem says what is wrong with an attribute name, or "":
-// CloudEvents names are lower-case ASCII letters and digits, at most 20
-// of them recommended (Eddy accepts longer ones, as it does on ingress).
-func attributeNameProblem(name string) string {
-	if name == "" {
-		return "it is empty"
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
-			return fmt.Sprintf("character %q at %d: names are lower-case letters a-z and digits", c, i)
-		}
-	}
-	return ""
 }

@@ -61,13 +61,14 @@ func (h *triggerHandler) Handle(ctx context.Context, d processor.Delivery) error
 			return nil
 		}
 		// A dead letter being retried: its event was stored as the entry.
+		// Events from the trigger's source passed its filter already.
 		var err error
 		if ev, err = decodeCloudEvent(d.Position.Partition, storage.Entry{Position: d.Position.Offset, Data: d.Data}); err != nil {
 			return err
 		}
-	}
-	if !h.r.Match(ev) {
-		return nil
+		if !h.r.Match(ev) {
+			return nil
+		}
 	}
 	r := h.r
 	a, err := h.b.deliverWithRetries(ctx, r.Subscriber, ev, &r.Delivery, h.stats)

@@ -68,7 +68,7 @@ func decodeBinary(h http.Header, body []byte) (Event, *Error) {
 			}
 			continue
 		}
-		if msg := checkName(name); msg != "" {
+		if msg := CheckName(name); msg != "" {
 			fail(badAttr(name, headerWhere(name), "not a valid extension name: %s", msg))
 			continue
 		}

@@ -263,7 +263,7 @@ func (s *jsonScanner) event() (Event, *Error) {
 
 // extension reads the value of a member that is not a core attribute.
 func (s *jsonScanner) extension(e *Event, name string) *Error {
-	if msg := checkName(name); msg != "" {
+	if msg := CheckName(name); msg != "" {
 		return badAttr(name, jsonWhere(name), "not a valid extension name: %s", msg)
 	}
 	var v Value

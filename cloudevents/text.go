@@ -37,11 +37,12 @@ func isNoncharacter(r rune) bool {
 	return (r >= 0xfdd0 && r <= 0xfdef) || r&0xfffe == 0xfffe
 }
 
-// checkName checks an attribute name: lower-case ASCII letters and digits.
+// CheckName checks an attribute name (lower-case ASCII letters and digits)
+// and says what is wrong with it, or "".
 // The specification advises at most 20 characters; Eddy accepts up to
 // maxNameLength so that a long name from a real producer is not refused,
 // yet a header cannot be abused to make huge names.
-func checkName(name string) string {
+func CheckName(name string) string {
 	if name == "" {
 		return "an attribute name cannot be empty"
 	}

@@ -70,7 +70,7 @@ func (e *Event) validate() *Error {
 
 // checkExtension checks one extension's name and value (not its order).
 func checkExtension(x Extension) *Error {
-	if msg := checkName(x.Name); msg != "" {
+	if msg := CheckName(x.Name); msg != "" {
 		return badAttr(x.Name, "", "%s", msg)
 	}
 	if isReservedName(x.Name) {

@@ -84,9 +84,6 @@ func (h *handler) command(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	if rej != nil && !resp.Rejected() {
-		resp.Rejection, resp.Reason = rej.Type, rej.Reason
-	}
 	writeJSON(w, http.StatusOK, commandAnswer{Response: resp})
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"eddy/record"
 	"eddy/storage"
 )
 
@@ -31,6 +32,9 @@ type pipeStep struct {
 	first   uint64   // position of the first entry, if any
 	answers []pipeAnswer
 	size    int
+	// outcomes are the step's records that outcome waiters need
+	// (isOutcome), kept decoded.
+	outcomes []record.Record
 }
 
 type pipeAnswer struct {
@@ -42,18 +46,18 @@ type commitPipe struct {
 	part  int
 	epoch uint64
 	store *storage.Store
-	// observe sees every entry once it is durable, in log order, before
-	// any request of its step is answered.
-	observe func(data []byte)
+	// durable gets each step's outcome records once the step is durable,
+	// in log order, before any request of it is answered.
+	durable func(*record.Record)
 	steps   chan *pipeStep
 	failed  chan struct{} // closed after a commit failed; err says why
 	err     error
 	done    chan struct{}
 }
 
-func newCommitPipe(part int, epoch uint64, store *storage.Store, observe func([]byte)) *commitPipe {
+func newCommitPipe(part int, epoch uint64, store *storage.Store, durable func(*record.Record)) *commitPipe {
 	return &commitPipe{
-		part: part, epoch: epoch, store: store, observe: observe,
+		part: part, epoch: epoch, store: store, durable: durable,
 		steps:  make(chan *pipeStep, pipeDepth),
 		failed: make(chan struct{}),
 		done:   make(chan struct{}),
@@ -91,10 +95,10 @@ func (cp *commitPipe) run(ctx context.Context) {
 		} else {
 			failure = errStopped(cp.part)
 		}
-		if failure == nil && cp.observe != nil {
+		if failure == nil && cp.durable != nil {
 			for _, s := range group {
-				for _, data := range s.entries {
-					cp.observe(data)
+				for i := range s.outcomes {
+					cp.durable(&s.outcomes[i])
 				}
 			}
 		}

@@ -111,7 +111,7 @@ func newOutcomes(e *Engine) *outcomes {
 }
 
 // start follows the logs of the partitions other nodes hold; this node's
-// partitions hand their entries over as they commit them (observe), which
+// partitions hand their records over as they commit them (hand), which
 // spares a read of everything they write.
 func (o *outcomes) start(ctx context.Context) {
 	for p := 0; p < o.e.store.Partitions(); p++ {
@@ -144,41 +144,47 @@ func (o *outcomes) follow(ctx context.Context, tail *storage.Tail) {
 	}
 }
 
-// observe takes an entry a local partition has just made durable.
-func (o *outcomes) observe(data []byte) {
-	if err := o.see(data); err != nil {
-		o.e.log.Error("reading a committed entry for outcomes", "err", err)
+// isOutcome reports whether a record with this header is the end of an
+// element or a message correlation, the records outcome waiters need.
+func isOutcome(h record.Header) bool {
+	switch {
+	case h.Kind != record.Event:
+		return false
+	case h.ValueType == record.ProcessInstance:
+		return h.Intent == record.ElementCompleted || h.Intent == record.ElementTerminated
+	case h.ValueType == record.ProcessMessageSubscription || h.ValueType == record.MessageStartEventSubscription:
+		return h.Intent == record.Correlated
 	}
+	return false
 }
 
-// see hands the end of a process instance, or a message correlation, in
-// entry data to whoever waits for it, decoding only what matters judging
-// by the header.
+// see decodes entry data of another node's partition if its header says
+// it may matter to a waiter, and hands it over.
 func (o *outcomes) see(data []byte) error {
-	if len(data) < 4 || record.Kind(data[1]) != record.Event {
-		return nil
-	}
-	vt, in := record.ValueType(data[2]), record.Intent(data[3])
-	switch {
-	case vt == record.ProcessInstance && (in == record.ElementCompleted || in == record.ElementTerminated):
-	case (vt == record.ProcessMessageSubscription || vt == record.MessageStartEventSubscription) && in == record.Correlated:
-	default:
+	if h, ok := record.PeekHeader(data); !ok || !isOutcome(h) {
 		return nil
 	}
 	var r record.Record
 	if err := record.Unmarshal(data, &r); err != nil {
 		return err
 	}
-	if vt != record.ProcessInstance {
+	o.hand(&r)
+	return nil
+}
+
+// hand gives the end of a process instance, or a message correlation, to
+// whoever waits for it. Local partitions call it with the records of each
+// step once it is durable, which spares decoding what they just encoded.
+func (o *outcomes) hand(r *record.Record) {
+	if r.ValueType != record.ProcessInstance {
 		o.correlations.deliver(r.Value.MessageKey, r.Value.ProcessInstanceKey)
-		return nil
+		return
 	}
 	if r.Value.ElementType != "PROCESS" {
-		return nil
+		return
 	}
 	o.ends.deliver(r.Key, Outcome{ProcessInstanceKey: r.Key, BpmnProcessID: r.Value.BpmnProcessID, Version: r.Value.Version,
-		ProcessDefinitionKey: r.Value.ProcessDefinitionKey, Completed: in == record.ElementCompleted, Variables: r.Value.Variables})
-	return nil
+		ProcessDefinitionKey: r.Value.ProcessDefinitionKey, Completed: r.Intent == record.ElementCompleted, Variables: r.Value.Variables})
 }
 
 // await waits for instance key to end.

@@ -60,7 +60,7 @@ func (p *partition) start(ctx context.Context) error {
 
 func (p *partition) run(ctx context.Context) {
 	defer close(p.stopped)
-	p.pipe = newCommitPipe(p.id, p.epoch, p.e.store, p.e.outcomes.observe)
+	p.pipe = newCommitPipe(p.id, p.epoch, p.e.store, p.e.outcomes.hand)
 	// Steps handed over before a shutdown still commit and are answered.
 	go p.pipe.run(context.WithoutCancel(ctx))
 	defer func() {
@@ -158,9 +158,13 @@ func (p *partition) step(ctx context.Context, batch []input) error {
 		buf := make([]byte, 0, 96*len(ready.Records))
 		step.entries = make([][]byte, len(ready.Records))
 		for i := range ready.Records {
+			r := &ready.Records[i]
 			start := len(buf)
-			buf = record.Append(buf, &ready.Records[i])
+			buf = record.Append(buf, r)
 			step.entries[i] = buf[start:len(buf):len(buf)]
+			if isOutcome(record.Header{Kind: r.Kind, ValueType: r.ValueType, Intent: r.Intent}) {
+				step.outcomes = append(step.outcomes, *r)
+			}
 		}
 		step.size = len(buf)
 	}

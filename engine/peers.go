@@ -47,7 +47,9 @@ func (e *Engine) ServeCommand(ctx context.Context, p int, cmd record.Record) (Re
 		return Response{}, fmt.Errorf("%w: partition %d", ErrNoPartition, p)
 	}
 	if !forwardable(&cmd) {
-		return Response{}, &Rejection{Type: record.InvalidArgument, Reason: fmt.Sprintf("a %s %s command cannot be forwarded: partitions send it to each other only through the log", cmd.ValueType, cmd.Intent)}
+		// Answered as the loop answers a rejection: in the response too.
+		reason := fmt.Sprintf("a %s %s command cannot be forwarded: partitions send it to each other only through the log", cmd.ValueType, cmd.Intent)
+		return Response{Rejection: record.InvalidArgument, Reason: reason}, &Rejection{Type: record.InvalidArgument, Reason: reason}
 	}
 	return e.sendLocal(ctx, part, p, cmd)
 }

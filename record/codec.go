@@ -207,7 +207,7 @@ func appendBytes(d, b []byte) []byte {
 // partition's log skip the commands that are not theirs for the price of a
 // varint.
 func PeekCommandTarget(data []byte) (target int, command bool) {
-	if len(data) < 6 || data[0] != formatV1 || Kind(data[1]) != Command {
+	if h, ok := PeekHeader(data); !ok || h.Kind != Command || len(data) < 6 {
 		return 0, false
 	}
 	t, n := binary.Uvarint(data[5:])

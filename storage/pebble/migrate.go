@@ -19,14 +19,6 @@ import (
 // entry's data.
 const logValueHeader = 12
 
-// appendLogValue encodes a format-1 entry (kept for the migration's tests).
-func appendLogValue(dst []byte, ts int64, data []byte) []byte {
-	dst = binary.BigEndian.AppendUint64(dst, uint64(ts))
-	crc := crc32.Update(crc32.Checksum(dst[len(dst)-8:], castagnoli), castagnoli, data)
-	dst = binary.BigEndian.AppendUint32(dst, crc)
-	return append(dst, data...)
-}
-
 // decodeLogValue returns a format-1 entry's timestamp and data, or
 // ok=false when the checksum does not match (a torn or rotten entry).
 func decodeLogValue(v []byte) (ts int64, data []byte, ok bool) {

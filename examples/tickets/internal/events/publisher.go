@@ -50,9 +50,6 @@ func NewPublisher(ingressURL, source string, client *http.Client) *Publisher {
 	return &Publisher{url: ingressURL, source: source, client: client, now: time.Now, attempts: 6, backoff: 20 * time.Millisecond}
 }
 
-// Source is the source attribute of the events p emits.
-func (p *Publisher) Source() string { return p.source }
-
 // Build makes the CloudEvent for o from source at time now, validated.
 func Build(source string, now time.Time, o Out) (cloudevents.Event, error) {
 	e := cloudevents.Event{

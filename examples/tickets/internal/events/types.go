@@ -45,6 +45,4 @@ const (
 	// ExtBpmnProcessID is set by Eddy on the events a model's cloudevents
 	// task emits.
 	ExtBpmnProcessID = "bpmnprocessid"
-	// ExtProcessInstanceKey is set by Eddy on the events a model emits.
-	ExtProcessInstanceKey = "processinstancekey"
 )

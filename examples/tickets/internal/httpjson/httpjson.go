@@ -20,8 +20,11 @@ func Read(w http.ResponseWriter, r *http.Request, v any) bool {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(v)
-	if err == nil && dec.More() {
-		err = errors.New("data after the JSON object")
+	if err == nil {
+		// More misses a stray closing bracket; anything but the end is extra.
+		if _, next := dec.Token(); next != io.EOF {
+			err = errors.New("data after the JSON object")
+		}
 	}
 	if errors.Is(err, io.EOF) {
 		err = errors.New("the body is empty; send a JSON object")
