@@ -1,20 +1,27 @@
 package broker
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"eddy/cloudevents"
+	"eddy/internal/http1"
 )
 
 // benchClient keeps its connections alive across requests.
@@ -72,33 +79,47 @@ var (
 )
 
 // BenchmarkIngressRaw is BenchmarkIngress with a load generator that
-// leaves the server its cores (rawLoad: one thread, epoll, pre-encoded
-// requests). The server's CPU per event is the process's less the client
-// thread's, both reported.
+// leaves the server its cores and its scheduler: rawLoad (one thread,
+// epoll, pre-encoded requests) in a process of its own, this test binary
+// started again, as wrk would be. The server's CPU per event is this
+// process's, the client's that process's; both are reported.
 //
-// http-floor is the same binary-mode load on a handler that reads the
-// body and answers 202 at once: what net/http and the loopback cost with
-// no broker and no engine, the ceiling of any ingress on this machine.
+// The floors are the same binary-mode load on a handler that reads the
+// body and answers 202 at once: http-floor on net/http, fast-floor on the
+// lean HTTP/1.1 path the ingress is served by (eddy/internal/http1). They
+// are what HTTP and the loopback cost with no broker and no engine.
 func BenchmarkIngressRaw(b *testing.B) {
-	for _, mode := range []string{"binary", "structured", "http-floor"} {
+	for _, mode := range []string{"binary", "structured", "http-floor", "fast-floor"} {
 		b.Run(mode, func(b *testing.B) {
 			var addr string
-			if mode == "http-floor" {
-				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					io.Copy(io.Discard, r.Body)
-					w.WriteHeader(http.StatusAccepted)
-				}))
+			floor := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				io.Copy(io.Discard, r.Body)
+				w.WriteHeader(http.StatusAccepted)
+			})
+			switch mode {
+			case "http-floor":
+				srv := httptest.NewServer(floor)
 				b.Cleanup(srv.Close)
 				addr = srv.Listener.Addr().String()
-			} else {
+			case "fast-floor":
+				ln, err := net.Listen("tcp4", "127.0.0.1:0")
+				if err != nil {
+					b.Fatal(err)
+				}
+				srv := &http1.Server{Route: func(string, string) http.Handler { return floor }, Fallback: &http.Server{}}
+				go srv.Serve(ln)
+				b.Cleanup(func() { srv.Close() })
+				addr = ln.Addr().String()
+			default:
 				addr = newEnv(b, WithJobWorker(false, 1)).srv.Listener.Addr().String()
 			}
-			load := &rawLoad{addr: addr, conns: *rawConns, depth: *rawDepth, encode: rawIngressRequest(mode)}
-			cpu0 := processCPU()
+			encoding := mode
+			if strings.HasSuffix(mode, "-floor") {
+				encoding = "binary"
+			}
 			b.ResetTimer()
-			res, err := load.run(int64(b.N), 5*time.Minute)
+			res, serverCPU, err := runRawClient(addr, encoding, int64(b.N))
 			b.StopTimer()
-			cpu := processCPU() - cpu0
 			if errors.Is(err, errRawLoadUnsupported) {
 				b.Skip(err)
 			}
@@ -107,10 +128,94 @@ func BenchmarkIngressRaw(b *testing.B) {
 			}
 			n := float64(b.N)
 			b.ReportMetric(n/res.elapsed.Seconds(), "events/s")
-			b.ReportMetric(float64((cpu-res.clientCPU).Nanoseconds())/1e3/n, "server-cpu-us/event")
+			b.ReportMetric(float64(serverCPU.Nanoseconds())/1e3/n, "server-cpu-us/event")
 			b.ReportMetric(float64(res.clientCPU.Nanoseconds())/1e3/n, "client-cpu-us/event")
 		})
 	}
+}
+
+// rawClientEnv, when set, makes this test binary BenchmarkIngressRaw's
+// client: "address encoding requests connections depth".
+const rawClientEnv = "EDDY_BENCH_RAW_CLIENT"
+
+func TestMain(m *testing.M) {
+	if spec, ok := os.LookupEnv(rawClientEnv); ok {
+		os.Exit(rawClientMain(spec))
+	}
+	os.Exit(m.Run())
+}
+
+// runRawClient runs n requests from a client process of its own and
+// returns what the client measured and this process's CPU meanwhile.
+func runRawClient(addr, encoding string, n int64) (rawLoadResult, time.Duration, error) {
+	var res rawLoadResult
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s %s %d %d %d", rawClientEnv, addr, encoding, n, *rawConns, *rawDepth))
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return res, 0, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return res, 0, err
+	}
+	if err := cmd.Start(); err != nil {
+		return res, 0, err
+	}
+	defer cmd.Wait()
+	defer stdin.Close()
+	out := bufio.NewReader(stdout)
+	line, err := out.ReadString('\n')
+	if err != nil || line != "ready\n" {
+		return res, 0, fmt.Errorf("raw client: %q, %v", line, err)
+	}
+	cpu0 := processCPU()
+	if _, err := io.WriteString(stdin, "go\n"); err != nil {
+		return res, 0, err
+	}
+	line, err = out.ReadString('\n')
+	cpu := processCPU() - cpu0
+	if err != nil {
+		return res, 0, fmt.Errorf("raw client: %v", err)
+	}
+	if msg, ok := strings.CutPrefix(line, "error "); ok {
+		if strings.TrimSpace(msg) == errRawLoadUnsupported.Error() {
+			return res, 0, errRawLoadUnsupported
+		}
+		return res, 0, errors.New(strings.TrimSpace(msg))
+	}
+	if _, err := fmt.Sscanf(line, "done %d %d", &res.elapsed, &res.clientCPU); err != nil {
+		return res, 0, fmt.Errorf("raw client: %q: %v", line, err)
+	}
+	return res, cpu, nil
+}
+
+// rawClientMain is the client process: it connects, says "ready", waits
+// for "go", runs and says "done <elapsed ns> <its CPU ns>" or
+// "error <why>".
+func rawClientMain(spec string) int {
+	load := &rawLoad{}
+	var encoding string
+	var n int64
+	if _, err := fmt.Sscan(spec, &load.addr, &encoding, &n, &load.conns, &load.depth); err != nil {
+		fmt.Printf("error %s=%q: %v\n", rawClientEnv, spec, err)
+		return 2
+	}
+	load.encode = rawIngressRequest(encoding)
+	var cpu0 time.Duration
+	load.ready = func() {
+		fmt.Println("ready")
+		bufio.NewReader(os.Stdin).ReadString('\n')
+		cpu0 = processCPU()
+	}
+	res, err := load.run(n, 5*time.Minute)
+	if err != nil {
+		fmt.Printf("error %v\n", strings.ReplaceAll(err.Error(), "\n", " "))
+		return 1
+	}
+	fmt.Printf("done %d %d\n", res.elapsed, processCPU()-cpu0)
+	return 0
 }
 
 // rawIngressRequest returns the encoder of BenchmarkIngress's requests,

@@ -25,6 +25,7 @@ type Broker struct {
 	// a node that loads triggers from files at start.
 	Triggers *Router
 	mux      *http.ServeMux
+	ingress  http.Handler
 
 	mu      sync.Mutex
 	started bool
@@ -51,6 +52,7 @@ func New(eng Engine, store *storage.Store, opts ...Opt) (*Broker, error) {
 	}
 	b.Triggers = newRouter(b)
 	b.mux = http.NewServeMux()
+	b.ingress = http.HandlerFunc(b.serveIngress)
 	b.routes()
 	return b, nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -15,6 +16,7 @@ import (
 
 	"eddy/cloudevents"
 	"eddy/engine"
+	"eddy/internal/http1"
 	"eddy/record"
 	"eddy/storage"
 	_ "eddy/storage/pebble"
@@ -28,7 +30,32 @@ type testEnv struct {
 	store *storage.Store
 	eng   *engine.Engine
 	b     *Broker
-	srv   *httptest.Server
+	srv   *testServer
+}
+
+// testServer serves the broker as a node does: the ingress on the lean
+// HTTP/1.1 path, the rest on net/http.
+type testServer struct {
+	URL      string
+	Listener net.Listener
+	srv      *http1.Server
+	done     chan error
+}
+
+func serveBroker(t testing.TB, b *Broker) *testServer {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := &testServer{URL: "http://" + ln.Addr().String(), Listener: ln, done: make(chan error, 1),
+		srv: &http1.Server{Route: b.FastRoute, Fallback: &http.Server{Handler: b.Handler()}}}
+	go func() { ts.done <- ts.srv.Serve(ln) }()
+	return ts
+}
+
+func (ts *testServer) Close() {
+	ts.srv.Close()
+	<-ts.done
 }
 
 // newEnv starts an engine of two partitions and a broker on it; the test's
@@ -70,7 +97,7 @@ func (e *testEnv) start() {
 		t.Fatal(err)
 	}
 	e.store, e.eng, e.b = store, eng, b
-	e.srv = httptest.NewServer(b.Handler())
+	e.srv = serveBroker(t, b)
 }
 
 func (e *testEnv) stop() {

@@ -2,6 +2,7 @@ package broker
 
 import (
 	"net/http"
+	"strings"
 
 	"eddy/cloudevents"
 )
@@ -32,4 +33,24 @@ func (b *Broker) serveIngress(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusAccepted)
+}
+
+// FastRoute returns the handler of the requests a lean HTTP/1.1 server
+// (eddy/internal/http1) may serve in net/http's stead: the ingress POSTs,
+// to /v1/events and to a Knative broker path /{namespace}/{broker}. It
+// returns nil for every other request, which the Handler serves. The
+// ingress handler answers within a commit and buffers nothing, which is
+// what such a server asks of a handler.
+func (b *Broker) FastRoute(method, path string) http.Handler {
+	if method != http.MethodPost || !strings.HasPrefix(path, "/") {
+		return nil
+	}
+	if path == "/v1/events" {
+		return b.ingress
+	}
+	namespace, name, ok := strings.Cut(path[1:], "/")
+	if !ok || namespace == "" || namespace == "v1" || name == "" || strings.Contains(name, "/") {
+		return nil
+	}
+	return b.ingress
 }

@@ -23,6 +23,9 @@ type rawLoad struct {
 	depth int
 	// encode appends the request that carries event number seq.
 	encode func(dst []byte, seq int64) []byte
+	// ready, when set, is called once every connection is up, before the
+	// first request.
+	ready func()
 }
 
 // rawLoadResult is what a run did.
@@ -72,6 +75,9 @@ func (l *rawLoad) run(total int64, deadline time.Duration) (rawLoadResult, error
 		if err := syscall.EpollCtl(ep, syscall.EPOLL_CTL_ADD, c.fd, &ev); err != nil {
 			return res, err
 		}
+	}
+	if l.ready != nil {
+		l.ready()
 	}
 	cpu0 := threadCPU()
 	start := time.Now()

@@ -12,6 +12,7 @@ type rawLoad struct {
 	addr         string
 	conns, depth int
 	encode       func(dst []byte, seq int64) []byte
+	ready        func()
 }
 
 type rawLoadResult struct {

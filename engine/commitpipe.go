@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"eddy/record"
 	"eddy/storage"
@@ -103,7 +104,8 @@ func (cp *commitPipe) run(ctx context.Context) {
 			}
 		}
 		for _, s := range group {
-			for _, a := range s.answers {
+			for i := range s.answers {
+				a := &s.answers[i]
 				if failure != nil {
 					a.res = result{err: failure}
 				}
@@ -111,8 +113,31 @@ func (cp *commitPipe) run(ctx context.Context) {
 					a.done <- a.res
 				}
 			}
+			putAnswers(s.answers)
+			s.answers = nil
 		}
 	}
+}
+
+// A step's answers hold a response each (a record is most of a
+// kilobyte): the slices are reused rather than allocated per step.
+var answerSlices = sync.Pool{New: func() any { return new([]pipeAnswer) }}
+
+func getAnswers(n int) []pipeAnswer {
+	p := answerSlices.Get().(*[]pipeAnswer)
+	if cap(*p) < n {
+		return make([]pipeAnswer, 0, n)
+	}
+	return (*p)[:0]
+}
+
+func putAnswers(a []pipeAnswer) {
+	if cap(a) == 0 || cap(a) > 4096 {
+		return
+	}
+	clear(a[:cap(a)]) // let the responses go
+	a = a[:0]
+	answerSlices.Put(&a)
 }
 
 func (cp *commitPipe) commit(ctx context.Context, group []*pipeStep) error {

@@ -115,7 +115,7 @@ func (p *partition) step(ctx context.Context, batch []input) error {
 	now := p.e.clock().UnixMilli()
 	c := p.core
 	// Answers are collected for the inputs that wait for one, in order.
-	step := &pipeStep{answers: make([]pipeAnswer, 0, len(batch))}
+	step := &pipeStep{answers: getAnswers(len(batch))}
 	answer := func(in *input, r result) {
 		if in.done != nil {
 			step.answers = append(step.answers, pipeAnswer{done: in.done, res: r})

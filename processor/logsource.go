@@ -131,8 +131,14 @@ func (st *logStream) read(ctx context.Context, s *LogSource, p int, tail *storag
 	defer st.readers.Done()
 	var arena []byte
 	for {
-		events := make([]Event, 0, s.readSize)
+		// Sized by what arrives: under a steady load a read returns one
+		// commit's few entries, and a slice of readSize events each time
+		// would be most of what the process allocates.
+		var events []Event
 		_, err := tail.Next(ctx, s.readSize, func(e storage.Entry) error {
+			if events == nil {
+				events = make([]Event, 0, min(s.readSize, 32))
+			}
 			if len(e.Data) > cap(arena)-len(arena) {
 				arena = make([]byte, 0, max(arenaSize, len(e.Data)))
 			}

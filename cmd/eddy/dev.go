@@ -185,7 +185,16 @@ func runDev(ctx context.Context, cfg devConfig, stderr interface{ Write([]byte) 
 	if peers != nil {
 		mux.Handle("/internal/", cluster.Handler(engines, secret))
 	}
-	httpAddr, stopHTTP := serveHTTP(ln, mux, logger)
+	fast := brk.FastRoute
+	if peers != nil {
+		fast = func(method, path string) http.Handler {
+			if strings.HasPrefix(path, "/internal/") {
+				return nil // the peers' calls, which mux routes before the broker
+			}
+			return brk.FastRoute(method, path)
+		}
+	}
+	httpAddr, stopHTTP := serveHTTP(ln, mux, fast, logger)
 	grpcAddr, stopGRPC := "none", func() {}
 	if grpcLn != nil {
 		grpcAddr, stopGRPC = serveGRPC(grpcLn, engines, claims.node, grpcOpts, logger)

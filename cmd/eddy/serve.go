@@ -12,6 +12,7 @@ import (
 
 	"eddy/api/rest"
 	"eddy/engine"
+	"eddy/internal/http1"
 	"eddy/storage"
 )
 
@@ -59,6 +60,11 @@ func (s *engineSwitch) start(ctx context.Context, epochs map[int]uint64) error {
 // holds it until release, and its context ends when a switch begins.
 func (s *engineSwitch) Acquire(ctx context.Context) (*engine.Engine, context.Context, func()) {
 	s.mu.RLock()
+	if ctx.Done() == nil {
+		// A context that never ends (the fast ingress path's): the
+		// switch's own serves, with nothing to derive per request.
+		return s.engine, s.ctx, s.mu.RUnlock
+	}
 	reqCtx, cancel := context.WithCancel(ctx)
 	stopAfter := context.AfterFunc(s.ctx, cancel)
 	return s.engine, reqCtx, func() {
@@ -128,16 +134,18 @@ func listenHTTP(addr string) (net.Listener, error) {
 	return ln, nil
 }
 
-// serveHTTP serves h on ln until stop is called. It returns the address
-// clients can use: an unspecified host (":8080") is reached on the
-// loopback address.
-func serveHTTP(ln net.Listener, h http.Handler, log *slog.Logger) (reachable string, stop func()) {
-	srv := &http.Server{
+// serveHTTP serves h on ln until stop is called, the requests fast routes
+// to by the lean HTTP/1.1 server (the CloudEvents ingress), the others by
+// net/http. It returns the address clients can use: an unspecified host
+// (":8080") is reached on the loopback address.
+func serveHTTP(ln net.Listener, h http.Handler, fast func(method, path string) http.Handler, log *slog.Logger) (reachable string, stop func()) {
+	fallback := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	srv := &http1.Server{Route: fast, Fallback: fallback}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
