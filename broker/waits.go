@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -89,6 +90,12 @@ func newWaits(b *Broker) (*waits, error) {
 func decodeForWaits(p int, e storage.Entry) (processor.Event, error) {
 	switch {
 	case isCloudEventEntry(e.Data):
+		// Only an event that names a process instance can answer a wait,
+		// and the extension's name is in the entry's bytes when it has
+		// one: most events are passed over without decoding.
+		if !bytes.Contains(e.Data, []byte(ExtProcessInstanceKey)) {
+			return processor.Event{}, nil
+		}
 		ev, err := decodeCloudEvent(p, e)
 		if err != nil {
 			return processor.Event{}, err

@@ -135,7 +135,7 @@ func putAnswers(a []pipeAnswer) {
 	if cap(a) == 0 || cap(a) > 4096 {
 		return
 	}
-	clear(a[:cap(a)]) // let the responses go
+	clear(a) // let the responses go (past len, a was cleared before)
 	a = a[:0]
 	answerSlices.Put(&a)
 }

@@ -29,6 +29,7 @@ type conn struct {
 	resp     response
 	out      []byte
 	deadline time.Time // the read deadline set on nc
+	inHead   bool      // deadline is the current head's
 	lastPath string
 	values   [internSlots]string
 
@@ -71,7 +72,12 @@ func (c *conn) serve() {
 			handedOff = c.handOff()
 			return
 		}
-		handler := c.srv.Route(c.method(h.method), c.path(h.path))
+		c.inHead = false
+		method := c.method(h.method)
+		var handler http.Handler
+		if method != http.MethodHead { // answered without a body: net/http's
+			handler = c.srv.Route(method, c.path(h.path))
+		}
 		if handler == nil {
 			handedOff = c.handOff()
 			return
@@ -92,9 +98,10 @@ func (c *conn) serve() {
 
 // read reads more of the connection into buf; false when the connection
 // is done (closed, timed out, or the server shutting down while idle).
-func (c *conn) read(inRequest bool) bool {
-	idle := c.start == len(c.buf) && !inRequest
-	c.setDeadline(idle)
+// inBody is set while a request's body is awaited.
+func (c *conn) read(inBody bool) bool {
+	idle := c.start == len(c.buf) && !inBody
+	c.setDeadline(idle, inBody)
 	if len(c.buf) == cap(c.buf) {
 		c.grow()
 	}
@@ -116,15 +123,32 @@ func (c *conn) read(inRequest bool) bool {
 	return true
 }
 
-// setDeadline keeps the read deadline within the idle timeout (between
-// requests) or the header timeout (inside one), moving it only when it
-// has drifted by half of that: one timer change every many requests.
-func (c *conn) setDeadline(idle bool) {
-	limit := c.srv.idleTimeout()
-	if !idle {
+// setDeadline sets the read deadline for what is awaited:
+//   - between requests, the idle timeout, moved only once it has drifted
+//     by half (one timer change every many requests);
+//   - for the rest of a head, the header timeout from the head's first
+//     bytes, as net/http's ReadHeaderTimeout;
+//   - for a body, the header timeout again whenever half of it has passed
+//     with data arriving: a body is bounded by its length, not a time.
+func (c *conn) setDeadline(idle, inBody bool) {
+	now := time.Now()
+	var limit time.Duration
+	switch {
+	case idle:
+		c.inHead = false
+		limit = c.srv.idleTimeout()
+	case !inBody:
+		if c.inHead {
+			return
+		}
+		c.inHead = true
+		c.deadline = now.Add(c.srv.headerTimeout())
+		c.nc.SetReadDeadline(c.deadline)
+		return
+	default:
+		c.inHead = false
 		limit = c.srv.headerTimeout()
 	}
-	now := time.Now()
 	left := c.deadline.Sub(now)
 	if left > limit || left < limit/2 {
 		c.deadline = now.Add(limit)

@@ -416,3 +416,61 @@ func TestCloseBeforeServe(t *testing.T) {
 		t.Fatal("the listener is still open")
 	}
 }
+
+// TestHeaderTimeout: a head sent a byte at a time is cut off after the
+// header timeout, however steadily the bytes come.
+func TestHeaderTimeout(t *testing.T) {
+	ts := startServer(t, func(s *http.Server) { s.ReadHeaderTimeout = 100 * time.Millisecond })
+	c, err := net.Dial("tcp", ts.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	closed := make(chan struct{})
+	go func() {
+		defer close(closed)
+		c.Read(make([]byte, 1)) // returns when the server closes
+	}()
+	io.WriteString(c, "POST /fast HTTP/1.1\r\nHost: h\r\nX-Slow: ")
+	for i := 0; i < 1000; i++ { // 10 s of a byte every 10 ms
+		select {
+		case <-closed:
+			return
+		case <-time.After(10 * time.Millisecond):
+		}
+		if _, err := io.WriteString(c, "a"); err != nil {
+			return
+		}
+	}
+	t.Fatal("the server still reads a head it has had for 10 s")
+}
+
+// TestHeadGoesToNetHTTP: HEAD is answered by net/http, without a body,
+// even where Route would take it.
+func TestHeadGoesToNetHTTP(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fallback := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Fallback", "yes")
+		echo.ServeHTTP(w, r)
+	})}
+	srv := &Server{Fallback: fallback, Route: func(string, string) http.Handler { return echo }}
+	go srv.Serve(ln)
+	defer srv.Close()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	io.WriteString(c, "HEAD /fast HTTP/1.1\r\nHost: h\r\n\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(c), &http.Request{Method: http.MethodHead})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Header.Get("X-Fallback") == "" {
+		t.Fatal("HEAD was served by the fast path")
+	}
+}
