@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"eddy/cloudevents"
+	"eddy/internal/gctarget"
 	"eddy/internal/http1"
 )
 
@@ -87,8 +88,10 @@ var (
 // The floors are the same binary-mode load on a handler that reads the
 // body and answers 202 at once: http-floor on net/http, fast-floor on the
 // lean HTTP/1.1 path the ingress is served by (eddy/internal/http1). They
-// are what HTTP and the loopback cost with no broker and no engine.
+// are what HTTP and the loopback cost with no broker and no engine. The
+// garbage collector runs at the binary's target (gctarget).
 func BenchmarkIngressRaw(b *testing.B) {
+	defer gctarget.Apply()() // the binary's garbage collector target
 	for _, mode := range []string{"binary", "structured", "http-floor", "fast-floor"} {
 		b.Run(mode, func(b *testing.B) {
 			var addr string
@@ -111,11 +114,18 @@ func BenchmarkIngressRaw(b *testing.B) {
 				b.Cleanup(func() { srv.Close() })
 				addr = ln.Addr().String()
 			default:
-				addr = newEnv(b, WithJobWorker(false, 1)).srv.Listener.Addr().String()
+				// The node's intervals, not the tests' short ones.
+				addr = newEnv(b, WithJobWorker(false, 1), WithClaimInterval(5*time.Second),
+					WithRefreshInterval(DefaultRefreshInterval)).srv.Listener.Addr().String()
 			}
 			encoding := mode
 			if strings.HasSuffix(mode, "-floor") {
 				encoding = "binary"
+			}
+			// A warm-up, as wrk users give a server: connections, buffers,
+			// the memtable's first pages and the heap's size settle.
+			if _, _, err := runRawClient(addr, encoding, int64(min(b.N, 20000))); err != nil && !errors.Is(err, errRawLoadUnsupported) {
+				b.Fatal(err)
 			}
 			b.ResetTimer()
 			res, serverCPU, err := runRawClient(addr, encoding, int64(b.N))

@@ -31,6 +31,8 @@ type conn struct {
 	deadline time.Time // the read deadline set on nc
 	inHead   bool      // deadline is the current head's
 	lastPath string
+	date     []byte // Date of the second dateSec
+	dateSec  int64
 	values   [internSlots]string
 
 	busy atomic.Bool // a request is being served
@@ -210,7 +212,7 @@ func (c *conn) serveRequest(handler http.Handler, h *head, body []byte) (ok bool
 		}
 	}()
 	handler.ServeHTTP(w, r)
-	c.out = w.appendTo(c.out[:0], h.close || c.srv.shutdown.Load(), time.Now())
+	c.out = w.appendTo(c.out[:0], h.close || c.srv.shutdown.Load(), c.dateValue())
 	if _, err := c.nc.Write(c.out); err != nil {
 		return false
 	}
@@ -218,6 +220,16 @@ func (c *conn) serveRequest(handler http.Handler, h *head, body []byte) (ok bool
 		c.out = nil
 	}
 	return true
+}
+
+// dateValue is the Date of an answer now, formatted once a second.
+func (c *conn) dateValue() []byte {
+	now := time.Now()
+	if sec := now.Unix(); sec != c.dateSec || c.date == nil {
+		c.dateSec = sec
+		c.date = now.UTC().AppendFormat(c.date[:0], http.TimeFormat)
+	}
+	return c.date
 }
 
 func (c *conn) logf(format string, args ...any) {

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
-	"time"
 )
 
 // response is the http.ResponseWriter of a fast request. The handler's
@@ -55,7 +54,8 @@ func bodyAllowed(status int) bool {
 }
 
 // appendTo appends the whole answer, head and body, as on the wire.
-func (w *response) appendTo(dst []byte, close bool, now time.Time) []byte {
+// date is the Date value, as http.TimeFormat.
+func (w *response) appendTo(dst []byte, close bool, date []byte) []byte {
 	if !w.wroteHeader {
 		w.WriteHeader(http.StatusOK)
 	}
@@ -68,7 +68,7 @@ func (w *response) appendTo(dst []byte, close bool, now time.Time) []byte {
 	}
 	if _, set := h["Date"]; !set {
 		dst = append(dst, "Date: "...)
-		dst = now.UTC().AppendFormat(dst, http.TimeFormat)
+		dst = append(dst, date...)
 		dst = append(dst, "\r\n"...)
 	}
 	if bodyAllowed(w.status) {
