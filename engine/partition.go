@@ -239,6 +239,7 @@ func (p *partition) readInbox(ctx context.Context, from int) {
 		return
 	}
 	var r record.Record
+	marked, markedAt := pos, time.Now()
 	for ctx.Err() == nil {
 		var cmds []input
 		var upto uint64
@@ -274,12 +275,24 @@ func (p *partition) readInbox(ctx context.Context, from int) {
 				return
 			}
 		}
-		if upto > 0 {
+		// The read position past entries that held no command for this
+		// partition is a commit of its own: it only saves a restart from
+		// reading them again (a command's position commits with its
+		// effects), so it is kept every inboxMarkEntries entries or
+		// inboxMarkInterval, not after every read.
+		if upto > 0 && (len(cmds) > 0 || upto-marked >= inboxMarkEntries || time.Since(markedAt) >= inboxMarkInterval) {
 			select {
 			case p.inputs <- input{inbox: true, from: from, upto: upto}:
+				marked, markedAt = upto, time.Now()
 			case <-ctx.Done():
 				return
 			}
 		}
 	}
 }
+
+// How far an inbox reader may read before its position is kept.
+const (
+	inboxMarkEntries  = 4096
+	inboxMarkInterval = time.Second
+)
