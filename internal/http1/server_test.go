@@ -100,12 +100,7 @@ func plainServer(t *testing.T) string {
 // exchange writes raw on a new connection and reads n answers.
 func exchange(t *testing.T, addr, raw string, n int) []*http.Response {
 	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
+	c := dial(t, addr)
 	if _, err := io.WriteString(c, raw); err != nil {
 		t.Fatal(err)
 	}
@@ -265,12 +260,7 @@ func TestSplitWrites(t *testing.T) {
 
 func TestConnectionClose(t *testing.T) {
 	ts := startServer(t, nil)
-	c, err := net.Dial("tcp", ts.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
+	c := dial(t, ts.addr)
 	io.WriteString(c, "POST /fast HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
 	all, err := io.ReadAll(c) // returns once the server closes
 	if err != nil {
@@ -331,21 +321,12 @@ func TestShutdown(t *testing.T) {
 	}}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	dial := func() net.Conn {
-		c, err := net.Dial("tcp", ln.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.SetDeadline(time.Now().Add(10 * time.Second))
-		t.Cleanup(func() { c.Close() })
-		return c
-	}
-	idle := dial()
+	idle := dial(t, ln.Addr().String())
 	io.WriteString(idle, "POST /x HTTP/1.1\r\nHost: h\r\n\r\n")
 	if _, err := http.ReadResponse(bufio.NewReader(idle), nil); err != nil {
 		t.Fatal(err)
 	}
-	busy := dial()
+	busy := dial(t, ln.Addr().String())
 	io.WriteString(busy, "POST /wait HTTP/1.1\r\nHost: h\r\n\r\n")
 	<-entered
 	shut := make(chan error, 1)
@@ -381,12 +362,7 @@ func TestShutdown(t *testing.T) {
 // fallback's IdleTimeout.
 func TestIdleTimeout(t *testing.T) {
 	ts := startServer(t, func(s *http.Server) { s.IdleTimeout = 50 * time.Millisecond })
-	c, err := net.Dial("tcp", ts.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
+	c := dial(t, ts.addr)
 	io.WriteString(c, "POST /fast HTTP/1.1\r\nHost: h\r\n\r\n")
 	br := bufio.NewReader(c)
 	resp, err := http.ReadResponse(br, nil)
@@ -473,4 +449,16 @@ func TestHeadGoesToNetHTTP(t *testing.T) {
 	if resp.Header.Get("X-Fallback") == "" {
 		t.Fatal("HEAD was served by the fast path")
 	}
+}
+
+// dial connects to addr for at most 10 s; the test's end closes it.
+func dial(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	t.Cleanup(func() { c.Close() })
+	return c
 }
