@@ -284,12 +284,7 @@ func TestPanicClosesConnection(t *testing.T) {
 	}}
 	go srv.Serve(ln)
 	defer srv.Close()
-	c, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
+	c := dial(t, ln.Addr().String())
 	io.WriteString(c, "POST /x HTTP/1.1\r\nHost: h\r\n\r\n")
 	if all, err := io.ReadAll(c); err != nil || len(all) != 0 {
 		t.Fatalf("read %q, %v; want the connection closed without an answer", all, err)
@@ -435,12 +430,7 @@ func TestHeadGoesToNetHTTP(t *testing.T) {
 	srv := &Server{Fallback: fallback, Route: func(string, string) http.Handler { return echo }}
 	go srv.Serve(ln)
 	defer srv.Close()
-	c, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
+	c := dial(t, ln.Addr().String())
 	io.WriteString(c, "HEAD /fast HTTP/1.1\r\nHost: h\r\n\r\n")
 	resp, err := http.ReadResponse(bufio.NewReader(c), &http.Request{Method: http.MethodHead})
 	if err != nil {
