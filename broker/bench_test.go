@@ -144,6 +144,9 @@ func BenchmarkIngressRaw(b *testing.B) {
 	}
 }
 
+// errRawLoadUnsupported is what rawLoad.run returns where epoll is missing.
+var errRawLoadUnsupported = errors.New("the raw load generator runs on Linux only")
+
 // rawClientEnv, when set, makes this test binary BenchmarkIngressRaw's
 // client: "address encoding requests connections depth".
 const rawClientEnv = "EDDY_BENCH_RAW_CLIENT"

@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -104,7 +103,7 @@ func BenchmarkTriggerDelivery(b *testing.B) {
 			}
 			rctx, stopTriggers := context.WithCancel(ctx)
 			b.Cleanup(stopTriggers) // before the broker closes
-			cpu0 := selfCPU()
+			cpu0 := processCPU()
 			b.ResetTimer()
 			start := time.Now()
 			if err := env.b.Triggers.start(rctx); err != nil {
@@ -117,7 +116,7 @@ func BenchmarkTriggerDelivery(b *testing.B) {
 			}
 			elapsed := time.Since(start)
 			b.StopTimer()
-			cpu := selfCPU() - cpu0
+			cpu := processCPU() - cpu0
 			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "events/s")
 			b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/event")
 			if tc.instances > 0 {
@@ -172,13 +171,4 @@ func logEntries(b *testing.B, env *testEnv) int {
 		n += int(bd.Last)
 	}
 	return n
-}
-
-// selfCPU is the CPU time the process has used, user and system.
-func selfCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -141,24 +141,13 @@ func (l *eventLog) follow(ctx context.Context, p int, pl *partitionLog, tail *st
 	defer l.wg.Done()
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
-		var batch []*logEvent
-		var last uint64
-		_, err := tail.Next(ctx, logReadBatch, func(e storage.Entry) error {
-			if isCloudEventEntry(e.Data) {
-				le, err := newLogEvent(p, e)
-				if err != nil {
-					return err
-				}
-				batch = append(batch, le)
-			}
-			last = e.Position
-			return nil
-		})
+		c := eventCollector{p: p}
+		_, err := tail.Next(ctx, logReadBatch, c.take)
 		if ctx.Err() != nil {
 			err = nil // stopping is no failure
 		}
-		if last > 0 || err != nil {
-			l.add(pl, batch, last, err)
+		if c.last > 0 || err != nil {
+			l.add(pl, c.events, c.last, err)
 		}
 		if err == nil {
 			backoff = 100 * time.Millisecond
@@ -171,6 +160,27 @@ func (l *eventLog) follow(ctx context.Context, p int, pl *partitionLog, tail *st
 		}
 		backoff = min(2*backoff, 10*time.Second)
 	}
+}
+
+// eventCollector gathers the CloudEvents among entries read from
+// partition p, and the position the read reached: the window and the
+// store are read alike.
+type eventCollector struct {
+	p      int
+	events []*logEvent
+	last   uint64
+}
+
+func (c *eventCollector) take(e storage.Entry) error {
+	if isCloudEventEntry(e.Data) {
+		le, err := newLogEvent(c.p, e)
+		if err != nil {
+			return err
+		}
+		c.events = append(c.events, le)
+	}
+	c.last = e.Position
+	return nil
 }
 
 // newLogEvent decodes the CloudEvent entry e of partition p; e.Data is
@@ -275,19 +285,9 @@ func (l *eventLog) read(ctx context.Context, p int, after uint64, limit int) ([]
 // readStore reads what the window no longer (or not yet) holds: the
 // CloudEvents after position after, from the store, up to limit entries.
 func (l *eventLog) readStore(ctx context.Context, p int, after, floor uint64, limit int) ([]*logEvent, uint64, error) {
-	var out []*logEvent
-	upTo := after
-	err := l.store.Read(ctx, p, after+1, limit, func(e storage.Entry) error {
-		if isCloudEventEntry(e.Data) {
-			le, err := newLogEvent(p, e)
-			if err != nil {
-				return err
-			}
-			out = append(out, le)
-		}
-		upTo = e.Position
-		return nil
-	})
+	c := eventCollector{p: p, last: after}
+	err := l.store.Read(ctx, p, after+1, limit, c.take)
+	out, upTo := c.events, c.last
 	if err != nil {
 		return out, upTo, fmt.Errorf("reading log partition %d after position %d: %w", p, after, err)
 	}

@@ -263,6 +263,3 @@ func processCPU() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
-
-// errRawLoadUnsupported is what run returns where epoll is missing.
-var errRawLoadUnsupported = errors.New("the raw load generator runs on Linux only")

@@ -3,7 +3,6 @@
 package broker
 
 import (
-	"errors"
 	"time"
 )
 
@@ -18,8 +17,6 @@ type rawLoad struct {
 type rawLoadResult struct {
 	elapsed, clientCPU time.Duration
 }
-
-var errRawLoadUnsupported = errors.New("the raw load generator runs on Linux only")
 
 func (l *rawLoad) run(int64, time.Duration) (rawLoadResult, error) {
 	return rawLoadResult{}, errRawLoadUnsupported

@@ -72,19 +72,31 @@ func (h *handler) command(w http.ResponseWriter, r *http.Request) {
 		writeFailure(w, http.StatusBadRequest, failure{Message: fmt.Sprintf("cluster: the command does not decode: %v", err)})
 		return
 	}
+	h.serve(w, r, func(e *engine.Engine, ctx context.Context) (any, error) {
+		resp, err := e.ServeCommand(ctx, p, cmd)
+		var rej *engine.Rejection
+		if errors.As(err, &rej) {
+			err = nil // the response carries it
+		}
+		return commandAnswer{Response: resp}, err
+	})
+}
+
+// serve runs call on the node's current engine and answers with what it
+// returns, as JSON, or with its error.
+func (h *handler) serve(w http.ResponseWriter, r *http.Request, call func(*engine.Engine, context.Context) (any, error)) {
 	e, ctx, done := h.engines.Acquire(r.Context())
 	defer done()
 	if e == nil {
 		writeError(w, engine.ErrNoPartition)
 		return
 	}
-	resp, err := e.ServeCommand(ctx, p, cmd)
-	var rej *engine.Rejection
-	if err != nil && !errors.As(err, &rej) {
+	v, err := call(e, ctx)
+	if err != nil {
 		writeError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, commandAnswer{Response: resp})
+	writeJSON(w, http.StatusOK, v)
 }
 
 func (h *handler) instance(w http.ResponseWriter, r *http.Request) {
@@ -93,18 +105,7 @@ func (h *handler) instance(w http.ResponseWriter, r *http.Request) {
 		writeFailure(w, http.StatusBadRequest, failure{Message: fmt.Sprintf("cluster: instance key %q is not a number", r.PathValue("key"))})
 		return
 	}
-	e, ctx, done := h.engines.Acquire(r.Context())
-	defer done()
-	if e == nil {
-		writeError(w, engine.ErrNoPartition)
-		return
-	}
-	st, err := e.ServeInstanceState(ctx, key)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, st)
+	h.serve(w, r, func(e *engine.Engine, ctx context.Context) (any, error) { return e.ServeInstanceState(ctx, key) })
 }
 
 func (h *handler) incidents(w http.ResponseWriter, r *http.Request) {
@@ -125,18 +126,7 @@ func (h *handler) incidents(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	q.Limit = int(limit)
-	e, ctx, done := h.engines.Acquire(r.Context())
-	defer done()
-	if e == nil {
-		writeError(w, engine.ErrNoPartition)
-		return
-	}
-	in, err := e.ServeIncidents(ctx, p, q)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, in)
+	h.serve(w, r, func(e *engine.Engine, ctx context.Context) (any, error) { return e.ServeIncidents(ctx, p, q) })
 }
 
 func (h *handler) definitions(w http.ResponseWriter, r *http.Request) {
@@ -158,18 +148,10 @@ func (h *handler) definitions(w http.ResponseWriter, r *http.Request) {
 		writeFailure(w, http.StatusBadRequest, failure{Message: fmt.Sprintf("cluster: wait %q is not a number of milliseconds", r.URL.Query().Get("wait"))})
 		return
 	}
-	e, ctx, done := h.engines.Acquire(r.Context())
-	defer done()
-	if e == nil {
-		writeError(w, engine.ErrNoPartition)
-		return
-	}
-	held, err := e.ServeDefinitions(ctx, p, keys, time.Duration(ms)*time.Millisecond)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, definitionsAnswer{Held: held})
+	h.serve(w, r, func(e *engine.Engine, ctx context.Context) (any, error) {
+		held, err := e.ServeDefinitions(ctx, p, keys, time.Duration(ms)*time.Millisecond)
+		return definitionsAnswer{Held: held}, err
+	})
 }
 
 func pathInt(w http.ResponseWriter, r *http.Request, name string) (int, bool) {

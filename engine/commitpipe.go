@@ -34,7 +34,7 @@ type pipeStep struct {
 	answers []pipeAnswer
 	size    int
 	// outcomes are the step's records that outcome waiters need
-	// (isOutcome), kept decoded.
+	// (wantsOutcome), kept decoded.
 	outcomes []record.Record
 }
 
@@ -50,15 +50,18 @@ type commitPipe struct {
 	// durable gets each step's outcome records once the step is durable,
 	// in log order, before any request of it is answered.
 	durable func(*record.Record)
-	steps   chan *pipeStep
-	failed  chan struct{} // closed after a commit failed; err says why
-	err     error
-	done    chan struct{}
+	// fail is told of a failed commit before anyone is answered, so that
+	// a caller who gets the error finds the engine failed.
+	fail   func(error)
+	steps  chan *pipeStep
+	failed chan struct{} // closed after a commit failed; err says why
+	err    error
+	done   chan struct{}
 }
 
-func newCommitPipe(part int, epoch uint64, store *storage.Store, durable func(*record.Record)) *commitPipe {
+func newCommitPipe(part int, epoch uint64, store *storage.Store, durable func(*record.Record), fail func(error)) *commitPipe {
 	return &commitPipe{
-		part: part, epoch: epoch, store: store, durable: durable,
+		part: part, epoch: epoch, store: store, durable: durable, fail: fail,
 		steps:  make(chan *pipeStep, pipeDepth),
 		failed: make(chan struct{}),
 		done:   make(chan struct{}),
@@ -91,6 +94,9 @@ func (cp *commitPipe) run(ctx context.Context) {
 		if cp.err == nil {
 			if cp.err = cp.commit(ctx, group); cp.err != nil {
 				failure = fmt.Errorf("partition %d could not commit: %w", cp.part, cp.err)
+				if cp.fail != nil {
+					cp.fail(cp.err)
+				}
 				close(cp.failed)
 			}
 		} else {

@@ -13,10 +13,11 @@ import (
 )
 
 // Waiting for a process's outcome (create-with-result, publish-with-result)
-// is a subscription to the log: one follower per partition reads the
-// records the partition commits and hands the end of each process instance
-// to whoever waits for it. Any node can follow any partition's log, so the
-// waiting needs no singleton and no side channel.
+// is a subscription to the log: the end of each process instance and each
+// message correlation reach whoever waits for them. A node's own
+// partitions hand over their records in memory once they are durable; the
+// other nodes' partitions are followed through their logs, which any node
+// can read, so the waiting needs no singleton and no side channel.
 
 // Outcome is how a process instance ended.
 type Outcome struct {
@@ -97,8 +98,9 @@ func (b *board[T]) await(ctx context.Context, key int64, timeout time.Duration) 
 	return zero, false, ctx.Err()
 }
 
-// outcomes follows every partition's log for ends of process instances and
-// for message correlations.
+// outcomes gathers the ends of process instances and message
+// correlations: handed over by local partitions, read from the logs of
+// other nodes' partitions.
 type outcomes struct {
 	e            *Engine
 	ends         *board[Outcome]
@@ -158,6 +160,13 @@ func isOutcome(h record.Header) bool {
 	return false
 }
 
+// wantsOutcome is isOutcome on a decoded record: of the elements that end,
+// only the process itself.
+func wantsOutcome(r *record.Record) bool {
+	h := record.Header{Kind: r.Kind, ValueType: r.ValueType, Intent: r.Intent}
+	return isOutcome(h) && (r.ValueType != record.ProcessInstance || r.Value.ElementType == "PROCESS")
+}
+
 // see decodes entry data of another node's partition if its header says
 // it may matter to a waiter, and hands it over.
 func (o *outcomes) see(data []byte) error {
@@ -176,11 +185,11 @@ func (o *outcomes) see(data []byte) error {
 // whoever waits for it. Local partitions call it with the records of each
 // step once it is durable, which spares decoding what they just encoded.
 func (o *outcomes) hand(r *record.Record) {
-	if r.ValueType != record.ProcessInstance {
-		o.correlations.deliver(r.Value.MessageKey, r.Value.ProcessInstanceKey)
+	if !wantsOutcome(r) {
 		return
 	}
-	if r.Value.ElementType != "PROCESS" {
+	if r.ValueType != record.ProcessInstance {
+		o.correlations.deliver(r.Value.MessageKey, r.Value.ProcessInstanceKey)
 		return
 	}
 	o.ends.deliver(r.Key, Outcome{ProcessInstanceKey: r.Key, BpmnProcessID: r.Value.BpmnProcessID, Version: r.Value.Version,

@@ -60,7 +60,10 @@ func (p *partition) start(ctx context.Context) error {
 
 func (p *partition) run(ctx context.Context) {
 	defer close(p.stopped)
-	p.pipe = newCommitPipe(p.id, p.epoch, p.e.store, p.e.outcomes.hand)
+	p.pipe = newCommitPipe(p.id, p.epoch, p.e.store, p.e.outcomes.hand, func(err error) {
+		p.log.Error("partition stopped", "partition", p.id, "err", err)
+		p.e.partitionFailed(p.id, err)
+	})
 	// Steps handed over before a shutdown still commit and are answered.
 	go p.pipe.run(context.WithoutCancel(ctx))
 	defer func() {
@@ -83,8 +86,10 @@ func (p *partition) run(ctx context.Context) {
 			p.failPending(ctx.Err())
 			return
 		case <-p.pipe.failed:
-			p.stopAfterFailedCommit()
-			p.e.partitionFailed(p.id, p.pipe.err)
+			// The partition stops: its state in memory holds what the
+			// failed commit lost, and a restart loads it again from
+			// storage. The pipe has logged and reported the failure.
+			p.failPending(p.pipe.err)
 			return
 		case in := <-p.inputs:
 			batch = append(batch, in)
@@ -162,7 +167,7 @@ func (p *partition) step(ctx context.Context, batch []input) error {
 			start := len(buf)
 			buf = record.Append(buf, r)
 			step.entries[i] = buf[start:len(buf):len(buf)]
-			if isOutcome(record.Header{Kind: r.Kind, ValueType: r.ValueType, Intent: r.Intent}) {
+			if wantsOutcome(r) {
 				step.outcomes = append(step.outcomes, *r)
 			}
 		}
@@ -189,13 +194,6 @@ func (p *partition) step(ctx context.Context, batch []input) error {
 	p.e.published(ready.Records)
 	c.Advance()
 	return nil
-}
-
-// stopAfterFailedCommit stops the partition: the state in memory holds what
-// a failed commit lost, and a restart loads it again from storage.
-func (p *partition) stopAfterFailedCommit() {
-	p.log.Error("partition stopped", "partition", p.id, "err", p.pipe.err)
-	p.failPending(p.pipe.err)
 }
 
 // failPending answers every queued request with err.

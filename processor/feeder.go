@@ -86,7 +86,18 @@ func (f *feeder) stream(ctx context.Context, pos *Token) error {
 		evs, err := st.Next(ctx, 0)
 		if err == nil && len(evs) == 0 {
 			if skipper != nil {
+				before := cur.clone()
 				cur.raiseTo(skipper.ReadUpTo())
+				if !before.CoversToken(cur) {
+					// It left events out without reaching the end: move
+					// past them, and read on.
+					c := &chunk{start: *pos, end: cur.clone()}
+					if !f.feed(ctx, c) {
+						return nil
+					}
+					*pos, idle = c.end, false
+					continue
+				}
 			}
 			if !idle || !pos.CoversToken(cur) {
 				// The stream is drained for now: tell the work packages, so

@@ -81,3 +81,65 @@ func TestSkippingStreamMovesTokensPastSkippedEvents(t *testing.T) {
 		})
 	}
 }
+
+// trickleSource hands out its stream's events one per Next, skipping as
+// skippingSource does, and its Next(-1) waits for news only: what is left
+// unread does not wake it, as with a source woken by appends.
+type trickleSource struct{ *processor.MemorySource }
+
+func (s trickleSource) Open(ctx context.Context, after processor.Token) (processor.Stream, error) {
+	st, err := s.MemorySource.Open(ctx, after)
+	if err != nil {
+		return nil, err
+	}
+	return &trickleStream{inner: st, read: after}, nil
+}
+
+type trickleStream struct {
+	inner processor.Stream
+	buf   []processor.Event
+	read  processor.Token
+}
+
+func (s *trickleStream) Next(ctx context.Context, wait time.Duration) ([]processor.Event, error) {
+	if wait != 0 {
+		<-ctx.Done() // no appends come in this test
+		return nil, ctx.Err()
+	}
+	if len(s.buf) == 0 {
+		evs, err := s.inner.Next(ctx, 0)
+		if err != nil {
+			return nil, err
+		}
+		s.buf = evs
+	}
+	if len(s.buf) == 0 {
+		return nil, nil
+	}
+	e := s.buf[0]
+	s.buf = s.buf[1:]
+	s.read = s.read.With(e.Position)
+	if strings.HasPrefix(string(e.Data), "skip") {
+		return nil, nil
+	}
+	return []processor.Event{e}, nil
+}
+
+func (s *trickleStream) Close() error              { return s.inner.Close() }
+func (s *trickleStream) ReadUpTo() processor.Token { return s.read }
+
+// A stream that returns nothing because it skipped is read on at once, not
+// taken as caught up: the event after the skipped ones is handled though
+// no news comes to wake the stream.
+func TestSkippingStreamIsReadOnAfterSkipping(t *testing.T) {
+	st := backends[0].fresh(t)
+	mem := processor.NewMemorySource(1, nil)
+	for _, data := range []string{"skip", "skip", "skip", "keep"} {
+		mem.Append(0, processor.Event{Key: "k", Data: []byte(data)})
+	}
+	rec := newRecorder()
+	p := newProcessor(t, "trickle", st, trickleSource{mem}, rec, processor.WithMode(processor.Tracking), processor.WithClaimInterval(10*time.Millisecond))
+	start(t, p)
+	waitFor(t, "the event after the skipped ones", func() bool { return rec.distinct() == 1 })
+	stop(t, p)
+}

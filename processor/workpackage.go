@@ -275,7 +275,7 @@ func (wp *workPackage) process(c *chunk) error {
 		}
 	}
 	prog.settle()
-	if len(c.events) > 0 {
+	if !c.caughtUp { // events, or a stream that skipped and reads on
 		wp.caughtUp = false
 	}
 	if c.caughtUp {

@@ -220,9 +220,9 @@ func retry(t *testing.T, what string, f func() error) {
 }
 
 // createInstances creates count instances of two-tasks and returns their
-// keys. The model reaches the second partition through the log: until then
-// that partition does not know it. Where the instances go is the engine's
-// choice: the test does not depend on it.
+// keys. Each create is retried while the engine is restarting (the deploy
+// itself is on every partition before it answers). Where the instances go
+// is the engine's choice: the test does not depend on it.
 func createInstances(t *testing.T, c *rest.Client, count int) map[rest.Key]bool {
 	t.Helper()
 	keys := map[rest.Key]bool{}

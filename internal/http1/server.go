@@ -31,7 +31,6 @@ type Server struct {
 	shutdown atomic.Bool
 	wg       sync.WaitGroup // fast connections
 	served   chan struct{}  // closed when Fallback's Serve returns
-	serveErr error
 }
 
 // Serve accepts connections on ln until Shutdown or Close, and returns
@@ -54,7 +53,9 @@ func (s *Server) Serve(ln net.Listener) error {
 	s.mu.Unlock()
 	go func() {
 		defer close(s.served)
-		s.serveErr = s.Fallback.Serve(s.handoff)
+		// Its error only says why it stopped; it closes the handoff
+		// listener then, so a later handover closes its connection.
+		s.Fallback.Serve(s.handoff)
 	}()
 	var delay time.Duration
 	for {
@@ -161,21 +162,20 @@ func (s *Server) waitServed() {
 }
 
 func (s *Server) idleTimeout() time.Duration {
-	if t := s.Fallback.IdleTimeout; t > 0 {
-		return t
-	}
-	if t := s.Fallback.ReadTimeout; t > 0 {
-		return t
-	}
-	return 2 * time.Minute
+	return firstSet(2*time.Minute, s.Fallback.IdleTimeout, s.Fallback.ReadTimeout)
 }
 
 func (s *Server) headerTimeout() time.Duration {
-	if t := s.Fallback.ReadHeaderTimeout; t > 0 {
-		return t
+	return firstSet(10*time.Second, s.Fallback.ReadHeaderTimeout, s.Fallback.ReadTimeout)
+}
+
+// firstSet is the first positive of ds, else def: net/http's order of
+// falling back from one timeout to another.
+func firstSet(def time.Duration, ds ...time.Duration) time.Duration {
+	for _, d := range ds {
+		if d > 0 {
+			return d
+		}
 	}
-	if t := s.Fallback.ReadTimeout; t > 0 {
-		return t
-	}
-	return 10 * time.Second
+	return def
 }

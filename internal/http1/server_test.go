@@ -452,3 +452,22 @@ func dial(t *testing.T, addr string) net.Conn {
 	t.Cleanup(func() { c.Close() })
 	return c
 }
+
+// TestFallbackStopped: once the net/http server has stopped, a request it
+// would serve closes its connection instead of waiting for it.
+func TestFallbackStopped(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fallback := &http.Server{Handler: echo}
+	fallback.Close() // its Serve returns at once
+	srv := &Server{Fallback: fallback, Route: func(string, string) http.Handler { return nil }}
+	go srv.Serve(ln)
+	defer srv.Close()
+	c := dial(t, ln.Addr().String())
+	io.WriteString(c, "GET /slow HTTP/1.1\r\nHost: h\r\n\r\n")
+	if _, err := c.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
+		t.Fatalf("read: %v; want the connection closed", err)
+	}
+}

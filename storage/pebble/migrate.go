@@ -163,6 +163,9 @@ func (b *Backend) migrateStep(p int, step []oldEntry) error {
 	}
 	progress := binary.BigEndian.AppendUint64(nil, uint64(p))
 	wb.Set(metaMigration, binary.BigEndian.AppendUint64(progress, last), nil)
+	// The directory holds chunks from the first step on: an older eddy,
+	// which would read a chunk as one format-1 entry, must refuse it.
+	wb.Set(metaFormat, binary.BigEndian.AppendUint64(nil, formatVersion), nil)
 	if err := wb.Commit(pebble.Sync); err != nil {
 		return fmt.Errorf("pebble: migrating %s to format %d: %w", b.dir, formatVersion, err)
 	}

@@ -203,7 +203,13 @@ func (b *Backend) load(want int) error {
 		if format > formatVersion {
 			return fmt.Errorf("pebble: data directory %s has format %d, this eddy reads up to %d: upgrade eddy", b.dir, format, formatVersion)
 		}
-		migrate = format < formatVersion
+		// A migration cut off has set the new format already: its
+		// progress row says it is not done.
+		unfinished, err := b.exists(metaMigration)
+		if err != nil {
+			return b.readError("migration progress", err)
+		}
+		migrate = format < formatVersion || unfinished
 		if want != 0 && uint64(want) != stored {
 			return fmt.Errorf("pebble: data directory %s holds %d partitions, %d were asked for (the count is fixed when a store is created)", b.dir, stored, want)
 		}
@@ -289,6 +295,19 @@ func (b *Backend) lastLogPosition(p int) (uint64, error) {
 		}
 	}
 	return 0, &storage.CorruptError{File: b.dir, Detail: fmt.Sprintf("log of partition %d at position %d: %v", p, first, err)}
+}
+
+// exists reports whether key is stored.
+func (b *Backend) exists(key []byte) (bool, error) {
+	_, closer, err := b.db.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	closer.Close()
+	return true, nil
 }
 
 func (b *Backend) getUint(key []byte) (uint64, error) {

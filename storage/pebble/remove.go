@@ -15,9 +15,12 @@ type shrinkingRemoveFS struct{ vfs.FS }
 // removeStep is how much one truncation gives back.
 const removeStep = 1 << 20
 
-// Remove implements vfs.FS.
+// Remove implements vfs.FS. A file with other links (a checkpoint's, an
+// ingested copy's) is only unlinked: truncating it would empty them too.
+// (Pebble's Cleaner option would be the narrower hook, but its file type
+// is internal to Pebble: no other package can implement it.)
 func (fs shrinkingRemoveFS) Remove(name string) error {
-	if info, err := os.Stat(name); err == nil && info.Mode().IsRegular() {
+	if info, err := os.Stat(name); err == nil && info.Mode().IsRegular() && linkCount(info) == 1 {
 		for size := info.Size() - removeStep; size > 0; size -= removeStep {
 			if os.Truncate(name, size) != nil {
 				break // the unlink below still removes it, or says why not

@@ -46,3 +46,25 @@ func TestShrinkingRemove(t *testing.T) {
 		t.Fatalf("removing an empty directory: %v", err)
 	}
 }
+
+// A file with another name keeps its content there: it is unlinked, not
+// truncated.
+func TestShrinkingRemoveKeepsLinkedFiles(t *testing.T) {
+	dir := t.TempDir()
+	name, other := filepath.Join(dir, "wal"), filepath.Join(dir, "checkpoint-wal")
+	data := make([]byte, 3*removeStep)
+	data[len(data)-1] = 7
+	if err := os.WriteFile(name, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Link(name, other); err != nil {
+		t.Fatal(err)
+	}
+	if err := (shrinkingRemoveFS{vfs.Default}).Remove(name); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(other)
+	if err != nil || len(got) != len(data) || got[len(got)-1] != 7 {
+		t.Fatalf("the other link holds %d bytes (%v), want the %d written", len(got), err, len(data))
+	}
+}
