@@ -85,8 +85,10 @@ func newWaits(b *Broker) (*waits, error) {
 	return w, nil
 }
 
-// decodeForWaits decodes the entries the waits care about: CloudEvents and
-// job cancellations. Others pass as events with no value.
+// decodeForWaits decodes the entries the waits care about: CloudEvents that
+// name a process instance, and job cancellations. Others are left out, so
+// that the waits processor passes over an ingress-only load without
+// committing its token after every read.
 func decodeForWaits(p int, e storage.Entry) (processor.Event, error) {
 	switch {
 	case isCloudEventEntry(e.Data):
@@ -94,7 +96,7 @@ func decodeForWaits(p int, e storage.Entry) (processor.Event, error) {
 		// and the extension's name is in the entry's bytes when it has
 		// one: most events are passed over without decoding.
 		if !bytes.Contains(e.Data, []byte(ExtProcessInstanceKey)) {
-			return processor.Event{}, nil
+			return processor.Event{}, processor.ErrSkipEntry
 		}
 		ev, err := decodeCloudEvent(p, e)
 		if err != nil {
@@ -108,7 +110,7 @@ func decodeForWaits(p int, e storage.Entry) (processor.Event, error) {
 		}
 		return processor.Event{Value: &r}, nil
 	}
-	return processor.Event{}, nil
+	return processor.Event{}, processor.ErrSkipEntry
 }
 
 // arm records job's wait for an event of waitType, emits ev and keeps the

@@ -1,15 +1,17 @@
 package broker
 
 import (
+	"errors"
 	"testing"
 
 	"eddy/cloudevents"
+	"eddy/processor"
 	"eddy/record"
 	"eddy/storage"
 )
 
 // TestDecodeForWaits: only events that name a process instance reach the
-// waits; the others pass with no value, undecoded.
+// waits; the others are left out of the stream, undecoded.
 func TestDecodeForWaits(t *testing.T) {
 	entry := func(e cloudevents.Event) storage.Entry {
 		r := record.Record{Kind: record.Event, ValueType: record.CloudEvent, Intent: record.Published, Key: 7,
@@ -28,6 +30,12 @@ func TestDecodeForWaits(t *testing.T) {
 	}{"plain": {plain, false}, "waited": {waited, true}, "spelled in data": {spelled, true}} {
 		t.Run(name, func(t *testing.T) {
 			ev, err := decodeForWaits(0, entry(tc.e))
+			if !tc.want {
+				if !errors.Is(err, processor.ErrSkipEntry) {
+					t.Fatalf("got %v, %v; want the entry left out", ev, err)
+				}
+				return
+			}
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -2,6 +2,7 @@ package processor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -12,8 +13,15 @@ import (
 // Decoder turns a log entry into an event. The log's record format belongs to
 // whoever writes the log (the engine), so the log source asks. e.Data is a
 // copy the decoder may keep. The source sets Position, and Timestamp when the
-// decoder leaves it zero.
+// decoder leaves it zero. A decoder that returns ErrSkipEntry leaves the
+// entry out.
 type Decoder func(partition int, e storage.Entry) (Event, error)
+
+// ErrSkipEntry, returned by a Decoder, leaves an entry out of the stream: the
+// handler never sees it and tokens move past it. A processor that passes
+// over most of the log so commits a token only when its claim needs
+// extending, not after every read. The decoder must not keep e.Data.
+var ErrSkipEntry = errors.New("processor: entry left out")
 
 // RawDecoder is the default decoder: the entry's bytes become the payload;
 // the event has no key, type or metadata.
@@ -98,7 +106,7 @@ func (s *LogSource) Open(ctx context.Context, after Token) (Stream, error) {
 		}
 	}
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	st := &logStream{out: make(chan logBatch, 2*n), cancel: cancel}
+	st := &logStream{out: make(chan logBatch, 2*n), cancel: cancel, upTo: after.clone()}
 	for p := range n {
 		tail, err := s.store.Tail(p, after.Offset("", p)+1)
 		if err != nil {
@@ -111,9 +119,13 @@ func (s *LogSource) Open(ctx context.Context, after Token) (Stream, error) {
 	return st, nil
 }
 
+// logBatch is one read of a partition: the events it returns and, in upTo,
+// the last position it read (events left out included).
 type logBatch struct {
-	events []Event
-	err    error
+	events    []Event
+	partition int
+	upTo      uint64
+	err       error
 }
 
 type logStream struct {
@@ -121,6 +133,8 @@ type logStream struct {
 	cancel  context.CancelFunc
 	readers sync.WaitGroup
 	err     error
+	// upTo covers every event taken or left out so far.
+	upTo Token
 }
 
 // arenaSize is how many payload bytes one allocation holds: entries are
@@ -135,10 +149,8 @@ func (st *logStream) read(ctx context.Context, s *LogSource, p int, tail *storag
 		// commit's few entries, and a slice of readSize events each time
 		// would be most of what the process allocates.
 		var events []Event
+		var upTo uint64
 		_, err := tail.Next(ctx, s.readSize, func(e storage.Entry) error {
-			if events == nil {
-				events = make([]Event, 0, min(s.readSize, 32))
-			}
 			if len(e.Data) > cap(arena)-len(arena) {
 				arena = make([]byte, 0, max(arenaSize, len(e.Data)))
 			}
@@ -146,6 +158,10 @@ func (st *logStream) read(ctx context.Context, s *LogSource, p int, tail *storag
 			arena = append(arena, e.Data...)
 			e.Data = arena[start:len(arena):len(arena)]
 			ev, err := s.decode(p, e)
+			if errors.Is(err, ErrSkipEntry) {
+				arena, upTo = arena[:start], e.Position
+				return nil
+			}
 			if err != nil {
 				return fmt.Errorf("processor: log partition %d position %d: decoding the entry: %w", p, e.Position, err)
 			}
@@ -153,10 +169,13 @@ func (st *logStream) read(ctx context.Context, s *LogSource, p int, tail *storag
 			if ev.Timestamp.IsZero() {
 				ev.Timestamp = time.UnixMilli(e.Timestamp)
 			}
-			events = append(events, ev)
+			if events == nil {
+				events = make([]Event, 0, min(s.readSize, 32))
+			}
+			events, upTo = append(events, ev), e.Position
 			return nil
 		})
-		if len(events) > 0 && !st.send(ctx, logBatch{events: events}) {
+		if upTo > 0 && !st.send(ctx, logBatch{events: events, partition: p, upTo: upTo}) {
 			return
 		}
 		if err != nil {
@@ -207,8 +226,14 @@ func (st *logStream) take(b logBatch) ([]Event, error) {
 	if b.err != nil {
 		st.err = b.err
 	}
+	if b.upTo > 0 {
+		st.upTo.raise(Position{Partition: b.partition, Offset: b.upTo})
+	}
 	return b.events, b.err
 }
+
+// ReadUpTo implements SkippingStream.
+func (st *logStream) ReadUpTo() Token { return st.upTo.clone() }
 
 // Close implements Stream.
 func (st *logStream) Close() error {

@@ -1,12 +1,15 @@
 package processor_test
 
 import (
+	"bytes"
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"eddy/processor"
+	"eddy/storage"
 )
 
 // skippingSource streams a MemorySource without the events whose data
@@ -142,4 +145,97 @@ func TestSkippingStreamIsReadOnAfterSkipping(t *testing.T) {
 	start(t, p)
 	waitFor(t, "the event after the skipped ones", func() bool { return rec.distinct() == 1 })
 	stop(t, p)
+}
+
+// decodeKept is decodeRecord that leaves out records of key "skip".
+func decodeKept(p int, e storage.Entry) (processor.Event, error) {
+	if bytes.HasPrefix(e.Data, []byte("skip/")) {
+		return processor.Event{}, processor.ErrSkipEntry
+	}
+	return decodeRecord(p, e)
+}
+
+// A log source whose decoder leaves entries out is a skipping stream: it
+// returns only the kept events, its ReadUpTo covers what it left out, and
+// never an entry it could not decode.
+func TestLogSourceLeavesOutSkippedEntries(t *testing.T) {
+	st := backends[0].fresh(t, storage.WithPartitions(2))
+	mustAppend(t, st, 0, "skip/1", "a/1", "skip/2")
+	mustAppend(t, st, 1, "skip/3", "skip/4")
+	src := processor.NewLogSource(st, processor.WithDecoder(decodeKept))
+	stream, err := src.Open(context.Background(), processor.Token{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stream.Close()
+	skipper, ok := stream.(processor.SkippingStream)
+	if !ok {
+		t.Fatal("the log stream is not a SkippingStream")
+	}
+	want := processor.NewToken(processor.Position{Offset: 3}, processor.Position{Partition: 1, Offset: 2})
+	var got []processor.Event
+	waitFor(t, "the stream to read past every entry", func() bool {
+		evs, err := stream.Next(context.Background(), 10*time.Millisecond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, evs...)
+		return skipper.ReadUpTo().Equal(want)
+	})
+	if len(got) != 1 || string(got[0].Data) != "a/1" {
+		t.Fatalf("returned %v, want a/1 only", got)
+	}
+
+	// An entry that fails to decode after skipped ones: the stream reads
+	// up to the skipped ones, not past the bad one.
+	mustAppend(t, st, 1, "skip/5", "no key here")
+	for {
+		_, err := stream.Next(context.Background(), time.Second)
+		if err != nil {
+			break
+		}
+	}
+	if up := skipper.ReadUpTo(); up.Offset("", 1) != 3 {
+		t.Fatalf("read up to %s after a bad entry at partition 1 position 4, want partition 1 at 3", up)
+	}
+}
+
+// A processor over the log passes over entries its decoder leaves out
+// without committing its token for them each time: while only such entries
+// arrive, the store sees the appends and not a token commit after each
+// read. Its lag still comes to 0, and a restart hands nothing over again.
+func TestProcessorPassesOverSkippedLogEntries(t *testing.T) {
+	st := backends[0].fresh(t, storage.WithPartitions(2))
+	src := processor.NewLogSource(st, processor.WithDecoder(decodeKept))
+	rec := newRecorder()
+	opts := []processor.Opt{processor.WithMode(processor.Tracking), processor.WithInitialToken(processor.FromTail())}
+	p := newProcessor(t, "passing", st, src, rec, opts...)
+	start(t, p)
+	mustAppend(t, st, 0, "a/1")
+	waitFor(t, "the kept event", func() bool { return caughtUp(t, p) && rec.distinct() == 1 })
+
+	before := st.Metrics().Groups.Load()
+	const appends = 100
+	for i := range appends {
+		mustAppend(t, st, i%2, "skip/"+strconv.Itoa(i))
+		// Let the processor read each append on its own, as it would at
+		// a steady pace.
+		waitFor(t, "the processor to read the append", func() bool { return caughtUp(t, p) })
+	}
+	if commits := st.Metrics().Groups.Load() - before - appends; commits > 2 {
+		t.Fatalf("%d commits beyond the %d appends: the token was committed for skipped entries", commits, appends)
+	}
+	stop(t, p)
+	rec.checkExactlyOnce(t, 1)
+
+	again := newRecorder()
+	p = newProcessor(t, "passing", st, src, again, opts...)
+	start(t, p)
+	mustAppend(t, st, 1, "b/1")
+	waitFor(t, "the restarted processor", func() bool { return caughtUp(t, p) && again.distinct() == 1 })
+	for _, d := range again.snapshot() {
+		if d.data != "b/1" {
+			t.Fatalf("the restarted processor handled %q again", d.data)
+		}
+	}
 }
