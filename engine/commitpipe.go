@@ -148,12 +148,18 @@ func putAnswers(a []pipeAnswer) {
 
 func (cp *commitPipe) commit(ctx context.Context, group []*pipeStep) error {
 	b := storage.NewBatch(cp.part, cp.epoch)
-	entries, writes := 0, 0
+	entries, writes, waiting := 0, 0, 0
 	for _, s := range group {
 		entries += len(s.entries)
 		writes += len(s.keys)
+		for i := range s.answers {
+			if s.answers[i].done != nil {
+				waiting++
+			}
+		}
 	}
 	b.Grow(entries, writes)
+	b.SetWaiting(waiting)
 	var first uint64
 	for _, s := range group {
 		if len(s.entries) > 0 && first == 0 {

@@ -36,6 +36,7 @@ type Batch struct {
 	writes  []StateWrite
 	tokens  []TokenWrite
 	size    int
+	waiting int
 }
 
 // NewBatch returns an empty batch for partition, fenced by epoch.
@@ -76,6 +77,14 @@ func (b *Batch) SaveToken(c Claim, token []byte) {
 	b.tokens = append(b.tokens, TokenWrite{Claim: c, Token: token})
 	b.size += len(token)
 }
+
+// SetWaiting tells how many requests are answered once the batch is
+// durable. A backend may use it to pace its syncs: while requests come in
+// fast, holding a sync briefly lets more of them share it.
+func (b *Batch) SetWaiting(n int) { b.waiting = n }
+
+// Waiting is what SetWaiting set: 0 for a batch that no request waits for.
+func (b *Batch) Waiting() int { return b.waiting }
 
 // Entries returns the entries to append, in order.
 func (b *Batch) Entries() [][]byte { return b.entries }

@@ -83,6 +83,7 @@ func (b *Backend) apply(wb *pebble.Batch, batches []*storage.Batch, firsts []uin
 	clear(b.tokens)
 	b.touched = b.touched[:0]
 
+	waiting := 0
 	for i, batch := range batches {
 		p := batch.Partition
 		if batch.Epoch != b.epochs[p] {
@@ -93,6 +94,7 @@ func (b *Backend) apply(wb *pebble.Batch, batches []*storage.Batch, firsts []uin
 			errs[i] = err
 			continue
 		}
+		waiting += batch.Waiting()
 		if entries := batch.Entries(); len(entries) > 0 {
 			if !b.isTouched(p) {
 				b.pending[p] = b.heads[p]
@@ -144,6 +146,7 @@ func (b *Backend) apply(wb *pebble.Batch, batches []*storage.Batch, firsts []uin
 	for _, p := range b.touched {
 		b.heads[p] = b.pending[p]
 	}
+	b.pacer.committed(waiting)
 	b.applied++
 	return appliedGroup{heads: heads, snap: b.db.NewSnapshot(), gen: b.applied}, nil
 }

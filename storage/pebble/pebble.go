@@ -66,6 +66,8 @@ type Backend struct {
 	// corruptFile is the last file Pebble reported corrupt, so that errors
 	// can name it.
 	corruptFile atomic.Pointer[string]
+
+	pacer *syncPacer
 }
 
 // Open opens or creates the store in directory dir.
@@ -94,7 +96,7 @@ func OpenFS(dir string, fs vfs.FS, o storage.Options) (*Backend, error) {
 	}
 	// Pebble replays and then removes damaged write-ahead logs while opening,
 	// so name them now in case the mark check has to blame them.
-	b := &Backend{dir: dir, fs: fs, clock: o.Clock, log: o.Logger, wals: walFiles(fs, dir)}
+	b := &Backend{dir: dir, fs: fs, clock: o.Clock, log: o.Logger, wals: walFiles(fs, dir), pacer: newSyncPacer(time.Now)}
 	cache := pebble.NewCache(128 << 20)
 	defer cache.Unref()
 	pebbleFS := fs
@@ -106,6 +108,7 @@ func OpenFS(dir string, fs vfs.FS, o storage.Options) (*Backend, error) {
 		Cache:              cache,
 		MemTableSize:       64 << 20,
 		FormatMajorVersion: pebble.FormatNewest,
+		WALMinSyncInterval: b.pacer.interval,
 		Logger:             pebbleLogger{o.Logger},
 		// Pebble's default answer to corruption is to exit the process; we
 		// note the file and let the read fail with an error naming it.
