@@ -66,6 +66,9 @@ type logEvent struct {
 	event     *cloudevents.Event
 	// key is the sequence an ordered trigger keeps the event in.
 	key string
+	// size is what the event holds in memory (footprint), counted
+	// against the window's byte bound.
+	size int
 
 	jsonOnce sync.Once
 	json     []byte
@@ -190,8 +193,37 @@ func newLogEvent(p int, e storage.Entry) (*logEvent, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &logEvent{position: e.Position, timestamp: e.Timestamp, data: append([]byte(nil), e.Data...), event: ev, key: orderKey(p, ev)}, nil
+	le := &logEvent{position: e.Position, timestamp: e.Timestamp, data: append([]byte(nil), e.Data...), event: ev, key: orderKey(p, ev)}
+	le.size = footprint(le)
+	return le, nil
 }
+
+// footprint estimates the memory an event holds in the window: its entry,
+// the decoded event (whose attributes and data are copies), the JSON it is
+// encoded to once a reader asks for it, and the structures around them.
+// The JSON is counted from the start, so that the bound holds whenever it
+// is encoded. TestWindowFootprint checks the estimate against the heap.
+func footprint(le *logEvent) int {
+	ev := le.event
+	attrs := len(ev.ID) + len(ev.Source) + len(ev.SpecVersion) + len(ev.Type) +
+		len(ev.DataContentType) + len(ev.DataSchema) + len(ev.Subject) + len(ev.Time)
+	for _, x := range ev.Extensions {
+		attrs += len(x.Name) + len(x.Value.Text) + extensionOverhead
+	}
+	// JSON: attribute names and quotes besides the values; data that is
+	// not JSON goes out in base64.
+	json := 2*attrs + len(ev.Data)*4/3 + jsonOverhead
+	return len(le.data) + attrs + len(ev.Data) + len(le.key) + json + eventOverhead
+}
+
+// Fixed costs per event and per extension in footprint: the logEvent and
+// cloudevents.Event structures, slice headers and allocation rounding,
+// measured by TestWindowFootprint.
+const (
+	eventOverhead     = 384
+	extensionOverhead = 48
+	jsonOverhead      = 96
+)
 
 // add appends what the reader read of pl up to position last (0: nothing)
 // and wakes whoever waits.
@@ -200,7 +232,7 @@ func (l *eventLog) add(pl *partitionLog, batch []*logEvent, last uint64, err err
 	if last > pl.read {
 		pl.events = append(pl.events, batch...)
 		for _, e := range batch {
-			pl.bytes += len(e.data)
+			pl.bytes += e.size
 		}
 		pl.read = last
 		pl.trimLocked(l.windowEvents, l.windowBytes)
@@ -218,7 +250,7 @@ func (l *eventLog) add(pl *partitionLog, batch []*logEvent, last uint64, err err
 func (pl *partitionLog) trimLocked(maxEvents, maxBytes int) {
 	k := 0
 	for len(pl.events)-k > maxEvents || (pl.bytes > maxBytes && k < len(pl.events)) {
-		pl.bytes -= len(pl.events[k].data)
+		pl.bytes -= pl.events[k].size
 		pl.floor = pl.events[k].position
 		k++
 	}

@@ -1,14 +1,19 @@
 package broker
 
 import (
+	"bytes"
 	"context"
+	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"eddy/cloudevents"
 	"eddy/processor"
+	"eddy/record"
+	"eddy/storage"
 )
 
 // headOf returns the log's last position per partition.
@@ -184,4 +189,59 @@ func TestTriggerStreamSkipsWhatItsFilterDoesNotMatch(t *testing.T) {
 	if !head.CoversToken(skipper.ReadUpTo()) {
 		t.Fatalf("the stream says it read up to %s, beyond the head %s", skipper.ReadUpTo(), head)
 	}
+}
+
+// The window's byte bound counts what its events really hold: for events
+// of several shapes, each JSON-encoded as a live subscriber would ask, the
+// heap they take is within a margin of what footprint counts for them.
+func TestWindowFootprint(t *testing.T) {
+	binary := event("bench.binary", "x")
+	binary.DataContentType = "application/octet-stream"
+	binary.Data = bytes.Repeat([]byte{0xA5}, 4096)
+	extended := event("order.placed", "x", "correlationkey", "customer-12345", "processinstancekey", "2251799813685249",
+		"bpmnactivityid", "Activity_Emit", "traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
+	large := event("doc.stored", "x")
+	large.Data = []byte(`{"text":"` + strings.Repeat("lorem ipsum ", 5000) + `"}`)
+	for name, e := range map[string]cloudevents.Event{
+		"small": event("ticket.requested", "x"), "binary 4 KiB": binary, "extensions": extended, "JSON 60 KB": large,
+	} {
+		t.Run(name, func(t *testing.T) {
+			n := min(2000, 16<<20/len(e.Data)) // some MiB of events
+			entries := make([]storage.Entry, n)
+			for i := range entries {
+				e.ID = "id-" + strconv.Itoa(i)
+				r := record.Record{Kind: record.Event, ValueType: record.CloudEvent, Intent: record.Published, Key: int64(i + 1),
+					Value: record.Value{Event: cloudevents.Marshal(&e)}}
+				entries[i] = storage.Entry{Position: uint64(i + 1), Timestamp: 1, Data: record.Append(nil, &r)}
+			}
+			before := heapInUse()
+			events := make([]*logEvent, n)
+			counted := 0
+			for i, entry := range entries {
+				le, err := newLogEvent(0, entry)
+				if err != nil {
+					t.Fatal(err)
+				}
+				le.JSON()
+				events[i] = le
+				counted += le.size
+			}
+			held := heapInUse() - before
+			runtime.KeepAlive(events)
+			runtime.KeepAlive(entries)
+			ratio := float64(held) / float64(counted)
+			t.Logf("%d events hold %d bytes, counted %d (%.2f)", n, held, counted, ratio)
+			if ratio < 0.6 || ratio > 1.2 {
+				t.Fatalf("the events hold %d bytes and are counted as %d: the estimate is off by %.2f×", held, counted, ratio)
+			}
+		})
+	}
+}
+
+// heapInUse is the live heap after a full collection.
+func heapInUse() int {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return int(m.HeapAlloc)
 }
