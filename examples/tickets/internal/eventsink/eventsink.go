@@ -27,6 +27,7 @@ type Sink struct {
 	refuse   int             // requests still to refuse
 	requests int
 	changed  chan struct{}
+	held     chan struct{} // non-nil: requests wait until it is closed
 }
 
 // New starts a sink that stops with the test.
@@ -45,8 +46,17 @@ func (s *Sink) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.requests++
+	if held := s.held; held != nil {
+		s.mu.Unlock()
+		select {
+		case <-held:
+		case <-r.Context().Done():
+			return
+		}
+		s.mu.Lock()
+	}
+	defer s.mu.Unlock()
 	if s.refuse > 0 {
 		s.refuse--
 		http.Error(w, "refused by the test", http.StatusServiceUnavailable)
@@ -70,6 +80,27 @@ func (s *Sink) Refuse(n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.refuse = n
+}
+
+// Hold makes requests wait, counted but not answered, until release is
+// called: what a service emits stays in flight meanwhile. Calling release
+// again does nothing, so a test can also leave it to t.Cleanup.
+func (s *Sink) Hold() (release func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	held := make(chan struct{})
+	s.held = held
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if s.held == held {
+				s.held = nil
+			}
+			close(held)
+		})
+	}
 }
 
 // Requests counts the requests received, refused ones included.

@@ -50,6 +50,10 @@ const (
 type customer struct {
 	session string
 	state   State
+	// joined is closed once Join's Queue.CustomerJoined is settled
+	// (durable or failed): an abandon waits for it, so that its event
+	// never reaches the broker ahead of the join's.
+	joined chan struct{}
 }
 
 // Service is the queue service. Its zero value is not usable: see New.
@@ -104,7 +108,7 @@ func (s *Service) Join(ctx context.Context, session string) (Status, error) {
 		s.mu.Unlock()
 		return st, nil
 	}
-	c := &customer{session: session, state: Joining}
+	c := &customer{session: session, state: Joining, joined: make(chan struct{})}
 	s.byID[session] = c
 	ahead := s.counts[Waiting] + s.counts[Joining]
 	s.counts[Joining]++
@@ -116,13 +120,14 @@ func (s *Service) Join(ctx context.Context, session string) (Status, error) {
 	})
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer close(c.joined)
 	s.counts[Joining]--
 	if err != nil {
 		delete(s.byID, session)
 		return Status{}, err
 	}
 	if c.state == Abandoned {
-		// Abandoned while joining: never in the line.
+		// Its session was cleaned up while it joined: never in the line.
 		return Status{SessionID: session, State: Abandoned}, nil
 	}
 	c.state = Waiting
@@ -136,13 +141,24 @@ func (s *Service) Join(ctx context.Context, session string) (Status, error) {
 }
 
 // Abandon records that the customer left, once Queue.CustomerAbandoned is
-// durable. Abandoning twice is harmless.
+// durable. Abandoning twice is harmless. A customer still joining is
+// abandoned once the join is settled: the model must see the join first.
 func (s *Service) Abandon(ctx context.Context, session string) (Status, error) {
 	s.mu.Lock()
 	c, ok := s.byID[session]
+	s.mu.Unlock()
 	if !ok {
-		s.mu.Unlock()
 		return Status{}, ErrUnknown
+	}
+	select {
+	case <-c.joined:
+	case <-ctx.Done():
+		return Status{}, ctx.Err()
+	}
+	s.mu.Lock()
+	if s.byID[session] != c {
+		s.mu.Unlock()
+		return Status{}, ErrUnknown // the join failed
 	}
 	if c.state == Abandoned {
 		s.mu.Unlock()

@@ -160,6 +160,77 @@ func TestAbandonAndCleanUp(t *testing.T) {
 	eventsink.Eventually(t, "the counts", func() bool { st := s.Stats(); return st.Abandoned == 2 && st.Exited == 1 && st.Waiting == 0 })
 }
 
+// TestAbandonWhileJoining: an abandon that comes while the join's event is
+// still in flight waits for it, so that the broker (and the model) sees the
+// join first; the customer ends abandoned, never in the line.
+func TestAbandonWhileJoining(t *testing.T) {
+	s, sink := newQueue(t, Config{})
+	ctx := context.Background()
+	release := sink.Hold()
+	t.Cleanup(release) // a failed check must not leave requests held
+	joined := make(chan error, 1)
+	go func() { _, err := s.Join(ctx, "late"); joined <- err }()
+	eventsink.Eventually(t, "the join in flight", func() bool { return sink.Requests() == 1 })
+	abandoned := make(chan error, 1)
+	go func() {
+		st, err := s.Abandon(ctx, "late")
+		if err == nil && st.State != Abandoned {
+			err = fmt.Errorf("abandon answered %+v", st)
+		}
+		abandoned <- err
+	}()
+	// The abandon must not emit while the join is in flight.
+	time.Sleep(100 * time.Millisecond)
+	if n := sink.Requests(); n != 1 {
+		t.Fatalf("%d requests reached the broker while the join was in flight, want the join's alone", n)
+	}
+	release()
+	if err := <-joined; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-abandoned; err != nil {
+		t.Fatal(err)
+	}
+	evs := sink.Events()
+	if len(evs) != 2 || evs[0].Type != events.QueueCustomerJoined || evs[1].Type != events.QueueCustomerAbandoned {
+		t.Fatalf("the broker got %v, want the join, then the abandon", evs)
+	}
+	if st := s.Stats(); st.Abandoned != 1 || st.Waiting != 0 {
+		t.Fatalf("counts %+v, want one abandoned and nobody waiting", st)
+	}
+	run(t, s)
+	if _, err := s.Join(ctx, "after"); err != nil {
+		t.Fatal(err)
+	}
+	sink.Await(t, events.QueueCustomerExited, 1)
+	if exits := sink.OfType(events.QueueCustomerExited); len(exits) != 1 || exits[0].ID != "exited-after" {
+		t.Fatalf("exits %v: the abandoned customer left the queue", exits)
+	}
+}
+
+// An abandon whose join failed finds no customer, and emits nothing.
+func TestAbandonAfterFailedJoin(t *testing.T) {
+	s, sink := newQueue(t, Config{})
+	release := sink.Hold()
+	t.Cleanup(release)
+	sink.Refuse(100)
+	joined := make(chan error, 1)
+	go func() { _, err := s.Join(context.Background(), "refused"); joined <- err }()
+	eventsink.Eventually(t, "the join in flight", func() bool { return sink.Requests() == 1 })
+	abandoned := make(chan error, 1)
+	go func() { _, err := s.Abandon(context.Background(), "refused"); abandoned <- err }()
+	release()
+	if err := <-joined; err == nil {
+		t.Fatal("the join succeeded while the broker refused")
+	}
+	if err := <-abandoned; err != ErrUnknown {
+		t.Fatalf("abandoning after a failed join: %v, want ErrUnknown", err)
+	}
+	if n := len(sink.OfType(events.QueueCustomerAbandoned)); n != 0 {
+		t.Fatalf("%d abandon events for a customer who never joined", n)
+	}
+}
+
 // TestPacer feeds the bucket synthetic times.
 func TestPacer(t *testing.T) {
 	t0 := time.Unix(1000, 0)
