@@ -36,10 +36,14 @@ type engineSwitch struct {
 	// otherwise hold a switch up for their whole timeout.
 	ctx  context.Context
 	stop context.CancelFunc
+	// runlock is mu.RUnlock as a value, made once: a method value made per
+	// request would be allocated per request.
+	runlock func()
 }
 
 func startEngineSwitch(ctx context.Context, store *storage.Store, epochs map[int]uint64, peers engine.Peers, log *slog.Logger) (*engineSwitch, error) {
 	s := &engineSwitch{store: store, peers: peers, log: log}
+	s.runlock = s.mu.RUnlock
 	if err := s.start(ctx, epochs); err != nil {
 		return nil, err
 	}
@@ -63,7 +67,7 @@ func (s *engineSwitch) Acquire(ctx context.Context) (*engine.Engine, context.Con
 	if ctx.Done() == nil {
 		// A context that never ends (the fast ingress path's): the
 		// switch's own serves, with nothing to derive per request.
-		return s.engine, s.ctx, s.mu.RUnlock
+		return s.engine, s.ctx, s.runlock
 	}
 	reqCtx, cancel := context.WithCancel(ctx)
 	stopAfter := context.AfterFunc(s.ctx, cancel)
