@@ -9,6 +9,11 @@ require (
 )
 
 require (
+	github.com/cloudevents/conformance v0.4.1 // indirect
+	github.com/kylelemons/godebug v1.1.0 // indirect
+)
+
+require (
 	github.com/DataDog/zstd v1.5.7 // indirect
 	github.com/RaduBerinde/axisds v0.1.0 // indirect
 	github.com/RaduBerinde/btreemap v0.0.0-20250419174037-3d62b7205d54 // indirect
@@ -70,4 +75,7 @@ require (
 	gopkg.in/yaml.v3 v3.0.1
 )
 
-tool github.com/camunda/zeebe/clients/go/v8/cmd/zbctl
+tool (
+	github.com/camunda/zeebe/clients/go/v8/cmd/zbctl
+	github.com/cloudevents/conformance/cmd/cloudevents
+)
