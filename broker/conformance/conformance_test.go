@@ -140,7 +140,9 @@ func tool(t *testing.T, args ...string) (string, int) {
 var listening = regexp.MustCompile(`listening on :(\d+)`)
 
 // listen runs `cloudevents listen` on a free port, writing what it receives
-// to file, and returns its URL.
+// to file, and returns its URL. The port is free when chosen; another
+// process may take it before the tool binds it, so a tool that exits is
+// started again on another port.
 func listen(t *testing.T, file string) string {
 	t.Helper()
 	out, err := os.Create(file)
@@ -148,23 +150,28 @@ func listen(t *testing.T, file string) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { out.Close() })
-	port := freePort(t)
-	cmd := exec.Command(toolBinary, "listen", "--port", strconv.Itoa(port))
-	cmd.Stdout = out
-	proctest.Start(t, cmd).WaitFor(t, listening)
-	// The tool says "listening" before it listens: wait for the port.
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
-		c, err := net.Dial("tcp", addr)
-		if err == nil {
-			c.Close()
-			break
+	for attempt := 1; ; attempt++ {
+		port := freePort(t)
+		cmd := exec.Command(toolBinary, "listen", "--port", strconv.Itoa(port))
+		cmd.Stdout = out
+		p := proctest.Start(t, cmd)
+		p.WaitFor(t, listening)
+		// The tool says "listening" before it binds: wait for the port.
+		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+		for deadline := time.Now().Add(time.Minute); !p.Exited(); time.Sleep(10 * time.Millisecond) { // a guard
+			c, err := net.Dial("tcp", addr)
+			if err == nil {
+				c.Close()
+				return "http://" + addr + "/"
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("cloudevents listen does not answer on %s: %v", addr, err)
+			}
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("cloudevents listen does not answer on %s: %v", addr, err)
+		if attempt == 3 {
+			t.Fatalf("cloudevents listen exited three times:\n%s", p.Log())
 		}
 	}
-	return "http://" + addr + "/"
 }
 
 func freePort(t *testing.T) int {
