@@ -1,14 +1,11 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -18,45 +15,22 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"eddy/api/rest"
+	"eddy/internal/proctest"
 )
 
 // eddy is a running `eddy dev` process.
 type eddy struct {
-	cmd  *exec.Cmd
-	grpc string // host:port of the Zeebe gateway
-	http string // base URL of the REST API
-	log  *lines
+	proc  *proctest.Process
+	grpc  string // host:port of the Zeebe gateway
+	http  string // base URL of the REST API
+	ready string // the line it logged when ready
 }
 
-// lines collects a process's output lines.
-type lines struct {
-	ch   chan string
-	seen []string
-}
-
-func (l *lines) waitFor(t testing.TB, re *regexp.Regexp) []string {
-	t.Helper()
-	guard := time.After(time.Minute) // a guard, not a measurement
-	for {
-		select {
-		case line, ok := <-l.ch:
-			if !ok {
-				t.Fatalf("eddy ended before logging %s:\n%s", re, strings.Join(l.seen, "\n"))
-			}
-			l.seen = append(l.seen, line)
-			if m := re.FindStringSubmatch(line); m != nil {
-				return m
-			}
-		case <-guard:
-			t.Fatalf("eddy did not log %s:\n%s", re, strings.Join(l.seen, "\n"))
-		}
-	}
-}
-
-var readyLine = regexp.MustCompile(`msg="eddy is ready".* http=(\S+) grpc=(\S+)`)
+var readyLine = regexp.MustCompile(`msg="eddy is ready".* http=(\S+) grpc=(\S+).*`)
 
 // startEddy runs `eddy dev` on a fresh data directory with three
-// partitions and free ports, plus extra flags, until the test ends.
+// partitions and free ports, plus extra flags, until the test ends, when
+// it is stopped with SIGTERM and must exit cleanly.
 func startEddy(t testing.TB, env []string, extra ...string) *eddy {
 	t.Helper()
 	// The seed models' jobs of type cloudevents are worked by the tests'
@@ -65,50 +39,11 @@ func startEddy(t testing.TB, env []string, extra ...string) *eddy {
 		"--http", "127.0.0.1:0", "--grpc", "127.0.0.1:0", "--cloudevents-jobs=false"}, extra...)
 	cmd := exec.Command(eddyBinary, args...)
 	cmd.Env = append(os.Environ(), env...)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	l := &lines{ch: make(chan string, 1024)}
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			select {
-			case l.ch <- sc.Text():
-			default: // nobody reads any more: drop
-			}
-		}
-		close(l.ch)
-	}()
-	e := &eddy{cmd: cmd, log: l}
-	t.Cleanup(func() { e.stop(t) })
-	m := l.waitFor(t, readyLine)
-	e.http, e.grpc = "http://"+m[1], m[2]
+	e := &eddy{proc: proctest.Start(t, cmd)}
+	t.Cleanup(func() { e.proc.Stop(t) })
+	m := e.proc.WaitFor(t, readyLine)
+	e.ready, e.http, e.grpc = m[0], "http://"+m[1], m[2]
 	return e
-}
-
-// stop ends the process with SIGTERM, as a user would, and checks that it
-// stops cleanly.
-func (e *eddy) stop(t testing.TB) {
-	if e.cmd.ProcessState != nil {
-		return
-	}
-	e.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan error, 1)
-	go func() { done <- e.cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("eddy exited with %v after SIGTERM:\n%s", err, strings.Join(e.log.seen, "\n"))
-		}
-	case <-time.After(30 * time.Second):
-		e.cmd.Process.Kill()
-		<-done
-		t.Errorf("eddy did not stop within 30s of SIGTERM")
-	}
 }
 
 // client is a Zeebe Go client of e, plaintext, as in development.

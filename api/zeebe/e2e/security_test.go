@@ -52,7 +52,7 @@ func TestSecuredGateway(t *testing.T) {
 	defer authz.Close()
 
 	e := startEddy(t, []string{"EDDY_GRPC_TOKENS=token-from-env, other"}, "--grpc-tls-cert", cert, "--grpc-tls-key", key, "--grpc-token", "token-from-flag")
-	if ready := e.log.seen[len(e.log.seen)-1]; !strings.Contains(ready, "grpc_tls=true") || !strings.Contains(ready, "grpc_tokens=3") {
+	if ready := e.ready; !strings.Contains(ready, "grpc_tls=true") || !strings.Contains(ready, "grpc_tokens=3") {
 		t.Errorf("the ready line does not report TLS and 3 tokens: %s", ready)
 	}
 	secure := func(args ...string) []string {
