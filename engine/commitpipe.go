@@ -29,9 +29,9 @@ const maxMergedSize = 8 << 20
 type pipeStep struct {
 	entries [][]byte
 	keys    [][]byte
-	values  [][]byte // nil: delete
-	first   uint64   // position of the first entry, if any
-	answers []pipeAnswer
+	values  [][]byte     // nil: delete
+	first   uint64       // position of the first entry, if any
+	answers []pipeAnswer // one per input that waits for an answer
 	size    int
 	// outcomes are the step's records that outcome waiters need
 	// (wantsOutcome), kept decoded.
@@ -115,9 +115,7 @@ func (cp *commitPipe) run(ctx context.Context) {
 				if failure != nil {
 					a.res = result{err: failure}
 				}
-				if a.done != nil {
-					a.done <- a.res
-				}
+				a.done <- a.res
 			}
 			putAnswers(s.answers)
 			s.answers = nil
@@ -152,11 +150,7 @@ func (cp *commitPipe) commit(ctx context.Context, group []*pipeStep) error {
 	for _, s := range group {
 		entries += len(s.entries)
 		writes += len(s.keys)
-		for i := range s.answers {
-			if s.answers[i].done != nil {
-				waiting++
-			}
-		}
+		waiting += len(s.answers)
 	}
 	b.Grow(entries, writes)
 	b.SetWaiting(waiting)
