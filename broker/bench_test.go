@@ -95,6 +95,7 @@ func BenchmarkIngressRaw(b *testing.B) {
 	for _, mode := range []string{"binary", "structured", "http-floor", "fast-floor"} {
 		b.Run(mode, func(b *testing.B) {
 			var addr string
+			var env *testEnv
 			floor := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				io.Copy(io.Discard, r.Body)
 				w.WriteHeader(http.StatusAccepted)
@@ -115,8 +116,9 @@ func BenchmarkIngressRaw(b *testing.B) {
 				addr = ln.Addr().String()
 			default:
 				// The node's intervals, not the tests' short ones.
-				addr = newEnv(b, WithJobWorker(false, 1), WithClaimInterval(5*time.Second),
-					WithRefreshInterval(DefaultRefreshInterval)).srv.Listener.Addr().String()
+				env = newEnv(b, WithJobWorker(false, 1), WithClaimInterval(5*time.Second),
+					WithRefreshInterval(DefaultRefreshInterval))
+				addr = env.srv.Listener.Addr().String()
 			}
 			encoding := mode
 			if strings.HasSuffix(mode, "-floor") {
@@ -124,7 +126,8 @@ func BenchmarkIngressRaw(b *testing.B) {
 			}
 			// A warm-up, as wrk users give a server: connections, buffers,
 			// the memtable's first pages and the heap's size settle.
-			if _, _, err := runRawClient(addr, encoding, int64(min(b.N, 20000))); err != nil && !errors.Is(err, errRawLoadUnsupported) {
+			warm := int64(min(b.N, 20000))
+			if _, _, err := runRawClient(addr, encoding, warm); err != nil && !errors.Is(err, errRawLoadUnsupported) {
 				b.Fatal(err)
 			}
 			b.ResetTimer()
@@ -135,6 +138,12 @@ func BenchmarkIngressRaw(b *testing.B) {
 			}
 			if err != nil {
 				b.Fatal(err)
+			}
+			if env != nil {
+				// Every event was written: none was answered as a duplicate.
+				if logged := env.logged(); logged != warm+int64(b.N) {
+					b.Fatalf("the log holds %d events, want %d (the warm-up's and the run's)", logged, warm+int64(b.N))
+				}
 			}
 			n := float64(b.N)
 			b.ReportMetric(n/res.elapsed.Seconds(), "events/s")
@@ -233,13 +242,18 @@ func rawClientMain(spec string) int {
 
 // rawIngressRequest returns the encoder of BenchmarkIngress's requests,
 // as bytes on the wire: only the event id changes from one to the next.
+// Ids are "<run>-<seq>", run this process's own: a client that sent an
+// earlier client's ids within the duplicate window would be answered from
+// the window, with nothing written.
 func rawIngressRequest(mode string) func(dst []byte, seq int64) []byte {
 	const data = `{"customer":"c-1","tickets":2}`
 	const head = "POST /v1/events HTTP/1.1\r\nHost: eddy\r\n"
+	run := strconv.FormatInt(time.Now().UnixNano(), 36) + "-" + strconv.Itoa(os.Getpid()) + "-"
 	if mode != "structured" {
 		tail := "\r\nCe-Source: /bench\r\nCe-Type: bench.event\r\nContent-Type: application/json\r\nContent-Length: " + strconv.Itoa(len(data)) + "\r\n\r\n" + data
 		return func(dst []byte, seq int64) []byte {
 			dst = append(dst, head+"Ce-Specversion: 1.0\r\nCe-Id: "...)
+			dst = append(dst, run...)
 			dst = strconv.AppendInt(dst, seq, 10)
 			return append(dst, tail...)
 		}
@@ -248,6 +262,7 @@ func rawIngressRequest(mode string) func(dst []byte, seq int64) []byte {
 	e.Source, e.Data = "/bench", []byte(data)
 	pre, post, _ := bytes.Cut(cloudevents.AppendJSON(nil, &e), []byte(`"ID"`))
 	pre = append(pre, '"')
+	pre = append(pre, run...)
 	post = append([]byte{'"'}, post...)
 	return func(dst []byte, seq int64) []byte {
 		var id [20]byte

@@ -113,6 +113,22 @@ func (e *testEnv) stop() {
 	e.b = nil
 }
 
+// logged is how many entries the partitions' logs hold.
+func (e *testEnv) logged() int64 {
+	e.t.Helper()
+	var n int64
+	for p := 0; p < e.store.Partitions(); p++ {
+		b, err := e.store.Bounds(context.Background(), p)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if b.Last > 0 {
+			n += int64(b.Last - b.First + 1)
+		}
+	}
+	return n
+}
+
 // restart stops everything and starts it again on the same directory.
 func (e *testEnv) restart() {
 	e.t.Helper()

@@ -4,10 +4,22 @@
 --   wrk -t1 -c256 -d10s -s broker/testdata/wrk-ingress.lua http://127.0.0.1:8080 [-- structured]
 -- Every 202 is an event durable on the log; wrk counts any other status as
 -- "Non-2xx or 3xx responses".
+--
+-- Ids are "<run>-<thread>-<n>", <run> a random UUID of this wrk run: a run
+-- that sent the ids of an earlier one within the broker's duplicate window
+-- would be answered from that window, with nothing written.
+local function newRun()
+  local f = assert(io.open("/proc/sys/kernel/random/uuid", "r"))
+  local run = f:read("*l")
+  f:close()
+  return run
+end
+
+local run = newRun()
 local threads = 0
 function setup(thread)
   threads = threads + 1
-  thread:set("tid", threads) -- ids are "<thread>-<n>": unique across threads
+  thread:set("tid", run .. "-" .. threads)
 end
 
 local structured = false
