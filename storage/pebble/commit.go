@@ -2,6 +2,7 @@ package pebble
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 
@@ -82,6 +83,8 @@ func (b *Backend) apply(wb *pebble.Batch, batches []*storage.Batch, firsts []uin
 	}
 	clear(b.tokens)
 	b.touched = b.touched[:0]
+	clear(b.written)
+	b.written = b.written[:0]
 
 	waiting := 0
 	for i, batch := range batches {
@@ -146,6 +149,9 @@ func (b *Backend) apply(wb *pebble.Batch, batches []*storage.Batch, firsts []uin
 	for _, p := range b.touched {
 		b.heads[p] = b.pending[p]
 	}
+	for _, c := range b.written {
+		b.recent[c.partition].add(c.first, c.value, c.count)
+	}
 	b.pacer.committed(waiting)
 	b.applied++
 	return appliedGroup{heads: heads, snap: b.db.NewSnapshot(), gen: b.applied}, nil
@@ -206,15 +212,29 @@ func fenceToken(row tokenRow, c storage.Claim) error {
 	return nil
 }
 
-// writeChunks puts entries, from position first on, into chunks.
+// writeChunks puts entries, from position first on, into chunks, and
+// notes each for the partition's recent chunks once the group is in the
+// write-ahead log.
 func (b *Backend) writeChunks(wb *pebble.Batch, p int, first uint64, ts int64, entries [][]byte) {
 	for len(entries) > 0 {
 		n := chunkSplit(entries)
 		b.scratch = appendLogKey(b.scratch[:0], p, first)
-		k := len(b.scratch)
-		b.scratch = appendChunk(b.scratch, ts, entries[:n])
-		wb.Set(b.scratch[:k], b.scratch[k:], nil)
+		size := chunkHeader + binary.MaxVarintLen64
+		for _, e := range entries[:n] {
+			size += binary.MaxVarintLen64 + len(e)
+		}
+		value := appendChunk(make([]byte, 0, size), ts, entries[:n])
+		wb.Set(b.scratch, value, nil)
+		b.written = append(b.written, writtenChunk{p, first, uint64(n), value})
 		first += uint64(n)
 		entries = entries[n:]
 	}
+}
+
+// writtenChunk is a chunk of the group being written.
+type writtenChunk struct {
+	partition int
+	first     uint64
+	count     uint64
+	value     []byte
 }

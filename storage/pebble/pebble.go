@@ -42,6 +42,7 @@ type Backend struct {
 	epochs  []uint64
 	pending []head // per-partition scratch for one commit group
 	touched []int
+	written []writtenChunk // the chunks of the group being written
 	// groupEntries collects each partition's entries of one commit group.
 	groupEntries [][][]byte
 	scratch      []byte
@@ -55,6 +56,7 @@ type Backend struct {
 	lifeMu sync.RWMutex
 
 	last    []atomic.Uint64 // visible last position per partition
+	recent  []recentChunks  // newest chunks per partition, for reads near the head
 	signals []storage.Signal
 	closed  atomic.Bool
 	failed  atomic.Pointer[error] // set by a failed sync; no write after it
@@ -233,6 +235,7 @@ func (b *Backend) load(want int) error {
 	b.epochs = make([]uint64, n)
 	b.last = make([]atomic.Uint64, n)
 	b.signals = make([]storage.Signal, n)
+	b.recent = make([]recentChunks, n)
 	for p := 0; p < n; p++ {
 		if err := b.loadPartition(p); err != nil {
 			return err
