@@ -1,11 +1,9 @@
 package engine
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"time"
 
 	"eddy/record"
@@ -19,7 +17,8 @@ import (
 // instance, and one with a correlation key is published as a message of
 // that name, as the Zeebe CloudEvents router did.
 
-// eventSeen remembers a CloudEvent's source and id until Deadline.
+// eventSeen is the stored row of a CloudEvent's source and id, remembered
+// until Deadline (see eventWindow).
 type eventSeen struct {
 	Key      int64
 	Source   string
@@ -47,9 +46,8 @@ func (c *Core) cloudEventCommand(cmd *record.Record) Response {
 			return c.reject(cmd, record.InvalidArgument, reason)
 		}
 	}
-	c.forgetEvents()
-	idKey := eventIDKey(v.Source, v.MessageID)
-	if k, ok := c.st.eventIDs[idKey]; ok {
+	c.st.events.forget(c.now)
+	if k, ok := c.st.events.seen(v.Source, v.MessageID); ok {
 		// Accepted already: the answer names the first acceptance and
 		// nothing is written.
 		dup := record.Record{Kind: record.Event, ValueType: record.CloudEvent, Intent: record.Published, Key: k, Partition: c.partition, Value: v}
@@ -61,10 +59,7 @@ func (c *Core) cloudEventCommand(cmd *record.Record) Response {
 	if window <= 0 {
 		window = DefaultLimits.EventDedupWindow
 	}
-	seen := &eventSeen{Key: key, Source: v.Source, ID: v.MessageID, Deadline: c.now + window.Milliseconds()}
-	c.st.events.put(key, seen)
-	c.st.eventIDs[idKey] = key
-	c.st.eventOrder = append(c.st.eventOrder, key)
+	c.st.events.add(v.Source, v.MessageID, key, c.now+window.Milliseconds())
 
 	stored := v
 	stored.Variables = nil // the encoded event holds its data
@@ -82,40 +77,6 @@ func (c *Core) cloudEventCommand(cmd *record.Record) Response {
 	}
 	c.messageCommand(&record.Record{Kind: record.Command, ValueType: record.Message, Intent: record.Publish, Key: -1, Value: msg})
 	return resp
-}
-
-// forgetEvents drops the sources and ids whose window has passed. It runs
-// as events arrive: a partition that receives none keeps a few rows longer.
-func (c *Core) forgetEvents() {
-	st := c.st
-	n := 0
-	for _, k := range st.eventOrder {
-		e := st.events.get(k)
-		if e != nil && e.Deadline > c.now {
-			break
-		}
-		n++
-		if e != nil {
-			delete(st.eventIDs, eventIDKey(e.Source, e.ID))
-			st.events.del(k)
-		}
-	}
-	// Re-slicing drops the front without moving the rest; the next growth
-	// of the slice leaves the dropped part behind.
-	st.eventOrder = st.eventOrder[n:]
-}
-
-// reindexEvents rebuilds the event indexes after a load.
-func (st *State) reindexEvents() {
-	st.eventOrder = st.eventOrder[:0]
-	for k, e := range st.events.rows {
-		st.eventIDs[eventIDKey(e.Source, e.ID)] = k
-		st.eventOrder = append(st.eventOrder, k)
-	}
-	slices.SortFunc(st.eventOrder, func(a, b int64) int {
-		ea, eb := st.events.get(a), st.events.get(b)
-		return cmp.Or(cmp.Compare(ea.Deadline, eb.Deadline), cmp.Compare(a, b))
-	})
 }
 
 // EventRequest is a CloudEvent to put into the broker. The front end

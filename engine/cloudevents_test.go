@@ -54,8 +54,8 @@ func TestCloudEventIsLoggedOnceWithinTheWindow(t *testing.T) {
 	if late.Record.Value.Duplicate {
 		t.Fatal("after the window the same source and id is a new event")
 	}
-	if len(cl.cores[0].st.eventIDs) != 1 || len(cl.cores[0].st.events.rows) != 1 {
-		t.Fatalf("expired ids are kept: %d ids, %d rows", len(cl.cores[0].st.eventIDs), len(cl.cores[0].st.events.rows))
+	if w := cl.cores[0].st.events; w.len() != 1 || len(w.index)+len(w.others) != 1 {
+		t.Fatalf("expired ids are kept: %d entries, %d indexed", w.len(), len(w.index)+len(w.others))
 	}
 }
 

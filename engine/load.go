@@ -14,12 +14,13 @@ import (
 // that are kept only in memory.
 func LoadState(ctx context.Context, store *storage.Store, p int) (*State, error) {
 	st := newState()
+	var events loadedEvents
 	tables := map[byte]interface {
 		load(key, value []byte) error
 	}{
 		'd': st.definitions, 'e': st.elements, 'v': st.vars, 'j': st.jobs, 't': st.timers,
 		'g': st.messages, 's': st.msgSubs, 'p': st.procSubs, 'n': st.signalSubs, 'i': st.incidents,
-		'c': st.events,
+		eventRowPrefix: &events,
 	}
 	err := store.Scan(ctx, p, []byte{keyspace}, func(key, value []byte) error {
 		if string(key) == string(metaKey) {
@@ -35,6 +36,7 @@ func LoadState(ctx context.Context, store *storage.Store, p int) (*State, error)
 		return nil, fmt.Errorf("loading the state of partition %d: %w", p, err)
 	}
 	st.reindex()
+	st.events.restore(events)
 	return st, nil
 }
 
@@ -101,5 +103,4 @@ func (st *State) reindex() {
 			st.sigOf[s.ElementInstanceKey] = append(st.sigOf[s.ElementInstanceKey], k)
 		}
 	}
-	st.reindexEvents()
 }

@@ -166,7 +166,7 @@ type State struct {
 	procSubs    *table[processSubscription]
 	signalSubs  *table[signalSubscription]
 	incidents   *table[incident]
-	events      *table[eventSeen]
+	events      *eventWindow
 
 	// Indexes.
 	latest      map[string]int64           // bpmn process id → definition key
@@ -182,9 +182,7 @@ type State struct {
 	timersOf    map[int64][]int64  // element instance → timers
 	sigOf       map[int64][]int64  // element instance → signal subscriptions
 	startTimers map[int64][]int64  // definition → start timers
-	eventIDs    map[string]int64   // CloudEvent source + id → eventSeen key
 	startedBy   map[string]int64   // process id + correlation key → root a message started
-	eventOrder  []int64            // eventSeen keys by deadline, oldest first
 }
 
 func newState() *State {
@@ -199,7 +197,7 @@ func newState() *State {
 		procSubs:    newTable[processSubscription]('p', nil),
 		signalSubs:  newTable[signalSubscription]('n', nil),
 		incidents:   newTable('i', incidentCodec),
-		events:      newTable[eventSeen]('c', nil),
+		events:      newEventWindow(),
 		latest:      map[string]int64{},
 		versions:    map[string]map[int32]int64{},
 		children:    map[int64]map[int64]struct{}{},
@@ -212,7 +210,6 @@ func newState() *State {
 		timersOf:    map[int64][]int64{},
 		sigOf:       map[int64][]int64{},
 		startTimers: map[int64][]int64{},
-		eventIDs:    map[string]int64{},
 		startedBy:   map[string]int64{},
 	}
 }

@@ -1,0 +1,217 @@
+package engine
+
+import (
+	"cmp"
+	"encoding/binary"
+	"fmt"
+	"hash/maphash"
+	"slices"
+)
+
+// eventWindow remembers the source and id of every CloudEvent a partition
+// accepted within the duplicate window, oldest first, and writes each
+// through to storage as an eventSeen row (so that a restarted or taken-over
+// partition keeps refusing them).
+//
+// Under load it holds a minute of events: over a million. As maps of
+// strings and rows of pointers the garbage collector scanned all of it on
+// every cycle, which cost the node more than a tenth of its CPU; here
+// nothing holds a pointer but a few slices. Ids are indexed by a 64-bit
+// hash and the text is kept to compare against, so a collision never
+// passes one event off as another: colliding texts go to a map of their
+// own.
+type eventWindow struct {
+	seed   maphash.Seed
+	index  map[uint64]uint64 // hash of source and id → sequence number
+	others map[string]uint64 // the texts whose hash an older one took
+
+	entries []windowEntry // oldest first; entries[0] is number base
+	base    uint64
+	text    []byte // the entries' "source\x00id", back to back
+	textAt  int    // text[:textAt] belongs to dropped entries
+
+	flushed uint64  // entries numbered below were written to storage
+	dropped []int64 // keys of written rows that expired since the last flush
+
+	hash    func(s []byte) uint64 // the index's hash; tests force collisions
+	scratch []byte
+}
+
+type windowEntry struct {
+	hash     uint64
+	key      int64
+	deadline int64
+	at, n    int // the text, from the window's text offset at insertion
+}
+
+func newEventWindow() *eventWindow {
+	w := &eventWindow{seed: maphash.MakeSeed(), index: map[uint64]uint64{}, others: map[string]uint64{}}
+	w.hash = func(s []byte) uint64 { return maphash.Bytes(w.seed, s) }
+	return w
+}
+
+// idText is the text an event is known by: source and id.
+func idText(dst []byte, source, id string) []byte {
+	dst = append(dst, source...)
+	dst = append(dst, 0)
+	return append(dst, id...)
+}
+
+// textOf returns entry e's text.
+func (w *eventWindow) textOf(e *windowEntry) []byte {
+	at := e.at - w.textAt
+	return w.text[at : at+e.n]
+}
+
+// seen returns the key of the event with this source and id, if the window
+// holds it.
+func (w *eventWindow) seen(source, id string) (int64, bool) {
+	w.scratch = idText(w.scratch[:0], source, id)
+	text := w.scratch
+	if seq, ok := w.index[w.hash(text)]; ok {
+		if e := &w.entries[seq-w.base]; string(w.textOf(e)) == string(text) {
+			return e.key, true
+		}
+	}
+	if len(w.others) > 0 {
+		if seq, ok := w.others[string(text)]; ok {
+			return w.entries[seq-w.base].key, true
+		}
+	}
+	return 0, false
+}
+
+// add remembers an event the window does not hold yet, until deadline.
+func (w *eventWindow) add(source, id string, key, deadline int64) {
+	seq := w.base + uint64(len(w.entries))
+	at := len(w.text)
+	w.text = idText(w.text, source, id)
+	text := w.text[at:]
+	h := w.hash(text)
+	if _, taken := w.index[h]; taken {
+		w.others[string(text)] = seq
+	} else {
+		w.index[h] = seq
+	}
+	w.entries = append(w.entries, windowEntry{hash: h, key: key, deadline: deadline, at: at + w.textAt, n: len(text)})
+}
+
+// forget drops the entries whose deadline is at or before now. Entries
+// are kept in the order they came, which is the order of their deadlines
+// unless the clock went back; a later entry then waits for an earlier one.
+func (w *eventWindow) forget(now int64) {
+	n := 0
+	for n < len(w.entries) && w.entries[n].deadline <= now {
+		e := &w.entries[n]
+		seq := w.base + uint64(n)
+		if s, ok := w.index[e.hash]; ok && s == seq {
+			delete(w.index, e.hash)
+		} else {
+			delete(w.others, string(w.textOf(e)))
+		}
+		if seq < w.flushed {
+			w.dropped = append(w.dropped, e.key)
+		}
+		n++
+	}
+	if n == 0 {
+		return
+	}
+	last := &w.entries[n-1]
+	cut := last.at - w.textAt + last.n
+	w.entries, w.base = w.entries[n:], w.base+uint64(n)
+	w.text, w.textAt = w.text[cut:], w.textAt+cut
+	// Re-slicing leaves the dropped front behind at the next growth; a
+	// window that stays the same size would never grow, so copy down
+	// once the front is as large as what is kept.
+	if cap(w.entries) > 2*len(w.entries)+1024 {
+		w.entries = append(make([]windowEntry, 0, 2*len(w.entries)+64), w.entries...)
+	}
+	if cap(w.text) > 2*len(w.text)+64<<10 {
+		w.text = append(make([]byte, 0, 2*len(w.text)+1024), w.text...)
+	}
+}
+
+// len is how many events the window holds.
+func (w *eventWindow) len() int { return len(w.entries) }
+
+// flush appends the rows of the entries added since the last flush, and
+// the deletions of the written ones that expired, to ws.
+func (w *eventWindow) flush(ws *writeSet) {
+	for _, k := range w.dropped {
+		ws.del(eventRowKey(k))
+	}
+	w.dropped = w.dropped[:0]
+	for seq := max(w.flushed, w.base); seq < w.base+uint64(len(w.entries)); seq++ {
+		e := &w.entries[seq-w.base]
+		source, id, _ := cutText(w.textOf(e))
+		row := eventSeen{Key: e.key, Source: source, ID: id, Deadline: e.deadline}
+		ws.put(eventRowKey(e.key), eventSeenCodec.marshal(make([]byte, 0, 24+e.n), &row))
+	}
+	w.flushed = w.base + uint64(len(w.entries))
+}
+
+// cutText splits an entry's text into source and id.
+func cutText(text []byte) (source, id string, ok bool) {
+	for i, b := range text {
+		if b == 0 {
+			return string(text[:i]), string(text[i+1:]), true
+		}
+	}
+	return string(text), "", false
+}
+
+// eventRowKey is the storage key of the row of event key k (the former
+// events table's).
+func eventRowKey(k int64) []byte {
+	b := make([]byte, 10)
+	b[0], b[1] = keyspace, eventRowPrefix
+	binary.BigEndian.PutUint64(b[2:], uint64(k))
+	return b
+}
+
+const eventRowPrefix = 'c'
+
+// loadedEvents collects the rows read from storage; restore puts them
+// back in order.
+type loadedEvents []eventSeen
+
+// load decodes one stored row.
+func (l *loadedEvents) load(key, value []byte) error {
+	if len(key) != 10 {
+		return fmt.Errorf("state key %q of the CloudEvent window has the wrong length", key)
+	}
+	var row eventSeen
+	if err := eventSeenCodec.unmarshal(value, &row); err != nil {
+		return fmt.Errorf("state row %c/%d: %w", eventRowPrefix, int64(binary.BigEndian.Uint64(key[2:])), err)
+	}
+	*l = append(*l, row)
+	return nil
+}
+
+// restore fills an empty window with the rows loaded, all of them
+// written already, in the order of their deadlines.
+func (w *eventWindow) restore(rows loadedEvents) {
+	slices.SortFunc(rows, func(a, b eventSeen) int {
+		return cmp.Or(cmp.Compare(a.Deadline, b.Deadline), cmp.Compare(a.Key, b.Key))
+	})
+	for _, r := range rows {
+		w.add(r.Source, r.ID, r.Key, r.Deadline)
+	}
+	w.flushed = w.base + uint64(len(w.entries))
+}
+
+var eventSeenCodec = &rowCodec[eventSeen]{
+	encode: func(w *rowWriter, e *eventSeen) {
+		w.int(e.Key)
+		w.str(e.Source)
+		w.str(e.ID)
+		w.int(e.Deadline)
+	},
+	decode: func(r *rowReader, e *eventSeen) {
+		e.Key = r.int()
+		e.Source = r.str()
+		e.ID = r.str()
+		e.Deadline = r.int()
+	},
+}

@@ -1,0 +1,186 @@
+package engine
+
+import (
+	"encoding/binary"
+	"fmt"
+	"testing"
+)
+
+// collidingWindow is a window whose hash sends every text to one of n
+// buckets, so that most of them collide.
+func collidingWindow(n uint64) *eventWindow {
+	w := newEventWindow()
+	w.hash = func(s []byte) uint64 {
+		var h uint64
+		for _, b := range s {
+			h = h*31 + uint64(b)
+		}
+		return h % n
+	}
+	return w
+}
+
+func TestEventWindowSeenAndForget(t *testing.T) {
+	for _, buckets := range []uint64{1, 3, 1 << 62} {
+		t.Run(fmt.Sprintf("%d buckets", buckets), func(t *testing.T) {
+			w := collidingWindow(buckets)
+			for i := range 100 {
+				src, id := fmt.Sprintf("/s%d", i%7), fmt.Sprint(i)
+				if _, ok := w.seen(src, id); ok {
+					t.Fatalf("%s %s seen before it was added", src, id)
+				}
+				w.add(src, id, int64(1000+i), int64(i))
+			}
+			for i := range 100 {
+				k, ok := w.seen(fmt.Sprintf("/s%d", i%7), fmt.Sprint(i))
+				if !ok || k != int64(1000+i) {
+					t.Fatalf("event %d: key %d, %v", i, k, ok)
+				}
+			}
+			// The same id from another source, and the joined text split
+			// elsewhere, are other events.
+			if _, ok := w.seen("/s1", "0"); ok {
+				t.Fatal("an id was taken for another source's")
+			}
+			if _, ok := w.seen("/s0\x000", ""); ok {
+				t.Fatal("source and id were not told apart")
+			}
+			w.forget(49)
+			if w.len() != 50 {
+				t.Fatalf("%d entries after forgetting deadlines up to 49, want 50", w.len())
+			}
+			for i := range 100 {
+				_, ok := w.seen(fmt.Sprintf("/s%d", i%7), fmt.Sprint(i))
+				if ok != (i >= 50) {
+					t.Fatalf("event %d seen = %v after forgetting deadlines up to 49", i, ok)
+				}
+			}
+			w.forget(1 << 40)
+			if w.len() != 0 || len(w.index) != 0 || len(w.others) != 0 || len(w.text) != 0 {
+				t.Fatalf("an emptied window holds %d entries, %d indexed, %d other, %d bytes", w.len(), len(w.index), len(w.others), len(w.text))
+			}
+		})
+	}
+}
+
+// TestEventWindowStaysBounded: a window that forgets as fast as it adds
+// keeps its slices near its size.
+func TestEventWindowStaysBounded(t *testing.T) {
+	w := newEventWindow()
+	for i := range 200_000 {
+		w.add("/source", fmt.Sprint(i), int64(i), int64(i+1000))
+		w.forget(int64(i))
+	}
+	if w.len() != 1000 {
+		t.Fatalf("%d entries, want 1000", w.len())
+	}
+	if cap(w.entries) > 4*1000+2048 || cap(w.text) > 4*20*1000+2*64<<10 {
+		t.Fatalf("the window kept %d entries' room and %d bytes for 1000 events", cap(w.entries), cap(w.text))
+	}
+	if k, ok := w.seen("/source", "199999"); !ok || k != 199999 {
+		t.Fatalf("newest event: %d, %v", k, ok)
+	}
+}
+
+// TestEventWindowFlush: each event's row is written once, deleted once it
+// expires, and never at all when it expires before the next flush.
+func TestEventWindowFlush(t *testing.T) {
+	w := newEventWindow()
+	rows := map[int64]eventSeen{}
+	flush := func() {
+		var ws writeSet
+		w.flush(&ws)
+		for i, key := range ws.keys {
+			k := int64(binary.BigEndian.Uint64(key[2:]))
+			if ws.values[i] == nil {
+				if _, ok := rows[k]; !ok {
+					t.Fatalf("row %d deleted, but it was never written", k)
+				}
+				delete(rows, k)
+				continue
+			}
+			if _, ok := rows[k]; ok {
+				t.Fatalf("row %d written twice", k)
+			}
+			var row eventSeen
+			if err := eventSeenCodec.unmarshal(ws.values[i], &row); err != nil {
+				t.Fatal(err)
+			}
+			rows[k] = row
+		}
+	}
+	w.add("/a", "1", 1, 10)
+	w.add("/a", "2", 2, 20)
+	flush()
+	if len(rows) != 2 || rows[2] != (eventSeen{Key: 2, Source: "/a", ID: "2", Deadline: 20}) {
+		t.Fatalf("rows after the first flush: %+v", rows)
+	}
+	w.add("/b", "3", 3, 30)
+	w.forget(10)
+	w.add("/b", "4", 4, 31)
+	w.forget(30) // 2 (written) and 3 (not yet) expire
+	flush()
+	if len(rows) != 1 || rows[4].ID != "4" {
+		t.Fatalf("rows after the second flush: %+v", rows)
+	}
+	// Restored from its rows, a window refuses the same events.
+	var loaded loadedEvents
+	for _, r := range rows {
+		var ws writeSet
+		ws.put(eventRowKey(r.Key), eventSeenCodec.marshal(nil, &r))
+		if err := loaded.load(ws.keys[0], ws.values[0]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A row written by an older version, as JSON.
+	if err := loaded.load(eventRowKey(5), []byte(`{"Key":5,"Source":"/old","ID":"5","Deadline":40}`)); err != nil {
+		t.Fatal(err)
+	}
+	r := newEventWindow()
+	r.restore(loaded)
+	for _, e := range []eventSeen{{Key: 4, Source: "/b", ID: "4"}, {Key: 5, Source: "/old", ID: "5"}} {
+		if k, ok := r.seen(e.Source, e.ID); !ok || k != e.Key {
+			t.Fatalf("restored window: %s %s gave %d, %v", e.Source, e.ID, k, ok)
+		}
+	}
+	var ws writeSet
+	r.flush(&ws)
+	if len(ws.keys) != 0 {
+		t.Fatalf("a restored window wrote %d rows again", len(ws.keys))
+	}
+	r.forget(35)
+	r.flush(&ws)
+	if len(ws.keys) != 1 || ws.values[0] != nil || int64(binary.BigEndian.Uint64(ws.keys[0][2:])) != 4 {
+		t.Fatalf("expiring a restored row: %d writes", len(ws.keys))
+	}
+}
+
+func TestEventWindowRefusesBadRows(t *testing.T) {
+	var l loadedEvents
+	for name, c := range map[string]struct{ key, value []byte }{
+		"short key":      {[]byte{keyspace, eventRowPrefix}, []byte(`{}`)},
+		"bad JSON":       {eventRowKey(1), []byte(`{"Key":`)},
+		"unknown format": {eventRowKey(1), []byte{9, 1, 2}},
+		"truncated":      {eventRowKey(1), eventSeenCodec.marshal(nil, &eventSeen{Key: 1, Source: "/s", ID: "1"})[:4]},
+	} {
+		if err := l.load(c.key, c.value); err == nil {
+			t.Errorf("%s: loaded", name)
+		}
+	}
+}
+
+func BenchmarkEventWindow(b *testing.B) {
+	w := newEventWindow()
+	ids := make([]string, 1<<16)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("0b6f2c1e-9d7a-4c3b-8e21-%012d", i)
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		id := ids[i&(len(ids)-1)]
+		w.forget(int64(i))
+		if _, ok := w.seen("/bench", id); !ok {
+			w.add("/bench", id, int64(i), int64(i+len(ids)/2))
+		}
+	}
+}
