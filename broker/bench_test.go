@@ -76,7 +76,7 @@ func BenchmarkIngress(b *testing.B) {
 // Connections and pipelining of BenchmarkIngressRaw.
 var (
 	rawConns = flag.Int("ingress.conns", 256, "BenchmarkIngressRaw: keep-alive connections, each an event in flight at the server")
-	rawDepth = flag.Int("ingress.depth", 2, "BenchmarkIngressRaw: requests pipelined on each connection")
+	rawDepth = flag.Int("ingress.depth", 1, "BenchmarkIngressRaw: requests pipelined on each connection (1: plain keep-alive, as most clients)")
 )
 
 // BenchmarkIngressRaw is BenchmarkIngress with a load generator that
