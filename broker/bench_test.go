@@ -261,8 +261,8 @@ func rawIngressRequest(mode string) func(dst []byte, seq int64) []byte {
 	e := event("bench.event", "ID")
 	e.Source, e.Data = "/bench", []byte(data)
 	pre, post, _ := bytes.Cut(cloudevents.AppendJSON(nil, &e), []byte(`"ID"`))
-	pre = append(pre, '"')
-	pre = append(pre, run...)
+	// Copies: pre's spare room is the bytes post still points into.
+	pre = append(append(append([]byte(nil), pre...), '"'), run...)
 	post = append([]byte{'"'}, post...)
 	return func(dst []byte, seq int64) []byte {
 		var id [20]byte
