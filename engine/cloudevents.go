@@ -55,11 +55,7 @@ func (c *Core) cloudEventCommand(cmd *record.Record) Response {
 		return Response{Record: dup}
 	}
 	key := c.newKey()
-	window := c.limits.EventDedupWindow
-	if window <= 0 {
-		window = DefaultLimits.EventDedupWindow
-	}
-	c.st.events.add(v.Source, v.MessageID, key, c.now+window.Milliseconds())
+	c.st.events.add(v.Source, v.MessageID, key, c.now+c.eventWindow().Milliseconds())
 
 	stored := v
 	stored.Variables = nil // the encoded event holds its data
@@ -77,6 +73,14 @@ func (c *Core) cloudEventCommand(cmd *record.Record) Response {
 	}
 	c.messageCommand(&record.Record{Kind: record.Command, ValueType: record.Message, Intent: record.Publish, Key: -1, Value: msg})
 	return resp
+}
+
+// eventWindow is how long a CloudEvent's source and id are remembered.
+func (c *Core) eventWindow() time.Duration {
+	if c.limits.EventDedupWindow > 0 {
+		return c.limits.EventDedupWindow
+	}
+	return DefaultLimits.EventDedupWindow
 }
 
 // EventRequest is a CloudEvent to put into the broker. The front end

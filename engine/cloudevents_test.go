@@ -3,9 +3,13 @@ package engine
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
+	"time"
 
 	"eddy/record"
+	"eddy/storage"
 )
 
 func eventCommand(source, id, typ, correlationKey, data string) record.Record {
@@ -127,6 +131,67 @@ func TestEventWindowSurvivesRestart(t *testing.T) {
 	}
 	if !again.Value.Duplicate || again.Key != first.Key {
 		t.Fatalf("after a restart the event was accepted anew: %+v", again)
+	}
+}
+
+// TestEventWindowIsRecalledFromTheLog: a partition that starts reads its
+// window back from the log, events of every partition and after many
+// other records, and lets go of the events whose window has passed.
+func TestEventWindowIsRecalledFromTheLog(t *testing.T) {
+	dir := t.TempDir()
+	ctx := t.Context()
+	now := time.UnixMilli(1_800_000_000_000)
+	start := func() (*Engine, *storage.Store) {
+		t.Helper()
+		store, err := storage.Open(ctx, "pebble", dir, storage.WithPartitions(3), storage.WithClock(func() time.Time { return now }))
+		if err != nil {
+			t.Fatal(err)
+		}
+		epochs := map[int]uint64{}
+		for p := range 3 {
+			c, err := store.Ownership().ClaimPartition(ctx, p, "test", time.Nanosecond)
+			if err != nil {
+				t.Fatal(err)
+			}
+			epochs[p] = c.Epoch
+		}
+		e, err := Start(ctx, store, Options{Epochs: epochs, Clock: func() time.Time { return now }, Limits: Limits{EventDedupWindow: time.Minute}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e, store
+	}
+	publish := func(e *Engine, id string) record.Record {
+		t.Helper()
+		r, err := e.PublishEvent(ctx, EventRequest{Source: "/s", ID: id, Type: "t", Encoded: []byte("x")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	e, store := start()
+	keys := map[string]int64{}
+	for i := range 200 {
+		id := fmt.Sprint("old-", i)
+		keys[id] = publish(e, id).Key
+	}
+	now = now.Add(40 * time.Second)
+	for i := range 200 {
+		id := fmt.Sprint("new-", i)
+		keys[id] = publish(e, id).Key
+	}
+	e.Close()
+	store.Close()
+
+	now = now.Add(30 * time.Second) // the old ones' minute has passed
+	e, store = start()
+	defer store.Close()
+	defer e.Close()
+	for id, key := range keys {
+		r := publish(e, id)
+		if old := strings.HasPrefix(id, "old-"); r.Value.Duplicate == old || (!old && r.Key != key) {
+			t.Fatalf("%s after the restart: duplicate %v, key %d (first %d)", id, r.Value.Duplicate, r.Key, key)
+		}
 	}
 }
 

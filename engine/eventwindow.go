@@ -2,16 +2,26 @@ package engine
 
 import (
 	"cmp"
+	"context"
 	"encoding/binary"
 	"fmt"
 	"hash/maphash"
+	"math"
 	"slices"
+	"time"
+
+	"eddy/record"
+	"eddy/storage"
 )
 
 // eventWindow remembers the source and id of every CloudEvent a partition
-// accepted within the duplicate window, oldest first, and writes each
-// through to storage as an eventSeen row (so that a restarted or taken-over
-// partition keeps refusing them).
+// accepted within the duplicate window, oldest first. It is not written to
+// the partition's state: every event it holds is on the partition's log,
+// and a partition that starts (or is taken over) reads the log's last
+// window back (Core.recallEvents). Writing a row per event, and a
+// tombstone a minute later, cost the write path a third of its keys.
+// Stores written before kept such rows (eventSeen); they are loaded, and
+// deleted as they expire.
 //
 // Under load it holds a minute of events: over a million. As maps of
 // strings and rows of pointers the garbage collector scanned all of it on
@@ -30,8 +40,8 @@ type eventWindow struct {
 	text    []byte // the entries' "source\x00id", back to back
 	textAt  int    // text[:textAt] belongs to dropped entries
 
-	flushed uint64  // entries numbered below were written to storage
-	dropped []int64 // keys of written rows that expired since the last flush
+	stored  uint64  // entries numbered below have rows in storage (an older store's)
+	dropped []int64 // keys of stored rows that expired since the last flush
 
 	hash    func(s []byte) uint64 // the index's hash; tests force collisions
 	scratch []byte
@@ -109,7 +119,7 @@ func (w *eventWindow) forget(now int64) {
 		} else {
 			delete(w.others, string(w.textOf(e)))
 		}
-		if seq < w.flushed {
+		if seq < w.stored {
 			w.dropped = append(w.dropped, e.key)
 		}
 		n++
@@ -135,30 +145,12 @@ func (w *eventWindow) forget(now int64) {
 // len is how many events the window holds.
 func (w *eventWindow) len() int { return len(w.entries) }
 
-// flush appends the rows of the entries added since the last flush, and
-// the deletions of the written ones that expired, to ws.
+// flush appends the deletions of the stored rows that expired to ws.
 func (w *eventWindow) flush(ws *writeSet) {
 	for _, k := range w.dropped {
 		ws.del(eventRowKey(k))
 	}
 	w.dropped = w.dropped[:0]
-	for seq := max(w.flushed, w.base); seq < w.base+uint64(len(w.entries)); seq++ {
-		e := &w.entries[seq-w.base]
-		source, id, _ := cutText(w.textOf(e))
-		row := eventSeen{Key: e.key, Source: source, ID: id, Deadline: e.deadline}
-		ws.put(eventRowKey(e.key), eventSeenCodec.marshal(make([]byte, 0, 24+e.n), &row))
-	}
-	w.flushed = w.base + uint64(len(w.entries))
-}
-
-// cutText splits an entry's text into source and id.
-func cutText(text []byte) (source, id string, ok bool) {
-	for i, b := range text {
-		if b == 0 {
-			return string(text[:i]), string(text[i+1:]), true
-		}
-	}
-	return string(text), "", false
 }
 
 // eventRowKey is the storage key of the row of event key k (the former
@@ -189,8 +181,8 @@ func (l *loadedEvents) load(key, value []byte) error {
 	return nil
 }
 
-// restore fills an empty window with the rows loaded, all of them
-// written already, in the order of their deadlines.
+// restore fills an empty window with the rows an older store kept, in the
+// order of their deadlines.
 func (w *eventWindow) restore(rows loadedEvents) {
 	slices.SortFunc(rows, func(a, b eventSeen) int {
 		return cmp.Or(cmp.Compare(a.Deadline, b.Deadline), cmp.Compare(a.Key, b.Key))
@@ -198,8 +190,49 @@ func (w *eventWindow) restore(rows loadedEvents) {
 	for _, r := range rows {
 		w.add(r.Source, r.ID, r.Key, r.Deadline)
 	}
-	w.flushed = w.base + uint64(len(w.entries))
+	w.stored = w.base + uint64(len(w.entries))
 }
+
+// recallEvents adds to the window the events the partition's log holds
+// whose window has not passed at now (Unix ms).
+func (c *Core) recallEvents(ctx context.Context, store *storage.Store, now int64) error {
+	window := c.eventWindow().Milliseconds()
+	// A chunk is stamped when committed, at or after the records in it;
+	// the margin covers a node whose clock ran ahead of the store's.
+	from, err := store.SeekTime(ctx, c.partition, time.UnixMilli(now-window).Add(-recallMargin))
+	if err != nil {
+		return fmt.Errorf("recalling the CloudEvents of partition %d: %w", c.partition, err)
+	}
+	var r record.Record
+	err = store.Read(ctx, c.partition, from, math.MaxInt, func(e storage.Entry) error {
+		if h, ok := record.PeekHeader(e.Data); ok && !h.Is(record.Event, record.CloudEvent, record.Published) {
+			return nil
+		}
+		r = record.Record{}
+		if err := record.Unmarshal(e.Data, &r); err != nil {
+			return fmt.Errorf("position %d: %w", e.Position, err)
+		}
+		if r.Kind != record.Event || r.ValueType != record.CloudEvent || r.Intent != record.Published {
+			return nil
+		}
+		// The entry's time is its commit's, a little after the one the
+		// event was accepted at: the window lasts that much longer.
+		v := &r.Value
+		if deadline := e.Timestamp + window; deadline > now {
+			if _, ok := c.st.events.seen(v.Source, v.MessageID); !ok {
+				c.st.events.add(v.Source, v.MessageID, r.Key, deadline)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("recalling the CloudEvents of partition %d: %w", c.partition, err)
+	}
+	return nil
+}
+
+// recallMargin is how much earlier than the window the log is read from.
+const recallMargin = 5 * time.Second
 
 var eventSeenCodec = &rowCodec[eventSeen]{
 	encode: func(w *rowWriter, e *eventSeen) {

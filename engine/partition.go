@@ -55,7 +55,7 @@ func (p *partition) start(ctx context.Context) error {
 		return err
 	}
 	p.core = NewCore(p.id, p.e.store.Partitions(), st, b.Last+1, p.e.limits)
-	return nil
+	return p.core.recallEvents(ctx, p.e.store, p.e.clock().UnixMilli())
 }
 
 func (p *partition) run(ctx context.Context) {
