@@ -35,10 +35,17 @@ type eventWindow struct {
 	index  map[uint64]uint64 // hash of source and id → sequence number
 	others map[string]uint64 // the texts whose hash an older one took
 
-	entries []windowEntry // oldest first; entries[0] is number base
-	base    uint64
-	text    []byte // the entries' "source\x00id", back to back
-	textAt  int    // text[:textAt] belongs to dropped entries
+	// Both are rings, so that a window that forgets as fast as it adds
+	// copies nothing: as slices re-sliced at the front, every growth
+	// copied the whole window (400 bytes per event).
+	ring  []windowEntry // a power of two long; oldest at head
+	head  int
+	count int
+	base  uint64 // the oldest entry's sequence number
+	text  []byte // the entries' "source\x00id", a power of two long
+	// Live text is [textHead, textTail), as offsets that only grow; an
+	// entry's text starts at at&(len(text)-1) and never wraps.
+	textHead, textTail uint64
 
 	stored  uint64  // entries numbered below have rows in storage (an older store's)
 	dropped []int64 // keys of stored rows that expired since the last flush
@@ -51,11 +58,13 @@ type windowEntry struct {
 	hash     uint64
 	key      int64
 	deadline int64
-	at, n    int // the text, from the window's text offset at insertion
+	at       uint64 // the text's offset (see textHead)
+	n        int
 }
 
 func newEventWindow() *eventWindow {
-	w := &eventWindow{seed: maphash.MakeSeed(), index: map[uint64]uint64{}, others: map[string]uint64{}}
+	w := &eventWindow{seed: maphash.MakeSeed(), index: map[uint64]uint64{}, others: map[string]uint64{},
+		ring: make([]windowEntry, 64), text: make([]byte, 4<<10)}
 	w.hash = func(s []byte) uint64 { return maphash.Bytes(w.seed, s) }
 	return w
 }
@@ -67,9 +76,14 @@ func idText(dst []byte, source, id string) []byte {
 	return append(dst, id...)
 }
 
+// entry returns the entry numbered seq.
+func (w *eventWindow) entry(seq uint64) *windowEntry {
+	return &w.ring[(w.head+int(seq-w.base))&(len(w.ring)-1)]
+}
+
 // textOf returns entry e's text.
 func (w *eventWindow) textOf(e *windowEntry) []byte {
-	at := e.at - w.textAt
+	at := int(e.at & uint64(len(w.text)-1))
 	return w.text[at : at+e.n]
 }
 
@@ -79,13 +93,13 @@ func (w *eventWindow) seen(source, id string) (int64, bool) {
 	w.scratch = idText(w.scratch[:0], source, id)
 	text := w.scratch
 	if seq, ok := w.index[w.hash(text)]; ok {
-		if e := &w.entries[seq-w.base]; string(w.textOf(e)) == string(text) {
+		if e := w.entry(seq); string(w.textOf(e)) == string(text) {
 			return e.key, true
 		}
 	}
 	if len(w.others) > 0 {
 		if seq, ok := w.others[string(text)]; ok {
-			return w.entries[seq-w.base].key, true
+			return w.entry(seq).key, true
 		}
 	}
 	return 0, false
@@ -93,27 +107,81 @@ func (w *eventWindow) seen(source, id string) (int64, bool) {
 
 // add remembers an event the window does not hold yet, until deadline.
 func (w *eventWindow) add(source, id string, key, deadline int64) {
-	seq := w.base + uint64(len(w.entries))
-	at := len(w.text)
-	w.text = idText(w.text, source, id)
-	text := w.text[at:]
+	w.scratch = idText(w.scratch[:0], source, id)
+	text := w.scratch
+	at := w.place(len(text))
+	copy(w.text[at&uint64(len(w.text)-1):], text)
+	if w.count == len(w.ring) {
+		w.growRing()
+	}
+	seq := w.base + uint64(w.count)
 	h := w.hash(text)
 	if _, taken := w.index[h]; taken {
 		w.others[string(text)] = seq
 	} else {
 		w.index[h] = seq
 	}
-	w.entries = append(w.entries, windowEntry{hash: h, key: key, deadline: deadline, at: at + w.textAt, n: len(text)})
+	w.ring[(w.head+w.count)&(len(w.ring)-1)] = windowEntry{hash: h, key: key, deadline: deadline, at: at, n: len(text)}
+	w.count++
+}
+
+// place reserves n bytes of text and returns their offset: after the
+// newest text, or at the ring's start when they would wrap.
+func (w *eventWindow) place(n int) uint64 {
+	size := uint64(len(w.text))
+	at := w.textTail
+	if at&(size-1)+uint64(n) > size {
+		at = (at | (size - 1)) + 1
+	}
+	if at+uint64(n)-w.textHead > size {
+		w.growText(n)
+		size, at = uint64(len(w.text)), w.textTail
+	}
+	w.textTail = at + uint64(n)
+	return at
+}
+
+// growText lays the live text out again, from offset 0, in a ring with
+// room for n more bytes.
+func (w *eventWindow) growText(n int) {
+	live := 0
+	for i := range w.count {
+		live += w.ring[(w.head+i)&(len(w.ring)-1)].n
+	}
+	size := len(w.text)
+	for size < 2*(live+n) {
+		size *= 2
+	}
+	text := make([]byte, size)
+	var at uint64
+	for i := range w.count {
+		e := &w.ring[(w.head+i)&(len(w.ring)-1)]
+		copy(text[at:], w.textOf(e))
+		e.at = at
+		at += uint64(e.n)
+	}
+	w.text, w.textHead, w.textTail = text, 0, at
+}
+
+// growRing doubles the entries' ring.
+func (w *eventWindow) growRing() {
+	ring := make([]windowEntry, 2*len(w.ring))
+	for i := range w.count {
+		ring[i] = w.ring[(w.head+i)&(len(w.ring)-1)]
+	}
+	w.ring, w.head = ring, 0
 }
 
 // forget drops the entries whose deadline is at or before now. Entries
 // are kept in the order they came, which is the order of their deadlines
 // unless the clock went back; a later entry then waits for an earlier one.
 func (w *eventWindow) forget(now int64) {
-	n := 0
-	for n < len(w.entries) && w.entries[n].deadline <= now {
-		e := &w.entries[n]
-		seq := w.base + uint64(n)
+	for w.count > 0 {
+		e := &w.ring[w.head]
+		if e.deadline > now {
+			return
+		}
+		seq := w.base
 		if s, ok := w.index[e.hash]; ok && s == seq {
 			delete(w.index, e.hash)
 		} else {
@@ -122,28 +190,17 @@ func (w *eventWindow) forget(now int64) {
 		if seq < w.stored {
 			w.dropped = append(w.dropped, e.key)
 		}
-		n++
+		w.textHead = e.at + uint64(e.n)
+		*e = windowEntry{}
+		w.head = (w.head + 1) & (len(w.ring) - 1)
+		w.count--
+		w.base++
 	}
-	if n == 0 {
-		return
-	}
-	last := &w.entries[n-1]
-	cut := last.at - w.textAt + last.n
-	w.entries, w.base = w.entries[n:], w.base+uint64(n)
-	w.text, w.textAt = w.text[cut:], w.textAt+cut
-	// Re-slicing leaves the dropped front behind at the next growth; a
-	// window that stays the same size would never grow, so copy down
-	// once the front is as large as what is kept.
-	if cap(w.entries) > 2*len(w.entries)+1024 {
-		w.entries = append(make([]windowEntry, 0, 2*len(w.entries)+64), w.entries...)
-	}
-	if cap(w.text) > 2*len(w.text)+64<<10 {
-		w.text = append(make([]byte, 0, 2*len(w.text)+1024), w.text...)
-	}
+	w.textHead = w.textTail
 }
 
 // len is how many events the window holds.
-func (w *eventWindow) len() int { return len(w.entries) }
+func (w *eventWindow) len() int { return w.count }
 
 // flush appends the deletions of the stored rows that expired to ws.
 func (w *eventWindow) flush(ws *writeSet) {
@@ -190,7 +247,7 @@ func (w *eventWindow) restore(rows loadedEvents) {
 	for _, r := range rows {
 		w.add(r.Source, r.ID, r.Key, r.Deadline)
 	}
-	w.stored = w.base + uint64(len(w.entries))
+	w.stored = w.base + uint64(w.count)
 }
 
 // recallEvents adds to the window the events the partition's log holds

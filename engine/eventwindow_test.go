@@ -3,6 +3,7 @@ package engine
 import (
 	"encoding/binary"
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -56,8 +57,8 @@ func TestEventWindowSeenAndForget(t *testing.T) {
 				}
 			}
 			w.forget(1 << 40)
-			if w.len() != 0 || len(w.index) != 0 || len(w.others) != 0 || len(w.text) != 0 {
-				t.Fatalf("an emptied window holds %d entries, %d indexed, %d other, %d bytes", w.len(), len(w.index), len(w.others), len(w.text))
+			if w.len() != 0 || len(w.index) != 0 || len(w.others) != 0 || w.textTail != w.textHead {
+				t.Fatalf("an emptied window holds %d entries, %d indexed, %d other, %d bytes", w.len(), len(w.index), len(w.others), w.textTail-w.textHead)
 			}
 		})
 	}
@@ -74,11 +75,45 @@ func TestEventWindowStaysBounded(t *testing.T) {
 	if w.len() != 1000 {
 		t.Fatalf("%d entries, want 1000", w.len())
 	}
-	if cap(w.entries) > 4*1000+2048 || cap(w.text) > 4*20*1000+2*64<<10 {
-		t.Fatalf("the window kept %d entries' room and %d bytes for 1000 events", cap(w.entries), cap(w.text))
+	// 1,000 entries of at most 14 bytes of text.
+	if len(w.ring) > 2048 || len(w.text) > 4*14*1000 {
+		t.Fatalf("the window kept room for %d entries and %d bytes for 1000 events", len(w.ring), len(w.text))
 	}
-	if k, ok := w.seen("/source", "199999"); !ok || k != 199999 {
-		t.Fatalf("newest event: %d, %v", k, ok)
+	for i := 199_000; i < 200_000; i++ {
+		if k, ok := w.seen("/source", fmt.Sprint(i)); !ok || k != int64(i) {
+			t.Fatalf("event %d: %d, %v", i, k, ok)
+		}
+	}
+	if _, ok := w.seen("/source", "198999"); ok {
+		t.Fatal("a forgotten event is seen")
+	}
+}
+
+// TestEventWindowRings: texts of every length, in a window small against
+// all that passes through it, wrap around both rings many times and stay
+// what was added; the rings stay near the window's size.
+func TestEventWindowRings(t *testing.T) {
+	w := newEventWindow()
+	const live = 64
+	text := func(i int) string { return strings.Repeat(string(rune('a'+i%26)), (i*7919)%3000) + fmt.Sprint(i) }
+	maxRing, maxText := 0, 0
+	for i := range 20_000 {
+		w.add("/s", text(i), int64(i), int64(i+live))
+		w.forget(int64(i))
+		maxRing, maxText = max(maxRing, len(w.ring)), max(maxText, len(w.text))
+		if i%97 == 0 {
+			for j := max(0, i-live-2); j <= i; j++ {
+				k, ok := w.seen("/s", text(j))
+				if want := j+live > i; ok != want || (ok && k != int64(j)) {
+					t.Fatalf("after %d: event %d seen %v (key %d), want %v", i, j, ok, k, want)
+				}
+			}
+		}
+	}
+	// 64 live texts of at most 3,005 bytes: 192 KB; a ring twice what it
+	// held when it grew, rounded up to a power of two.
+	if maxRing > 2*live || maxText > 1<<20 {
+		t.Fatalf("the rings grew to %d entries and %d bytes for %d events", maxRing, maxText, live)
 	}
 }
 
