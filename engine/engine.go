@@ -174,21 +174,15 @@ func (e *Engine) send(ctx context.Context, p int, cmd record.Record) (Response, 
 func (e *Engine) sendLocal(ctx context.Context, part *partition, p int, cmd record.Record) (Response, error) {
 	cmd.Kind, cmd.Partition, cmd.Target = record.Command, p, p
 	done := doneChans.Get().(chan result)
-	select {
-	case part.inputs <- input{cmd: cmd, done: done}:
-	case <-ctx.Done():
+	if err := part.queue(ctx, input{cmd: cmd, done: done}); err != nil {
 		doneChans.Put(done)
-		return Response{}, ctx.Err()
-	case <-part.stopped:
-		doneChans.Put(done)
-		return Response{}, errStopped(p)
+		return Response{}, err
 	}
 	// Once queued, the command's outcome is waited for: leaving earlier
-	// would report a failure for a command that may yet succeed.
-	r, answered := part.await(done)
-	if answered {
-		doneChans.Put(done)
-	}
+	// would report a failure for a command that may yet succeed. Every
+	// input queued is answered (partition.queue).
+	r := <-done
+	doneChans.Put(done)
 	if r.err != nil {
 		return Response{}, r.err
 	}
@@ -205,15 +199,10 @@ func (e *Engine) query(ctx context.Context, p int, fn func(*Core)) error {
 		return fmt.Errorf("%w: partition %d", ErrNoPartition, p)
 	}
 	done := make(chan result, 1)
-	select {
-	case part.inputs <- input{query: fn, done: done}:
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-part.stopped:
-		return errStopped(p)
+	if err := part.queue(ctx, input{query: fn, done: done}); err != nil {
+		return err
 	}
-	r, _ := part.await(done)
-	return r.err
+	return (<-done).err
 }
 
 // next picks a partition for a new entity, round robin over this node's
@@ -261,22 +250,6 @@ func (e *Engine) jobsChanged() <-chan struct{} {
 	e.jobsMu.Lock()
 	defer e.jobsMu.Unlock()
 	return e.jobsWake
-}
-
-// await waits for a queued input's answer, or for the loop to have stopped
-// without taking it.
-func (p *partition) await(done chan result) (r result, answered bool) {
-	select {
-	case r := <-done:
-		return r, true
-	case <-p.stopped:
-		select {
-		case r := <-done:
-			return r, true
-		default:
-			return result{err: errStopped(p.id)}, false
-		}
-	}
 }
 
 // doneChans recycles the channels requests wait on: one per command is a

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"sync"
@@ -244,5 +245,45 @@ func TestEngineAnswersAfterClose(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("a request after Close never returned")
+	}
+}
+
+// TestRequestsRacingCloseAreAllAnswered: requests sent while the engine
+// closes, some of them queued as the loop ends, all return: done or
+// refused as stopped.
+func TestRequestsRacingCloseAreAllAnswered(t *testing.T) {
+	for round := range 20 {
+		e, store := startEngine(t, t.TempDir(), 1)
+		var wg sync.WaitGroup
+		errs := make(chan error, 256)
+		for g := range 256 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; ; i++ {
+					_, err := e.PublishEvent(context.Background(), EventRequest{Source: "/s", ID: fmt.Sprint(g, "-", i), Type: "t", Encoded: []byte("x")})
+					if err != nil {
+						errs <- err
+						return
+					}
+				}
+			}()
+		}
+		time.Sleep(time.Duration(round) * time.Millisecond)
+		e.Close()
+		returned := make(chan struct{})
+		go func() { wg.Wait(); close(returned) }()
+		select {
+		case <-returned:
+		case <-time.After(30 * time.Second):
+			t.Fatalf("round %d: requests still waiting 30 s after Close", round)
+		}
+		close(errs)
+		for err := range errs {
+			if !strings.Contains(err.Error(), "stopped") {
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+		store.Close()
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"eddy/record"
@@ -42,6 +43,11 @@ type partition struct {
 	// stopped is closed once the loop has exited and answered what was
 	// queued; a request queued later learns it from here.
 	stopped chan struct{}
+	// queueMu is held, shared, by requests putting an input into inputs,
+	// and once, alone, by the loop's end to set closed: after that no
+	// input arrives that nobody answers (see queue and failPending).
+	queueMu sync.RWMutex
+	closed  bool
 	pipe    *commitPipe
 }
 
@@ -198,17 +204,55 @@ func (p *partition) step(ctx context.Context, batch []input) error {
 
 // failPending answers every queued request with err.
 func (p *partition) failPending(err error) {
+	answer := func(in input) {
+		if in.done != nil {
+			// Never processed: safe to send again; the cause is told, not
+			// wrapped, so that it is not taken for this command's outcome.
+			in.done <- result{err: fmt.Errorf("%w (%v)", errStopped(p.id), err)}
+		}
+	}
+	// Requests blocked on a full queue hold queueMu shared: answer them
+	// while waiting for it alone, then no request queues any more.
+	stop, drained := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(drained)
+		for {
+			select {
+			case in := <-p.inputs:
+				answer(in)
+			case <-stop:
+				return
+			}
+		}
+	}()
+	p.queueMu.Lock()
+	p.closed = true
+	p.queueMu.Unlock()
+	close(stop)
+	<-drained
 	for {
 		select {
 		case in := <-p.inputs:
-			if in.done != nil {
-				// Never processed: safe to send again; the cause is told, not
-				// wrapped, so that it is not taken for this command's outcome.
-				in.done <- result{err: fmt.Errorf("%w (%v)", errStopped(p.id), err)}
-			}
+			answer(in)
 		default:
 			return
 		}
+	}
+}
+
+// queue puts a request's input on the loop's queue. Once it is queued its
+// done channel is answered, by the loop, the commit pipe or failPending.
+func (p *partition) queue(ctx context.Context, in input) error {
+	p.queueMu.RLock()
+	defer p.queueMu.RUnlock()
+	if p.closed {
+		return errStopped(p.id)
+	}
+	select {
+	case p.inputs <- in:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 
