@@ -47,15 +47,14 @@ func (c *Core) cloudEventCommand(cmd *record.Record) Response {
 		}
 	}
 	c.st.events.forget(c.now)
-	if k, ok := c.st.events.seen(v.Source, v.MessageID); ok {
+	key, seen := c.st.events.remember(v.Source, v.MessageID, c.now+c.eventWindow().Milliseconds(), c.newKey)
+	if seen {
 		// Accepted already: the answer names the first acceptance and
 		// nothing is written.
-		dup := record.Record{Kind: record.Event, ValueType: record.CloudEvent, Intent: record.Published, Key: k, Partition: c.partition, Value: v}
+		dup := record.Record{Kind: record.Event, ValueType: record.CloudEvent, Intent: record.Published, Key: key, Partition: c.partition, Value: v}
 		dup.Value.Duplicate = true
 		return Response{Record: dup}
 	}
-	key := c.newKey()
-	c.st.events.add(v.Source, v.MessageID, key, c.now+c.eventWindow().Milliseconds())
 
 	stored := v
 	stored.Variables = nil // the encoded event holds its data

@@ -91,7 +91,7 @@ func Start(ctx context.Context, store *storage.Store, opts Options) (*Engine, er
 		if !ok {
 			continue
 		}
-		part := &partition{id: p, e: e, epoch: epoch, inputs: make(chan input, 4*maxBatch), log: e.log, stopped: make(chan struct{})}
+		part := &partition{id: p, e: e, epoch: epoch, inputs: make(chan input, 4*maxBatch), log: e.log}
 		if err := part.start(ctx); err != nil {
 			cancel()
 			return nil, err

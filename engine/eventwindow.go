@@ -76,10 +76,13 @@ func idText(dst []byte, source, id string) []byte {
 	return append(dst, id...)
 }
 
-// entry returns the entry numbered seq.
-func (w *eventWindow) entry(seq uint64) *windowEntry {
-	return &w.ring[(w.head+int(seq-w.base))&(len(w.ring)-1)]
+// nth returns the i-th oldest entry.
+func (w *eventWindow) nth(i int) *windowEntry {
+	return &w.ring[(w.head+i)&(len(w.ring)-1)]
 }
+
+// entry returns the entry numbered seq.
+func (w *eventWindow) entry(seq uint64) *windowEntry { return w.nth(int(seq - w.base)) }
 
 // textOf returns entry e's text.
 func (w *eventWindow) textOf(e *windowEntry) []byte {
@@ -87,12 +90,40 @@ func (w *eventWindow) textOf(e *windowEntry) []byte {
 	return w.text[at : at+e.n]
 }
 
+// key returns the text an event is known by, in the window's scratch
+// space, and its hash.
+func (w *eventWindow) key(source, id string) ([]byte, uint64) {
+	w.scratch = idText(w.scratch[:0], source, id)
+	return w.scratch, w.hash(w.scratch)
+}
+
 // seen returns the key of the event with this source and id, if the window
 // holds it.
 func (w *eventWindow) seen(source, id string) (int64, bool) {
-	w.scratch = idText(w.scratch[:0], source, id)
-	text := w.scratch
-	if seq, ok := w.index[w.hash(text)]; ok {
+	return w.lookup(w.key(source, id))
+}
+
+// add remembers an event the window does not hold yet, until deadline.
+func (w *eventWindow) add(source, id string, key, deadline int64) {
+	text, h := w.key(source, id)
+	w.insert(text, h, key, deadline)
+}
+
+// remember returns the key of the event with this source and id if the
+// window holds it (dup), and otherwise adds it, until deadline, under the
+// key newKey gives.
+func (w *eventWindow) remember(source, id string, deadline int64, newKey func() int64) (key int64, dup bool) {
+	text, h := w.key(source, id)
+	if key, dup = w.lookup(text, h); dup {
+		return key, true
+	}
+	key = newKey()
+	w.insert(text, h, key, deadline)
+	return key, false
+}
+
+func (w *eventWindow) lookup(text []byte, h uint64) (int64, bool) {
+	if seq, ok := w.index[h]; ok {
 		if e := w.entry(seq); string(w.textOf(e)) == string(text) {
 			return e.key, true
 		}
@@ -105,23 +136,19 @@ func (w *eventWindow) seen(source, id string) (int64, bool) {
 	return 0, false
 }
 
-// add remembers an event the window does not hold yet, until deadline.
-func (w *eventWindow) add(source, id string, key, deadline int64) {
-	w.scratch = idText(w.scratch[:0], source, id)
-	text := w.scratch
+func (w *eventWindow) insert(text []byte, h uint64, key, deadline int64) {
 	at := w.place(len(text))
 	copy(w.text[at&uint64(len(w.text)-1):], text)
 	if w.count == len(w.ring) {
 		w.growRing()
 	}
 	seq := w.base + uint64(w.count)
-	h := w.hash(text)
 	if _, taken := w.index[h]; taken {
 		w.others[string(text)] = seq
 	} else {
 		w.index[h] = seq
 	}
-	w.ring[(w.head+w.count)&(len(w.ring)-1)] = windowEntry{hash: h, key: key, deadline: deadline, at: at, n: len(text)}
+	*w.nth(w.count) = windowEntry{hash: h, key: key, deadline: deadline, at: at, n: len(text)}
 	w.count++
 }
 
@@ -146,7 +173,7 @@ func (w *eventWindow) place(n int) uint64 {
 func (w *eventWindow) growText(n int) {
 	live := 0
 	for i := range w.count {
-		live += w.ring[(w.head+i)&(len(w.ring)-1)].n
+		live += w.nth(i).n
 	}
 	size := len(w.text)
 	for size < 2*(live+n) {
@@ -155,7 +182,7 @@ func (w *eventWindow) growText(n int) {
 	text := make([]byte, size)
 	var at uint64
 	for i := range w.count {
-		e := &w.ring[(w.head+i)&(len(w.ring)-1)]
+		e := w.nth(i)
 		copy(text[at:], w.textOf(e))
 		e.at = at
 		at += uint64(e.n)
@@ -167,7 +194,7 @@ func (w *eventWindow) growText(n int) {
 func (w *eventWindow) growRing() {
 	ring := make([]windowEntry, 2*len(w.ring))
 	for i := range w.count {
-		ring[i] = w.ring[(w.head+i)&(len(w.ring)-1)]
+		ring[i] = *w.nth(i)
 	}
 	w.ring, w.head = ring, 0
 }
@@ -177,7 +204,7 @@ func (w *eventWindow) growRing() {
 // unless the clock went back; a later entry then waits for an earlier one.
 func (w *eventWindow) forget(now int64) {
 	for w.count > 0 {
-		e := &w.ring[w.head]
+		e := w.nth(0)
 		if e.deadline > now {
 			return
 		}
@@ -276,9 +303,7 @@ func (c *Core) recallEvents(ctx context.Context, store *storage.Store, now int64
 		// event was accepted at: the window lasts that much longer.
 		v := &r.Value
 		if deadline := e.Timestamp + window; deadline > now {
-			if _, ok := c.st.events.seen(v.Source, v.MessageID); !ok {
-				c.st.events.add(v.Source, v.MessageID, r.Key, deadline)
-			}
+			c.st.events.remember(v.Source, v.MessageID, deadline, func() int64 { return r.Key })
 		}
 		return nil
 	})

@@ -64,6 +64,26 @@ func TestEventWindowSeenAndForget(t *testing.T) {
 	}
 }
 
+// TestEventWindowRemember: a new event takes the key newKey gives, once;
+// the same source and id again get that key back and take none.
+func TestEventWindowRemember(t *testing.T) {
+	w := newEventWindow()
+	keys := 0
+	newKey := func() int64 { keys++; return int64(100 + keys) }
+	if k, dup := w.remember("/s", "1", 10, newKey); dup || k != 101 {
+		t.Fatalf("first: key %d, dup %v", k, dup)
+	}
+	if k, dup := w.remember("/s", "1", 10, newKey); !dup || k != 101 {
+		t.Fatalf("again: key %d, dup %v", k, dup)
+	}
+	if k, dup := w.remember("/t", "1", 10, newKey); dup || k != 102 {
+		t.Fatalf("another source: key %d, dup %v", k, dup)
+	}
+	if keys != 2 {
+		t.Fatalf("%d keys taken, want 2", keys)
+	}
+}
+
 // TestEventWindowStaysBounded: a window that forgets as fast as it adds
 // keeps its slices near its size.
 func TestEventWindowStaysBounded(t *testing.T) {
@@ -190,10 +210,7 @@ func BenchmarkEventWindow(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
-		id := ids[i&(len(ids)-1)]
 		w.forget(int64(i))
-		if _, ok := w.seen("/bench", id); !ok {
-			w.add("/bench", id, int64(i), int64(i+len(ids)/2))
-		}
+		w.remember("/bench", ids[i&(len(ids)-1)], int64(i+len(ids)/2), func() int64 { return int64(i) })
 	}
 }

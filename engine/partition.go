@@ -40,9 +40,6 @@ type partition struct {
 	core   *Core
 	inputs chan input
 	log    *slog.Logger
-	// stopped is closed once the loop has exited and answered what was
-	// queued; a request queued later learns it from here.
-	stopped chan struct{}
 	// queueMu is held, shared, by requests putting an input into inputs,
 	// and once, alone, by the loop's end to set closed: after that no
 	// input arrives that nobody answers (see queue and failPending).
@@ -65,7 +62,6 @@ func (p *partition) start(ctx context.Context) error {
 }
 
 func (p *partition) run(ctx context.Context) {
-	defer close(p.stopped)
 	p.pipe = newCommitPipe(p.id, p.epoch, p.e.store, p.e.outcomes.hand, func(err error) {
 		p.log.Error("partition stopped", "partition", p.id, "err", err)
 		p.e.partitionFailed(p.id, err)

@@ -43,6 +43,15 @@ func appendChunk(dst []byte, ts int64, entries [][]byte) []byte {
 	return dst
 }
 
+// chunkBound is the most bytes appendChunk appends for entries.
+func chunkBound(entries [][]byte) int {
+	n := chunkHeader + binary.MaxVarintLen64
+	for _, e := range entries {
+		n += binary.MaxVarintLen64 + len(e)
+	}
+	return n
+}
+
 // chunkSplit returns how many of entries go into the next chunk.
 func chunkSplit(entries [][]byte) int {
 	size := 0

@@ -44,7 +44,11 @@ func TestChunkSplit(t *testing.T) {
 
 func TestChunkRoundTrip(t *testing.T) {
 	entries := [][]byte{[]byte("first"), {}, bytes.Repeat([]byte("x"), 300), []byte("last")}
-	c, err := decodeChunk(appendChunk(nil, 1700000000123, entries))
+	v := appendChunk(nil, 1700000000123, entries)
+	if len(v) > chunkBound(entries) {
+		t.Fatalf("the chunk takes %d bytes, more than its bound %d", len(v), chunkBound(entries))
+	}
+	c, err := decodeChunk(v)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package pebble
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 
@@ -219,11 +218,7 @@ func (b *Backend) writeChunks(wb *pebble.Batch, p int, first uint64, ts int64, e
 	for len(entries) > 0 {
 		n := chunkSplit(entries)
 		b.scratch = appendLogKey(b.scratch[:0], p, first)
-		size := chunkHeader + binary.MaxVarintLen64
-		for _, e := range entries[:n] {
-			size += binary.MaxVarintLen64 + len(e)
-		}
-		value := appendChunk(make([]byte, 0, size), ts, entries[:n])
+		value := appendChunk(make([]byte, 0, chunkBound(entries[:n])), ts, entries[:n])
 		wb.Set(b.scratch, value, nil)
 		b.written = append(b.written, writtenChunk{p, first, uint64(n), value})
 		first += uint64(n)
