@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"eddy/cloudevents"
+	"eddy/internal/http1"
 )
 
 // serveIngress takes the events of one request (binary, structured or
@@ -22,11 +23,30 @@ func (b *Broker) serveIngress(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(events) == 1 {
-		// The common case: no result slice, straight to the engine.
-		_, err = b.publishOne(r.Context(), &events[0])
+		// The common case: no result slice, straight to the engine, and
+		// on the fast path the answer goes out from the commit (the
+		// events are decoded and copied: nothing refers to r any more).
+		req := b.eventRequest(&events[0])
+		if finish := http1.Defer(w); finish != nil {
+			b.eng.PublishEventAsync(r.Context(), req, func(err error) {
+				if err != nil {
+					err = &PublishError{Index: 0, Err: err}
+				}
+				b.answerIngress(w, err)
+				finish()
+			})
+			return
+		}
+		_, err = b.publishRequest(r.Context(), req)
 	} else {
 		_, err = b.publish(r.Context(), events)
 	}
+	b.answerIngress(w, err)
+}
+
+// answerIngress answers an ingress request: 202 once its events are
+// durable, else why not.
+func (b *Broker) answerIngress(w http.ResponseWriter, err error) {
 	if err != nil {
 		b.o.logger.Debug("broker: ingress could not publish", "error", err)
 		http.Error(w, "publishing the events: "+err.Error(), publishStatus(err))

@@ -84,7 +84,11 @@ func (b *Broker) publish(ctx context.Context, events []cloudevents.Event) ([]Pub
 }
 
 func (b *Broker) publishOne(ctx context.Context, e *cloudevents.Event) (Published, error) {
-	r, err := b.eng.PublishEvent(ctx, b.eventRequest(e))
+	return b.publishRequest(ctx, b.eventRequest(e))
+}
+
+func (b *Broker) publishRequest(ctx context.Context, req engine.EventRequest) (Published, error) {
+	r, err := b.eng.PublishEvent(ctx, req)
 	if err != nil {
 		return Published{}, &PublishError{Index: 0, Err: err}
 	}

@@ -107,24 +107,53 @@ type EventRequest struct {
 // dedup window is accepted again without being written: the answer then
 // carries the first acceptance's key and Value.Duplicate.
 func (e *Engine) PublishEvent(ctx context.Context, req EventRequest) (record.Record, error) {
-	// Routed by partition key, else by correlation key (the events of one
-	// customer stay in order on one log, and the message the event becomes
-	// is published where its subscriptions are), else by source and id. A
-	// redelivery is the same event with the same extensions, so it meets
-	// the first delivery on the same partition.
+	r, err := e.send(ctx, e.eventPartition(&req), publishCommand(&req))
+	return r.Record, err
+}
+
+// PublishEventAsync is PublishEvent without the wait: it returns at once,
+// and done is called once, with what PublishEvent would have returned as
+// its error, when the event is durable or cannot be. done runs on the
+// partition's commit goroutine (or on the caller's, for an event that is
+// refused before it is queued): it must be brief and must not call the
+// engine back.
+func (e *Engine) PublishEventAsync(ctx context.Context, req EventRequest, done func(error)) {
+	p := e.eventPartition(&req)
+	part, ok := e.parts[p]
+	if !ok {
+		// Another node's partition: its answer comes over the network.
+		_, err := e.send(ctx, p, publishCommand(&req))
+		done(err)
+		return
+	}
+	cmd := publishCommand(&req)
+	cmd.Kind, cmd.Partition, cmd.Target = record.Command, p, p
+	if err := part.queue(ctx, input{cmd: cmd, notify: done}); err != nil {
+		done(err)
+	}
+}
+
+// eventPartition is the partition of an event's log: by partition key,
+// else by correlation key (the events of one customer stay in order on one
+// log, and the message the event becomes is published where its
+// subscriptions are), else by source and id. A redelivery is the same
+// event with the same extensions, so it meets the first delivery on the
+// same partition.
+func (e *Engine) eventPartition(req *EventRequest) int {
 	c := Core{partitions: e.store.Partitions()}
-	var p int
 	switch {
 	case req.PartitionKey != "":
-		p = c.partitionFor(req.PartitionKey)
+		return c.partitionFor(req.PartitionKey)
 	case req.CorrelationKey != "":
-		p = c.partitionFor(req.CorrelationKey)
+		return c.partitionFor(req.CorrelationKey)
 	default:
-		p = c.partitionFor(eventIDKey(req.Source, req.ID))
+		return c.partitionFor(eventIDKey(req.Source, req.ID))
 	}
-	r, err := e.send(ctx, p, record.Record{ValueType: record.CloudEvent, Intent: record.Publish, Key: -1, Value: record.Value{
+}
+
+func publishCommand(req *EventRequest) record.Record {
+	return record.Record{ValueType: record.CloudEvent, Intent: record.Publish, Key: -1, Value: record.Value{
 		Name: req.Type, Source: req.Source, MessageID: req.ID, CorrelationKey: req.CorrelationKey,
 		Variables: req.Data, TTL: req.TTL.Milliseconds(), Event: req.Encoded,
-	}})
-	return r.Record, err
+	}}
 }

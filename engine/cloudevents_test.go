@@ -212,3 +212,59 @@ func TestOversizedEventIsRefusedAndThePartitionGoesOn(t *testing.T) {
 		t.Fatalf("the partition stopped after refusing a big event: %v", err)
 	}
 }
+
+// TestPublishEventAsync: the call returns at once and done is told once per
+// event, nil once it is durable (a restart still knows every one of them),
+// a refusal as PublishEvent gives it, and a stopped engine's error rather
+// than nothing.
+func TestPublishEventAsync(t *testing.T) {
+	dir := t.TempDir()
+	e, store := startEngine(t, dir, 2)
+	ctx := t.Context()
+	const n = 300
+	answers := make(chan error, n+1)
+	for i := range n {
+		e.PublishEventAsync(ctx, EventRequest{Source: "/s", ID: fmt.Sprint("a-", i), Type: "t", Encoded: []byte("x")}, func(err error) {
+			answers <- err
+		})
+	}
+	e.PublishEventAsync(ctx, EventRequest{Source: "/s", ID: "big", Type: "t", Encoded: make([]byte, maxPayload+1)}, func(err error) {
+		var rej *Rejection
+		if !errors.As(err, &rej) || rej.Type != record.ExceededBatchRecordSize {
+			err = fmt.Errorf("an event over the limit: %v, want EXCEEDED_BATCH_RECORD_SIZE", err)
+		} else {
+			err = nil
+		}
+		answers <- err
+	})
+	for range n + 1 {
+		if err := <-answers; err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case err := <-answers:
+		t.Fatalf("an event was answered twice (%v)", err)
+	default:
+	}
+	e.Close()
+	store.Close()
+
+	e, store = startEngine(t, dir, 2)
+	defer store.Close()
+	for i := range n {
+		r, err := e.PublishEvent(ctx, EventRequest{Source: "/s", ID: fmt.Sprint("a-", i), Type: "t", Encoded: []byte("x")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !r.Value.Duplicate {
+			t.Fatalf("event a-%d, answered, was not on the log after a restart", i)
+		}
+	}
+	e.Close()
+	stopped := make(chan error, 1)
+	e.PublishEventAsync(ctx, EventRequest{Source: "/s", ID: "late", Type: "t", Encoded: []byte("x")}, func(err error) { stopped <- err })
+	if err := <-stopped; err == nil {
+		t.Fatal("an event published to a closed engine was answered without an error")
+	}
+}

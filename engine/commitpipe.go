@@ -39,8 +39,17 @@ type pipeStep struct {
 }
 
 type pipeAnswer struct {
-	done chan result
-	res  result
+	done   chan result
+	notify func(error)
+	res    result
+}
+
+func (a *pipeAnswer) send() {
+	if a.notify != nil {
+		a.notify(a.res.error())
+		return
+	}
+	a.done <- a.res
 }
 
 type commitPipe struct {
@@ -70,7 +79,22 @@ func newCommitPipe(part int, epoch uint64, store *storage.Store, durable func(*r
 
 // run commits steps until steps is closed.
 func (cp *commitPipe) run(ctx context.Context) {
-	defer close(cp.done)
+	answers := make(chan []pipeAnswer, pipeDepth)
+	answered := make(chan struct{})
+	go func() {
+		defer close(answered)
+		for as := range answers {
+			for i := range as {
+				as[i].send()
+			}
+			putAnswers(as)
+		}
+	}()
+	defer func() {
+		close(answers)
+		<-answered
+		close(cp.done)
+	}()
 	var group []*pipeStep
 	for s := range cp.steps {
 		group = append(group[:0], s)
@@ -110,14 +134,12 @@ func (cp *commitPipe) run(ctx context.Context) {
 			}
 		}
 		for _, s := range group {
-			for i := range s.answers {
-				a := &s.answers[i]
-				if failure != nil {
-					a.res = result{err: failure}
+			if failure != nil {
+				for i := range s.answers {
+					s.answers[i].res = result{err: failure}
 				}
-				a.done <- a.res
 			}
-			putAnswers(s.answers)
+			answers <- s.answers
 			s.answers = nil
 		}
 	}

@@ -17,17 +17,44 @@ const maxBatch = 512
 // input is what the partition loop consumes: a client's command, a command
 // read from another partition's log, an inbox position, or a query.
 type input struct {
-	cmd   record.Record
-	done  chan result
-	inbox bool
-	from  int    // source partition of an inbox command or marker
-	upto  uint64 // inbox: next position to read from `from`
-	query func(*Core)
+	cmd  record.Record
+	done chan result
+	// notify, instead of done, is told a request's error (nil once
+	// durable) by a call: PublishEventAsync's requests wait on nothing.
+	notify func(error)
+	inbox  bool
+	from   int    // source partition of an inbox command or marker
+	upto   uint64 // inbox: next position to read from `from`
+	query  func(*Core)
 }
 
 type result struct {
 	resp Response
 	err  error
+}
+
+// error is what a caller is told of r: the failure, or the rejection.
+func (r result) error() error {
+	if r.err != nil {
+		return r.err
+	}
+	if r.resp.Rejected() {
+		return &Rejection{Type: r.resp.Rejection, Reason: r.resp.Reason}
+	}
+	return nil
+}
+
+// waits reports whether someone waits for the input's answer.
+func (in *input) waits() bool { return in.done != nil || in.notify != nil }
+
+// answer gives r to whoever waits for the input.
+func (in *input) answer(r result) {
+	switch {
+	case in.notify != nil:
+		in.notify(r.error())
+	case in.done != nil:
+		in.done <- r
+	}
 }
 
 // partition runs one partition's core: it batches inputs, lets the core
@@ -124,8 +151,8 @@ func (p *partition) step(ctx context.Context, batch []input) error {
 	// Answers are collected for the inputs that wait for one, in order.
 	step := &pipeStep{answers: getAnswers(len(batch))}
 	answer := func(in *input, r result) {
-		if in.done != nil {
-			step.answers = append(step.answers, pipeAnswer{done: in.done, res: r})
+		if in.waits() {
+			step.answers = append(step.answers, pipeAnswer{done: in.done, notify: in.notify, res: r})
 		}
 	}
 	for i := range batch {
@@ -186,8 +213,9 @@ func (p *partition) step(ctx context.Context, batch []input) error {
 	select {
 	case p.pipe.steps <- step:
 	case <-p.pipe.failed:
-		for _, a := range step.answers {
-			a.done <- result{err: errStopped(p.id)}
+		for i := range step.answers {
+			step.answers[i].res = result{err: errStopped(p.id)}
+			step.answers[i].send()
 		}
 		return p.pipe.err
 	}
@@ -201,10 +229,10 @@ func (p *partition) step(ctx context.Context, batch []input) error {
 // failPending answers every queued request with err.
 func (p *partition) failPending(err error) {
 	answer := func(in input) {
-		if in.done != nil {
+		if in.waits() {
 			// Never processed: safe to send again; the cause is told, not
 			// wrapped, so that it is not taken for this command's outcome.
-			in.done <- result{err: fmt.Errorf("%w (%v)", errStopped(p.id), err)}
+			in.answer(result{err: fmt.Errorf("%w (%v)", errStopped(p.id), err)})
 		}
 	}
 	// Requests blocked on a full queue hold queueMu shared: answer them

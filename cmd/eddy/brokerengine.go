@@ -22,6 +22,16 @@ func (se switchedEngine) PublishEvent(ctx context.Context, req engine.EventReque
 	return e.PublishEvent(ctx, req)
 }
 
+// PublishEventAsync holds the switch until the event is answered, as
+// PublishEvent does for its whole call.
+func (se switchedEngine) PublishEventAsync(ctx context.Context, req engine.EventRequest, done func(error)) {
+	e, ctx, release := se.s.Acquire(ctx)
+	e.PublishEventAsync(ctx, req, func(err error) {
+		release()
+		done(err)
+	})
+}
+
 func (se switchedEngine) ActivateJobs(ctx context.Context, req engine.ActivateRequest) ([]record.Record, error) {
 	e, ctx, release := se.s.Acquire(ctx)
 	defer release()

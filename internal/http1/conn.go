@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"runtime"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -36,6 +37,14 @@ type conn struct {
 	values   [internSlots]string
 
 	busy atomic.Bool // a request is being served
+
+	// pending is set while a deferred answer has not been written;
+	// answered tells the connection's goroutine it has (see Defer).
+	pending  bool
+	answered chan struct{}
+	finish   func()          // finishDeferred, bound once
+	writeErr error           // the deferred answer's, read after answered
+	raw      syscall.RawConn // nil: answers are not deferred
 }
 
 const (
@@ -56,6 +65,8 @@ func (c *conn) serve() {
 	defer c.srv.forget(c)
 	handedOff := false
 	defer func() {
+		// A deferred answer the connection could not send is lost with it.
+		_ = c.settle()
 		if !handedOff {
 			c.nc.Close()
 		}
@@ -71,6 +82,9 @@ func (c *conn) serve() {
 			}
 			continue
 		case headDeclined:
+			if !c.settle() {
+				return
+			}
 			handedOff = c.handOff()
 			return
 		}
@@ -81,6 +95,9 @@ func (c *conn) serve() {
 			handler = c.srv.Route(method, c.path(h.path))
 		}
 		if handler == nil {
+			if !c.settle() {
+				return
+			}
 			handedOff = c.handOff()
 			return
 		}
@@ -90,6 +107,9 @@ func (c *conn) serve() {
 			}
 		}
 		end := c.start + n + int(h.contentLength)
+		if !c.settle() {
+			return
+		}
 		ok := c.serveRequest(handler, h, c.buf[c.start+n:end])
 		if !ok || h.close || c.srv.shutdown.Load() {
 			return
@@ -201,6 +221,7 @@ func (c *conn) serveRequest(handler http.Handler, h *head, body []byte) (ok bool
 	r := c.newRequest(h, body)
 	w := &c.resp
 	w.reset()
+	w.conn, w.deferrable = c, c.raw != nil && !h.close && !c.srv.shutdown.Load()
 	defer func() {
 		if err := recover(); err != nil {
 			if err != http.ErrAbortHandler {
@@ -212,6 +233,10 @@ func (c *conn) serveRequest(handler http.Handler, h *head, body []byte) (ok bool
 		}
 	}()
 	handler.ServeHTTP(w, r)
+	if w.deferred {
+		c.pending = true
+		return true
+	}
 	c.out = w.appendTo(c.out[:0], h.close || c.srv.shutdown.Load(), c.dateValue())
 	if _, err := c.nc.Write(c.out); err != nil {
 		return false

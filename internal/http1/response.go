@@ -15,10 +15,15 @@ type response struct {
 	status      int
 	wroteHeader bool
 	body        []byte
+
+	conn       *conn
+	deferrable bool // Defer may defer this answer
+	deferred   bool // it did
 }
 
 func (w *response) reset() {
 	w.header, w.status, w.wroteHeader, w.body = nil, 0, false, w.body[:0]
+	w.deferrable, w.deferred = false, false
 }
 
 func (w *response) Header() http.Header {

@@ -90,7 +90,8 @@ func (s *Server) newConn(nc net.Conn) *conn {
 	if s.shutdown.Load() {
 		return nil
 	}
-	c := &conn{srv: s, nc: nc, remote: nc.RemoteAddr().String()}
+	c := &conn{srv: s, nc: nc, remote: nc.RemoteAddr().String(), answered: make(chan struct{}, 1)}
+	c.finish, c.raw = c.finishDeferred, rawConn(nc)
 	s.conns[c] = struct{}{}
 	s.wg.Add(1)
 	return c
