@@ -35,17 +35,20 @@ type eventWindow struct {
 	index  map[uint64]uint64 // hash of source and id → sequence number
 	others map[string]uint64 // the texts whose hash an older one took
 
-	// Both are rings, so that a window that forgets as fast as it adds
-	// copies nothing: as slices re-sliced at the front, every growth
-	// copied the whole window (400 bytes per event).
-	ring  []windowEntry // a power of two long; oldest at head
-	head  int
-	count int
-	base  uint64 // the oldest entry's sequence number
-	text  []byte // the entries' "source\x00id", a power of two long
-	// Live text is [textHead, textTail), as offsets that only grow; an
-	// entry's text starts at at&(len(text)-1) and never wraps.
-	textHead, textTail uint64
+	// Entries and their texts are kept in blocks, oldest first. A window
+	// grows by a block at a time without copying what it holds (as one
+	// slice doubled, the first minute of load copied and touched twice
+	// the memory it kept: a page fault per page in this node's hottest
+	// path), and a block whose entries have all expired is reused for new
+	// ones, or let go when the window shrinks.
+	blocks     []*entryBlock // blocks[i] holds the sequence numbers from (firstBlock+i)<<entryBits
+	firstBlock uint64
+	base       uint64 // the oldest entry's sequence number
+	count      int
+	texts      [][]byte // the entries' "source\x00id"; texts[i] is text block firstText+i
+	firstText  uint64
+	spare      []*entryBlock // emptied blocks kept for reuse
+	spareTexts [][]byte
 
 	stored  uint64  // entries numbered below have rows in storage (an older store's)
 	dropped []int64 // keys of stored rows that expired since the last flush
@@ -54,17 +57,29 @@ type eventWindow struct {
 	scratch []byte
 }
 
+const (
+	entryBits     = 12 // 4,096 entries (160 KB) to a block
+	entryBlockLen = 1 << entryBits
+	// textBlockSize is a text block's room; a longer text gets a block of
+	// its own size, which is not reused.
+	textBlockSize = 256 << 10
+	// spareBlocks is how many emptied blocks of each kind are kept: under
+	// a steady load one expires as the next fills.
+	spareBlocks = 2
+)
+
+type entryBlock [entryBlockLen]windowEntry
+
 type windowEntry struct {
 	hash     uint64
 	key      int64
 	deadline int64
-	at       uint64 // the text's offset (see textHead)
-	n        int
+	block    uint64 // the text block the text is in
+	off, n   uint32 // and where in it
 }
 
 func newEventWindow() *eventWindow {
-	w := &eventWindow{seed: maphash.MakeSeed(), index: map[uint64]uint64{}, others: map[string]uint64{},
-		ring: make([]windowEntry, 64), text: make([]byte, 4<<10)}
+	w := &eventWindow{seed: maphash.MakeSeed(), index: map[uint64]uint64{}, others: map[string]uint64{}}
 	w.hash = func(s []byte) uint64 { return maphash.Bytes(w.seed, s) }
 	return w
 }
@@ -76,18 +91,17 @@ func idText(dst []byte, source, id string) []byte {
 	return append(dst, id...)
 }
 
-// nth returns the i-th oldest entry.
-func (w *eventWindow) nth(i int) *windowEntry {
-	return &w.ring[(w.head+i)&(len(w.ring)-1)]
+// entry returns the entry numbered seq.
+func (w *eventWindow) entry(seq uint64) *windowEntry {
+	return &w.blocks[seq>>entryBits-w.firstBlock][seq&(entryBlockLen-1)]
 }
 
-// entry returns the entry numbered seq.
-func (w *eventWindow) entry(seq uint64) *windowEntry { return w.nth(int(seq - w.base)) }
+// nth returns the i-th oldest entry.
+func (w *eventWindow) nth(i int) *windowEntry { return w.entry(w.base + uint64(i)) }
 
 // textOf returns entry e's text.
 func (w *eventWindow) textOf(e *windowEntry) []byte {
-	at := int(e.at & uint64(len(w.text)-1))
-	return w.text[at : at+e.n]
+	return w.texts[e.block-w.firstText][e.off : e.off+e.n]
 }
 
 // key returns the text an event is known by, in the window's scratch
@@ -137,66 +151,46 @@ func (w *eventWindow) lookup(text []byte, h uint64) (int64, bool) {
 }
 
 func (w *eventWindow) insert(text []byte, h uint64, key, deadline int64) {
-	at := w.place(len(text))
-	copy(w.text[at&uint64(len(w.text)-1):], text)
-	if w.count == len(w.ring) {
-		w.growRing()
-	}
+	block, off := w.place(text)
 	seq := w.base + uint64(w.count)
+	if seq>>entryBits-w.firstBlock == uint64(len(w.blocks)) {
+		var b *entryBlock
+		if n := len(w.spare); n > 0 {
+			b, w.spare = w.spare[n-1], w.spare[:n-1]
+		} else {
+			b = new(entryBlock)
+		}
+		w.blocks = append(w.blocks, b)
+	}
 	if _, taken := w.index[h]; taken {
 		w.others[string(text)] = seq
 	} else {
 		w.index[h] = seq
 	}
-	*w.nth(w.count) = windowEntry{hash: h, key: key, deadline: deadline, at: at, n: len(text)}
+	*w.entry(seq) = windowEntry{hash: h, key: key, deadline: deadline, block: block, off: off, n: uint32(len(text))}
 	w.count++
 }
 
-// place reserves n bytes of text and returns their offset: after the
-// newest text, or at the ring's start when they would wrap.
-func (w *eventWindow) place(n int) uint64 {
-	size := uint64(len(w.text))
-	at := w.textTail
-	if at&(size-1)+uint64(n) > size {
-		at = (at | (size - 1)) + 1
+// place copies text after the newest text, or into a new block when it
+// does not fit, and returns where it is.
+func (w *eventWindow) place(text []byte) (block uint64, off uint32) {
+	if n := len(w.texts); n > 0 {
+		if b := w.texts[n-1]; len(b)+len(text) <= cap(b) {
+			w.texts[n-1] = append(b, text...)
+			return w.firstText + uint64(n-1), uint32(len(b))
+		}
 	}
-	if at+uint64(n)-w.textHead > size {
-		w.growText(n)
-		size, at = uint64(len(w.text)), w.textTail
+	var b []byte
+	switch n := len(w.spareTexts); {
+	case len(text) > textBlockSize:
+		b = make([]byte, 0, len(text))
+	case n > 0:
+		b, w.spareTexts = w.spareTexts[n-1], w.spareTexts[:n-1]
+	default:
+		b = make([]byte, 0, textBlockSize)
 	}
-	w.textTail = at + uint64(n)
-	return at
-}
-
-// growText lays the live text out again, from offset 0, in a ring with
-// room for n more bytes.
-func (w *eventWindow) growText(n int) {
-	live := 0
-	for i := range w.count {
-		live += w.nth(i).n
-	}
-	size := len(w.text)
-	for size < 2*(live+n) {
-		size *= 2
-	}
-	text := make([]byte, size)
-	var at uint64
-	for i := range w.count {
-		e := w.nth(i)
-		copy(text[at:], w.textOf(e))
-		e.at = at
-		at += uint64(e.n)
-	}
-	w.text, w.textHead, w.textTail = text, 0, at
-}
-
-// growRing doubles the entries' ring.
-func (w *eventWindow) growRing() {
-	ring := make([]windowEntry, 2*len(w.ring))
-	for i := range w.count {
-		ring[i] = *w.nth(i)
-	}
-	w.ring, w.head = ring, 0
+	w.texts = append(w.texts, append(b, text...))
+	return w.firstText + uint64(len(w.texts)-1), 0
 }
 
 // forget drops the entries whose deadline is at or before now. Entries
@@ -206,7 +200,7 @@ func (w *eventWindow) forget(now int64) {
 	for w.count > 0 {
 		e := w.nth(0)
 		if e.deadline > now {
-			return
+			break
 		}
 		seq := w.base
 		if s, ok := w.index[e.hash]; ok && s == seq {
@@ -217,13 +211,39 @@ func (w *eventWindow) forget(now int64) {
 		if seq < w.stored {
 			w.dropped = append(w.dropped, e.key)
 		}
-		w.textHead = e.at + uint64(e.n)
 		*e = windowEntry{}
-		w.head = (w.head + 1) & (len(w.ring) - 1)
 		w.count--
 		w.base++
+		if w.base&(entryBlockLen-1) == 0 {
+			// The oldest block is spent.
+			if len(w.spare) < spareBlocks {
+				w.spare = append(w.spare, w.blocks[0])
+			}
+			w.blocks[0] = nil
+			w.blocks = w.blocks[1:]
+			w.firstBlock++
+		}
 	}
-	w.textHead = w.textTail
+	// Text blocks older than the oldest entry's are spent; so is all text
+	// once the window is empty.
+	if len(w.texts) == 0 {
+		return
+	}
+	keep := w.firstText + uint64(len(w.texts)-1)
+	if w.count > 0 {
+		keep = w.nth(0).block
+	}
+	for w.firstText < keep {
+		if b := w.texts[0]; cap(b) == textBlockSize && len(w.spareTexts) < spareBlocks {
+			w.spareTexts = append(w.spareTexts, b[:0])
+		}
+		w.texts[0] = nil
+		w.texts = w.texts[1:]
+		w.firstText++
+	}
+	if w.count == 0 {
+		w.texts[0] = w.texts[0][:0]
+	}
 }
 
 // len is how many events the window holds.

@@ -57,11 +57,20 @@ func TestEventWindowSeenAndForget(t *testing.T) {
 				}
 			}
 			w.forget(1 << 40)
-			if w.len() != 0 || len(w.index) != 0 || len(w.others) != 0 || w.textTail != w.textHead {
-				t.Fatalf("an emptied window holds %d entries, %d indexed, %d other, %d bytes", w.len(), len(w.index), len(w.others), w.textTail-w.textHead)
+			if w.len() != 0 || len(w.index) != 0 || len(w.others) != 0 || heldText(w) != 0 {
+				t.Fatalf("an emptied window holds %d entries, %d indexed, %d other, %d bytes", w.len(), len(w.index), len(w.others), heldText(w))
 			}
 		})
 	}
+}
+
+// heldText is how many bytes of text the window's blocks hold.
+func heldText(w *eventWindow) int {
+	n := 0
+	for _, b := range w.texts {
+		n += len(b)
+	}
+	return n
 }
 
 // TestEventWindowRemember: a new event takes the key newKey gives, once;
@@ -85,7 +94,7 @@ func TestEventWindowRemember(t *testing.T) {
 }
 
 // TestEventWindowStaysBounded: a window that forgets as fast as it adds
-// keeps its slices near its size.
+// keeps only the blocks its live entries are in, and takes no new memory.
 func TestEventWindowStaysBounded(t *testing.T) {
 	w := newEventWindow()
 	for i := range 200_000 {
@@ -95,32 +104,56 @@ func TestEventWindowStaysBounded(t *testing.T) {
 	if w.len() != 1000 {
 		t.Fatalf("%d entries, want 1000", w.len())
 	}
-	// 1,000 entries of at most 14 bytes of text.
-	if len(w.ring) > 2048 || len(w.text) > 4*14*1000 {
-		t.Fatalf("the window kept room for %d entries and %d bytes for 1000 events", len(w.ring), len(w.text))
+	// 1,000 entries of at most 14 bytes of text span at most two blocks
+	// of each kind.
+	if len(w.blocks) > 2 || len(w.texts) > 2 || len(w.spare) > spareBlocks || len(w.spareTexts) > spareBlocks {
+		t.Fatalf("the window kept %d entry and %d text blocks, %d and %d spare, for 1000 events", len(w.blocks), len(w.texts), len(w.spare), len(w.spareTexts))
 	}
-	for i := 199_000; i < 200_000; i++ {
+	// 100,000 more events fill 25 entry blocks and 6 text blocks: the
+	// spent ones are reused instead.
+	entryBlocks, textBlocks := map[*entryBlock]bool{}, map[*byte]bool{}
+	for i := 200_000; i < 300_000; i++ {
+		w.add("/source", fmt.Sprint(i), int64(i), int64(i+1000))
+		w.forget(int64(i))
+		for _, b := range w.blocks {
+			entryBlocks[b] = true
+		}
+		for _, b := range w.texts {
+			textBlocks[&b[:1][0]] = true
+		}
+	}
+	if len(entryBlocks) > 2+spareBlocks || len(textBlocks) > 2+spareBlocks {
+		t.Fatalf("a window at its size went through %d entry and %d text blocks, want its spent ones reused", len(entryBlocks), len(textBlocks))
+	}
+	for i := 299_000; i < 300_000; i++ {
 		if k, ok := w.seen("/source", fmt.Sprint(i)); !ok || k != int64(i) {
 			t.Fatalf("event %d: %d, %v", i, k, ok)
 		}
 	}
-	if _, ok := w.seen("/source", "198999"); ok {
+	if _, ok := w.seen("/source", "298999"); ok {
 		t.Fatal("a forgotten event is seen")
 	}
 }
 
-// TestEventWindowRings: texts of every length, in a window small against
-// all that passes through it, wrap around both rings many times and stay
-// what was added; the rings stay near the window's size.
-func TestEventWindowRings(t *testing.T) {
+// TestEventWindowBlocks: texts of every length, some longer than a block,
+// in a window small against all that passes through it, go through many
+// blocks of both kinds and stay what was added; the window keeps only the
+// blocks its live entries are in.
+func TestEventWindowBlocks(t *testing.T) {
 	w := newEventWindow()
 	const live = 64
-	text := func(i int) string { return strings.Repeat(string(rune('a'+i%26)), (i*7919)%3000) + fmt.Sprint(i) }
-	maxRing, maxText := 0, 0
+	text := func(i int) string {
+		n := (i * 7919) % 3000
+		if i%1000 == 999 {
+			n = textBlockSize + i
+		}
+		return strings.Repeat(string(rune('a'+i%26)), n) + fmt.Sprint(i)
+	}
+	maxBlocks, maxTexts := 0, 0
 	for i := range 20_000 {
 		w.add("/s", text(i), int64(i), int64(i+live))
 		w.forget(int64(i))
-		maxRing, maxText = max(maxRing, len(w.ring)), max(maxText, len(w.text))
+		maxBlocks, maxTexts = max(maxBlocks, len(w.blocks)), max(maxTexts, len(w.texts))
 		if i%97 == 0 {
 			for j := max(0, i-live-2); j <= i; j++ {
 				k, ok := w.seen("/s", text(j))
@@ -130,10 +163,11 @@ func TestEventWindowRings(t *testing.T) {
 			}
 		}
 	}
-	// 64 live texts of at most 3,005 bytes: 192 KB; a ring twice what it
-	// held when it grew, rounded up to a power of two.
-	if maxRing > 2*live || maxText > 1<<20 {
-		t.Fatalf("the rings grew to %d entries and %d bytes for %d events", maxRing, maxText, live)
+	// 64 live entries span at most two entry blocks; their texts, at most
+	// 3,005 bytes each (192 KB) and one longer than a block, four text
+	// blocks.
+	if maxBlocks > 2 || maxTexts > 4 {
+		t.Fatalf("the window kept up to %d entry and %d text blocks for %d events", maxBlocks, maxTexts, live)
 	}
 }
 
