@@ -26,8 +26,6 @@ type eventSeen struct {
 	Deadline int64
 }
 
-func eventIDKey(source, id string) string { return source + "\x00" + id }
-
 func (c *Core) cloudEventCommand(cmd *record.Record) Response {
 	if cmd.Intent != record.Publish {
 		return c.reject(cmd, record.InvalidArgument, fmt.Sprintf("unknown CloudEvent command %s", cmd.Intent))
@@ -147,7 +145,7 @@ func (e *Engine) eventPartition(req *EventRequest) int {
 	case req.CorrelationKey != "":
 		return c.partitionFor(req.CorrelationKey)
 	default:
-		return c.partitionFor(eventIDKey(req.Source, req.ID))
+		return c.partitionForEvent(req.Source, req.ID)
 	}
 }
 

@@ -268,3 +268,25 @@ func TestPublishEventAsync(t *testing.T) {
 		t.Fatal("an event published to a closed engine was answered without an error")
 	}
 }
+
+// TestPartitionForEventIsStable: an event without keys goes where the
+// joined "source\x00id" always went, for a redelivery after an upgrade to
+// meet the first delivery's window; the partitions are the FNV-1a ones.
+func TestPartitionForEventIsStable(t *testing.T) {
+	c := &Core{partitions: 7}
+	cases := []struct {
+		source, id string
+		want       int
+	}{
+		{"/bench", "1", 1},
+		{"/queue", "e-1", 5},
+		{"", "", 5},
+		{"a\x00b", "c", 6},
+	}
+	for _, tc := range cases {
+		joined := tc.source + "\x00" + tc.id
+		if got := c.partitionForEvent(tc.source, tc.id); got != tc.want || got != c.partitionFor(joined) {
+			t.Errorf("source %q id %q: partition %d, joined key %d, want %d", tc.source, tc.id, got, c.partitionFor(joined), tc.want)
+		}
+	}
+}

@@ -128,14 +128,27 @@ func (c *Core) send(p int, vt record.ValueType, in record.Intent, key int64, v *
 
 // partitionFor returns the partition of a message correlation key.
 func (c *Core) partitionFor(correlationKey string) int {
-	// FNV-1a: stable across versions and machines.
-	h := uint32(2166136261)
-	for i := 0; i < len(correlationKey); i++ {
-		h ^= uint32(correlationKey[i])
+	return int(fnv1a(fnvOffset, correlationKey) % uint32(c.partitions))
+}
+
+// partitionForEvent is the partition of a CloudEvent's source and id: that
+// of the key "source\x00id", hashed without joining them.
+func (c *Core) partitionForEvent(source, id string) int {
+	h := fnv1a(fnv1a(fnvOffset, source), "\x00")
+	return int(fnv1a(h, id) % uint32(c.partitions))
+}
+
+// fnv1a goes on hashing h with s: FNV-1a, stable across versions and
+// machines.
+func fnv1a(h uint32, s string) uint32 {
+	for i := 0; i < len(s); i++ {
+		h ^= uint32(s[i])
 		h *= 16777619
 	}
-	return int(h % uint32(c.partitions))
+	return h
 }
+
+const fnvOffset = uint32(2166136261)
 
 // Response is the core's answer to a command.
 type Response struct {

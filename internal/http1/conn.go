@@ -45,6 +45,12 @@ type conn struct {
 	finish   func()          // finishDeferred, bound once
 	writeErr error           // the deferred answer's, read after answered
 	raw      syscall.RawConn // nil: answers are not deferred
+
+	// writeNow's state, for the function it hands the socket.
+	tryWrite   func(fd uintptr) bool
+	pendingOut []byte
+	wrote      int
+	tryErr     error
 }
 
 const (

@@ -25,30 +25,38 @@ func rawConn(nc net.Conn) syscall.RawConn {
 // writeNow writes what the socket takes without waiting: a full send
 // buffer ends it early, without an error.
 func (c *conn) writeNow(b []byte) (int, error) {
-	written := 0
-	var werr error
-	err := c.raw.Write(func(fd uintptr) bool {
-		for written < len(b) {
-			n, err := syscall.Write(int(fd), b[written:])
-			if n > 0 {
-				written += n
-			}
-			switch {
-			case errors.Is(err, syscall.EINTR):
-				continue
-			case errors.Is(err, syscall.EAGAIN):
-				return true
-			case err != nil:
-				werr = err
-				return true
-			case n == 0:
-				return true
-			}
-		}
-		return true
-	})
-	if err != nil {
-		return written, err
+	if c.tryWrite == nil {
+		c.tryWrite = c.writeSome // bound once: a closure per write escapes
 	}
-	return written, werr
+	c.pendingOut, c.wrote, c.tryErr = b, 0, nil
+	err := c.raw.Write(c.tryWrite)
+	n, werr := c.wrote, c.tryErr
+	c.pendingOut, c.tryErr = nil, nil
+	if err != nil {
+		return n, err
+	}
+	return n, werr
+}
+
+// writeSome is writeNow's one attempt on the socket: it never asks to
+// wait for room.
+func (c *conn) writeSome(fd uintptr) bool {
+	for c.wrote < len(c.pendingOut) {
+		n, err := syscall.Write(int(fd), c.pendingOut[c.wrote:])
+		if n > 0 {
+			c.wrote += n
+		}
+		switch {
+		case errors.Is(err, syscall.EINTR):
+			continue
+		case errors.Is(err, syscall.EAGAIN):
+			return true
+		case err != nil:
+			c.tryErr = err
+			return true
+		case n == 0:
+			return true
+		}
+	}
+	return true
 }
