@@ -60,7 +60,8 @@ func (b *Broker) answerIngress(w http.ResponseWriter, err error) {
 // to /v1/events and to a Knative broker path /{namespace}/{broker}. It
 // returns nil for every other request, which the Handler serves. The
 // ingress handler answers within a commit and buffers nothing, which is
-// what such a server asks of a handler.
+// what such a server asks of a handler; a single event's answer is
+// deferred (http1.Defer) and goes out from the partition's commit.
 func (b *Broker) FastRoute(method, path string) http.Handler {
 	if method != http.MethodPost || !strings.HasPrefix(path, "/") {
 		return nil

@@ -18,6 +18,11 @@ import (
 // queries can see it, answers never do. A failed commit stops the
 // partition (its state in memory holds what was lost), and every step
 // still queued is answered with the error.
+//
+// The answers themselves are given by a goroutine of the pipe's own, in
+// order: an answer may be a deferred HTTP response written to its socket
+// (PublishEventAsync), a few microseconds each, and the next commit need
+// not wait for a group's worth of them.
 
 // pipeDepth bounds how many steps can wait for the disk before the loop
 // stops taking inputs.

@@ -188,8 +188,15 @@ func (p *partition) step(ctx context.Context, batch []input) error {
 	ready := c.Ready()
 	if len(ready.Records) > 0 {
 		step.first = ready.Records[0].Position
-		// Records encode to about 60 bytes; append grows the rare big one.
-		buf := make([]byte, 0, 96*len(ready.Records))
+		// Records encode to about 60 bytes besides their payloads (a
+		// CloudEvent's is the event): sized for both, the buffer is not
+		// grown, and copied, record after record.
+		size := 96 * len(ready.Records)
+		for i := range ready.Records {
+			v := &ready.Records[i].Value
+			size += len(v.Event) + len(v.Variables)
+		}
+		buf := make([]byte, 0, size)
 		step.entries = make([][]byte, len(ready.Records))
 		for i := range ready.Records {
 			r := &ready.Records[i]
