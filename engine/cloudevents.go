@@ -109,12 +109,13 @@ func (e *Engine) PublishEvent(ctx context.Context, req EventRequest) (record.Rec
 	return r.Record, err
 }
 
-// PublishEventAsync is PublishEvent without the wait: it returns at once,
-// and done is called once, with what PublishEvent would have returned as
-// its error, when the event is durable or cannot be. done runs on the
-// partition's commit goroutine (or on the caller's, for an event that is
-// refused before it is queued): it must be brief and must not call the
-// engine back.
+// PublishEventAsync is PublishEvent without the wait for the commit: done
+// is called once, with what PublishEvent would have returned as its error,
+// when the event is durable or cannot be. done runs on the partition's
+// answering goroutine, or on whichever goroutine learns that the partition
+// stopped; it must be brief and must not call the engine back. An event
+// refused before it is queued, or bound for another node's partition, is
+// answered before PublishEventAsync returns, on the caller's goroutine.
 func (e *Engine) PublishEventAsync(ctx context.Context, req EventRequest, done func(error)) {
 	p := e.eventPartition(&req)
 	part, ok := e.parts[p]

@@ -44,6 +44,7 @@ type conn struct {
 	answered chan struct{}
 	finish   func()          // finishDeferred, bound once
 	writeErr error           // the deferred answer's, read after answered
+	closing  bool            // the deferred answer said Connection: close
 	raw      syscall.RawConn // nil: answers are not deferred
 
 	// writeNow's state, for the function it hands the socket.

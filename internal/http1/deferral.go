@@ -38,7 +38,10 @@ func Defer(w http.ResponseWriter) (finish func()) {
 // answers; the connection's goroutine touches neither the response nor
 // the output buffer until it has been told (settle).
 func (c *conn) finishDeferred() {
-	c.out = c.resp.appendTo(c.out[:0], c.srv.shutdown.Load(), c.dateValue())
+	// An answer that says the connection closes is its last: settle then
+	// ends the connection, though the next request may be read already.
+	c.closing = c.srv.shutdown.Load()
+	c.out = c.resp.appendTo(c.out[:0], c.closing, c.dateValue())
 	n, err := c.writeNow(c.out)
 	if err == nil && n < len(c.out) {
 		go c.finishWrite(c.out[n:])
@@ -54,8 +57,9 @@ func (c *conn) finishWrite(rest []byte) {
 	c.answered <- struct{}{}
 }
 
-// settle waits until a deferred answer has been written; false when it
-// could not be, and the connection must close.
+// settle waits until a deferred answer has been written; false when the
+// connection must close: the answer could not be written, or it said the
+// connection closes.
 func (c *conn) settle() bool {
 	if !c.pending {
 		return true
@@ -67,5 +71,5 @@ func (c *conn) settle() bool {
 	}
 	err := c.writeErr
 	c.writeErr = nil
-	return err == nil
+	return err == nil && !c.closing
 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -19,6 +20,7 @@ import (
 // holds every answer until it is closed.
 type deferred struct {
 	t       *testing.T
+	served  atomic.Int32 // requests the handler was given
 	size    int
 	release chan struct{}
 	entered chan struct{} // told of each deferred request, if set
@@ -49,6 +51,7 @@ func newDeferred(t *testing.T, size int) *deferred {
 }
 
 func (d *deferred) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	d.served.Add(1)
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		d.t.Error(err)
@@ -73,7 +76,12 @@ func deferredServer(t *testing.T, h http.Handler) (string, *Server) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &Server{Fallback: &http.Server{Handler: echo}, Route: func(string, string) http.Handler { return h }}
+	srv := &Server{Fallback: &http.Server{Handler: echo}, Route: func(method, _ string) http.Handler {
+		if method != http.MethodPost {
+			return nil
+		}
+		return h
+	}}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	t.Cleanup(func() {
@@ -199,6 +207,55 @@ func TestShutdownWaitsForDeferredAnswers(t *testing.T) {
 	}
 	if err := <-shut; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestDeferredCloseIsTheLastAnswer: a deferred answer that goes out once a
+// shutdown has begun says the connection closes, and the request the
+// client pipelined behind it is not served.
+func TestDeferredCloseIsTheLastAnswer(t *testing.T) {
+	d := newDeferred(t, 0)
+	d.release, d.entered = make(chan struct{}), make(chan struct{}, 2)
+	addr, srv := deferredServer(t, d)
+	c := dial(t, addr)
+	io.WriteString(c, post("first", false)+post("second", false))
+	<-d.entered
+	go srv.Shutdown(context.Background())
+	for {
+		nc, err := net.Dial("tcp", addr)
+		if err != nil {
+			break
+		}
+		nc.Close()
+	}
+	close(d.release)
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	if !resp.Close {
+		t.Fatal("the answer given during a shutdown does not close the connection")
+	}
+	if resp, err := http.ReadResponse(br, nil); err == nil {
+		t.Fatalf("a second answer (%s) followed one that closed the connection", resp.Status)
+	}
+	if n := d.served.Load(); n != 1 {
+		t.Fatalf("the handler served %d requests, want the first alone", n)
+	}
+}
+
+// TestDeferredAnswerBeforeHandOff: a request net/http serves, pipelined
+// behind a deferred one, is answered after it.
+func TestDeferredAnswerBeforeHandOff(t *testing.T) {
+	addr, _ := deferredServer(t, newDeferred(t, 0))
+	answers := exchange(t, addr, post("first", false)+"GET /next HTTP/1.1\r\nHost: h\r\n\r\n", 2)
+	if answers[0].StatusCode != http.StatusAccepted || answers[0].Header.Get("X-Body") != "first" {
+		t.Fatalf("first answer: %s %q", answers[0].Status, answers[0].Header.Get("X-Body"))
+	}
+	if !strings.HasPrefix(answers[1].Header.Get("X-Body"), "GET /next") {
+		t.Fatalf("second answer: %s %q, want net/http's echo of GET /next", answers[1].Status, answers[1].Header.Get("X-Body"))
 	}
 }
 

@@ -8,11 +8,17 @@ import (
 	"syscall"
 )
 
-// rawConn is nc's file descriptor access, or nil when nc is not a socket
-// (deferred answers need a write that does not wait).
+// rawConn is nc's file descriptor access, or nil when nc is not a plain
+// socket (deferred answers need a write that does not wait). A wrapper
+// that has a descriptor too is left out: its own Write would be bypassed.
 func rawConn(nc net.Conn) syscall.RawConn {
-	sc, ok := nc.(syscall.Conn)
-	if !ok {
+	var sc syscall.Conn
+	switch c := nc.(type) {
+	case *net.TCPConn:
+		sc = c
+	case *net.UnixConn:
+		sc = c
+	default:
 		return nil
 	}
 	raw, err := sc.SyscallConn()
