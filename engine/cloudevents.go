@@ -127,7 +127,7 @@ func (e *Engine) PublishEventAsync(ctx context.Context, req EventRequest, done f
 	}
 	cmd := publishCommand(&req)
 	cmd.Kind, cmd.Partition, cmd.Target = record.Command, p, p
-	if err := part.queue(ctx, input{cmd: cmd, notify: done}); err != nil {
+	if err := part.queue(ctx, input{cmd: cmd, reply: reply{notify: done}}); err != nil {
 		done(err)
 	}
 }

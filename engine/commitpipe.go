@@ -44,17 +44,8 @@ type pipeStep struct {
 }
 
 type pipeAnswer struct {
-	done   chan result
-	notify func(error)
-	res    result
-}
-
-func (a *pipeAnswer) send() {
-	if a.notify != nil {
-		a.notify(a.res.error())
-		return
-	}
-	a.done <- a.res
+	reply reply
+	res   result
 }
 
 type commitPipe struct {
@@ -90,7 +81,7 @@ func (cp *commitPipe) run(ctx context.Context) {
 		defer close(answered)
 		for as := range answers {
 			for i := range as {
-				as[i].send()
+				as[i].reply.give(as[i].res)
 			}
 			putAnswers(as)
 		}

@@ -174,7 +174,7 @@ func (e *Engine) send(ctx context.Context, p int, cmd record.Record) (Response, 
 func (e *Engine) sendLocal(ctx context.Context, part *partition, p int, cmd record.Record) (Response, error) {
 	cmd.Kind, cmd.Partition, cmd.Target = record.Command, p, p
 	done := doneChans.Get().(chan result)
-	if err := part.queue(ctx, input{cmd: cmd, done: done}); err != nil {
+	if err := part.queue(ctx, input{cmd: cmd, reply: reply{done: done}}); err != nil {
 		doneChans.Put(done)
 		return Response{}, err
 	}
@@ -186,10 +186,7 @@ func (e *Engine) sendLocal(ctx context.Context, part *partition, p int, cmd reco
 	if r.err != nil {
 		return Response{}, r.err
 	}
-	if r.resp.Rejected() {
-		return r.resp, &Rejection{Type: r.resp.Rejection, Reason: r.resp.Reason}
-	}
-	return r.resp, nil
+	return r.resp, r.error() // a rejection comes with its response
 }
 
 // query runs fn in partition p's loop, between batches.
@@ -199,7 +196,7 @@ func (e *Engine) query(ctx context.Context, p int, fn func(*Core)) error {
 		return fmt.Errorf("%w: partition %d", ErrNoPartition, p)
 	}
 	done := make(chan result, 1)
-	if err := part.queue(ctx, input{query: fn, done: done}); err != nil {
+	if err := part.queue(ctx, input{query: fn, reply: reply{done: done}}); err != nil {
 		return err
 	}
 	return (<-done).err

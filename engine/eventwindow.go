@@ -111,12 +111,6 @@ func (w *eventWindow) key(source, id string) ([]byte, uint64) {
 	return w.scratch, w.hash(w.scratch)
 }
 
-// seen returns the key of the event with this source and id, if the window
-// holds it.
-func (w *eventWindow) seen(source, id string) (int64, bool) {
-	return w.lookup(w.key(source, id))
-}
-
 // add remembers an event the window does not hold yet, until deadline.
 func (w *eventWindow) add(source, id string, key, deadline int64) {
 	text, h := w.key(source, id)
@@ -245,9 +239,6 @@ func (w *eventWindow) forget(now int64) {
 		w.texts[0] = w.texts[0][:0]
 	}
 }
-
-// len is how many events the window holds.
-func (w *eventWindow) len() int { return w.count }
 
 // flush appends the deletions of the stored rows that expired to ws.
 func (w *eventWindow) flush(ws *writeSet) {

@@ -64,6 +64,15 @@ func TestEventWindowSeenAndForget(t *testing.T) {
 	}
 }
 
+// seen returns the key of the event with this source and id, if the window
+// holds it.
+func (w *eventWindow) seen(source, id string) (int64, bool) {
+	return w.lookup(w.key(source, id))
+}
+
+// len is how many events the window holds.
+func (w *eventWindow) len() int { return w.count }
+
 // heldText is how many bytes of text the window's blocks hold.
 func heldText(w *eventWindow) int {
 	n := 0

@@ -17,15 +17,32 @@ const maxBatch = 512
 // input is what the partition loop consumes: a client's command, a command
 // read from another partition's log, an inbox position, or a query.
 type input struct {
-	cmd  record.Record
-	done chan result
-	// notify, instead of done, is told a request's error (nil once
-	// durable) by a call: PublishEventAsync's requests wait on nothing.
+	cmd   record.Record
+	reply reply
+	inbox bool
+	from  int    // source partition of an inbox command or marker
+	upto  uint64 // inbox: next position to read from `from`
+	query func(*Core)
+}
+
+// reply is where an input's answer goes: a channel its caller waits on,
+// or a function told the error (nil once durable), for PublishEventAsync's
+// requests, which wait on nothing. The zero reply wants no answer.
+type reply struct {
+	done   chan result
 	notify func(error)
-	inbox  bool
-	from   int    // source partition of an inbox command or marker
-	upto   uint64 // inbox: next position to read from `from`
-	query  func(*Core)
+}
+
+func (r reply) wanted() bool { return r.done != nil || r.notify != nil }
+
+// give hands res over.
+func (r reply) give(res result) {
+	switch {
+	case r.notify != nil:
+		r.notify(res.error())
+	case r.done != nil:
+		r.done <- res
+	}
 }
 
 type result struct {
@@ -42,19 +59,6 @@ func (r result) error() error {
 		return &Rejection{Type: r.resp.Rejection, Reason: r.resp.Reason}
 	}
 	return nil
-}
-
-// waits reports whether someone waits for the input's answer.
-func (in *input) waits() bool { return in.done != nil || in.notify != nil }
-
-// answer gives r to whoever waits for the input.
-func (in *input) answer(r result) {
-	switch {
-	case in.notify != nil:
-		in.notify(r.error())
-	case in.done != nil:
-		in.done <- r
-	}
 }
 
 // partition runs one partition's core: it batches inputs, lets the core
@@ -151,8 +155,8 @@ func (p *partition) step(ctx context.Context, batch []input) error {
 	// Answers are collected for the inputs that wait for one, in order.
 	step := &pipeStep{answers: getAnswers(len(batch))}
 	answer := func(in *input, r result) {
-		if in.waits() {
-			step.answers = append(step.answers, pipeAnswer{done: in.done, notify: in.notify, res: r})
+		if in.reply.wanted() {
+			step.answers = append(step.answers, pipeAnswer{reply: in.reply, res: r})
 		}
 	}
 	for i := range batch {
@@ -220,9 +224,8 @@ func (p *partition) step(ctx context.Context, batch []input) error {
 	select {
 	case p.pipe.steps <- step:
 	case <-p.pipe.failed:
-		for i := range step.answers {
-			step.answers[i].res = result{err: errStopped(p.id)}
-			step.answers[i].send()
+		for _, a := range step.answers {
+			a.reply.give(result{err: errStopped(p.id)})
 		}
 		return p.pipe.err
 	}
@@ -236,10 +239,10 @@ func (p *partition) step(ctx context.Context, batch []input) error {
 // failPending answers every queued request with err.
 func (p *partition) failPending(err error) {
 	answer := func(in input) {
-		if in.waits() {
+		if in.reply.wanted() {
 			// Never processed: safe to send again; the cause is told, not
 			// wrapped, so that it is not taken for this command's outcome.
-			in.answer(result{err: fmt.Errorf("%w (%v)", errStopped(p.id), err)})
+			in.reply.give(result{err: fmt.Errorf("%w (%v)", errStopped(p.id), err)})
 		}
 	}
 	// Requests blocked on a full queue hold queueMu shared: answer them
@@ -272,7 +275,7 @@ func (p *partition) failPending(err error) {
 }
 
 // queue puts a request's input on the loop's queue. Once it is queued its
-// done channel is answered, by the loop, the commit pipe or failPending.
+// reply is given, by the loop, the commit pipe or failPending.
 func (p *partition) queue(ctx context.Context, in input) error {
 	p.queueMu.RLock()
 	defer p.queueMu.RUnlock()

@@ -89,9 +89,6 @@ func (c *conn) serve() {
 			}
 			continue
 		case headDeclined:
-			if !c.settle() {
-				return
-			}
 			handedOff = c.handOff()
 			return
 		}
@@ -102,9 +99,6 @@ func (c *conn) serve() {
 			handler = c.srv.Route(method, c.path(h.path))
 		}
 		if handler == nil {
-			if !c.settle() {
-				return
-			}
 			handedOff = c.handOff()
 			return
 		}
@@ -114,9 +108,6 @@ func (c *conn) serve() {
 			}
 		}
 		end := c.start + n + int(h.contentLength)
-		if !c.settle() {
-			return
-		}
 		ok := c.serveRequest(handler, h, c.buf[c.start+n:end])
 		if !ok || h.close || c.srv.shutdown.Load() {
 			return
@@ -212,9 +203,9 @@ func (c *conn) consume(end int) {
 }
 
 // handOff gives the connection, from the current request on, to the
-// net/http server.
+// net/http server, once a deferred answer before it is out.
 func (c *conn) handOff() bool {
-	if c.srv.shutdown.Load() {
+	if !c.settle() || c.srv.shutdown.Load() {
 		return false
 	}
 	c.nc.SetReadDeadline(time.Time{})
@@ -222,9 +213,13 @@ func (c *conn) handOff() bool {
 	return c.srv.handoff.give(&replayConn{Conn: c.nc, pending: pending})
 }
 
-// serveRequest runs the handler and writes its answer; false when the
-// connection must close (a write failed, the handler panicked).
+// serveRequest runs the handler and writes its answer, once a deferred
+// answer before it is out; false when the connection must close (a write
+// failed, the handler panicked, the answer before it closed).
 func (c *conn) serveRequest(handler http.Handler, h *head, body []byte) (ok bool) {
+	if !c.settle() {
+		return false
+	}
 	r := c.newRequest(h, body)
 	w := &c.resp
 	w.reset()
