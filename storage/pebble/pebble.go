@@ -105,6 +105,7 @@ func OpenFS(dir string, fs vfs.FS, o storage.Options) (*Backend, error) {
 	if fs == vfs.Default {
 		pebbleFS = shrinkingRemoveFS{fs}
 	}
+	pebbleFS = writtenAheadFS{pebbleFS}
 	opts := &pebble.Options{
 		FS:                 pebbleFS,
 		Cache:              cache,
