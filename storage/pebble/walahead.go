@@ -37,7 +37,7 @@ func (fs writtenAheadFS) Create(name string, category vfs.DiskWriteCategory) (vf
 	if err != nil || !isWAL(name) {
 		return f, err
 	}
-	return &writtenAheadFile{File: f}, nil
+	return &writtenAheadFile{File: f, name: name}, nil
 }
 
 // ReuseForWrite implements vfs.FS. A recycled log's old content is written
@@ -52,13 +52,14 @@ func (fs writtenAheadFS) ReuseForWrite(oldname, newname string, category vfs.Dis
 		f.Close()
 		return nil, err
 	}
-	return &writtenAheadFile{File: f, written: info.Size()}, nil
+	return &writtenAheadFile{File: f, name: newname, written: info.Size()}, nil
 }
 
 // writtenAheadFile is a log being written. Pebble writes a log from one
 // goroutine at a time, sequentially from offset 0.
 type writtenAheadFile struct {
 	vfs.File
+	name    string
 	end     int64 // where the next Write lands
 	written int64 // the file's written space ends here
 }
@@ -75,6 +76,10 @@ func (f *writtenAheadFile) Write(p []byte) (int, error) {
 	f.end += int64(n)
 	return n, err
 }
+
+// SyncData implements vfs.File. Pebble syncs a log with it (through its
+// syncing wrapper's Sync), from the log's flush loop.
+func (f *writtenAheadFile) SyncData() error { return syncData(f.File, f.name) }
 
 // extend writes zeros from the log's end, or the written space's if it is
 // further, up to to.
