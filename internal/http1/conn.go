@@ -46,6 +46,8 @@ type conn struct {
 	writeErr error           // the deferred answer's, read after answered
 	closing  bool            // the deferred answer said Connection: close
 	raw      syscall.RawConn // nil: answers are not deferred
+	fd       uintptr         // the socket, while serveRaw runs
+	drained  bool            // the last raw read left the socket empty
 
 	// writeNow's state, for the function it hands the socket.
 	tryWrite   func(fd uintptr) bool
@@ -79,18 +81,41 @@ func (c *conn) serve() {
 		}
 	}()
 	c.buf = make([]byte, 0, initialBuffer)
+	var handOff bool
+	if c.raw != nil {
+		handOff = c.serveRaw()
+	} else {
+		_, handOff = c.serveSome(c.read)
+	}
+	if handOff {
+		handedOff = c.handOff()
+	}
+}
+
+// readResult is what an attempt to read more of the connection came to.
+type readResult int
+
+const (
+	readMore readResult = iota // buf holds more
+	readWait                   // nothing yet: wait for the socket (raw reads only)
+	readDone                   // the connection is done
+)
+
+// serveSome serves requests, reading with read, until read says to wait
+// for the socket (wait) or the connection is done; handOff: the rest of
+// it goes to net/http.
+func (c *conn) serveSome(read func(inBody bool) readResult) (wait, handOff bool) {
 	for {
 		h := &c.head
 		n, st := parseHead(c.buf[c.start:], h)
 		switch st {
 		case headPartial:
-			if !c.read(false) {
-				return
+			if r := read(false); r != readMore {
+				return r == readWait, false
 			}
 			continue
 		case headDeclined:
-			handedOff = c.handOff()
-			return
+			return false, true
 		}
 		c.inHead = false
 		method := c.method(h.method)
@@ -99,27 +124,26 @@ func (c *conn) serve() {
 			handler = c.srv.Route(method, c.path(h.path))
 		}
 		if handler == nil {
-			handedOff = c.handOff()
-			return
+			return false, true
 		}
 		for int64(len(c.buf)-c.start-n) < h.contentLength {
-			if !c.read(true) {
-				return
+			if r := read(true); r != readMore {
+				return r == readWait, false
 			}
 		}
 		end := c.start + n + int(h.contentLength)
 		ok := c.serveRequest(handler, h, c.buf[c.start+n:end])
 		if !ok || h.close || c.srv.shutdown.Load() {
-			return
+			return false, false
 		}
 		c.consume(end)
 	}
 }
 
-// read reads more of the connection into buf; false when the connection
-// is done (closed, timed out, or the server shutting down while idle).
+// prepareRead sets the deadline and makes room for a read; false when the
+// connection is to end instead (the server shutting down while it idles).
 // inBody is set while a request's body is awaited.
-func (c *conn) read(inBody bool) bool {
+func (c *conn) prepareRead(inBody bool) bool {
 	idle := c.start == len(c.buf) && !inBody
 	c.setDeadline(idle, inBody)
 	if len(c.buf) == cap(c.buf) {
@@ -128,19 +152,23 @@ func (c *conn) read(inBody bool) bool {
 	// Idle from here: a shutdown that begins now either sees it and
 	// wakes the read (its deadline comes after ours), or is seen here.
 	c.busy.Store(!idle)
-	if idle && c.srv.shutdown.Load() {
-		return false
+	return !idle || !c.srv.shutdown.Load()
+}
+
+// read reads more of the connection into buf through net.Conn, waiting
+// for it; readDone when the connection is done (closed, timed out, or the
+// server shutting down while idle).
+func (c *conn) read(inBody bool) readResult {
+	if !c.prepareRead(inBody) {
+		return readDone
 	}
 	m, err := c.nc.Read(c.buf[len(c.buf):cap(c.buf)])
 	c.busy.Store(true)
 	c.buf = c.buf[:len(c.buf)+m]
-	if err != nil {
-		if m > 0 && !errors.Is(err, io.EOF) {
-			return false
-		}
-		return m > 0
+	if err != nil && (m == 0 || !errors.Is(err, io.EOF)) {
+		return readDone
 	}
-	return true
+	return readMore
 }
 
 // setDeadline sets the read deadline for what is awaited:

@@ -258,6 +258,35 @@ func TestSplitWrites(t *testing.T) {
 	}
 }
 
+// TestRequestLargerThanTheSocketBuffers sends a request of a megabyte in
+// one write and nothing after it: the server must read on
+// while a read fills its buffer, since no more data will come to wake a
+// wait. (Reading raw, a read that leaves the socket empty lets the
+// connection wait at once; one that fills the buffer must not.)
+func TestRequestLargerThanTheSocketBuffers(t *testing.T) {
+	ts := startServer(t, nil)
+	body := strings.Repeat("abcdefghij", maxBodyLength/10) // the longest the fast path takes
+	raw := fmt.Sprintf("POST /fast/large HTTP/1.1\r\nHost: h\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+	c, err := net.Dial("tcp", ts.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	go io.WriteString(c, raw)
+	c.SetReadDeadline(time.Now().Add(30 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("no answer to a request sent in one write: %v", err)
+	}
+	got, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Header.Get("X-Fallback") != "" || !strings.HasSuffix(string(got), fmt.Sprintf("body=%q", body)) {
+		t.Fatalf("answer %s, fallback %q, %d bytes", resp.Status, resp.Header.Get("X-Fallback"), len(got))
+	}
+}
+
 func TestConnectionClose(t *testing.T) {
 	ts := startServer(t, nil)
 	c := dial(t, ts.addr)

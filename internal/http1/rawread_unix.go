@@ -1,0 +1,58 @@
+//go:build unix
+
+package http1
+
+import "syscall"
+
+// serveRaw serves the connection from inside one wait on its socket
+// (RawConn.Read), reading the socket itself. Go's poller forgets a
+// readiness event at the start of every Read, so each Read must try the
+// socket before it may wait. A client with one request in flight sends
+// the next only after the answer, so that try found nothing once per
+// request: a system call in vain per event. Within one RawConn.Read the
+// events are kept, so after a read that left the socket empty the
+// connection waits at once, and data that came since wakes it.
+func (c *conn) serveRaw() (handOff bool) {
+	read := c.readRaw
+	// An error (a deadline passed, the connection closed) ends the
+	// connection, as a failed Read does.
+	_ = c.raw.Read(func(sysfd uintptr) bool {
+		c.fd = sysfd
+		wait, h := c.serveSome(read)
+		if wait {
+			return false
+		}
+		handOff = h
+		return true
+	})
+	return handOff
+}
+
+// readRaw reads more of the connection into buf from the socket;
+// readWait when it has nothing yet, readDone when the connection is done.
+func (c *conn) readRaw(inBody bool) readResult {
+	if !c.prepareRead(inBody) {
+		return readDone
+	}
+	if c.drained {
+		c.drained = false
+		return readWait
+	}
+	for {
+		m, err := syscall.Read(int(c.fd), c.buf[len(c.buf):cap(c.buf)])
+		switch {
+		case err == syscall.EINTR:
+			continue
+		case err == syscall.EAGAIN:
+			return readWait
+		case err != nil || m <= 0: // m == 0: the client closed
+			return readDone
+		}
+		c.busy.Store(true)
+		c.buf = c.buf[:len(c.buf)+m]
+		// Less than there was room for: the socket was empty when the
+		// read ended, and whatever comes after will wake the wait.
+		c.drained = len(c.buf) < cap(c.buf)
+		return readMore
+	}
+}
