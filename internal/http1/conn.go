@@ -29,12 +29,15 @@ type conn struct {
 	vals     []string
 	resp     response
 	out      []byte
-	deadline time.Time // the read deadline set on nc
-	inHead   bool      // deadline is the current head's
-	lastPath string
-	date     []byte // Date of the second dateSec
-	dateSec  int64
-	values   [internSlots]string
+	deadline time.Time // the read deadline for what is awaited
+	// readDeadline is the one set on nc: deadline, or a raw wait's
+	// earlier probe.
+	readDeadline time.Time
+	inHead       bool // deadline is the current head's
+	lastPath     string
+	date         []byte // Date of the second dateSec
+	dateSec      int64
+	values       [internSlots]string
 
 	busy atomic.Bool // a request is being served
 
@@ -191,7 +194,7 @@ func (c *conn) setDeadline(idle, inBody bool) {
 		}
 		c.inHead = true
 		c.deadline = now.Add(c.srv.headerTimeout())
-		c.nc.SetReadDeadline(c.deadline)
+		c.setReadDeadline(c.deadline)
 		return
 	default:
 		c.inHead = false
@@ -200,8 +203,15 @@ func (c *conn) setDeadline(idle, inBody bool) {
 	left := c.deadline.Sub(now)
 	if left > limit || left < limit/2 {
 		c.deadline = now.Add(limit)
-		c.nc.SetReadDeadline(c.deadline)
+		c.setReadDeadline(c.deadline)
 	}
+}
+
+// setReadDeadline sets nc's read deadline and notes it: a raw wait may
+// set an earlier one of its own (serveRaw).
+func (c *conn) setReadDeadline(t time.Time) {
+	c.readDeadline = t
+	c.nc.SetReadDeadline(t)
 }
 
 // grow makes room in buf: the consumed part is dropped first, then the

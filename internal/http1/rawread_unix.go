@@ -2,7 +2,12 @@
 
 package http1
 
-import "syscall"
+import (
+	"errors"
+	"os"
+	"syscall"
+	"time"
+)
 
 // serveRaw serves the connection from inside one wait on its socket
 // (RawConn.Read), reading the socket itself. Go's poller forgets a
@@ -12,11 +17,13 @@ import "syscall"
 // request: a system call in vain per event. Within one RawConn.Read the
 // events are kept, so after a read that left the socket empty the
 // connection waits at once, and data that came since wakes it.
+//
+// Data that ends with the client's FIN reads short too, and its readiness
+// may have been spent already: a wait begun without a read is therefore
+// given a deadline probeAfter away, after which the socket is read again.
 func (c *conn) serveRaw() (handOff bool) {
 	read := c.readRaw
-	// An error (a deadline passed, the connection closed) ends the
-	// connection, as a failed Read does.
-	_ = c.raw.Read(func(sysfd uintptr) bool {
+	serve := func(sysfd uintptr) bool {
 		c.fd = sysfd
 		wait, h := c.serveSome(read)
 		if wait {
@@ -24,9 +31,23 @@ func (c *conn) serveRaw() (handOff bool) {
 		}
 		handOff = h
 		return true
-	})
-	return handOff
+	}
+	for {
+		err := c.raw.Read(serve)
+		// An error (a deadline passed, the connection closed) ends the
+		// connection, as a failed Read does, unless it was the probe's.
+		if err == nil || !errors.Is(err, os.ErrDeadlineExceeded) || !c.readDeadline.Before(c.deadline) {
+			return handOff
+		}
+		c.drained = false
+		c.setReadDeadline(c.deadline)
+	}
 }
+
+// probeAfter bounds a wait that began without a read. A busy connection
+// pays for it with a read and two deadline changes four times a second;
+// an idle one, with one read.
+const probeAfter = 250 * time.Millisecond
 
 // readRaw reads more of the connection into buf from the socket;
 // readWait when it has nothing yet, readDone when the connection is done.
@@ -36,6 +57,9 @@ func (c *conn) readRaw(inBody bool) readResult {
 	}
 	if c.drained {
 		c.drained = false
+		if probe := time.Now().Add(probeAfter); c.readDeadline.IsZero() || c.readDeadline.After(probe) {
+			c.setReadDeadline(probe)
+		}
 		return readWait
 	}
 	for {

@@ -145,11 +145,15 @@ func (s *Server) stop() {
 	}
 }
 
+// closeConns closes every connection, each on a goroutine of its own:
+// closing a socket waits for its reader, and a fast-path connection
+// reads from inside RawConn.Read, handler included, so one slow handler
+// would hold up the closing of all the others.
 func (s *Server) closeConns() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for c := range s.conns {
-		c.nc.Close()
+		go c.nc.Close()
 	}
 }
 

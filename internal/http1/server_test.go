@@ -287,6 +287,35 @@ func TestRequestLargerThanTheSocketBuffers(t *testing.T) {
 	}
 }
 
+// TestHalfCloseAfterRequest sends requests each followed at once by the
+// client's FIN: the server must answer, see the end and close. (Data and
+// FIN can come as one segment and one readiness event, so a connection
+// that waits without reading after a short read would not see the FIN
+// until its probe.)
+func TestHalfCloseAfterRequest(t *testing.T) {
+	ts := startServer(t, nil)
+	for i := range 20 {
+		c, err := net.Dial("tcp", ts.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(c, "POST /fast/x HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc")
+		c.(*net.TCPConn).CloseWrite()
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		br := bufio.NewReader(c)
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		io.ReadAll(resp.Body)
+		_, err = br.ReadByte()
+		c.Close()
+		if err != io.EOF {
+			t.Fatalf("request %d: the server did not close after the client's FIN: %v", i, err)
+		}
+	}
+}
+
 func TestConnectionClose(t *testing.T) {
 	ts := startServer(t, nil)
 	c := dial(t, ts.addr)
