@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -181,30 +182,52 @@ func TestZeroedLogTailsReplay(t *testing.T) {
 }
 
 // copyDir copies a Pebble directory file by file and returns how many of
-// its logs end in at least a megabyte of zeros.
+// its logs end in at least a megabyte of zeros. A copy during which a
+// file came or went (a flush that ended, a log removed) mixes two states
+// no crash could leave, so it is taken again.
 func copyDir(t *testing.T, from, to string) (zeroedTails int) {
 	t.Helper()
-	if err := os.MkdirAll(to, 0o755); err != nil {
-		t.Fatal(err)
+	for {
+		before := listDir(t, from)
+		if err := os.RemoveAll(to); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(to, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		zeroedTails = 0
+		complete := true
+		for _, name := range before {
+			b, err := os.ReadFile(filepath.Join(from, name))
+			if os.IsNotExist(err) {
+				complete = false
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(to, name), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if strings.HasSuffix(name, ".log") && len(b) > 1<<20 && len(bytes.Trim(b[len(b)-1<<20:], "\x00")) == 0 {
+				zeroedTails++
+			}
+		}
+		if complete && slices.Equal(before, listDir(t, from)) {
+			return zeroedTails
+		}
 	}
-	entries, err := os.ReadDir(from)
+}
+
+func listDir(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join(from, e.Name()))
-		if err != nil {
-			if os.IsNotExist(err) {
-				continue // removed since the listing, as a crash could find it
-			}
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(to, e.Name()), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if strings.HasSuffix(e.Name(), ".log") && len(b) > 1<<20 && len(bytes.Trim(b[len(b)-1<<20:], "\x00")) == 0 {
-			zeroedTails++
-		}
+	names := make([]string, len(entries))
+	for i, e := range entries {
+		names[i] = e.Name()
 	}
-	return zeroedTails
+	return names
 }
