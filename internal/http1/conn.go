@@ -49,7 +49,7 @@ type conn struct {
 	writeErr error           // the deferred answer's, read after answered
 	closing  bool            // the deferred answer said Connection: close
 	raw      syscall.RawConn // nil: answers are not deferred
-	fd       uintptr         // the socket, while serveRaw runs
+	fd       uintptr         // the socket, while serveConn reads it raw
 	drained  bool            // the last raw read left the socket empty
 
 	// writeNow's state, for the function it hands the socket.
@@ -84,13 +84,7 @@ func (c *conn) serve() {
 		}
 	}()
 	c.buf = make([]byte, 0, initialBuffer)
-	var handOff bool
-	if c.raw != nil {
-		handOff = c.serveRaw()
-	} else {
-		_, handOff = c.serveSome(c.read)
-	}
-	if handOff {
+	if c.serveConn() {
 		handedOff = c.handOff()
 	}
 }
@@ -208,7 +202,7 @@ func (c *conn) setDeadline(idle, inBody bool) {
 }
 
 // setReadDeadline sets nc's read deadline and notes it: a raw wait may
-// set an earlier one of its own (serveRaw).
+// set an earlier one of its own (readRaw's probe).
 func (c *conn) setReadDeadline(t time.Time) {
 	c.readDeadline = t
 	c.nc.SetReadDeadline(t)

@@ -9,7 +9,8 @@ import (
 	"time"
 )
 
-// serveRaw serves the connection from inside one wait on its socket
+// serveConn serves requests until the connection ends (false) or goes to
+// net/http (true). A plain socket is served from inside one wait on it
 // (RawConn.Read), reading the socket itself. Go's poller forgets a
 // readiness event at the start of every Read, so each Read must try the
 // socket before it may wait. A client with one request in flight sends
@@ -21,7 +22,11 @@ import (
 // Data that ends with the client's FIN reads short too, and its readiness
 // may have been spent already: a wait begun without a read is therefore
 // given a deadline probeAfter away, after which the socket is read again.
-func (c *conn) serveRaw() (handOff bool) {
+func (c *conn) serveConn() (handOff bool) {
+	if c.raw == nil {
+		_, handOff = c.serveSome(c.read)
+		return handOff
+	}
 	read := c.readRaw
 	serve := func(sysfd uintptr) bool {
 		c.fd = sysfd
@@ -39,7 +44,6 @@ func (c *conn) serveRaw() (handOff bool) {
 		if err == nil || !errors.Is(err, os.ErrDeadlineExceeded) || !c.readDeadline.Before(c.deadline) {
 			return handOff
 		}
-		c.drained = false
 		c.setReadDeadline(c.deadline)
 	}
 }
@@ -57,7 +61,7 @@ func (c *conn) readRaw(inBody bool) readResult {
 	}
 	if c.drained {
 		c.drained = false
-		if probe := time.Now().Add(probeAfter); c.readDeadline.IsZero() || c.readDeadline.After(probe) {
+		if probe := time.Now().Add(probeAfter); c.readDeadline.After(probe) {
 			c.setReadDeadline(probe)
 		}
 		return readWait

@@ -13,9 +13,9 @@ func rawConn(net.Conn) syscall.RawConn { return nil }
 
 func (c *conn) writeNow(b []byte) (int, error) { return c.nc.Write(b) }
 
-// serveRaw is not reached here (rawConn gives no RawConn); it serves
-// through net.Conn as serve does.
-func (c *conn) serveRaw() bool {
+// serveConn serves requests until the connection ends (false) or goes to
+// net/http (true), reading through net.Conn.
+func (c *conn) serveConn() bool {
 	_, handOff := c.serveSome(c.read)
 	return handOff
 }

@@ -26,8 +26,9 @@ type writtenAheadFS struct{ vfs.FS }
 // journal in between.
 const writeAheadStep = 4 << 20
 
-// zeros is what the extension writes, a piece at a time.
-var zeros = make([]byte, 256<<10)
+// zeros is what the extension writes, a piece at a time. An array, so
+// that it costs no allocation when the program starts.
+var zeros [256 << 10]byte
 
 func isWAL(name string) bool { return strings.HasSuffix(name, ".log") }
 
@@ -81,11 +82,10 @@ func (f *writtenAheadFile) Write(p []byte) (int, error) {
 // syncing wrapper's Sync), from the log's flush loop.
 func (f *writtenAheadFile) SyncData() error { return syncData(f.File, f.name) }
 
-// extend writes zeros from the log's end, or the written space's if it is
-// further, up to to.
+// extend writes zeros from the written space's end up to to. (The log's
+// end never passes it: every Write lands inside it.)
 func (f *writtenAheadFile) extend(to int64) error {
-	from := max(f.end, f.written)
-	for from < to {
+	for from := f.written; from < to; {
 		piece := zeros[:min(int64(len(zeros)), to-from)]
 		n, err := f.File.WriteAt(piece, from)
 		from += int64(n)
