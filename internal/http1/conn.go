@@ -37,7 +37,6 @@ type conn struct {
 	lastPath     string
 	date         []byte // Date of the second dateSec
 	dateSec      int64
-	values       [internSlots]string
 
 	busy atomic.Bool // a request is being served
 

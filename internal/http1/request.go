@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 )
 
 // newRequest builds the *http.Request a handler sees, in the
@@ -18,10 +19,28 @@ func (c *conn) newRequest(h *head, body []byte) *http.Request {
 	}
 	hdr := c.header
 	clear(hdr)
+	// Every value of the request is cut from one string: one copy and one
+	// allocation. Reusing a connection's earlier values instead cost a
+	// compare per value against memory that had gone cold in the cache
+	// since the connection's last request.
+	n := len(h.host) + len(h.target) + len(h.query)
+	for _, f := range h.fields {
+		n += len(f.value)
+	}
+	var sb strings.Builder
+	sb.Grow(n)
+	for _, f := range h.fields {
+		sb.Write(f.value)
+	}
+	sb.Write(h.host)
+	sb.Write(h.target)
+	sb.Write(h.query)
+	all, off := sb.String(), 0
 	vals := append(c.vals[:0], make([]string, len(h.fields))...) // every value slice shares it
 	for i, f := range h.fields {
 		key := c.canonicalKey(f.name)
-		vals[i] = c.intern(f.value)
+		vals[i] = all[off : off+len(f.value)]
+		off += len(f.value)
 		if prev, ok := hdr[key]; ok {
 			hdr[key] = append(prev[:len(prev):len(prev)], vals[i])
 			continue
@@ -29,7 +48,11 @@ func (c *conn) newRequest(h *head, body []byte) *http.Request {
 		hdr[key] = vals[i : i+1 : i+1]
 	}
 	c.vals = vals
-	c.url = url.URL{Path: c.path(h.path), RawQuery: c.query(h.query)}
+	host := all[off : off+len(h.host)]
+	off += len(h.host)
+	target := all[off : off+len(h.target)]
+	off += len(h.target)
+	c.url = url.URL{Path: c.path(h.path), RawQuery: all[off:]}
 	c.req = http.Request{
 		Method:        c.method(h.method),
 		URL:           &c.url,
@@ -39,24 +62,15 @@ func (c *conn) newRequest(h *head, body []byte) *http.Request {
 		Header:        hdr,
 		Body:          &c.body,
 		ContentLength: h.contentLength,
-		Host:          c.intern(h.host),
+		Host:          host,
 		RemoteAddr:    c.remote,
-		RequestURI:    c.intern(h.target),
+		RequestURI:    target,
 		Close:         h.close,
 	}
 	if h.contentLength == 0 {
 		c.req.Body = http.NoBody
 	}
 	return &c.req
-}
-
-// query returns the query as a string without allocating when there is
-// none.
-func (c *conn) query(q []byte) string {
-	if len(q) == 0 {
-		return ""
-	}
-	return c.intern(q)
 }
 
 // method returns the method's string without allocating for the common
@@ -104,27 +118,6 @@ func (c *conn) canonicalKey(name []byte) string {
 	}
 	return string(b)
 }
-
-// intern returns v as a string, reusing the connection's recent values:
-// a client's requests repeat most of their header values.
-func (c *conn) intern(v []byte) string {
-	slot := &c.values[valueSlot(v)]
-	if *slot != string(v) {
-		*slot = string(v)
-	}
-	return *slot
-}
-
-// valueSlot hashes a value into the connection's small intern table.
-func valueSlot(v []byte) int {
-	h := uint32(len(v))
-	for _, c := range v {
-		h = h*31 + uint32(c)
-	}
-	return int(h % internSlots)
-}
-
-const internSlots = 32
 
 var commonKeys = func() map[string]string {
 	m := map[string]string{}
