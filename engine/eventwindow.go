@@ -32,7 +32,7 @@ import (
 // own.
 type eventWindow struct {
 	seed   maphash.Seed
-	index  map[uint64]uint64 // hash of source and id → sequence number
+	index  windowIndex       // hash of source and id → sequence number
 	others map[string]uint64 // the texts whose hash an older one took
 
 	// Entries and their texts are kept in blocks, oldest first. A window
@@ -79,7 +79,7 @@ type windowEntry struct {
 }
 
 func newEventWindow() *eventWindow {
-	w := &eventWindow{seed: maphash.MakeSeed(), index: map[uint64]uint64{}, others: map[string]uint64{}}
+	w := &eventWindow{seed: maphash.MakeSeed(), others: map[string]uint64{}}
 	w.hash = func(s []byte) uint64 { return maphash.Bytes(w.seed, s) }
 	return w
 }
@@ -114,7 +114,8 @@ func (w *eventWindow) key(source, id string) ([]byte, uint64) {
 // add remembers an event the window does not hold yet, until deadline.
 func (w *eventWindow) add(source, id string, key, deadline int64) {
 	text, h := w.key(source, id)
-	w.insert(text, h, key, deadline)
+	slot, taken := w.index.find(h)
+	w.insert(text, h, slot, taken, key, deadline)
 }
 
 // remember returns the key of the event with this source and id if the
@@ -122,17 +123,20 @@ func (w *eventWindow) add(source, id string, key, deadline int64) {
 // key newKey gives.
 func (w *eventWindow) remember(source, id string, deadline int64, newKey func() int64) (key int64, dup bool) {
 	text, h := w.key(source, id)
-	if key, dup = w.lookup(text, h); dup {
+	slot, taken := w.index.find(h)
+	if key, dup = w.lookup(text, slot, taken); dup {
 		return key, true
 	}
 	key = newKey()
-	w.insert(text, h, key, deadline)
+	w.insert(text, h, slot, taken, key, deadline)
 	return key, false
 }
 
-func (w *eventWindow) lookup(text []byte, h uint64) (int64, bool) {
-	if seq, ok := w.index[h]; ok {
-		if e := w.entry(seq); string(w.textOf(e)) == string(text) {
+// lookup finds text, whose hash find placed at slot (taken: held by an
+// entry with the same hash).
+func (w *eventWindow) lookup(text []byte, slot uint64, taken bool) (int64, bool) {
+	if taken {
+		if e := w.entry(w.index.slots[slot].seq - 1); string(w.textOf(e)) == string(text) {
 			return e.key, true
 		}
 	}
@@ -144,7 +148,9 @@ func (w *eventWindow) lookup(text []byte, h uint64) (int64, bool) {
 	return 0, false
 }
 
-func (w *eventWindow) insert(text []byte, h uint64, key, deadline int64) {
+// insert adds an entry for text, whose hash h find placed at slot (taken:
+// by an older entry, so that the text goes to others).
+func (w *eventWindow) insert(text []byte, h, slot uint64, taken bool, key, deadline int64) {
 	block, off := w.place(text)
 	seq := w.base + uint64(w.count)
 	if seq>>entryBits-w.firstBlock == uint64(len(w.blocks)) {
@@ -156,10 +162,10 @@ func (w *eventWindow) insert(text []byte, h uint64, key, deadline int64) {
 		}
 		w.blocks = append(w.blocks, b)
 	}
-	if _, taken := w.index[h]; taken {
+	if taken {
 		w.others[string(text)] = seq
 	} else {
-		w.index[h] = seq
+		w.index.putAt(slot, h, seq)
 	}
 	*w.entry(seq) = windowEntry{hash: h, key: key, deadline: deadline, block: block, off: off, n: uint32(len(text))}
 	w.count++
@@ -197,9 +203,7 @@ func (w *eventWindow) forget(now int64) {
 			break
 		}
 		seq := w.base
-		if s, ok := w.index[e.hash]; ok && s == seq {
-			delete(w.index, e.hash)
-		} else {
+		if !w.index.remove(e.hash, seq) {
 			delete(w.others, string(w.textOf(e)))
 		}
 		if seq < w.stored {
