@@ -229,10 +229,14 @@ func (e *Engine) ModifyInstance(ctx context.Context, key int64, instructions []r
 	return err
 }
 
-// DeleteResource deletes a deployed process definition.
+// DeleteResource deletes a deployed process definition. It returns once
+// every partition of this node has deleted it too (awaitDeletion).
 func (e *Engine) DeleteResource(ctx context.Context, key int64) error {
-	_, err := e.sendTo(ctx, key, "a resource", record.Record{ValueType: record.ResourceDeletion, Intent: record.Delete, Key: key})
-	return err
+	if _, err := e.sendTo(ctx, key, "a resource", record.Record{ValueType: record.ResourceDeletion, Intent: record.Delete, Key: key}); err != nil {
+		return err
+	}
+	e.awaitDeletion(ctx, key)
+	return nil
 }
 
 // sendTo sends cmd to the partition of key, an entity key of kind what.

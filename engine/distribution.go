@@ -135,25 +135,31 @@ func (e *Engine) awaitPartition(ctx context.Context, p int, keys []int64) bool {
 // definition of keys. It reports false without an error when ctx ends
 // first.
 func (e *Engine) awaitLocalDefinitions(ctx context.Context, p int, keys []int64) (bool, error) {
+	return e.awaitLocal(ctx, p, func(c *Core) bool {
+		// A deleted definition's tombstone counts: it was there.
+		for _, k := range keys {
+			if c.st.definitions.get(k) == nil {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// awaitLocal polls local partition p until done holds there. It reports
+// false without an error when ctx ends first.
+func (e *Engine) awaitLocal(ctx context.Context, p int, done func(*Core) bool) (bool, error) {
 	pause := firstPoll
 	for {
-		missing := false
-		err := e.query(ctx, p, func(c *Core) {
-			// A deleted definition's tombstone counts: it was there.
-			for _, k := range keys {
-				if c.st.definitions.get(k) == nil {
-					missing = true
-					return
-				}
-			}
-		})
+		held := false
+		err := e.query(ctx, p, func(c *Core) { held = done(c) })
 		if ctx.Err() != nil {
 			return false, nil
 		}
 		if err != nil {
 			return false, err
 		}
-		if !missing {
+		if held {
 			return true, nil
 		}
 		select {
@@ -163,4 +169,34 @@ func (e *Engine) awaitLocalDefinitions(ctx context.Context, p int, keys []int64)
 		}
 		pause = min(2*pause, maxPoll)
 	}
+}
+
+// awaitDeletion waits, as a deploy does for its distribution, until this
+// node's other partitions have deleted definition key too, so that an
+// instance created right after a deletion acknowledged through this node
+// is refused on whatever partition it lands. Partitions of other nodes
+// delete it as they read it from their inbox: the peers cannot be asked
+// about a deletion yet.
+func (e *Engine) awaitDeletion(ctx context.Context, key int64) {
+	if e.store.Partitions() < 2 {
+		return
+	}
+	wctx, cancel := context.WithDeadline(ctx, distributionDeadline(ctx, time.Now()))
+	defer cancel()
+	from := record.PartitionOf(key)
+	var wg sync.WaitGroup
+	for p := range e.parts {
+		if p == from {
+			continue
+		}
+		wg.Go(func() {
+			// A partition that never had the definition has nothing to
+			// delete.
+			e.awaitLocal(wctx, p, func(c *Core) bool {
+				d := c.st.definitions.get(key)
+				return d == nil || d.Version < 0
+			})
+		})
+	}
+	wg.Wait()
 }

@@ -2,8 +2,12 @@ package engine
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"testing"
 	"time"
+
+	"eddy/record"
 )
 
 func TestDistributionDeadline(t *testing.T) {
@@ -27,6 +31,35 @@ func TestDistributionDeadline(t *testing.T) {
 		}
 		if got := distributionDeadline(ctx, now); !got.Equal(now.Add(c.want)) {
 			t.Errorf("%s: waits until now%+v, want now%+v", c.name, got.Sub(now), c.want)
+		}
+	}
+}
+
+// TestDeletionIsAwaitedOnEveryPartition: once DeleteResource returns, no
+// partition of the node starts an instance of the deleted definition, as
+// none fails to after a deploy returns. Each round creates on every
+// partition in turn right after the deletion.
+func TestDeletionIsAwaitedOnEveryPartition(t *testing.T) {
+	e, store := startEngine(t, t.TempDir(), 4)
+	defer store.Close()
+	defer e.Close()
+	ctx := context.Background()
+	for round := range 5 {
+		res := resource(t, "start-end.bpmn")
+		res.Content = fmt.Appendf(res.Content, "<!-- round %d -->\n", round) // a new version
+		dep, err := e.Deploy(ctx, res)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.DeleteResource(ctx, dep.Value.Processes[0].ProcessDefinitionKey); err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		for p := range 4 {
+			r, err := e.CreateInstance(ctx, CreateRequest{BpmnProcessID: "quick"})
+			var rej *Rejection
+			if !errors.As(err, &rej) || rej.Type != record.NotFound {
+				t.Fatalf("round %d, create %d after the deletion: %+v, %v; want NOT_FOUND", round, p, r.Value, err)
+			}
 		}
 	}
 }
