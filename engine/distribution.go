@@ -46,12 +46,28 @@ const (
 // deployment then are logged.
 func (e *Engine) awaitDistribution(ctx context.Context, dep record.Record) {
 	keys := definitionKeys(dep)
-	if len(keys) == 0 || e.store.Partitions() < 2 {
+	if len(keys) == 0 {
 		return
+	}
+	pending := e.awaitOthers(ctx, record.PartitionOf(dep.Key), true, func(ctx context.Context, p int) bool {
+		return e.awaitPartition(ctx, p, keys)
+	})
+	if len(pending) > 0 && ctx.Err() == nil {
+		e.log.Warn("deploy answered before every partition had the deployment: they get it from the log once they have a live owner",
+			"deployment", dep.Key, "pending_partitions", pending)
+	}
+}
+
+// awaitOthers runs await for every partition but from, this node's and,
+// with remote, those of nodes it has peers to ask, side by side until the
+// distribution deadline, and returns those for which it reported false,
+// in order.
+func (e *Engine) awaitOthers(ctx context.Context, from int, remote bool, await func(ctx context.Context, p int) bool) []int {
+	if e.store.Partitions() < 2 {
+		return nil
 	}
 	wctx, cancel := context.WithDeadline(ctx, distributionDeadline(ctx, time.Now()))
 	defer cancel()
-	from := record.PartitionOf(dep.Key)
 	var (
 		wg      sync.WaitGroup
 		mu      sync.Mutex
@@ -59,11 +75,11 @@ func (e *Engine) awaitDistribution(ctx context.Context, dep record.Record) {
 	)
 	for p := range e.store.Partitions() {
 		_, local := e.parts[p]
-		if p == from || !local && e.peers == nil {
-			continue // a node without peers cannot see other nodes' partitions
+		if p == from || !local && (!remote || e.peers == nil) {
+			continue
 		}
 		wg.Go(func() {
-			if !e.awaitPartition(wctx, p, keys) {
+			if !await(wctx, p) {
 				mu.Lock()
 				pending = append(pending, p)
 				mu.Unlock()
@@ -71,11 +87,8 @@ func (e *Engine) awaitDistribution(ctx context.Context, dep record.Record) {
 		})
 	}
 	wg.Wait()
-	if len(pending) > 0 && ctx.Err() == nil {
-		slices.Sort(pending)
-		e.log.Warn("deploy answered before every partition had the deployment: they get it from the log once they have a live owner",
-			"deployment", dep.Key, "pending_partitions", pending)
-	}
+	slices.Sort(pending)
+	return pending
 }
 
 // definitionKeys lists the process definitions of a deployment, including
@@ -178,25 +191,13 @@ func (e *Engine) awaitLocal(ctx context.Context, p int, done func(*Core) bool) (
 // delete it as they read it from their inbox: the peers cannot be asked
 // about a deletion yet.
 func (e *Engine) awaitDeletion(ctx context.Context, key int64) {
-	if e.store.Partitions() < 2 {
-		return
-	}
-	wctx, cancel := context.WithDeadline(ctx, distributionDeadline(ctx, time.Now()))
-	defer cancel()
-	from := record.PartitionOf(key)
-	var wg sync.WaitGroup
-	for p := range e.parts {
-		if p == from {
-			continue
-		}
-		wg.Go(func() {
+	e.awaitOthers(ctx, record.PartitionOf(key), false, func(ctx context.Context, p int) bool {
+		held, _ := e.awaitLocal(ctx, p, func(c *Core) bool {
 			// A partition that never had the definition has nothing to
 			// delete.
-			e.awaitLocal(wctx, p, func(c *Core) bool {
-				d := c.st.definitions.get(key)
-				return d == nil || d.Version < 0
-			})
+			d := c.st.definitions.get(key)
+			return d == nil || d.Version < 0
 		})
-	}
-	wg.Wait()
+		return held
+	})
 }

@@ -29,8 +29,6 @@ const (
 	shrinkAt = 8
 )
 
-func (x *windowIndex) len() int { return x.count }
-
 // find returns the slot of hash h, or the empty slot where it would go.
 func (x *windowIndex) find(h uint64) (i uint64, found bool) {
 	if len(x.slots) == 0 {
@@ -46,18 +44,6 @@ func (x *windowIndex) find(h uint64) (i uint64, found bool) {
 			return i, true
 		}
 	}
-}
-
-// get returns the sequence number indexed under h.
-func (x *windowIndex) get(h uint64) (seq uint64, ok bool) {
-	if x.count == 0 {
-		return 0, false
-	}
-	i, ok := x.find(h)
-	if !ok {
-		return 0, false
-	}
-	return x.slots[i].seq - 1, true
 }
 
 // putAt indexes seq under h in slot i, which find returned for h as

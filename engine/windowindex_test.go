@@ -81,3 +81,18 @@ func TestWindowIndexMatchesAMap(t *testing.T) {
 		})
 	}
 }
+
+// len is how many hashes the index holds.
+func (x *windowIndex) len() int { return x.count }
+
+// get returns the sequence number indexed under h.
+func (x *windowIndex) get(h uint64) (seq uint64, ok bool) {
+	if x.count == 0 {
+		return 0, false
+	}
+	i, ok := x.find(h)
+	if !ok {
+		return 0, false
+	}
+	return x.slots[i].seq - 1, true
+}
