@@ -77,7 +77,7 @@ func (c *Core) Advance() {
 func (c *Core) flush() {
 	st := c.st
 	if st.metaDirty {
-		c.writes.put(metaKey, mustJSON(st.meta))
+		c.writes.put(metaKey, st.meta.appendJSON(make([]byte, 0, 64)))
 		st.metaDirty = false
 	}
 	st.definitions.flush(&c.writes)
