@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"math/bits"
 	"sync"
 
 	"eddy/record"
@@ -148,7 +149,8 @@ var answerSlices = sync.Pool{New: func() any { return new([]pipeAnswer) }}
 func getAnswers(n int) []pipeAnswer {
 	p := answerSlices.Get().(*[]pipeAnswer)
 	if cap(*p) < n {
-		return make([]pipeAnswer, 0, n)
+		// Sized up, so that a slice put back serves the larger steps too.
+		return make([]pipeAnswer, 0, max(64, 1<<bits.Len(uint(n-1))))
 	}
 	return (*p)[:0]
 }
