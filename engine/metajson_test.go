@@ -28,3 +28,20 @@ func TestMetaJSONAsEncodingJSON(t *testing.T) {
 		}
 	}
 }
+
+// The meta row is encoded on every step.
+func BenchmarkMetaJSON(b *testing.B) {
+	m := meta{NextKey: 1 << 40, Inbox: map[int]uint64{1: 123456, 2: 654321}}
+	b.Run("appendJSON", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			m.appendJSON(make([]byte, 0, 64))
+		}
+	})
+	b.Run("encoding/json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			json.Marshal(m)
+		}
+	})
+}
