@@ -1,7 +1,6 @@
 package gctarget
 
 import (
-	"os"
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
@@ -44,8 +43,6 @@ func TestApplyLeavesGOGCToChoose(t *testing.T) {
 // The target follows the live heap from one collection to the next, and
 // the previous target is back once restored.
 func TestTargetFollowsTheLiveHeap(t *testing.T) {
-	t.Setenv("GOGC", "restored after the test")
-	os.Unsetenv("GOGC")
 	before := debug.SetGCPercent(150)
 	defer debug.SetGCPercent(before)
 
