@@ -70,6 +70,40 @@ func BenchmarkReadRequest(b *testing.B) {
 	b.Run("batch10", func(b *testing.B) { benchRequest(b, 0, 10) })
 }
 
+// BenchmarkFieldReader reads the same requests as BenchmarkReadRequest
+// from their header lines, as the ingress's fast path does.
+func BenchmarkFieldReader(b *testing.B) {
+	e := benchEvent()
+	for _, mode := range []Mode{Binary, Structured} {
+		name := map[Mode]string{Binary: "binary", Structured: "structured"}[mode]
+		b.Run(name, func(b *testing.B) {
+			req, err := NewRequest(context.Background(), "http://eddy.test/", &e, mode)
+			if err != nil {
+				b.Fatal(err)
+			}
+			body := new(bytes.Buffer)
+			_, _ = body.ReadFrom(req.Body)
+			var names, values [][]byte
+			for k, vs := range req.Header {
+				for _, v := range vs {
+					names, values = append(names, []byte(k)), append(values, []byte(v))
+				}
+			}
+			b.SetBytes(int64(body.Len()))
+			b.ReportAllocs()
+			for b.Loop() {
+				var r FieldReader
+				for i := range names {
+					r.Add(names[i], values[i])
+				}
+				if _, err, ok := r.Read(body.Bytes(), 0); !ok || err != nil {
+					b.Fatal(ok, err)
+				}
+			}
+		})
+	}
+}
+
 func BenchmarkNewRequest(b *testing.B) {
 	e := benchEvent()
 	for _, mode := range []Mode{Binary, Structured} {

@@ -10,88 +10,119 @@ import (
 // headers, datacontenttype from Content-Type, data from the body (which
 // the event keeps, not copies).
 func decodeBinary(h http.Header, body []byte) (Event, *Error) {
-	var e Event
-	var names strings.Builder // extension names share one allocation
-	var first *Error          // the problem with the smallest header name, so errors do not depend on map order
-	fail := func(err *Error) {
-		if first == nil || err.Where < first.Where {
-			first = err
-		}
-	}
+	var d binaryDecoder
 	for key, vals := range h {
 		if len(key) < 3 || key[0]|0x20 != 'c' || key[1]|0x20 != 'e' || key[2] != '-' {
 			continue
 		}
 		name := coreHeaderName(key)
 		if name == "" {
-			name = appendLowerASCII(&names, key[3:])
+			name = appendLowerASCII(&d.names, key[3:])
 		}
-		if len(vals) != 1 {
-			fail(badAttr(name, headerWhere(name), "header sent %d times; an attribute has one value", len(vals)))
-			continue
+		value := ""
+		if len(vals) == 1 {
+			value = vals[0]
 		}
-		text, msg := decodeHeaderValue(vals[0])
-		if msg != "" {
-			fail(badAttr(name, headerWhere(name), "%s", msg))
-			continue
-		}
-		var dst *string
-		switch name {
-		case "specversion":
-			dst = &e.SpecVersion
-		case "id":
-			dst = &e.ID
-		case "source":
-			dst = &e.Source
-		case "type":
-			dst = &e.Type
-		case "dataschema":
-			dst = &e.DataSchema
-		case "subject":
-			dst = &e.Subject
-		case "time":
-			dst = &e.Time
-		case "datacontenttype":
-			fail(badAttr(name, headerWhere(name), "in binary mode the Content-Type header carries datacontenttype; ce-datacontenttype must not be sent"))
-			continue
-		}
-		if dst != nil {
-			switch {
-			case text == "":
-				fail(badAttr(name, headerWhere(name), "cannot be empty"))
-			case *dst != "":
-				// Only a header map built by hand, with keys that differ
-				// in case, can get here: net/http merges them.
-				fail(badAttr(name, headerWhere(name), "header sent twice"))
-			default:
-				*dst = text
-			}
-			continue
-		}
-		if msg := CheckName(name); msg != "" {
-			fail(badAttr(name, headerWhere(name), "not a valid extension name: %s", msg))
-			continue
-		}
-		if isReservedName(name) {
-			fail(badAttr(name, headerWhere(name), "%q is a reserved name, not an extension", name))
-			continue
-		}
-		if e.Extensions == nil {
-			e.Extensions = make([]Extension, 0, 4) // events carry few
-		}
-		e.Extensions = append(e.Extensions, Extension{Name: name, Value: typedExtension(name, Value{TypeString, text})})
+		d.attribute(name, value, len(vals))
 	}
-	if first != nil {
-		return Event{}, first
+	ct := h["Content-Type"]
+	value := ""
+	if len(ct) > 0 {
+		value = ct[0]
 	}
-	if ct := h["Content-Type"]; len(ct) > 0 {
-		if len(ct) != 1 {
-			return Event{}, badAttr("datacontenttype", "header \"Content-Type\"", "header sent %d times", len(ct))
+	return d.finish(value, len(ct), body)
+}
+
+// binaryDecoder builds a binary-mode event from its headers, whatever
+// holds them: a net/http header map, or the header lines a lean server
+// parsed (FieldReader).
+type binaryDecoder struct {
+	e     Event
+	names strings.Builder // extension names share one allocation
+	first *Error          // the problem with the smallest header name, so errors do not depend on map order
+}
+
+func (d *binaryDecoder) fail(err *Error) {
+	if d.first == nil || err.Where < d.first.Where {
+		d.first = err
+	}
+}
+
+// attribute takes the ce- header of the attribute name (lower-case), sent
+// times times, with value the one it had if it was sent once.
+func (d *binaryDecoder) attribute(name, value string, times int) {
+	e := &d.e
+	if times != 1 {
+		d.fail(badAttr(name, headerWhere(name), "header sent %d times; an attribute has one value", times))
+		return
+	}
+	text, msg := decodeHeaderValue(value)
+	if msg != "" {
+		d.fail(badAttr(name, headerWhere(name), "%s", msg))
+		return
+	}
+	var dst *string
+	switch name {
+	case "specversion":
+		dst = &e.SpecVersion
+	case "id":
+		dst = &e.ID
+	case "source":
+		dst = &e.Source
+	case "type":
+		dst = &e.Type
+	case "dataschema":
+		dst = &e.DataSchema
+	case "subject":
+		dst = &e.Subject
+	case "time":
+		dst = &e.Time
+	case "datacontenttype":
+		d.fail(badAttr(name, headerWhere(name), "in binary mode the Content-Type header carries datacontenttype; ce-datacontenttype must not be sent"))
+		return
+	}
+	if dst != nil {
+		switch {
+		case text == "":
+			d.fail(badAttr(name, headerWhere(name), "cannot be empty"))
+		case *dst != "":
+			// Only a header map built by hand, with keys that differ
+			// in case, can get here: net/http merges them.
+			d.fail(badAttr(name, headerWhere(name), "header sent twice"))
+		default:
+			*dst = text
 		}
-		if ct[0] == "" {
+		return
+	}
+	if msg := CheckName(name); msg != "" {
+		d.fail(badAttr(name, headerWhere(name), "not a valid extension name: %s", msg))
+		return
+	}
+	if isReservedName(name) {
+		d.fail(badAttr(name, headerWhere(name), "%q is a reserved name, not an extension", name))
+		return
+	}
+	if e.Extensions == nil {
+		e.Extensions = make([]Extension, 0, 4) // events carry few
+	}
+	e.Extensions = append(e.Extensions, Extension{Name: name, Value: typedExtension(name, Value{TypeString, text})})
+}
+
+// finish checks the event once every ce- header is in: ct is the
+// Content-Type, sent ctTimes times.
+func (d *binaryDecoder) finish(ct string, ctTimes int, body []byte) (Event, *Error) {
+	if d.first != nil {
+		return Event{}, d.first
+	}
+	e := d.e
+	if ctTimes > 0 {
+		if ctTimes != 1 {
+			return Event{}, badAttr("datacontenttype", "header \"Content-Type\"", "header sent %d times", ctTimes)
+		}
+		if ct == "" {
 			return Event{}, badAttr("datacontenttype", "header \"Content-Type\"", "cannot be empty (leave the header out)")
 		}
-		e.DataContentType = ct[0]
+		e.DataContentType = ct
 	}
 	if len(body) > 0 {
 		e.Data = body

@@ -75,15 +75,9 @@ func readMessage(h http.Header, body io.Reader, length, limit int64, request boo
 	if v := h["Content-Type"]; len(v) > 0 {
 		ct = v[0]
 	}
-	mt, charset := mediaType(ct)
-	structured := mt == MediaTypeJSON || mt == MediaTypeJSONBatch
-	switch {
-	case mt == MediaTypeJSONBatch && !request:
-		return nil, badMessage(http.StatusUnsupportedMediaType, "header \"Content-Type\"", "a reply is one event, not a batch")
-	case structured && charset != "" && charset != "utf-8":
-		return nil, badMessage(http.StatusUnsupportedMediaType, "header \"Content-Type\"", "charset %q: the JSON event format is UTF-8", charset)
-	case !structured && strings.HasPrefix(mt, "application/cloudevents"):
-		return nil, badMessage(http.StatusUnsupportedMediaType, "header \"Content-Type\"", "event format %q is not supported: Eddy reads %s, %s and binary mode", mt, MediaTypeJSON, MediaTypeJSONBatch)
+	mt, err := contentMode(ct, request)
+	if err != nil {
+		return nil, err
 	}
 	if length > limit {
 		return nil, tooLarge(limit)
@@ -106,13 +100,34 @@ func readMessage(h http.Header, body io.Reader, length, limit int64, request boo
 		if !request && len(b) == 0 && !hasCEHeader(h) {
 			return nil, nil
 		}
-		return nil, badAttr("specversion", headerWhere("specversion"), "missing: a binary-mode event needs the ce-specversion header (or send Content-Type %s)", MediaTypeJSON)
+		return nil, missingSpecVersion()
 	}
 	e, derr := decodeBinary(h, b)
 	if derr != nil {
 		return nil, derr
 	}
 	return []Event{e}, nil
+}
+
+func missingSpecVersion() *Error {
+	return badAttr("specversion", headerWhere("specversion"), "missing: a binary-mode event needs the ce-specversion header (or send Content-Type %s)", MediaTypeJSON)
+}
+
+// contentMode returns the media type of a message's Content-Type, or why
+// it is not one Eddy reads; request says whether the message is a request
+// (which may be a batch) or a reply.
+func contentMode(ct string, request bool) (string, *Error) {
+	mt, charset := mediaType(ct)
+	structured := mt == MediaTypeJSON || mt == MediaTypeJSONBatch
+	switch {
+	case mt == MediaTypeJSONBatch && !request:
+		return "", badMessage(http.StatusUnsupportedMediaType, "header \"Content-Type\"", "a reply is one event, not a batch")
+	case structured && charset != "" && charset != "utf-8":
+		return "", badMessage(http.StatusUnsupportedMediaType, "header \"Content-Type\"", "charset %q: the JSON event format is UTF-8", charset)
+	case !structured && strings.HasPrefix(mt, "application/cloudevents"):
+		return "", badMessage(http.StatusUnsupportedMediaType, "header \"Content-Type\"", "event format %q is not supported: Eddy reads %s, %s and binary mode", mt, MediaTypeJSON, MediaTypeJSONBatch)
+	}
+	return mt, nil
 }
 
 func hasCEHeader(h http.Header) bool {
