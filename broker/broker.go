@@ -52,7 +52,7 @@ func New(eng Engine, store *storage.Store, opts ...Opt) (*Broker, error) {
 	}
 	b.Triggers = newRouter(b)
 	b.mux = http.NewServeMux()
-	b.ingress = http.HandlerFunc(b.serveIngress)
+	b.ingress = ingressHandler{b}
 	b.routes()
 	return b, nil
 }

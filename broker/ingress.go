@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"context"
 	"net/http"
 	"strings"
 
@@ -23,25 +24,61 @@ func (b *Broker) serveIngress(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(events) == 1 {
-		// The common case: no result slice, straight to the engine, and
-		// on the fast path the answer goes out from the commit (the
-		// events are decoded and copied: nothing refers to r any more).
-		req := b.eventRequest(&events[0])
-		if finish := http1.Defer(w); finish != nil {
-			b.eng.PublishEventAsync(r.Context(), req, func(err error) {
-				if err != nil {
-					err = &PublishError{Index: 0, Err: err}
-				}
-				b.answerIngress(w, err)
-				finish()
-			})
-			return
-		}
-		_, err = b.publishRequest(r.Context(), req)
-	} else {
-		_, err = b.publish(r.Context(), events)
+		b.ingestOne(r.Context(), w, &events[0])
+		return
 	}
+	_, err = b.publish(r.Context(), events)
 	b.answerIngress(w, err)
+}
+
+// ingestOne publishes a request's one event and answers: no result slice,
+// straight to the engine, and on the fast path the answer goes out from
+// the commit (the event is decoded and copied: nothing refers to the
+// request any more).
+func (b *Broker) ingestOne(ctx context.Context, w http.ResponseWriter, e *cloudevents.Event) {
+	req := b.eventRequest(e)
+	if finish := http1.Defer(w); finish != nil {
+		b.eng.PublishEventAsync(ctx, req, func(err error) {
+			if err != nil {
+				err = &PublishError{Index: 0, Err: err}
+			}
+			b.answerIngress(w, err)
+			finish()
+		})
+		return
+	}
+	_, err := b.publishRequest(ctx, req)
+	b.answerIngress(w, err)
+}
+
+// ingressHandler is the ingress's handler. On the lean server's fast path
+// it reads an event from the parsed header lines (ServeRaw), and leaves
+// what cloudevents.FieldReader does not take (batches, repeated headers)
+// to serveIngress, which reads it as net/http would.
+type ingressHandler struct{ b *Broker }
+
+func (h ingressHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.b.serveIngress(w, r) }
+
+func (h ingressHandler) ServeRaw(w http.ResponseWriter, r *http1.RawRequest) bool {
+	if r.Method != http.MethodPost {
+		return false
+	}
+	var fr cloudevents.FieldReader
+	for i := range r.NumFields() {
+		fr.Add(r.Field(i))
+	}
+	e, err, ok := fr.Read(r.Body, h.b.o.maxBody)
+	switch {
+	case !ok:
+		return false
+	case err != nil:
+		cloudevents.WriteError(w, err)
+	default:
+		// The fast path's requests have no context of their own: it does
+		// not watch the connection while the handler runs.
+		h.b.ingestOne(context.Background(), w, &e)
+	}
+	return true
 }
 
 // answerIngress answers an ingress request: 202 once its events are

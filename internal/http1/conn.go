@@ -24,6 +24,7 @@ type conn struct {
 	head     head
 	body     bodyReader
 	req      http.Request // reused: a fast handler keeps nothing of it
+	parsed   RawRequest   // reused likewise, for a RawHandler
 	url      url.URL
 	header   http.Header
 	vals     []string
@@ -251,7 +252,6 @@ func (c *conn) serveRequest(handler http.Handler, h *head, body []byte) (ok bool
 	if !c.settle() {
 		return false
 	}
-	r := c.newRequest(h, body)
 	w := &c.resp
 	w.reset()
 	w.conn, w.deferrable = c, c.raw != nil && !h.close && !c.srv.shutdown.Load()
@@ -265,7 +265,9 @@ func (c *conn) serveRequest(handler http.Handler, h *head, body []byte) (ok bool
 			ok = false
 		}
 	}()
-	handler.ServeHTTP(w, r)
+	if rh, ok := handler.(RawHandler); !ok || !rh.ServeRaw(w, c.rawRequest(h, body)) {
+		handler.ServeHTTP(w, c.newRequest(h, body))
+	}
 	if w.deferred {
 		c.pending = true
 		return true

@@ -18,7 +18,8 @@ type Server struct {
 	// its method and path (without the query), or nil. A fast handler
 	// must answer promptly and must not keep the request after it
 	// returns; its answer is written whole, with a Content-Length (no
-	// streaming, no Flusher, no Hijacker).
+	// streaming, no Flusher, no Hijacker). A handler that is also a
+	// RawHandler is offered the request as parsed first.
 	Route func(method, path string) http.Handler
 	// Fallback serves everything else. Its ReadHeaderTimeout and
 	// IdleTimeout also bound the fast path's connections.
