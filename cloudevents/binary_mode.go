@@ -165,7 +165,7 @@ func coreHeaderName(key string) string {
 
 // appendLowerASCII writes s lower-cased to names and returns it as a string
 // of names' buffer, which stays valid when the buffer grows.
-func appendLowerASCII(names *strings.Builder, s string) string {
+func appendLowerASCII[S string | []byte](names *strings.Builder, s S) string {
 	if names.Cap() == 0 {
 		names.Grow(64)
 	}

@@ -106,7 +106,7 @@ func (r *FieldReader) Read(body []byte, limit int64) (e Event, err error, ok boo
 		off += len(f.value)
 		name := coreFieldName(f.name[3:])
 		if name == "" {
-			name = appendLowerASCIIBytes(&d.names, f.name[3:])
+			name = appendLowerASCII(&d.names, f.name[3:])
 		}
 		d.attribute(name, value, 1)
 	}
@@ -147,19 +147,4 @@ func equalFoldLower(b []byte, lower string) bool {
 		}
 	}
 	return true
-}
-
-// appendLowerASCIIBytes is appendLowerASCII of a byte slice.
-func appendLowerASCIIBytes(names *strings.Builder, s []byte) string {
-	if names.Cap() == 0 {
-		names.Grow(64)
-	}
-	start := names.Len()
-	for _, c := range s {
-		if c >= 'A' && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		names.WriteByte(c)
-	}
-	return names.String()[start:]
 }

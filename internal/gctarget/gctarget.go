@@ -26,11 +26,7 @@ const (
 	Floor      = 160 << 20
 )
 
-// PercentFor is the target for a live heap of live bytes.
-func PercentFor(live uint64) int {
-	return percentFor(live, Floor)
-}
-
+// percentFor is the target for a live heap of live bytes.
 func percentFor(live, floor uint64) int {
 	if live == 0 {
 		return MaxPercent

@@ -21,8 +21,8 @@ func TestPercentFor(t *testing.T) {
 		{4 * Floor, MinPercent},
 	}
 	for _, tc := range cases {
-		if got := PercentFor(tc.live); got != tc.want {
-			t.Errorf("PercentFor(%d MB) = %d, want %d", tc.live>>20, got, tc.want)
+		if got := percentFor(tc.live, Floor); got != tc.want {
+			t.Errorf("percentFor(%d MB) = %d, want %d", tc.live>>20, got, tc.want)
 		}
 	}
 }

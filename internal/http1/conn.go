@@ -115,10 +115,11 @@ func (c *conn) serveSome(read func(inBody bool) readResult) (wait, handOff bool)
 			return false, true
 		}
 		c.inHead = false
-		method := c.method(h.method)
+		method, path := c.method(h.method), ""
 		var handler http.Handler
 		if method != http.MethodHead { // answered without a body: net/http's
-			handler = c.srv.Route(method, c.path(h.path))
+			path = c.path(h.path)
+			handler = c.srv.Route(method, path)
 		}
 		if handler == nil {
 			return false, true
@@ -129,7 +130,7 @@ func (c *conn) serveSome(read func(inBody bool) readResult) (wait, handOff bool)
 			}
 		}
 		end := c.start + n + int(h.contentLength)
-		ok := c.serveRequest(handler, h, c.buf[c.start+n:end])
+		ok := c.serveRequest(handler, method, path, h, c.buf[c.start+n:end])
 		if !ok || h.close || c.srv.shutdown.Load() {
 			return false, false
 		}
@@ -248,7 +249,7 @@ func (c *conn) handOff() bool {
 // serveRequest runs the handler and writes its answer, once a deferred
 // answer before it is out; false when the connection must close (a write
 // failed, the handler panicked, the answer before it closed).
-func (c *conn) serveRequest(handler http.Handler, h *head, body []byte) (ok bool) {
+func (c *conn) serveRequest(handler http.Handler, method, path string, h *head, body []byte) (ok bool) {
 	if !c.settle() {
 		return false
 	}
@@ -265,8 +266,8 @@ func (c *conn) serveRequest(handler http.Handler, h *head, body []byte) (ok bool
 			ok = false
 		}
 	}()
-	if rh, ok := handler.(RawHandler); !ok || !rh.ServeRaw(w, c.rawRequest(h, body)) {
-		handler.ServeHTTP(w, c.newRequest(h, body))
+	if rh, ok := handler.(RawHandler); !ok || !rh.ServeRaw(w, c.rawRequest(method, path, h, body)) {
+		handler.ServeHTTP(w, c.newRequest(method, path, h, body))
 	}
 	if w.deferred {
 		c.pending = true

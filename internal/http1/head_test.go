@@ -108,7 +108,7 @@ func checkAgainstNetHTTP(t *testing.T, b []byte, n int, h *head) {
 		t.Fatalf("close: net/http %v, fast %v", r.Close, h.close)
 	}
 	var c conn
-	got := c.newRequest(h, nil).Header
+	got := c.newRequest(http.MethodPost, "/", h, nil).Header
 	for k, v := range r.Header {
 		if strings.Join(got[k], "\x00") != strings.Join(v, "\x00") {
 			t.Fatalf("header %s: net/http %q, fast %q", k, v, got[k])

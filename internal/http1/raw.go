@@ -33,8 +33,9 @@ func (r *RawRequest) Field(i int) (name, value []byte) {
 	return f.name, f.value
 }
 
-// rawRequest fills the connection's RawRequest for h.
-func (c *conn) rawRequest(h *head, body []byte) *RawRequest {
-	c.parsed = RawRequest{Method: c.method(h.method), Path: c.path(h.path), Body: body, fields: h.fields}
+// rawRequest fills the connection's RawRequest for h, whose method and
+// path serveSome has made strings already.
+func (c *conn) rawRequest(method, path string, h *head, body []byte) *RawRequest {
+	c.parsed = RawRequest{Method: method, Path: path, Body: body, fields: h.fields}
 	return &c.parsed
 }

@@ -12,7 +12,7 @@ import (
 // request, as Server.Route says). Its context never ends: a fast handler answers within milliseconds, and the fast path
 // does not watch the connection while it runs (that watch is what costs
 // net/http a goroutine per request).
-func (c *conn) newRequest(h *head, body []byte) *http.Request {
+func (c *conn) newRequest(method, path string, h *head, body []byte) *http.Request {
 	c.body.b, c.body.i = body, 0
 	if c.header == nil {
 		c.header = make(http.Header, len(h.fields))
@@ -52,9 +52,9 @@ func (c *conn) newRequest(h *head, body []byte) *http.Request {
 	off += len(h.host)
 	target := all[off : off+len(h.target)]
 	off += len(h.target)
-	c.url = url.URL{Path: c.path(h.path), RawQuery: all[off:]}
+	c.url = url.URL{Path: path, RawQuery: all[off:]}
 	c.req = http.Request{
-		Method:        c.method(h.method),
+		Method:        method,
 		URL:           &c.url,
 		Proto:         "HTTP/1.1",
 		ProtoMajor:    1,
