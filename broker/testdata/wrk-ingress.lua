@@ -22,26 +22,31 @@ function setup(thread)
   thread:set("tid", run .. "-" .. threads)
 end
 
-local structured = false
+-- The request is built by hand, a fixed head and tail around the id, rather
+-- than with wrk.format, which makes a header table and formats every line
+-- for every request: wrk shares the machine with the node under test, and
+-- that cost 1.5-2 µs of its 16-18 µs per request.
+local data = '{"customer":"c-1","tickets":2}'
+local head, tail
 function init(args)
-  structured = args[1] == "structured"
+  local host = wrk.headers["Host"] or (wrk.host .. ":" .. wrk.port)
+  local start = "POST /v1/events HTTP/1.1\r\nHost: " .. host .. "\r\n"
+  if args[1] == "structured" then
+    head = start .. "Content-Type: application/cloudevents+json\r\nContent-Length: "
+  else
+    head = start .. "Ce-Specversion: 1.0\r\nCe-Source: /bench\r\nCe-Type: bench.event\r\n" ..
+      "Content-Type: application/json\r\nContent-Length: " .. #data .. "\r\nCe-Id: " .. tid .. "-"
+    tail = "\r\n\r\n" .. data
+  end
 end
 
-local data = '{"customer":"c-1","tickets":2}'
 local n = 0
 function request()
   n = n + 1
-  local id = tid .. "-" .. n
-  if structured then
-    return wrk.format("POST", "/v1/events", {["Content-Type"] = "application/cloudevents+json"},
-      '{"specversion":"1.0","id":"' .. id .. '","source":"/bench","type":"bench.event",' ..
-      '"datacontenttype":"application/json","data":' .. data .. '}')
+  if tail then
+    return head .. n .. tail
   end
-  return wrk.format("POST", "/v1/events", {
-    ["Ce-Specversion"] = "1.0",
-    ["Ce-Id"] = id,
-    ["Ce-Source"] = "/bench",
-    ["Ce-Type"] = "bench.event",
-    ["Content-Type"] = "application/json",
-  }, data)
+  local body = '{"specversion":"1.0","id":"' .. tid .. "-" .. n ..
+    '","source":"/bench","type":"bench.event","datacontenttype":"application/json","data":' .. data .. '}'
+  return head .. #body .. "\r\n\r\n" .. body
 end
