@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -29,14 +30,14 @@ const delivered = 6 + 1 + 5 + 2 + 1
 // forbids is refused with 400 and never delivered.
 func TestConformanceTool(t *testing.T) {
 	dir := t.TempDir()
-	gotBinary, gotJSON := filepath.Join(dir, "got-binary.yaml"), filepath.Join(dir, "got-json.yaml")
+	binaryListener, jsonListener := listen(t), listen(t)
 	triggers, err := os.ReadFile(filepath.Join("testdata", "triggers.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	triggers = []byte(strings.NewReplacer(
-		"BINARY_LISTENER", listen(t, gotBinary),
-		"JSON_LISTENER", listen(t, gotJSON),
+		"BINARY_LISTENER", binaryListener,
+		"JSON_LISTENER", jsonListener,
 	).Replace(string(triggers)))
 	triggerFile := filepath.Join(dir, "triggers.yaml")
 	if err := os.WriteFile(triggerFile, triggers, 0o644); err != nil {
@@ -87,6 +88,8 @@ func TestConformanceTool(t *testing.T) {
 	for _, name := range []string{"conformance-binary", "conformance-json"} {
 		waitForDeliveries(t, base, name, delivered)
 	}
+	gotBinary := received(t, binaryListener, filepath.Join(dir, "got-binary.yaml"))
+	gotJSON := received(t, jsonListener, filepath.Join(dir, "got-json.yaml"))
 	for _, file := range []string{gotBinary, gotJSON} {
 		if n := countEvents(t, file); n != delivered {
 			t.Errorf("%s holds %d events, want %d", filepath.Base(file), n, delivered)
@@ -139,21 +142,22 @@ func tool(t *testing.T, args ...string) (string, int) {
 
 var listening = regexp.MustCompile(`listening on :(\d+)`)
 
-// listen runs `cloudevents listen` on a free port, writing what it receives
-// to file, and returns its URL. The port is free when chosen; another
-// process may take it before the tool binds it, so a tool that exits is
-// started again on another port.
-func listen(t *testing.T, file string) string {
+// listenHistory is how many events a listener keeps for received: more
+// than delivered, so that an event delivered twice shows in the count.
+const listenHistory = 2 * delivered
+
+// listen runs `cloudevents listen` on a free port and returns its URL. The
+// port is free when chosen; another process may take it before the tool
+// binds it, so a tool that exits is started again on another port.
+func listen(t *testing.T) string {
 	t.Helper()
-	out, err := os.Create(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { out.Close() })
 	for attempt := 1; ; attempt++ {
 		port := freePort(t)
-		cmd := exec.Command(toolBinary, "listen", "--port", strconv.Itoa(port))
-		cmd.Stdout = out
+		// What the tool prints is not read: it writes each event to stdout
+		// in two writes, which interleave when deliveries are concurrent
+		// (Knative's unordered delivery). Its history is kept under a lock.
+		cmd := exec.Command(toolBinary, "listen", "--port", strconv.Itoa(port),
+			"--history", strconv.Itoa(listenHistory), "--retain")
 		p := proctest.Start(t, cmd)
 		p.WaitFor(t, listening)
 		// The tool says "listening" before it binds: wait for the port.
@@ -231,14 +235,34 @@ func waitForDeliveries(t *testing.T, base, name string, want int) {
 	}
 }
 
-// countEvents counts the events a listener wrote: each ends with "---".
+// received writes the events the listener at url has received to file, in
+// the tool's YAML, and returns file.
+func received(t *testing.T, url, file string) string {
+	t.Helper()
+	resp, err := http.Get(url + "history")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("reading %shistory: %s %v", url, resp.Status, err)
+	}
+	return writeFile(t, file, string(b))
+}
+
+// countEvents counts the events in a listener's history: YAML documents
+// separated by "---" lines.
 func countEvents(t *testing.T, file string) int {
 	t.Helper()
 	b, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := 0
+	if len(b) == 0 {
+		return 0
+	}
+	n := 1
 	for _, line := range strings.Split(string(b), "\n") {
 		if line == "---" {
 			n++
