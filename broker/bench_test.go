@@ -23,6 +23,7 @@ import (
 	"eddy/cloudevents"
 	"eddy/internal/gctarget"
 	"eddy/internal/http1"
+	"eddy/internal/loadgen"
 )
 
 // benchClient keeps its connections alive across requests.
@@ -80,7 +81,7 @@ var (
 )
 
 // BenchmarkIngressRaw is BenchmarkIngress with a load generator that
-// leaves the server its cores and its scheduler: rawLoad (one thread,
+// leaves the server its cores and its scheduler: eddy/internal/loadgen (one thread,
 // epoll, pre-encoded requests) in a process of its own, this test binary
 // started again, as wrk would be. The server's CPU per event is this
 // process's, the client's that process's; both are reported.
@@ -127,13 +128,13 @@ func BenchmarkIngressRaw(b *testing.B) {
 			// A warm-up, as wrk users give a server: connections, buffers,
 			// the memtable's first pages and the heap's size settle.
 			warm := int64(min(b.N, 20000))
-			if _, _, err := runRawClient(addr, encoding, warm); err != nil && !errors.Is(err, errRawLoadUnsupported) {
+			if _, _, err := runRawClient(addr, encoding, warm); err != nil && !errors.Is(err, loadgen.ErrUnsupported) {
 				b.Fatal(err)
 			}
 			b.ResetTimer()
 			res, serverCPU, err := runRawClient(addr, encoding, int64(b.N))
 			b.StopTimer()
-			if errors.Is(err, errRawLoadUnsupported) {
+			if errors.Is(err, loadgen.ErrUnsupported) {
 				b.Skip(err)
 			}
 			if err != nil {
@@ -146,15 +147,12 @@ func BenchmarkIngressRaw(b *testing.B) {
 				}
 			}
 			n := float64(b.N)
-			b.ReportMetric(n/res.elapsed.Seconds(), "events/s")
+			b.ReportMetric(n/res.Elapsed.Seconds(), "events/s")
 			b.ReportMetric(float64(serverCPU.Nanoseconds())/1e3/n, "server-cpu-us/event")
-			b.ReportMetric(float64(res.clientCPU.Nanoseconds())/1e3/n, "client-cpu-us/event")
+			b.ReportMetric(float64(res.ClientCPU.Nanoseconds())/1e3/n, "client-cpu-us/event")
 		})
 	}
 }
-
-// errRawLoadUnsupported is what rawLoad.run returns where epoll is missing.
-var errRawLoadUnsupported = errors.New("the raw load generator runs on Linux only")
 
 // rawClientEnv, when set, makes this test binary BenchmarkIngressRaw's
 // client: "address encoding requests connections depth".
@@ -169,8 +167,8 @@ func TestMain(m *testing.M) {
 
 // runRawClient runs n requests from a client process of its own and
 // returns what the client measured and this process's CPU meanwhile.
-func runRawClient(addr, encoding string, n int64) (rawLoadResult, time.Duration, error) {
-	var res rawLoadResult
+func runRawClient(addr, encoding string, n int64) (loadgen.Result, time.Duration, error) {
+	var res loadgen.Result
 	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s %s %d %d %d", rawClientEnv, addr, encoding, n, *rawConns, *rawDepth))
 	cmd.Stderr = os.Stderr
@@ -192,22 +190,22 @@ func runRawClient(addr, encoding string, n int64) (rawLoadResult, time.Duration,
 	if err != nil || line != "ready\n" {
 		return res, 0, fmt.Errorf("raw client: %q, %v", line, err)
 	}
-	cpu0 := processCPU()
+	cpu0 := loadgen.ProcessCPU()
 	if _, err := io.WriteString(stdin, "go\n"); err != nil {
 		return res, 0, err
 	}
 	line, err = out.ReadString('\n')
-	cpu := processCPU() - cpu0
+	cpu := loadgen.ProcessCPU() - cpu0
 	if err != nil {
 		return res, 0, fmt.Errorf("raw client: %v", err)
 	}
 	if msg, ok := strings.CutPrefix(line, "error "); ok {
-		if strings.TrimSpace(msg) == errRawLoadUnsupported.Error() {
-			return res, 0, errRawLoadUnsupported
+		if strings.TrimSpace(msg) == loadgen.ErrUnsupported.Error() {
+			return res, 0, loadgen.ErrUnsupported
 		}
 		return res, 0, errors.New(strings.TrimSpace(msg))
 	}
-	if _, err := fmt.Sscanf(line, "done %d %d", &res.elapsed, &res.clientCPU); err != nil {
+	if _, err := fmt.Sscanf(line, "done %d %d", &res.Elapsed, &res.ClientCPU); err != nil {
 		return res, 0, fmt.Errorf("raw client: %q: %v", line, err)
 	}
 	return res, cpu, nil
@@ -217,63 +215,32 @@ func runRawClient(addr, encoding string, n int64) (rawLoadResult, time.Duration,
 // for "go", runs and says "done <elapsed ns> <its CPU ns>" or
 // "error <why>".
 func rawClientMain(spec string) int {
-	load := &rawLoad{}
+	load := &loadgen.Load{}
 	var encoding string
 	var n int64
-	if _, err := fmt.Sscan(spec, &load.addr, &encoding, &n, &load.conns, &load.depth); err != nil {
+	if _, err := fmt.Sscan(spec, &load.Addr, &encoding, &n, &load.Conns, &load.Depth); err != nil {
 		fmt.Printf("error %s=%q: %v\n", rawClientEnv, spec, err)
 		return 2
 	}
-	load.encode = rawIngressRequest(encoding)
+	encode, err := loadgen.IngressRequests(encoding)
+	if err != nil {
+		fmt.Printf("error %v\n", err)
+		return 2
+	}
+	load.Encode = encode
 	var cpu0 time.Duration
-	load.ready = func() {
+	load.Ready = func() {
 		fmt.Println("ready")
 		bufio.NewReader(os.Stdin).ReadString('\n')
-		cpu0 = processCPU()
+		cpu0 = loadgen.ProcessCPU()
 	}
-	res, err := load.run(n, 5*time.Minute)
+	res, err := load.Run(n, 5*time.Minute)
 	if err != nil {
 		fmt.Printf("error %v\n", strings.ReplaceAll(err.Error(), "\n", " "))
 		return 1
 	}
-	fmt.Printf("done %d %d\n", res.elapsed, processCPU()-cpu0)
+	fmt.Printf("done %d %d\n", res.Elapsed, loadgen.ProcessCPU()-cpu0)
 	return 0
-}
-
-// rawIngressRequest returns the encoder of BenchmarkIngress's requests,
-// as bytes on the wire: only the event id changes from one to the next.
-// Ids are "<run>-<seq>", run this process's own: a client that sent an
-// earlier client's ids within the duplicate window would be answered from
-// the window, with nothing written.
-func rawIngressRequest(mode string) func(dst []byte, seq int64) []byte {
-	const data = `{"customer":"c-1","tickets":2}`
-	const head = "POST /v1/events HTTP/1.1\r\nHost: eddy\r\n"
-	run := strconv.FormatInt(time.Now().UnixNano(), 36) + "-" + strconv.Itoa(os.Getpid()) + "-"
-	if mode != "structured" {
-		tail := "\r\nCe-Source: /bench\r\nCe-Type: bench.event\r\nContent-Type: application/json\r\nContent-Length: " + strconv.Itoa(len(data)) + "\r\n\r\n" + data
-		return func(dst []byte, seq int64) []byte {
-			dst = append(dst, head+"Ce-Specversion: 1.0\r\nCe-Id: "...)
-			dst = append(dst, run...)
-			dst = strconv.AppendInt(dst, seq, 10)
-			return append(dst, tail...)
-		}
-	}
-	e := event("bench.event", "ID")
-	e.Source, e.Data = "/bench", []byte(data)
-	pre, post, _ := bytes.Cut(cloudevents.AppendJSON(nil, &e), []byte(`"ID"`))
-	// Copies: pre's spare room is the bytes post still points into.
-	pre = append(append(append([]byte(nil), pre...), '"'), run...)
-	post = append([]byte{'"'}, post...)
-	return func(dst []byte, seq int64) []byte {
-		var id [20]byte
-		n := len(strconv.AppendInt(id[:0], seq, 10))
-		dst = append(dst, head+"Content-Type: "+cloudevents.MediaTypeJSON+"\r\nContent-Length: "...)
-		dst = strconv.AppendInt(dst, int64(len(pre)+n+len(post)), 10)
-		dst = append(dst, "\r\n\r\n"...)
-		dst = append(dst, pre...)
-		dst = append(dst, id[:n]...)
-		return append(dst, post...)
-	}
 }
 
 // BenchmarkIngressBatch posts batches of 100 events.
@@ -355,7 +322,7 @@ func BenchmarkPublish(b *testing.B) {
 	env := newEnv(b, WithJobWorker(false, 1))
 	var seq atomic.Int64
 	b.SetParallelism(256)
-	cpu0 := processCPU()
+	cpu0 := loadgen.ProcessCPU()
 	b.ResetTimer()
 	start := time.Now()
 	b.RunParallel(func(pb *testing.PB) {
@@ -366,5 +333,5 @@ func BenchmarkPublish(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
-	b.ReportMetric(float64((processCPU()-cpu0).Nanoseconds())/1e3/float64(b.N), "cpu-us/event")
+	b.ReportMetric(float64((loadgen.ProcessCPU()-cpu0).Nanoseconds())/1e3/float64(b.N), "cpu-us/event")
 }

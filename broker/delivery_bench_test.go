@@ -16,6 +16,7 @@ import (
 
 	"eddy/cloudevents"
 	"eddy/engine"
+	"eddy/internal/loadgen"
 	"eddy/record"
 )
 
@@ -103,7 +104,7 @@ func BenchmarkTriggerDelivery(b *testing.B) {
 			}
 			rctx, stopTriggers := context.WithCancel(ctx)
 			b.Cleanup(stopTriggers) // before the broker closes
-			cpu0 := processCPU()
+			cpu0 := loadgen.ProcessCPU()
 			b.ResetTimer()
 			start := time.Now()
 			if err := env.b.Triggers.start(rctx); err != nil {
@@ -116,7 +117,7 @@ func BenchmarkTriggerDelivery(b *testing.B) {
 			}
 			elapsed := time.Since(start)
 			b.StopTimer()
-			cpu := processCPU() - cpu0
+			cpu := loadgen.ProcessCPU() - cpu0
 			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "events/s")
 			b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/event")
 			if tc.instances > 0 {
