@@ -265,15 +265,15 @@ func (l *Load) RunAtRate(rate float64, d, deadline time.Duration) (Result, error
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	var res Result
-	if rate <= 0 || d <= 0 {
-		return res, fmt.Errorf("loadgen: a rate of %v/s for %v", rate, d)
+	total := int64(rate * d.Seconds())
+	if rate <= 0 || total < 1 {
+		return res, fmt.Errorf("loadgen: a rate of %v/s for %v is no request", rate, d)
 	}
 	c, err := l.connect()
 	if err != nil {
 		return res, err
 	}
 	defer c.close()
-	total := int64(rate * d.Seconds())
 	res.Latencies = make([]time.Duration, 0, total)
 	res.AnsweredAt = make([]time.Duration, 0, total)
 	free := make([]*conn, len(c.conns))

@@ -186,6 +186,9 @@ func TestRunRefusesNoConnections(t *testing.T) {
 	if _, err := (&Load{Addr: "127.0.0.1:1", Conns: 1, Encode: encode}).RunAtRate(0, time.Second, time.Second); err == nil {
 		t.Fatal("no error for a rate of 0")
 	}
+	if _, err := (&Load{Addr: "127.0.0.1:1", Conns: 1, Encode: encode}).RunAtRate(10, time.Millisecond, time.Second); err == nil {
+		t.Fatal("no error for a run too short to send a request")
+	}
 }
 
 func TestIngressRequestsRefusesAnUnknownMode(t *testing.T) {
