@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 // collidingWindow is a window whose hash sends every text to one of n
@@ -268,4 +269,26 @@ func BenchmarkEventWindow(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkEventWindowGrowth fills an empty window with 2M events, as a
+// minute of load does, and reports the longest single remember: the
+// pause that growing the index puts into a partition's step.
+func BenchmarkEventWindowGrowth(b *testing.B) {
+	const n = 1 << 21
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("0b6f2c1e-9d7a-4c3b-8e21-%012d", i)
+	}
+	var longest time.Duration
+	for b.Loop() {
+		w := newEventWindow()
+		for i := range n {
+			t0 := time.Now()
+			w.remember("/bench", ids[i], int64(i+n), func() int64 { return int64(i) })
+			longest = max(longest, time.Since(t0))
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/event")
+	b.ReportMetric(float64(longest.Microseconds()), "longest-µs")
 }

@@ -65,6 +65,9 @@ func TestWindowIndexMatchesAMap(t *testing.T) {
 							t.Fatalf("round %d: %x was not removed", round, h)
 						}
 						delete(want, h)
+						if _, taken := x.find(h); taken {
+							t.Fatalf("round %d: %x is found after its removal", round, h)
+						}
 					}
 					if seq%97 == 0 {
 						check("a change")
@@ -85,14 +88,80 @@ func TestWindowIndexMatchesAMap(t *testing.T) {
 // len is how many hashes the index holds.
 func (x *windowIndex) len() int { return x.count }
 
-// get returns the sequence number indexed under h.
+// get returns the sequence number indexed under h. Unlike find it moves
+// nothing, so that checks leave entries in the old table for the changes
+// after them.
 func (x *windowIndex) get(h uint64) (seq uint64, ok bool) {
 	if x.count == 0 {
 		return 0, false
 	}
-	i, ok := x.find(h)
-	if !ok {
+	if i, ok := probe(x.slots, h); ok {
+		return x.slots[i].seq - 1, true
+	}
+	if x.old == nil {
 		return 0, false
 	}
-	return x.slots[i].seq - 1, true
+	if j, ok := probe(x.old, h); ok {
+		return x.old[j].seq - 1, true
+	}
+	return 0, false
+}
+
+// TestWindowIndexGrowsAFewSlotsAtATime: the put that fills the index past
+// half starts a table twice the size, and each change after it moves at
+// most growSteps slots of the old one, until none is left; every entry
+// stays found meanwhile, and a removal finds entries in either table.
+func TestWindowIndexGrowsAFewSlotsAtATime(t *testing.T) {
+	var x windowIndex
+	put := func(h uint64) {
+		i, taken := x.find(h)
+		if taken {
+			t.Fatalf("hash %x found before it was put", h)
+		}
+		x.putAt(i, h, h)
+	}
+	h := uint64(1)
+	for ; x.old == nil; h++ {
+		put(h * 0x9e3779b97f4a7c15)
+	}
+	if len(x.slots) != 2*minIndexSlots || len(x.old) != minIndexSlots {
+		t.Fatalf("growing: %d slots, %d old; want %d and %d", len(x.slots), len(x.old), 2*minIndexSlots, minIndexSlots)
+	}
+	// An entry still in the old table is found, and moves to the new.
+	first := uint64(0x9e3779b97f4a7c15)
+	if _, inOld := probe(x.old, first); !inOld {
+		t.Fatal("the first entry is not in the old table")
+	}
+	if i, taken := x.find(first); !taken || x.slots[i].seq-1 != first {
+		t.Fatalf("find of an entry in the old table: slot %d, taken %v", i, taken)
+	}
+	if _, inOld := probe(x.old, first); inOld {
+		t.Fatal("the entry found stayed in the old table")
+	}
+	changes := 0
+	for x.old != nil {
+		before := x.moved
+		if changes%2 == 0 {
+			put(h * 0x9e3779b97f4a7c15)
+			h++
+		} else {
+			// The oldest entries are the likeliest still in the old table.
+			k := uint64(changes/2 + 1)
+			if !x.remove(k*0x9e3779b97f4a7c15, k*0x9e3779b97f4a7c15) {
+				t.Fatalf("entry %d was not removed", k)
+			}
+		}
+		changes++
+		if x.old != nil && x.moved-before > growSteps {
+			t.Fatalf("one change moved %d slots of the old table, want at most %d", x.moved-before, growSteps)
+		}
+		for k := uint64(changes/2 + 1); k < h; k++ {
+			if seq, ok := x.get(k * 0x9e3779b97f4a7c15); !ok || seq != k*0x9e3779b97f4a7c15 {
+				t.Fatalf("after %d changes: entry %d gives %d, %v", changes, k, seq, ok)
+			}
+		}
+	}
+	if changes < 2 || changes > minIndexSlots/growSteps+1 {
+		t.Fatalf("the old table emptied after %d changes, want between 2 and %d", changes, minIndexSlots/growSteps+1)
+	}
 }
