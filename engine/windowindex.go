@@ -38,7 +38,10 @@ const (
 	shrinkAt = 8
 	// growSteps is how many of the old table's slots each change moves
 	// on: the old table is empty after len(old)/growSteps changes, well
-	// before the new one, twice as large, can be half full.
+	// before the new one, twice as large, can be half full (which would
+	// start another growth) or an eighth full (a shrink): growing starts
+	// at len(old)/2 entries, so a growth lasts while the count stays
+	// within len(old)/2 ± len(old)/growSteps.
 	growSteps = 8
 	// movedSeq marks an old slot whose entry moved to the new table or
 	// was removed meanwhile.
@@ -46,7 +49,8 @@ const (
 )
 
 // find returns the slot of hash h, or the empty slot where it would go.
-// An entry still in the old table moves to that slot first.
+// An entry still in the old table moves to that slot first, so find is a
+// change like the others: only the partition's loop calls it.
 func (x *windowIndex) find(h uint64) (i uint64, found bool) {
 	if len(x.slots) == 0 {
 		x.slots = make([]indexSlot, minIndexSlots)

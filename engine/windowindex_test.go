@@ -8,7 +8,8 @@ import (
 // TestWindowIndexMatchesAMap drives the index and a Go map with the same
 // random puts and removes, hashes crowded into few home slots so that runs
 // wrap around the table's end and removals shift entries back, through
-// growth and shrinking, and compares them after every operation.
+// growth and shrinking, with look-ups that hit, and compares them after
+// every operation.
 func TestWindowIndexMatchesAMap(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -40,7 +41,15 @@ func TestWindowIndexMatchesAMap(t *testing.T) {
 			// removals all along.
 			for round, n := range []int{5000, 0, 3000, 0} {
 				for len(want) != n {
-					if len(want) < n && r.IntN(4) != 0 || len(want) > n && r.IntN(4) == 0 {
+					if len(keys) > 0 && r.IntN(10) < 3 {
+						// A look-up that hits: an entry still in the old
+						// table moves to the slot find returns.
+						h := keys[r.IntN(len(keys))]
+						i, taken := x.find(h)
+						if !taken || x.slots[i] != (indexSlot{hash: h, seq: want[h] + 1}) {
+							t.Fatalf("round %d: find of %x gives slot %d holding %+v, %v", round, h, i, x.slots[i], taken)
+						}
+					} else if len(want) < n && r.IntN(4) != 0 || len(want) > n && r.IntN(4) == 0 {
 						h := tc.hash(r)
 						if _, dup := want[h]; dup {
 							continue
@@ -69,14 +78,17 @@ func TestWindowIndexMatchesAMap(t *testing.T) {
 							t.Fatalf("round %d: %x is found after its removal", round, h)
 						}
 					}
+					if x.len() != len(want) {
+						t.Fatalf("round %d: %d entries, want %d", round, x.len(), len(want))
+					}
 					if seq%97 == 0 {
 						check("a change")
 					}
 				}
 				check("the round")
 			}
-			if len(x.slots) != minIndexSlots {
-				t.Fatalf("an empty index kept %d slots", len(x.slots))
+			if len(x.slots) != minIndexSlots || x.old != nil {
+				t.Fatalf("an empty index kept %d slots and an old table of %d", len(x.slots), len(x.old))
 			}
 			if _, ok := x.get(12345); ok {
 				t.Fatal("an empty index found a hash")
