@@ -35,6 +35,7 @@ type Result struct {
 	// first request's due time.
 	AnsweredAt []time.Duration
 	// Late, of RunAtRate only: the requests that were sent more than a
-	// millisecond after they fell due, for want of a free connection.
+	// millisecond after they fell due, for want of a free connection or
+	// of a CPU for the client's thread.
 	Late int64
 }

@@ -108,8 +108,9 @@ func dialConn(sa *syscall.SockaddrInet4) (*conn, error) {
 // (Linux 5.11 and later).
 const sysEpollPwait2 = 441
 
-// waitFor is wait with a timeout of any length (epoll_pwait2).
-func (c *client) waitFor(timeout time.Duration) ([]syscall.EpollEvent, error) {
+// wait waits up to timeout, to the nanosecond (epoll_pwait2), for
+// connections that can be read or written.
+func (c *client) wait(timeout time.Duration) ([]syscall.EpollEvent, error) {
 	ts := syscall.NsecToTimespec(int64(timeout))
 	for {
 		n, _, errno := syscall.Syscall6(sysEpollPwait2, uintptr(c.ep), uintptr(unsafe.Pointer(&c.events[0])),
@@ -190,7 +191,7 @@ func (c *client) serve(ev syscall.EpollEvent) (*conn, int, error) {
 // serves them, and calls answered for each connection on which answers
 // completed, with how many.
 func (c *client) poll(timeout time.Duration, answered func(cn *conn, k int) error) error {
-	events, err := c.waitFor(timeout)
+	events, err := c.wait(timeout)
 	if err != nil {
 		return err
 	}
@@ -221,7 +222,7 @@ func (l *Load) Run(total int64, deadline time.Duration) (Result, error) {
 	}
 	defer c.close()
 	depth := max(l.Depth, 1)
-	cpu0 := ThreadCPU()
+	cpu0 := threadCPU()
 	start := time.Now()
 	var sent int64
 	fill := func(cn *conn) error {
@@ -251,7 +252,7 @@ func (l *Load) Run(total int64, deadline time.Duration) (Result, error) {
 		}
 	}
 	res.Elapsed = time.Since(start)
-	res.ClientCPU = ThreadCPU() - cpu0
+	res.ClientCPU = threadCPU() - cpu0
 	return res, nil
 }
 
@@ -279,7 +280,7 @@ func (l *Load) RunAtRate(rate float64, d, deadline time.Duration) (Result, error
 	free := make([]*conn, len(c.conns))
 	copy(free, c.conns)
 	interval := float64(time.Second) / rate
-	cpu0 := ThreadCPU()
+	cpu0 := threadCPU()
 	start := time.Now()
 	dueAt := func(seq int64) time.Time { return start.Add(time.Duration(float64(seq-1) * interval)) }
 	end := start.Add(d + deadline)
@@ -330,7 +331,7 @@ func (l *Load) RunAtRate(rate float64, d, deadline time.Duration) (Result, error
 		}
 	}
 	res.Elapsed = time.Since(start)
-	res.ClientCPU = ThreadCPU() - cpu0
+	res.ClientCPU = threadCPU() - cpu0
 	return res, nil
 }
 
@@ -381,8 +382,8 @@ func contentLength(head []byte) (int, error) {
 	return 0, nil
 }
 
-// ThreadCPU is the calling thread's user and system time.
-func ThreadCPU() time.Duration {
+// threadCPU is the calling thread's user and system time.
+func threadCPU() time.Duration {
 	const rusageThread = 1 // RUSAGE_THREAD
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(rusageThread, &ru); err != nil {

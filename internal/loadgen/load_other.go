@@ -12,8 +12,5 @@ func (l *Load) RunAtRate(float64, time.Duration, time.Duration) (Result, error) 
 	return Result{}, ErrUnsupported
 }
 
-// ThreadCPU is not read here.
-func ThreadCPU() time.Duration { return 0 }
-
 // ProcessCPU is not read here.
 func ProcessCPU() time.Duration { return 0 }

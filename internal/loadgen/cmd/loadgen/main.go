@@ -87,15 +87,18 @@ func printTimeline(res loadgen.Result, slice time.Duration) {
 	var n int
 	var worst time.Duration
 	at := slice
+	emit := func() {
+		fmt.Printf("%8.1f s %6d answers, worst %7.2f ms\n", at.Seconds(), n, float64(worst.Microseconds())/1000)
+		n, worst, at = 0, 0, at+slice
+	}
 	for i, t := range res.AnsweredAt {
 		for t >= at {
-			fmt.Printf("%8.1f s %6d answers, worst %7.2f ms\n", at.Seconds(), n, float64(worst.Microseconds())/1000)
-			n, worst, at = 0, 0, at+slice
+			emit()
 		}
 		n++
 		worst = max(worst, res.Latencies[i])
 	}
 	if n > 0 {
-		fmt.Printf("%8.1f s %6d answers, worst %7.2f ms\n", at.Seconds(), n, float64(worst.Microseconds())/1000)
+		emit()
 	}
 }
