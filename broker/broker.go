@@ -135,7 +135,8 @@ func (b *Broker) routes() {
 		switch {
 		case r.PathValue("namespace") == "v1":
 			fallback.ServeHTTP(w, r)
-		case r.Method != http.MethodPost && b.o.fallback != nil:
+		case r.Method != http.MethodPost && b.o.fallback != nil &&
+			(r.Method != http.MethodOptions || r.Header.Get("WebHook-Request-Origin") == ""):
 			fallback.ServeHTTP(w, r)
 		default:
 			b.serveIngress(w, r)

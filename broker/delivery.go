@@ -21,8 +21,9 @@ const (
 	ExtErrorData = "knativeerrordata"
 )
 
-// maxErrorData bounds the response body kept in knativeerrordata, as
-// Knative does, so that an error page does not bloat the dead letter.
+// maxErrorData bounds knativeerrordata, base64 included, as Knative does,
+// so that an error page does not bloat the dead letter: 768 bytes of the
+// response body encode to 1,024 characters.
 const maxErrorData = 1024
 
 // attempt is the outcome of one HTTP delivery.
@@ -59,10 +60,18 @@ func (a attempt) describe(url string) string {
 	return fmt.Sprintf("POST %s: %d %s: %q", url, a.Status, http.StatusText(a.Status), body)
 }
 
-// send makes one delivery of e to url. It offers to take a reply (Prefer:
-// reply) and reads one from a 2xx response other than 202 and 204, which
-// Knative's data plane says carry none.
-func (b *Broker) send(ctx context.Context, url string, e *cloudevents.Event, mode cloudevents.Mode, timeout time.Duration) attempt {
+// target is where a delivery goes: a subscriber, whose 2xx may carry a
+// reply, or a dead-letter sink, whose answer counts by its status alone
+// (Knative sends it no Prefer: reply and reads no event from it).
+type target struct {
+	url     string
+	replies bool
+}
+
+// send makes one delivery of e to t. To a target that replies it offers
+// to take a reply (Prefer: reply) and reads one from a 2xx response other
+// than 202 and 204, which Knative's data plane says carry none.
+func (b *Broker) send(ctx context.Context, t target, e *cloudevents.Event, mode cloudevents.Mode, timeout time.Duration) attempt {
 	if timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, timeout)
@@ -71,17 +80,19 @@ func (b *Broker) send(ctx context.Context, url string, e *cloudevents.Event, mod
 	if mode == 0 {
 		mode = cloudevents.Binary
 	}
-	req, err := cloudevents.NewRequest(ctx, url, e, mode)
+	req, err := cloudevents.NewRequest(ctx, t.url, e, mode)
 	if err != nil {
 		return attempt{Err: err}
 	}
-	req.Header.Set("Prefer", "reply")
+	if t.replies {
+		req.Header.Set("Prefer", "reply")
+	}
 	resp, err := b.o.client.Do(req)
 	if err != nil {
 		return attempt{Err: err}
 	}
 	a := attempt{Status: resp.StatusCode, RetryAfter: resp.Header.Get("Retry-After")}
-	if a.ok() && a.Status != http.StatusAccepted && a.Status != http.StatusNoContent {
+	if t.replies && a.ok() && a.Status != http.StatusAccepted && a.Status != http.StatusNoContent {
 		reply, err := cloudevents.ReadResponse(resp, b.o.maxBody)
 		if err != nil {
 			a.Status, a.badReply = http.StatusBadGateway, true
@@ -97,13 +108,13 @@ func (b *Broker) send(ctx context.Context, url string, e *cloudevents.Event, mod
 	return a
 }
 
-// deliverWithRetries delivers e to url, retrying as d says (the wait
+// deliverWithRetries delivers e to t, retrying as d says (the wait
 // before retry n is d's backoff, or a longer Retry-After within
 // d.RetryAfterMax). It returns the last attempt. A context that ends stops
 // the retries: the event is delivered again when the trigger resumes.
-func (b *Broker) deliverWithRetries(ctx context.Context, url string, e *cloudevents.Event, d *trigger.Delivery, stats *deliveryStats) (attempt, error) {
+func (b *Broker) deliverWithRetries(ctx context.Context, t target, e *cloudevents.Event, d *trigger.Delivery, stats *deliveryStats) (attempt, error) {
 	for n := 0; ; n++ {
-		a := b.send(ctx, url, e, d.Format, d.Timeout)
+		a := b.send(ctx, t, e, d.Format, d.Timeout)
 		if a.ok() {
 			return a, nil
 		}
@@ -116,13 +127,13 @@ func (b *Broker) deliverWithRetries(ctx context.Context, url string, e *cloudeve
 		if a.badReply || !retry {
 			return a, nil
 		}
-		stats.retried(a.describe(url))
+		stats.retried(a.describe(t.url))
 		if wait > 0 {
-			t := time.NewTimer(wait)
+			timer := time.NewTimer(wait)
 			select {
-			case <-t.C:
+			case <-timer.C:
 			case <-ctx.Done():
-				t.Stop()
+				timer.Stop()
 				return a, ctx.Err()
 			}
 		}
@@ -141,8 +152,8 @@ func deadLetter(e *cloudevents.Event, dest string, a attempt) cloudevents.Event 
 	if len(data) == 0 && a.Err != nil {
 		data = []byte(a.Err.Error())
 	}
-	if len(data) > maxErrorData {
-		data = data[:maxErrorData]
+	if n := base64.StdEncoding.DecodedLen(maxErrorData); len(data) > n {
+		data = data[:n]
 	}
 	if len(data) > 0 {
 		dl.SetExtension(ExtErrorData, cloudevents.StringValue(base64.StdEncoding.EncodeToString(data)))

@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
@@ -196,6 +197,35 @@ func TestTriggerPublishesReplies(t *testing.T) {
 	}
 }
 
+// TestReplyLoopIsCut: a subscriber whose replies match its own trigger
+// loops only as far as the hop count (knativebrokerttl) goes: each reply
+// carries one less than its event, and the one that would carry none is
+// dropped, counted and said in the trigger's status.
+func TestReplyLoopIsCut(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1))
+	looper := newSubscriber(t, func(n int, e *cloudevents.Event, w http.ResponseWriter) {
+		r := event("loop.again", "loop-"+strconv.Itoa(n))
+		cloudevents.WriteResponse(w, http.StatusOK, &r, cloudevents.Binary)
+	})
+	env.putTrigger("default", "looper", triggerYAML("looper", "loop.again", looper.URL, ""))
+	env.send(event("loop.again", "start", ExtBrokerTTL, "4"))
+	eventually(t, "the loop's last reply to be dropped", func() bool {
+		st, _ := env.b.Triggers.Status(t.Context(), "default", "looper")
+		return st.Deliveries.RepliesDropped == 1
+	})
+	got := looper.wait(t, 4)
+	st, _ := env.b.Triggers.Status(t.Context(), "default", "looper")
+	if len(got) != 4 || st.Deliveries.Replies != 3 || !strings.Contains(st.Deliveries.LastError, ExtBrokerTTL) {
+		t.Fatalf("%d deliveries, %d replies published, last error %q; want the event and 3 replies, the 4th dropped",
+			len(got), st.Deliveries.Replies, st.Deliveries.LastError)
+	}
+	for i, r := range got[1:] {
+		if v, _ := r.event.Extension(ExtBrokerTTL); v.Text != strconv.Itoa(3-i) {
+			t.Errorf("reply %d carries %s %q, want %d", i+1, ExtBrokerTTL, v.Text, 3-i)
+		}
+	}
+}
+
 func TestFailedDeliveryWithoutSinkIsParked(t *testing.T) {
 	env := newEnv(t, WithJobWorker(false, 1))
 	var mu sync.Mutex
@@ -303,5 +333,50 @@ func TestRetryOfAnUnknownTriggerIs404(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("retry of a trigger that does not exist: %s, want 404", resp.Status)
+	}
+}
+
+// TestDeadLetterSinkAnswerCountsByItsStatus: a dead-letter sink is not
+// offered a reply (no Prefer: reply), and a 200 whose body is plain text
+// takes the event, as Knative counts a sink's answer by its status alone.
+func TestDeadLetterSinkAnswerCountsByItsStatus(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1))
+	dls := newSubscriber(t, func(_ int, _ *cloudevents.Event, w http.ResponseWriter) {
+		w.Header().Set("Content-Type", "text/plain")
+		w.Write([]byte("OK"))
+	})
+	sub := newSubscriber(t, func(_ int, _ *cloudevents.Event, w http.ResponseWriter) {
+		w.WriteHeader(http.StatusBadRequest)
+	})
+	env.putTrigger("default", "to-dls", triggerYAML("to-dls", "dls.text", sub.URL,
+		"  delivery:\n    deadLetterSink:\n      uri: "+dls.URL+"\n"))
+	env.send(event("dls.text", "d1"))
+	got := dls.wait(t, 1)
+	if p := got[0].header.Get("Prefer"); p != "" {
+		t.Errorf("the dead-letter sink was sent Prefer: %q; it gives no reply", p)
+	}
+	if p := sub.wait(t, 1)[0].header.Get("Prefer"); p != "reply" {
+		t.Errorf("the subscriber was sent Prefer: %q, want reply", p)
+	}
+	eventually(t, "the dead letter to be counted as taken", func() bool {
+		st, _ := env.b.Triggers.Status(t.Context(), "default", "to-dls")
+		return st.Deliveries.DeadLettered == 1
+	})
+	st, err := env.b.Triggers.Status(t.Context(), "default", "to-dls")
+	if err != nil || st.DeadLetters != 0 || dls.count() != 1 {
+		t.Fatalf("status %+v (%v), %d deliveries to the sink: want the sink's 200 to take the event once, nothing parked", st, err, dls.count())
+	}
+}
+
+// TestDeadLetterErrorDataIsCappedEncoded: knativeerrordata holds at most
+// 1,024 characters of base64, as Knative caps it, the start of the body.
+func TestDeadLetterErrorDataIsCappedEncoded(t *testing.T) {
+	body := []byte(strings.Repeat("0123456789", 200))
+	e := event("t", "cap-1")
+	dl := deadLetter(&e, "http://sub.invalid/", attempt{Status: http.StatusInternalServerError, Body: body})
+	v, _ := dl.Extension(ExtErrorData)
+	data, err := base64.StdEncoding.DecodeString(v.Text)
+	if len(v.Text) > maxErrorData || err != nil || !bytes.HasPrefix(body, data) || len(data) < maxErrorData*3/4 {
+		t.Fatalf("knativeerrordata of %d characters decodes to %d bytes (%v); want at most %d characters, the body's start", len(v.Text), len(data), err, maxErrorData)
 	}
 }

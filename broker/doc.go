@@ -11,9 +11,10 @@
 //     processor over the log named "trigger/<namespace>/<name>". It decodes
 //     the CloudEvents on the log, applies the trigger's filter and delivers
 //     matching events to the subscriber with Knative's data-plane rules
-//     (retries with backoff, replies published back into the broker, a
-//     dead-letter sink with the knativeerror* extensions, the processor's
-//     dead-letter queue otherwise). Triggers are kept in the store, so they
+//     (retries with backoff, replies published back into the broker with
+//     a hop count, knativebrokerttl, that ends reply loops, a dead-letter
+//     sink with the knativeerror* extensions, the processor's dead-letter
+//     queue otherwise). Triggers are kept in the store, so they
 //     survive a restart, and are managed through /v1/triggers.
 //   - The cloudevents job type (jobworker.go, waits.go): an in-process worker
 //     emits an event for every job of type "cloudevents" (headers Type, Mode

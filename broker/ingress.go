@@ -13,11 +13,17 @@ import (
 // batch) and answers 202 once all of them are durable on the log. A
 // malformed event is a 400 that says what is wrong and where; a body over
 // the limit a 413; a method other than POST a 405. Nothing of a request
-// with one malformed event is published.
+// with one malformed event is published. OPTIONS is the webhook
+// handshake (handshake.go).
 //
 // Every broker name is the one broker: POST /default/default and
 // POST /v1/events reach the same log and the same triggers.
 func (b *Broker) serveIngress(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodOptions {
+		serveHandshake(w, r)
+		return
+	}
+	w.Header().Set("Allow", allowedMethods) // for a 405
 	events, err := cloudevents.ReadRequest(r, b.o.maxBody)
 	if err != nil {
 		cloudevents.WriteError(w, err)
@@ -25,6 +31,10 @@ func (b *Broker) serveIngress(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(events) == 1 {
 		b.ingestOne(r.Context(), w, &events[0])
+		return
+	}
+	if err := checkEvents(events, false); err != nil {
+		cloudevents.WriteError(w, err)
 		return
 	}
 	_, err = b.publish(r.Context(), events)

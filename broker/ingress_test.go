@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"encoding/base64"
 	"net/http"
 	"strings"
 	"testing"
@@ -79,6 +80,8 @@ func TestIngressRefusesWhatIsNotAnEvent(t *testing.T) {
 		{"bad batch element", "POST", "/v1/events", cloudevents.MediaTypeJSONBatch, `[{"specversion":"1.0","id":"1","source":"/s","type":"t"},{"specversion":"1.0","id":"2","source":"/s"}]`, nil, http.StatusBadRequest, "event 1 of the batch"},
 		{"too large", "POST", "/v1/events", "text/plain", big, valid, http.StatusRequestEntityTooLarge, "larger"},
 		{"JSON data that is no document", "POST", "/v1/events", "application/json", `{"a":`, valid, http.StatusBadRequest, ""},
+		{"gzip body, binary", "POST", "/v1/events", "application/json", "\x1f\x8b", with("Content-Encoding", "gzip"), http.StatusUnsupportedMediaType, "Content-Encoding"},
+		{"gzip body, structured", "POST", "/v1/events", cloudevents.MediaTypeJSON, "\x1f\x8b", []string{"Content-Encoding", "identity, gzip"}, http.StatusUnsupportedMediaType, `"gzip"`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -152,5 +155,73 @@ func TestFallbackServesWhatTheBrokerDoesNot(t *testing.T) {
 		if code, body := env.do(c.method, c.path, "text/plain", []byte("x")); code != c.status {
 			t.Errorf("%s %s: %d %s, want %d", c.method, c.path, code, body, c.status)
 		}
+	}
+}
+
+// TestIngressBatchRefusedIsNotPublished: a batch whose second event carries
+// data declared JSON that is not is refused as a whole, before its first
+// event is written; undeclared data that is not JSON is bytes of unknown
+// type and is taken as it is.
+func TestIngressBatchRefusedIsNotPublished(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1))
+	batch := `[{"specversion":"1.0","id":"g1","source":"/s","type":"t","data":{"a":1}},` +
+		`{"specversion":"1.0","id":"g2","source":"/s","type":"t","datacontenttype":"application/json","data_base64":"` +
+		base64.StdEncoding.EncodeToString([]byte("{not json")) + `"}]`
+	code, body := env.do("POST", "/v1/events", cloudevents.MediaTypeJSONBatch, []byte(batch))
+	if code != http.StatusBadRequest || !strings.Contains(body, "event 1 of the batch") || !strings.Contains(body, `"data"`) {
+		t.Fatalf("batch with broken JSON data: %d %q, want 400 naming event 1's data", code, body)
+	}
+	for _, l := range env.loggedEvents() {
+		t.Errorf("event %s of a refused batch is on the log", l.ID)
+	}
+	res, err := env.b.Publish(t.Context(), event("t", "g1"))
+	if err != nil || res[0].Duplicate {
+		t.Fatalf("publishing g1 after its batch was refused: %+v %v, want a first acceptance", res, err)
+	}
+
+	// Binary mode without a Content-Type: opaque bytes, accepted.
+	code, body = env.do("POST", "/v1/events", "", []byte("{x"),
+		"Ce-Specversion", "1.0", "Ce-Id", "raw-1", "Ce-Source", "/s", "Ce-Type", "t")
+	if code != http.StatusAccepted {
+		t.Fatalf("binary event with undeclared data {x: %d %q, want 202", code, body)
+	}
+	// Declared JSON that is not: refused with the reason.
+	code, body = env.do("POST", "/v1/events", "application/json", []byte("{x"),
+		"Ce-Specversion", "1.0", "Ce-Id", "raw-2", "Ce-Source", "/s", "Ce-Type", "t")
+	if code != http.StatusBadRequest {
+		t.Fatalf("binary event with broken JSON data: %d %q, want 400", code, body)
+	}
+}
+
+// TestIngressAnswersTheWebhookHandshake: the CloudEvents webhook
+// specification's validation request (OPTIONS with WebHook-Request-Origin)
+// is granted on both ingress paths, and a 405 lists OPTIONS as allowed.
+func TestIngressAnswersTheWebhookHandshake(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1))
+	for _, path := range []string{"/v1/events", "/default/default"} {
+		req, err := http.NewRequest(http.MethodOptions, env.srv.URL+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("WebHook-Request-Origin", "emitter.example.com")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		h := resp.Header
+		if resp.StatusCode != http.StatusOK || h.Get("WebHook-Allowed-Origin") != "emitter.example.com" ||
+			h.Get("WebHook-Allowed-Rate") != "*" || !strings.Contains(h.Get("Allow"), "POST") {
+			t.Errorf("OPTIONS %s: %d %v, want 200 granting emitter.example.com", path, resp.StatusCode, h)
+		}
+	}
+	req, _ := http.NewRequest(http.MethodGet, env.srv.URL+"/v1/events", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "POST, OPTIONS" {
+		t.Errorf("GET /v1/events: %d, Allow %q; want 405 with POST, OPTIONS", resp.StatusCode, resp.Header.Get("Allow"))
 	}
 }

@@ -36,20 +36,46 @@ type Published struct {
 // that failed, and those that succeeded stay published (publishing them
 // again is harmless: they are duplicates).
 func (b *Broker) Publish(ctx context.Context, events ...cloudevents.Event) ([]Published, error) {
-	for i := range events {
-		if err := events[i].Validate(); err != nil {
-			if len(events) > 1 {
-				var ce *cloudevents.Error
-				if errors.As(err, &ce) {
-					c := *ce
-					c.Index = i
-					return nil, &c
-				}
-			}
-			return nil, err
-		}
+	if err := checkEvents(events, true); err != nil {
+		return nil, err
 	}
 	return b.publish(ctx, events)
+}
+
+// checkEvents refuses, before anything is published, what the engine would
+// refuse of one event after the others were written: data declared JSON
+// that is not. With validate, each event is validated first. The error
+// is a *cloudevents.Error that names the event's index in a batch.
+func checkEvents(events []cloudevents.Event, validate bool) error {
+	for i := range events {
+		err := dataError(&events[i])
+		if validate {
+			if verr := events[i].Validate(); verr != nil {
+				err = verr
+			}
+		}
+		if err == nil {
+			continue
+		}
+		var ce *cloudevents.Error
+		if len(events) > 1 && errors.As(err, &ce) {
+			c := *ce
+			c.Index = i
+			return &c
+		}
+		return err
+	}
+	return nil
+}
+
+// dataError is a 400 for data declared JSON that becomes variables (an
+// object) but is not valid JSON: the engine refuses such an event.
+func dataError(e *cloudevents.Event) error {
+	if e.DataContentType == "" || !isJSONObject(e) || json.Valid(e.Data) {
+		return nil
+	}
+	return &cloudevents.Error{Status: http.StatusBadRequest, Index: -1, Attribute: "data",
+		Reason: fmt.Sprintf("is declared %s but is not valid JSON", e.DataContentType)}
 }
 
 // publish publishes validated events.
@@ -113,9 +139,12 @@ func (b *Broker) eventRequest(e *cloudevents.Event) engine.EventRequest {
 	return req
 }
 
-// isJSONObject reports whether the event's data is declared JSON (or is
-// undeclared) and looks like an object. Whether it is valid JSON is the
-// engine's to check: it refuses a broken document with a reason.
+// isJSONObject reports whether the event's data is a JSON object to take
+// as variables: declared JSON and looking like an object (whether it is
+// valid is the engine's to check: it refuses a broken document with a
+// reason), or undeclared and a valid object. Undeclared data of another
+// kind is bytes of unknown type (binary mode implies no type), carried
+// but not read.
 func isJSONObject(e *cloudevents.Event) bool {
 	if !e.DataIsJSON() {
 		return false
@@ -125,7 +154,7 @@ func isJSONObject(e *cloudevents.Event) bool {
 		case ' ', '\t', '\r', '\n':
 			continue
 		}
-		return c == '{'
+		return c == '{' && (e.DataContentType != "" || json.Valid(e.Data))
 	}
 	return false
 }

@@ -13,6 +13,7 @@ type deliveryStats struct {
 	failures     atomic.Uint64
 	deadLettered atomic.Uint64
 	replies      atomic.Uint64
+	dropped      atomic.Uint64
 
 	mu          sync.Mutex
 	lastError   string
@@ -46,15 +47,18 @@ type DeliveryCounts struct {
 	// DeadLettered counts failed events the dead-letter sink accepted.
 	DeadLettered uint64 `json:"deadLettered"`
 	// Replies counts reply events published into the broker.
-	Replies     uint64    `json:"replies"`
-	LastError   string    `json:"lastError,omitempty"`
-	LastErrorAt time.Time `json:"lastErrorAt,omitzero"`
+	Replies uint64 `json:"replies"`
+	// RepliesDropped counts replies not published because their hop count
+	// (knativebrokerttl) ran out: a reply loop, cut.
+	RepliesDropped uint64    `json:"repliesDropped"`
+	LastError      string    `json:"lastError,omitempty"`
+	LastErrorAt    time.Time `json:"lastErrorAt,omitzero"`
 }
 
 func (s *deliveryStats) snapshot() DeliveryCounts {
 	c := DeliveryCounts{
 		Delivered: s.delivered.Load(), Retries: s.retries.Load(), Failures: s.failures.Load(),
-		DeadLettered: s.deadLettered.Load(), Replies: s.replies.Load(),
+		DeadLettered: s.deadLettered.Load(), Replies: s.replies.Load(), RepliesDropped: s.dropped.Load(),
 	}
 	s.mu.Lock()
 	c.LastError, c.LastErrorAt = s.lastError, s.lastErrorAt

@@ -71,7 +71,7 @@ func (h *triggerHandler) Handle(ctx context.Context, d processor.Delivery) error
 		}
 	}
 	r := h.r
-	a, err := h.b.deliverWithRetries(ctx, r.Subscriber, ev, &r.Delivery, h.stats)
+	a, err := h.b.deliverWithRetries(ctx, target{url: r.Subscriber, replies: true}, ev, &r.Delivery, h.stats)
 	if err != nil {
 		return err
 	}
@@ -86,7 +86,7 @@ func (h *triggerHandler) Handle(ctx context.Context, d processor.Delivery) error
 	h.stats.failed(reason)
 	if sink := r.Delivery.DeadLetterSink; sink != "" {
 		dl := deadLetter(ev, r.Subscriber, a)
-		da, err := h.b.deliverWithRetries(ctx, sink, &dl, &r.Delivery, h.stats)
+		da, err := h.b.deliverWithRetries(ctx, target{url: sink}, &dl, &r.Delivery, h.stats)
 		if err != nil {
 			return err
 		}
@@ -100,12 +100,23 @@ func (h *triggerHandler) Handle(ctx context.Context, d processor.Delivery) error
 	return &DeliveryError{Subscriber: r.Subscriber, Status: a.Status, Reason: reason}
 }
 
-// publishReply puts a subscriber's reply into the broker. A reply the
+// publishReply puts a subscriber's reply into the broker, with a hop count
+// one less than its event's (replyttl.go), or drops it when none is left,
+// as Knative does, counted and said in the trigger's status. A reply the
 // engine refuses fails the delivery (the event is dead-lettered with the
 // reason); other failures are tried again a few times, then fail the
 // event too, so that it waits in the dead-letter queue instead of being
 // lost.
 func (h *triggerHandler) publishReply(ctx context.Context, ev, reply *cloudevents.Event) error {
+	ttl, ok := replyTTL(ev)
+	if !ok {
+		reason := fmt.Sprintf("dropped the reply (type %q, source %q, id %q) to event %q of %q: its hop count (%s) ran out, so replies are looping back to a trigger", reply.Type, reply.Source, reply.ID, ev.ID, ev.Source, ExtBrokerTTL)
+		h.stats.dropped.Add(1)
+		h.stats.setError(reason)
+		h.b.o.logger.Warn("broker: "+reason, "trigger", h.r.Namespace+"/"+h.r.Name)
+		return nil
+	}
+	reply.SetExtension(ExtBrokerTTL, cloudevents.IntegerValue(ttl))
 	var err error
 	for try := 0; try < 5; try++ {
 		if _, err = h.b.Publish(ctx, *reply); err == nil {

@@ -68,8 +68,8 @@ func StatusCode(err error) int {
 func WriteError(w http.ResponseWriter, err error) {
 	status := StatusCode(err)
 	h := w.Header()
-	if status == http.StatusMethodNotAllowed {
-		h.Set("Allow", http.MethodPost)
+	if status == http.StatusMethodNotAllowed && h.Get("Allow") == "" {
+		h.Set("Allow", http.MethodPost) // a handler that allows more says so first
 	}
 	h.Set("Content-Type", "text/plain; charset=utf-8")
 	h.Set("X-Content-Type-Options", "nosniff")

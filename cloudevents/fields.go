@@ -33,6 +33,8 @@ func (r *FieldReader) Add(name, value []byte) {
 	case equalFoldLower(name, "content-type"):
 		r.declined = r.declined || r.ctSent
 		r.ct, r.ctSent = value, true
+	case equalFoldLower(name, "content-encoding"):
+		r.declined = true // ReadRequest refuses or takes it
 	case len(name) >= 3 && name[0]|0x20 == 'c' && name[1]|0x20 == 'e' && name[2] == '-':
 		if len(name) == 3 || r.n == len(r.ce) {
 			r.declined = true

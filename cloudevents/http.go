@@ -79,6 +79,9 @@ func readMessage(h http.Header, body io.Reader, length, limit int64, request boo
 	if err != nil {
 		return nil, err
 	}
+	if err := contentCoding(h); err != nil {
+		return nil, err
+	}
 	if length > limit {
 		return nil, tooLarge(limit)
 	}
@@ -107,6 +110,21 @@ func readMessage(h http.Header, body io.Reader, length, limit int64, request boo
 		return nil, derr
 	}
 	return []Event{e}, nil
+}
+
+// contentCoding refuses a body under a content coding (gzip, say): it
+// would be taken as the event's data, which it is not, so it is a 415, as
+// RFC 9110 section 8.4.1 says for a coding the server does not know.
+func contentCoding(h http.Header) *Error {
+	for _, v := range h["Content-Encoding"] {
+		for _, c := range strings.Split(v, ",") {
+			if c = strings.TrimSpace(c); c != "" && !strings.EqualFold(c, "identity") {
+				return badMessage(http.StatusUnsupportedMediaType, `header "Content-Encoding"`,
+					"the body is encoded as %q; send it without a content coding", c)
+			}
+		}
+	}
+	return nil
 }
 
 func missingSpecVersion() *Error {

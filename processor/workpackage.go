@@ -316,6 +316,13 @@ func (wp *workPackage) deliver(e *Event, cur *cursor) error {
 		return nil
 	}
 	wp.tx.rollback(mark)
+	if cerr := wp.ctx.Err(); cerr != nil {
+		// The work package is stopping (the processor stops, or the claim
+		// went): a handler cut short is not the event's fault, so it is not
+		// dead-lettered; the token stays before it, and it is delivered
+		// again when the segment is next claimed.
+		return cerr
+	}
 	return p.handleFailure(wp.ctx, d, seq, err)
 }
 

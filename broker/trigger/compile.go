@@ -92,10 +92,11 @@ func compile(res *Resource, opts LoadOptions, lines map[string]int, start int) (
 		c.fail("metadata.annotations."+OrderingAnnotation, "%q is neither ordered nor unordered", v)
 	}
 
+	// An empty filters list is no filters, as in Knative: filter applies.
 	switch {
-	case res.Spec.Filter != nil && len(res.Spec.Filter.Attributes) > 0 && res.Spec.Filters != nil:
+	case res.Spec.Filter != nil && len(res.Spec.Filter.Attributes) > 0 && len(res.Spec.Filters) > 0:
 		c.fail("spec.filters", "spec.filter and spec.filters are both set; Knative ignores filter when filters is set, Eddy asks you to keep one")
-	case res.Spec.Filters != nil:
+	case len(res.Spec.Filters) > 0:
 		list := make(all, 0, len(res.Spec.Filters))
 		for i := range res.Spec.Filters {
 			if m := c.filter(&res.Spec.Filters[i], fmt.Sprintf("spec.filters[%d]", i)); m != nil {

@@ -97,6 +97,8 @@ func TestFilters(t *testing.T) {
 		{"cesql", event("Tickets.Reserved", "/t"), false, "missing attribute"},
 		{"cesql", event("Tickets.Reserved", "/t", "tickets", "ten"), false, "cast error"},
 		{"everything", ten, true, ""},
+		{"empty-filters", event("Tickets.Released", "/t"), true, ""},
+		{"empty-filters", event("Tickets.Reserved", "/t"), false, ""},
 	} {
 		ok, err := byName[tc.trigger].Match(tc.event)
 		if ok != tc.want || (err == nil) != (tc.err == "") || (err != nil && !strings.Contains(err.Error(), tc.err)) {
