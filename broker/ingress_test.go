@@ -225,3 +225,20 @@ func TestIngressAnswersTheWebhookHandshake(t *testing.T) {
 		t.Errorf("GET /v1/events: %d, Allow %q; want 405 with POST, OPTIONS", resp.StatusCode, resp.Header.Get("Allow"))
 	}
 }
+
+// TestBodyLimitTakesA64KBEventInAnyMode: the smallest body limit allowed
+// still takes a 64 KB event in structured mode, its data in base64, and a
+// smaller limit is refused with the reason.
+func TestBodyLimitTakesA64KBEventInAnyMode(t *testing.T) {
+	if _, err := buildOptions([]Opt{WithMaxBodyBytes(64 << 10)}); err == nil || !strings.Contains(err.Error(), "64 KB event") {
+		t.Fatalf("a 64 KiB body limit: %v, want it refused with the reason", err)
+	}
+	env := newEnv(t, WithJobWorker(false, 1), WithMaxBodyBytes(minMaxBody))
+	e := event("big", "big-base64")
+	e.DataContentType = "application/octet-stream"
+	e.Data = []byte(strings.Repeat("\x00\xff", 31<<10)) // 62 KB of bytes, 64 KB with the attributes
+	env.send(e) // structured: the data as data_base64
+	if logged := env.loggedEvents(); len(logged) != 1 || string(logged[0].Data) != string(e.Data) {
+		t.Fatalf("the 64 KB event in structured mode did not reach the log intact")
+	}
+}

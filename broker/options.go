@@ -66,8 +66,13 @@ type Opt func(*options)
 // WithLogger sets where the broker reports what it cannot return (slog.Default()).
 func WithLogger(l *slog.Logger) Opt { return func(o *options) { o.logger = l } }
 
+// minMaxBody is the smallest body limit: a 64 KB event (the spec's size
+// every intermediary must forward, attributes and data) in structured
+// mode with its data in base64.
+const minMaxBody = 96 << 10
+
 // WithMaxBodyBytes bounds an ingress request's body (DefaultMaxBodyBytes);
-// a larger one is answered 413.
+// a larger one is answered 413. It is at least minMaxBody.
 func WithMaxBodyBytes(n int64) Opt { return func(o *options) { o.maxBody = n } }
 
 // WithMessageTTL sets how long an event with a correlation key waits, as a
@@ -161,8 +166,8 @@ func buildOptions(opts []Opt) (options, error) {
 		opt(&o)
 	}
 	switch {
-	case o.maxBody < 64<<10:
-		return o, fmt.Errorf("broker: WithMaxBodyBytes(%d): must be at least 64 KB, what every CloudEvents intermediary must accept", o.maxBody)
+	case o.maxBody < minMaxBody:
+		return o, fmt.Errorf("broker: WithMaxBodyBytes(%d): must be at least %d: every CloudEvents intermediary must take a 64 KB event, which in structured mode, its data in base64, is a body of up to 88 KB", o.maxBody, minMaxBody)
 	case o.messageTTL < 0:
 		return o, fmt.Errorf("broker: WithMessageTTL(%v): must not be negative", o.messageTTL)
 	case o.jobWorkers < 1:
