@@ -90,6 +90,13 @@ func (b *Broker) Start(ctx context.Context) error {
 // Close stops the broker: the job worker, the triggers' processors (their
 // last batches commit), the live subscriptions. The engine and the store
 // stay open.
+// EndStreams ends the live push streams (Server-Sent Events and
+// WebSocket), telling each client that the broker is shutting down, and
+// refuses new ones. A server that shuts down calls it before it waits for
+// its requests: a stream never ends by itself, and would hold the
+// shutdown until it gave up on it. Close ends them too.
+func (b *Broker) EndStreams() { b.hub.close() }
+
 func (b *Broker) Close(ctx context.Context) error {
 	b.mu.Lock()
 	started, cancel := b.started, b.cancel

@@ -84,7 +84,13 @@ func parseEventID(id string, partitions int) ([]uint64, error) {
 // header wins because a browser's EventSource sends the last id it got
 // when it reconnects, while its URL keeps the one it was opened with.
 func resumeRequest(r *http.Request, partitions int) (filter url.Values, from []uint64, err error) {
-	filter = r.URL.Query()
+	// Not r.URL.Query(), which drops what it cannot read: a filter
+	// silently lost would push more than was asked for, an id lost would
+	// skip events.
+	filter, err = url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, nil, fmt.Errorf("the query %q cannot be read: %v (percent-encode '%%', ';' and '&' in values)", truncate(r.URL.RawQuery, 100), err)
+	}
 	ids := filter[lastEventIDParam]
 	delete(filter, lastEventIDParam)
 	if len(ids) > 1 {

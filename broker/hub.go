@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"eddy/cloudevents"
@@ -49,10 +50,24 @@ type subscription struct {
 	// after is, per partition, the position up to which every matching
 	// event has been put on ch; only the subscription's goroutine uses it.
 	after []uint64
+	// reached is the id of after, stored once the events it covers are on
+	// ch: what a stream whose channel is empty may tell its client it has
+	// reached (reachedID), even when no event matched for a while.
+	reached atomic.Pointer[string]
 	// gone is closed when the hub drops the subscriber; reason says why.
 	gone   chan struct{}
 	reason error
 }
+
+// stallError is why a subscriber that stopped taking events is dropped.
+type stallError struct{ behind int }
+
+func (e *stallError) Error() string {
+	return fmt.Sprintf("the subscriber fell %d events behind and took none for %v: it was disconnected; reconnect with the Last-Event-ID of the last event received to resume", e.behind, pushStall)
+}
+
+// errShuttingDown is why every subscription ends when the hub closes.
+var errShuttingDown = errors.New("the broker is shutting down")
 
 // pushStall is how long a subscriber may leave its full buffer untaken
 // before it is dropped: a client that stopped reading is disconnected,
@@ -90,6 +105,7 @@ func (h *hub) subscribe(ctx context.Context, match func(*cloudevents.Event) bool
 		after = h.log.readPositions()
 	}
 	s := &subscription{match: match, ch: make(chan pushed, h.buffer), after: append([]uint64(nil), after...), gone: make(chan struct{})}
+	s.publishReached()
 	h.mu.Lock()
 	if h.err != nil {
 		h.mu.Unlock()
@@ -157,6 +173,7 @@ func (h *hub) run(s *subscription) {
 			moved = moved || s.after[p] != was
 		}
 		if moved {
+			s.publishReached()
 			continue
 		}
 		select {
@@ -167,6 +184,26 @@ func (h *hub) run(s *subscription) {
 			return
 		}
 	}
+}
+
+// publishReached stores the id of s.after: every event it covers is on
+// s.ch or was skipped by the filter.
+func (s *subscription) publishReached() {
+	id := string(appendEventID(nil, 0, s.after))
+	s.reached.Store(&id)
+}
+
+// reachedID is the id of the positions the subscription has reached, when
+// its client has been sent every event they cover, else "". Only the
+// goroutine that takes from ch may call it: the id is read before the
+// channel is seen empty, so the events it covers were on ch, and that
+// goroutine has taken them.
+func (s *subscription) reachedID() string {
+	id := s.reached.Load()
+	if len(s.ch) > 0 {
+		return ""
+	}
+	return *id
 }
 
 // send puts ev on s's channel, waiting up to pushStall for room; a
@@ -190,7 +227,7 @@ func (h *hub) send(s *subscription, ev pushed) bool {
 	case <-h.ctx.Done():
 		return false
 	case <-t.C:
-		h.drop(s, fmt.Errorf("the subscriber fell %d events behind and took none for %v: it was disconnected; reconnect with the Last-Event-ID of the last event received to resume", cap(s.ch), pushStall))
+		h.drop(s, &stallError{behind: cap(s.ch)})
 		return false
 	}
 }
@@ -215,7 +252,7 @@ func (h *hub) drop(s *subscription, reason error) {
 func (h *hub) close() {
 	h.mu.Lock()
 	if h.err == nil {
-		h.err = errors.New("the broker is shutting down")
+		h.err = errShuttingDown
 	}
 	for s := range h.subs {
 		delete(h.subs, s)

@@ -237,7 +237,8 @@ func TestBodyLimitTakesA64KBEventInAnyMode(t *testing.T) {
 	e := event("big", "big-base64")
 	e.DataContentType = "application/octet-stream"
 	e.Data = []byte(strings.Repeat("\x00\xff", 31<<10)) // 62 KB of bytes, 64 KB with the attributes
-	env.send(e) // structured: the data as data_base64
+	// Sent structured: the data as data_base64.
+	env.send(e)
 	if logged := env.loggedEvents(); len(logged) != 1 || string(logged[0].Data) != string(e.Data) {
 		t.Fatalf("the 64 KB event in structured mode did not reach the log intact")
 	}

@@ -3,11 +3,13 @@ package broker
 import (
 	"bufio"
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coder/websocket"
 
@@ -18,6 +20,9 @@ import (
 type sseClient struct {
 	resp *http.Response
 	r    *bufio.Reader
+	// lastID is the last id the stream set, as a browser keeps it: with
+	// an event or in a block of its own.
+	lastID string
 }
 
 func openSSE(t *testing.T, env *testEnv, query string) *sseClient {
@@ -41,10 +46,25 @@ func openSSE(t *testing.T, env *testEnv, query string) *sseClient {
 	return c
 }
 
-// next returns the next message's fields (comments skipped).
+// next returns the next message's fields (comments skipped, and blocks
+// that only set the id, which it keeps in lastID).
 func (c *sseClient) next(t *testing.T) (id, event, data string) {
 	t.Helper()
-	var lines []string
+	for {
+		id, event, datas, ok := c.block(t)
+		if ok && id != "" {
+			c.lastID = id
+		}
+		if ok && (event != "" || datas != nil) {
+			return id, event, strings.Join(datas, "\n")
+		}
+	}
+}
+
+// block reads the stream up to the next blank line: ok is false when it
+// held nothing but comments.
+func (c *sseClient) block(t *testing.T) (id, event string, datas []string, ok bool) {
+	t.Helper()
 	for {
 		line, err := c.r.ReadString('\n')
 		if err != nil {
@@ -52,19 +72,13 @@ func (c *sseClient) next(t *testing.T) (id, event, data string) {
 		}
 		line = strings.TrimSuffix(line, "\n")
 		if line == "" {
-			if len(lines) == 0 {
-				continue
-			}
-			break
+			return id, event, datas, ok
 		}
 		if strings.HasPrefix(line, ":") {
 			continue
 		}
-		lines = append(lines, line)
-	}
-	var datas []string
-	for _, l := range lines {
-		k, v, _ := strings.Cut(l, ": ")
+		ok = true
+		k, v, _ := strings.Cut(line, ": ")
 		switch k {
 		case "id":
 			id = v
@@ -74,7 +88,6 @@ func (c *sseClient) next(t *testing.T) (id, event, data string) {
 			datas = append(datas, v)
 		}
 	}
-	return id, event, strings.Join(datas, "\n")
 }
 
 func TestServerSentEventsPushFilteredEvents(t *testing.T) {
@@ -146,10 +159,12 @@ func TestWebSocketPushesFilteredEvents(t *testing.T) {
 func TestPushFilterRefusesBadQueries(t *testing.T) {
 	env := newEnv(t, WithJobWorker(false, 1))
 	for q, says := range map[string]string{
-		"Type=x":           "not a CloudEvents attribute name",
-		"type=a&type=b":    "2 times",
-		"cesql=type%20%3D": "cesql",
-		"sub_ject=x":       "sub_ject",
+		"Type=x":            "not a CloudEvents attribute name",
+		"type=a&type=b":     "2 times",
+		"cesql=type%20%3D":  "cesql",
+		"sub_ject=x":        "sub_ject",
+		"type=a;b":          "semicolon",
+		"type=order%ZZpaid": "escape",
 	} {
 		for _, path := range []string{"/v1/events/stream?", "/v1/events/ws?"} {
 			code, body := env.do("GET", path+q, "", nil)
@@ -170,6 +185,26 @@ func TestAppendSSEDataSplitsLines(t *testing.T) {
 	for in, want := range cases {
 		if got := string(appendSSEData(nil, []byte(in))); got != want {
 			t.Errorf("%q: %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestWebSocketCloseSaysWhy: a closing subscription's frame says why within
+// the 123 bytes a close reason may hold, in whole characters.
+func TestWebSocketCloseSaysWhy(t *testing.T) {
+	long := errors.New(strings.Repeat("é", 100)) // 200 bytes
+	for _, c := range []struct {
+		reason error
+		status websocket.StatusCode
+		says   string
+	}{
+		{errShuttingDown, websocket.StatusGoingAway, "shutting down"},
+		{&stallError{behind: 64}, websocket.StatusTryAgainLater, "lastEventId"},
+		{long, websocket.StatusTryAgainLater, "éé"},
+	} {
+		status, text := closeStatus(c.reason)
+		if status != c.status || len(text) > 123 || !utf8.ValidString(text) || !strings.Contains(text, c.says) {
+			t.Errorf("%v: %v %q (%d bytes), want %v saying %q in at most 123 bytes of UTF-8", c.reason, status, text, len(text), c.status, c.says)
 		}
 	}
 }

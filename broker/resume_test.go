@@ -338,3 +338,45 @@ func TestWebSocketMessageCarriesTheEventID(t *testing.T) {
 		}
 	}
 }
+
+// TestServerSentEventsTellPositionsWithoutAMatch: a stream whose filter has
+// matched nothing yet still tells its client where it stands (an id with no
+// data, at the start and with keep-alives), so that a client that
+// reconnects resumes from there and misses no matching event published in
+// between.
+func TestServerSentEventsTellPositionsWithoutAMatch(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1), WithPushBuffer(16, 20*time.Millisecond))
+	c := openSSEFrom(t, env, "type=wanted", "")
+	first, _, datas, ok := c.block(t)
+	if !ok || first == "" || datas != nil {
+		t.Fatalf("the stream opened without an id of its own (id %q, data %q)", first, datas)
+	}
+	env.send(event("other", "o1"), event("other", "o2"), event("other", "o3"))
+	reached := first
+	for reached == first {
+		id, _, datas, _ := c.block(t)
+		if datas != nil {
+			t.Fatalf("an event the filter refuses was pushed: %q", datas)
+		}
+		if id != "" {
+			reached = id
+		}
+	}
+	from, err := parseEventID(reached, env.store.Partitions())
+	if err != nil {
+		t.Fatalf("the id a keep-alive carried, %q: %v", reached, err)
+	}
+	var sum uint64
+	for _, pos := range from {
+		sum += pos
+	}
+	if sum < 3 {
+		t.Fatalf("keep-alive id %q does not cover the 3 events before it", reached)
+	}
+	c.resp.Body.Close()
+	env.send(event("wanted", "w1"))
+	got := readSSE(t, openSSEFrom(t, env, "type=wanted", reached), 1)
+	if got[0].evt.ID != "w1" {
+		t.Fatalf("resumed from %q and got %s, want w1", reached, got[0].evt.ID)
+	}
+}

@@ -33,7 +33,10 @@ func (b *Broker) serveSSE(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no") // proxies must not hold events back
 	w.WriteHeader(http.StatusOK)
-	if _, err := w.Write([]byte(":ok\n\n")); err != nil {
+	// The id with no data sets the client's last event id without an
+	// event: a client whose filter matches nothing for a while still
+	// resumes from where it was (here, and at each keep-alive).
+	if _, err := w.Write(appendReached([]byte(":ok\n"), sub)); err != nil {
 		return
 	}
 	flusher.Flush()
@@ -56,7 +59,8 @@ func (b *Broker) serveSSE(w http.ResponseWriter, r *http.Request) {
 			}
 			_, err = w.Write(buf)
 		case <-keepAlive.C:
-			_, err = w.Write([]byte(":keep-alive\n\n"))
+			buf = appendReached(append(buf[:0], ":keep-alive\n"...), sub)
+			_, err = w.Write(buf)
 		case <-sub.gone:
 			buf = buf[:0]
 			for len(sub.ch) > 0 {
@@ -100,5 +104,14 @@ func appendSSEData(dst, data []byte) []byte {
 		data = data[i+1:]
 	}
 	dst = append(append(append(dst, "data: "...), data...), '\n')
+	return append(dst, '\n')
+}
+
+// appendReached ends an SSE block begun in dst with the id of the positions
+// sub has reached, when it may tell them (subscription.reachedID).
+func appendReached(dst []byte, sub *subscription) []byte {
+	if id := sub.reachedID(); id != "" {
+		dst = append(append(append(dst, "id: "...), id...), '\n')
+	}
 	return append(dst, '\n')
 }

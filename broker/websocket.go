@@ -2,8 +2,10 @@ package broker
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coder/websocket"
 
@@ -54,15 +56,14 @@ func (b *Broker) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 		case <-sub.gone:
 			for len(sub.ch) > 0 {
 				buf = appendWebSocketMessage(buf[:0], <-sub.ch)
-				if c.Write(ctx, websocket.MessageText, buf) != nil {
+				wctx, cancel := context.WithTimeout(ctx, b.o.pushKeepAlive)
+				err := c.Write(wctx, websocket.MessageText, buf)
+				cancel()
+				if err != nil {
 					return
 				}
 			}
-			reason := sub.reason.Error()
-			if len(reason) > 120 { // a close frame's reason is at most 123 bytes
-				reason = reason[:120]
-			}
-			c.Close(websocket.StatusTryAgainLater, reason)
+			c.Close(closeStatus(sub.reason))
 			return
 		case <-ctx.Done():
 			c.Close(websocket.StatusNormalClosure, "")
@@ -90,4 +91,23 @@ func appendWebSocketMessage(dst []byte, ev pushed) []byte {
 	dst = append(dst, `,"`+EventIDExtension+`":"`...)
 	dst = append(dst, ev.id...)
 	return append(dst, `"}`...)
+}
+
+// closeStatus is the close frame that tells a WebSocket client why its
+// subscription ended: Going Away when the broker shuts down, else Try
+// Again Later with the reason, cut to the frame's 123 bytes on a character
+// boundary (the reason must be UTF-8).
+func closeStatus(reason error) (websocket.StatusCode, string) {
+	if errors.Is(reason, errShuttingDown) {
+		return websocket.StatusGoingAway, reason.Error()
+	}
+	text := reason.Error()
+	if stall := (*stallError)(nil); errors.As(reason, &stall) {
+		text = "fell behind: reconnect with lastEventId set to the eddyeventid of the last event received"
+	}
+	for len(text) > 123 {
+		_, size := utf8.DecodeLastRuneInString(text)
+		text = text[:len(text)-size]
+	}
+	return websocket.StatusTryAgainLater, text
 }

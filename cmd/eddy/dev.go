@@ -203,9 +203,10 @@ func runDev(ctx context.Context, cfg devConfig, stderr interface{ Write([]byte) 
 		"partitions", store.Partitions(), "claimed", len(claims.held), "node", claims.node, "http", httpAddr, "grpc", grpcAddr,
 		"grpc_tls", cfg.grpc.tlsCert != "", "grpc_tokens", grpcTokens)
 	claims.run(ctx, engines, func(epochs map[int]uint64) { engines.switchTo(ctx, epochs) })
-	// Requests in flight (long polls) end first, then the servers, the
-	// broker, the engine and the claims, in that order.
+	// Requests in flight (long polls, live streams) end first, then the
+	// servers, the broker, the engine and the claims, in that order.
 	engines.stop()
+	brk.EndStreams()
 	stopGRPC()
 	stopHTTP()
 	closeCtx, cancelClose := context.WithTimeout(context.Background(), 10*time.Second)

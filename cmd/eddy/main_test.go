@@ -3,6 +3,8 @@ package main
 import (
 	"bufio"
 	"context"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -226,4 +228,30 @@ func TestDeadNodesPartitionsMoveToSurvivors(t *testing.T) {
 		t.Fatalf("running on the survivor: %s %s", stdout, stderr)
 	}
 	second.stop(t)
+}
+
+// TestShutdownEndsLiveStreams: a SIGTERM ends an open Server-Sent Events
+// stream with the broker's notice, and the node stops; the stream is not
+// left for the server's shutdown to cut.
+func TestShutdownEndsLiveStreams(t *testing.T) {
+	n := startEddy(t, "dev", "--data", filepath.Join(t.TempDir(), "data"), "--partitions", "2", "--http", "127.0.0.1:0", "--grpc", "")
+	addr := httpAddress(t, n.waitFor(t, "eddy is ready"))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // a guard
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+addr+"/v1/events/stream", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	r := bufio.NewReader(resp.Body)
+	if line, err := r.ReadString('\n'); err != nil || line != ":ok\n" {
+		t.Fatalf("the stream opened with %q %v", line, err)
+	}
+	n.cmd.Process.Signal(syscall.SIGTERM)
+	rest, _ := io.ReadAll(r)
+	if !strings.Contains(string(rest), "event: error") || !strings.Contains(string(rest), "shutting down") {
+		t.Errorf("the stream ended without the shutdown notice: %q", rest)
+	}
+	n.waitFor(t, "eddy stopped")
 }
