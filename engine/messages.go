@@ -77,13 +77,15 @@ func (c *Core) messageCommand(cmd *record.Record) Response {
 	v.Deadline = c.now + v.TTL
 	ev := c.event(record.Message, record.Published, key, &v)
 	m := &message{Key: key, Name: v.Name, CorrelationKey: v.CorrelationKey, MessageID: v.MessageID, Variables: v.Variables, Deadline: v.Deadline}
-	c.correlateStarts(m)
+	// Waiting instances first, then start events of the processes none of
+	// them belongs to, as Zeebe's message publishing does.
 	nk := nameKey(m.Name, m.CorrelationKey)
 	for _, sk := range c.st.subsByName[nk] {
 		if s := c.st.msgSubs.get(sk); s != nil {
 			c.offer(m, s)
 		}
 	}
+	c.correlateStarts(m)
 	if v.TTL > 0 {
 		c.st.messages.put(key, m)
 		c.st.byName[nk] = append(c.st.byName[nk], key)

@@ -200,3 +200,19 @@ func TestBufferedMessagesCorrelateOldestFirst(t *testing.T) {
 	pi := cl.create(0, "order", `{"orderId":"fifo"}`)
 	cl.mustBeActive(pi)
 }
+
+// TestMessageGoesToTheWaitingInstanceBeforeAStart: a message that both a
+// waiting instance and a message start event of the same process could
+// take goes to the waiting instance, and starts nothing, as in Zeebe; with
+// no instance waiting, it starts one.
+func TestMessageGoesToTheWaitingInstanceBeforeAStart(t *testing.T) {
+	cl := newCluster(t, 2)
+	cl.deploy("message-start-and-catch.bpmn")
+	waiting := cl.create(0, "pingPong", `{"key":"k"}`)
+	cl.mustBeActive(waiting)
+	cl.publish("ping", "k", "", 0)
+	cl.mustBeCompleted(waiting)
+	mustEqual(t, "instances after a message the waiting one took", len(cl.started("pingPong")), 1)
+	cl.publish("ping", "other", "", 0)
+	mustEqual(t, "instances after a message nobody waited for", len(cl.started("pingPong")), 2)
+}
