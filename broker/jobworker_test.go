@@ -157,6 +157,46 @@ func TestWaitIsReArmedAfterItsTimeout(t *testing.T) {
 	}
 }
 
+// TestAnswerToAFailedWaitingJobIsKept: the awaited event comes while its
+// job is failed and waiting out a backoff, when the job cannot be
+// completed. The wait keeps the answer, and the job, handed out again after
+// the backoff, completes with it, emitting nothing new.
+func TestAnswerToAFailedWaitingJobIsKept(t *testing.T) {
+	env := newEnv(t)
+	env.deploy("tickets-catch-event.bpmn")
+	checkouts := newSubscriber(t, nil)
+	env.putTrigger("default", "checkouts", triggerYAML("checkouts", "Tickets.CheckedOut", checkouts.URL, ""))
+	inst, err := env.eng.CreateInstance(t.Context(), engine.CreateRequest{BpmnProcessID: "TICKETS_CATCH", Variables: []byte(`{"sessionId":"s-4"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.send(event("Tickets.Requested", "req-4", CorrelationKeyExtension, "s-4"))
+	checkout := checkouts.wait(t, 1)[0].event
+	jobKey, _ := strconv.ParseInt(checkout.ID, 10, 64)
+	key := waitKey("Payments.RequestReceived", inst.Key, jobKey)
+	eventually(t, "the wait to be marked emitted", func() bool {
+		v, err := env.b.state.get(context.Background(), key)
+		return err == nil && strings.Contains(string(v), `"emitted":true`)
+	})
+	if err := env.eng.FailJob(t.Context(), jobKey, 3, "a hiccup", 2*time.Second, nil); err != nil {
+		t.Fatal(err)
+	}
+	answer := event("Payments.RequestReceived", "answer-4", ExtProcessInstanceKey, strconv.FormatInt(inst.Key, 10))
+	answer.Data = []byte(`{"paymentId":"pay-4"}`)
+	env.send(answer)
+	eventually(t, "the checkout to complete once the backoff is over", func() bool {
+		st, ok := env.waitingAt(t, inst.Key, paymentApproved)
+		return ok && string(st.Variables["paymentId"]) == `"pay-4"`
+	})
+	eventually(t, "the answered wait's row to go", func() bool {
+		_, err := env.b.state.get(context.Background(), key)
+		return errors.Is(err, storage.ErrNotFound)
+	})
+	if n := checkouts.count(); n != 1 {
+		t.Fatalf("Tickets.CheckedOut delivered %d times, want once", n)
+	}
+}
+
 // paymentApproved is the element the tickets model waits at once checkout
 // is done.
 const paymentApproved = "PaymentApprovedIntermediateCatchEvent"

@@ -43,6 +43,11 @@ type waitRow struct {
 	Source  string `json:"source"`
 	ID      string `json:"id"`
 	Emitted bool   `json:"emitted"`
+	// Reply holds the variables of the awaited event when it came while
+	// the job could not be completed (failed and waiting out a backoff, or
+	// an incident): the job is completed with them when it is handed out
+	// again, instead of losing the event.
+	Reply json.RawMessage `json:"reply,omitempty"`
 }
 
 // waitKeyPrefix is the prefix of the rows of one event type and instance:
@@ -132,14 +137,30 @@ func (w *waits) arm(ctx context.Context, job *record.Record, waitType string, ev
 	default:
 		return fmt.Errorf("reading the wait of job %d: %w", job.Key, err)
 	}
+	if row.Reply != nil {
+		// Its event came while the job was failed: it completes now.
+		if err := w.b.eng.CompleteJob(ctx, job.Key, row.Reply); err != nil {
+			return fmt.Errorf("completing job %d with the %s event that came while it was failed: %w", job.Key, waitType, err)
+		}
+		if err := w.state.delete(ctx, key); err != nil {
+			w.b.o.logger.Warn("broker: removing an answered wait failed", "job", job.Key, "error", err)
+		}
+		return nil
+	}
 	if !row.Emitted {
 		if _, err := w.b.publish(ctx, []cloudevents.Event{*ev}); err != nil {
 			return fmt.Errorf("emitting %s: %w", ev.Type, err)
 		}
+		// Marked only while the row is there as it was: a reply may have
+		// answered it (deleted) or been kept in it since. The event is out
+		// either way; the worst that follows an unmarked row is that a job
+		// handed out again emits it again.
 		row.Emitted = true
-		if err := w.put(ctx, key, row); err != nil {
-			// The event is out; the worst that follows is that a job
-			// handed out again emits it again.
+		cur, err := w.state.get(ctx, key)
+		if err == nil && !bytes.Contains(cur, []byte(`"reply"`)) {
+			err = w.put(ctx, key, row)
+		}
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
 			w.b.o.logger.Warn("broker: marking a wait emitted failed", "job", job.Key, "error", err)
 		}
 	}
@@ -212,13 +233,32 @@ func (w *waits) answer(ctx context.Context, d processor.Delivery, e *cloudevents
 		if (c.row.Source == e.Source && c.row.ID == e.ID) || (onlyJob != 0 && onlyJob != c.row.Job) {
 			continue
 		}
-		d.Tx.Delete(c.key)
-		err := w.b.eng.CompleteJob(ctx, c.row.Job, completionVariables(e))
+		vars := completionVariables(e)
+		err := w.b.eng.CompleteJob(ctx, c.row.Job, vars)
 		var rej *engine.Rejection
+		isRejection := errors.As(err, &rej)
+		if !isRejection || rej.Type != record.InvalidState {
+			d.Tx.Delete(c.key)
+		}
 		switch {
 		case err == nil:
 			return nil
-		case isGone(err):
+		case isRejection && rej.Type == record.InvalidState:
+			// The job is there but cannot be completed now: failed and
+			// waiting out a backoff, or an incident. The event is its
+			// answer all the same, kept for when it is handed out again.
+			row := c.row
+			row.Reply = vars
+			if row.Reply == nil {
+				row.Reply = json.RawMessage("{}")
+			}
+			b, merr := json.Marshal(row)
+			if merr != nil {
+				return merr
+			}
+			d.Tx.Put(c.key, b)
+			return nil
+		case isRejection && rej.Type == record.NotFound:
 			continue // that job ended otherwise: the next wait may take the event
 		case errors.As(err, &rej) && rej.Type == record.InvalidArgument:
 			// The data cannot become variables: the job fails with the
