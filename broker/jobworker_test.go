@@ -84,34 +84,25 @@ func TestCloudEventsJobsDriveTheSeedModel(t *testing.T) {
 // wait afterwards: the job completes, and its event is not emitted again.
 func TestWaitOutlivesARestart(t *testing.T) {
 	env := newEnv(t)
-	env.deploy("tickets-catch-event.bpmn")
-	checkouts := newSubscriber(t, nil)
-	env.putTrigger("default", "checkouts", triggerYAML("checkouts", "Tickets.CheckedOut", checkouts.URL, ""))
-	inst, err := env.eng.CreateInstance(t.Context(), engine.CreateRequest{BpmnProcessID: "TICKETS_CATCH", Variables: []byte(`{"sessionId":"s-2"}`)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	env.send(event("Tickets.Requested", "req-2", CorrelationKeyExtension, "s-2"))
-	checkout := checkouts.wait(t, 1)[0].event
-	jobKey, _ := strconv.ParseInt(checkout.ID, 10, 64)
+	inst, jobKey, checkouts := checkoutWaiting(t, env, "s-2")
 	eventually(t, "the wait to be marked emitted", func() bool {
-		v, err := env.b.state.get(context.Background(), waitKey("Payments.RequestReceived", inst.Key, jobKey))
+		v, err := env.b.state.get(context.Background(), waitKey("Payments.RequestReceived", inst, jobKey))
 		return err == nil && len(v) > 0 && strings.Contains(string(v), `"emitted":true`)
 	})
 
 	env.restart()
 	// The job is still activated: nothing hands it out again, and the
 	// answer completes it.
-	answer := event("Payments.RequestReceived", "answer-2", ExtProcessInstanceKey, strconv.FormatInt(inst.Key, 10))
+	answer := event("Payments.RequestReceived", "answer-2", ExtProcessInstanceKey, strconv.FormatInt(inst, 10))
 	answer.Data = []byte(`{"paymentId":"pay-2"}`)
 	env.send(answer)
 	eventually(t, "the checkout to complete after the restart", func() bool {
-		st, ok := env.waitingAt(t, inst.Key, paymentApproved)
+		st, ok := env.waitingAt(t, inst, paymentApproved)
 		return ok && string(st.Variables["paymentId"]) == `"pay-2"`
 	})
 	// The row goes with the processor's next commit.
 	eventually(t, "the answered wait's row to go", func() bool {
-		_, err := env.b.state.get(context.Background(), waitKey("Payments.RequestReceived", inst.Key, jobKey))
+		_, err := env.b.state.get(context.Background(), waitKey("Payments.RequestReceived", inst, jobKey))
 		return errors.Is(err, storage.ErrNotFound)
 	})
 	if n := checkouts.count(); n != 1 {
@@ -123,15 +114,7 @@ func TestWaitOutlivesARestart(t *testing.T) {
 // the worker takes it again, emits nothing new, and the answer completes it.
 func TestWaitIsReArmedAfterItsTimeout(t *testing.T) {
 	env := newEnv(t, WithWaitTimeout(time.Second))
-	env.deploy("tickets-catch-event.bpmn")
-	checkouts := newSubscriber(t, nil)
-	env.putTrigger("default", "checkouts", triggerYAML("checkouts", "Tickets.CheckedOut", checkouts.URL, ""))
-	inst, err := env.eng.CreateInstance(t.Context(), engine.CreateRequest{BpmnProcessID: "TICKETS_CATCH", Variables: []byte(`{"sessionId":"s-3"}`)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	env.send(event("Tickets.Requested", "req-3", CorrelationKeyExtension, "s-3"))
-	checkouts.wait(t, 1)
+	inst, _, checkouts := checkoutWaiting(t, env, "s-3")
 	// Wait until the job has timed out at least once and been re-armed.
 	eventually(t, "the job to be handed out again", func() bool {
 		n := 0
@@ -146,10 +129,10 @@ func TestWaitIsReArmedAfterItsTimeout(t *testing.T) {
 		}
 		return n >= 1
 	})
-	answer := event("Payments.RequestReceived", "answer-3", ExtProcessInstanceKey, strconv.FormatInt(inst.Key, 10))
+	answer := event("Payments.RequestReceived", "answer-3", ExtProcessInstanceKey, strconv.FormatInt(inst, 10))
 	env.send(answer)
 	eventually(t, "the checkout to complete", func() bool {
-		_, ok := env.waitingAt(t, inst.Key, paymentApproved)
+		_, ok := env.waitingAt(t, inst, paymentApproved)
 		return ok
 	})
 	if n := checkouts.count(); n != 1 {
@@ -163,17 +146,8 @@ func TestWaitIsReArmedAfterItsTimeout(t *testing.T) {
 // the backoff, completes with it, emitting nothing new.
 func TestAnswerToAFailedWaitingJobIsKept(t *testing.T) {
 	env := newEnv(t)
-	env.deploy("tickets-catch-event.bpmn")
-	checkouts := newSubscriber(t, nil)
-	env.putTrigger("default", "checkouts", triggerYAML("checkouts", "Tickets.CheckedOut", checkouts.URL, ""))
-	inst, err := env.eng.CreateInstance(t.Context(), engine.CreateRequest{BpmnProcessID: "TICKETS_CATCH", Variables: []byte(`{"sessionId":"s-4"}`)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	env.send(event("Tickets.Requested", "req-4", CorrelationKeyExtension, "s-4"))
-	checkout := checkouts.wait(t, 1)[0].event
-	jobKey, _ := strconv.ParseInt(checkout.ID, 10, 64)
-	key := waitKey("Payments.RequestReceived", inst.Key, jobKey)
+	inst, jobKey, checkouts := checkoutWaiting(t, env, "s-4")
+	key := waitKey("Payments.RequestReceived", inst, jobKey)
 	eventually(t, "the wait to be marked emitted", func() bool {
 		v, err := env.b.state.get(context.Background(), key)
 		return err == nil && strings.Contains(string(v), `"emitted":true`)
@@ -181,11 +155,11 @@ func TestAnswerToAFailedWaitingJobIsKept(t *testing.T) {
 	if err := env.eng.FailJob(t.Context(), jobKey, 3, "a hiccup", 2*time.Second, nil); err != nil {
 		t.Fatal(err)
 	}
-	answer := event("Payments.RequestReceived", "answer-4", ExtProcessInstanceKey, strconv.FormatInt(inst.Key, 10))
+	answer := event("Payments.RequestReceived", "answer-4", ExtProcessInstanceKey, strconv.FormatInt(inst, 10))
 	answer.Data = []byte(`{"paymentId":"pay-4"}`)
 	env.send(answer)
 	eventually(t, "the checkout to complete once the backoff is over", func() bool {
-		st, ok := env.waitingAt(t, inst.Key, paymentApproved)
+		st, ok := env.waitingAt(t, inst, paymentApproved)
 		return ok && string(st.Variables["paymentId"]) == `"pay-4"`
 	})
 	eventually(t, "the answered wait's row to go", func() bool {
@@ -213,4 +187,24 @@ func (env *testEnv) waitingAt(t testing.TB, key int64, element string) (engine.I
 		}
 	}
 	return st, false
+}
+
+// checkoutWaiting runs the tickets model for a session up to its
+// cloudevents job's wait: the checkout event is out. It returns the
+// instance's key, the job's, and the subscriber the checkout went to.
+func checkoutWaiting(t *testing.T, env *testEnv, session string) (instance, job int64, checkouts *subscriber) {
+	t.Helper()
+	env.deploy("tickets-catch-event.bpmn")
+	checkouts = newSubscriber(t, nil)
+	env.putTrigger("default", "checkouts", triggerYAML("checkouts", "Tickets.CheckedOut", checkouts.URL, ""))
+	inst, err := env.eng.CreateInstance(t.Context(), engine.CreateRequest{BpmnProcessID: "TICKETS_CATCH", Variables: []byte(`{"sessionId":"` + session + `"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.send(event("Tickets.Requested", "req-"+session, CorrelationKeyExtension, session))
+	job, err = strconv.ParseInt(checkouts.wait(t, 1)[0].event.ID, 10, 64)
+	if err != nil {
+		t.Fatalf("the checkout's id is not its job's key: %v", err)
+	}
+	return inst.Key, job, checkouts
 }
