@@ -63,7 +63,10 @@ func (c *Core) cloudEventCommand(cmd *record.Record) Response {
 	}
 	// The message the event becomes follows from the event's record.
 	c.cmdPos = ev.Position
-	msg := record.Value{Name: v.Name, CorrelationKey: v.CorrelationKey, Variables: v.Variables, TTL: v.TTL}
+	// The message's id is the event's identity (a source has no spaces):
+	// a redelivery after the window, while the first message is still
+	// buffered, is refused as the same message rather than buffered twice.
+	msg := record.Value{Name: v.Name, CorrelationKey: v.CorrelationKey, MessageID: v.Source + " " + v.MessageID, Variables: v.Variables, TTL: v.TTL}
 	if p := c.partitionFor(v.CorrelationKey); v.CorrelationKey != "" && p != c.partition {
 		c.send(p, record.Message, record.Publish, -1, &msg)
 		return resp

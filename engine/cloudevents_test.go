@@ -95,6 +95,29 @@ func TestCloudEventStartsAndCorrelates(t *testing.T) {
 	}
 }
 
+// TestCloudEventRedeliveredAfterTheWindowIsOneMessage: a redelivery that
+// comes after the duplicate window, while the first delivery's message is
+// still buffered, is logged again but does not buffer a second message:
+// only one of two instances waiting on the key gets it.
+func TestCloudEventRedeliveredAfterTheWindowIsOneMessage(t *testing.T) {
+	cl := newCluster(t, 2)
+	cl.deploy("message.bpmn")
+	mp := (&Core{partitions: 2}).partitionFor("o-1")
+	ev := eventCommand("/payments", "p-1", "paid", "o-1", `{"amount":500}`)
+	ev.Value.TTL = time.Hour.Milliseconds()
+	cl.run(mp, ev)
+	cl.advance(DefaultLimits.EventDedupWindow.Milliseconds() + 1)
+	if r := cl.run(mp, ev); r.Rejected() || r.Record.Value.Duplicate {
+		t.Fatalf("the redelivery after the window: %+v, want it logged anew", r.Record)
+	}
+	first := cl.create(0, "order", `{"orderId":"o-1"}`)
+	second := cl.create(1, "order", `{"orderId":"o-1"}`)
+	done := func(pi int64) bool { d, _ := cl.ended(pi); return d }
+	if done(first) == done(second) {
+		t.Fatalf("instances completed: %v and %v; want one message for the one event, so exactly one", done(first), done(second))
+	}
+}
+
 func TestCloudEventRejections(t *testing.T) {
 	cl := newCluster(t, 1)
 	cases := map[string]record.Record{
