@@ -18,8 +18,7 @@ import (
 // subscriber that stops reading gets an "error" event saying so before the
 // stream ends.
 func (b *Broker) serveSSE(w http.ResponseWriter, r *http.Request) {
-	flusher, ok := w.(http.Flusher)
-	if !ok {
+	if _, ok := w.(http.Flusher); !ok {
 		http.Error(w, "this connection cannot stream", http.StatusInternalServerError)
 		return
 	}
@@ -33,13 +32,24 @@ func (b *Broker) serveSSE(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no") // proxies must not hold events back
 	w.WriteHeader(http.StatusOK)
+	// Each write has a deadline of its own (which also lifts a server's
+	// WriteTimeout, made for requests, not streams): a client that stops
+	// taking data ends its stream, instead of holding a goroutine and a
+	// connection until the kernel gives up on it.
+	rc := http.NewResponseController(w)
+	send := func(p []byte) error {
+		_ = rc.SetWriteDeadline(time.Now().Add(2 * b.o.pushKeepAlive))
+		if _, err := w.Write(p); err != nil {
+			return err
+		}
+		return rc.Flush()
+	}
 	// The id with no data sets the client's last event id without an
 	// event: a client whose filter matches nothing for a while still
 	// resumes from where it was (here, and at each keep-alive).
-	if _, err := w.Write(appendReached([]byte(":ok\n"), sub)); err != nil {
+	if send(appendReached([]byte(":ok\n"), sub)) != nil {
 		return
 	}
-	flusher.Flush()
 	keepAlive := time.NewTicker(b.o.pushKeepAlive)
 	defer keepAlive.Stop()
 	var buf []byte
@@ -57,10 +67,10 @@ func (b *Broker) serveSSE(w http.ResponseWriter, r *http.Request) {
 					more = false
 				}
 			}
-			_, err = w.Write(buf)
+			err = send(buf)
 		case <-keepAlive.C:
 			buf = appendReached(append(buf[:0], ":keep-alive\n"...), sub)
-			_, err = w.Write(buf)
+			err = send(buf)
 		case <-sub.gone:
 			buf = buf[:0]
 			for len(sub.ch) > 0 {
@@ -68,8 +78,7 @@ func (b *Broker) serveSSE(w http.ResponseWriter, r *http.Request) {
 			}
 			buf = append(buf, "event: error\n"...)
 			buf = appendSSEData(buf, []byte(sub.reason.Error()))
-			_, _ = w.Write(buf)
-			flusher.Flush()
+			_ = send(buf)
 			return
 		case <-r.Context().Done():
 			return
@@ -77,7 +86,6 @@ func (b *Broker) serveSSE(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return
 		}
-		flusher.Flush()
 	}
 }
 
