@@ -171,6 +171,26 @@ func TestAnswerToAFailedWaitingJobIsKept(t *testing.T) {
 	}
 }
 
+// TestWaitOfAJobCompletedElsewhereGoes: a waiting job completed by someone
+// else (a client completing it by hand) takes its wait with it, so that
+// waits do not pile up in the store.
+func TestWaitOfAJobCompletedElsewhereGoes(t *testing.T) {
+	env := newEnv(t)
+	inst, jobKey, _ := checkoutWaiting(t, env, "s-5")
+	key := waitKey("Payments.RequestReceived", inst, jobKey)
+	eventually(t, "the wait to be marked emitted", func() bool {
+		v, err := env.b.state.get(context.Background(), key)
+		return err == nil && strings.Contains(string(v), `"emitted":true`)
+	})
+	if err := env.eng.CompleteJob(t.Context(), jobKey, []byte(`{"paymentId":"by-hand"}`)); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the wait of the completed job to go", func() bool {
+		_, err := env.b.state.get(context.Background(), key)
+		return errors.Is(err, storage.ErrNotFound)
+	})
+}
+
 // paymentApproved is the element the tickets model waits at once checkout
 // is done.
 const paymentApproved = "PaymentApprovedIntermediateCatchEvent"

@@ -16,10 +16,12 @@ func isCloudEventEntry(data []byte) bool {
 	return ok && h.Is(record.Event, record.CloudEvent, record.Published)
 }
 
-// isJobCanceledEntry tells whether a log entry is a job's cancellation.
-func isJobCanceledEntry(data []byte) bool {
+// isJobEndedEntry tells whether a log entry is the end of a job: canceled,
+// completed or an error thrown.
+func isJobEndedEntry(data []byte) bool {
 	h, ok := record.PeekHeader(data)
-	return ok && h.Is(record.Event, record.Job, record.Canceled)
+	return ok && (h.Is(record.Event, record.Job, record.Canceled) || h.Is(record.Event, record.Job, record.Completed) ||
+		h.Is(record.Event, record.Job, record.ErrorThrown))
 }
 
 // decodeCloudEvent decodes a CloudEvent entry of partition p.

@@ -17,6 +17,8 @@ func TestEntryHeaderPeek(t *testing.T) {
 		{Kind: record.Command, ValueType: record.CloudEvent, Intent: record.Publish, Key: -1},
 		{Kind: record.Event, ValueType: record.Job, Intent: record.Canceled, Key: 9, Value: record.Value{JobType: JobType}},
 		{Kind: record.Event, ValueType: record.Job, Intent: record.Completed, Key: 9},
+		{Kind: record.Event, ValueType: record.Job, Intent: record.ErrorThrown, Key: 9},
+		{Kind: record.Event, ValueType: record.Job, Intent: record.Failed, Key: 9},
 		{Kind: record.Event, ValueType: record.Message, Intent: record.Published, Key: 3},
 	}
 	for _, r := range recs {
@@ -26,9 +28,10 @@ func TestEntryHeaderPeek(t *testing.T) {
 			t.Fatal(err)
 		}
 		wantCE := back.Kind == record.Event && back.ValueType == record.CloudEvent && back.Intent == record.Published
-		wantCancel := back.Kind == record.Event && back.ValueType == record.Job && back.Intent == record.Canceled
-		if isCloudEventEntry(data) != wantCE || isJobCanceledEntry(data) != wantCancel {
-			t.Errorf("%v %v %v: peeks say CloudEvent %v, job canceled %v", r.Kind, r.ValueType, r.Intent, isCloudEventEntry(data), isJobCanceledEntry(data))
+		wantEnded := back.Kind == record.Event && back.ValueType == record.Job &&
+			(back.Intent == record.Canceled || back.Intent == record.Completed || back.Intent == record.ErrorThrown)
+		if isCloudEventEntry(data) != wantCE || isJobEndedEntry(data) != wantEnded {
+			t.Errorf("%v %v %v: peeks say CloudEvent %v, job ended %v", r.Kind, r.ValueType, r.Intent, isCloudEventEntry(data), isJobEndedEntry(data))
 		}
 	}
 }

@@ -91,7 +91,8 @@ func newWaits(b *Broker) (*waits, error) {
 }
 
 // decodeForWaits decodes the entries the waits care about: CloudEvents that
-// name a process instance, and job cancellations. Others are left out, so
+// name a process instance, and the ends of cloudevents jobs (canceled,
+// completed by anyone, an error thrown), whose waits then go. Others are left out, so
 // that the waits processor passes over an ingress-only load without
 // committing its token after every read.
 func decodeForWaits(p int, e storage.Entry) (processor.Event, error) {
@@ -108,7 +109,7 @@ func decodeForWaits(p int, e storage.Entry) (processor.Event, error) {
 			return processor.Event{}, err
 		}
 		return processor.Event{Type: ev.Type, Value: ev}, nil
-	case isJobCanceledEntry(e.Data):
+	case isJobEndedEntry(e.Data) && bytes.Contains(e.Data, []byte(JobType)):
 		var r record.Record
 		if err := record.Unmarshal(e.Data, &r); err != nil {
 			return processor.Event{}, fmt.Errorf("log partition %d position %d: %w", p, e.Position, err)
@@ -180,7 +181,7 @@ func (w *waits) put(ctx context.Context, key []byte, row waitRow) error {
 }
 
 // handle completes the first wait an event answers, or drops the wait of
-// a canceled job.
+// a job that ended otherwise.
 func (w *waits) handle(ctx context.Context, d processor.Delivery) error {
 	switch v := d.Value.(type) {
 	case *cloudevents.Event:
