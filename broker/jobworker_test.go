@@ -85,10 +85,7 @@ func TestCloudEventsJobsDriveTheSeedModel(t *testing.T) {
 func TestWaitOutlivesARestart(t *testing.T) {
 	env := newEnv(t)
 	inst, jobKey, checkouts := checkoutWaiting(t, env, "s-2")
-	eventually(t, "the wait to be marked emitted", func() bool {
-		v, err := env.b.state.get(context.Background(), waitKey("Payments.RequestReceived", inst, jobKey))
-		return err == nil && len(v) > 0 && strings.Contains(string(v), `"emitted":true`)
-	})
+	env.waitEmitted(t, waitKey("Payments.RequestReceived", inst, jobKey))
 
 	env.restart()
 	// The job is still activated: nothing hands it out again, and the
@@ -148,10 +145,7 @@ func TestAnswerToAFailedWaitingJobIsKept(t *testing.T) {
 	env := newEnv(t)
 	inst, jobKey, checkouts := checkoutWaiting(t, env, "s-4")
 	key := waitKey("Payments.RequestReceived", inst, jobKey)
-	eventually(t, "the wait to be marked emitted", func() bool {
-		v, err := env.b.state.get(context.Background(), key)
-		return err == nil && strings.Contains(string(v), `"emitted":true`)
-	})
+	env.waitEmitted(t, key)
 	if err := env.eng.FailJob(t.Context(), jobKey, 3, "a hiccup", 2*time.Second, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -178,10 +172,7 @@ func TestWaitOfAJobCompletedElsewhereGoes(t *testing.T) {
 	env := newEnv(t)
 	inst, jobKey, _ := checkoutWaiting(t, env, "s-5")
 	key := waitKey("Payments.RequestReceived", inst, jobKey)
-	eventually(t, "the wait to be marked emitted", func() bool {
-		v, err := env.b.state.get(context.Background(), key)
-		return err == nil && strings.Contains(string(v), `"emitted":true`)
-	})
+	env.waitEmitted(t, key)
 	if err := env.eng.CompleteJob(t.Context(), jobKey, []byte(`{"paymentId":"by-hand"}`)); err != nil {
 		t.Fatal(err)
 	}
@@ -227,4 +218,13 @@ func checkoutWaiting(t *testing.T, env *testEnv, session string) (instance, job 
 		t.Fatalf("the checkout's id is not its job's key: %v", err)
 	}
 	return inst.Key, job, checkouts
+}
+
+// waitEmitted waits until the wait row at key is marked emitted.
+func (env *testEnv) waitEmitted(t *testing.T, key []byte) {
+	t.Helper()
+	eventually(t, "the wait to be marked emitted", func() bool {
+		v, err := env.b.state.get(context.Background(), key)
+		return err == nil && strings.Contains(string(v), `"emitted":true`)
+	})
 }
