@@ -119,6 +119,8 @@ func (b *Broker) Close(ctx context.Context) error {
 //	GET  /v1/events/ws?attr=v&cesql=     live events over a WebSocket
 //	GET  /v1/triggers                    the triggers, with their status
 //	GET|PUT|DELETE /v1/triggers/{namespace}/{name}
+//	POST /v1/triggers/{namespace}/{name}/retry   parked events, again
+//	POST /v1/triggers/{namespace}/{name}/replay  {"from":"tail"|"head"|time}
 //
 // Other methods on /v1/events are answered 405. The broker-ingress path
 // takes POSTs whose first segment is not "v1"; what the broker does not
@@ -156,4 +158,5 @@ func (b *Broker) routes() {
 	b.mux.HandleFunc("PUT /v1/triggers/{namespace}/{name}", b.Triggers.servePut)
 	b.mux.HandleFunc("DELETE /v1/triggers/{namespace}/{name}", b.Triggers.serveDelete)
 	b.mux.HandleFunc("POST /v1/triggers/{namespace}/{name}/retry", b.Triggers.serveRetry)
+	b.mux.HandleFunc("POST /v1/triggers/{namespace}/{name}/replay", b.Triggers.serveReplay)
 }

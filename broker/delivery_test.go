@@ -380,3 +380,56 @@ func TestDeadLetterErrorDataIsCappedEncoded(t *testing.T) {
 		t.Fatalf("knativeerrordata of %d characters decodes to %d bytes (%v); want at most %d characters, the body's start", len(v.Text), len(data), err, maxErrorData)
 	}
 }
+
+// TestTriggerReplays: a replay from the log's tail delivers the trigger's
+// events again (marked replaying in its status while it does), one from the
+// head skips what is there, and bad requests are refused with the reason.
+func TestTriggerReplays(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1))
+	sub := newSubscriber(t, nil)
+	env.putTrigger("default", "again", triggerYAML("again", "order.placed", sub.URL, ""))
+	env.send(event("order.placed", "r1"), event("order.placed", "r2"), event("order.other", "x1"), event("order.placed", "r3"))
+	sub.wait(t, 3)
+
+	replay := func(body string) (int, string) {
+		return env.do("POST", "/v1/triggers/default/again/replay", "application/json", []byte(body))
+	}
+	code, body := replay(`{"from":"tail"}`)
+	if code != http.StatusOK || !strings.Contains(body, `"running":true`) {
+		t.Fatalf("replay from the tail: %d %s", code, body)
+	}
+	got := sub.wait(t, 6)
+	ids := map[string]int{}
+	for _, r := range got {
+		ids[r.event.ID]++
+	}
+	if len(got) != 6 || ids["r1"] != 2 || ids["r2"] != 2 || ids["r3"] != 2 || ids["x1"] != 0 {
+		t.Fatalf("deliveries after the replay: %v, want r1..r3 twice each and nothing else", ids)
+	}
+
+	if code, body := replay(`{"from":"head"}`); code != http.StatusOK {
+		t.Fatalf("replay from the head: %d %s", code, body)
+	}
+	env.send(event("order.placed", "r4"))
+	got = sub.wait(t, 7)
+	if got[6].event.ID != "r4" {
+		t.Fatalf("after a replay from the head the next delivery is %s, want r4", got[6].event.ID)
+	}
+
+	for _, c := range []struct {
+		path, body string
+		status     int
+		says       string
+	}{
+		{"/v1/triggers/default/again/replay", `{"from":"yesterday"}`, http.StatusBadRequest, "RFC 3339"},
+		{"/v1/triggers/default/again/replay", `{"form":"tail"}`, http.StatusBadRequest, "form"},
+		{"/v1/triggers/default/nobody/replay", `{}`, http.StatusNotFound, "nobody"},
+	} {
+		if code, body := env.do("POST", c.path, "application/json", []byte(c.body)); code != c.status || !strings.Contains(body, c.says) {
+			t.Errorf("POST %s %s: %d %s, want %d saying %q", c.path, c.body, code, body, c.status, c.says)
+		}
+	}
+	if n := sub.count(); n != 7 {
+		t.Fatalf("%d deliveries in all, want 7", n)
+	}
+}

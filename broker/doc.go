@@ -15,7 +15,9 @@
 //     a hop count, knativebrokerttl, that ends reply loops, a dead-letter
 //     sink with the knativeerror* extensions, the processor's dead-letter
 //     queue otherwise). Triggers are kept in the store, so they
-//     survive a restart, and are managed through /v1/triggers.
+//     survive a restart, and are managed through /v1/triggers; a trigger
+//     is replayed from the log's start, its head or a time
+//     (triggerreplay.go), on every node at once.
 //   - The cloudevents job type (jobworker.go, waits.go): an in-process worker
 //     emits an event for every job of type "cloudevents" (headers Type, Mode
 //     and WaitType, as the Zeebe CloudEvents router read them) and, in mode

@@ -39,6 +39,8 @@ type activeTrigger struct {
 	stats *deliveryStats
 	// err is why the trigger could not be started here.
 	err error
+	// paused is set while a replay has the processor stopped.
+	paused bool
 }
 
 func newRouter(b *Broker) *Router {
@@ -99,10 +101,26 @@ func (r *Router) reload(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	replaying, err := r.replaying(ctx)
+	if err != nil {
+		return err
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for key, doc := range stored {
-		if t := r.running[key]; t == nil || !bytes.Equal(t.doc, doc) {
+		t := r.running[key]
+		switch {
+		case replaying[key]:
+			// A replay is under way on some node: the trigger waits.
+			if t == nil || !bytes.Equal(t.doc, doc) {
+				r.loadLocked(ctx, key, doc, false)
+			} else {
+				r.pauseLocked(ctx, t)
+			}
+		case t == nil || !bytes.Equal(t.doc, doc) || t.paused:
+			r.runLocked(ctx, key, doc)
+		case t.err != nil && t.route != nil:
+			// It failed to start (the store was away, say): try again.
 			r.runLocked(ctx, key, doc)
 		}
 	}
@@ -118,10 +136,16 @@ func (r *Router) reload(ctx context.Context) error {
 // runLocked (re)starts the trigger stored as doc; r.mu is held. A trigger
 // that cannot start is kept with the reason, which its status shows.
 func (r *Router) runLocked(ctx context.Context, key string, doc []byte) {
+	r.loadLocked(ctx, key, doc, true)
+}
+
+// loadLocked replaces the trigger stored as doc, started when start is
+// set, else known and paused; r.mu is held.
+func (r *Router) loadLocked(ctx context.Context, key string, doc []byte, start bool) {
 	if old := r.running[key]; old != nil {
 		r.stopLocked(ctx, old)
 	}
-	t := &activeTrigger{doc: doc, stats: &deliveryStats{}}
+	t := &activeTrigger{doc: doc, stats: &deliveryStats{}, paused: !start}
 	r.running[key] = t
 	rt, err := compileTrigger(doc, r.b.o.builtinHosts)
 	if err != nil {
@@ -161,7 +185,7 @@ func (r *Router) runLocked(ctx context.Context, key string, doc []byte) {
 		processor.WithClaimInterval(r.b.o.claimInterval),
 		processor.WithLogger(r.b.o.logger),
 	)
-	if err == nil {
+	if err == nil && start {
 		err = p.Start(r.ctx)
 	}
 	if err != nil {

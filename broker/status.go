@@ -22,6 +22,9 @@ type TriggerStatus struct {
 	Ordered bool   `json:"ordered"`
 	// Running is true when this node runs the trigger's processor.
 	Running bool `json:"running"`
+	// Paused is true while a replay has the processor stopped on every
+	// node, to move its tokens back.
+	Paused bool `json:"paused,omitempty"`
 	// Error is why the trigger does not run here.
 	Error string `json:"error,omitempty"`
 	// Lag is how many log entries the slowest segment has yet to read.
@@ -57,7 +60,7 @@ func (r *Router) Status(ctx context.Context, namespace, name string) (TriggerSta
 }
 
 func (r *Router) status(ctx context.Context, namespace, name string, t *activeTrigger) (TriggerStatus, error) {
-	st := TriggerStatus{Namespace: namespace, Name: name, Deliveries: t.stats.snapshot()}
+	st := TriggerStatus{Namespace: namespace, Name: name, Deliveries: t.stats.snapshot(), Paused: t.paused}
 	if t.err != nil {
 		st.Error = t.err.Error()
 	}

@@ -139,6 +139,41 @@ func splitKey(key string) (ns, name string) {
 	return "", key
 }
 
+// serveReplay replays a trigger: its processor's tokens go back to where
+// the body's "from" says ("tail", the default, "head" or an RFC 3339
+// time), and its subscriber gets the log's matching events again from
+// there. It answers with the trigger's status once it runs again.
+func (r *Router) serveReplay(w http.ResponseWriter, req *http.Request) {
+	var body struct {
+		From string `json:"from"`
+	}
+	if req.ContentLength != 0 {
+		dec := json.NewDecoder(http.MaxBytesReader(w, req.Body, 4<<10))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&body); err != nil {
+			writeProblem(w, http.StatusBadRequest, fmt.Errorf(`the body must be a JSON object such as {"from":"tail"}: %w`, err))
+			return
+		}
+	}
+	ns, name := req.PathValue("namespace"), req.PathValue("name")
+	var terr *TriggerError
+	switch err := r.Replay(req.Context(), ns, name, body.From); {
+	case errors.Is(err, ErrTriggerNotFound):
+		writeProblem(w, http.StatusNotFound, err)
+	case errors.As(err, &terr):
+		writeProblem(w, http.StatusBadRequest, err)
+	case err != nil:
+		writeProblem(w, http.StatusServiceUnavailable, err)
+	default:
+		st, err := r.Status(req.Context(), ns, name)
+		if err != nil {
+			writeProblem(w, http.StatusInternalServerError, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, st)
+	}
+}
+
 // serveRetry hands the trigger's parked (dead-lettered) events to its
 // subscriber again, sequence by sequence, until one fails or none is left.
 func (r *Router) serveRetry(w http.ResponseWriter, req *http.Request) {

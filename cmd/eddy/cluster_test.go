@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -157,4 +158,82 @@ func noopBPMN(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return string(data)
+}
+
+// TestTriggerReplayAcrossNodes runs two nodes on one PostgreSQL, both
+// delivering a trigger's events. A replay asked of the second pauses the
+// trigger on both, moves its tokens to the log's start, and the events
+// are delivered again, each once more.
+func TestTriggerReplayAcrossNodes(t *testing.T) {
+	dsn := pgtest.Schema(t)
+	var mu sync.Mutex
+	got := map[string]int{}
+	sub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got[r.Header.Get("Ce-Id")]++
+		mu.Unlock()
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	defer sub.Close()
+	deliveries := func() (n int, each map[string]int) {
+		mu.Lock()
+		defer mu.Unlock()
+		each = map[string]int{}
+		for id, c := range got {
+			n += c
+			each[id] = c
+		}
+		return n, each
+	}
+	args := []string{"dev", "--storage", "postgres", "--dsn", dsn, "--partitions", "2", "--claim-timeout", "2s", "--http", "127.0.0.1:0", "--grpc", ""}
+	first := httpAddress(t, startEddy(t, args...).waitFor(t, "eddy is ready"))
+	second := httpAddress(t, startEddy(t, args...).waitFor(t, "eddy is ready"))
+	call := func(method, addr, path, contentType, body string, header ...string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, "http://"+addr+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", contentType)
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	trigger := "apiVersion: eventing.knative.dev/v1\nkind: Trigger\nmetadata:\n  name: again\nspec:\n  broker: default\n" +
+		"  filter:\n    attributes:\n      type: order.placed\n  subscriber:\n    uri: " + sub.URL + "\n"
+	if code, body := call("PUT", first, "/v1/triggers/default/again", "application/yaml", trigger); code != http.StatusCreated {
+		t.Fatalf("PUT trigger: %d %s", code, body)
+	}
+	until := func(what string, cond func() bool) {
+		t.Helper()
+		for guard := time.Now().Add(time.Minute); !cond(); time.Sleep(50 * time.Millisecond) {
+			if time.Now().After(guard) {
+				t.Fatalf("timed out waiting for %s", what)
+			}
+		}
+	}
+	until("the second node to run the trigger", func() bool {
+		_, body := call("GET", second, "/v1/triggers/default/again", "", "")
+		return strings.Contains(body, `"running":true`)
+	})
+	for i := range 6 {
+		id := fmt.Sprint("o-", i)
+		if code, body := call("POST", first, "/v1/events", "text/plain", "x", "Ce-Specversion", "1.0", "Ce-Id", id,
+			"Ce-Source", "/orders", "Ce-Type", "order.placed", "Ce-Partitionkey", id); code != http.StatusAccepted {
+			t.Fatalf("POST event %s: %d %s", id, code, body)
+		}
+	}
+	until("six deliveries", func() bool { n, _ := deliveries(); return n == 6 })
+	if code, body := call("POST", second, "/v1/triggers/default/again/replay", "application/json", `{"from":"tail"}`); code != http.StatusOK {
+		t.Fatalf("replay: %d %s", code, body)
+	}
+	until("every event delivered again", func() bool { n, _ := deliveries(); return n >= 12 })
+	time.Sleep(200 * time.Millisecond) // room for a wrong thirteenth
+	if n, each := deliveries(); n != 12 || len(each) != 6 {
+		t.Fatalf("after the replay: %d deliveries, %v; want each of the 6 events twice", n, each)
+	}
 }

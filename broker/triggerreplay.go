@@ -1,0 +1,143 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"eddy/processor"
+	"eddy/storage"
+)
+
+// A replay moves a trigger's processor back (Axon's token reset) so that
+// it delivers the log's events again from a point: the log's start, its
+// head, or a time. A reset needs the processor stopped on every node, so
+// the node that replays first stores a replay row for the trigger; every
+// node's reload stops the trigger's processor while the row is there (at
+// most a refresh interval later), the replaying node resets the tokens as
+// soon as no node holds a segment, then removes the row and starts the
+// trigger again, and the other nodes follow at their next reload. While it
+// replays, the trigger's status marks each segment replaying until it
+// passes where it had been.
+
+var replayPrefix = []byte("broker/trigger-replay/")
+
+func replayKey(namespace, name string) []byte {
+	return append(append(append(append([]byte(nil), replayPrefix...), namespace...), '/'), name...)
+}
+
+// replayWait bounds how long a replay waits for every node to let go of
+// the trigger's segments: a reload on each (the refresh interval), and a
+// dead node's claims to lapse.
+func (r *Router) replayWait() time.Duration {
+	return 2*r.b.o.refresh + 2*processor.DefaultClaimTimeout
+}
+
+// ParseReplayFrom reads where a replay starts: "tail" (the log's first
+// event, the default for ""), "head" (only events from now on, which
+// clears the backlog), or an RFC 3339 time (the first event logged at or
+// after it).
+func ParseReplayFrom(from string) (processor.InitialToken, error) {
+	switch from {
+	case "", "tail":
+		return processor.FromTail(), nil
+	case "head":
+		return processor.FromHead(), nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, from)
+	if err != nil {
+		return nil, &TriggerError{Reason: fmt.Sprintf(`replay from %q: want "tail", "head" or an RFC 3339 time such as 2026-11-23T10:00:00Z`, from)}
+	}
+	return processor.FromTime(t), nil
+}
+
+// Replay resets the trigger namespace/name to from (ParseReplayFrom) and
+// runs it again: it returns once the tokens are moved and the trigger runs
+// here. ErrTriggerNotFound if there is no such trigger.
+func (r *Router) Replay(ctx context.Context, namespace, name, from string) error {
+	to, err := ParseReplayFrom(from)
+	if err != nil {
+		return err
+	}
+	doc, exists, err := r.storedTrigger(ctx, namespace, name)
+	if err != nil {
+		return err
+	}
+	if !exists {
+		return fmt.Errorf("%w: %s/%s", ErrTriggerNotFound, namespace, name)
+	}
+	key := namespace + "/" + name
+	rk := replayKey(namespace, name)
+	if err := r.b.state.put(ctx, rk, []byte(from)); err != nil {
+		return fmt.Errorf("replaying trigger %s: %w", key, err)
+	}
+	// From here the row pauses the trigger on every node; whatever
+	// happens, it goes, and the trigger runs again.
+	defer func() {
+		if err := r.b.state.delete(context.WithoutCancel(ctx), rk); err != nil {
+			r.b.o.logger.Warn("broker: removing a replay row failed; the trigger stays paused until it is", "trigger", key, "error", err)
+			return
+		}
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if t := r.running[key]; r.ctx != nil && (t == nil || t.paused) {
+			r.runLocked(r.ctx, key, doc)
+		}
+	}()
+	r.mu.Lock()
+	t := r.running[key]
+	if t == nil || r.ctx == nil {
+		r.mu.Unlock()
+		return fmt.Errorf("replaying trigger %s: the broker does not run it here", key)
+	}
+	if t.route != nil && t.route.Builtin {
+		r.mu.Unlock()
+		return &TriggerError{Reason: fmt.Sprintf("trigger %s is served by the engine itself (its subscriber is the Zeebe CloudEvents router): it has no deliveries to replay", key)}
+	}
+	r.pauseLocked(ctx, t)
+	p := t.proc
+	r.mu.Unlock()
+	if p == nil {
+		return fmt.Errorf("replaying trigger %s: it does not run here: %v", key, t.err)
+	}
+	deadline := time.Now().Add(r.replayWait())
+	for {
+		err := p.ResetTokens(ctx, processor.ResetTo(to))
+		switch {
+		case err == nil:
+			return nil
+		case !errors.Is(err, processor.ErrRunning) && !errors.Is(err, storage.ErrClaimed):
+			return fmt.Errorf("replaying trigger %s: %w", key, err)
+		case time.Now().After(deadline):
+			return fmt.Errorf("replaying trigger %s: a node still holds its segments after %v: %w", key, r.replayWait(), err)
+		}
+		t := time.NewTimer(100 * time.Millisecond)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		}
+	}
+}
+
+// pauseLocked stops t's processor, keeping it known (paused) until a
+// reload or the replay starts it again; r.mu is held.
+func (r *Router) pauseLocked(ctx context.Context, t *activeTrigger) {
+	if !t.paused {
+		r.stopLocked(ctx, t)
+		t.paused = true
+	}
+}
+
+// replaying reads the triggers paused for a replay, by "namespace/name".
+func (r *Router) replaying(ctx context.Context) (map[string]bool, error) {
+	out := map[string]bool{}
+	err := r.b.state.scan(ctx, replayPrefix, func(key, _ []byte) error {
+		out[strings.TrimPrefix(string(key), string(replayPrefix))] = true
+		return nil
+	})
+	return out, err
+}
