@@ -433,3 +433,19 @@ func TestTriggerReplays(t *testing.T) {
 		t.Fatalf("%d deliveries in all, want 7", n)
 	}
 }
+
+// TestBuiltinTriggerIsNotReplayed: a trigger the engine serves itself has
+// no deliveries to replay; the refusal says so, and the router still
+// answers afterwards (the replay let go of what it held).
+func TestBuiltinTriggerIsNotReplayed(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1))
+	env.putTrigger("default", "router", triggerYAML("router", "order.placed", "http://zeebe-cloud-events-router:8080/", ""))
+	code, body := env.do("POST", "/v1/triggers/default/router/replay", "application/json", nil)
+	if code != http.StatusBadRequest || !strings.Contains(body, "engine itself") {
+		t.Fatalf("replaying a built-in trigger: %d %s, want 400 saying why", code, body)
+	}
+	env.putTrigger("default", "after", triggerYAML("after", "order.placed", "http://sub.invalid/", ""))
+	if code, body := env.do("GET", "/v1/triggers/default/after", "", nil); code != http.StatusOK {
+		t.Fatalf("the router after a refused replay: %d %s", code, body)
+	}
+}

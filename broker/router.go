@@ -24,10 +24,14 @@ var ErrTriggerNotFound = errors.New("broker: no such trigger")
 type Router struct {
 	b *Broker
 
-	mu      sync.Mutex
-	ctx     context.Context // the broker's run context; nil when stopped
-	running map[string]*activeTrigger
-	done    chan struct{}
+	// changing is held from reading or writing a trigger's row to running
+	// what it says, so that a reload that read the rows before a PUT,
+	// DELETE or replay on this node does not undo it.
+	changing sync.Mutex
+	mu       sync.Mutex
+	ctx      context.Context // the broker's run context; nil when stopped
+	running  map[string]*activeTrigger
+	done     chan struct{}
 }
 
 // activeTrigger is a trigger this node runs (or, built in, knows of).
@@ -97,6 +101,8 @@ func (r *Router) stop(ctx context.Context) error {
 
 // reload brings the running triggers in line with the stored ones.
 func (r *Router) reload(ctx context.Context) error {
+	r.changing.Lock()
+	defer r.changing.Unlock()
 	stored, err := r.storedTriggers(ctx)
 	if err != nil {
 		return err
@@ -242,6 +248,8 @@ func (r *Router) Apply(ctx context.Context, yamlOrJSON []byte) error {
 }
 
 func (r *Router) store(ctx context.Context, t parsedTrigger) (bool, error) {
+	r.changing.Lock()
+	defer r.changing.Unlock()
 	key := t.Namespace + "/" + t.Name
 	old, exists, err := r.storedTrigger(ctx, t.Namespace, t.Name)
 	if err != nil {
@@ -264,6 +272,8 @@ func (r *Router) store(ctx context.Context, t parsedTrigger) (bool, error) {
 // Delete removes a trigger: its row, its processor's tokens and its dead
 // letters. ErrTriggerNotFound if there is none.
 func (r *Router) Delete(ctx context.Context, namespace, name string) error {
+	r.changing.Lock()
+	defer r.changing.Unlock()
 	_, exists, err := r.storedTrigger(ctx, namespace, name)
 	if err != nil {
 		return err

@@ -61,7 +61,7 @@ func (r *Router) Replay(ctx context.Context, namespace, name, from string) error
 	if err != nil {
 		return err
 	}
-	doc, exists, err := r.storedTrigger(ctx, namespace, name)
+	_, exists, err := r.storedTrigger(ctx, namespace, name)
 	if err != nil {
 		return err
 	}
@@ -70,35 +70,47 @@ func (r *Router) Replay(ctx context.Context, namespace, name, from string) error
 	}
 	key := namespace + "/" + name
 	rk := replayKey(namespace, name)
+	r.changing.Lock()
 	if err := r.b.state.put(ctx, rk, []byte(from)); err != nil {
+		r.changing.Unlock()
 		return fmt.Errorf("replaying trigger %s: %w", key, err)
 	}
 	// From here the row pauses the trigger on every node; whatever
 	// happens, it goes, and the trigger runs again.
 	defer func() {
+		r.changing.Lock()
+		defer r.changing.Unlock()
 		if err := r.b.state.delete(context.WithoutCancel(ctx), rk); err != nil {
 			r.b.o.logger.Warn("broker: removing a replay row failed; the trigger stays paused until it is", "trigger", key, "error", err)
 			return
 		}
+		// As stored now: it may have changed, or gone, meanwhile.
+		now, exists, err := r.storedTrigger(context.WithoutCancel(ctx), namespace, name)
+		if err != nil || !exists {
+			return // the next reload brings the trigger in line
+		}
 		r.mu.Lock()
 		defer r.mu.Unlock()
 		if t := r.running[key]; r.ctx != nil && (t == nil || t.paused) {
-			r.runLocked(r.ctx, key, doc)
+			r.runLocked(r.ctx, key, now)
 		}
 	}()
 	r.mu.Lock()
 	t := r.running[key]
 	if t == nil || r.ctx == nil {
 		r.mu.Unlock()
+		r.changing.Unlock()
 		return fmt.Errorf("replaying trigger %s: the broker does not run it here", key)
 	}
 	if t.route != nil && t.route.Builtin {
 		r.mu.Unlock()
+		r.changing.Unlock()
 		return &TriggerError{Reason: fmt.Sprintf("trigger %s is served by the engine itself (its subscriber is the Zeebe CloudEvents router): it has no deliveries to replay", key)}
 	}
 	r.pauseLocked(ctx, t)
 	p := t.proc
 	r.mu.Unlock()
+	r.changing.Unlock()
 	if p == nil {
 		return fmt.Errorf("replaying trigger %s: it does not run here: %v", key, t.err)
 	}
