@@ -250,6 +250,12 @@ func TestFailedDeliveryWithoutSinkIsParked(t *testing.T) {
 	if st.Deliveries.Failures != 1 || st.Deliveries.LastError == "" {
 		t.Fatalf("status does not show the failure: %+v", st.Deliveries)
 	}
+	// A retry while the subscriber still refuses: the event stays parked,
+	// and the answer says so.
+	if code, body := env.do("POST", "/v1/triggers/default/parks/retry", "", nil); code != http.StatusBadGateway || !strings.Contains(body, "parked events left: 1") {
+		t.Fatalf("a retry that failed again: %d %s, want 502 saying the event is still parked", code, body)
+	}
+	sub.wait(t, 2)
 	mu.Lock()
 	healthy = true
 	mu.Unlock()
@@ -263,8 +269,8 @@ func TestFailedDeliveryWithoutSinkIsParked(t *testing.T) {
 	if err != nil || resp.StatusCode != http.StatusOK || retried.Retried != 1 {
 		t.Fatalf("POST …/retry: %s, %+v, %v", resp.Status, retried, err)
 	}
-	if got := sub.wait(t, 2); got[1].event.ID != "p-1" {
-		t.Fatalf("retried %s, want p-1", got[1].event.ID)
+	if got := sub.wait(t, 3); got[2].event.ID != "p-1" {
+		t.Fatalf("retried %s, want p-1", got[2].event.ID)
 	}
 	st, _ = env.b.Triggers.Status(t.Context(), "default", "parks")
 	if st.DeadLetters != 0 {

@@ -306,7 +306,8 @@ func (r *Router) Delete(ctx context.Context, namespace, name string) error {
 
 // RetryDeadLetters hands the trigger's dead-lettered events to its
 // subscriber again, sequence by sequence, until one fails or none is left;
-// it returns how many sequences it emptied.
+// it returns how many sequences it emptied, and an error that says how
+// many events are left when some failed again.
 func (r *Router) RetryDeadLetters(ctx context.Context, namespace, name string) (int, error) {
 	r.mu.Lock()
 	t := r.running[namespace+"/"+name]
@@ -320,11 +321,20 @@ func (r *Router) RetryDeadLetters(ctx context.Context, namespace, name string) (
 	n := 0
 	for {
 		emptied, err := t.proc.ProcessDeadLetters(ctx)
-		if err != nil || !emptied {
+		if err != nil {
 			return n, err
+		}
+		if !emptied {
+			break
 		}
 		n++
 	}
+	// A sequence whose head failed again stays parked: the caller is told.
+	left, err := t.dlq.Size(ctx)
+	if err != nil || left == 0 {
+		return n, err
+	}
+	return n, fmt.Errorf("parked events left: %d; the subscriber failed again (%s)", left, t.stats.snapshot().LastError)
 }
 
 // TriggerError is a trigger document that cannot be used, and why.
