@@ -167,3 +167,23 @@ func FuzzCheckSessionID(f *testing.F) {
 		}
 	})
 }
+
+// TestEmitDetachedOutlivesItsRequest: an emission for a request whose
+// client hung up still reaches the broker.
+func TestEmitDetachedOutlivesItsRequest(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	defer srv.Close()
+	p := events.NewPublisher(srv.URL, "/test", nil)
+	gone, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := p.Emit(gone, events.Out{Type: "A.B", ID: "1"}); err == nil {
+		t.Fatal("Emit with a cancelled context succeeded: the test proves nothing")
+	}
+	if err := p.EmitDetached(gone, events.Out{Type: "A.B", ID: "2"}); err != nil || calls.Load() != 1 {
+		t.Fatalf("EmitDetached for a request whose client hung up: %v, %d posts; want the event posted", err, calls.Load())
+	}
+}

@@ -80,6 +80,19 @@ func Build(source string, now time.Time, o Out) (cloudevents.Event, error) {
 // broker may recover from (a network error, 429, 5xx) is retried a few
 // times with a growing wait; the ids make a retry of an accepted event a
 // duplicate the broker drops.
+// detachedTimeout bounds an emission that outlives its request.
+const detachedTimeout = 30 * time.Second
+
+// EmitDetached is Emit for a request's handler whose state change the
+// events announce: the emission goes on when the client hangs up (for up
+// to detachedTimeout), since an event the broker took while the handler
+// rolled its change back would leave the two disagreeing.
+func (p *Publisher) EmitDetached(ctx context.Context, outs ...Out) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), detachedTimeout)
+	defer cancel()
+	return p.Emit(ctx, outs...)
+}
+
 func (p *Publisher) Emit(ctx context.Context, outs ...Out) error {
 	if len(outs) == 0 {
 		return nil

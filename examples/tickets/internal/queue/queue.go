@@ -114,7 +114,7 @@ func (s *Service) Join(ctx context.Context, session string) (Status, error) {
 	s.counts[Joining]++
 	s.mu.Unlock()
 
-	err := s.pub.Emit(ctx, events.Out{
+	err := s.pub.EmitDetached(ctx, events.Out{
 		Type: events.QueueCustomerJoined, ID: "joined-" + session, SessionID: session, CorrelationKey: session,
 		Data: events.Customer{SessionID: session, Position: ahead},
 	})
@@ -165,7 +165,7 @@ func (s *Service) Abandon(ctx context.Context, session string) (Status, error) {
 		return Status{SessionID: session, State: Abandoned}, nil
 	}
 	s.mu.Unlock()
-	err := s.pub.Emit(ctx, events.Out{
+	err := s.pub.EmitDetached(ctx, events.Out{
 		Type: events.QueueCustomerAbandoned, ID: "abandoned-" + session, SessionID: session, CorrelationKey: session,
 		Data: events.Customer{SessionID: session},
 	})

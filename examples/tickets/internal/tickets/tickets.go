@@ -221,7 +221,7 @@ func (s *Service) Reserve(ctx context.Context, session string, quantity int, typ
 		s.bySession[session] = r
 		s.mu.Unlock()
 
-		err := s.pub.Emit(ctx, events.Out{
+		err := s.pub.EmitDetached(ctx, events.Out{
 			Type: events.TicketsReserved, ID: "reserved-" + r.ReservationID, SessionID: session, CorrelationKey: session, Data: r.Reservation,
 		})
 		s.mu.Lock()
@@ -322,7 +322,7 @@ func (s *Service) Pay(ctx context.Context, session, id string) (View, error) {
 		// correlates this event.
 		out.Type, out.ID, out.CorrelationKey = events.TicketsMoneyTransferRequested, "transfer-requested-"+id, ""
 	}
-	if err := s.pub.Emit(ctx, out); err != nil {
+	if err := s.pub.EmitDetached(ctx, out); err != nil {
 		return View{}, err
 	}
 	s.mu.Lock()

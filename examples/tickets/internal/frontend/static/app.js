@@ -5,7 +5,7 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const state = { session: "", ws: null, connected: null, reservation: null, step: "", exited: false, pollQueue: 0, transferFrom: 0 };
+const state = { session: "", ws: null, connected: null, reservation: null, step: "", exited: false, pollQueue: 0, transferFrom: 0, lastEventId: "" };
 
 function newSession() {
   const b = new Uint8Array(12);
@@ -40,10 +40,14 @@ async function call(method, path, body) {
 
 // connect subscribes to this session's events; the promise settles once
 // the subscription is live, so that no event of ours is missed.
+// A reconnection resumes after the last event received (its eddyeventid),
+// so that nothing sent while the page was offline is missed.
 function connect() {
   const session = state.session;
   const proto = location.protocol === "https:" ? "wss:" : "ws:";
-  const ws = new WebSocket(`${proto}//${location.host}/v1/events/ws?sessionid=${encodeURIComponent(session)}`);
+  let url = `${proto}//${location.host}/v1/events/ws?sessionid=${encodeURIComponent(session)}`;
+  if (state.lastEventId) url += `&lastEventId=${encodeURIComponent(state.lastEventId)}`;
+  const ws = new WebSocket(url);
   state.ws = ws;
   state.connected = new Promise((resolve) => {
     ws.onopen = () => {
@@ -52,8 +56,13 @@ function connect() {
       resolve();
     };
   });
-  ws.onmessage = (m) => onEvent(JSON.parse(m.data));
+  ws.onmessage = (m) => {
+    const ev = JSON.parse(m.data);
+    if (state.session === session && ev.eddyeventid) state.lastEventId = ev.eddyeventid;
+    onEvent(ev);
+  };
   ws.onclose = () => {
+    if (state.ws !== ws) return; // a socket of an earlier purchase
     $("link").textContent = "offline";
     $("link").className = "bad";
     if (state.session === session) setTimeout(() => state.session === session && connect(), 1000);
@@ -181,6 +190,7 @@ function start() {
     state.ws.close();
   }
   state.session = newSession();
+  state.lastEventId = ""; // a new session's stream starts from now
   state.reservation = null;
   state.exited = false;
   $("session").textContent = state.session;
