@@ -217,7 +217,7 @@ func (r *Router) stopLocked(ctx context.Context, t *activeTrigger) {
 // left out, or must match). It is durable and running when Put returns;
 // created says whether it is new.
 func (r *Router) Put(ctx context.Context, namespace, name string, doc []byte) (created bool, err error) {
-	ts, err := parseTriggers(doc)
+	ts, err := parseTriggersIn(doc, namespace)
 	if err != nil {
 		return false, &TriggerError{Reason: err.Error()}
 	}
@@ -292,10 +292,24 @@ func (r *Router) Delete(ctx context.Context, namespace, name string) error {
 		r.stopLocked(ctx, t)
 	}
 	r.mu.Unlock()
+	// The trigger is gone once its row is: what follows must not stop
+	// halfway because the client hung up, and it clears the dead letters
+	// whether or not this node ran the trigger.
+	ctx = context.WithoutCancel(ctx)
 	pname := processorName(namespace, name)
 	var errs []error
-	if t != nil && t.dlq != nil {
-		errs = append(errs, t.dlq.Clear(ctx))
+	q := (*deadletter.Queue)(nil)
+	if t != nil {
+		q = t.dlq
+	}
+	if q == nil {
+		var err error
+		if q, err = deadletter.Open(ctx, r.b.store, pname, deadletter.WithPartition(r.b.o.statePartition), deadletter.WithLogger(r.b.o.logger)); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if q != nil {
+		errs = append(errs, q.Clear(ctx))
 	}
 	errs = append(errs, r.b.store.Tokens().DeleteSegments(ctx, pname))
 	if err := errors.Join(errs...); err != nil {

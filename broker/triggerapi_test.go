@@ -152,3 +152,16 @@ func TestBuiltinSubscribers(t *testing.T) {
 		}
 	}
 }
+
+// TestTriggerPutTakesThePathsNamespace: a PUT whose trigger names no
+// namespace puts it in the path's, as kubectl apply -n does.
+func TestTriggerPutTakesThePathsNamespace(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1))
+	doc := "apiVersion: eventing.knative.dev/v1\nkind: Trigger\nmetadata:\n  name: x\nspec:\n  broker: default\n  subscriber:\n    uri: http://s.example/\n"
+	if code, body := env.do("PUT", "/v1/triggers/prod/x", "application/yaml", []byte(doc)); code != http.StatusCreated {
+		t.Fatalf("PUT to prod without a namespace in the body: %d %s, want 201", code, body)
+	}
+	if code, body := env.do("GET", "/v1/triggers/prod/x", "", nil); code != http.StatusOK || !strings.Contains(body, `"namespace":"prod"`) {
+		t.Fatalf("GET prod/x: %d %s, want the trigger in namespace prod", code, body)
+	}
+}

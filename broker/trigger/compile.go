@@ -58,6 +58,9 @@ func compile(res *Resource, opts LoadOptions, lines map[string]int, start int) (
 	md := res.Metadata
 	ns := md.Namespace
 	if ns == "" {
+		ns = opts.Namespace
+	}
+	if ns == "" {
 		ns = "default"
 	}
 	c := &compiler{opts: opts, lines: lines, start: start}

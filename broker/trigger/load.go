@@ -23,6 +23,9 @@ type LoadOptions struct {
 	// ResolveRef turns a Kubernetes reference into a URI. Without it, a
 	// subscriber or dead letter sink given as a ref is an error.
 	ResolveRef func(ref Ref, namespace string) (string, error)
+	// Namespace is the namespace of a trigger whose metadata names none
+	// ("default" when empty), as kubectl apply -n gives it.
+	Namespace string
 }
 
 // Load reads a YAML stream of Trigger documents (separated by ---; JSON
