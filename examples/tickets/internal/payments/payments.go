@@ -186,6 +186,11 @@ func (s *Service) onRefused(ctx context.Context, e *cloudevents.Event) (*cloudev
 	if !ok {
 		return nil, events.Malformed("event %s %s: reservation %q has no payment here", e.Type, e.ID, d.ReservationID)
 	}
+	if snapshot.Status == Refunded {
+		// A redelivery, maybe after the broker's duplicate window: the
+		// refund was announced once already.
+		return nil, nil
+	}
 	snapshot.Status = Refunded
 	if err := s.pub.Emit(ctx, events.Out{Type: events.PaymentsRefunded, ID: "refunded-" + id, SessionID: snapshot.SessionID, Data: snapshot}); err != nil {
 		return nil, err

@@ -73,6 +73,16 @@ func TestRefund(t *testing.T) {
 		t.Fatalf("refused: status %d", code)
 	}
 	sink.Await(t, events.PaymentsRefunded, 1)
+	// A redelivery of the refusal, as after the broker's duplicate window,
+	// where the refund's own id would no longer be recognised: the refund
+	// is not posted again.
+	posted := sink.Requests()
+	if code, _ := eventsink.Deliver(t, s.Events(), events.TicketsPaymentRefused, "refused-1-again", r); code != http.StatusAccepted {
+		t.Fatalf("refused again: status %d", code)
+	}
+	if n := sink.Requests() - posted; n != 0 {
+		t.Fatalf("the refund was posted %d more times for one payment, want none", n)
+	}
 	srv := httptest.NewServer(s.Handler())
 	defer srv.Close()
 	resp, err := http.Get(srv.URL + "/payments/p-r-1")
