@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -454,4 +455,52 @@ func TestBuiltinTriggerIsNotReplayed(t *testing.T) {
 	if code, body := env.do("GET", "/v1/triggers/default/after", "", nil); code != http.StatusOK {
 		t.Fatalf("the router after a refused replay: %d %s", code, body)
 	}
+}
+
+// TestOrderingSwitchSkipsNoEvent: a trigger switched from unordered to
+// ordered delivery while one of its segments is stuck behind the others
+// (its subscriber refuses one event for a while) still delivers that event
+// afterwards: the switch moves every segment to the lowest of their
+// positions, as the segment that now owns the event may be past it.
+func TestOrderingSwitchSkipsNoEvent(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1))
+	var slowOK, slowDelivered atomic.Bool
+	var mu sync.Mutex
+	fast := map[string]bool{}
+	sub := newSubscriber(t, func(_ int, e *cloudevents.Event, w http.ResponseWriter) {
+		if e.ID == "slow" {
+			if !slowOK.Load() {
+				w.WriteHeader(http.StatusServiceUnavailable)
+				return
+			}
+			slowDelivered.Store(true)
+		} else {
+			mu.Lock()
+			fast[e.ID] = true
+			mu.Unlock()
+		}
+		w.WriteHeader(http.StatusAccepted)
+	})
+	spec := "spec:\n  broker: default\n  subscriber:\n    uri: " + sub.URL + "\n  delivery:\n    retry: 1000\n    backoffPolicy: linear\n    backoffDelay: PT0.01S\n"
+	env.putTrigger("default", "switch", "apiVersion: eventing.knative.dev/v1\nkind: Trigger\nmetadata:\n  name: switch\n  namespace: default\n"+spec)
+	env.send(event("t", "slow"))
+	var batch []cloudevents.Event
+	for i := range 40 {
+		id := "fast-" + strconv.Itoa(i)
+		batch = append(batch, event("t", id, "correlationkey", id))
+	}
+	env.send(batch...)
+	// The stuck segment holds back the fast events behind "slow" in it;
+	// the other segments deliver theirs.
+	fastSeen := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(fast)
+	}
+	eventually(t, "the other segments to deliver their fast events", func() bool { return fastSeen() >= 20 })
+	env.putTrigger("default", "switch", "apiVersion: eventing.knative.dev/v1\nkind: Trigger\nmetadata:\n  name: switch\n  namespace: default\n"+
+		"  annotations:\n    kafka.eventing.knative.dev/delivery.order: ordered\n"+spec)
+	slowOK.Store(true)
+	eventually(t, "the event the stuck segment held to be delivered after the switch", slowDelivered.Load)
+	eventually(t, "every fast event to be delivered", func() bool { return fastSeen() == 40 })
 }

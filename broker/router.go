@@ -228,7 +228,39 @@ func (r *Router) Put(ctx context.Context, namespace, name string, doc []byte) (c
 	if (t.Name != "" && t.Name != name) || t.Namespace != namespace {
 		return false, &TriggerError{Reason: fmt.Sprintf("the body is trigger %s/%s but the path names %s/%s", t.Namespace, t.Name, namespace, name)}
 	}
-	return r.store(ctx, t)
+	return r.storeAndResequence(ctx, t)
+}
+
+// storeAndResequence stores t and, when that switched it between ordered
+// and unordered delivery, resets its segments to the lowest of their
+// positions (lowestToken), so that the switch skips no event.
+func (r *Router) storeAndResequence(ctx context.Context, t parsedTrigger) (bool, error) {
+	old, existed, err := r.storedTrigger(ctx, t.Namespace, t.Name)
+	if err != nil {
+		return false, err
+	}
+	created, err := r.store(ctx, t)
+	if err != nil || !existed {
+		return created, err
+	}
+	before, berr := compileTrigger(old, r.b.o.builtinHosts)
+	after, aerr := compileTrigger(t.Doc, r.b.o.builtinHosts)
+	if berr != nil || aerr != nil || before.Ordered == after.Ordered || before.Builtin || after.Builtin {
+		return created, nil
+	}
+	r.mu.Lock()
+	running := r.ctx != nil
+	r.mu.Unlock()
+	if !running {
+		// Not started here: the nodes that run it keep their positions.
+		r.b.o.logger.Warn("broker: a trigger's ordering changed while this node's router is stopped; its segments keep their positions", "trigger", t.Namespace+"/"+t.Name)
+		return created, nil
+	}
+	name := processorName(t.Namespace, t.Name)
+	if err := r.reset(ctx, t.Namespace, t.Name, "resequence", r.lowestToken(name)); err != nil {
+		return created, fmt.Errorf("trigger %s/%s is stored, but moving its segments to the lowest of their positions for the new ordering failed (events between them may be skipped): %w", t.Namespace, t.Name, err)
+	}
+	return created, nil
 }
 
 // Apply creates or replaces every trigger of a YAML stream (such as a file
@@ -240,7 +272,7 @@ func (r *Router) Apply(ctx context.Context, yamlOrJSON []byte) error {
 		return &TriggerError{Reason: err.Error()}
 	}
 	for _, t := range ts {
-		if _, err := r.store(ctx, t); err != nil {
+		if _, err := r.storeAndResequence(ctx, t); err != nil {
 			return err
 		}
 	}

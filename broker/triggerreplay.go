@@ -61,6 +61,36 @@ func (r *Router) Replay(ctx context.Context, namespace, name, from string) error
 	if err != nil {
 		return err
 	}
+	return r.reset(ctx, namespace, name, from, to)
+}
+
+// lowestToken is where every segment of processor name has got to, the
+// lower of their positions, read when the reset is made (every node has
+// stopped the processor then). A change of sequencing resets the segments
+// there: which segment an event belongs to changes, so an event a slow
+// segment had yet to deliver would otherwise be skipped by the segment
+// that now owns it; from the lowest, some are delivered again instead.
+func (r *Router) lowestToken(name string) processor.InitialToken {
+	return func(ctx context.Context, _ processor.Source, _ time.Time) (processor.Token, error) {
+		segs, err := processor.Inspect(ctx, r.b.store, name)
+		if err != nil {
+			return processor.Token{}, err
+		}
+		var low processor.Token
+		for i, s := range segs {
+			if i == 0 {
+				low = s.Position
+			} else {
+				low = low.Lower(s.Position)
+			}
+		}
+		return low, nil
+	}
+}
+
+// reset moves the trigger's tokens to to, pausing it on every node while
+// it does; what is stored in its replay row (why) is for whoever reads it.
+func (r *Router) reset(ctx context.Context, namespace, name, why string, to processor.InitialToken) error {
 	_, exists, err := r.storedTrigger(ctx, namespace, name)
 	if err != nil {
 		return err
@@ -71,7 +101,7 @@ func (r *Router) Replay(ctx context.Context, namespace, name, from string) error
 	key := namespace + "/" + name
 	rk := replayKey(namespace, name)
 	r.changing.Lock()
-	if err := r.b.state.put(ctx, rk, []byte(from)); err != nil {
+	if err := r.b.state.put(ctx, rk, []byte(why)); err != nil {
 		r.changing.Unlock()
 		return fmt.Errorf("replaying trigger %s: %w", key, err)
 	}
