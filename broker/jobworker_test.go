@@ -98,10 +98,7 @@ func TestWaitOutlivesARestart(t *testing.T) {
 		return ok && string(st.Variables["paymentId"]) == `"pay-2"`
 	})
 	// The row goes with the processor's next commit.
-	eventually(t, "the answered wait's row to go", func() bool {
-		_, err := env.b.state.get(context.Background(), waitKey("Payments.RequestReceived", inst, jobKey))
-		return errors.Is(err, storage.ErrNotFound)
-	})
+	env.waitGone(t, waitKey("Payments.RequestReceived", inst, jobKey), "the answered wait's row to go")
 	if n := checkouts.count(); n != 1 {
 		t.Fatalf("Tickets.CheckedOut delivered %d times, want once", n)
 	}
@@ -156,10 +153,7 @@ func TestAnswerToAFailedWaitingJobIsKept(t *testing.T) {
 		st, ok := env.waitingAt(t, inst, paymentApproved)
 		return ok && string(st.Variables["paymentId"]) == `"pay-4"`
 	})
-	eventually(t, "the answered wait's row to go", func() bool {
-		_, err := env.b.state.get(context.Background(), key)
-		return errors.Is(err, storage.ErrNotFound)
-	})
+	env.waitGone(t, key, "the answered wait's row to go")
 	if n := checkouts.count(); n != 1 {
 		t.Fatalf("Tickets.CheckedOut delivered %d times, want once", n)
 	}
@@ -176,10 +170,7 @@ func TestWaitOfAJobCompletedElsewhereGoes(t *testing.T) {
 	if err := env.eng.CompleteJob(t.Context(), jobKey, []byte(`{"paymentId":"by-hand"}`)); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the wait of the completed job to go", func() bool {
-		_, err := env.b.state.get(context.Background(), key)
-		return errors.Is(err, storage.ErrNotFound)
-	})
+	env.waitGone(t, key, "the wait of the completed job to go")
 }
 
 // paymentApproved is the element the tickets model waits at once checkout
@@ -226,5 +217,14 @@ func (env *testEnv) waitEmitted(t *testing.T, key []byte) {
 	eventually(t, "the wait to be marked emitted", func() bool {
 		v, err := env.b.state.get(context.Background(), key)
 		return err == nil && strings.Contains(string(v), `"emitted":true`)
+	})
+}
+
+// waitGone waits until the wait row at key is gone: what says why it goes.
+func (env *testEnv) waitGone(t *testing.T, key []byte, what string) {
+	t.Helper()
+	eventually(t, what, func() bool {
+		_, err := env.b.state.get(context.Background(), key)
+		return errors.Is(err, storage.ErrNotFound)
 	})
 }

@@ -48,11 +48,12 @@ func (b *Broker) Publish(ctx context.Context, events ...cloudevents.Event) ([]Pu
 // is a *cloudevents.Error that names the event's index in a batch.
 func checkEvents(events []cloudevents.Event, validate bool) error {
 	for i := range events {
-		err := dataError(&events[i])
+		var err error
 		if validate {
-			if verr := events[i].Validate(); verr != nil {
-				err = verr
-			}
+			err = events[i].Validate()
+		}
+		if err == nil {
+			err = dataError(&events[i])
 		}
 		if err == nil {
 			continue

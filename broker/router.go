@@ -235,18 +235,14 @@ func (r *Router) Put(ctx context.Context, namespace, name string, doc []byte) (c
 // and unordered delivery, resets its segments to the lowest of their
 // positions (lowestToken), so that the switch skips no event.
 func (r *Router) storeAndResequence(ctx context.Context, t parsedTrigger) (bool, error) {
-	old, existed, err := r.storedTrigger(ctx, t.Namespace, t.Name)
-	if err != nil {
-		return false, err
-	}
-	created, err := r.store(ctx, t)
-	if err != nil || !existed {
-		return created, err
+	old, err := r.store(ctx, t)
+	if err != nil || old == nil {
+		return old == nil && err == nil, err
 	}
 	before, berr := compileTrigger(old, r.b.o.builtinHosts)
 	after, aerr := compileTrigger(t.Doc, r.b.o.builtinHosts)
 	if berr != nil || aerr != nil || before.Ordered == after.Ordered || before.Builtin || after.Builtin {
-		return created, nil
+		return false, nil
 	}
 	r.mu.Lock()
 	running := r.ctx != nil
@@ -254,13 +250,13 @@ func (r *Router) storeAndResequence(ctx context.Context, t parsedTrigger) (bool,
 	if !running {
 		// Not started here: the nodes that run it keep their positions.
 		r.b.o.logger.Warn("broker: a trigger's ordering changed while this node's router is stopped; its segments keep their positions", "trigger", t.Namespace+"/"+t.Name)
-		return created, nil
+		return false, nil
 	}
 	name := processorName(t.Namespace, t.Name)
 	if err := r.reset(ctx, t.Namespace, t.Name, "resequence", r.lowestToken(name)); err != nil {
-		return created, fmt.Errorf("trigger %s/%s is stored, but moving its segments to the lowest of their positions for the new ordering failed (events between them may be skipped): %w", t.Namespace, t.Name, err)
+		return false, fmt.Errorf("trigger %s/%s is stored, but moving its segments to the lowest of their positions for the new ordering failed (events between them may be skipped): %w", t.Namespace, t.Name, err)
 	}
-	return created, nil
+	return false, nil
 }
 
 // Apply creates or replaces every trigger of a YAML stream (such as a file
@@ -279,26 +275,28 @@ func (r *Router) Apply(ctx context.Context, yamlOrJSON []byte) error {
 	return nil
 }
 
-func (r *Router) store(ctx context.Context, t parsedTrigger) (bool, error) {
+// store stores t and runs it; it returns the document t replaced, nil
+// when t is new.
+func (r *Router) store(ctx context.Context, t parsedTrigger) (old []byte, err error) {
 	r.changing.Lock()
 	defer r.changing.Unlock()
 	key := t.Namespace + "/" + t.Name
-	old, exists, err := r.storedTrigger(ctx, t.Namespace, t.Name)
+	old, _, err = r.storedTrigger(ctx, t.Namespace, t.Name)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
-	if exists && bytes.Equal(old, t.Doc) {
-		return false, nil
+	if bytes.Equal(old, t.Doc) {
+		return old, nil
 	}
 	if err := r.b.state.put(ctx, triggerKey(t.Namespace, t.Name), t.Doc); err != nil {
-		return false, fmt.Errorf("storing trigger %s: %w", key, err)
+		return nil, fmt.Errorf("storing trigger %s: %w", key, err)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.ctx != nil {
 		r.runLocked(r.ctx, key, t.Doc)
 	}
-	return !exists, nil
+	return old, nil
 }
 
 // Delete removes a trigger: its row, its processor's tokens and its dead
@@ -330,7 +328,7 @@ func (r *Router) Delete(ctx context.Context, namespace, name string) error {
 	ctx = context.WithoutCancel(ctx)
 	pname := processorName(namespace, name)
 	var errs []error
-	q := (*deadletter.Queue)(nil)
+	var q *deadletter.Queue
 	if t != nil {
 		q = t.dlq
 	}

@@ -76,13 +76,12 @@ func (r *Router) lowestToken(name string) processor.InitialToken {
 		if err != nil {
 			return processor.Token{}, err
 		}
-		var low processor.Token
-		for i, s := range segs {
-			if i == 0 {
-				low = s.Position
-			} else {
-				low = low.Lower(s.Position)
-			}
+		if len(segs) == 0 {
+			return processor.Token{}, nil
+		}
+		low := segs[0].Position
+		for _, s := range segs[1:] {
+			low = low.Lower(s.Position)
 		}
 		return low, nil
 	}
@@ -100,50 +99,13 @@ func (r *Router) reset(ctx context.Context, namespace, name, why string, to proc
 	}
 	key := namespace + "/" + name
 	rk := replayKey(namespace, name)
-	r.changing.Lock()
-	if err := r.b.state.put(ctx, rk, []byte(why)); err != nil {
-		r.changing.Unlock()
-		return fmt.Errorf("replaying trigger %s: %w", key, err)
+	p, err := r.pauseForReset(ctx, key, rk, why)
+	if err != nil {
+		return err
 	}
 	// From here the row pauses the trigger on every node; whatever
 	// happens, it goes, and the trigger runs again.
-	defer func() {
-		r.changing.Lock()
-		defer r.changing.Unlock()
-		if err := r.b.state.delete(context.WithoutCancel(ctx), rk); err != nil {
-			r.b.o.logger.Warn("broker: removing a replay row failed; the trigger stays paused until it is", "trigger", key, "error", err)
-			return
-		}
-		// As stored now: it may have changed, or gone, meanwhile.
-		now, exists, err := r.storedTrigger(context.WithoutCancel(ctx), namespace, name)
-		if err != nil || !exists {
-			return // the next reload brings the trigger in line
-		}
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		if t := r.running[key]; r.ctx != nil && (t == nil || t.paused) {
-			r.runLocked(r.ctx, key, now)
-		}
-	}()
-	r.mu.Lock()
-	t := r.running[key]
-	if t == nil || r.ctx == nil {
-		r.mu.Unlock()
-		r.changing.Unlock()
-		return fmt.Errorf("replaying trigger %s: the broker does not run it here", key)
-	}
-	if t.route != nil && t.route.Builtin {
-		r.mu.Unlock()
-		r.changing.Unlock()
-		return &TriggerError{Reason: fmt.Sprintf("trigger %s is served by the engine itself (its subscriber is the Zeebe CloudEvents router): it has no deliveries to replay", key)}
-	}
-	r.pauseLocked(ctx, t)
-	p := t.proc
-	r.mu.Unlock()
-	r.changing.Unlock()
-	if p == nil {
-		return fmt.Errorf("replaying trigger %s: it does not run here: %v", key, t.err)
-	}
+	defer r.resumeAfterReset(ctx, namespace, name, rk)
 	deadline := time.Now().Add(r.replayWait())
 	for {
 		err := p.ResetTokens(ctx, processor.ResetTo(to))
@@ -155,13 +117,58 @@ func (r *Router) reset(ctx context.Context, namespace, name, why string, to proc
 		case time.Now().After(deadline):
 			return fmt.Errorf("replaying trigger %s: a node still holds its segments after %v: %w", key, r.replayWait(), err)
 		}
-		t := time.NewTimer(100 * time.Millisecond)
+		timer := time.NewTimer(100 * time.Millisecond)
 		select {
-		case <-t.C:
+		case <-timer.C:
 		case <-ctx.Done():
-			t.Stop()
+			timer.Stop()
 			return ctx.Err()
 		}
+	}
+}
+
+// pauseForReset stores the trigger's replay row and stops its processor
+// here, which it returns; it refuses a trigger this node does not run.
+func (r *Router) pauseForReset(ctx context.Context, key string, rk []byte, why string) (*processor.Processor, error) {
+	r.changing.Lock()
+	defer r.changing.Unlock()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	t := r.running[key]
+	switch {
+	case t == nil || r.ctx == nil:
+		return nil, fmt.Errorf("replaying trigger %s: the broker does not run it here", key)
+	case t.route != nil && t.route.Builtin:
+		return nil, &TriggerError{Reason: fmt.Sprintf("trigger %s is served by the engine itself (its subscriber is the Zeebe CloudEvents router): it has no deliveries to replay", key)}
+	case t.proc == nil:
+		return nil, fmt.Errorf("replaying trigger %s: it does not run here: %v", key, t.err)
+	}
+	if err := r.b.state.put(ctx, rk, []byte(why)); err != nil {
+		return nil, fmt.Errorf("replaying trigger %s: %w", key, err)
+	}
+	r.pauseLocked(ctx, t)
+	return t.proc, nil
+}
+
+// resumeAfterReset removes the replay row and runs the trigger again here,
+// as it is stored now: it may have changed, or gone, meanwhile.
+func (r *Router) resumeAfterReset(ctx context.Context, namespace, name string, rk []byte) {
+	ctx = context.WithoutCancel(ctx)
+	key := namespace + "/" + name
+	r.changing.Lock()
+	defer r.changing.Unlock()
+	if err := r.b.state.delete(ctx, rk); err != nil {
+		r.b.o.logger.Warn("broker: removing a replay row failed; the trigger stays paused until it is", "trigger", key, "error", err)
+		return
+	}
+	doc, exists, err := r.storedTrigger(ctx, namespace, name)
+	if err != nil || !exists {
+		return // the next reload brings the trigger in line
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if t := r.running[key]; r.ctx != nil && (t == nil || t.paused) {
+		r.runLocked(r.ctx, key, doc)
 	}
 }
 

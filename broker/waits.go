@@ -158,7 +158,11 @@ func (w *waits) arm(ctx context.Context, job *record.Record, waitType string, ev
 		// handed out again emits it again.
 		row.Emitted = true
 		cur, err := w.state.get(ctx, key)
-		if err == nil && !bytes.Contains(cur, []byte(`"reply"`)) {
+		var now waitRow
+		if err == nil {
+			err = json.Unmarshal(cur, &now)
+		}
+		if err == nil && now.Reply == nil {
 			err = w.put(ctx, key, row)
 		}
 		if err != nil && !errors.Is(err, storage.ErrNotFound) {
