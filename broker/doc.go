@@ -8,7 +8,8 @@
 //     it carries is durably on the log; a redelivery of the same source and
 //     id within the engine's window is accepted and not written again.
 //   - Triggers (router.go): each Knative-style Trigger is a streaming
-//     processor over the log named "trigger/<namespace>/<name>". It decodes
+//     processor over the log named "trigger/<namespace>/<name>/<uid>"
+//     (triggeridentity.go), the uid given when the trigger is created. It decodes
 //     the CloudEvents on the log, applies the trigger's filter and delivers
 //     matching events to the subscriber with Knative's data-plane rules
 //     (retries with backoff, replies published back into the broker with

@@ -16,11 +16,12 @@ import (
 var ErrTriggerNotFound = errors.New("broker: no such trigger")
 
 // Router runs the triggers: one streaming processor per trigger over the
-// log, named "trigger/<namespace>/<name>", started from the log's head when
-// the trigger is created (so a new trigger sees the events that come after
-// it, as in Knative) and resuming from its token after a restart. Changing
-// a trigger keeps its token; deleting it drops its token and its dead
-// letters.
+// log, named "trigger/<namespace>/<name>/<uid>", started from the log's
+// head when the trigger is created (so a new trigger sees the events that
+// come after it, as in Knative) and resuming from its token after a
+// restart. Changing a trigger keeps its uid and so its token; deleting it
+// drops its token and its dead letters, and a trigger created again under
+// the name has a new uid, so nothing the old one left can reach it.
 type Router struct {
 	b *Broker
 
@@ -72,6 +73,9 @@ func (r *Router) start(ctx context.Context) error {
 			case <-t.C:
 				if err := r.reload(ctx); err != nil && ctx.Err() == nil {
 					r.b.o.logger.Warn("broker: reloading the triggers failed", "error", err)
+				}
+				if err := r.sweepDeleted(ctx, time.Now()); err != nil && ctx.Err() == nil {
+					r.b.o.logger.Warn("broker: clearing what deleted triggers left failed", "error", err)
 				}
 			}
 		}
@@ -148,12 +152,15 @@ func (r *Router) runLocked(ctx context.Context, key string, doc []byte) {
 // loadLocked replaces the trigger stored as doc, started when start is
 // set, else known and paused; r.mu is held.
 func (r *Router) loadLocked(ctx context.Context, key string, doc []byte, start bool) {
+	rt, err := compileTrigger(doc, r.b.o.builtinHosts)
 	if old := r.running[key]; old != nil {
 		r.stopLocked(ctx, old)
+		if err == nil {
+			r.retireLocked(ctx, old, rt.UID)
+		}
 	}
 	t := &activeTrigger{doc: doc, stats: &deliveryStats{}, paused: !start}
 	r.running[key] = t
-	rt, err := compileTrigger(doc, r.b.o.builtinHosts)
 	if err != nil {
 		t.err = fmt.Errorf("the stored trigger %s is invalid: %w", key, err)
 		return
@@ -162,7 +169,7 @@ func (r *Router) loadLocked(ctx context.Context, key string, doc []byte, start b
 	if rt.Builtin || r.ctx == nil {
 		return
 	}
-	name := processorName(rt.Namespace, rt.Name)
+	name := processorName(rt.Namespace, rt.Name, rt.UID)
 	q, err := deadletter.Open(ctx, r.b.store, name, deadletter.WithPartition(r.b.o.statePartition), deadletter.WithLogger(r.b.o.logger))
 	if err != nil {
 		t.err = fmt.Errorf("opening the dead-letter queue: %w", err)
@@ -252,7 +259,7 @@ func (r *Router) storeAndResequence(ctx context.Context, t parsedTrigger) (bool,
 		r.b.o.logger.Warn("broker: a trigger's ordering changed while this node's router is stopped; its segments keep their positions", "trigger", t.Namespace+"/"+t.Name)
 		return false, nil
 	}
-	name := processorName(t.Namespace, t.Name)
+	name := processorName(t.Namespace, t.Name, before.UID)
 	if err := r.reset(ctx, t.Namespace, t.Name, "resequence", r.lowestToken(name)); err != nil {
 		return false, fmt.Errorf("trigger %s/%s is stored, but moving its segments to the lowest of their positions for the new ordering failed (events between them may be skipped): %w", t.Namespace, t.Name, err)
 	}
@@ -285,67 +292,36 @@ func (r *Router) store(ctx context.Context, t parsedTrigger) (old []byte, err er
 	if err != nil {
 		return nil, err
 	}
-	if bytes.Equal(old, t.Doc) {
+	// A new trigger gets an identity; a changed one keeps its own, one
+	// generation on.
+	id := newIdentity(time.Now())
+	if old != nil {
+		if id, err = identityOf(old); err != nil {
+			return nil, fmt.Errorf("trigger %s: %w", key, err)
+		}
+	}
+	doc, err := t.stamped(id)
+	if err != nil {
+		return nil, err
+	}
+	if bytes.Equal(old, doc) {
 		return old, nil
 	}
-	if err := r.b.state.put(ctx, triggerKey(t.Namespace, t.Name), t.Doc); err != nil {
+	if old != nil {
+		id.Generation++
+		if doc, err = t.stamped(id); err != nil {
+			return nil, err
+		}
+	}
+	if err := r.b.state.put(ctx, triggerKey(t.Namespace, t.Name), doc); err != nil {
 		return nil, fmt.Errorf("storing trigger %s: %w", key, err)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.ctx != nil {
-		r.runLocked(r.ctx, key, t.Doc)
+		r.runLocked(r.ctx, key, doc)
 	}
 	return old, nil
-}
-
-// Delete removes a trigger: its row, its processor's tokens and its dead
-// letters. ErrTriggerNotFound if there is none.
-func (r *Router) Delete(ctx context.Context, namespace, name string) error {
-	r.changing.Lock()
-	defer r.changing.Unlock()
-	_, exists, err := r.storedTrigger(ctx, namespace, name)
-	if err != nil {
-		return err
-	}
-	if !exists {
-		return fmt.Errorf("%w: %s/%s", ErrTriggerNotFound, namespace, name)
-	}
-	if err := r.b.state.delete(ctx, triggerKey(namespace, name)); err != nil {
-		return fmt.Errorf("deleting trigger %s/%s: %w", namespace, name, err)
-	}
-	key := namespace + "/" + name
-	r.mu.Lock()
-	t := r.running[key]
-	delete(r.running, key)
-	if t != nil {
-		r.stopLocked(ctx, t)
-	}
-	r.mu.Unlock()
-	// The trigger is gone once its row is: what follows must not stop
-	// halfway because the client hung up, and it clears the dead letters
-	// whether or not this node ran the trigger.
-	ctx = context.WithoutCancel(ctx)
-	pname := processorName(namespace, name)
-	var errs []error
-	var q *deadletter.Queue
-	if t != nil {
-		q = t.dlq
-	}
-	if q == nil {
-		var err error
-		if q, err = deadletter.Open(ctx, r.b.store, pname, deadletter.WithPartition(r.b.o.statePartition), deadletter.WithLogger(r.b.o.logger)); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if q != nil {
-		errs = append(errs, q.Clear(ctx))
-	}
-	errs = append(errs, r.b.store.Tokens().DeleteSegments(ctx, pname))
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("trigger %s/%s is deleted, but its processor's tokens or dead letters are left: %w", namespace, name, err)
-	}
-	return nil
 }
 
 // RetryDeadLetters hands the trigger's dead-lettered events to its

@@ -20,6 +20,10 @@ type TriggerStatus struct {
 	Builtin bool   `json:"builtin,omitempty"`
 	Note    string `json:"note,omitempty"`
 	Ordered bool   `json:"ordered"`
+	// ObservedGeneration is the generation of the trigger this node runs
+	// (metadata.generation counts a trigger's changes): a node that has
+	// yet to reload a change shows the one before.
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 	// Running is true when this node runs the trigger's processor.
 	Running bool `json:"running"`
 	// Paused is true while a replay has the processor stopped on every
@@ -67,12 +71,12 @@ func (r *Router) status(ctx context.Context, namespace, name string, t *activeTr
 	if t.route == nil {
 		return st, nil
 	}
-	st.Ordered = t.route.Ordered
+	st.Ordered, st.ObservedGeneration = t.route.Ordered, t.route.Generation
 	if t.route.Builtin {
 		st.Builtin, st.Note = true, builtinNote
 		return st, nil
 	}
-	st.Processor = processorName(namespace, name)
+	st.Processor = processorName(namespace, name, t.route.UID)
 	if t.proc == nil {
 		return st, nil
 	}

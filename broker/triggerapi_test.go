@@ -23,20 +23,40 @@ func TestTriggerCRUDSurvivesRestart(t *testing.T) {
 	if code, body := env.do("PUT", "/v1/triggers/default/orders", "application/json", []byte(js)); code != http.StatusOK {
 		t.Fatalf("update: %d %s", code, body)
 	}
-	code, body := env.do("GET", "/v1/triggers/default/orders", "", nil)
-	if code != http.StatusOK {
-		t.Fatalf("get: %d %s", code, body)
+	type answer struct {
+		Metadata struct {
+			Name, UID, CreationTimestamp string
+			Generation                   int64
+		}
+		Spec   struct{ Subscriber struct{ URI string } }
+		Status TriggerStatus
 	}
-	var got struct {
-		Metadata struct{ Name string }
-		Spec     struct{ Subscriber struct{ URI string } }
-		Status   TriggerStatus
+	get := func() answer {
+		t.Helper()
+		code, body := env.do("GET", "/v1/triggers/default/orders", "", nil)
+		var got answer
+		if code != http.StatusOK {
+			t.Fatalf("get: %d %s", code, body)
+		}
+		if err := json.Unmarshal([]byte(body), &got); err != nil {
+			t.Fatal(err)
+		}
+		return got
 	}
-	if err := json.Unmarshal([]byte(body), &got); err != nil {
-		t.Fatal(err)
+	got := get()
+	md := got.Metadata
+	if md.Name != "orders" || md.UID == "" || md.Generation != 1 || md.CreationTimestamp == "" || got.Spec.Subscriber.URI != sub.URL ||
+		got.Status.Processor != "trigger/default/orders/"+md.UID || !got.Status.Running || got.Status.ObservedGeneration != 1 {
+		t.Fatalf("get answered %+v: want generation 1 (an update that changes nothing is none) and the processor named by the uid", got)
 	}
-	if got.Metadata.Name != "orders" || got.Spec.Subscriber.URI != sub.URL || got.Status.Processor != "trigger/default/orders" || !got.Status.Running {
-		t.Fatalf("get answered %s", body)
+	// A change keeps the uid, and so the processor, one generation on.
+	labelled := strings.Replace(js, `"namespace":"default"}`, `"namespace":"default","labels":{"team":"shop"}}`, 1)
+	if code, body := env.do("PUT", "/v1/triggers/default/orders", "application/json", []byte(labelled)); code != http.StatusOK {
+		t.Fatalf("update: %d %s", code, body)
+	}
+	if got := get(); got.Metadata.UID != md.UID || got.Metadata.Generation != 2 || got.Metadata.CreationTimestamp != md.CreationTimestamp ||
+		got.Status.ObservedGeneration != 2 || got.Status.Processor != "trigger/default/orders/"+md.UID {
+		t.Fatalf("after a change: %+v, want uid %s at generation 2", got, md.UID)
 	}
 
 	env.restart()
@@ -44,7 +64,7 @@ func TestTriggerCRUDSurvivesRestart(t *testing.T) {
 	if r := sub.wait(t, 1); r[0].event.ID != "after-restart" {
 		t.Fatalf("delivered %s", r[0].event.ID)
 	}
-	code, body = env.do("GET", "/v1/triggers", "", nil)
+	code, body := env.do("GET", "/v1/triggers", "", nil)
 	if code != http.StatusOK || !strings.Contains(body, `"name":"orders"`) {
 		t.Fatalf("list after restart: %d %s", code, body)
 	}
@@ -63,7 +83,7 @@ func TestTriggerCRUDSurvivesRestart(t *testing.T) {
 	if code, _ := env.do("DELETE", "/v1/triggers/default/orders", "", nil); code != http.StatusNotFound {
 		t.Fatalf("second delete: %d, want 404", code)
 	}
-	if segs, _ := processor.Inspect(t.Context(), env.store, "trigger/default/orders"); len(segs) != 0 {
+	if segs, _ := processor.Inspect(t.Context(), env.store, processorName("default", "orders", md.UID)); len(segs) != 0 {
 		t.Fatalf("the deleted trigger's processor keeps %d segments", len(segs))
 	}
 	env.restart()
@@ -123,8 +143,10 @@ func TestRouterTriggersAreBuiltIn(t *testing.T) {
 		if !st.Builtin || st.Note == "" || st.Running || st.Processor != "" {
 			t.Errorf("%s: status %+v, want built in with a note and no processor", n, st)
 		}
-		if segs, _ := processor.Inspect(t.Context(), env.store, processorName("default", n)); len(segs) != 0 {
-			t.Errorf("%s has a processor", n)
+		doc, _, _ := env.b.Triggers.storedTrigger(t.Context(), "default", n)
+		id, _ := identityOf(doc)
+		if segs, _ := processor.Inspect(t.Context(), env.store, processorName("default", n, id.UID)); id.UID == "" || len(segs) != 0 {
+			t.Errorf("%s has a processor, or no uid (%q)", n, id.UID)
 		}
 	}
 	code, body := env.do("GET", "/v1/triggers/default/router-queue-join-trigger", "", nil)

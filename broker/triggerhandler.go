@@ -17,6 +17,10 @@ import (
 // compiled, its delivery spec resolved.
 type route struct {
 	Namespace, Name string
+	// UID names the trigger's processor (processorName); Generation is
+	// the stored document's.
+	UID        string
+	Generation int64
 	// Subscriber is the URI events are delivered to.
 	Subscriber string
 	Match      func(*cloudevents.Event) bool
@@ -27,11 +31,6 @@ type route struct {
 	// Builtin is set when the subscriber is the Zeebe CloudEvents router,
 	// which the engine replaces: nothing is delivered.
 	Builtin bool
-}
-
-// processorName is the name of a trigger's processor.
-func processorName(namespace, name string) string {
-	return "trigger/" + namespace + "/" + name
 }
 
 // orderKey is the sequence an ordered trigger keeps an event in: its

@@ -15,8 +15,11 @@ import (
 type parsedTrigger struct {
 	Namespace, Name string
 	// Doc is the trigger's declaration as canonical JSON, its namespace
-	// filled in: what the store keeps and the API shows.
+	// filled in; the router stamps its identity (stamped) before it
+	// stores it.
 	Doc []byte
+	// Resource is the declaration Doc encodes.
+	Resource trigger.Resource
 }
 
 // parseTriggers reads the triggers of a YAML stream (documents separated
@@ -40,7 +43,7 @@ func parseTriggersIn(data []byte, namespace string) ([]parsedTrigger, error) {
 		if err != nil {
 			return nil, err
 		}
-		out[i] = parsedTrigger{Namespace: t.Namespace, Name: t.Name, Doc: doc}
+		out[i] = parsedTrigger{Namespace: t.Namespace, Name: t.Name, Doc: doc, Resource: t.Resource}
 	}
 	return out, nil
 }
@@ -55,9 +58,15 @@ func compileTrigger(doc []byte, builtinHosts []string) (*route, error) {
 		return nil, fmt.Errorf("the stored document holds %d triggers", len(ts))
 	}
 	t := ts[0]
+	id, err := identityOf(doc)
+	if err != nil {
+		return nil, err
+	}
 	return &route{
 		Namespace:  t.Namespace,
 		Name:       t.Name,
+		UID:        id.UID,
+		Generation: id.Generation,
 		Subscriber: t.Subscriber,
 		Match: func(e *cloudevents.Event) bool {
 			// A CESQL evaluation error means no match, as the CESQL

@@ -16,6 +16,12 @@ type Metadata struct {
 	Namespace   string            `json:"namespace,omitempty"`
 	Labels      map[string]string `json:"labels,omitempty"`
 	Annotations map[string]string `json:"annotations,omitempty"`
+	// UID, Generation and CreationTimestamp are Eddy's to fill in, as the
+	// API server's are in Kubernetes: Load never reads them from a
+	// document, and the broker stamps them when it stores a trigger.
+	UID               string `json:"uid,omitempty"`
+	Generation        int64  `json:"generation,omitempty"`
+	CreationTimestamp string `json:"creationTimestamp,omitempty"`
 }
 
 // Spec is a trigger's spec.

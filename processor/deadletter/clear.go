@@ -89,3 +89,16 @@ func (q *Queue) Clear(ctx context.Context) error {
 	}
 	return flush()
 }
+
+// Drop clears the queue and removes its locks from the token store: for
+// the queue of a processor that is gone for good, which no node opens
+// again.
+func (q *Queue) Drop(ctx context.Context) error {
+	if err := q.Clear(ctx); err != nil {
+		return err
+	}
+	if err := q.store.Tokens().DeleteSegments(ctx, q.locks.name); err != nil {
+		return fmt.Errorf("deadletter: removing the locks of %s: %w", q.locks.name, err)
+	}
+	return nil
+}

@@ -443,3 +443,24 @@ func TestOpenAndLetterValidation(t *testing.T) {
 		}
 	}
 }
+
+// TestDrop: a dropped queue leaves nothing, not even its locks in the
+// token store (which nodes sharing a store take).
+func TestDrop(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b testBackend) {
+		ctx := context.Background()
+		store := b.open(t)
+		q := openQueue(t, store, "gone")
+		mustEnqueue(t, q, letter("s", 1))
+		if err := q.Drop(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := mustSize(t, q); n != 0 {
+			t.Errorf("%d letters left after Drop", n)
+		}
+		segs, err := store.Tokens().Segments(ctx, lockProcessor("gone"))
+		if err != nil || len(segs) != 0 {
+			t.Errorf("after Drop the locks keep %d segments (%v)", len(segs), err)
+		}
+	})
+}

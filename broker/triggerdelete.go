@@ -1,0 +1,155 @@
+package broker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"eddy/processor"
+	"eddy/processor/deadletter"
+	"eddy/storage"
+)
+
+// Deleting a trigger removes its row and, in the same commit, writes a
+// deleted row naming its processor, so that what the processor leaves (its
+// tokens, node slots and dead letters) is known until it is cleared. The
+// deleting node clears it at once; every node's router clears it again once
+// the other nodes have surely let go of the trigger (replayWait after the
+// delete: a node that has not reloaded yet goes on writing tokens) and
+// then removes the row. A failure on the way leaves the row, and the next
+// sweep tries again.
+
+var deletedPrefix = []byte("broker/trigger-deleted/")
+
+// deletedKey is the deleted row of one creation of a trigger.
+func deletedKey(namespace, name, uid string) []byte {
+	return fmt.Appendf(append([]byte(nil), deletedPrefix...), "%s/%s/%s", namespace, name, uid)
+}
+
+// deletedTrigger is what a deleted row holds.
+type deletedTrigger struct {
+	Processor string    `json:"processor"`
+	DeletedAt time.Time `json:"deletedAt"`
+}
+
+// Delete removes a trigger: its row, its processor's tokens and its dead
+// letters. ErrTriggerNotFound if there is none.
+func (r *Router) Delete(ctx context.Context, namespace, name string) error {
+	r.changing.Lock()
+	defer r.changing.Unlock()
+	doc, exists, err := r.storedTrigger(ctx, namespace, name)
+	if err != nil {
+		return err
+	}
+	if !exists {
+		return fmt.Errorf("%w: %s/%s", ErrTriggerNotFound, namespace, name)
+	}
+	key := namespace + "/" + name
+	// An unreadable row still goes; its processor is taken to have the
+	// name of a trigger stored without an identity.
+	id, _ := identityOf(doc)
+	err = r.markDeleted(ctx, namespace, name, id.UID, func(b *storage.Batch) { b.Delete(triggerKey(namespace, name)) })
+	if err != nil {
+		return fmt.Errorf("deleting trigger %s: %w", key, err)
+	}
+	r.mu.Lock()
+	t := r.running[key]
+	delete(r.running, key)
+	if t != nil {
+		r.stopLocked(ctx, t)
+	}
+	r.mu.Unlock()
+	// The trigger is gone once its row is: what follows must not stop
+	// halfway because the client hung up.
+	ctx = context.WithoutCancel(ctx)
+	var q *deadletter.Queue
+	if t != nil {
+		q = t.dlq
+	}
+	if err := r.clearDeleted(ctx, processorName(namespace, name, id.UID), q, false); err != nil {
+		r.b.o.logger.Warn("broker: a deleted trigger's tokens or dead letters are left for now; the router clears them later", "trigger", key, "error", err)
+	}
+	return nil
+}
+
+// retireLocked marks for the sweep the processor of t, which a trigger of
+// the same name but another creation (uid) replaces here: this node ran
+// the trigger as it was before a delete it had yet to see, or two nodes
+// created it at once and the other's row won. r.mu is held.
+func (r *Router) retireLocked(ctx context.Context, t *activeTrigger, uid string) {
+	if t.route == nil || t.route.Builtin || t.route.UID == uid {
+		return
+	}
+	rt := t.route
+	if err := r.markDeleted(context.WithoutCancel(ctx), rt.Namespace, rt.Name, rt.UID, nil); err != nil {
+		r.b.o.logger.Warn("broker: a replaced trigger's processor could not be marked for clearing; its tokens stay", "processor", processorName(rt.Namespace, rt.Name, rt.UID), "error", err)
+	}
+}
+
+// markDeleted writes the deleted row of the trigger namespace/name created
+// as uid, with the writes of also in the same commit.
+func (r *Router) markDeleted(ctx context.Context, namespace, name, uid string, also func(b *storage.Batch)) error {
+	gone, err := json.Marshal(deletedTrigger{Processor: processorName(namespace, name, uid), DeletedAt: time.Now().UTC()})
+	if err != nil {
+		return err
+	}
+	return r.b.state.commit(ctx, func(b *storage.Batch) {
+		if also != nil {
+			also(b)
+		}
+		b.Put(deletedKey(namespace, name, uid), gone)
+	})
+}
+
+// clearDeleted removes what the processor of a deleted trigger keeps: its
+// dead letters and its segments, and with final (no node runs it any
+// more) the dead-letter queue's locks too. q is the processor's queue if
+// this node has it open.
+func (r *Router) clearDeleted(ctx context.Context, pname string, q *deadletter.Queue, final bool) error {
+	if q == nil {
+		var err error
+		if q, err = deadletter.Open(ctx, r.b.store, pname, deadletter.WithPartition(r.b.o.statePartition), deadletter.WithLogger(r.b.o.logger)); err != nil {
+			return err
+		}
+	}
+	empty := q.Clear
+	if final {
+		empty = q.Drop
+	}
+	return errors.Join(empty(ctx), processor.Delete(ctx, r.b.store, pname))
+}
+
+// sweepDeleted clears, for good, what the triggers deleted before
+// now-replayWait left, and removes their deleted rows.
+func (r *Router) sweepDeleted(ctx context.Context, now time.Time) error {
+	type row struct {
+		key []byte
+		d   deletedTrigger
+	}
+	var due []row
+	var errs []error
+	err := r.b.state.scan(ctx, deletedPrefix, func(key, value []byte) error {
+		var d deletedTrigger
+		if err := json.Unmarshal(value, &d); err != nil || d.Processor == "" {
+			errs = append(errs, fmt.Errorf("the deleted row %s cannot be read (%v); it stays", key, err))
+			return nil
+		}
+		if now.Sub(d.DeletedAt) >= r.replayWait() {
+			due = append(due, row{append([]byte(nil), key...), d})
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, d := range due {
+		if err := r.clearDeleted(ctx, d.d.Processor, nil, true); err != nil {
+			errs = append(errs, fmt.Errorf("clearing processor %s: %w", d.d.Processor, err))
+			continue
+		}
+		errs = append(errs, r.b.state.delete(ctx, d.key))
+	}
+	return errors.Join(errs...)
+}

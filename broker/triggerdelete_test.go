@@ -1,0 +1,137 @@
+package broker
+
+import (
+	"errors"
+	"net/http"
+	"testing"
+	"time"
+
+	"eddy/processor"
+	"eddy/storage"
+)
+
+// TestRecreatedTriggerStartsAfresh: a trigger deleted and created again
+// under its name starts from the log's head, whatever the old one left in
+// the token store (segments a node that had not yet seen the delete wrote
+// back, or a cleanup that failed), and what was left is cleared once every
+// node has surely let go of the old trigger.
+func TestRecreatedTriggerStartsAfresh(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1))
+	sub := newSubscriber(t, nil)
+	env.putTrigger("default", "orders", triggerYAML("orders", "order.placed", sub.URL, ""))
+	env.send(event("order.placed", "before-delete"))
+	sub.wait(t, 1)
+	old := env.uid("default", "orders")
+	if code, body := env.do("DELETE", "/v1/triggers/default/orders", "", nil); code != http.StatusNoContent {
+		t.Fatalf("delete: %d %s", code, body)
+	}
+	env.send(event("order.placed", "between-1"), event("order.placed", "between-2"))
+
+	// What a node that had not reloaded yet would write back: the old
+	// trigger's segments, here at the log's start, under its processor's
+	// name and under the name it had before triggers had a uid.
+	leftovers := []string{processorName("default", "orders", old), processorName("default", "orders", "")}
+	for _, name := range leftovers {
+		if err := env.store.Tokens().InitializeSegments(t.Context(), name, 1, nil); err != nil && !errors.Is(err, storage.ErrExists) {
+			t.Fatal(err)
+		}
+	}
+	env.putTrigger("default", "orders", triggerYAML("orders", "order.placed", sub.URL, ""))
+	if now := env.uid("default", "orders"); now == old || now == "" {
+		t.Fatalf("the trigger created again has uid %q, the deleted one had %q", now, old)
+	}
+	env.send(event("order.placed", "after-create"))
+	got := sub.wait(t, 2)
+	eventually(t, "the new trigger to catch up", func() bool {
+		st, _ := env.b.Triggers.Status(t.Context(), "default", "orders")
+		return st.Lag == 0
+	})
+	if n := sub.count(); n != 2 || got[1].event.ID != "after-create" {
+		t.Fatalf("%d deliveries, the second %s: the trigger created again delivered what came before it", n, got[1].event.ID)
+	}
+
+	// The sweep leaves the old processor alone while a node may still run
+	// it, and clears it after.
+	if err := env.b.Triggers.sweepDeleted(t.Context(), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if segs, _ := processor.Inspect(t.Context(), env.store, leftovers[0]); len(segs) != 1 || env.deletedRows() != 1 {
+		t.Fatalf("swept at once: %d segments, %d deleted rows", len(segs), env.deletedRows())
+	}
+	if err := env.b.Triggers.sweepDeleted(t.Context(), time.Now().Add(env.b.Triggers.replayWait())); err != nil {
+		t.Fatal(err)
+	}
+	if segs, _ := processor.Inspect(t.Context(), env.store, leftovers[0]); len(segs) != 0 || env.deletedRows() != 0 {
+		t.Fatalf("after the wait: %d segments left, %d deleted rows", len(segs), env.deletedRows())
+	}
+}
+
+// uid is the uid stamped in a stored trigger.
+func (e *testEnv) uid(namespace, name string) string {
+	e.t.Helper()
+	doc, ok, err := e.b.Triggers.storedTrigger(e.t.Context(), namespace, name)
+	if err != nil || !ok {
+		e.t.Fatalf("trigger %s/%s: %v (stored: %v)", namespace, name, err, ok)
+	}
+	id, err := identityOf(doc)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return id.UID
+}
+
+// deletedRows counts the deleted rows of triggers.
+func (e *testEnv) deletedRows() int {
+	n := 0
+	if err := e.b.state.scan(e.t.Context(), deletedPrefix, func(_, _ []byte) error { n++; return nil }); err != nil {
+		e.t.Fatal(err)
+	}
+	return n
+}
+
+// TestReplacedCreationIsSwept: when the row of a trigger is replaced by
+// another creation of it (two nodes created it at once and the other's
+// row won), the node that ran the first gives it up, and the sweep clears
+// its processor.
+func TestReplacedCreationIsSwept(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1))
+	sub := newSubscriber(t, nil)
+	yaml := triggerYAML("orders", "order.placed", sub.URL, "")
+	env.putTrigger("default", "orders", yaml)
+	first := env.uid("default", "orders")
+	ts, err := parseTriggersIn([]byte(yaml), "default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := ts[0].stamped(newIdentity(time.Now()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := env.b.state.put(t.Context(), triggerKey("default", "orders"), other); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.b.Triggers.reload(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	second := env.uid("default", "orders")
+	st, err := env.b.Triggers.Status(t.Context(), "default", "orders")
+	if err != nil || st.Processor != processorName("default", "orders", second) || !st.Running {
+		t.Fatalf("after the reload: %+v %v, want the processor of uid %s running", st, err, second)
+	}
+	if env.deletedRows() != 1 {
+		t.Fatalf("%d deleted rows, want the first creation's", env.deletedRows())
+	}
+	if err := env.b.Triggers.sweepDeleted(t.Context(), time.Now().Add(env.b.Triggers.replayWait())); err != nil {
+		t.Fatal(err)
+	}
+	if segs, _ := processor.Inspect(t.Context(), env.store, processorName("default", "orders", first)); len(segs) != 0 || env.deletedRows() != 0 {
+		t.Fatalf("the first creation keeps %d segments, %d deleted rows", len(segs), env.deletedRows())
+	}
+	if segs, _ := processor.Inspect(t.Context(), env.store, st.Processor); len(segs) == 0 {
+		t.Fatal("the sweep cleared the running trigger's segments")
+	}
+	env.send(event("order.placed", "after"))
+	if got := sub.wait(t, 1); got[0].event.ID != "after" {
+		t.Fatalf("delivered %s", got[0].event.ID)
+	}
+}
