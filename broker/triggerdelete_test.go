@@ -6,7 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"eddy/cloudevents"
 	"eddy/processor"
+	"eddy/processor/deadletter"
 	"eddy/storage"
 )
 
@@ -92,13 +94,24 @@ func (e *testEnv) deletedRows() int {
 // TestReplacedCreationIsSwept: when the row of a trigger is replaced by
 // another creation of it (two nodes created it at once and the other's
 // row won), the node that ran the first gives it up, and the sweep clears
-// its processor.
+// its processor and the events it parked, with no queue of its own open.
 func TestReplacedCreationIsSwept(t *testing.T) {
 	env := newEnv(t, WithJobWorker(false, 1))
-	sub := newSubscriber(t, nil)
+	sub := newSubscriber(t, func(_ int, e *cloudevents.Event, w http.ResponseWriter) {
+		if e.ID == "parked" {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		w.WriteHeader(http.StatusAccepted)
+	})
 	yaml := triggerYAML("orders", "order.placed", sub.URL, "")
 	env.putTrigger("default", "orders", yaml)
 	first := env.uid("default", "orders")
+	env.send(event("order.placed", "parked"))
+	eventually(t, "the event to be parked", func() bool {
+		st, _ := env.b.Triggers.Status(t.Context(), "default", "orders")
+		return st.DeadLetters == 1
+	})
 	ts, err := parseTriggersIn([]byte(yaml), "default")
 	if err != nil {
 		t.Fatal(err)
@@ -127,11 +140,18 @@ func TestReplacedCreationIsSwept(t *testing.T) {
 	if segs, _ := processor.Inspect(t.Context(), env.store, processorName("default", "orders", first)); len(segs) != 0 || env.deletedRows() != 0 {
 		t.Fatalf("the first creation keeps %d segments, %d deleted rows", len(segs), env.deletedRows())
 	}
+	q, err := deadletter.Open(t.Context(), env.store, processorName("default", "orders", first), deadletter.WithPartition(env.b.o.statePartition))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := q.Size(t.Context()); n != 0 || err != nil {
+		t.Fatalf("the first creation keeps %d parked events (%v)", n, err)
+	}
 	if segs, _ := processor.Inspect(t.Context(), env.store, st.Processor); len(segs) == 0 {
 		t.Fatal("the sweep cleared the running trigger's segments")
 	}
 	env.send(event("order.placed", "after"))
-	if got := sub.wait(t, 1); got[0].event.ID != "after" {
-		t.Fatalf("delivered %s", got[0].event.ID)
+	if got := sub.wait(t, 2); got[1].event.ID != "after" {
+		t.Fatalf("delivered %s", got[1].event.ID)
 	}
 }
