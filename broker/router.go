@@ -10,6 +10,7 @@ import (
 
 	"eddy/processor"
 	"eddy/processor/deadletter"
+	"eddy/storage"
 )
 
 // ErrTriggerNotFound is returned for a trigger that does not exist.
@@ -221,8 +222,10 @@ func (r *Router) stopLocked(ctx context.Context, t *activeTrigger) {
 
 // Put creates or replaces the trigger namespace/name with doc, a Trigger
 // in YAML or JSON (Knative's shape; metadata.name and namespace may be
-// left out, or must match). It is durable and running when Put returns;
-// created says whether it is new.
+// left out, or must match). A doc that names a metadata.resourceVersion
+// replaces the trigger only if it is still at that version (else a
+// *ConflictError). It is durable and running when Put returns; created
+// says whether it is new.
 func (r *Router) Put(ctx context.Context, namespace, name string, doc []byte) (created bool, err error) {
 	ts, err := parseTriggersIn(doc, namespace)
 	if err != nil {
@@ -267,14 +270,15 @@ func (r *Router) storeAndResequence(ctx context.Context, t parsedTrigger) (bool,
 }
 
 // Apply creates or replaces every trigger of a YAML stream (such as a file
-// of Knative Triggers separated by ---). Nothing is stored if one of them
-// is invalid.
+// of Knative Triggers separated by ---), whatever resourceVersion they
+// name. Nothing is stored if one of them is invalid.
 func (r *Router) Apply(ctx context.Context, yamlOrJSON []byte) error {
 	ts, err := parseTriggers(yamlOrJSON)
 	if err != nil {
 		return &TriggerError{Reason: err.Error()}
 	}
 	for _, t := range ts {
+		t.Resource.Metadata.ResourceVersion = ""
 		if _, err := r.storeAndResequence(ctx, t); err != nil {
 			return err
 		}
@@ -283,45 +287,62 @@ func (r *Router) Apply(ctx context.Context, yamlOrJSON []byte) error {
 }
 
 // store stores t and runs it; it returns the document t replaced, nil
-// when t is new.
+// when t is new. A resourceVersion in t is a precondition: the trigger is
+// changed only if it is stored at that version, else a *ConflictError.
 func (r *Router) store(ctx context.Context, t parsedTrigger) (old []byte, err error) {
 	r.changing.Lock()
 	defer r.changing.Unlock()
+	old, doc, err := r.write(ctx, t)
+	if err != nil || bytes.Equal(old, doc) {
+		return old, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ctx != nil {
+		r.runLocked(r.ctx, t.Namespace+"/"+t.Name, doc)
+	}
+	return old, nil
+}
+
+// write stores t's row, holding the trigger writes lock from the read to
+// the commit; it returns the row before and after (the same when t
+// changes nothing).
+func (r *Router) write(ctx context.Context, t parsedTrigger) (old, doc []byte, err error) {
 	key := t.Namespace + "/" + t.Name
+	l, err := r.lockWrites(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer l.unlock()
 	old, _, err = r.storedTrigger(ctx, t.Namespace, t.Name)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// A new trigger gets an identity; a changed one keeps its own, one
 	// generation on.
 	id := newIdentity(time.Now())
 	if old != nil {
 		if id, err = identityOf(old); err != nil {
-			return nil, fmt.Errorf("trigger %s: %w", key, err)
+			return nil, nil, fmt.Errorf("trigger %s: %w", key, err)
 		}
 	}
-	doc, err := t.stamped(id)
-	if err != nil {
-		return nil, err
+	if want := t.Resource.Metadata.ResourceVersion; want != "" && (old == nil || want != id.ResourceVersion) {
+		return nil, nil, conflict(key, want, old != nil, id.ResourceVersion)
 	}
-	if bytes.Equal(old, doc) {
-		return old, nil
+	if doc, err = t.stamped(id); err != nil || bytes.Equal(old, doc) {
+		return old, doc, err
 	}
 	if old != nil {
 		id.Generation++
-		if doc, err = t.stamped(id); err != nil {
-			return nil, err
-		}
 	}
-	if err := r.b.state.put(ctx, triggerKey(t.Namespace, t.Name), doc); err != nil {
-		return nil, fmt.Errorf("storing trigger %s: %w", key, err)
+	id.ResourceVersion = newResourceVersion(time.Now())
+	if doc, err = t.stamped(id); err != nil {
+		return nil, nil, err
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.ctx != nil {
-		r.runLocked(r.ctx, key, doc)
+	if err := l.commit(ctx, func(b *storage.Batch) { b.Put(triggerKey(t.Namespace, t.Name), doc) }); err != nil {
+		return nil, nil, fmt.Errorf("storing trigger %s: %w", key, err)
 	}
-	return old, nil
+	return old, doc, nil
 }
 
 // RetryDeadLetters hands the trigger's dead-lettered events to its
@@ -355,6 +376,18 @@ func (r *Router) RetryDeadLetters(ctx context.Context, namespace, name string) (
 		return n, err
 	}
 	return n, fmt.Errorf("parked events left: %d; the subscriber failed again (%s)", left, t.stats.snapshot().LastError)
+}
+
+// ConflictError is a PUT whose resourceVersion is not the trigger's.
+type ConflictError struct{ Reason string }
+
+func (e *ConflictError) Error() string { return e.Reason }
+
+func conflict(key, want string, exists bool, have string) error {
+	if !exists {
+		return &ConflictError{Reason: fmt.Sprintf("trigger %s does not exist, and the PUT names resourceVersion %q: it was deleted since it was read (leave metadata.resourceVersion out to create it)", key, want)}
+	}
+	return &ConflictError{Reason: fmt.Sprintf("trigger %s is at resourceVersion %q, not %q: it changed since it was read; read it again and make the change to that (or leave metadata.resourceVersion out to replace it whatever it is)", key, have, want)}
 }
 
 // TriggerError is a trigger document that cannot be used, and why.

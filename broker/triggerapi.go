@@ -51,9 +51,13 @@ func (r *Router) servePut(w http.ResponseWriter, req *http.Request) {
 	}
 	created, err := r.Put(req.Context(), ns, name, body)
 	var te *TriggerError
+	var ce *ConflictError
 	switch {
 	case errors.As(err, &te):
 		writeProblem(w, http.StatusBadRequest, err)
+		return
+	case errors.As(err, &ce):
+		writeProblem(w, http.StatusConflict, err)
 		return
 	case err != nil:
 		writeProblem(w, http.StatusInternalServerError, err)

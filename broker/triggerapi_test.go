@@ -187,3 +187,56 @@ func TestTriggerPutTakesThePathsNamespace(t *testing.T) {
 		t.Fatalf("GET prod/x: %d %s, want the trigger in namespace prod", code, body)
 	}
 }
+
+// TestTriggerPutHonoursResourceVersion: a PUT that names the
+// resourceVersion it read changes the trigger only if nobody changed it
+// since (409 otherwise, saying so), as Kubernetes' optimistic concurrency;
+// without one a PUT replaces the trigger whatever it is; the triggers
+// file applies whatever its triggers name.
+func TestTriggerPutHonoursResourceVersion(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1))
+	doc := func(label, rv string) string {
+		y := "apiVersion: eventing.knative.dev/v1\nkind: Trigger\nmetadata:\n  name: x\n  labels:\n    v: \"" + label + "\"\n"
+		if rv != "" {
+			y += "  resourceVersion: \"" + rv + "\"\n"
+		}
+		return y + "spec:\n  broker: default\n  subscriber:\n    uri: http://s.example/\n"
+	}
+	version := func() string {
+		t.Helper()
+		code, body := env.do("GET", "/v1/triggers/default/x", "", nil)
+		var got struct{ Metadata struct{ ResourceVersion string } }
+		if err := json.Unmarshal([]byte(body), &got); err != nil || code != http.StatusOK || got.Metadata.ResourceVersion == "" {
+			t.Fatalf("GET: %d %s (%v): want a resourceVersion", code, body, err)
+		}
+		return got.Metadata.ResourceVersion
+	}
+	if code, body := env.do("PUT", "/v1/triggers/default/x", "application/yaml", []byte(doc("1", "7"))); code != http.StatusConflict || !strings.Contains(body, "does not exist") {
+		t.Fatalf("creating with a resourceVersion: %d %s, want 409", code, body)
+	}
+	env.putTrigger("default", "x", doc("1", ""))
+	v1 := version()
+	if code, body := env.do("PUT", "/v1/triggers/default/x", "application/yaml", []byte(doc("2", v1))); code != http.StatusOK {
+		t.Fatalf("a change from the version read: %d %s", code, body)
+	}
+	v2 := version()
+	if v2 == v1 {
+		t.Fatal("a change kept the resourceVersion")
+	}
+	code, body := env.do("PUT", "/v1/triggers/default/x", "application/yaml", []byte(doc("3", v1)))
+	if code != http.StatusConflict || !strings.Contains(body, v2) || !strings.Contains(body, v1) {
+		t.Fatalf("a change from a stale version: %d %s, want 409 naming both versions", code, body)
+	}
+	if code, body := env.do("PUT", "/v1/triggers/default/x", "application/yaml", []byte(doc("2", v2))); code != http.StatusOK || version() != v2 {
+		t.Fatalf("a PUT that changes nothing: %d %s, want 200 and the version kept", code, body)
+	}
+	if code, body := env.do("PUT", "/v1/triggers/default/x", "application/yaml", []byte(doc("4", ""))); code != http.StatusOK || version() == v2 {
+		t.Fatalf("a PUT without a version: %d %s, want it to replace the trigger", code, body)
+	}
+	if err := env.b.Triggers.Apply(t.Context(), []byte(doc("5", v1))); err != nil {
+		t.Fatalf("applying a file whose trigger names a stale version: %v", err)
+	}
+	if _, body := env.do("GET", "/v1/triggers/default/x", "", nil); !strings.Contains(body, `"v":"5"`) {
+		t.Fatalf("after the apply: %s", body)
+	}
+}

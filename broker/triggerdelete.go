@@ -39,21 +39,11 @@ type deletedTrigger struct {
 func (r *Router) Delete(ctx context.Context, namespace, name string) error {
 	r.changing.Lock()
 	defer r.changing.Unlock()
-	doc, exists, err := r.storedTrigger(ctx, namespace, name)
+	id, err := r.deleteRow(ctx, namespace, name)
 	if err != nil {
 		return err
 	}
-	if !exists {
-		return fmt.Errorf("%w: %s/%s", ErrTriggerNotFound, namespace, name)
-	}
 	key := namespace + "/" + name
-	// An unreadable row still goes; its processor is taken to have the
-	// name of a trigger stored without an identity.
-	id, _ := identityOf(doc)
-	err = r.markDeleted(ctx, namespace, name, id.UID, func(b *storage.Batch) { b.Delete(triggerKey(namespace, name)) })
-	if err != nil {
-		return fmt.Errorf("deleting trigger %s: %w", key, err)
-	}
 	r.mu.Lock()
 	t := r.running[key]
 	delete(r.running, key)
@@ -74,6 +64,37 @@ func (r *Router) Delete(ctx context.Context, namespace, name string) error {
 	return nil
 }
 
+// deleteRow removes the trigger's row and, in the same commit, writes its
+// deleted row; it returns the identity the trigger had.
+func (r *Router) deleteRow(ctx context.Context, namespace, name string) (triggerIdentity, error) {
+	l, err := r.lockWrites(ctx)
+	if err != nil {
+		return triggerIdentity{}, err
+	}
+	defer l.unlock()
+	doc, exists, err := r.storedTrigger(ctx, namespace, name)
+	if err != nil {
+		return triggerIdentity{}, err
+	}
+	if !exists {
+		return triggerIdentity{}, fmt.Errorf("%w: %s/%s", ErrTriggerNotFound, namespace, name)
+	}
+	// An unreadable row still goes; its processor is taken to have the
+	// name of a trigger stored without an identity.
+	id, _ := identityOf(doc)
+	key, row, err := deletedRow(namespace, name, id.UID)
+	if err == nil {
+		err = l.commit(ctx, func(b *storage.Batch) {
+			b.Delete(triggerKey(namespace, name))
+			b.Put(key, row)
+		})
+	}
+	if err != nil {
+		return triggerIdentity{}, fmt.Errorf("deleting trigger %s/%s: %w", namespace, name, err)
+	}
+	return id, nil
+}
+
 // retireLocked marks for the sweep the processor of t, which a trigger of
 // the same name but another creation (uid) replaces here: this node ran
 // the trigger as it was before a delete it had yet to see, or two nodes
@@ -83,24 +104,26 @@ func (r *Router) retireLocked(ctx context.Context, t *activeTrigger, uid string)
 		return
 	}
 	rt := t.route
-	if err := r.markDeleted(context.WithoutCancel(ctx), rt.Namespace, rt.Name, rt.UID, nil); err != nil {
+	if err := r.markDeleted(context.WithoutCancel(ctx), rt.Namespace, rt.Name, rt.UID); err != nil {
 		r.b.o.logger.Warn("broker: a replaced trigger's processor could not be marked for clearing; its tokens stay", "processor", processorName(rt.Namespace, rt.Name, rt.UID), "error", err)
 	}
 }
 
 // markDeleted writes the deleted row of the trigger namespace/name created
-// as uid, with the writes of also in the same commit.
-func (r *Router) markDeleted(ctx context.Context, namespace, name, uid string, also func(b *storage.Batch)) error {
-	gone, err := json.Marshal(deletedTrigger{Processor: processorName(namespace, name, uid), DeletedAt: time.Now().UTC()})
+// as uid.
+func (r *Router) markDeleted(ctx context.Context, namespace, name, uid string) error {
+	key, row, err := deletedRow(namespace, name, uid)
 	if err != nil {
 		return err
 	}
-	return r.b.state.commit(ctx, func(b *storage.Batch) {
-		if also != nil {
-			also(b)
-		}
-		b.Put(deletedKey(namespace, name, uid), gone)
-	})
+	return r.b.state.put(ctx, key, row)
+}
+
+// deletedRow is the deleted row of the trigger namespace/name created as
+// uid, deleted now.
+func deletedRow(namespace, name, uid string) (key, row []byte, err error) {
+	row, err = json.Marshal(deletedTrigger{Processor: processorName(namespace, name, uid), DeletedAt: time.Now().UTC()})
+	return deletedKey(namespace, name, uid), row, err
 }
 
 // clearDeleted removes what the processor of a deleted trigger keeps: its

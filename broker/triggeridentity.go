@@ -3,6 +3,7 @@ package broker
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -10,12 +11,16 @@ import (
 
 // A trigger's identity is what Kubernetes' API server would fill in: a uid
 // given when the trigger is created and kept while it is changed, the
-// generation, which counts its changes, and when it was created. The uid
+// generation, which counts its changes, when it was created, and a
+// resourceVersion new with each change, which a PUT can name to change the
+// trigger only as it read it. The uid
 // names the trigger's processor, so a trigger deleted and created again
 // under the same name starts afresh from the log's head, as in Knative,
 // whatever the old one left behind: tokens a failed cleanup kept, or
 // segments a node that had not yet seen the delete went on writing.
 type triggerIdentity struct {
+	// ResourceVersion is new with each write of the row.
+	ResourceVersion   string `json:"resourceVersion,omitempty"`
 	UID               string `json:"uid,omitempty"`
 	Generation        int64  `json:"generation,omitempty"`
 	CreationTimestamp string `json:"creationTimestamp,omitempty"`
@@ -39,10 +44,15 @@ func newIdentity(now time.Time) triggerIdentity {
 	return triggerIdentity{UID: uuid.NewString(), Generation: 1, CreationTimestamp: now.UTC().Format(time.RFC3339)}
 }
 
+// newResourceVersion is the resourceVersion of a write made now. Like
+// Kubernetes', it is opaque and only ever compared for equality.
+func newResourceVersion(now time.Time) string { return strconv.FormatInt(now.UnixNano(), 10) }
+
 // stamped is t's document with the identity id.
 func (t parsedTrigger) stamped(id triggerIdentity) ([]byte, error) {
 	res := t.Resource
-	res.Metadata.UID, res.Metadata.Generation, res.Metadata.CreationTimestamp = id.UID, id.Generation, id.CreationTimestamp
+	md := &res.Metadata
+	md.ResourceVersion, md.UID, md.Generation, md.CreationTimestamp = id.ResourceVersion, id.UID, id.Generation, id.CreationTimestamp
 	return json.Marshal(&res)
 }
 

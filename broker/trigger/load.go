@@ -300,7 +300,7 @@ func (w *walker) resource(n *yaml.Node) *Resource {
 // ignoredMetadata are the fields Kubernetes fills in; a trigger exported
 // from a cluster carries them, and they mean nothing to Eddy.
 var ignoredMetadata = map[string]bool{
-	"uid": true, "resourceVersion": true, "generation": true, "creationTimestamp": true,
+	"uid": true, "generation": true, "creationTimestamp": true,
 	"managedFields": true, "selfLink": true, "finalizers": true, "ownerReferences": true,
 	"deletionTimestamp": true, "deletionGracePeriodSeconds": true,
 }
@@ -312,6 +312,8 @@ func (w *walker) metadata(n *yaml.Node, path string, m *Metadata) {
 			m.Name = w.str(v, p)
 		case "namespace":
 			m.Namespace = w.str(v, p)
+		case "resourceVersion":
+			m.ResourceVersion = w.str(v, p)
 		case "labels":
 			m.Labels = w.stringMap(v, p)
 		case "annotations":

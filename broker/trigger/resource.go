@@ -16,6 +16,10 @@ type Metadata struct {
 	Namespace   string            `json:"namespace,omitempty"`
 	Labels      map[string]string `json:"labels,omitempty"`
 	Annotations map[string]string `json:"annotations,omitempty"`
+	// ResourceVersion changes with every stored change. Load reads it: a
+	// PUT that names one changes the trigger only if it is still at that
+	// version (Kubernetes' optimistic concurrency).
+	ResourceVersion string `json:"resourceVersion,omitempty"`
 	// UID, Generation and CreationTimestamp are Eddy's to fill in, as the
 	// API server's are in Kubernetes: Load never reads them from a
 	// document, and the broker stamps them when it stores a trigger.

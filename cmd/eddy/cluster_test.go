@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -190,18 +191,7 @@ func TestTriggerReplayAcrossNodes(t *testing.T) {
 	second := httpAddress(t, startEddy(t, args...).waitFor(t, "eddy is ready"))
 	call := func(method, addr, path, contentType, body string, header ...string) (int, string) {
 		t.Helper()
-		req, _ := http.NewRequest(method, "http://"+addr+path, strings.NewReader(body))
-		req.Header.Set("Content-Type", contentType)
-		for i := 0; i+1 < len(header); i += 2 {
-			req.Header.Set(header[i], header[i+1])
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		return call(t, method, addr, path, contentType, body, header...)
 	}
 	trigger := "apiVersion: eventing.knative.dev/v1\nkind: Trigger\nmetadata:\n  name: again\nspec:\n  broker: default\n" +
 		"  filter:\n    attributes:\n      type: order.placed\n  subscriber:\n    uri: " + sub.URL + "\n"
@@ -236,4 +226,96 @@ func TestTriggerReplayAcrossNodes(t *testing.T) {
 	if n, each := deliveries(); n != 12 || len(each) != 6 {
 		t.Fatalf("after the replay: %d deliveries, %v; want each of the 6 events twice", n, each)
 	}
+}
+
+// call sends a request to the node at addr and returns the status and the
+// body of its answer.
+func call(t testing.TB, method, addr, path, contentType, body string, header ...string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, "http://"+addr+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", contentType)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// TestTriggerWritesAcrossNodesLoseNothing runs two nodes on one
+// PostgreSQL, each changing one trigger at once from several clients, as
+// Kubernetes clients do: read it, change it, PUT it back naming the
+// resourceVersion read, and on a 409 read it again. A count kept in a
+// label ends at the number of changes made: no change overwrote another.
+func TestTriggerWritesAcrossNodesLoseNothing(t *testing.T) {
+	dsn := pgtest.Schema(t)
+	args := []string{"dev", "--storage", "postgres", "--dsn", dsn, "--partitions", "2", "--claim-timeout", "2s", "--http", "127.0.0.1:0", "--grpc", ""}
+	nodes := []string{
+		httpAddress(t, startEddy(t, args...).waitFor(t, "eddy is ready")),
+		httpAddress(t, startEddy(t, args...).waitFor(t, "eddy is ready")),
+	}
+	doc := func(count int, rv string) string {
+		return fmt.Sprintf(`{"apiVersion":"eventing.knative.dev/v1","kind":"Trigger","metadata":{"name":"counted","labels":{"count":"%d"},"resourceVersion":%q},`+
+			`"spec":{"broker":"default","subscriber":{"uri":"http://127.0.0.1:9/"}}}`, count, rv)
+	}
+	if code, body := call(t, "PUT", nodes[0], "/v1/triggers/default/counted", "application/json", doc(0, "")); code != http.StatusCreated {
+		t.Fatalf("PUT: %d %s", code, body)
+	}
+	const clients, changes = 3, 4
+	var wg sync.WaitGroup
+	var conflicts sync.Map
+	errs := make(chan string, 2*clients)
+	for _, node := range nodes {
+		for c := range clients {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for made := 0; made < changes; {
+					code, body := call(t, "GET", node, "/v1/triggers/default/counted", "", "")
+					var got struct {
+						Metadata struct {
+							ResourceVersion string
+							Labels          map[string]string
+						}
+					}
+					if err := json.Unmarshal([]byte(body), &got); err != nil || code != http.StatusOK {
+						errs <- fmt.Sprintf("GET: %d %s", code, body)
+						return
+					}
+					var n int
+					fmt.Sscan(got.Metadata.Labels["count"], &n)
+					code, body = call(t, "PUT", node, "/v1/triggers/default/counted", "application/json", doc(n+1, got.Metadata.ResourceVersion))
+					switch code {
+					case http.StatusOK:
+						made++
+					case http.StatusConflict:
+						conflicts.Store(fmt.Sprint(node, c), true)
+					default:
+						errs <- fmt.Sprintf("PUT: %d %s", code, body)
+						return
+					}
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Fatal(e)
+	}
+	_, body := call(t, "GET", nodes[1], "/v1/triggers/default/counted", "", "")
+	want := fmt.Sprintf(`"count":"%d"`, len(nodes)*clients*changes)
+	if !strings.Contains(body, want) {
+		t.Fatalf("after %d changes the trigger is %s: want %s", len(nodes)*clients*changes, body, want)
+	}
+	n := 0
+	conflicts.Range(func(_, _ any) bool { n++; return true })
+	t.Logf("%d of %d clients were told of a conflict", n, len(nodes)*clients)
 }

@@ -2,12 +2,11 @@ package deadletter
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"time"
 
+	"eddy/internal/claimlock"
 	"eddy/storage"
 )
 
@@ -79,44 +78,19 @@ func (l *locks) lock(ctx context.Context, bs ...int) (*held, error) {
 // claim takes bucket b's segment in the token store, waiting while another
 // node holds it.
 func (l *locks) claim(ctx context.Context, b int) (storage.Claim, error) {
-	wait := time.Millisecond
-	for {
-		seg, err := l.tokens.ClaimSegment(ctx, l.name, b, l.owner, l.timeout)
-		switch {
-		case err == nil:
-			return seg.Claim(), nil
-		case errors.Is(err, storage.ErrNotFound):
-			err := l.tokens.InitializeSegments(ctx, l.name, buckets, nil)
-			if err != nil && !errors.Is(err, storage.ErrExists) {
-				return storage.Claim{}, fmt.Errorf("deadletter: creating the locks of %s: %w", l.name, err)
-			}
-			continue
-		case !errors.Is(err, storage.ErrClaimed):
-			return storage.Claim{}, fmt.Errorf("deadletter: taking lock %d of %s: %w", b, l.name, err)
-		}
-		// Another node holds the bucket for a read and a commit: try again
-		// soon, with jitter so that waiters do not move in step.
-		t := time.NewTimer(wait/2 + rand.N(wait))
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return storage.Claim{}, fmt.Errorf("deadletter: waiting for lock %d of %s: %w", b, l.name, ctx.Err())
-		}
-		wait = min(2*wait, 50*time.Millisecond)
+	c, err := claimlock.Take(ctx, l.tokens, l.name, b, buckets, l.owner, l.timeout)
+	if err != nil {
+		return storage.Claim{}, fmt.Errorf("deadletter: %w", err)
 	}
+	return c, nil
 }
 
 // unlock releases what h holds, storage claims first. A claim that cannot be
 // released times out on its own; the queue only reports it.
 func (l *locks) unlock(h *held) {
 	for _, c := range h.claims {
-		ctx, cancel := context.WithTimeout(context.Background(), l.timeout)
-		err := l.tokens.ReleaseClaim(ctx, c)
-		cancel()
-		if err != nil {
-			l.logger.Warn("deadletter: releasing a lock failed; it frees itself after the lock timeout",
-				"lock", c.String(), "timeout", l.timeout, "error", err)
+		if err := claimlock.Release(l.tokens, c, l.timeout); err != nil {
+			l.logger.Warn("deadletter: a lock was not released", "error", err)
 		}
 	}
 	for i := len(h.buckets) - 1; i >= 0; i-- {
@@ -128,6 +102,6 @@ func (l *locks) unlock(h *held) {
 // fence makes batch b fail unless every claim of h is still current.
 func (h *held) fence(b *storage.Batch) {
 	for _, c := range h.claims {
-		b.SaveToken(c, nil)
+		claimlock.Fence(b, c)
 	}
 }
