@@ -378,7 +378,8 @@ func (r *Router) RetryDeadLetters(ctx context.Context, namespace, name string) (
 	return n, fmt.Errorf("parked events left: %d; the subscriber failed again (%s)", left, t.stats.snapshot().LastError)
 }
 
-// ConflictError is a PUT whose resourceVersion is not the trigger's.
+// ConflictError is a PUT or DELETE whose preconditions (resourceVersion,
+// uid) the trigger does not meet.
 type ConflictError struct{ Reason string }
 
 func (e *ConflictError) Error() string { return e.Reason }

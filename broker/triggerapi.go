@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -76,10 +77,27 @@ func (r *Router) servePut(w http.ResponseWriter, req *http.Request) {
 }
 
 func (r *Router) serveDelete(w http.ResponseWriter, req *http.Request) {
-	err := r.Delete(req.Context(), req.PathValue("namespace"), req.PathValue("name"))
+	// A body, if any, is Kubernetes' DeleteOptions, of which only the
+	// preconditions mean something here.
+	body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, maxTriggerBody))
+	if err != nil {
+		writeProblem(w, http.StatusRequestEntityTooLarge, fmt.Errorf("reading the delete options: %w", err))
+		return
+	}
+	var opts struct{ Preconditions Preconditions }
+	if len(bytes.TrimSpace(body)) > 0 {
+		if err := json.Unmarshal(body, &opts); err != nil {
+			writeProblem(w, http.StatusBadRequest, fmt.Errorf("the body is not delete options in JSON ({\"preconditions\":{\"resourceVersion\":\"…\"}}): %w", err))
+			return
+		}
+	}
+	err = r.Delete(req.Context(), req.PathValue("namespace"), req.PathValue("name"), opts.Preconditions)
+	var ce *ConflictError
 	switch {
 	case errors.Is(err, ErrTriggerNotFound):
 		writeProblem(w, http.StatusNotFound, err)
+	case errors.As(err, &ce):
+		writeProblem(w, http.StatusConflict, err)
 	case err != nil:
 		writeProblem(w, http.StatusInternalServerError, err)
 	default:

@@ -205,7 +205,9 @@ func TestTriggerPutHonoursResourceVersion(t *testing.T) {
 	version := func() string {
 		t.Helper()
 		code, body := env.do("GET", "/v1/triggers/default/x", "", nil)
-		var got struct{ Metadata struct{ ResourceVersion string } }
+		var got struct {
+			Metadata struct{ ResourceVersion string }
+		}
 		if err := json.Unmarshal([]byte(body), &got); err != nil || code != http.StatusOK || got.Metadata.ResourceVersion == "" {
 			t.Fatalf("GET: %d %s (%v): want a resourceVersion", code, body, err)
 		}
@@ -238,5 +240,42 @@ func TestTriggerPutHonoursResourceVersion(t *testing.T) {
 	}
 	if _, body := env.do("GET", "/v1/triggers/default/x", "", nil); !strings.Contains(body, `"v":"5"`) {
 		t.Fatalf("after the apply: %s", body)
+	}
+}
+
+// TestTriggerDeleteHonoursPreconditions: a DELETE whose body is
+// Kubernetes' DeleteOptions removes the trigger only if it still has the
+// uid and resourceVersion the preconditions name.
+func TestTriggerDeleteHonoursPreconditions(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1))
+	env.putTrigger("default", "x", triggerYAML("x", "", "http://s.example/", ""))
+	_, body := env.do("GET", "/v1/triggers/default/x", "", nil)
+	var got struct {
+		Metadata struct{ UID, ResourceVersion string }
+	}
+	if err := json.Unmarshal([]byte(body), &got); err != nil {
+		t.Fatal(err)
+	}
+	del := func(options string) (int, string) {
+		return env.do("DELETE", "/v1/triggers/default/x", "application/json", []byte(options))
+	}
+	cases := []struct {
+		options string
+		code    int
+		says    string
+	}{
+		{`{"preconditions":{"resourceVersion":"1"}}`, http.StatusConflict, "resourceVersion"},
+		{`{"preconditions":{"uid":"0000"}}`, http.StatusConflict, "uid"},
+		{`{"preconditions":`, http.StatusBadRequest, "delete options"},
+		{`{"kind":"DeleteOptions","apiVersion":"v1","propagationPolicy":"Foreground","preconditions":{"uid":"` + got.Metadata.UID +
+			`","resourceVersion":"` + got.Metadata.ResourceVersion + `"}}`, http.StatusNoContent, ""},
+	}
+	for _, c := range cases {
+		if code, body := del(c.options); code != c.code || !strings.Contains(body, c.says) {
+			t.Fatalf("DELETE with %s: %d %s, want %d saying %q", c.options, code, body, c.code, c.says)
+		}
+	}
+	if code, _ := env.do("GET", "/v1/triggers/default/x", "", nil); code != http.StatusNotFound {
+		t.Fatalf("GET after the delete: %d", code)
 	}
 }

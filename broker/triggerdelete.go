@@ -34,12 +34,33 @@ type deletedTrigger struct {
 	DeletedAt time.Time `json:"deletedAt"`
 }
 
+// Preconditions are what a delete can require of the trigger it removes,
+// as Kubernetes' DeleteOptions.preconditions; an empty field requires
+// nothing.
+type Preconditions struct {
+	UID             string `json:"uid,omitempty"`
+	ResourceVersion string `json:"resourceVersion,omitempty"`
+}
+
+// check is a *ConflictError when the trigger key, identified as id, does
+// not meet p.
+func (p Preconditions) check(key string, id triggerIdentity) error {
+	switch {
+	case p.UID != "" && p.UID != id.UID:
+		return &ConflictError{Reason: fmt.Sprintf("trigger %s has uid %q, not %q as the delete requires: it was deleted and created again since it was read", key, id.UID, p.UID)}
+	case p.ResourceVersion != "" && p.ResourceVersion != id.ResourceVersion:
+		return &ConflictError{Reason: fmt.Sprintf("trigger %s is at resourceVersion %q, not %q as the delete requires: it changed since it was read", key, id.ResourceVersion, p.ResourceVersion)}
+	}
+	return nil
+}
+
 // Delete removes a trigger: its row, its processor's tokens and its dead
-// letters. ErrTriggerNotFound if there is none.
-func (r *Router) Delete(ctx context.Context, namespace, name string) error {
+// letters, if it meets pre (else a *ConflictError). ErrTriggerNotFound if
+// there is none.
+func (r *Router) Delete(ctx context.Context, namespace, name string, pre Preconditions) error {
 	r.changing.Lock()
 	defer r.changing.Unlock()
-	id, err := r.deleteRow(ctx, namespace, name)
+	id, err := r.deleteRow(ctx, namespace, name, pre)
 	if err != nil {
 		return err
 	}
@@ -64,9 +85,9 @@ func (r *Router) Delete(ctx context.Context, namespace, name string) error {
 	return nil
 }
 
-// deleteRow removes the trigger's row and, in the same commit, writes its
-// deleted row; it returns the identity the trigger had.
-func (r *Router) deleteRow(ctx context.Context, namespace, name string) (triggerIdentity, error) {
+// deleteRow removes the trigger's row if it meets pre and, in the same
+// commit, writes its deleted row; it returns the identity the trigger had.
+func (r *Router) deleteRow(ctx context.Context, namespace, name string, pre Preconditions) (triggerIdentity, error) {
 	l, err := r.lockWrites(ctx)
 	if err != nil {
 		return triggerIdentity{}, err
@@ -82,6 +103,9 @@ func (r *Router) deleteRow(ctx context.Context, namespace, name string) (trigger
 	// An unreadable row still goes; its processor is taken to have the
 	// name of a trigger stored without an identity.
 	id, _ := identityOf(doc)
+	if err := pre.check(namespace+"/"+name, id); err != nil {
+		return triggerIdentity{}, err
+	}
 	key, row, err := deletedRow(namespace, name, id.UID)
 	if err == nil {
 		err = l.commit(ctx, func(b *storage.Batch) {
