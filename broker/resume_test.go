@@ -3,6 +3,7 @@ package broker
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"slices"
@@ -378,5 +379,79 @@ func TestServerSentEventsTellPositionsWithoutAMatch(t *testing.T) {
 	got := readSSE(t, openSSEFrom(t, env, "type=wanted", reached), 1)
 	if got[0].evt.ID != "w1" {
 		t.Fatalf("resumed from %q and got %s, want w1", reached, got[0].evt.ID)
+	}
+}
+
+// TestWebSocketTellsPositionsWithoutAMatch: a client that offers the
+// positions subprotocol is told the positions its stream reached while
+// its filter matched nothing, and resumes from them; one that does not
+// offer it gets events only.
+func TestWebSocketTellsPositionsWithoutAMatch(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1), WithPushBuffer(16, 20*time.Millisecond))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	base := "ws" + strings.TrimPrefix(env.srv.URL, "http") + "/v1/events/ws?type=wanted"
+	dial := func(query string, protocols ...string) *websocket.Conn {
+		t.Helper()
+		c, _, err := websocket.Dial(ctx, base+query, &websocket.DialOptions{Subprotocols: protocols})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	// read returns the next message: the event's id and type, or the
+	// positions of a message that is no event, with an empty type.
+	read := func(c *websocket.Conn) (id, typ string) {
+		t.Helper()
+		_, msg, err := c.Read(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(msg, &m); err != nil {
+			t.Fatalf("message %s: %v", msg, err)
+		}
+		id, _ = m[EventIDExtension].(string)
+		if id == "" {
+			t.Fatalf("message %s carries no %s", msg, EventIDExtension)
+		}
+		if _, isEvent := m["specversion"]; isEvent {
+			typ, _ = m["type"].(string)
+		}
+		return id, typ
+	}
+	c := dial("", PositionsSubprotocol)
+	if c.Subprotocol() != PositionsSubprotocol {
+		t.Fatalf("the server chose subprotocol %q", c.Subprotocol())
+	}
+	first, typ := read(c)
+	if typ != "" {
+		t.Fatalf("the stream opened with an event of type %s, want its positions", typ)
+	}
+	plain := dial("")
+	defer plain.CloseNow()
+	env.send(event("other", "o1"), event("other", "o2"), event("other", "o3"))
+	reached := first
+	for reached == first {
+		id, typ := read(c)
+		if typ != "" {
+			t.Fatalf("an event the filter refuses was pushed: %s", typ)
+		}
+		reached = id
+	}
+	c.Close(websocket.StatusNormalClosure, "")
+	env.send(event("wanted", "w1"))
+	if _, typ := read(plain); typ != "wanted" {
+		t.Fatalf("a client without the subprotocol got %q first, want the event", typ)
+	}
+	again := dial("&"+lastEventIDParam+"="+url.QueryEscape(reached), PositionsSubprotocol)
+	defer again.CloseNow()
+	for {
+		if _, typ := read(again); typ != "" {
+			if typ != "wanted" {
+				t.Fatalf("resumed and got %s", typ)
+			}
+			break
+		}
 	}
 }

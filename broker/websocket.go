@@ -21,32 +21,55 @@ import (
 // sends nothing (a data message from it closes the connection); pings keep
 // an idle connection open. A subscriber that stops reading is closed with
 // status 1013 (try again later) and the reason.
+//
+// A client that offers the subprotocol PositionsSubprotocol also gets,
+// when the stream opens and with each keep-alive, a message that is not an
+// event: {"eddyeventid":"…"}, the positions the stream has reached. So a
+// client whose filter has matched nothing for a while still resumes from
+// where it was, as an SSE client does from the id of a keep-alive.
 func (b *Broker) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 	sub, ok := b.subscribeRequest(w, r)
 	if !ok {
 		return
 	}
 	defer b.hub.unsubscribe(sub)
-	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: b.o.pushOrigins})
+	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: b.o.pushOrigins, Subprotocols: []string{PositionsSubprotocol}})
 	if err != nil {
 		return // Accept answered the request
 	}
 	defer c.CloseNow()
 	ctx := c.CloseRead(r.Context())
+	positions := c.Subprotocol() == PositionsSubprotocol
+	var buf []byte
+	write := func(msg []byte) error {
+		wctx, cancel := context.WithTimeout(ctx, b.o.pushKeepAlive)
+		defer cancel()
+		return c.Write(wctx, websocket.MessageText, msg)
+	}
+	tellPositions := func() error {
+		id := sub.reachedID()
+		if !positions || id == "" {
+			return nil
+		}
+		buf = append(append(append(buf[:0], `{"`+EventIDExtension+`":"`...), id...), `"}`...)
+		return write(buf)
+	}
+	if tellPositions() != nil {
+		return
+	}
 	keepAlive := time.NewTicker(b.o.pushKeepAlive)
 	defer keepAlive.Stop()
-	var buf []byte
 	for {
 		select {
 		case ev := <-sub.ch:
 			buf = appendWebSocketMessage(buf[:0], ev)
-			wctx, cancel := context.WithTimeout(ctx, b.o.pushKeepAlive)
-			err := c.Write(wctx, websocket.MessageText, buf)
-			cancel()
-			if err != nil {
+			if write(buf) != nil {
 				return
 			}
 		case <-keepAlive.C:
+			if tellPositions() != nil {
+				return
+			}
 			pctx, cancel := context.WithTimeout(ctx, b.o.pushKeepAlive)
 			err := c.Ping(pctx)
 			cancel()
@@ -56,10 +79,7 @@ func (b *Broker) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 		case <-sub.gone:
 			for len(sub.ch) > 0 {
 				buf = appendWebSocketMessage(buf[:0], <-sub.ch)
-				wctx, cancel := context.WithTimeout(ctx, b.o.pushKeepAlive)
-				err := c.Write(wctx, websocket.MessageText, buf)
-				cancel()
-				if err != nil {
+				if write(buf) != nil {
 					return
 				}
 			}
@@ -75,6 +95,10 @@ func (b *Broker) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 // EventIDExtension is the extension a WebSocket message's event carries:
 // the id to resume after it with the lastEventId query parameter.
 const EventIDExtension = "eddyeventid"
+
+// PositionsSubprotocol is the WebSocket subprotocol a client offers to be
+// told the stream's positions between events (serveWebSocket).
+const PositionsSubprotocol = "eddy.positions"
 
 // appendWebSocketMessage appends ev's message: its JSON, shared with every
 // subscriber, with the subscriber's own eddyeventid added as the last

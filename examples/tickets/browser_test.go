@@ -188,8 +188,9 @@ func (b *browser) screenshot() {
 	}
 }
 
-// TestBrowser uses the page in headless Chromium: a purchase under v4,
-// then, under v2 with its timers shortened (reminders every 0.5 s, timeout
+// TestBrowser uses the page in headless Chromium: a purchase under v4; a
+// page that loses its WebSocket before any event of its session and gets
+// what came meanwhile; then, under v2 with its timers shortened (reminders every 0.5 s, timeout
 // after 3 s instead of 10 s and 2 minutes), a reservation left unpaid,
 // whose reminders and timeout reach the page over the WebSocket.
 func TestBrowser(t *testing.T) {
@@ -215,6 +216,20 @@ func TestBrowser(t *testing.T) {
 		if s := a.tickets.Stock(); s.Sold != 3 {
 			t.Errorf("stock after the purchase in the browser: %+v", s)
 		}
+	})
+
+	t.Run("reconnect", func(t *testing.T) {
+		b.t = t
+		a := startTest(t, config{Model: "v1", Stock: 30})
+		b.open(a.URL + "/")
+		b.wait("the live WebSocket", "document.getElementById('link').textContent === 'live'")
+		// Before any event of its session the page knows where its stream
+		// stands, so what comes while it is offline reaches it after.
+		b.wait("the stream's positions", "state.lastEventId !== ''")
+		b.eval("(state.ws.close(), true)")
+		b.click("#join")
+		b.wait("the event sent while the page was offline", "Array.from(document.querySelectorAll('#events td:nth-child(2)')).some(td => td.textContent === 'Queue.CustomerJoined')")
+		b.wait("the live WebSocket again", "document.getElementById('link').textContent === 'live'")
 	})
 
 	t.Run("reminders and timeout", func(t *testing.T) {

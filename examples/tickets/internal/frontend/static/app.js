@@ -41,13 +41,16 @@ async function call(method, path, body) {
 // connect subscribes to this session's events; the promise settles once
 // the subscription is live, so that no event of ours is missed.
 // A reconnection resumes after the last event received (its eddyeventid),
-// so that nothing sent while the page was offline is missed.
+// or after the positions the stream last told (the eddy.positions
+// subprotocol: messages with an eddyeventid and no event), so that
+// nothing sent while the page was offline is missed, even before the
+// first event of the session.
 function connect() {
   const session = state.session;
   const proto = location.protocol === "https:" ? "wss:" : "ws:";
   let url = `${proto}//${location.host}/v1/events/ws?sessionid=${encodeURIComponent(session)}`;
   if (state.lastEventId) url += `&lastEventId=${encodeURIComponent(state.lastEventId)}`;
-  const ws = new WebSocket(url);
+  const ws = new WebSocket(url, "eddy.positions");
   state.ws = ws;
   state.connected = new Promise((resolve) => {
     ws.onopen = () => {
@@ -59,7 +62,7 @@ function connect() {
   ws.onmessage = (m) => {
     const ev = JSON.parse(m.data);
     if (state.session === session && ev.eddyeventid) state.lastEventId = ev.eddyeventid;
-    onEvent(ev);
+    if (ev.specversion) onEvent(ev);
   };
   ws.onclose = () => {
     if (state.ws !== ws) return; // a socket of an earlier purchase
