@@ -10,7 +10,6 @@ import (
 
 	"eddy/processor"
 	"eddy/processor/deadletter"
-	"eddy/storage"
 )
 
 // ErrTriggerNotFound is returned for a trigger that does not exist.
@@ -33,7 +32,10 @@ type Router struct {
 	mu       sync.Mutex
 	ctx      context.Context // the broker's run context; nil when stopped
 	running  map[string]*activeTrigger
-	done     chan struct{}
+	// retired are the routes of processors replaced by another creation
+	// of their trigger, for markRetired.
+	retired []*route
+	done    chan struct{}
 }
 
 // activeTrigger is a trigger this node runs (or, built in, knows of).
@@ -117,7 +119,15 @@ func (r *Router) reload(ctx context.Context) error {
 		return err
 	}
 	r.mu.Lock()
-	defer r.mu.Unlock()
+	r.alignLocked(ctx, stored, replaying)
+	r.mu.Unlock()
+	r.markRetired(ctx)
+	return nil
+}
+
+// alignLocked starts, restarts, pauses and stops the triggers this node
+// runs so that they are the stored ones; r.mu is held.
+func (r *Router) alignLocked(ctx context.Context, stored map[string][]byte, replaying map[string]bool) {
 	for key, doc := range stored {
 		t := r.running[key]
 		switch {
@@ -141,7 +151,6 @@ func (r *Router) reload(ctx context.Context) error {
 			delete(r.running, key)
 		}
 	}
-	return nil
 }
 
 // runLocked (re)starts the trigger stored as doc; r.mu is held. A trigger
@@ -157,7 +166,7 @@ func (r *Router) loadLocked(ctx context.Context, key string, doc []byte, start b
 	if old := r.running[key]; old != nil {
 		r.stopLocked(ctx, old)
 		if err == nil {
-			r.retireLocked(ctx, old, rt.UID)
+			r.retireLocked(old, rt.UID)
 		}
 	}
 	t := &activeTrigger{doc: doc, stats: &deliveryStats{}, paused: !start}
@@ -220,131 +229,6 @@ func (r *Router) stopLocked(ctx context.Context, t *activeTrigger) {
 	}
 }
 
-// Put creates or replaces the trigger namespace/name with doc, a Trigger
-// in YAML or JSON (Knative's shape; metadata.name and namespace may be
-// left out, or must match). A doc that names a metadata.resourceVersion
-// replaces the trigger only if it is still at that version (else a
-// *ConflictError). It is durable and running when Put returns; created
-// says whether it is new.
-func (r *Router) Put(ctx context.Context, namespace, name string, doc []byte) (created bool, err error) {
-	ts, err := parseTriggersIn(doc, namespace)
-	if err != nil {
-		return false, &TriggerError{Reason: err.Error()}
-	}
-	if len(ts) != 1 {
-		return false, &TriggerError{Reason: fmt.Sprintf("the body holds %d triggers: PUT one", len(ts))}
-	}
-	t := ts[0]
-	if (t.Name != "" && t.Name != name) || t.Namespace != namespace {
-		return false, &TriggerError{Reason: fmt.Sprintf("the body is trigger %s/%s but the path names %s/%s", t.Namespace, t.Name, namespace, name)}
-	}
-	return r.storeAndResequence(ctx, t)
-}
-
-// storeAndResequence stores t and, when that switched it between ordered
-// and unordered delivery, resets its segments to the lowest of their
-// positions (lowestToken), so that the switch skips no event.
-func (r *Router) storeAndResequence(ctx context.Context, t parsedTrigger) (bool, error) {
-	old, err := r.store(ctx, t)
-	if err != nil || old == nil {
-		return old == nil && err == nil, err
-	}
-	before, berr := compileTrigger(old, r.b.o.builtinHosts)
-	after, aerr := compileTrigger(t.Doc, r.b.o.builtinHosts)
-	if berr != nil || aerr != nil || before.Ordered == after.Ordered || before.Builtin || after.Builtin {
-		return false, nil
-	}
-	r.mu.Lock()
-	running := r.ctx != nil
-	r.mu.Unlock()
-	if !running {
-		// Not started here: the nodes that run it keep their positions.
-		r.b.o.logger.Warn("broker: a trigger's ordering changed while this node's router is stopped; its segments keep their positions", "trigger", t.Namespace+"/"+t.Name)
-		return false, nil
-	}
-	name := processorName(t.Namespace, t.Name, before.UID)
-	if err := r.reset(ctx, t.Namespace, t.Name, "resequence", r.lowestToken(name)); err != nil {
-		return false, fmt.Errorf("trigger %s/%s is stored, but moving its segments to the lowest of their positions for the new ordering failed (events between them may be skipped): %w", t.Namespace, t.Name, err)
-	}
-	return false, nil
-}
-
-// Apply creates or replaces every trigger of a YAML stream (such as a file
-// of Knative Triggers separated by ---), whatever resourceVersion they
-// name. Nothing is stored if one of them is invalid.
-func (r *Router) Apply(ctx context.Context, yamlOrJSON []byte) error {
-	ts, err := parseTriggers(yamlOrJSON)
-	if err != nil {
-		return &TriggerError{Reason: err.Error()}
-	}
-	for _, t := range ts {
-		t.Resource.Metadata.ResourceVersion = ""
-		if _, err := r.storeAndResequence(ctx, t); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// store stores t and runs it; it returns the document t replaced, nil
-// when t is new. A resourceVersion in t is a precondition: the trigger is
-// changed only if it is stored at that version, else a *ConflictError.
-func (r *Router) store(ctx context.Context, t parsedTrigger) (old []byte, err error) {
-	r.changing.Lock()
-	defer r.changing.Unlock()
-	old, doc, err := r.write(ctx, t)
-	if err != nil || bytes.Equal(old, doc) {
-		return old, err
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.ctx != nil {
-		r.runLocked(r.ctx, t.Namespace+"/"+t.Name, doc)
-	}
-	return old, nil
-}
-
-// write stores t's row, holding the trigger writes lock from the read to
-// the commit; it returns the row before and after (the same when t
-// changes nothing).
-func (r *Router) write(ctx context.Context, t parsedTrigger) (old, doc []byte, err error) {
-	key := t.Namespace + "/" + t.Name
-	l, err := r.lockWrites(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer l.unlock()
-	old, _, err = r.storedTrigger(ctx, t.Namespace, t.Name)
-	if err != nil {
-		return nil, nil, err
-	}
-	// A new trigger gets an identity; a changed one keeps its own, one
-	// generation on.
-	id := newIdentity(time.Now())
-	if old != nil {
-		if id, err = identityOf(old); err != nil {
-			return nil, nil, fmt.Errorf("trigger %s: %w", key, err)
-		}
-	}
-	if want := t.Resource.Metadata.ResourceVersion; want != "" && (old == nil || want != id.ResourceVersion) {
-		return nil, nil, conflict(key, want, old != nil, id.ResourceVersion)
-	}
-	if doc, err = t.stamped(id); err != nil || bytes.Equal(old, doc) {
-		return old, doc, err
-	}
-	if old != nil {
-		id.Generation++
-	}
-	id.ResourceVersion = newResourceVersion(time.Now())
-	if doc, err = t.stamped(id); err != nil {
-		return nil, nil, err
-	}
-	if err := l.commit(ctx, func(b *storage.Batch) { b.Put(triggerKey(t.Namespace, t.Name), doc) }); err != nil {
-		return nil, nil, fmt.Errorf("storing trigger %s: %w", key, err)
-	}
-	return old, doc, nil
-}
-
 // RetryDeadLetters hands the trigger's dead-lettered events to its
 // subscriber again, sequence by sequence, until one fails or none is left;
 // it returns how many sequences it emptied, and an error that says how
@@ -376,19 +260,6 @@ func (r *Router) RetryDeadLetters(ctx context.Context, namespace, name string) (
 		return n, err
 	}
 	return n, fmt.Errorf("parked events left: %d; the subscriber failed again (%s)", left, t.stats.snapshot().LastError)
-}
-
-// ConflictError is a PUT or DELETE whose preconditions (resourceVersion,
-// uid) the trigger does not meet.
-type ConflictError struct{ Reason string }
-
-func (e *ConflictError) Error() string { return e.Reason }
-
-func conflict(key, want string, exists bool, have string) error {
-	if !exists {
-		return &ConflictError{Reason: fmt.Sprintf("trigger %s does not exist, and the PUT names resourceVersion %q: it was deleted since it was read (leave metadata.resourceVersion out to create it)", key, want)}
-	}
-	return &ConflictError{Reason: fmt.Sprintf("trigger %s is at resourceVersion %q, not %q: it changed since it was read; read it again and make the change to that (or leave metadata.resourceVersion out to replace it whatever it is)", key, have, want)}
 }
 
 // TriggerError is a trigger document that cannot be used, and why.

@@ -50,7 +50,7 @@ func (r *Router) servePut(w http.ResponseWriter, req *http.Request) {
 		writeProblem(w, http.StatusRequestEntityTooLarge, fmt.Errorf("reading the trigger: %w", err))
 		return
 	}
-	created, err := r.Put(req.Context(), ns, name, body)
+	created, doc, err := r.Put(req.Context(), ns, name, body)
 	var te *TriggerError
 	var ce *ConflictError
 	switch {
@@ -64,11 +64,8 @@ func (r *Router) servePut(w http.ResponseWriter, req *http.Request) {
 		writeProblem(w, http.StatusInternalServerError, err)
 		return
 	}
-	doc, _, err := r.storedTrigger(req.Context(), ns, name)
-	if err != nil {
-		writeProblem(w, http.StatusInternalServerError, err)
-		return
-	}
+	// The trigger as this PUT stored it, not as read again: another
+	// node's change since would pass for this one's.
 	status := http.StatusOK
 	if created {
 		status = http.StatusCreated

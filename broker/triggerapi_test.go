@@ -49,14 +49,21 @@ func TestTriggerCRUDSurvivesRestart(t *testing.T) {
 		got.Status.Processor != "trigger/default/orders/"+md.UID || !got.Status.Running || got.Status.ObservedGeneration != 1 {
 		t.Fatalf("get answered %+v: want generation 1 (an update that changes nothing is none) and the processor named by the uid", got)
 	}
-	// A change keeps the uid, and so the processor, one generation on.
+	// A change keeps the uid, and so the processor; as in Kubernetes, the
+	// generation counts changes of the spec, not of the labels.
 	labelled := strings.Replace(js, `"namespace":"default"}`, `"namespace":"default","labels":{"team":"shop"}}`, 1)
-	if code, body := env.do("PUT", "/v1/triggers/default/orders", "application/json", []byte(labelled)); code != http.StatusOK {
-		t.Fatalf("update: %d %s", code, body)
-	}
-	if got := get(); got.Metadata.UID != md.UID || got.Metadata.Generation != 2 || got.Metadata.CreationTimestamp != md.CreationTimestamp ||
-		got.Status.ObservedGeneration != 2 || got.Status.Processor != "trigger/default/orders/"+md.UID {
-		t.Fatalf("after a change: %+v, want uid %s at generation 2", got, md.UID)
+	retried := strings.Replace(labelled, `"subscriber"`, `"delivery":{"retry":1},"subscriber"`, 1)
+	for _, c := range []struct {
+		doc        string
+		generation int64
+	}{{labelled, 1}, {retried, 2}} {
+		if code, body := env.do("PUT", "/v1/triggers/default/orders", "application/json", []byte(c.doc)); code != http.StatusOK {
+			t.Fatalf("update: %d %s", code, body)
+		}
+		if got := get(); got.Metadata.UID != md.UID || got.Metadata.Generation != c.generation || got.Metadata.CreationTimestamp != md.CreationTimestamp ||
+			got.Status.ObservedGeneration != c.generation || got.Status.Processor != "trigger/default/orders/"+md.UID {
+			t.Fatalf("after a change: %+v, want uid %s at generation %d", got, md.UID, c.generation)
+		}
 	}
 
 	env.restart()
@@ -229,6 +236,10 @@ func TestTriggerPutHonoursResourceVersion(t *testing.T) {
 	if code != http.StatusConflict || !strings.Contains(body, v2) || !strings.Contains(body, v1) {
 		t.Fatalf("a change from a stale version: %d %s, want 409 naming both versions", code, body)
 	}
+	otherUID := strings.Replace(doc("3", ""), "  labels:", "  uid: \"0000\"\n  labels:", 1)
+	if code, body := env.do("PUT", "/v1/triggers/default/x", "application/yaml", []byte(otherUID)); code != http.StatusConflict || !strings.Contains(body, "uid") {
+		t.Fatalf("a change to another creation (uid): %d %s, want 409", code, body)
+	}
 	if code, body := env.do("PUT", "/v1/triggers/default/x", "application/yaml", []byte(doc("2", v2))); code != http.StatusOK || version() != v2 {
 		t.Fatalf("a PUT that changes nothing: %d %s, want 200 and the version kept", code, body)
 	}
@@ -240,6 +251,15 @@ func TestTriggerPutHonoursResourceVersion(t *testing.T) {
 	}
 	if _, body := env.do("GET", "/v1/triggers/default/x", "", nil); !strings.Contains(body, `"v":"5"`) {
 		t.Fatalf("after the apply: %s", body)
+	}
+	// Applying the same file again, as a restart does, changes nothing.
+	v5 := version()
+	env.restart()
+	if err := env.b.Triggers.Apply(t.Context(), []byte(doc("5", ""))); err != nil {
+		t.Fatal(err)
+	}
+	if v := version(); v != v5 {
+		t.Fatalf("applying an unchanged trigger again moved its resourceVersion from %s to %s", v5, v)
 	}
 }
 

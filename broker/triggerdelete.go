@@ -34,26 +34,6 @@ type deletedTrigger struct {
 	DeletedAt time.Time `json:"deletedAt"`
 }
 
-// Preconditions are what a delete can require of the trigger it removes,
-// as Kubernetes' DeleteOptions.preconditions; an empty field requires
-// nothing.
-type Preconditions struct {
-	UID             string `json:"uid,omitempty"`
-	ResourceVersion string `json:"resourceVersion,omitempty"`
-}
-
-// check is a *ConflictError when the trigger key, identified as id, does
-// not meet p.
-func (p Preconditions) check(key string, id triggerIdentity) error {
-	switch {
-	case p.UID != "" && p.UID != id.UID:
-		return &ConflictError{Reason: fmt.Sprintf("trigger %s has uid %q, not %q as the delete requires: it was deleted and created again since it was read", key, id.UID, p.UID)}
-	case p.ResourceVersion != "" && p.ResourceVersion != id.ResourceVersion:
-		return &ConflictError{Reason: fmt.Sprintf("trigger %s is at resourceVersion %q, not %q as the delete requires: it changed since it was read", key, id.ResourceVersion, p.ResourceVersion)}
-	}
-	return nil
-}
-
 // Delete removes a trigger: its row, its processor's tokens and its dead
 // letters, if it meets pre (else a *ConflictError). ErrTriggerNotFound if
 // there is none.
@@ -65,20 +45,25 @@ func (r *Router) Delete(ctx context.Context, namespace, name string, pre Precond
 		return err
 	}
 	key := namespace + "/" + name
-	r.mu.Lock()
-	t := r.running[key]
-	delete(r.running, key)
-	if t != nil {
-		r.stopLocked(ctx, t)
-	}
-	r.mu.Unlock()
 	// The trigger is gone once its row is: what follows must not stop
 	// halfway because the client hung up.
 	ctx = context.WithoutCancel(ctx)
+	r.mu.Lock()
+	t := r.running[key]
+	delete(r.running, key)
 	var q *deadletter.Queue
 	if t != nil {
-		q = t.dlq
+		r.stopLocked(ctx, t)
+		// This node may run another creation of the trigger than the one
+		// deleted (it has yet to reload a change): that one is retired.
+		if t.route != nil && t.route.UID == id.UID {
+			q = t.dlq
+		} else {
+			r.retireLocked(t, id.UID)
+		}
 	}
+	r.mu.Unlock()
+	r.markRetired(ctx)
 	if err := r.clearDeleted(ctx, processorName(namespace, name, id.UID), q, false); err != nil {
 		r.b.o.logger.Warn("broker: a deleted trigger's tokens or dead letters are left for now; the router clears them later", "trigger", key, "error", err)
 	}
@@ -103,7 +88,7 @@ func (r *Router) deleteRow(ctx context.Context, namespace, name string, pre Prec
 	// An unreadable row still goes; its processor is taken to have the
 	// name of a trigger stored without an identity.
 	id, _ := identityOf(doc)
-	if err := pre.check(namespace+"/"+name, id); err != nil {
+	if err := pre.check(namespace+"/"+name, true, id); err != nil {
 		return triggerIdentity{}, err
 	}
 	key, row, err := deletedRow(namespace, name, id.UID)
@@ -113,23 +98,39 @@ func (r *Router) deleteRow(ctx context.Context, namespace, name string, pre Prec
 			b.Put(key, row)
 		})
 	}
+	if errors.Is(err, storage.ErrFenced) {
+		return triggerIdentity{}, lapsed(namespace + "/" + name)
+	}
 	if err != nil {
 		return triggerIdentity{}, fmt.Errorf("deleting trigger %s/%s: %w", namespace, name, err)
 	}
 	return id, nil
 }
 
-// retireLocked marks for the sweep the processor of t, which a trigger of
-// the same name but another creation (uid) replaces here: this node ran
-// the trigger as it was before a delete it had yet to see, or two nodes
-// created it at once and the other's row won. r.mu is held.
-func (r *Router) retireLocked(ctx context.Context, t *activeTrigger, uid string) {
-	if t.route == nil || t.route.Builtin || t.route.UID == uid {
-		return
+// retireLocked sets aside, for markRetired to mark for the sweep, the
+// processor of t, which a trigger of the same name but another creation
+// (uid) replaces here: this node ran the trigger as it was before a delete
+// it had yet to see, or two nodes created it at once and the other's row
+// won. r.mu is held.
+func (r *Router) retireLocked(t *activeTrigger, uid string) {
+	if t.route != nil && !t.route.Builtin && t.route.UID != uid {
+		r.retired = append(r.retired, t.route)
 	}
-	rt := t.route
-	if err := r.markDeleted(context.WithoutCancel(ctx), rt.Namespace, rt.Name, rt.UID); err != nil {
-		r.b.o.logger.Warn("broker: a replaced trigger's processor could not be marked for clearing; its tokens stay", "processor", processorName(rt.Namespace, rt.Name, rt.UID), "error", err)
+}
+
+// markRetired writes the deleted rows of the processors retireLocked set
+// aside; r.changing is held, r.mu is not (the write takes the trigger
+// writes lock, which comes after changing and before mu).
+func (r *Router) markRetired(ctx context.Context) {
+	r.mu.Lock()
+	routes := r.retired
+	r.retired = nil
+	r.mu.Unlock()
+	ctx = context.WithoutCancel(ctx)
+	for _, rt := range routes {
+		if err := r.markDeleted(ctx, rt.Namespace, rt.Name, rt.UID); err != nil {
+			r.b.o.logger.Warn("broker: a replaced trigger's processor could not be marked for clearing; its tokens stay", "processor", processorName(rt.Namespace, rt.Name, rt.UID), "error", err)
+		}
 	}
 }
 
@@ -140,7 +141,12 @@ func (r *Router) markDeleted(ctx context.Context, namespace, name, uid string) e
 	if err != nil {
 		return err
 	}
-	return r.b.state.put(ctx, key, row)
+	l, err := r.lockWrites(ctx)
+	if err != nil {
+		return err
+	}
+	defer l.unlock()
+	return l.commit(ctx, func(b *storage.Batch) { b.Put(key, row) })
 }
 
 // deletedRow is the deleted row of the trigger namespace/name created as
@@ -169,15 +175,24 @@ func (r *Router) clearDeleted(ctx context.Context, pname string, q *deadletter.Q
 }
 
 // sweepDeleted clears, for good, what the triggers deleted before
-// now-replayWait left, and removes their deleted rows.
+// now-replayWait left, and removes their deleted rows. It holds the
+// trigger writes lock, so that one node sweeps at a time and a row marked
+// again meanwhile is not removed unswept.
 func (r *Router) sweepDeleted(ctx context.Context, now time.Time) error {
+	r.changing.Lock()
+	defer r.changing.Unlock()
+	l, err := r.lockWrites(ctx)
+	if err != nil {
+		return err
+	}
+	defer l.unlock()
 	type row struct {
 		key []byte
 		d   deletedTrigger
 	}
 	var due []row
 	var errs []error
-	err := r.b.state.scan(ctx, deletedPrefix, func(key, value []byte) error {
+	err = r.b.state.scan(ctx, deletedPrefix, func(key, value []byte) error {
 		var d deletedTrigger
 		if err := json.Unmarshal(value, &d); err != nil || d.Processor == "" {
 			errs = append(errs, fmt.Errorf("the deleted row %s cannot be read (%v); it stays", key, err))
@@ -196,7 +211,7 @@ func (r *Router) sweepDeleted(ctx context.Context, now time.Time) error {
 			errs = append(errs, fmt.Errorf("clearing processor %s: %w", d.d.Processor, err))
 			continue
 		}
-		errs = append(errs, r.b.state.delete(ctx, d.key))
+		errs = append(errs, l.commit(ctx, func(b *storage.Batch) { b.Delete(d.key) }))
 	}
 	return errors.Join(errs...)
 }

@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"testing"
@@ -112,17 +113,7 @@ func TestReplacedCreationIsSwept(t *testing.T) {
 		st, _ := env.b.Triggers.Status(t.Context(), "default", "orders")
 		return st.DeadLetters == 1
 	})
-	ts, err := parseTriggersIn([]byte(yaml), "default")
-	if err != nil {
-		t.Fatal(err)
-	}
-	other, err := ts[0].stamped(newIdentity(time.Now()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := env.b.state.put(t.Context(), triggerKey("default", "orders"), other); err != nil {
-		t.Fatal(err)
-	}
+	env.storeAnotherCreation("default", "orders", yaml)
 	if err := env.b.Triggers.reload(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -153,5 +144,103 @@ func TestReplacedCreationIsSwept(t *testing.T) {
 	env.send(event("order.placed", "after"))
 	if got := sub.wait(t, 2); got[1].event.ID != "after" {
 		t.Fatalf("delivered %s", got[1].event.ID)
+	}
+}
+
+// TestTriggerStoredWithoutIdentity: a trigger stored before triggers had
+// a uid keeps its processor, and so its position, through a change, and
+// its delete clears that processor.
+func TestTriggerStoredWithoutIdentity(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1))
+	sub := newSubscriber(t, nil)
+	yaml := triggerYAML("old", "order.placed", sub.URL, "")
+	ts, err := parseTriggersIn([]byte(yaml), "default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	row, err := json.Marshal(&ts[0].Resource)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := env.b.state.put(t.Context(), triggerKey("default", "old"), row); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.b.Triggers.reload(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	legacy := processorName("default", "old", "")
+	if st, err := env.b.Triggers.Status(t.Context(), "default", "old"); err != nil || st.Processor != legacy || !st.Running {
+		t.Fatalf("status %+v %v, want processor %s running", st, err, legacy)
+	}
+	env.send(event("order.placed", "before"))
+	sub.wait(t, 1)
+	eventually(t, "the position to be committed", func() bool {
+		segs, _ := processor.Inspect(t.Context(), env.store, legacy)
+		for _, s := range segs {
+			if s.Position.String() != "tail" {
+				return true
+			}
+		}
+		return false
+	})
+	env.putTrigger("default", "old", triggerYAML("old", "order.placed", sub.URL, "  delivery:\n    retry: 1\n"))
+	if uid := env.uid("default", "old"); uid != "" {
+		t.Fatalf("a change gave the trigger uid %q: its processor would start afresh", uid)
+	}
+	env.send(event("order.placed", "after"))
+	if got := sub.wait(t, 2); got[1].event.ID != "after" || sub.count() != 2 {
+		t.Fatalf("after the change: %d deliveries, the second %s", sub.count(), got[1].event.ID)
+	}
+	if code, body := env.do("DELETE", "/v1/triggers/default/old", "", nil); code != http.StatusNoContent {
+		t.Fatalf("delete: %d %s", code, body)
+	}
+	if segs, _ := processor.Inspect(t.Context(), env.store, legacy); len(segs) != 0 {
+		t.Fatalf("the deleted trigger's processor keeps %d segments", len(segs))
+	}
+}
+
+// TestDeleteOfAnotherCreation: a node that still runs an earlier creation
+// of a trigger than the one it deletes (it has yet to reload the change)
+// clears the deleted one's dead letters, not its own, and retires its
+// own for the sweep.
+func TestDeleteOfAnotherCreation(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1))
+	yaml := triggerYAML("orders", "order.placed", "http://127.0.0.1:9/", "")
+	env.putTrigger("default", "orders", yaml)
+	first := env.uid("default", "orders")
+	env.storeAnotherCreation("default", "orders", yaml)
+	second := env.uid("default", "orders")
+	if code, body := env.do("DELETE", "/v1/triggers/default/orders", "", nil); code != http.StatusNoContent {
+		t.Fatalf("delete: %d %s", code, body)
+	}
+	want := map[string]bool{processorName("default", "orders", first): true, processorName("default", "orders", second): true}
+	err := env.b.state.scan(t.Context(), deletedPrefix, func(_, value []byte) error {
+		var d deletedTrigger
+		if err := json.Unmarshal(value, &d); err != nil {
+			return err
+		}
+		delete(want, d.Processor)
+		return nil
+	})
+	if err != nil || len(want) != 0 {
+		t.Fatalf("no deleted row for %v (%v): both creations' processors must be swept", want, err)
+	}
+}
+
+// storeAnotherCreation stores yaml as another creation of the trigger
+// namespace/name (a new uid), as another node would, without this node's
+// router knowing.
+func (e *testEnv) storeAnotherCreation(namespace, name, yaml string) {
+	e.t.Helper()
+	ts, err := parseTriggersIn([]byte(yaml), namespace)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	doc, err := ts[0].stamped(newIdentity(time.Now()))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if err := e.b.state.put(e.t.Context(), triggerKey(namespace, name), doc); err != nil {
+		e.t.Fatal(err)
 	}
 }

@@ -2,7 +2,6 @@ package broker
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 
 	"eddy/broker/trigger"
@@ -10,15 +9,11 @@ import (
 	"eddy/cloudevents/cesql"
 )
 
-// parsedTrigger is a trigger read from a document, with the document the
-// router stores for it.
+// parsedTrigger is a trigger read from a document.
 type parsedTrigger struct {
 	Namespace, Name string
-	// Doc is the trigger's declaration as canonical JSON, its namespace
-	// filled in; the router stamps its identity (stamped) before it
-	// stores it.
-	Doc []byte
-	// Resource is the declaration Doc encodes.
+	// Resource is the declaration, its namespace filled in; what the
+	// router stores is its JSON, the identity stamped in (stamped).
 	Resource trigger.Resource
 }
 
@@ -39,11 +34,7 @@ func parseTriggersIn(data []byte, namespace string) ([]parsedTrigger, error) {
 	}
 	out := make([]parsedTrigger, len(ts))
 	for i, t := range ts {
-		doc, err := json.Marshal(&t.Resource)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = parsedTrigger{Namespace: t.Namespace, Name: t.Name, Doc: doc, Resource: t.Resource}
+		out[i] = parsedTrigger{Namespace: t.Namespace, Name: t.Name, Resource: t.Resource}
 	}
 	return out, nil
 }

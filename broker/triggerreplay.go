@@ -61,10 +61,10 @@ func (r *Router) Replay(ctx context.Context, namespace, name, from string) error
 	if err != nil {
 		return err
 	}
-	return r.reset(ctx, namespace, name, from, to)
+	return r.reset(ctx, namespace, name, from, func(string) processor.InitialToken { return to })
 }
 
-// lowestToken is where every segment of processor name has got to, the
+// lowestToken is where every segment of the processor named name has got to, the
 // lower of their positions, read when the reset is made (every node has
 // stopped the processor then). A change of sequencing resets the segments
 // there: which segment an event belongs to changes, so an event a slow
@@ -87,9 +87,11 @@ func (r *Router) lowestToken(name string) processor.InitialToken {
 	}
 }
 
-// reset moves the trigger's tokens to to, pausing it on every node while
-// it does; what is stored in its replay row (why) is for whoever reads it.
-func (r *Router) reset(ctx context.Context, namespace, name, why string, to processor.InitialToken) error {
+// reset moves the tokens of the trigger's processor to to(its name),
+// pausing it on every node while it does; what is stored in its replay row
+// (why) is for whoever reads it. The processor is the one running here
+// when the reset starts, whichever creation of the trigger that is.
+func (r *Router) reset(ctx context.Context, namespace, name, why string, to func(processor string) processor.InitialToken) error {
 	_, exists, err := r.storedTrigger(ctx, namespace, name)
 	if err != nil {
 		return err
@@ -108,7 +110,7 @@ func (r *Router) reset(ctx context.Context, namespace, name, why string, to proc
 	defer r.resumeAfterReset(ctx, namespace, name, rk)
 	deadline := time.Now().Add(r.replayWait())
 	for {
-		err := p.ResetTokens(ctx, processor.ResetTo(to))
+		err := p.ResetTokens(ctx, processor.ResetTo(to(p.Name())))
 		switch {
 		case err == nil:
 			return nil

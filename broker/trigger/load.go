@@ -300,7 +300,7 @@ func (w *walker) resource(n *yaml.Node) *Resource {
 // ignoredMetadata are the fields Kubernetes fills in; a trigger exported
 // from a cluster carries them, and they mean nothing to Eddy.
 var ignoredMetadata = map[string]bool{
-	"uid": true, "generation": true, "creationTimestamp": true,
+	"generation": true, "creationTimestamp": true,
 	"managedFields": true, "selfLink": true, "finalizers": true, "ownerReferences": true,
 	"deletionTimestamp": true, "deletionGracePeriodSeconds": true,
 }
@@ -314,6 +314,8 @@ func (w *walker) metadata(n *yaml.Node, path string, m *Metadata) {
 			m.Namespace = w.str(v, p)
 		case "resourceVersion":
 			m.ResourceVersion = w.str(v, p)
+		case "uid":
+			m.UID = w.str(v, p)
 		case "labels":
 			m.Labels = w.stringMap(v, p)
 		case "annotations":

@@ -16,14 +16,13 @@ type Metadata struct {
 	Namespace   string            `json:"namespace,omitempty"`
 	Labels      map[string]string `json:"labels,omitempty"`
 	Annotations map[string]string `json:"annotations,omitempty"`
-	// ResourceVersion changes with every stored change. Load reads it: a
-	// PUT that names one changes the trigger only if it is still at that
-	// version (Kubernetes' optimistic concurrency).
-	ResourceVersion string `json:"resourceVersion,omitempty"`
-	// UID, Generation and CreationTimestamp are Eddy's to fill in, as the
-	// API server's are in Kubernetes: Load never reads them from a
-	// document, and the broker stamps them when it stores a trigger.
+	// UID, ResourceVersion, Generation and CreationTimestamp are Eddy's
+	// to fill in, as the API server's are in Kubernetes: the broker stamps
+	// them when it stores a trigger. Load reads the first two, which a PUT
+	// may name as preconditions (Kubernetes' optimistic concurrency), and
+	// ignores the others.
 	UID               string `json:"uid,omitempty"`
+	ResourceVersion   string `json:"resourceVersion,omitempty"`
 	Generation        int64  `json:"generation,omitempty"`
 	CreationTimestamp string `json:"creationTimestamp,omitempty"`
 }

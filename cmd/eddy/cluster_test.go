@@ -232,9 +232,19 @@ func TestTriggerReplayAcrossNodes(t *testing.T) {
 // body of its answer.
 func call(t testing.TB, method, addr, path, contentType, body string, header ...string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest(method, "http://"+addr+path, strings.NewReader(body))
+	code, answer, err := request(method, addr, path, contentType, body, header...)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return code, answer
+}
+
+// request is call for a goroutine other than the test's: it returns the
+// error.
+func request(method, addr, path, contentType, body string, header ...string) (int, string, error) {
+	req, err := http.NewRequest(method, "http://"+addr+path, strings.NewReader(body))
+	if err != nil {
+		return 0, "", err
 	}
 	req.Header.Set("Content-Type", contentType)
 	for i := 0; i+1 < len(header); i += 2 {
@@ -242,11 +252,11 @@ func call(t testing.TB, method, addr, path, contentType, body string, header ...
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatal(err)
+		return 0, "", err
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), err
 }
 
 // TestTriggerWritesAcrossNodesLoseNothing runs two nodes on one
@@ -271,31 +281,40 @@ func TestTriggerWritesAcrossNodesLoseNothing(t *testing.T) {
 	const clients, changes = 3, 4
 	var wg sync.WaitGroup
 	var conflicts sync.Map
-	errs := make(chan string, 2*clients)
+	errs := make(chan string, len(nodes)*clients)
 	for _, node := range nodes {
 		for c := range clients {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				for made := 0; made < changes; {
-					code, body := call(t, "GET", node, "/v1/triggers/default/counted", "", "")
+				// A precondition that never held would make a client
+				// retry for ever: give up after many tries.
+				for made, tries := 0, 0; made < changes; tries++ {
+					if tries == 100*changes {
+						errs <- fmt.Sprintf("%d tries made %d changes", tries, made)
+						return
+					}
+					code, body, err := request("GET", node, "/v1/triggers/default/counted", "", "")
 					var got struct {
 						Metadata struct {
 							ResourceVersion string
 							Labels          map[string]string
 						}
 					}
-					if err := json.Unmarshal([]byte(body), &got); err != nil || code != http.StatusOK {
-						errs <- fmt.Sprintf("GET: %d %s", code, body)
+					if err != nil || code != http.StatusOK || json.Unmarshal([]byte(body), &got) != nil {
+						errs <- fmt.Sprintf("GET: %d %s %v", code, body, err)
 						return
 					}
 					var n int
 					fmt.Sscan(got.Metadata.Labels["count"], &n)
-					code, body = call(t, "PUT", node, "/v1/triggers/default/counted", "application/json", doc(n+1, got.Metadata.ResourceVersion))
-					switch code {
-					case http.StatusOK:
+					code, body, err = request("PUT", node, "/v1/triggers/default/counted", "application/json", doc(n+1, got.Metadata.ResourceVersion))
+					switch {
+					case err != nil:
+						errs <- err.Error()
+						return
+					case code == http.StatusOK:
 						made++
-					case http.StatusConflict:
+					case code == http.StatusConflict:
 						conflicts.Store(fmt.Sprint(node, c), true)
 					default:
 						errs <- fmt.Sprintf("PUT: %d %s", code, body)

@@ -90,9 +90,9 @@ func (q *Queue) Clear(ctx context.Context) error {
 	return flush()
 }
 
-// Drop clears the queue and removes its locks from the token store: for
-// the queue of a processor that is gone for good, which no node opens
-// again.
+// Drop clears the queue, removes its locks from the token store and
+// forgets what this process shares about it: for the queue of a processor
+// that is gone for good, which no node opens again.
 func (q *Queue) Drop(ctx context.Context) error {
 	if err := q.Clear(ctx); err != nil {
 		return err
@@ -100,5 +100,6 @@ func (q *Queue) Drop(ctx context.Context) error {
 	if err := q.store.Tokens().DeleteSegments(ctx, q.locks.name); err != nil {
 		return fmt.Errorf("deadletter: removing the locks of %s: %w", q.locks.name, err)
 	}
+	forgetState(q.store, q.processor, q.partition)
 	return nil
 }

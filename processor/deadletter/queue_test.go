@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"weak"
 
 	"eddy/storage"
 )
@@ -461,6 +462,12 @@ func TestDrop(t *testing.T) {
 		segs, err := store.Tokens().Segments(ctx, lockProcessor("gone"))
 		if err != nil || len(segs) != 0 {
 			t.Errorf("after Drop the locks keep %d segments (%v)", len(segs), err)
+		}
+		statesMu.Lock()
+		_, kept := states[stateKey{store: weak.Make(store), processor: "gone", partition: q.partition}]
+		statesMu.Unlock()
+		if kept {
+			t.Error("after Drop the process keeps the queue's shared state")
 		}
 	})
 }

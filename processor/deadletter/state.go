@@ -59,6 +59,14 @@ func stateFor(store *storage.Store, processor string, partition int, o options, 
 	return s
 }
 
+// forgetState drops the shared state of a queue, so that a queue dropped
+// for good holds no memory in this process.
+func forgetState(store *storage.Store, processor string, partition int) {
+	statesMu.Lock()
+	delete(states, stateKey{store: weak.Make(store), processor: processor, partition: partition})
+	statesMu.Unlock()
+}
+
 func newQueueState(store *storage.Store, processor string, o options, shared bool) *queueState {
 	s := &queueState{known: newKnownSequences(), owner: "deadletter-" + rand.Text()}
 	s.locks = newLocks(store, processor, s.owner, o, shared)
