@@ -504,3 +504,36 @@ func TestOrderingSwitchSkipsNoEvent(t *testing.T) {
 	eventually(t, "the event the stuck segment held to be delivered after the switch", slowDelivered.Load)
 	eventually(t, "every fast event to be delivered", func() bool { return fastSeen() == 40 })
 }
+
+// TestRefusedReplyGoesToTheDeadLetterSink: a reply the broker refuses (its
+// data declared JSON but not) fails the delivery at once, not after
+// retries, and the event goes to the dead-letter sink with the reason, as
+// in Knative, rather than into the dead-letter queue.
+func TestRefusedReplyGoesToTheDeadLetterSink(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1))
+	dls := newSubscriber(t, nil)
+	sub := newSubscriber(t, func(_ int, e *cloudevents.Event, w http.ResponseWriter) {
+		h := w.Header()
+		h.Set("Ce-Specversion", "1.0")
+		h.Set("Ce-Id", "reply-of-"+e.ID)
+		h.Set("Ce-Source", "/subscriber")
+		h.Set("Ce-Type", "bad.reply")
+		h.Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		w.Write([]byte("{not json"))
+	})
+	env.putTrigger("default", "replies", triggerYAML("replies", "asks", sub.URL,
+		"  delivery:\n    retry: 3\n    deadLetterSink:\n      uri: "+dls.URL+"\n"))
+	env.send(event("asks", "q1"))
+	got := dls.wait(t, 1)[0]
+	code, _ := got.event.Extension(ExtErrorCode)
+	data, _ := got.event.Extension(ExtErrorData)
+	reason, _ := base64.StdEncoding.DecodeString(data.Text)
+	if got.event.ID != "q1" || code.Text != "400" || !strings.Contains(string(reason), "publishing the reply") {
+		t.Fatalf("the sink got %s with %s %q and reason %q: want q1, 400 and why the reply was refused", got.event.ID, ExtErrorCode, code.Text, reason)
+	}
+	st, err := env.b.Triggers.Status(t.Context(), "default", "replies")
+	if err != nil || st.DeadLetters != 0 || sub.count() != 1 || st.Deliveries.DeadLettered != 1 {
+		t.Fatalf("status %+v (%v), %d deliveries: want one, dead-lettered to the sink, nothing parked", st, err, sub.count())
+	}
+}

@@ -182,7 +182,10 @@ func (e *PublishError) Unwrap() error { return e.Err }
 // partition or the request was cut short, 500 otherwise.
 func publishStatus(err error) int {
 	var rej *engine.Rejection
+	var ce *cloudevents.Error
 	switch {
+	case errors.As(err, &ce):
+		return ce.Status
 	case errors.As(err, &rej) && rej.Type == record.InvalidArgument:
 		return http.StatusBadRequest
 	case errors.As(err, &rej) && rej.Type == record.ExceededBatchRecordSize:

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -399,41 +400,67 @@ func TestWebSocketTellsPositionsWithoutAMatch(t *testing.T) {
 		}
 		return c
 	}
-	// read returns the next message: the event's id and type, or the
-	// positions of a message that is no event, with an empty type.
-	read := func(c *websocket.Conn) (id, typ string) {
+	// Each connection is read all along, as a browser does: the server's
+	// pings, every 20 ms here, go unanswered by a connection nobody reads,
+	// and the server closes it.
+	type message struct {
+		id, typ string // typ is empty for a message that is no event
+		err     error
+	}
+	reader := func(c *websocket.Conn) <-chan message {
+		ch := make(chan message, 64)
+		go func() {
+			defer close(ch)
+			for {
+				_, msg, err := c.Read(ctx)
+				if err != nil {
+					return
+				}
+				var m map[string]any
+				if err := json.Unmarshal(msg, &m); err != nil {
+					ch <- message{err: fmt.Errorf("message %s: %v", msg, err)}
+					return
+				}
+				var got message
+				got.id, _ = m[EventIDExtension].(string)
+				if got.id == "" {
+					got.err = fmt.Errorf("message %s carries no %s", msg, EventIDExtension)
+				}
+				if _, isEvent := m["specversion"]; isEvent {
+					got.typ, _ = m["type"].(string)
+				}
+				ch <- got
+			}
+		}()
+		return ch
+	}
+	read := func(ch <-chan message) (id, typ string) {
 		t.Helper()
-		_, msg, err := c.Read(ctx)
-		if err != nil {
-			t.Fatal(err)
+		m, ok := <-ch
+		if !ok {
+			t.Fatal("the connection ended")
 		}
-		var m map[string]any
-		if err := json.Unmarshal(msg, &m); err != nil {
-			t.Fatalf("message %s: %v", msg, err)
+		if m.err != nil {
+			t.Fatal(m.err)
 		}
-		id, _ = m[EventIDExtension].(string)
-		if id == "" {
-			t.Fatalf("message %s carries no %s", msg, EventIDExtension)
-		}
-		if _, isEvent := m["specversion"]; isEvent {
-			typ, _ = m["type"].(string)
-		}
-		return id, typ
+		return m.id, m.typ
 	}
 	c := dial("", PositionsSubprotocol)
 	if c.Subprotocol() != PositionsSubprotocol {
 		t.Fatalf("the server chose subprotocol %q", c.Subprotocol())
 	}
-	first, typ := read(c)
+	cm := reader(c)
+	first, typ := read(cm)
 	if typ != "" {
 		t.Fatalf("the stream opened with an event of type %s, want its positions", typ)
 	}
 	plain := dial("")
 	defer plain.CloseNow()
+	pm := reader(plain)
 	env.send(event("other", "o1"), event("other", "o2"), event("other", "o3"))
 	reached := first
 	for reached == first {
-		id, typ := read(c)
+		id, typ := read(cm)
 		if typ != "" {
 			t.Fatalf("an event the filter refuses was pushed: %s", typ)
 		}
@@ -441,13 +468,14 @@ func TestWebSocketTellsPositionsWithoutAMatch(t *testing.T) {
 	}
 	c.Close(websocket.StatusNormalClosure, "")
 	env.send(event("wanted", "w1"))
-	if _, typ := read(plain); typ != "wanted" {
+	if _, typ := read(pm); typ != "wanted" {
 		t.Fatalf("a client without the subprotocol got %q first, want the event", typ)
 	}
 	again := dial("&"+lastEventIDParam+"="+url.QueryEscape(reached), PositionsSubprotocol)
 	defer again.CloseNow()
+	am := reader(again)
 	for {
-		if _, typ := read(again); typ != "" {
+		if _, typ := read(am); typ != "" {
 			if typ != "wanted" {
 				t.Fatalf("resumed and got %s", typ)
 			}

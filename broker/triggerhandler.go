@@ -2,6 +2,7 @@ package broker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -83,6 +84,14 @@ func (h *triggerHandler) Handle(ctx context.Context, d processor.Delivery) error
 	}
 	reason := a.describe(r.Subscriber)
 	h.stats.failed(reason)
+	return h.deadLetter(ctx, ev, a, reason)
+}
+
+// deadLetter hands ev, whose delivery failed as a says, to the trigger's
+// dead-letter sink, and fails (the processor parks the event) when there
+// is none or it fails too.
+func (h *triggerHandler) deadLetter(ctx context.Context, ev *cloudevents.Event, a attempt, reason string) error {
+	r := h.r
 	if sink := r.Delivery.DeadLetterSink; sink != "" {
 		dl := deadLetter(ev, r.Subscriber, a)
 		da, err := h.b.deliverWithRetries(ctx, target{url: sink}, &dl, &r.Delivery, h.stats)
@@ -102,10 +111,10 @@ func (h *triggerHandler) Handle(ctx context.Context, d processor.Delivery) error
 // publishReply puts a subscriber's reply into the broker, with a hop count
 // one less than its event's (replyttl.go), or drops it when none is left,
 // as Knative does, counted and said in the trigger's status. A reply the
-// engine refuses fails the delivery (the event is dead-lettered with the
-// reason); other failures are tried again a few times, then fail the
-// event too, so that it waits in the dead-letter queue instead of being
-// lost.
+// broker refuses fails the delivery; other failures are tried again a few
+// times, then fail it too. As in Knative, a failed delivery's event goes
+// to the dead-letter sink, with the reason, or else waits in the
+// dead-letter queue instead of being lost.
 func (h *triggerHandler) publishReply(ctx context.Context, ev, reply *cloudevents.Event) error {
 	ttl, ok := replyTTL(ev)
 	if !ok {
@@ -127,7 +136,10 @@ func (h *triggerHandler) publishReply(ctx context.Context, ev, reply *cloudevent
 		}
 		sleep(ctx, time.Duration(100<<try)*time.Millisecond)
 	}
+	if ctx.Err() != nil {
+		return ctx.Err() // stopped: the event is delivered again on resume
+	}
 	reason := fmt.Sprintf("publishing the reply (type %q, source %q, id %q) to event %q of %q: %v", reply.Type, reply.Source, reply.ID, ev.ID, ev.Source, err)
 	h.stats.failed(reason)
-	return &DeliveryError{Subscriber: h.r.Subscriber, Status: http.StatusOK, Reason: reason}
+	return h.deadLetter(ctx, ev, attempt{Status: publishStatus(err), Err: errors.New(reason)}, reason)
 }
