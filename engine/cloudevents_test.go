@@ -313,3 +313,27 @@ func TestPartitionForEventIsStable(t *testing.T) {
 		}
 	}
 }
+
+// TestEventWindowIsLetGoWithoutEvents: the duplicate window's entries go
+// once they expire even when no event comes after them: the partition is
+// due a tick then (with some slack), and the tick drops them.
+func TestEventWindowIsLetGoWithoutEvents(t *testing.T) {
+	cl := newCluster(t, 1)
+	for i := range 3 {
+		cl.run(0, eventCommand("/burst", fmt.Sprint("b-", i), "burst", "", `{}`))
+	}
+	c := cl.cores[0]
+	expiry := cl.now + DefaultLimits.EventDedupWindow.Milliseconds()
+	due := c.nextDeadline()
+	if due != expiry+windowSweepSlack {
+		t.Fatalf("next deadline %d, want the window's expiry %d plus the slack", due, expiry)
+	}
+	cl.advance(expiry - cl.now - 1)
+	if n := c.st.events.len(); n != 3 {
+		t.Fatalf("%d entries before they expire, want the 3 still there", n)
+	}
+	cl.advance(due - cl.now)
+	if n := c.st.events.len(); n != 0 || c.nextDeadline() != 0 {
+		t.Fatalf("%d entries after the deadline and the next deadline is %d: want none", n, c.nextDeadline())
+	}
+}

@@ -218,11 +218,29 @@ func (c *Core) Handle(cmd *record.Record, now int64, fromLog bool) Response {
 func (c *Core) Tick(now int64) {
 	c.now = now
 	c.cmdPos = 0
+	c.st.events.forget(now)
 	c.fireDue()
 	c.drain()
 }
 
+// windowSweepSlack is how long an expired entry of the duplicate window may
+// outlive its deadline when no event comes to drop it: the ticks that drop
+// it then come at most this often, not at every entry's millisecond.
+const windowSweepSlack = 1000 // ms
+
+// nextDeadline is when Tick has something to do: the first timer, job or
+// message deadline, or, with some slack, the duplicate window's oldest
+// expiry, so that a window filled by a burst is let go when the events
+// stop, not when the next one comes.
 func (c *Core) nextDeadline() int64 {
+	d := c.nextTimedDeadline()
+	if e := c.st.events.oldestDeadline(); e > 0 && (d == 0 || e+windowSweepSlack < d) {
+		return e + windowSweepSlack
+	}
+	return d
+}
+
+func (c *Core) nextTimedDeadline() int64 {
 	for len(c.st.deadlines) > 0 {
 		d := c.st.deadlines[0]
 		if c.deadlineLive(d) {

@@ -193,6 +193,14 @@ func (w *eventWindow) place(text []byte) (block uint64, off uint32) {
 	return w.firstText + uint64(len(w.texts)-1), 0
 }
 
+// oldestDeadline is the deadline of the oldest entry, 0 when there is none.
+func (w *eventWindow) oldestDeadline() int64 {
+	if w.count == 0 {
+		return 0
+	}
+	return w.nth(0).deadline
+}
+
 // forget drops the entries whose deadline is at or before now. Entries
 // are kept in the order they came, which is the order of their deadlines
 // unless the clock went back; a later entry then waits for an earlier one.
