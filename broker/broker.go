@@ -46,7 +46,7 @@ func New(eng Engine, store *storage.Store, opts ...Opt) (*Broker, error) {
 	if o.statePartition >= store.Partitions() {
 		return nil, fmt.Errorf("broker: WithStatePartition(%d): the store has partitions 0-%d", o.statePartition, store.Partitions()-1)
 	}
-	b := &Broker{eng: eng, store: store, o: o, state: newStateWriter(store, o.statePartition), hub: newHub(store, o.pushBuffer)}
+	b := &Broker{eng: eng, store: store, o: o, state: newStateWriter(store, o.statePartition), hub: newHub(store, o.pushBuffer, o.maxSubscribers)}
 	if b.waits, err = newWaits(b); err != nil {
 		return nil, err
 	}

@@ -22,6 +22,7 @@ import (
 type hub struct {
 	log    *eventLog
 	buffer int
+	max    int // subscribers at once
 
 	ctx    context.Context // ends when the hub closes
 	cancel context.CancelFunc
@@ -78,10 +79,13 @@ const pushStall = time.Second
 // time.
 const pushReadBatch = 256
 
-func newHub(store *storage.Store, buffer int) *hub {
+func newHub(store *storage.Store, buffer, max int) *hub {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &hub{log: newEventLog(store), buffer: buffer, ctx: ctx, cancel: cancel, subs: map[*subscription]struct{}{}}
+	return &hub{log: newEventLog(store), buffer: buffer, max: max, ctx: ctx, cancel: cancel, subs: map[*subscription]struct{}{}}
 }
+
+// errTooManySubscribers refuses a subscriber beyond the hub's bound.
+var errTooManySubscribers = errors.New("live push: this node has as many subscribers as it takes; try again later, or another node")
 
 // subscribe adds a subscriber: every event that match accepts is sent on
 // the subscription's channel, in log order per partition; those after
@@ -107,10 +111,13 @@ func (h *hub) subscribe(ctx context.Context, match func(*cloudevents.Event) bool
 	s := &subscription{match: match, ch: make(chan pushed, h.buffer), after: append([]uint64(nil), after...), gone: make(chan struct{})}
 	s.publishReached()
 	h.mu.Lock()
-	if h.err != nil {
+	if err := h.err; err != nil || len(h.subs) >= h.max {
 		h.mu.Unlock()
 		h.log.release()
-		return nil, h.err
+		if err == nil {
+			err = errTooManySubscribers
+		}
+		return nil, err
 	}
 	h.subs[s] = struct{}{}
 	h.wg.Add(1)

@@ -54,6 +54,7 @@ type options struct {
 	pushBuffer      int
 	pushKeepAlive   time.Duration
 	pushOrigins     []string
+	maxSubscribers  int
 	fallback        http.Handler
 	claimInterval   time.Duration
 	jobPollInterval time.Duration
@@ -126,6 +127,16 @@ func WithPushBuffer(events int, keepAlive time.Duration) Opt {
 	return func(o *options) { o.pushBuffer, o.pushKeepAlive = events, keepAlive }
 }
 
+// DefaultMaxSubscribers is how many live subscribers (SSE and WebSocket
+// streams) a node takes at once by default.
+const DefaultMaxSubscribers = 10000
+
+// WithMaxSubscribers bounds the live subscribers a node takes at once
+// (DefaultMaxSubscribers): every event goes through each one's filter, so
+// each costs every publication; one more is answered 503 with
+// Retry-After.
+func WithMaxSubscribers(n int) Opt { return func(o *options) { o.maxSubscribers = n } }
+
 // WithPushOrigins lets browsers on other origins open the WebSocket
 // stream: host patterns as path.Match takes them ("localhost:3000",
 // "*.example.com"). By default only pages of the same origin may.
@@ -158,6 +169,7 @@ func buildOptions(opts []Opt) (options, error) {
 		refresh:         DefaultRefreshInterval,
 		pushBuffer:      256,
 		pushKeepAlive:   15 * time.Second,
+		maxSubscribers:  DefaultMaxSubscribers,
 		claimInterval:   5 * time.Second,
 		jobPollInterval: 10 * time.Second,
 		now:             time.Now,
@@ -178,6 +190,8 @@ func buildOptions(opts []Opt) (options, error) {
 		return o, fmt.Errorf("broker: WithTriggerSegments(%d): must be a power of two from 1 to 1024", o.segments)
 	case o.refresh <= 0 || o.claimInterval <= 0:
 		return o, fmt.Errorf("broker: refresh interval %v and claim interval %v must be positive", o.refresh, o.claimInterval)
+	case o.maxSubscribers < 1:
+		return o, fmt.Errorf("broker: WithMaxSubscribers(%d): need at least one", o.maxSubscribers)
 	case o.pushBuffer < 1 || o.pushKeepAlive <= 0:
 		return o, fmt.Errorf("broker: WithPushBuffer(%d, %v): need at least one event and a positive keep-alive", o.pushBuffer, o.pushKeepAlive)
 	case o.statePartition < 0:

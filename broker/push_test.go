@@ -208,3 +208,35 @@ func TestWebSocketCloseSaysWhy(t *testing.T) {
 		}
 	}
 }
+
+// TestSubscribersAreBounded: a node takes as many live subscribers as it
+// is set to; one more is told to come back later, and a place that frees
+// up is taken again.
+func TestSubscribersAreBounded(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1), WithMaxSubscribers(1))
+	first := openSSEFrom(t, env, "type=a", "")
+	code, body := env.do("GET", "/v1/events/stream?type=b", "", nil)
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, "try again later") {
+		t.Fatalf("a second subscriber: %d %s, want 503", code, body)
+	}
+	req, _ := http.NewRequest("GET", env.srv.URL+"/v1/events/ws?type=b", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("a second subscriber over WebSocket: %s, Retry-After %q: want 503 with Retry-After", resp.Status, resp.Header.Get("Retry-After"))
+	}
+	first.resp.Body.Close()
+	eventually(t, "the first subscriber to go", func() bool {
+		env.b.hub.mu.Lock()
+		defer env.b.hub.mu.Unlock()
+		return len(env.b.hub.subs) == 0
+	})
+	again := openSSEFrom(t, env, "type=b", "")
+	env.send(event("b", "b1"))
+	if got := readSSE(t, again, 1); got[0].evt.ID != "b1" {
+		t.Fatalf("the subscriber in the freed place got %s", got[0].evt.ID)
+	}
+}

@@ -32,6 +32,9 @@ func (b *Broker) subscribeRequest(w http.ResponseWriter, r *http.Request) (*subs
 		http.Error(w, "Last-Event-ID: "+idErr.Error(), http.StatusBadRequest)
 		return nil, false
 	case err != nil:
+		if errors.Is(err, errTooManySubscribers) {
+			w.Header().Set("Retry-After", "5")
+		}
 		http.Error(w, err.Error(), http.StatusServiceUnavailable)
 		return nil, false
 	}
