@@ -123,7 +123,11 @@ func start(ctx context.Context, cfg config) (_ *app, err error) {
 		Logger:      cfg.Logger,
 	})
 	a.payments = payments.New(publisher("payments"), payments.Config{Delay: cfg.PaymentDelay, Logger: cfg.Logger})
-	a.front = frontend.New(frontend.Config{Model: cfg.Model, TransferFrom: transferFrom, Logger: cfg.Logger})
+	window, err := paymentWindow(xml)
+	if err != nil {
+		return nil, fmt.Errorf("model %s: %w", cfg.Model, err)
+	}
+	a.front = frontend.New(frontend.Config{Model: cfg.Model, TransferFrom: transferFrom, PaymentWindow: window, Logger: cfg.Logger})
 
 	mux := http.NewServeMux()
 	eddy := a.node.Handler()

@@ -244,6 +244,10 @@ func TestBrowser(t *testing.T) {
 		b.step("choose")
 		b.click("#reserve-form button[type=submit]")
 		b.step("pay")
+		// The page says the reservation is held as long as the model
+		// waits for the payment (8 s here), not the service's 3 minutes.
+		b.wait("the model's payment deadline", "state.payBy > 0 && state.payBy - Date.now() <= 8000 && "+
+			"document.getElementById('reservation').textContent.includes('held until ' + new Date(state.payBy).toLocaleTimeString())")
 		b.wait("a payment reminder", "document.getElementById('notifications').textContent.includes('please complete the payment')")
 		b.step("over")
 		b.wait("the timeout", "document.getElementById('over-text').textContent.includes('timed out')")

@@ -37,8 +37,11 @@ type Config struct {
 	// TransferFrom is the order size paid by money transfer (v4), for
 	// the page's wording; 0 for none.
 	TransferFrom int
-	Logger       *slog.Logger
-	Now          func() time.Time
+	// PaymentWindow is how long the model waits for a payment before it
+	// times out (v2-v4); 0 when the tickets service's hold decides.
+	PaymentWindow time.Duration
+	Logger        *slog.Logger
+	Now           func() time.Time
 }
 
 // Server is the front end. See New.
@@ -75,7 +78,7 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /", http.FileServerFS(sub))
 	mux.HandleFunc("GET /config.json", func(w http.ResponseWriter, r *http.Request) {
-		httpjson.Write(w, http.StatusOK, map[string]any{"model": s.cfg.Model, "transferFrom": s.cfg.TransferFrom})
+		httpjson.Write(w, http.StatusOK, map[string]any{"model": s.cfg.Model, "transferFrom": s.cfg.TransferFrom, "paymentWindowMs": s.cfg.PaymentWindow.Milliseconds()})
 	})
 	mux.Handle("POST /notify", s.receiver)
 	return mux

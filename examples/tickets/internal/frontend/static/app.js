@@ -5,7 +5,7 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const state = { session: "", ws: null, connected: null, reservation: null, step: "", exited: false, pollQueue: 0, transferFrom: 0, lastEventId: "" };
+const state = { session: "", ws: null, connected: null, reservation: null, step: "", exited: false, pollQueue: 0, transferFrom: 0, lastEventId: "", paymentWindowMs: 0, payBy: 0 };
 
 function newSession() {
   const b = new Uint8Array(12);
@@ -149,10 +149,17 @@ function onEvent(ev) {
   }
 }
 
+// showReservation shows a reservation and until when it is held: the
+// tickets service's hold, or sooner the model's payment timeout (v2-v4),
+// which runs from about when the reservation is made.
 function showReservation(r) {
+  if (!state.reservation || state.reservation.reservationId !== r.reservationId) {
+    state.payBy = state.paymentWindowMs ? Date.now() + state.paymentWindowMs : 0;
+  }
   state.reservation = r;
   const how = r.paymentMethod === "transfer" ? "by bank transfer" : "by card";
-  $("reservation").textContent = `${r.ticketsQuantity} × ${r.ticketsType} for ${r.amount} €, held until ${new Date(r.expiresAt).toLocaleTimeString()}; pay ${how}.`;
+  const until = Math.min(new Date(r.expiresAt).getTime(), state.payBy || Infinity);
+  $("reservation").textContent = `${r.ticketsQuantity} × ${r.ticketsType} for ${r.amount} €, held until ${new Date(until).toLocaleTimeString()}; pay ${how}.`;
   if (state.step === "choose") show("pay");
 }
 
@@ -242,6 +249,7 @@ $("restart").onclick = start;
   const cfg = await call("GET", "/config.json");
   $("model").textContent = cfg.model;
   state.transferFrom = cfg.transferFrom;
+  state.paymentWindowMs = cfg.paymentWindowMs;
   $("transfer-note").textContent = `Orders of ${cfg.transferFrom} tickets or more are paid by bank transfer.`;
   pollStock();
   setInterval(pollStock, 2000);
