@@ -190,7 +190,8 @@ func (b *browser) screenshot() {
 
 // TestBrowser uses the page in headless Chromium: a purchase under v4; a
 // page that loses its WebSocket before any event of its session and gets
-// what came meanwhile; then, under v2 with its timers shortened (reminders every 0.5 s, timeout
+// what came meanwhile; a purchase taken up again after a reload; then,
+// under v2 with its timers shortened (reminders every 0.5 s, timeout
 // after 3 s instead of 10 s and 2 minutes), a reservation left unpaid,
 // whose reminders and timeout reach the page over the WebSocket.
 func TestBrowser(t *testing.T) {
@@ -230,6 +231,32 @@ func TestBrowser(t *testing.T) {
 		b.click("#join")
 		b.wait("the event sent while the page was offline", "Array.from(document.querySelectorAll('#events td:nth-child(2)')).some(td => td.textContent === 'Queue.CustomerJoined')")
 		b.wait("the live WebSocket again", "document.getElementById('link').textContent === 'live'")
+	})
+
+	t.Run("reload", func(t *testing.T) {
+		b.t = t
+		a := startTest(t, config{Model: "v4", Stock: 30})
+		b.open(a.URL + "/")
+		b.wait("the live WebSocket", "document.getElementById('link').textContent === 'live'")
+		b.click("#join")
+		b.step("choose")
+		b.fill("#quantity", "2")
+		b.click("#reserve-form button[type=submit]")
+		b.step("pay")
+		session := b.eval("state.session")
+		// A reload takes the purchase up where it was: the same session,
+		// the reservation, and the payment goes through.
+		b.open(a.URL + "/")
+		b.step("pay")
+		if got := b.eval("state.session"); got != session {
+			t.Fatalf("after the reload the page has session %s, want %s", got, session)
+		}
+		b.wait("the reservation", "/2 × general/.test(document.getElementById('reservation').textContent)")
+		b.click("#pay")
+		b.step("done")
+		if s := a.tickets.Stock(); s.Sold != 2 {
+			t.Errorf("stock after the purchase across a reload: %+v", s)
+		}
 	})
 
 	t.Run("reminders and timeout", func(t *testing.T) {

@@ -5,7 +5,13 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const state = { session: "", ws: null, connected: null, reservation: null, step: "", exited: false, pollQueue: 0, transferFrom: 0, lastEventId: "", paymentWindowMs: 0, payBy: 0 };
+const state = { session: "", ws: null, connected: null, reservation: null, step: "", exited: false, pollQueue: 0, transferFrom: 0, lastEventId: "", from: "", paymentWindowMs: 0, payBy: 0 };
+
+// A reload keeps the purchase: the tab's sessionStorage holds the session
+// and where its stream started (the positions the first stream was told),
+// and the reloaded page resumes the stream from there, so that the
+// session's events, pushed again, bring the page back to where it was.
+const saved = "tickets.session";
 
 function newSession() {
   const b = new Uint8Array(12);
@@ -61,7 +67,12 @@ function connect() {
   });
   ws.onmessage = (m) => {
     const ev = JSON.parse(m.data);
-    if (state.session === session && ev.eddyeventid) state.lastEventId = ev.eddyeventid;
+    if (state.session !== session) return;
+    if (ev.eddyeventid) state.lastEventId = ev.eddyeventid;
+    if (!state.from && ev.eddyeventid) {
+      state.from = ev.eddyeventid;
+      sessionStorage.setItem(saved, JSON.stringify({ session, from: state.from }));
+    }
     if (ev.specversion) onEvent(ev);
   };
   ws.onclose = () => {
@@ -106,6 +117,10 @@ function onEvent(ev) {
   logEvent(ev);
   const d = ev.data || {};
   switch (ev.type) {
+    case "Queue.CustomerJoined":
+      // Also the answer to the join request; after a reload, the only news.
+      if (state.step === "start") show(state.exited ? "choose" : "queue");
+      break;
     case "Queue.CustomerExited":
       // It may come before the answer to the join request does.
       state.exited = true;
@@ -115,7 +130,7 @@ function onEvent(ev) {
       over("You left", "You left the queue.");
       break;
     case "Tickets.Reserved":
-      showReservation(d);
+      showReservation(d, Date.parse(ev.time) || Date.now());
       break;
     case "Tickets.ReservationRejected":
       fail("No reservation: " + d.reason);
@@ -151,10 +166,10 @@ function onEvent(ev) {
 
 // showReservation shows a reservation and until when it is held: the
 // tickets service's hold, or sooner the model's payment timeout (v2-v4),
-// which runs from about when the reservation is made.
-function showReservation(r) {
+// which runs from about when the reservation was made (at, ms).
+function showReservation(r, at) {
   if (!state.reservation || state.reservation.reservationId !== r.reservationId) {
-    state.payBy = state.paymentWindowMs ? Date.now() + state.paymentWindowMs : 0;
+    state.payBy = state.paymentWindowMs ? at + state.paymentWindowMs : 0;
   }
   state.reservation = r;
   const how = r.paymentMethod === "transfer" ? "by bank transfer" : "by card";
@@ -194,13 +209,17 @@ async function act(fn) {
   }
 }
 
-function start() {
+// start begins a new session, or, given one saved before a reload, takes
+// it up again from where its stream started.
+function start(resumed) {
   if (state.ws) {
     state.session = "";
     state.ws.close();
   }
-  state.session = newSession();
-  state.lastEventId = ""; // a new session's stream starts from now
+  state.session = resumed ? resumed.session : newSession();
+  // A new session's stream starts from now.
+  state.lastEventId = state.from = resumed ? resumed.from : "";
+  if (!resumed) sessionStorage.removeItem(saved);
   state.reservation = null;
   state.exited = false;
   $("session").textContent = state.session;
@@ -232,7 +251,7 @@ $("reserve-form").onsubmit = (e) => {
       ticketsQuantity: Number($("quantity").value),
       ticketsType: $("type").value,
     });
-    showReservation(r);
+    showReservation(r, Date.now());
   });
 };
 $("quantity").oninput = () => {
@@ -243,7 +262,7 @@ $("pay").onclick = () => act(async () => {
   await call("POST", `/tickets/reservations/${state.reservation.reservationId}/payment`, { sessionId: state.session });
   if (state.step === "pay") show("paying");
 });
-$("restart").onclick = start;
+$("restart").onclick = () => start();
 
 (async () => {
   const cfg = await call("GET", "/config.json");
@@ -253,5 +272,11 @@ $("restart").onclick = start;
   $("transfer-note").textContent = `Orders of ${cfg.transferFrom} tickets or more are paid by bank transfer.`;
   pollStock();
   setInterval(pollStock, 2000);
-  start();
+  let resumed = null;
+  try {
+    resumed = JSON.parse(sessionStorage.getItem(saved) || "null");
+  } catch (e) {
+    /* a new session, then */
+  }
+  start(resumed && resumed.session && resumed.from ? resumed : null);
 })();
