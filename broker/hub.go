@@ -42,6 +42,9 @@ type pushed struct {
 	// id is where the subscriber stands once it has this event: the
 	// Last-Event-ID that resumes after it (see appendEventID).
 	id string
+	// round is the round of reads whose published positions cover the
+	// event (see reachedID).
+	round uint64
 }
 
 // subscription is one live subscriber.
@@ -53,11 +56,21 @@ type subscription struct {
 	after []uint64
 	// reached is the id of after, stored once the events it covers are on
 	// ch: what a stream whose channel is empty may tell its client it has
-	// reached (reachedID), even when no event matched for a while.
-	reached atomic.Pointer[string]
+	// reached (reachedID), even when no event matched for a while. Its
+	// round numbers the reads that stored it; published is the last, and
+	// only the subscription's goroutine uses it.
+	reached   atomic.Pointer[reachedPositions]
+	published uint64
 	// gone is closed when the hub drops the subscriber; reason says why.
 	gone   chan struct{}
 	reason error
+}
+
+// reachedPositions is an id a subscription has reached and the round of
+// reads that reached it.
+type reachedPositions struct {
+	id    string
+	round uint64
 }
 
 // stallError is why a subscriber that stopped taking events is dropped.
@@ -96,6 +109,11 @@ func (h *hub) subscribe(ctx context.Context, match func(*cloudevents.Event) bool
 	if err := h.closed(); err != nil {
 		return nil, err
 	}
+	// Refused before the reads below, which a client retrying at the
+	// bound would otherwise cost each time; counted again on insertion.
+	if h.full() {
+		return nil, errTooManySubscribers
+	}
 	if from != nil {
 		if err := h.checkResume(ctx, from); err != nil {
 			return nil, err
@@ -124,6 +142,12 @@ func (h *hub) subscribe(ctx context.Context, match func(*cloudevents.Event) bool
 	h.mu.Unlock()
 	go h.run(s)
 	return s, nil
+}
+
+func (h *hub) full() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.subs) >= h.max
 }
 
 func (h *hub) closed() error {
@@ -156,6 +180,7 @@ func (h *hub) run(s *subscription) {
 	for {
 		changed := h.log.changes()
 		moved := false
+		round := s.published + 1
 		for p := range s.after {
 			was := s.after[p]
 			evs, upTo, err := h.log.read(h.ctx, p, was, pushReadBatch)
@@ -171,7 +196,7 @@ func (h *hub) run(s *subscription) {
 				if !s.match(e.event) {
 					continue
 				}
-				ev := pushed{event: e.event, json: e.JSON(), id: string(appendEventID(nil, p, s.after))}
+				ev := pushed{event: e.event, json: e.JSON(), id: string(appendEventID(nil, p, s.after)), round: round}
 				if !h.send(s, ev) {
 					return
 				}
@@ -180,6 +205,7 @@ func (h *hub) run(s *subscription) {
 			moved = moved || s.after[p] != was
 		}
 		if moved {
+			s.published = round
 			s.publishReached()
 			continue
 		}
@@ -193,24 +219,26 @@ func (h *hub) run(s *subscription) {
 	}
 }
 
-// publishReached stores the id of s.after: every event it covers is on
-// s.ch or was skipped by the filter.
+// publishReached stores the id of s.after, as of round s.published: every
+// event it covers is on s.ch or was skipped by the filter.
 func (s *subscription) publishReached() {
-	id := string(appendEventID(nil, 0, s.after))
-	s.reached.Store(&id)
+	s.reached.Store(&reachedPositions{id: string(appendEventID(nil, 0, s.after)), round: s.published})
 }
 
 // reachedID is the id of the positions the subscription has reached, when
-// its client has been sent every event they cover, else "". Only the
-// goroutine that takes from ch may call it: the id is read before the
-// channel is seen empty, so the events it covers were on ch, and that
-// goroutine has taken them.
-func (s *subscription) reachedID() string {
-	id := s.reached.Load()
-	if len(s.ch) > 0 {
+// its client has been sent every event they cover and they are not behind
+// the last event it was sent (of round sent), else "". Only the goroutine
+// that takes from ch may call it: the id is read before the channel is
+// seen empty, so the events it covers were on ch, and that goroutine has
+// taken them. An event is on ch before the positions of its round are
+// published: told before then, the older positions would move the
+// client's id back behind the event, which a resume would send again.
+func (s *subscription) reachedID(sent uint64) string {
+	r := s.reached.Load()
+	if len(s.ch) > 0 || r.round < sent {
 		return ""
 	}
-	return *id
+	return r.id
 }
 
 // send puts ev on s's channel, waiting up to pushStall for room; a

@@ -418,7 +418,10 @@ func TestWebSocketTellsPositionsWithoutAMatch(t *testing.T) {
 				}
 				var m map[string]any
 				if err := json.Unmarshal(msg, &m); err != nil {
-					ch <- message{err: fmt.Errorf("message %s: %v", msg, err)}
+					select {
+					case ch <- message{err: fmt.Errorf("message %s: %v", msg, err)}:
+					case <-ctx.Done():
+					}
 					return
 				}
 				var got message
@@ -429,7 +432,11 @@ func TestWebSocketTellsPositionsWithoutAMatch(t *testing.T) {
 				if _, isEvent := m["specversion"]; isEvent {
 					got.typ, _ = m["type"].(string)
 				}
-				ch <- got
+				select {
+				case ch <- got:
+				case <-ctx.Done():
+					return
+				}
 			}
 		}()
 		return ch
@@ -466,6 +473,17 @@ func TestWebSocketTellsPositionsWithoutAMatch(t *testing.T) {
 		}
 		reached = id
 	}
+	from, err := parseEventID(reached, env.store.Partitions())
+	if err != nil {
+		t.Fatalf("the positions told, %q: %v", reached, err)
+	}
+	var sum uint64
+	for _, pos := range from {
+		sum += pos
+	}
+	if sum < 3 {
+		t.Fatalf("positions %q do not cover the 3 events before them", reached)
+	}
 	c.Close(websocket.StatusNormalClosure, "")
 	env.send(event("wanted", "w1"))
 	if _, typ := read(pm); typ != "wanted" {
@@ -481,5 +499,33 @@ func TestWebSocketTellsPositionsWithoutAMatch(t *testing.T) {
 			}
 			break
 		}
+	}
+}
+
+// TestReachedPositionsNeverGoBehindAnEventSent: the positions a stream
+// tells between events are not those of a round older than the last event
+// it sent, which would move the client's id back behind that event, so
+// that a resume sent it again.
+func TestReachedPositionsNeverGoBehindAnEventSent(t *testing.T) {
+	s := &subscription{ch: make(chan pushed, 4), after: []uint64{3, 5}}
+	s.publishReached()
+	before := s.reachedID(0)
+	if before == "" {
+		t.Fatal("a subscription with nothing pending tells no positions")
+	}
+	// Round 1 puts an event on the channel, before it publishes.
+	s.after[0] = 4
+	s.ch <- pushed{id: string(appendEventID(nil, 0, s.after)), round: 1}
+	if id := s.reachedID(0); id != "" {
+		t.Fatalf("positions %q told with an event pending", id)
+	}
+	ev := <-s.ch
+	if id := s.reachedID(ev.round); id != "" {
+		t.Fatalf("positions %q of round 0 told after an event of round 1 was sent (its id %q)", id, ev.id)
+	}
+	s.published = 1
+	s.publishReached()
+	if id := s.reachedID(ev.round); id == "" || id == before {
+		t.Fatalf("after round 1 is published: %q, want the positions that cover the event", id)
 	}
 }

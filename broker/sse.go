@@ -47,7 +47,9 @@ func (b *Broker) serveSSE(w http.ResponseWriter, r *http.Request) {
 	// The id with no data sets the client's last event id without an
 	// event: a client whose filter matches nothing for a while still
 	// resumes from where it was (here, and at each keep-alive).
-	if send(appendReached([]byte(":ok\n"), sub)) != nil {
+	// sent is the round of the last event sent (subscription.reachedID).
+	var sent uint64
+	if send(appendReached([]byte(":ok\n"), sub, sent)) != nil {
 		return
 	}
 	keepAlive := time.NewTicker(b.o.pushKeepAlive)
@@ -58,18 +60,20 @@ func (b *Broker) serveSSE(w http.ResponseWriter, r *http.Request) {
 		select {
 		case ev := <-sub.ch:
 			buf = appendSSE(buf[:0], ev)
+			sent = max(sent, ev.round)
 			// Send what else is ready in the same write.
 			for more := true; more && len(buf) < 64<<10; {
 				select {
 				case ev := <-sub.ch:
 					buf = appendSSE(buf, ev)
+					sent = max(sent, ev.round)
 				default:
 					more = false
 				}
 			}
 			err = send(buf)
 		case <-keepAlive.C:
-			buf = appendReached(append(buf[:0], ":keep-alive\n"...), sub)
+			buf = appendReached(append(buf[:0], ":keep-alive\n"...), sub, sent)
 			err = send(buf)
 		case <-sub.gone:
 			buf = buf[:0]
@@ -117,8 +121,8 @@ func appendSSEData(dst, data []byte) []byte {
 
 // appendReached ends an SSE block begun in dst with the id of the positions
 // sub has reached, when it may tell them (subscription.reachedID).
-func appendReached(dst []byte, sub *subscription) []byte {
-	if id := sub.reachedID(); id != "" {
+func appendReached(dst []byte, sub *subscription, sent uint64) []byte {
+	if id := sub.reachedID(sent); id != "" {
 		dst = append(append(append(dst, "id: "...), id...), '\n')
 	}
 	return append(dst, '\n')

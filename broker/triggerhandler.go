@@ -111,10 +111,11 @@ func (h *triggerHandler) deadLetter(ctx context.Context, ev *cloudevents.Event, 
 // publishReply puts a subscriber's reply into the broker, with a hop count
 // one less than its event's (replyttl.go), or drops it when none is left,
 // as Knative does, counted and said in the trigger's status. A reply the
-// broker refuses fails the delivery; other failures are tried again a few
-// times, then fail it too. As in Knative, a failed delivery's event goes
-// to the dead-letter sink, with the reason, or else waits in the
-// dead-letter queue instead of being lost.
+// broker refuses fails the delivery, and as in Knative the event goes to
+// the dead-letter sink with the reason (or the dead-letter queue when
+// there is none). Other failures, the broker's own, are tried again a few
+// times, then park the event in the dead-letter queue instead of losing
+// it.
 func (h *triggerHandler) publishReply(ctx context.Context, ev, reply *cloudevents.Event) error {
 	ttl, ok := replyTTL(ev)
 	if !ok {
@@ -141,5 +142,11 @@ func (h *triggerHandler) publishReply(ctx context.Context, ev, reply *cloudevent
 	}
 	reason := fmt.Sprintf("publishing the reply (type %q, source %q, id %q) to event %q of %q: %v", reply.Type, reply.Source, reply.ID, ev.ID, ev.Source, err)
 	h.stats.failed(reason)
-	return h.deadLetter(ctx, ev, attempt{Status: publishStatus(err), Err: errors.New(reason)}, reason)
+	status := publishStatus(err)
+	if status != http.StatusBadRequest && status != http.StatusRequestEntityTooLarge {
+		// The broker itself failed, not the reply: the event waits in the
+		// dead-letter queue, to be retried, rather than leave for the sink.
+		return &DeliveryError{Subscriber: h.r.Subscriber, Status: status, Reason: reason}
+	}
+	return h.deadLetter(ctx, ev, attempt{Status: status, Err: errors.New(reason)}, reason)
 }

@@ -46,8 +46,9 @@ func (b *Broker) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 		defer cancel()
 		return c.Write(wctx, websocket.MessageText, msg)
 	}
+	var sent uint64 // the round of the last event sent (subscription.reachedID)
 	tellPositions := func() error {
-		id := sub.reachedID()
+		id := sub.reachedID(sent)
 		if !positions || id == "" {
 			return nil
 		}
@@ -66,6 +67,7 @@ func (b *Broker) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 			if write(buf) != nil {
 				return
 			}
+			sent = max(sent, ev.round)
 		case <-keepAlive.C:
 			if tellPositions() != nil {
 				return

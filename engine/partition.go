@@ -111,7 +111,9 @@ func (p *partition) run(ctx context.Context) {
 		deadline := p.core.nextDeadline()
 		wait := time.Hour
 		if deadline > 0 {
-			wait = max(time.Until(time.UnixMilli(deadline)), 0)
+			// On the engine's clock, which step compares with the deadline:
+			// a clock behind the wall's (a test's) would otherwise spin.
+			wait = max(time.Duration(deadline-p.e.clock().UnixMilli())*time.Millisecond, 0)
 		}
 		timer.Reset(wait)
 		batch = batch[:0]
