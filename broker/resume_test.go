@@ -364,17 +364,7 @@ func TestServerSentEventsTellPositionsWithoutAMatch(t *testing.T) {
 			reached = id
 		}
 	}
-	from, err := parseEventID(reached, env.store.Partitions())
-	if err != nil {
-		t.Fatalf("the id a keep-alive carried, %q: %v", reached, err)
-	}
-	var sum uint64
-	for _, pos := range from {
-		sum += pos
-	}
-	if sum < 3 {
-		t.Fatalf("keep-alive id %q does not cover the 3 events before it", reached)
-	}
+	checkCovers(t, env, reached, 3)
 	c.resp.Body.Close()
 	env.send(event("wanted", "w1"))
 	got := readSSE(t, openSSEFrom(t, env, "type=wanted", reached), 1)
@@ -473,17 +463,7 @@ func TestWebSocketTellsPositionsWithoutAMatch(t *testing.T) {
 		}
 		reached = id
 	}
-	from, err := parseEventID(reached, env.store.Partitions())
-	if err != nil {
-		t.Fatalf("the positions told, %q: %v", reached, err)
-	}
-	var sum uint64
-	for _, pos := range from {
-		sum += pos
-	}
-	if sum < 3 {
-		t.Fatalf("positions %q do not cover the 3 events before them", reached)
-	}
+	checkCovers(t, env, reached, 3)
 	c.Close(websocket.StatusNormalClosure, "")
 	env.send(event("wanted", "w1"))
 	if _, typ := read(pm); typ != "wanted" {
@@ -527,5 +507,22 @@ func TestReachedPositionsNeverGoBehindAnEventSent(t *testing.T) {
 	s.publishReached()
 	if id := s.reachedID(ev.round); id == "" || id == before {
 		t.Fatalf("after round 1 is published: %q, want the positions that cover the event", id)
+	}
+}
+
+// checkCovers fails the test unless the positions of id cover at least n
+// events of the log.
+func checkCovers(t *testing.T, env *testEnv, id string, n uint64) {
+	t.Helper()
+	from, err := parseEventID(id, env.store.Partitions())
+	if err != nil {
+		t.Fatalf("the positions told, %q: %v", id, err)
+	}
+	var sum uint64
+	for _, pos := range from {
+		sum += pos
+	}
+	if sum < n {
+		t.Fatalf("positions %q do not cover the %d events before them", id, n)
 	}
 }
