@@ -257,6 +257,20 @@ func TestBrowser(t *testing.T) {
 		if s := a.tickets.Stock(); s.Sold != 2 {
 			t.Errorf("stock after the purchase across a reload: %+v", s)
 		}
+		// Reloaded when it is over, the page stays there, whatever order the
+		// session's events come back in.
+		b.open(a.URL + "/")
+		b.wait("the session's events again", "['Tickets.PaymentRequested','Payments.Authorized','Tickets.Emitted']"+
+			".every(t => Array.from(document.querySelectorAll('#events td:nth-child(2)')).some(td => td.textContent === t))")
+		if step := b.eval("document.body.dataset.step"); step != "done" {
+			t.Fatalf("a page reloaded after the purchase is at step %q, want done", step)
+		}
+		// A session whose stream Eddy cannot resume (its log started
+		// afresh) gives way to a new one.
+		b.eval("(sessionStorage.setItem('tickets.session', JSON.stringify({session: 's-gone', from: '0-999999999.1-999999999'})), true)")
+		b.open(a.URL + "/")
+		b.wait("a new session, live", "state.session !== 's-gone' && document.getElementById('link').textContent === 'live'")
+		b.step("start")
 	})
 
 	t.Run("reminders and timeout", func(t *testing.T) {

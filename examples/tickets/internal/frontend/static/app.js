@@ -5,7 +5,7 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const state = { session: "", ws: null, connected: null, reservation: null, step: "", exited: false, pollQueue: 0, transferFrom: 0, lastEventId: "", from: "", paymentWindowMs: 0, payBy: 0 };
+const state = { session: "", ws: null, connected: null, reservation: null, step: "", exited: false, pollQueue: 0, transferFrom: 0, lastEventId: "", from: "", paymentWindowMs: 0, payBy: 0, payingStage: 0 };
 
 // A reload keeps the purchase: the tab's sessionStorage holds the session
 // and where its stream started (the positions the first stream was told),
@@ -26,6 +26,23 @@ function show(step) {
   for (const s of document.querySelectorAll(".step")) s.hidden = s.id !== "step-" + step;
   clearInterval(state.pollQueue);
   if (step === "queue") state.pollQueue = setInterval(pollPosition, 1000);
+}
+
+// The steps in the order a purchase goes through them. Events move the
+// page forward only: a reloaded page gets its session's events again
+// partition by partition, not in the order they happened, and an older
+// one must not take it back (to "paying" after "done", say).
+const rank = { start: 0, queue: 1, choose: 2, pay: 3, paying: 4, done: 5, over: 5 };
+
+function advance(step) {
+  if (rank[step] > (rank[state.step] ?? -1)) show(step);
+}
+
+// payingText says how far the payment got, never going back (see rank).
+function payingText(stage, text) {
+  if (stage <= state.payingStage) return;
+  state.payingStage = stage;
+  $("paying").textContent = text;
 }
 
 function fail(msg) {
@@ -58,8 +75,10 @@ function connect() {
   if (state.lastEventId) url += `&lastEventId=${encodeURIComponent(state.lastEventId)}`;
   const ws = new WebSocket(url, "eddy.positions");
   state.ws = ws;
+  let opened = false;
   state.connected = new Promise((resolve) => {
     ws.onopen = () => {
+      opened = true;
       $("link").textContent = "live";
       $("link").className = "good";
       resolve();
@@ -75,12 +94,34 @@ function connect() {
     }
     if (ev.specversion) onEvent(ev);
   };
-  ws.onclose = () => {
+  ws.onclose = async () => {
     if (state.ws !== ws) return; // a socket of an earlier purchase
     $("link").textContent = "offline";
     $("link").className = "bad";
-    if (state.session === session) setTimeout(() => state.session === session && connect(), 1000);
+    if (state.session !== session) return;
+    // A stream that would not open may be one Eddy cannot resume: its
+    // positions are of a log it no longer has (it started afresh). The
+    // session went with that log, and a new one starts.
+    if (!opened && state.lastEventId && !(await resumable(session, state.lastEventId))) {
+      if (state.session === session) start();
+      return;
+    }
+    setTimeout(() => state.session === session && connect(), 1000);
   };
+}
+
+// resumable asks Eddy, over its SSE stream, whether it can resume from id:
+// a stream it cannot resume is refused with a 400 before it opens.
+async function resumable(session, id) {
+  const ctl = new AbortController();
+  try {
+    const resp = await fetch(`/v1/events/stream?sessionid=${encodeURIComponent(session)}&lastEventId=${encodeURIComponent(id)}`, { signal: ctl.signal });
+    return resp.status !== 400;
+  } catch (e) {
+    return true; // Eddy is away for now: try again
+  } finally {
+    ctl.abort();
+  }
 }
 
 function logEvent(ev) {
@@ -95,13 +136,14 @@ function logEvent(ev) {
   $("events").tBodies[0].prepend(tr);
 }
 
-function notify(text) {
+function notify(text, at) {
   const li = document.createElement("li");
-  li.textContent = new Date().toLocaleTimeString() + " · " + text;
+  li.textContent = new Date(at || Date.now()).toLocaleTimeString() + " · " + text;
   $("notifications").prepend(li);
 }
 
 function over(title, text) {
+  if (rank[state.step] >= rank.over) return;
   $("over-title").textContent = title;
   $("over-text").textContent = text;
   show("over");
@@ -109,6 +151,7 @@ function over(title, text) {
 
 function done(r) {
   const list = (r.tickets || []).join(", ");
+  if (rank[state.step] >= rank.done) return;
   $("tickets").textContent = `${r.ticketsQuantity} × ${r.ticketsType}` + (list ? ` — tickets ${list}` : "") + ` (reservation ${r.reservationId})`;
   show("done");
 }
@@ -119,12 +162,12 @@ function onEvent(ev) {
   switch (ev.type) {
     case "Queue.CustomerJoined":
       // Also the answer to the join request; after a reload, the only news.
-      if (state.step === "start") show(state.exited ? "choose" : "queue");
+      advance(state.exited ? "choose" : "queue");
       break;
     case "Queue.CustomerExited":
       // It may come before the answer to the join request does.
       state.exited = true;
-      if (state.step === "queue") show("choose");
+      if (state.step === "queue") advance("choose");
       break;
     case "Queue.CustomerAbandoned":
       over("You left", "You left the queue.");
@@ -137,17 +180,17 @@ function onEvent(ev) {
       break;
     case "Tickets.PaymentRequested":
     case "Tickets.MoneyTransferRequested":
-      show("paying");
+      advance("paying");
       break;
     case "Payments.RequestReceived":
-      $("paying").textContent = "The payment provider received the payment request…";
+      payingText(1, "The payment provider received the payment request…");
       break;
     case "Payments.Authorized":
     case "MoneyTransfer.Accepted":
-      $("paying").textContent = "The payment provider authorized the payment…";
+      payingText(2, "The payment provider authorized the payment…");
       break;
     case "Tickets.PaymentsAuthorized":
-      $("paying").textContent = "Payment authorized; issuing your tickets…";
+      payingText(3, "Payment authorized; issuing your tickets…");
       break;
     case "Tickets.Emitted":
       done(d);
@@ -156,7 +199,7 @@ function onEvent(ev) {
       if (state.step !== "done") over("Reservation released", d.reason || "");
       break;
     case "Notifications.Requested":
-      notify(d.message);
+      notify(d.message, Date.parse(ev.time));
       if (d.kind === "tickets-emitted" && state.reservation) done(state.reservation);
       if (d.kind === "reservation-timed-out" && state.step !== "done") over("Too late", d.message);
       if (d.kind === "session-closed" && state.step !== "done") over("Session closed", d.message);
@@ -222,6 +265,8 @@ function start(resumed) {
   if (!resumed) sessionStorage.removeItem(saved);
   state.reservation = null;
   state.exited = false;
+  state.payingStage = 0;
+  $("paying").textContent = "Waiting for the payment provider…";
   $("session").textContent = state.session;
   $("events").tBodies[0].replaceChildren();
   $("notifications").replaceChildren();
@@ -239,7 +284,7 @@ $("join").onclick = () => act(async () => {
   const st = await call("POST", "/queue/join", { sessionId: state.session });
   if (st.state === "waiting") {
     $("position").textContent = `${st.position} customers ahead of you.`;
-    show(state.exited ? "choose" : "queue");
+    advance(state.exited ? "choose" : "queue");
   }
 });
 $("abandon").onclick = $("abandon2").onclick = $("abandon3").onclick = () => act(abandon);
