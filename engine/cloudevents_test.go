@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -163,10 +164,13 @@ func TestEventWindowSurvivesRestart(t *testing.T) {
 func TestEventWindowIsRecalledFromTheLog(t *testing.T) {
 	dir := t.TempDir()
 	ctx := t.Context()
-	now := time.UnixMilli(1_800_000_000_000)
+	// The partitions read the clock while they wait: it moves atomically.
+	var nowMs atomic.Int64
+	nowMs.Store(1_800_000_000_000)
+	clock := func() time.Time { return time.UnixMilli(nowMs.Load()) }
 	start := func() (*Engine, *storage.Store) {
 		t.Helper()
-		store, err := storage.Open(ctx, "pebble", dir, storage.WithPartitions(3), storage.WithClock(func() time.Time { return now }))
+		store, err := storage.Open(ctx, "pebble", dir, storage.WithPartitions(3), storage.WithClock(clock))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -178,7 +182,7 @@ func TestEventWindowIsRecalledFromTheLog(t *testing.T) {
 			}
 			epochs[p] = c.Epoch
 		}
-		e, err := Start(ctx, store, Options{Epochs: epochs, Clock: func() time.Time { return now }, Limits: Limits{EventDedupWindow: time.Minute}})
+		e, err := Start(ctx, store, Options{Epochs: epochs, Clock: clock, Limits: Limits{EventDedupWindow: time.Minute}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -198,7 +202,7 @@ func TestEventWindowIsRecalledFromTheLog(t *testing.T) {
 		id := fmt.Sprint("old-", i)
 		keys[id] = publish(e, id).Key
 	}
-	now = now.Add(40 * time.Second)
+	nowMs.Add(40_000)
 	for i := range 200 {
 		id := fmt.Sprint("new-", i)
 		keys[id] = publish(e, id).Key
@@ -206,7 +210,7 @@ func TestEventWindowIsRecalledFromTheLog(t *testing.T) {
 	e.Close()
 	store.Close()
 
-	now = now.Add(30 * time.Second) // the old ones' minute has passed
+	nowMs.Add(30_000) // the old ones' minute has passed
 	e, store = start()
 	defer store.Close()
 	defer e.Close()
