@@ -177,8 +177,12 @@ func (r *Router) clearDeleted(ctx context.Context, pname string, q *deadletter.Q
 // sweepDeleted clears, for good, what the triggers deleted before
 // now-replayWait left, and removes their deleted rows. It holds the
 // trigger writes lock, so that one node sweeps at a time and a row marked
-// again meanwhile is not removed unswept.
+// again meanwhile is not removed unswept; a refresh that finds nothing due,
+// as most do, takes no lock.
 func (r *Router) sweepDeleted(ctx context.Context, now time.Time) error {
+	if due, errs, err := r.dueDeleted(ctx, now); err != nil || len(due) == 0 {
+		return errors.Join(append(errs, err)...)
+	}
 	r.changing.Lock()
 	defer r.changing.Unlock()
 	l, err := r.lockWrites(ctx)
@@ -186,12 +190,30 @@ func (r *Router) sweepDeleted(ctx context.Context, now time.Time) error {
 		return err
 	}
 	defer l.unlock()
-	type row struct {
-		key []byte
-		d   deletedTrigger
+	// Read again under the lock: another node may have swept them.
+	due, errs, err := r.dueDeleted(ctx, now)
+	if err != nil {
+		return err
 	}
-	var due []row
-	var errs []error
+	for _, d := range due {
+		if err := r.clearDeleted(ctx, d.Processor, nil, true); err != nil {
+			errs = append(errs, fmt.Errorf("clearing processor %s: %w", d.Processor, err))
+			continue
+		}
+		errs = append(errs, l.commit(ctx, func(b *storage.Batch) { b.Delete(d.key) }))
+	}
+	return errors.Join(errs...)
+}
+
+// dueRow is a deleted row due to be swept.
+type dueRow struct {
+	key []byte
+	deletedTrigger
+}
+
+// dueDeleted reads the deleted rows due to be swept at now, and says which
+// rows cannot be read.
+func (r *Router) dueDeleted(ctx context.Context, now time.Time) (due []dueRow, errs []error, err error) {
 	err = r.b.state.scan(ctx, deletedPrefix, func(key, value []byte) error {
 		var d deletedTrigger
 		if err := json.Unmarshal(value, &d); err != nil || d.Processor == "" {
@@ -199,19 +221,9 @@ func (r *Router) sweepDeleted(ctx context.Context, now time.Time) error {
 			return nil
 		}
 		if now.Sub(d.DeletedAt) >= r.replayWait() {
-			due = append(due, row{append([]byte(nil), key...), d})
+			due = append(due, dueRow{append([]byte(nil), key...), d})
 		}
 		return nil
 	})
-	if err != nil {
-		return err
-	}
-	for _, d := range due {
-		if err := r.clearDeleted(ctx, d.d.Processor, nil, true); err != nil {
-			errs = append(errs, fmt.Errorf("clearing processor %s: %w", d.d.Processor, err))
-			continue
-		}
-		errs = append(errs, l.commit(ctx, func(b *storage.Batch) { b.Delete(d.key) }))
-	}
-	return errors.Join(errs...)
+	return due, errs, err
 }
