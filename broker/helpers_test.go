@@ -24,9 +24,12 @@ import (
 
 // testEnv is a broker on a real engine on pebble, served over HTTP.
 type testEnv struct {
-	t     testing.TB
-	dir   string
-	opts  []Opt
+	t    testing.TB
+	dir  string
+	opts []Opt
+	// wrap, when set, puts something between the broker and the engine
+	// (a fault to inject).
+	wrap  func(Engine) Engine
 	store *storage.Store
 	eng   *engine.Engine
 	b     *Broker
@@ -60,9 +63,12 @@ func (ts *testServer) Close() {
 
 // newEnv starts an engine of two partitions and a broker on it; the test's
 // end stops them.
-func newEnv(t testing.TB, opts ...Opt) *testEnv {
+func newEnv(t testing.TB, opts ...Opt) *testEnv { return newEnvThrough(t, nil, opts...) }
+
+// newEnvThrough is newEnv with wrap between the broker and the engine.
+func newEnvThrough(t testing.TB, wrap func(Engine) Engine, opts ...Opt) *testEnv {
 	t.Helper()
-	e := &testEnv{t: t, dir: t.TempDir(), opts: opts}
+	e := &testEnv{t: t, dir: t.TempDir(), opts: opts, wrap: wrap}
 	e.start()
 	t.Cleanup(e.stop)
 	return e
@@ -89,7 +95,11 @@ func (e *testEnv) start() {
 		t.Fatal(err)
 	}
 	opts := append([]Opt{WithNodeID("test-node"), WithClaimInterval(50 * time.Millisecond), WithRefreshInterval(100 * time.Millisecond)}, e.opts...)
-	b, err := New(eng, store, opts...)
+	var through Engine = eng
+	if e.wrap != nil {
+		through = e.wrap(eng)
+	}
+	b, err := New(through, store, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

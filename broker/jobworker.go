@@ -17,10 +17,10 @@ import (
 const (
 	// workerName is the worker the broker activates jobs as.
 	workerName = "eddy-broker"
-	// activationTimeout is how long a job is locked while it is emitted:
+	// DefaultJobTimeout is how long a job is locked while it is emitted:
 	// shorter than the engine's dedup window, so that a job emitted again
 	// after a crash is taken for the same event.
-	activationTimeout = 30 * time.Second
+	DefaultJobTimeout = 30 * time.Second
 	// failBackoff is the wait before a job whose emission failed is tried
 	// again.
 	failBackoff = 5 * time.Second
@@ -51,7 +51,7 @@ func (w *jobWorker) run(ctx context.Context) {
 		}
 		free := cap(w.sem) - len(w.sem) + 1
 		jobs, err := eng.ActivateJobs(ctx, engine.ActivateRequest{
-			Type: JobType, Worker: workerName, Timeout: activationTimeout, MaxJobs: free, RequestTimeout: w.b.o.jobPollInterval,
+			Type: JobType, Worker: workerName, Timeout: w.b.o.jobTimeout, MaxJobs: free, RequestTimeout: w.b.o.jobPollInterval,
 		})
 		<-w.sem
 		if err != nil {
@@ -82,6 +82,17 @@ func (w *jobWorker) run(ctx context.Context) {
 // A job that cannot describe an event fails with no retries left (an
 // incident says why); a failed emission is retried after a backoff.
 func (w *jobWorker) handle(ctx context.Context, job *record.Record) {
+	// The job is this worker's until its deadline, and a failure must be
+	// told before then: a job that times out comes back with its retries
+	// untouched, so an emission that kept failing late (a store stalled
+	// past the deadline) would be tried for ever. A fifth of the lock is
+	// kept for the telling.
+	work := ctx
+	if job.Value.Deadline > 0 {
+		var cancel context.CancelFunc
+		work, cancel = context.WithDeadline(ctx, time.UnixMilli(job.Value.Deadline).Add(-w.b.o.jobTimeout/5))
+		defer cancel()
+	}
 	h, err := parseJobHeaders(job.Value.CustomHeaders)
 	if err != nil {
 		w.fail(ctx, job, 0, err)
@@ -93,12 +104,12 @@ func (w *jobWorker) handle(ctx context.Context, job *record.Record) {
 		return
 	}
 	if h.Mode == ModeWaitForCloudEvent {
-		if err := w.b.waits.arm(ctx, job, h.WaitType, &ev); err != nil {
+		if err := w.b.waits.arm(work, job, h.WaitType, &ev); err != nil {
 			w.fail(ctx, job, job.Value.Retries-1, err)
 		}
 		return
 	}
-	if _, err := w.b.publish(ctx, []cloudevents.Event{ev}); err != nil {
+	if _, err := w.b.publish(work, []cloudevents.Event{ev}); err != nil {
 		w.fail(ctx, job, job.Value.Retries-1, fmt.Errorf("emitting %s: %w", h.Type, err))
 		return
 	}

@@ -2,6 +2,7 @@ package broker
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -227,4 +228,50 @@ func (env *testEnv) waitGone(t *testing.T, key []byte, what string) {
 		_, err := env.b.state.get(context.Background(), key)
 		return errors.Is(err, storage.ErrNotFound)
 	})
+}
+
+// stalledEmissions is an engine whose log stalls for the events of one
+// type (their publication waits until its context ends), and which notes
+// the jobs failed through it.
+type stalledEmissions struct {
+	Engine
+	typ    string
+	failed chan int // the retries each FailJob leaves
+}
+
+func (s *stalledEmissions) PublishEvent(ctx context.Context, req engine.EventRequest) (record.Record, error) {
+	if req.Type == s.typ {
+		<-ctx.Done()
+		return record.Record{}, ctx.Err()
+	}
+	return s.Engine.PublishEvent(ctx, req)
+}
+
+func (s *stalledEmissions) FailJob(ctx context.Context, key int64, retries int, message string, backoff time.Duration, vars json.RawMessage) error {
+	select {
+	case s.failed <- retries:
+	default:
+	}
+	return s.Engine.FailJob(ctx, key, retries, message, backoff, vars)
+}
+
+// TestStalledEmissionFailsWithinItsLock: an emission that has not finished
+// when most of the job's lock has passed fails the job, which counts a
+// retry; before, the job timed out with its retries untouched, and an
+// emission that stalled each time was tried for ever.
+func TestStalledEmissionFailsWithinItsLock(t *testing.T) {
+	stalled := &stalledEmissions{typ: "Tickets.CustomerQueueJoined", failed: make(chan int, 8)}
+	env := newEnvThrough(t, func(e Engine) Engine { stalled.Engine = e; return stalled }, WithJobTimeout(time.Second))
+	env.deploy("tickets-catch-event.bpmn")
+	if _, err := env.eng.CreateInstance(t.Context(), engine.CreateRequest{BpmnProcessID: "TICKETS_CATCH", Variables: []byte(`{"sessionId":"s-1"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case retries := <-stalled.failed:
+		if retries != 2 {
+			t.Fatalf("the stalled emission failed its job with %d retries left, want 2 of 3", retries)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the stalled emission never failed its job")
+	}
 }

@@ -46,6 +46,7 @@ type options struct {
 	nodeID          string
 	jobWorker       bool
 	jobWorkers      int
+	jobTimeout      time.Duration
 	waitTimeout     time.Duration
 	builtinHosts    []string
 	segments        int
@@ -90,6 +91,13 @@ func WithHTTPClient(c *http.Client) Opt { return func(o *options) { o.client = c
 // sharing a store need distinct ids (default: host, process and a random
 // suffix).
 func WithNodeID(id string) Opt { return func(o *options) { o.nodeID = id } }
+
+// WithJobTimeout sets how long a "cloudevents" job is locked while the
+// in-process worker emits it (DefaultJobTimeout). An emission still
+// running when four fifths of it have passed fails the job, which then
+// counts a retry. Keep it below the engine's duplicate window, so that a
+// job emitted again after a crash is taken for the same event.
+func WithJobTimeout(d time.Duration) Opt { return func(o *options) { o.jobTimeout = d } }
 
 // WithJobWorker turns the in-process worker for jobs of type "cloudevents"
 // on or off (on by default), and sets how many jobs it handles at once.
@@ -163,6 +171,7 @@ func buildOptions(opts []Opt) (options, error) {
 		messageTTL:      DefaultMessageTTL,
 		jobWorker:       true,
 		jobWorkers:      64,
+		jobTimeout:      DefaultJobTimeout,
 		waitTimeout:     DefaultWaitTimeout,
 		builtinHosts:    DefaultBuiltinHosts,
 		segments:        DefaultTriggerSegments,
@@ -182,6 +191,8 @@ func buildOptions(opts []Opt) (options, error) {
 		return o, fmt.Errorf("broker: WithMaxBodyBytes(%d): must be at least %d: every CloudEvents intermediary must take a 64 KB event, which in structured mode, its data in base64, is a body of up to 88 KB", o.maxBody, minMaxBody)
 	case o.messageTTL < 0:
 		return o, fmt.Errorf("broker: WithMessageTTL(%v): must not be negative", o.messageTTL)
+	case o.jobTimeout < time.Second:
+		return o, fmt.Errorf("broker: WithJobTimeout(%v): need at least a second", o.jobTimeout)
 	case o.jobWorkers < 1:
 		return o, fmt.Errorf("broker: WithJobWorker concurrency %d: must be at least 1", o.jobWorkers)
 	case o.waitTimeout < time.Second:
