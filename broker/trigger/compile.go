@@ -334,6 +334,9 @@ func (c *compiler) delivery(ds *DeliverySpec, ns string) Delivery {
 	if v, ok := duration("backoffDelay", ds.BackoffDelay, false); ok {
 		d.BackoffDelay = v
 	}
+	if v, ok := duration("backoffMax", ds.BackoffMax, true); ok {
+		d.BackoffMax = v
+	}
 	if v, ok := duration("timeout", ds.Timeout, true); ok {
 		d.Timeout = v
 	}

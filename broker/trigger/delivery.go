@@ -28,6 +28,9 @@ type Delivery struct {
 	Retry         int
 	BackoffPolicy BackoffPolicy
 	BackoffDelay  time.Duration
+	// BackoffMax caps the backoff of any retry (Knative's backoffMax); 0
+	// leaves it uncapped.
+	BackoffMax time.Duration
 	// Timeout bounds each attempt; 0 leaves it to the dispatcher.
 	Timeout time.Duration
 	// RetryAfterMax bounds how long a Retry-After header (on 429 and 503)
@@ -51,7 +54,8 @@ func DefaultDelivery() Delivery {
 
 // Backoff is the wait before retry n (n >= 1 counts retries, not
 // attempts): BackoffDelay*n for linear, BackoffDelay*2^n for exponential,
-// as Knative documents them. It saturates instead of overflowing.
+// as Knative documents them, at most BackoffMax when that is set. It
+// saturates instead of overflowing.
 func (d *Delivery) Backoff(n int) time.Duration {
 	if n < 1 || d.BackoffDelay <= 0 {
 		return 0
@@ -61,6 +65,9 @@ func (d *Delivery) Backoff(n int) time.Duration {
 		factor = math.Exp2(float64(n))
 	}
 	w := float64(d.BackoffDelay) * factor
+	if d.BackoffMax > 0 && w > float64(d.BackoffMax) {
+		return d.BackoffMax
+	}
 	if w >= math.MaxInt64 {
 		return math.MaxInt64
 	}

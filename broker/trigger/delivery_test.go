@@ -79,6 +79,11 @@ func TestBackoff(t *testing.T) {
 		{exp, 3, 1600 * time.Millisecond},
 		{exp, 200, math.MaxInt64}, // saturates
 		{Delivery{BackoffPolicy: Exponential}, 3, 0},
+		// backoffMax caps every backoff, and the saturated one too.
+		{Delivery{BackoffPolicy: Exponential, BackoffDelay: time.Second, BackoffMax: 5 * time.Second}, 2, 4 * time.Second},
+		{Delivery{BackoffPolicy: Exponential, BackoffDelay: time.Second, BackoffMax: 5 * time.Second}, 3, 5 * time.Second},
+		{Delivery{BackoffPolicy: Exponential, BackoffDelay: time.Second, BackoffMax: 5 * time.Second}, 200, 5 * time.Second},
+		{Delivery{BackoffPolicy: Linear, BackoffDelay: time.Second, BackoffMax: 5 * time.Second}, 9, 5 * time.Second},
 	} {
 		if got := tc.d.Backoff(tc.n); got != tc.want {
 			t.Errorf("%s delay %v retry %d: %v, want %v", tc.d.BackoffPolicy, tc.d.BackoffDelay, tc.n, got, tc.want)

@@ -13,8 +13,9 @@
 // and matched without allocating. CESQL is package cloudevents/cesql.
 //
 // Delivery is spec.delivery: retry, backoffPolicy (linear: delay*n,
-// exponential: delay*2^n for retry n), backoffDelay, timeout and
-// retryAfterMax as ISO 8601 durations, deadLetterSink, and format (binary
+// exponential: delay*2^n for retry n), backoffDelay, backoffMax (a cap on
+// each backoff, Knative's newer field), timeout and retryAfterMax as
+// ISO 8601 durations, deadLetterSink, and format (binary
 // or json). Statuses are classified as Knative's data plane does
 // (Retryable, Delivered), and Delivery.Next counts retries and says how long
 // to wait (Retry-After on 429 and 503 when retryAfterMax is set). Ordered or unordered delivery is the annotation

@@ -459,6 +459,8 @@ func (w *walker) delivery(n *yaml.Node, path string, d *DeliverySpec) {
 			d.BackoffPolicy = w.str(v, p)
 		case "backoffDelay":
 			d.BackoffDelay = w.str(v, p)
+		case "backoffMax":
+			d.BackoffMax = w.str(v, p)
 		case "timeout":
 			d.Timeout = w.str(v, p)
 		case "retryAfterMax":

@@ -107,7 +107,7 @@ func TestFilters(t *testing.T) {
 	}
 	nf := byName["new-filters"]
 	ram := time.Minute
-	want := Delivery{Retry: 3, BackoffPolicy: Linear, BackoffDelay: 500 * time.Millisecond, Timeout: 10 * time.Second,
+	want := Delivery{Retry: 3, BackoffPolicy: Linear, BackoffDelay: 500 * time.Millisecond, BackoffMax: 2 * time.Second, Timeout: 10 * time.Second,
 		RetryAfterMax: &ram, DeadLetterSink: "http://dead.example/letters", Format: cloudevents.Structured}
 	if nf.Namespace != "shop" || nf.Ordering != Ordered || nf.Subscriber != "https://queue.example/events" ||
 		*nf.Delivery.RetryAfterMax != ram {

@@ -76,6 +76,7 @@ type DeliverySpec struct {
 	Retry          *int         `json:"retry,omitempty"`
 	BackoffPolicy  string       `json:"backoffPolicy,omitempty"`
 	BackoffDelay   string       `json:"backoffDelay,omitempty"`
+	BackoffMax     string       `json:"backoffMax,omitempty"`
 	Timeout        string       `json:"timeout,omitempty"`
 	RetryAfterMax  string       `json:"retryAfterMax,omitempty"`
 	Format         string       `json:"format,omitempty"`
