@@ -210,14 +210,17 @@ func TestWebSocketCloseSaysWhy(t *testing.T) {
 }
 
 // TestSubscribersAreBounded: a node takes as many live subscribers as it
-// is set to; one more is told to come back later, and a place that frees
-// up is taken again.
+// is set to; one more is told to come back later (over WebSocket a 503
+// with Retry-After), and a place that frees up is taken again.
 func TestSubscribersAreBounded(t *testing.T) {
 	env := newEnv(t, WithJobWorker(false, 1), WithMaxSubscribers(1))
 	first := openSSEFrom(t, env, "type=a", "")
+	// Over SSE the answer is one a browser's EventSource acts on: a 200
+	// stream that sets when to reconnect, says why and ends (on any other
+	// status EventSource gives up for good).
 	code, body := env.do("GET", "/v1/events/stream?type=b", "", nil)
-	if code != http.StatusServiceUnavailable || !strings.Contains(body, "try again later") {
-		t.Fatalf("a second subscriber: %d %s, want 503", code, body)
+	if code != http.StatusOK || !strings.HasPrefix(body, "retry: 5000\nevent: error\ndata: ") || !strings.Contains(body, "try again later") {
+		t.Fatalf("a second SSE subscriber: %d %q, want a stream that tells it to come back in 5 s", code, body)
 	}
 	req, _ := http.NewRequest("GET", env.srv.URL+"/v1/events/ws?type=b", nil)
 	resp, err := http.DefaultClient.Do(req)

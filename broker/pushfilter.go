@@ -6,15 +6,18 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"strconv"
+	"time"
 
 	"eddy/cloudevents"
 )
 
 // subscribeRequest subscribes a live push request: its query's filter,
 // from its Last-Event-ID when it has one. It answers the request itself
-// (400 for a bad filter or id, 503 when the broker cannot push) and
-// returns false when it did.
-func (b *Broker) subscribeRequest(w http.ResponseWriter, r *http.Request) (*subscription, bool) {
+// (400 for a bad filter or id, 503 when the broker cannot push, or busy's
+// answer when the node has as many subscribers as it takes) and returns
+// false when it did.
+func (b *Broker) subscribeRequest(w http.ResponseWriter, r *http.Request, busy func(http.ResponseWriter, error)) (*subscription, bool) {
 	q, from, err := resumeRequest(r, b.store.Partitions())
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
@@ -31,15 +34,22 @@ func (b *Broker) subscribeRequest(w http.ResponseWriter, r *http.Request) (*subs
 	case errors.As(err, &idErr):
 		http.Error(w, "Last-Event-ID: "+idErr.Error(), http.StatusBadRequest)
 		return nil, false
+	case errors.Is(err, errTooManySubscribers) && busy != nil:
+		busy(w, err)
+		return nil, false
 	case err != nil:
 		if errors.Is(err, errTooManySubscribers) {
-			w.Header().Set("Retry-After", "5")
+			w.Header().Set("Retry-After", strconv.Itoa(int(busyRetry/time.Second)))
 		}
 		http.Error(w, err.Error(), http.StatusServiceUnavailable)
 		return nil, false
 	}
 	return sub, true
 }
+
+// busyRetry is when a subscriber turned away for the bound should try
+// again.
+const busyRetry = 5 * time.Second
 
 // cesqlParam is the query parameter that carries a CESQL expression; every
 // other parameter is an attribute to match exactly.

@@ -2,6 +2,7 @@ package broker
 
 import (
 	"bytes"
+	"fmt"
 	"net/http"
 	"time"
 )
@@ -16,13 +17,14 @@ import (
 // the events appended from now on. A comment (":ok") opens the stream once
 // the subscription is live, and comments keep an idle connection open. A
 // subscriber that stops reading gets an "error" event saying so before the
-// stream ends.
+// stream ends. A subscriber beyond the node's bound gets such an event
+// too, with the time to come back after (sseBusy).
 func (b *Broker) serveSSE(w http.ResponseWriter, r *http.Request) {
 	if _, ok := w.(http.Flusher); !ok {
 		http.Error(w, "this connection cannot stream", http.StatusInternalServerError)
 		return
 	}
-	sub, ok := b.subscribeRequest(w, r)
+	sub, ok := b.subscribeRequest(w, r, sseBusy)
 	if !ok {
 		return
 	}
@@ -91,6 +93,19 @@ func (b *Broker) serveSSE(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+}
+
+// sseBusy turns away an SSE subscriber beyond the node's bound the way
+// the protocol lets a browser understand: EventSource gives up for good on
+// any status but 200, so the answer is a stream that sets the reconnection
+// time (retry), says why in an error event, and ends; the client comes
+// back after it.
+func sseBusy(w http.ResponseWriter, err error) {
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.WriteHeader(http.StatusOK)
+	msg := fmt.Appendf(nil, "retry: %d\nevent: error\n", busyRetry.Milliseconds())
+	_, _ = w.Write(appendSSEData(msg, []byte(err.Error())))
 }
 
 // appendSSE appends one SSE message carrying ev.

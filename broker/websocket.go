@@ -28,7 +28,7 @@ import (
 // client whose filter has matched nothing for a while still resumes from
 // where it was, as an SSE client does from the id of a keep-alive.
 func (b *Broker) serveWebSocket(w http.ResponseWriter, r *http.Request) {
-	sub, ok := b.subscribeRequest(w, r)
+	sub, ok := b.subscribeRequest(w, r, nil)
 	if !ok {
 		return
 	}
