@@ -365,13 +365,9 @@ func TestDeadLetterSinkAnswerCountsByItsStatus(t *testing.T) {
 	if p := sub.wait(t, 1)[0].header.Get("Prefer"); p != "reply" {
 		t.Errorf("the subscriber was sent Prefer: %q, want reply", p)
 	}
-	eventually(t, "the dead letter to be counted as taken", func() bool {
-		st, _ := env.b.Triggers.Status(t.Context(), "default", "to-dls")
-		return st.Deliveries.DeadLettered == 1
-	})
-	st, err := env.b.Triggers.Status(t.Context(), "default", "to-dls")
-	if err != nil || st.DeadLetters != 0 || dls.count() != 1 {
-		t.Fatalf("status %+v (%v), %d deliveries to the sink: want the sink's 200 to take the event once, nothing parked", st, err, dls.count())
+	st := deadLettered(t, env, "to-dls")
+	if st.DeadLetters != 0 || dls.count() != 1 {
+		t.Fatalf("status %+v, %d deliveries to the sink: want the sink's 200 to take the event once, nothing parked", st, dls.count())
 	}
 }
 
@@ -532,13 +528,24 @@ func TestRefusedReplyGoesToTheDeadLetterSink(t *testing.T) {
 	if got.event.ID != "q1" || code.Text != "400" || !strings.Contains(string(reason), "publishing the reply") {
 		t.Fatalf("the sink got %s with %s %q and reason %q: want q1, 400 and why the reply was refused", got.event.ID, ExtErrorCode, code.Text, reason)
 	}
-	// The sink has the event before the trigger counts it taken.
+	st := deadLettered(t, env, "replies")
+	if st.DeadLetters != 0 || sub.count() != 1 {
+		t.Fatalf("status %+v, %d deliveries: want one, dead-lettered to the sink, nothing parked", st, sub.count())
+	}
+}
+
+// deadLettered waits for the trigger default/name to count one event taken
+// by its dead-letter sink (the sink has the event before the trigger
+// counts it) and returns the trigger's status.
+func deadLettered(t *testing.T, env *testEnv, name string) TriggerStatus {
+	t.Helper()
 	eventually(t, "the dead letter to be counted as taken", func() bool {
-		st, _ := env.b.Triggers.Status(t.Context(), "default", "replies")
+		st, _ := env.b.Triggers.Status(t.Context(), "default", name)
 		return st.Deliveries.DeadLettered == 1
 	})
-	st, err := env.b.Triggers.Status(t.Context(), "default", "replies")
-	if err != nil || st.DeadLetters != 0 || sub.count() != 1 {
-		t.Fatalf("status %+v (%v), %d deliveries: want one, dead-lettered to the sink, nothing parked", st, err, sub.count())
+	st, err := env.b.Triggers.Status(t.Context(), "default", name)
+	if err != nil {
+		t.Fatal(err)
 	}
+	return st
 }

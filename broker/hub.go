@@ -106,13 +106,10 @@ var errTooManySubscribers = errors.New("live push: this node has as many subscri
 // not nil, else those appended from now on. A from beyond the log's head
 // is an *eventIDError.
 func (h *hub) subscribe(ctx context.Context, match func(*cloudevents.Event) bool, from []uint64) (*subscription, error) {
-	if err := h.closed(); err != nil {
-		return nil, err
-	}
 	// Refused before the reads below, which a client retrying at the
-	// bound would otherwise cost each time; counted again on insertion.
-	if h.full() {
-		return nil, errTooManySubscribers
+	// bound would otherwise cost each time; asked again on insertion.
+	if err := h.refusal(); err != nil {
+		return nil, err
 	}
 	if from != nil {
 		if err := h.checkResume(ctx, from); err != nil {
@@ -129,12 +126,9 @@ func (h *hub) subscribe(ctx context.Context, match func(*cloudevents.Event) bool
 	s := &subscription{match: match, ch: make(chan pushed, h.buffer), after: append([]uint64(nil), after...), gone: make(chan struct{})}
 	s.publishReached()
 	h.mu.Lock()
-	if err := h.err; err != nil || len(h.subs) >= h.max {
+	if err := h.refusalLocked(); err != nil {
 		h.mu.Unlock()
 		h.log.release()
-		if err == nil {
-			err = errTooManySubscribers
-		}
 		return nil, err
 	}
 	h.subs[s] = struct{}{}
@@ -144,16 +138,22 @@ func (h *hub) subscribe(ctx context.Context, match func(*cloudevents.Event) bool
 	return s, nil
 }
 
-func (h *hub) full() bool {
+// refusal is why the hub takes no subscriber now: it closed, or it has as
+// many as it takes; nil when it takes one.
+func (h *hub) refusal() error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return len(h.subs) >= h.max
+	return h.refusalLocked()
 }
 
-func (h *hub) closed() error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.err
+func (h *hub) refusalLocked() error {
+	if h.err != nil {
+		return h.err
+	}
+	if len(h.subs) >= h.max {
+		return errTooManySubscribers
+	}
+	return nil
 }
 
 // checkResume refuses positions the log has not reached: such an id comes

@@ -150,6 +150,20 @@ func (b *browser) eval(expr string) string {
 	return s
 }
 
+// reserve opens the page at url and takes it through the queue to a
+// reservation of quantity tickets, at the payment step.
+func (b *browser) reserve(url, quantity string) {
+	b.t.Helper()
+	b.open(url)
+	b.step("start")
+	b.wait("the live WebSocket", "document.getElementById('link').textContent === 'live'")
+	b.click("#join")
+	b.step("choose")
+	b.fill("#quantity", quantity)
+	b.click("#reserve-form button[type=submit]")
+	b.step("pay")
+}
+
 // wait polls a JavaScript condition until it is true.
 func (b *browser) wait(what, expr string) {
 	b.t.Helper()
@@ -200,14 +214,7 @@ func TestBrowser(t *testing.T) {
 	t.Run("purchase", func(t *testing.T) {
 		b.t = t
 		a := startTest(t, config{Model: "v4", Stock: 30})
-		b.open(a.URL + "/")
-		b.step("start")
-		b.wait("the live WebSocket", "document.getElementById('link').textContent === 'live'")
-		b.click("#join")
-		b.step("choose")
-		b.fill("#quantity", "3")
-		b.click("#reserve-form button[type=submit]")
-		b.step("pay")
+		b.reserve(a.URL+"/", "3")
 		b.click("#pay")
 		b.step("done")
 		b.wait("the tickets", "/3 × general — tickets T-\\d+, T-\\d+, T-\\d+/.test(document.getElementById('tickets').textContent)")
@@ -236,13 +243,7 @@ func TestBrowser(t *testing.T) {
 	t.Run("reload", func(t *testing.T) {
 		b.t = t
 		a := startTest(t, config{Model: "v4", Stock: 30})
-		b.open(a.URL + "/")
-		b.wait("the live WebSocket", "document.getElementById('link').textContent === 'live'")
-		b.click("#join")
-		b.step("choose")
-		b.fill("#quantity", "2")
-		b.click("#reserve-form button[type=submit]")
-		b.step("pay")
+		b.reserve(a.URL+"/", "2")
 		session := b.eval("state.session")
 		// A reload takes the purchase up where it was: the same session,
 		// the reservation, and the payment goes through.
