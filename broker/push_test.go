@@ -219,7 +219,7 @@ func TestSubscribersAreBounded(t *testing.T) {
 	// stream that sets when to reconnect, says why and ends (on any other
 	// status EventSource gives up for good).
 	code, body := env.do("GET", "/v1/events/stream?type=b", "", nil)
-	if code != http.StatusOK || !strings.HasPrefix(body, "retry: 5000\nevent: error\ndata: ") || !strings.Contains(body, "try again later") {
+	if code != http.StatusOK || !strings.HasPrefix(body, "retry: 5000\nevent: eddy.error\ndata: ") || !strings.Contains(body, "try again later") {
 		t.Fatalf("a second SSE subscriber: %d %q, want a stream that tells it to come back in 5 s", code, body)
 	}
 	req, _ := http.NewRequest("GET", env.srv.URL+"/v1/events/ws?type=b", nil)

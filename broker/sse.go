@@ -16,9 +16,9 @@ import (
 // ones: nothing missed, nothing twice. Without one, the stream starts with
 // the events appended from now on. A comment (":ok") opens the stream once
 // the subscription is live, and comments keep an idle connection open. A
-// subscriber that stops reading gets an "error" event saying so before the
-// stream ends. A subscriber beyond the node's bound gets such an event
-// too, with the time to come back after (sseBusy).
+// subscriber that stops reading gets an "eddy.error" event saying so
+// before the stream ends. A subscriber beyond the node's bound gets such
+// an event too, with the time to come back after (sseBusy).
 func (b *Broker) serveSSE(w http.ResponseWriter, r *http.Request) {
 	if _, ok := w.(http.Flusher); !ok {
 		http.Error(w, "this connection cannot stream", http.StatusInternalServerError)
@@ -82,7 +82,7 @@ func (b *Broker) serveSSE(w http.ResponseWriter, r *http.Request) {
 			for len(sub.ch) > 0 {
 				buf = appendSSE(buf, <-sub.ch)
 			}
-			buf = append(buf, "event: error\n"...)
+			buf = append(buf, "event: "+sseErrorEvent+"\n"...)
 			buf = appendSSEData(buf, []byte(sub.reason.Error()))
 			_ = send(buf)
 			return
@@ -95,6 +95,12 @@ func (b *Broker) serveSSE(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// sseErrorEvent names the event that says why a stream ends. Not "error":
+// EventSource dispatches a message of that type to its onerror handlers,
+// which would take it for a lost connection; a client listens for this
+// one by name (addEventListener("eddy.error", ...)).
+const sseErrorEvent = "eddy.error"
+
 // sseBusy turns away an SSE subscriber beyond the node's bound the way
 // the protocol lets a browser understand: EventSource gives up for good on
 // any status but 200, so the answer is a stream that sets the reconnection
@@ -104,7 +110,7 @@ func sseBusy(w http.ResponseWriter, err error) {
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.WriteHeader(http.StatusOK)
-	msg := fmt.Appendf(nil, "retry: %d\nevent: error\n", busyRetry.Milliseconds())
+	msg := fmt.Appendf(nil, "retry: %d\nevent: %s\n", busyRetry.Milliseconds(), sseErrorEvent)
 	_, _ = w.Write(appendSSEData(msg, []byte(err.Error())))
 }
 

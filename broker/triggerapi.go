@@ -60,6 +60,9 @@ func (r *Router) servePut(w http.ResponseWriter, req *http.Request) {
 	case errors.As(err, &ce):
 		writeProblem(w, http.StatusConflict, err)
 		return
+	case errors.Is(err, ErrTriggerNotFound):
+		writeProblem(w, http.StatusNotFound, err)
+		return
 	case err != nil:
 		writeProblem(w, http.StatusInternalServerError, err)
 		return

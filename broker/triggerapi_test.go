@@ -220,8 +220,8 @@ func TestTriggerPutHonoursResourceVersion(t *testing.T) {
 		}
 		return got.Metadata.ResourceVersion
 	}
-	if code, body := env.do("PUT", "/v1/triggers/default/x", "application/yaml", []byte(doc("1", "7"))); code != http.StatusConflict || !strings.Contains(body, "does not exist") {
-		t.Fatalf("creating with a resourceVersion: %d %s, want 409", code, body)
+	if code, body := env.do("PUT", "/v1/triggers/default/x", "application/yaml", []byte(doc("1", "7"))); code != http.StatusNotFound || !strings.Contains(body, "does not exist") {
+		t.Fatalf("creating with a resourceVersion: %d %s, want 404 as Kubernetes answers an update of a missing object", code, body)
 	}
 	env.putTrigger("default", "x", doc("1", ""))
 	v1 := version()

@@ -12,13 +12,15 @@ type Preconditions struct {
 }
 
 // check is a *ConflictError when the trigger key, stored (exists) with the
-// identity id, does not meet p.
+// identity id, does not meet p, and ErrTriggerNotFound when p requires a
+// trigger that is not there (Kubernetes' 404 for an update of a missing
+// object).
 func (p Preconditions) check(key string, exists bool, id triggerIdentity) error {
 	switch {
 	case p == Preconditions{}:
 		return nil
 	case !exists:
-		return &ConflictError{Reason: fmt.Sprintf("trigger %s does not exist, and the request requires uid %q and resourceVersion %q: it was deleted since it was read (leave metadata.uid and resourceVersion out to create it)", key, p.UID, p.ResourceVersion)}
+		return fmt.Errorf("%w: %s does not exist, and the request requires uid %q and resourceVersion %q: it was deleted since it was read (leave metadata.uid and resourceVersion out to create it)", ErrTriggerNotFound, key, p.UID, p.ResourceVersion)
 	case p.UID != "" && p.UID != id.UID:
 		return &ConflictError{Reason: fmt.Sprintf("trigger %s has uid %q, not %q: it was deleted and created again since it was read", key, id.UID, p.UID)}
 	case p.ResourceVersion != "" && p.ResourceVersion != id.ResourceVersion:

@@ -15,7 +15,8 @@ import (
 // in YAML or JSON (Knative's shape; metadata.name and namespace may be
 // left out, or must match). A metadata.uid or resourceVersion in doc is a
 // precondition, as in Kubernetes: the trigger is replaced only if it still
-// has them (else a *ConflictError). It is durable and running when Put
+// has them (else a *ConflictError, or ErrTriggerNotFound when it is gone).
+// It is durable and running when Put
 // returns; created says whether it is new, and stored is the trigger as
 // stored, its identity filled in.
 func (r *Router) Put(ctx context.Context, namespace, name string, doc []byte) (created bool, stored []byte, err error) {
