@@ -17,16 +17,20 @@ import (
 	"eddy/cloudevents"
 	"eddy/engine"
 	"eddy/internal/http1"
+	"eddy/internal/pgtest"
 	"eddy/record"
 	"eddy/storage"
 	_ "eddy/storage/pebble"
+	_ "eddy/storage/postgres"
 )
 
 // testEnv is a broker on a real engine on pebble, served over HTTP.
 type testEnv struct {
-	t    testing.TB
-	dir  string
-	opts []Opt
+	t   testing.TB
+	dir string
+	// backend is the store's ("pebble" when empty), at dir.
+	backend string
+	opts    []Opt
 	// wrap, when set, puts something between the broker and the engine
 	// (a fault to inject).
 	wrap  func(Engine) Engine
@@ -65,6 +69,16 @@ func (ts *testServer) Close() {
 // end stops them.
 func newEnv(t testing.TB, opts ...Opt) *testEnv { return newEnvThrough(t, nil, opts...) }
 
+// newEnvOnPostgres is newEnv on a PostgreSQL schema of its own, the store
+// nodes share.
+func newEnvOnPostgres(t testing.TB, opts ...Opt) *testEnv {
+	t.Helper()
+	e := &testEnv{t: t, dir: pgtest.Schema(t), backend: "postgres", opts: opts}
+	e.start()
+	t.Cleanup(e.stop)
+	return e
+}
+
 // newEnvThrough is newEnv with wrap between the broker and the engine.
 func newEnvThrough(t testing.TB, wrap func(Engine) Engine, opts ...Opt) *testEnv {
 	t.Helper()
@@ -78,7 +92,11 @@ func (e *testEnv) start() {
 	t := e.t
 	t.Helper()
 	ctx := context.Background()
-	store, err := storage.Open(ctx, "pebble", e.dir, storage.WithPartitions(2))
+	backend := e.backend
+	if backend == "" {
+		backend = "pebble"
+	}
+	store, err := storage.Open(ctx, backend, e.dir, storage.WithPartitions(2))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,6 +36,9 @@ type Router struct {
 	// of their trigger, for markRetired.
 	retired []*route
 	done    chan struct{}
+	// beforeWriteCommit, set by tests, runs between a trigger write's
+	// read and its commit (where a node can stall past its lock).
+	beforeWriteCommit func()
 }
 
 // activeTrigger is a trigger this node runs (or, built in, knows of).

@@ -42,6 +42,9 @@ func (r *Router) lockWrites(ctx context.Context) (*writeLock, error) {
 
 // commit commits the state writes fill adds, fenced by the lock.
 func (l *writeLock) commit(ctx context.Context, fill func(b *storage.Batch)) error {
+	if h := l.r.beforeWriteCommit; h != nil {
+		h()
+	}
 	return l.r.b.state.commit(ctx, func(b *storage.Batch) {
 		if l.claim != nil {
 			claimlock.Fence(b, *l.claim)
