@@ -36,6 +36,10 @@ type Router struct {
 	// of their trigger, for markRetired.
 	retired []*route
 	done    chan struct{}
+	// deletedSeen is when this node first saw each deleted row (by key),
+	// on its own clock; the sweep's alone reads and writes it.
+	deletedSeen   map[string]time.Time
+	deletedSeenMu sync.Mutex
 	// beforeWriteCommit, set by tests, runs between a trigger write's
 	// read and its commit (where a node can stall past its lock).
 	beforeWriteCommit func()
@@ -55,7 +59,7 @@ type activeTrigger struct {
 }
 
 func newRouter(b *Broker) *Router {
-	return &Router{b: b, running: map[string]*activeTrigger{}}
+	return &Router{b: b, running: map[string]*activeTrigger{}, deletedSeen: map[string]time.Time{}}
 }
 
 // start loads the stored triggers, starts them, and keeps reloading them

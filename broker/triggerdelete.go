@@ -20,6 +20,12 @@ import (
 // delete: a node that has not reloaded yet goes on writing tokens) and
 // then removes the row. A failure on the way leaves the row, and the next
 // sweep tries again.
+//
+// The wait is timed on the sweeping node's own clock, from when it first
+// saw the row, which is after the delete: the row's deletedAt is the
+// deleting node's clock, and a skew between the two larger than the wait
+// would otherwise sweep a processor another node still runs. A node that
+// restarts times the wait afresh, which only sweeps later.
 
 var deletedPrefix = []byte("broker/trigger-deleted/")
 
@@ -174,8 +180,8 @@ func (r *Router) clearDeleted(ctx context.Context, pname string, q *deadletter.Q
 	return errors.Join(empty(ctx), processor.Delete(ctx, r.b.store, pname))
 }
 
-// sweepDeleted clears, for good, what the triggers deleted before
-// now-replayWait left, and removes their deleted rows. It holds the
+// sweepDeleted clears, for good, what the triggers this node saw deleted
+// replayWait before now left, and removes their deleted rows. It holds the
 // trigger writes lock, so that one node sweeps at a time and a row marked
 // again meanwhile is not removed unswept; a refresh that finds nothing due,
 // as most do, takes no lock.
@@ -200,7 +206,13 @@ func (r *Router) sweepDeleted(ctx context.Context, now time.Time) error {
 			errs = append(errs, fmt.Errorf("clearing processor %s: %w", d.Processor, err))
 			continue
 		}
-		errs = append(errs, l.commit(ctx, func(b *storage.Batch) { b.Delete(d.key) }))
+		if err := l.commit(ctx, func(b *storage.Batch) { b.Delete(d.key) }); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		r.deletedSeenMu.Lock()
+		delete(r.deletedSeen, string(d.key))
+		r.deletedSeenMu.Unlock()
 	}
 	return errors.Join(errs...)
 }
@@ -211,19 +223,36 @@ type dueRow struct {
 	deletedTrigger
 }
 
-// dueDeleted reads the deleted rows due to be swept at now, and says which
-// rows cannot be read.
+// dueDeleted reads the deleted rows due to be swept at now (this node saw
+// them replayWait before), and says which rows cannot be read.
 func (r *Router) dueDeleted(ctx context.Context, now time.Time) (due []dueRow, errs []error, err error) {
+	r.deletedSeenMu.Lock()
+	defer r.deletedSeenMu.Unlock()
+	present := map[string]bool{}
 	err = r.b.state.scan(ctx, deletedPrefix, func(key, value []byte) error {
 		var d deletedTrigger
 		if err := json.Unmarshal(value, &d); err != nil || d.Processor == "" {
 			errs = append(errs, fmt.Errorf("the deleted row %s cannot be read (%v); it stays", key, err))
 			return nil
 		}
-		if now.Sub(d.DeletedAt) >= r.replayWait() {
-			due = append(due, dueRow{append([]byte(nil), key...), d})
+		k := string(key)
+		present[k] = true
+		seen, ok := r.deletedSeen[k]
+		if !ok {
+			seen = now
+			r.deletedSeen[k] = now
+		}
+		if now.Sub(seen) >= r.replayWait() {
+			due = append(due, dueRow{[]byte(k), d})
 		}
 		return nil
 	})
+	if err == nil {
+		for k := range r.deletedSeen {
+			if !present[k] {
+				delete(r.deletedSeen, k)
+			}
+		}
+	}
 	return due, errs, err
 }

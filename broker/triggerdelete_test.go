@@ -125,6 +125,10 @@ func TestReplacedCreationIsSwept(t *testing.T) {
 	if env.deletedRows() != 1 {
 		t.Fatalf("%d deleted rows, want the first creation's", env.deletedRows())
 	}
+	// The sweep times its wait from when it first sees the row.
+	if err := env.b.Triggers.sweepDeleted(t.Context(), time.Now()); err != nil {
+		t.Fatal(err)
+	}
 	if err := env.b.Triggers.sweepDeleted(t.Context(), time.Now().Add(env.b.Triggers.replayWait())); err != nil {
 		t.Fatal(err)
 	}
@@ -242,5 +246,38 @@ func (e *testEnv) storeAnotherCreation(namespace, name, yaml string) {
 	}
 	if err := e.b.state.put(e.t.Context(), triggerKey(namespace, name), doc); err != nil {
 		e.t.Fatal(err)
+	}
+}
+
+// TestSweepWaitsOnItsOwnClock: a deleted row whose deletedAt is long past
+// (the deleting node's clock behind this one's) is not swept before this
+// node has seen it for replayWait: another node may still run its
+// processor.
+func TestSweepWaitsOnItsOwnClock(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1))
+	row, err := json.Marshal(deletedTrigger{Processor: processorName("default", "skewed", "u1"), DeletedAt: time.Now().Add(-time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := env.b.state.put(t.Context(), deletedKey("default", "skewed", "u1"), row); err != nil {
+		t.Fatal(err)
+	}
+	r := env.b.Triggers
+	if err := r.sweepDeleted(t.Context(), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if n := env.deletedRows(); n != 1 {
+		t.Fatalf("%d deleted rows after the first sweep that saw it, want it kept", n)
+	}
+	if err := r.sweepDeleted(t.Context(), time.Now().Add(r.replayWait())); err != nil {
+		t.Fatal(err)
+	}
+	if n := env.deletedRows(); n != 0 {
+		t.Fatalf("%d deleted rows once this node saw it for the wait, want it swept", n)
+	}
+	r.deletedSeenMu.Lock()
+	defer r.deletedSeenMu.Unlock()
+	if len(r.deletedSeen) != 0 {
+		t.Fatalf("the sweep still remembers %d rows that are gone", len(r.deletedSeen))
 	}
 }
