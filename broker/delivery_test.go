@@ -437,6 +437,56 @@ func TestTriggerReplays(t *testing.T) {
 	}
 }
 
+// TestReplayKeepsAParkedEventOnce: a replay delivers the trigger's events
+// again but leaves a parked event where it is, once: a retry then delivers
+// it once, not once per replay.
+func TestReplayKeepsAParkedEventOnce(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1))
+	var mu sync.Mutex
+	healthy := false
+	sub := newSubscriber(t, func(_ int, e *cloudevents.Event, w http.ResponseWriter) {
+		mu.Lock()
+		defer mu.Unlock()
+		if e.ID == "p-1" && !healthy {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		w.WriteHeader(http.StatusAccepted)
+	})
+	env.putTrigger("default", "parks", triggerYAML("parks", "", sub.URL, ""))
+	env.send(event("t", "ok-1"), event("t", "p-1"))
+	sub.wait(t, 2)
+	parked := func() int {
+		st, _ := env.b.Triggers.Status(t.Context(), "default", "parks")
+		return st.DeadLetters
+	}
+	eventually(t, "p-1 to be parked", func() bool { return parked() == 1 })
+	if code, body := env.do("POST", "/v1/triggers/default/parks/replay", "application/json", []byte(`{"from":"tail"}`)); code != http.StatusOK {
+		t.Fatalf("replay: %d %s", code, body)
+	}
+	if got := sub.wait(t, 3); got[2].event.ID != "ok-1" {
+		t.Fatalf("the replay delivered %s, want ok-1 again", got[2].event.ID)
+	}
+	eventually(t, "the replay to pass p-1", func() bool {
+		st, _ := env.b.Triggers.Status(t.Context(), "default", "parks")
+		return st.Lag == 0
+	})
+	if n := parked(); n != 1 {
+		t.Fatalf("%d parked events after the replay, want p-1 once", n)
+	}
+	mu.Lock()
+	healthy = true
+	mu.Unlock()
+	code, body := env.do("POST", "/v1/triggers/default/parks/retry", "", nil)
+	if code != http.StatusOK || !strings.Contains(body, `"retried":1`) {
+		t.Fatalf("retry: %d %s, want p-1 retried once", code, body)
+	}
+	got := sub.wait(t, 4)
+	if n := sub.count(); n != 4 || got[3].event.ID != "p-1" || parked() != 0 {
+		t.Fatalf("%d deliveries (the last %s), %d parked: want p-1 delivered once more and nothing parked", n, got[3].event.ID, parked())
+	}
+}
+
 // TestBuiltinTriggerIsNotReplayed: a trigger the engine serves itself has
 // no deliveries to replay; the refusal says so, and the router still
 // answers afterwards (the replay let go of what it held).

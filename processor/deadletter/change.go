@@ -2,6 +2,7 @@ package deadletter
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"time"
@@ -168,6 +169,9 @@ func (c *change) remove(order uint64) (bool, error) {
 	}
 	c.del(c.q.keys.letter(c.seq, order))
 	c.del(c.q.keys.id(l.ID))
+	if l.Event.Position > 0 {
+		c.del(c.q.keys.position(c.seq, l.Event))
+	}
 	c.row.size--
 	switch {
 	case c.row.size == 0:
@@ -181,4 +185,29 @@ func (c *change) remove(order uint64) (bool, error) {
 	}
 	c.writeRow()
 	return true, nil
+}
+
+// holds reports whether the sequence has a letter of the event read where
+// e was (a position of 0 is no position: such letters are never the same).
+// The position key is checked against the letter it names, so that one
+// left behind by a clear cut short is not taken for a letter.
+func (c *change) holds(e Event) (bool, error) {
+	if e.Position == 0 {
+		return false, nil
+	}
+	v, err := c.q.store.Get(c.ctx, c.q.partition, c.q.keys.position(c.seq, e))
+	if errors.Is(err, storage.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, c.q.readError("letter position", err)
+	}
+	if len(v) != 8 {
+		return false, c.q.corrupt(fmt.Sprintf("the position key of an event of sequence %q", c.seq), fmt.Errorf("%d bytes, want 8", len(v)))
+	}
+	l, ok, err := c.letter(binary.BigEndian.Uint64(v))
+	if err != nil || !ok {
+		return false, err
+	}
+	return l.Event.Source == e.Source && l.Event.Partition == e.Partition && l.Event.Position == e.Position, nil
 }

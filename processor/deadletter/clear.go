@@ -59,6 +59,9 @@ func (q *Queue) Clear(ctx context.Context) error {
 		}
 		for _, l := range letters {
 			b.Delete(q.keys.id(l.ID))
+			if l.Event.Position > 0 {
+				b.Delete(q.keys.position(seq, l.Event))
+			}
 		}
 		err = q.store.Scan(ctx, q.partition, q.keys.letters(seq), func(key, _ []byte) error {
 			b.Delete(append([]byte(nil), key...))

@@ -5,7 +5,9 @@
 // as a Letter, under the event's sequence id (what the processor's sequencing
 // policy returns). From then on, later events of that sequence are parked
 // behind it (EnqueueIfPresent) while other sequences flow on, so a sequence's
-// events are never handled out of order. Process retries the sequence whose
+// events are never handled out of order. A sequence holds an event read
+// from a position once: the same event enqueued again (a processor reset
+// reads it anew) is already there. Process retries the sequence whose
 // head was touched longest ago (Axon's processAny); a Policy decides what a
 // failure means: ignore it, enqueue the event, evict the letter, or requeue it
 // at the head of its sequence.
@@ -19,6 +21,8 @@
 //	s <sequence>          the sequence: size, head, next order, processing lease
 //	q <sequence> <order>  a letter; order is a big-endian counter of the sequence
 //	i <letter id>         where letter id lives (sequence and order)
+//	p <sequence> <source> <partition> <position>
+//	                      the order of the letter holding the event read there
 //
 // Sequence ids are length-prefixed too, so a scan of one sequence's letters
 // returns them in order and never strays into another sequence.

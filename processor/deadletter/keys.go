@@ -23,6 +23,7 @@ const (
 	kindSequence = 's'
 	kindLetter   = 'q'
 	kindID       = 'i'
+	kindPosition = 'p'
 )
 
 // keyspace builds the state keys of one processor's queue: "dlq/", the
@@ -65,6 +66,16 @@ func (k keyspace) letters(seq string) []byte {
 // letter is the key of seq's letter at order.
 func (k keyspace) letter(seq string, order uint64) []byte {
 	return binary.BigEndian.AppendUint64(k.letters(seq), order)
+}
+
+// position is the key that locates the letter of seq holding the event
+// read at e's source, partition and position.
+func (k keyspace) position(seq string, e Event) []byte {
+	b := appendSequenceID(k.kind(kindPosition), seq)
+	b = binary.BigEndian.AppendUint16(b, uint16(len(e.Source)))
+	b = append(b, e.Source...)
+	b = binary.AppendUvarint(b, uint64(e.Partition))
+	return binary.BigEndian.AppendUint64(b, e.Position)
 }
 
 // id is the key that locates a letter by its id.

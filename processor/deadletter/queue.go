@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -86,7 +87,8 @@ func (q *Queue) Enqueue(ctx context.Context, l Letter) error {
 }
 
 // EnqueueIfPresent parks the letter built by letter behind sequenceID if that
-// sequence is dead-lettered, and reports whether it did. When the sequence is
+// sequence is dead-lettered, and reports whether it did (or the sequence
+// holds that event, read at the same position, already). When the sequence is
 // not known on this node it returns false without IO and without calling
 // letter (see Refresh for sequences enqueued by other nodes).
 func (q *Queue) EnqueueIfPresent(ctx context.Context, sequenceID string, letter func() Letter) (bool, error) {
@@ -111,10 +113,25 @@ func (q *Queue) EnqueueFailure(ctx context.Context, l Letter, err error, policy 
 	return d, q.Enqueue(ctx, d.apply(l, err))
 }
 
+// enqueue adds the letter build makes at the end of seq, creating seq
+// unless onlyIfPresent; enqueued is also true when seq holds the letter's
+// event already (holds).
 func (q *Queue) enqueue(ctx context.Context, seq string, build func() Letter, onlyIfPresent bool) (bool, error) {
 	enqueued := false
 	err := q.change(ctx, seq, func(c *change) error {
-		if c.row == nil {
+		var l Letter
+		if c.row != nil {
+			l = build().clone()
+			held, err := c.holds(l.Event)
+			if err != nil || held {
+				enqueued = held
+				return err
+			}
+			if c.row.size >= q.opts.maxSize {
+				return fmt.Errorf("%w: sequence %q of processor %q holds %d letters, the limit (WithMaxSequenceSize) is %d",
+					ErrFull, seq, q.processor, c.row.size, q.opts.maxSize)
+			}
+		} else {
 			if onlyIfPresent {
 				return nil
 			}
@@ -129,11 +146,8 @@ func (q *Queue) enqueue(ctx context.Context, seq string, build func() Letter, on
 					ErrFull, q.processor, n, q.opts.maxSequences, seq)
 			}
 			c.row = &sequenceRow{head: 1, next: 1, since: c.now, touched: c.now}
-		} else if c.row.size >= q.opts.maxSize {
-			return fmt.Errorf("%w: sequence %q of processor %q holds %d letters, the limit (WithMaxSequenceSize) is %d",
-				ErrFull, seq, q.processor, c.row.size, q.opts.maxSize)
+			l = build().clone()
 		}
-		l := build().clone()
 		l.ID, l.SequenceID = rand.Text(), seq
 		l.EnqueuedAt, l.LastTouched = c.now, c.now
 		order := c.row.next
@@ -141,6 +155,9 @@ func (q *Queue) enqueue(ctx context.Context, seq string, build func() Letter, on
 		c.row.size++
 		c.put(q.keys.letter(seq, order), encodeLetter(l))
 		c.put(q.keys.id(l.ID), location{seq: seq, order: order}.encode())
+		if l.Event.Position > 0 {
+			c.put(q.keys.position(seq, l.Event), binary.BigEndian.AppendUint64(nil, order))
+		}
 		c.writeRow()
 		enqueued = true
 		return nil

@@ -392,11 +392,11 @@ func TestPartitionChangesOwner(t *testing.T) {
 		mustEnqueue(t, q, letter("s", 1))
 		// The engine's node claims the partition: its epoch moves on, and
 		// the queue must follow it rather than fail.
-		for _, owner := range []string{"node-a", "node-b"} {
+		for i, owner := range []string{"node-a", "node-b"} {
 			if _, err := store.Ownership().ClaimPartition(ctx, 1, owner, time.Nanosecond); err != nil {
 				t.Fatal(err)
 			}
-			mustEnqueue(t, q, letter("s", 2))
+			mustEnqueue(t, q, letter("s", uint64(2+i)))
 		}
 		if n := mustSize(t, q); n != 3 {
 			t.Errorf("size %d, want 3", n)
@@ -468,6 +468,52 @@ func TestDrop(t *testing.T) {
 		statesMu.Unlock()
 		if kept {
 			t.Error("after Drop the process keeps the queue's shared state")
+		}
+	})
+}
+
+// TestSequenceHoldsAnEventOnce: an event read from a position is held once
+// by its sequence, however often it is enqueued or parked (a processor
+// reset reads it again); once it has left, it can come back; letters with
+// no position are never taken for each other.
+func TestSequenceHoldsAnEventOnce(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b testBackend) {
+		ctx := context.Background()
+		q := openQueue(t, b.open(t), "orders")
+		mustEnqueue(t, q, letter("s", 1))
+		mustEnqueue(t, q, letter("s", 1))
+		if parked, err := q.EnqueueIfPresent(ctx, "s", func() Letter { return letter("s", 1) }); !parked || err != nil {
+			t.Fatalf("parking an event the sequence holds: parked %v, %v; want it reported held", parked, err)
+		}
+		if parked, err := q.EnqueueIfPresent(ctx, "s", func() Letter { return letter("s", 2) }); !parked || err != nil {
+			t.Fatalf("parking a new event: parked %v, %v", parked, err)
+		}
+		other := letter("s", 2)
+		other.Event.Partition = 2
+		mustEnqueue(t, q, other)
+		if ps := positions(mustLetters(t, q, "s")); !slices.Equal(ps, []uint64{1, 2, 2}) {
+			t.Fatalf("positions %v, want [1 2 2]: each event once (2 of partitions 1 and 2)", ps)
+		}
+		first := mustLetters(t, q, "s")[0]
+		if err := q.Evict(ctx, first.ID); err != nil {
+			t.Fatal(err)
+		}
+		mustEnqueue(t, q, letter("s", 1))
+		if ps := positions(mustLetters(t, q, "s")); !slices.Equal(ps, []uint64{2, 2, 1}) {
+			t.Fatalf("after evicting 1 and enqueuing it again: positions %v, want [2 2 1]", ps)
+		}
+		unplaced := Letter{SequenceID: "n", Event: Event{Type: "t", Payload: []byte("{}")}}
+		mustEnqueue(t, q, unplaced)
+		mustEnqueue(t, q, unplaced)
+		if n := len(mustLetters(t, q, "n")); n != 2 {
+			t.Fatalf("%d letters with no position, want both kept", n)
+		}
+		if err := q.Clear(ctx); err != nil {
+			t.Fatal(err)
+		}
+		mustEnqueue(t, q, letter("s", 2))
+		if n := mustSize(t, q); n != 1 {
+			t.Fatalf("size %d after Clear and one enqueue, want 1", n)
 		}
 	})
 }
