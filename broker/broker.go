@@ -122,7 +122,7 @@ func (b *Broker) Close(ctx context.Context) error {
 //	POST /v1/triggers/{namespace}/{name}/retry   parked events, again
 //	POST /v1/triggers/{namespace}/{name}/replay  {"from":"tail"|"head"|time}
 //
-// Other methods on /v1/events are answered 405. The broker-ingress path
+// Other methods on these paths are answered 405 with Allow. The broker-ingress path
 // takes POSTs whose first segment is not "v1"; what the broker does not
 // serve (other paths, and other methods on the broker-ingress path) goes to
 // the WithFallback handler, or is answered 404 and 405 without one. So a
@@ -159,4 +159,19 @@ func (b *Broker) routes() {
 	b.mux.HandleFunc("DELETE /v1/triggers/{namespace}/{name}", b.Triggers.serveDelete)
 	b.mux.HandleFunc("POST /v1/triggers/{namespace}/{name}/retry", b.Triggers.serveRetry)
 	b.mux.HandleFunc("POST /v1/triggers/{namespace}/{name}/replay", b.Triggers.serveReplay)
+	// Another method on one of these paths would reach the catch-alls
+	// above, and the fallback's 404; it is a 405 naming what is allowed.
+	for path, allow := range map[string]string{
+		"/v1/events/stream":                      "GET, HEAD",
+		"/v1/events/ws":                          "GET, HEAD",
+		"/v1/triggers":                           "GET, HEAD",
+		"/v1/triggers/{namespace}/{name}":        "GET, HEAD, PUT, DELETE",
+		"/v1/triggers/{namespace}/{name}/retry":  "POST",
+		"/v1/triggers/{namespace}/{name}/replay": "POST",
+	} {
+		b.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", allow)
+			writeProblem(w, http.StatusMethodNotAllowed, fmt.Errorf("%s %s: this path takes %s", r.Method, r.URL.Path, allow))
+		})
+	}
 }

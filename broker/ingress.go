@@ -2,6 +2,7 @@ package broker
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 
@@ -48,16 +49,30 @@ func (b *Broker) serveIngress(w http.ResponseWriter, r *http.Request) {
 func (b *Broker) ingestOne(ctx context.Context, w http.ResponseWriter, e *cloudevents.Event) {
 	req := b.eventRequest(e)
 	if finish := http1.Defer(w); finish != nil {
+		data := req.Data // not req: the closure would take it to the heap
 		b.eng.PublishEventAsync(ctx, req, func(err error) {
 			if err != nil {
 				err = &PublishError{Index: 0, Err: err}
 			}
-			b.answerIngress(w, err)
+			b.answerOne(w, data, err)
 			finish()
 		})
 		return
 	}
 	_, err := b.publishRequest(ctx, req)
+	b.answerOne(w, req.Data, err)
+}
+
+// answerOne answers for one event. The single event's data is not checked
+// before the engine (which checks it anyway) to keep the hot path short;
+// when the engine refuses the event for it, the answer says so as a
+// batch's does (dataError), not in the engine's words.
+func (b *Broker) answerOne(w http.ResponseWriter, data json.RawMessage, err error) {
+	if err != nil && data != nil && publishStatus(err) == http.StatusBadRequest && !json.Valid(data) {
+		cloudevents.WriteError(w, &cloudevents.Error{Status: http.StatusBadRequest, Index: -1, Attribute: "data",
+			Reason: "is declared JSON but is not valid JSON"})
+		return
+	}
 	b.answerIngress(w, err)
 }
 

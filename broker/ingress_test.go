@@ -79,7 +79,10 @@ func TestIngressRefusesWhatIsNotAnEvent(t *testing.T) {
 		{"broken JSON", "POST", "/v1/events", cloudevents.MediaTypeJSON, `{"id":`, nil, http.StatusBadRequest, ""},
 		{"bad batch element", "POST", "/v1/events", cloudevents.MediaTypeJSONBatch, `[{"specversion":"1.0","id":"1","source":"/s","type":"t"},{"specversion":"1.0","id":"2","source":"/s"}]`, nil, http.StatusBadRequest, "event 1 of the batch"},
 		{"too large", "POST", "/v1/events", "text/plain", big, valid, http.StatusRequestEntityTooLarge, "larger"},
-		{"JSON data that is no document", "POST", "/v1/events", "application/json", `{"a":`, valid, http.StatusBadRequest, ""},
+		{"JSON data that is no document", "POST", "/v1/events", "application/json", `{"a":`, valid, http.StatusBadRequest, `"data": is declared JSON but is not valid JSON`},
+		{"JSON data that is no document, structured", "POST", "/v1/events", cloudevents.MediaTypeJSON,
+			`{"specversion":"1.0","id":"1","source":"/s","type":"t","datacontenttype":"application/json","data_base64":"` + base64.StdEncoding.EncodeToString([]byte("{not json")) + `"}`,
+			nil, http.StatusBadRequest, `"data": is declared JSON but is not valid JSON`},
 		{"gzip body, binary", "POST", "/v1/events", "application/json", "\x1f\x8b", with("Content-Encoding", "gzip"), http.StatusUnsupportedMediaType, "Content-Encoding"},
 		{"gzip body, structured", "POST", "/v1/events", cloudevents.MediaTypeJSON, "\x1f\x8b", []string{"Content-Encoding", "identity, gzip"}, http.StatusUnsupportedMediaType, `"gzip"`},
 	}

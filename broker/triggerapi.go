@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"slices"
+	"strings"
 )
 
 // maxTriggerBody bounds a trigger document sent to the API.
@@ -43,8 +45,43 @@ func (r *Router) serveGet(w http.ResponseWriter, req *http.Request) {
 	}
 }
 
+// deleteOptions is Kubernetes' DeleteOptions: preconditions are checked,
+// dryRun is refused, and the rest (about dependents and grace periods,
+// which a trigger has none of) is taken and means nothing.
+type deleteOptions struct {
+	Kind               string        `json:"kind"`
+	APIVersion         string        `json:"apiVersion"`
+	Preconditions      Preconditions `json:"preconditions"`
+	GracePeriodSeconds *int64        `json:"gracePeriodSeconds"`
+	PropagationPolicy  string        `json:"propagationPolicy"`
+	OrphanDependents   *bool         `json:"orphanDependents"`
+	DryRun             []string      `json:"dryRun"`
+	IgnoreReadError    *bool         `json:"ignoreStoreReadErrorWithClusterBreakingPotential"`
+}
+
+// triggerMediaType says whether a PUT body of Content-Type ct can be a
+// trigger: YAML or JSON, or unsaid.
+func triggerMediaType(ct string) bool {
+	if ct == "" {
+		return true
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return false
+	}
+	switch mt {
+	case "application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml", "application/json":
+		return true
+	}
+	return strings.HasSuffix(mt, "+json") || strings.HasSuffix(mt, "+yaml")
+}
+
 func (r *Router) servePut(w http.ResponseWriter, req *http.Request) {
 	ns, name := req.PathValue("namespace"), req.PathValue("name")
+	if ct := req.Header.Get("Content-Type"); !triggerMediaType(ct) {
+		writeProblem(w, http.StatusUnsupportedMediaType, fmt.Errorf("a trigger is YAML or JSON, not %q: send it with Content-Type application/yaml or application/json", ct))
+		return
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, maxTriggerBody))
 	if err != nil {
 		writeProblem(w, http.StatusRequestEntityTooLarge, fmt.Errorf("reading the trigger: %w", err))
@@ -84,10 +121,17 @@ func (r *Router) serveDelete(w http.ResponseWriter, req *http.Request) {
 		writeProblem(w, http.StatusRequestEntityTooLarge, fmt.Errorf("reading the delete options: %w", err))
 		return
 	}
-	var opts struct{ Preconditions Preconditions }
+	var opts deleteOptions
 	if len(bytes.TrimSpace(body)) > 0 {
-		if err := json.Unmarshal(body, &opts); err != nil {
+		// Strict: a misspelt field would drop the check it asks for.
+		dec := json.NewDecoder(bytes.NewReader(body))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&opts); err != nil {
 			writeProblem(w, http.StatusBadRequest, fmt.Errorf("the body is not delete options in JSON ({\"preconditions\":{\"resourceVersion\":\"…\"}}): %w", err))
+			return
+		}
+		if len(opts.DryRun) > 0 {
+			writeProblem(w, http.StatusBadRequest, fmt.Errorf("delete options: dryRun %q is not supported: nothing was deleted", opts.DryRun))
 			return
 		}
 	}

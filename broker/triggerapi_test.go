@@ -299,3 +299,57 @@ func TestTriggerDeleteHonoursPreconditions(t *testing.T) {
 		t.Fatalf("GET after the delete: %d", code)
 	}
 }
+
+// TestTriggerAPIRefusesWhatItCannotTake: a method a path does not take is
+// a 405 that says which it does; delete options with a field Kubernetes'
+// DeleteOptions does not have (a typo would drop the precondition it
+// meant), or asking for a dry run, are refused and delete nothing; a PUT
+// body that is neither YAML nor JSON is a 415.
+func TestTriggerAPIRefusesWhatItCannotTake(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1))
+	env.putTrigger("default", "x", triggerYAML("x", "", "http://s.example/", ""))
+	for _, c := range []struct {
+		method, path, allow string
+	}{
+		{"PATCH", "/v1/triggers/default/x", "GET, HEAD, PUT, DELETE"},
+		{"POST", "/v1/triggers", "GET, HEAD"},
+		{"GET", "/v1/triggers/default/x/retry", "POST"},
+		{"DELETE", "/v1/triggers/default/x/replay", "POST"},
+		{"POST", "/v1/events/stream", "GET, HEAD"},
+		{"PUT", "/v1/events/ws", "GET, HEAD"},
+	} {
+		req, _ := http.NewRequest(c.method, env.srv.URL+c.path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != c.allow {
+			t.Errorf("%s %s: %s, Allow %q; want 405 allowing %q", c.method, c.path, resp.Status, resp.Header.Get("Allow"), c.allow)
+		}
+	}
+	for _, c := range []struct{ options, says string }{
+		{`{"precondition":{"uid":"x"}}`, "unknown field"},
+		{`{"dryRun":["All"]}`, "dryRun"},
+	} {
+		if code, body := env.do("DELETE", "/v1/triggers/default/x", "application/json", []byte(c.options)); code != http.StatusBadRequest || !strings.Contains(body, c.says) {
+			t.Errorf("DELETE with %s: %d %s, want 400 saying %q", c.options, code, body, c.says)
+		}
+	}
+	if code, _ := env.do("GET", "/v1/triggers/default/x", "", nil); code != http.StatusOK {
+		t.Fatalf("the refused deletes deleted the trigger: GET %d", code)
+	}
+	yaml := []byte(triggerYAML("x", "", "http://t.example/", ""))
+	if code, body := env.do("PUT", "/v1/triggers/default/x", "application/xml", yaml); code != http.StatusUnsupportedMediaType || !strings.Contains(body, "application/yaml") {
+		t.Errorf("PUT as application/xml: %d %s, want 415 naming the types taken", code, body)
+	}
+	for _, ct := range []string{"", "application/yaml; charset=utf-8", "text/yaml", "application/json"} {
+		body := yaml
+		if ct == "application/json" {
+			body = []byte(`{"apiVersion":"eventing.knative.dev/v1","kind":"Trigger","metadata":{"name":"x"},"spec":{"broker":"default","subscriber":{"uri":"http://t.example/"}}}`)
+		}
+		if code, resp := env.do("PUT", "/v1/triggers/default/x", ct, body); code != http.StatusOK {
+			t.Errorf("PUT as %q: %d %s", ct, code, resp)
+		}
+	}
+}
