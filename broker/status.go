@@ -39,6 +39,36 @@ type TriggerStatus struct {
 	DeadLetters int `json:"deadLetters"`
 	// Deliveries counts what this node delivered since it started.
 	Deliveries DeliveryCounts `json:"deliveries"`
+	// SubscriberURI and DeadLetterSinkURI are the addresses deliveries go
+	// to, as Knative's status shows them resolved.
+	SubscriberURI     string `json:"subscriberUri,omitempty"`
+	DeadLetterSinkURI string `json:"deadLetterSinkUri,omitempty"`
+	// Conditions has Knative's Ready condition, for tools that wait on it.
+	Conditions []Condition `json:"conditions"`
+}
+
+// Condition is a Knative (Kubernetes) status condition.
+type Condition struct {
+	Type    string `json:"type"`
+	Status  string `json:"status"` // "True", "False" or "Unknown"
+	Reason  string `json:"reason,omitempty"`
+	Message string `json:"message,omitempty"`
+}
+
+// ready is the Ready condition of st: True when this node runs the
+// trigger (or the engine serves it), False with the reason otherwise.
+func ready(st *TriggerStatus) Condition {
+	switch {
+	case st.Error != "":
+		return Condition{Type: "Ready", Status: "False", Reason: "Failed", Message: st.Error}
+	case st.Builtin:
+		return Condition{Type: "Ready", Status: "True", Reason: "Builtin", Message: st.Note}
+	case st.Paused:
+		return Condition{Type: "Ready", Status: "False", Reason: "Paused", Message: "a replay has the trigger stopped on every node while it moves its position"}
+	case !st.Running:
+		return Condition{Type: "Ready", Status: "Unknown", Reason: "NotRunning", Message: "this node does not run the trigger's processor (it is starting, or stopping)"}
+	}
+	return Condition{Type: "Ready", Status: "True"}
 }
 
 // SegmentStatus is one segment of a trigger's processor, cluster-wide.
@@ -63,8 +93,9 @@ func (r *Router) Status(ctx context.Context, namespace, name string) (TriggerSta
 	return r.status(ctx, namespace, name, t)
 }
 
-func (r *Router) status(ctx context.Context, namespace, name string, t *activeTrigger) (TriggerStatus, error) {
-	st := TriggerStatus{Namespace: namespace, Name: name, Deliveries: t.stats.snapshot(), Paused: t.paused}
+func (r *Router) status(ctx context.Context, namespace, name string, t *activeTrigger) (st TriggerStatus, err error) {
+	defer func() { st.Conditions = []Condition{ready(&st)} }()
+	st = TriggerStatus{Namespace: namespace, Name: name, Deliveries: t.stats.snapshot(), Paused: t.paused}
 	if t.err != nil {
 		st.Error = t.err.Error()
 	}
@@ -72,6 +103,7 @@ func (r *Router) status(ctx context.Context, namespace, name string, t *activeTr
 		return st, nil
 	}
 	st.Ordered, st.ObservedGeneration = t.route.Ordered, t.route.Generation
+	st.SubscriberURI, st.DeadLetterSinkURI = t.route.Subscriber, t.route.Delivery.DeadLetterSink
 	if t.route.Builtin {
 		st.Builtin, st.Note = true, builtinNote
 		return st, nil

@@ -18,7 +18,17 @@ const maxTriggerBody = 1 << 20
 // The REST handlers answer a trigger as Knative shows one: the stored
 // document with a "status" member.
 
+// serveList lists the triggers, those of one namespace with
+// ?namespace=NS (as Kubernetes lists a namespace's).
 func (r *Router) serveList(w http.ResponseWriter, req *http.Request) {
+	q := req.URL.Query()
+	for k := range q {
+		if k != "namespace" {
+			writeProblem(w, http.StatusBadRequest, fmt.Errorf("query parameter %q: the trigger list takes only namespace", k))
+			return
+		}
+	}
+	only, filtered := q.Get("namespace"), q.Has("namespace")
 	stored, err := r.storedTriggers(req.Context())
 	if err != nil {
 		writeProblem(w, http.StatusInternalServerError, err)
@@ -27,6 +37,9 @@ func (r *Router) serveList(w http.ResponseWriter, req *http.Request) {
 	items := make([]json.RawMessage, 0, len(stored))
 	for _, key := range sortedKeys(stored) {
 		ns, name := splitKey(key)
+		if filtered && ns != only {
+			continue
+		}
 		items = append(items, r.withStatus(req, ns, name, stored[key]))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"apiVersion": "v1", "kind": "List", "items": items})

@@ -49,6 +49,9 @@ func TestTriggerCRUDSurvivesRestart(t *testing.T) {
 		got.Status.Processor != "trigger/default/orders/"+md.UID || !got.Status.Running || got.Status.ObservedGeneration != 1 {
 		t.Fatalf("get answered %+v: want generation 1 (an update that changes nothing is none) and the processor named by the uid", got)
 	}
+	if c := got.Status.Conditions; len(c) != 1 || c[0].Type != "Ready" || c[0].Status != "True" || got.Status.SubscriberURI != sub.URL {
+		t.Fatalf("status conditions %+v, subscriberUri %q: want Ready True and the subscriber", c, got.Status.SubscriberURI)
+	}
 	// A change keeps the uid, and so the processor; as in Kubernetes, the
 	// generation counts changes of the spec, not of the labels.
 	labelled := strings.Replace(js, `"namespace":"default"}`, `"namespace":"default","labels":{"team":"shop"}}`, 1)
@@ -351,5 +354,36 @@ func TestTriggerAPIRefusesWhatItCannotTake(t *testing.T) {
 		if code, resp := env.do("PUT", "/v1/triggers/default/x", ct, body); code != http.StatusOK {
 			t.Errorf("PUT as %q: %d %s", ct, code, resp)
 		}
+	}
+}
+
+// TestTriggerListByNamespace: ?namespace= lists one namespace's triggers;
+// another query parameter is refused rather than ignored.
+func TestTriggerListByNamespace(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1))
+	env.putTrigger("default", "a", triggerYAML("a", "", "http://s.example/", ""))
+	env.putTrigger("prod", "b", strings.Replace(triggerYAML("b", "", "http://s.example/", ""), "namespace: default", "namespace: prod", 1))
+	names := func(query string) []string {
+		t.Helper()
+		code, body := env.do("GET", "/v1/triggers"+query, "", nil)
+		var list struct {
+			Items []struct{ Metadata struct{ Namespace, Name string } }
+		}
+		if err := json.Unmarshal([]byte(body), &list); code != http.StatusOK || err != nil {
+			t.Fatalf("GET /v1/triggers%s: %d %s (%v)", query, code, body, err)
+		}
+		var out []string
+		for _, it := range list.Items {
+			out = append(out, it.Metadata.Namespace+"/"+it.Metadata.Name)
+		}
+		return out
+	}
+	for query, want := range map[string]string{"": "default/a prod/b", "?namespace=prod": "prod/b", "?namespace=zzz": ""} {
+		if got := strings.Join(names(query), " "); got != want {
+			t.Errorf("GET /v1/triggers%s: %q, want %q", query, got, want)
+		}
+	}
+	if code, body := env.do("GET", "/v1/triggers?labelSelector=x", "", nil); code != http.StatusBadRequest || !strings.Contains(body, "labelSelector") {
+		t.Errorf("an unknown query parameter: %d %s, want 400 naming it", code, body)
 	}
 }
