@@ -367,7 +367,9 @@ func TestTriggerListByNamespace(t *testing.T) {
 		t.Helper()
 		code, body := env.do("GET", "/v1/triggers"+query, "", nil)
 		var list struct {
-			Items []struct{ Metadata struct{ Namespace, Name string } }
+			Items []struct {
+				Metadata struct{ Namespace, Name string }
+			}
 		}
 		if err := json.Unmarshal([]byte(body), &list); code != http.StatusOK || err != nil {
 			t.Fatalf("GET /v1/triggers%s: %d %s (%v)", query, code, body, err)
