@@ -96,7 +96,7 @@ func resumeRequest(r *http.Request, partitions int) (filter url.Values, from []u
 	if len(ids) > 1 {
 		return nil, nil, &eventIDError{fmt.Sprintf("query parameter %q is given %d times: give it once", lastEventIDParam, len(ids))}
 	}
-	id := r.Header.Get("Last-Event-ID")
+	id, where := r.Header.Get("Last-Event-ID"), eventIDSource(r)
 	if id == "" && len(ids) == 1 {
 		id = ids[0]
 	}
@@ -105,7 +105,7 @@ func resumeRequest(r *http.Request, partitions int) (filter url.Values, from []u
 	}
 	from, err = parseEventID(id, partitions)
 	if err != nil {
-		return nil, nil, &eventIDError{fmt.Sprintf("Last-Event-ID %q: %v", truncate(id, 100), err)}
+		return nil, nil, &eventIDError{fmt.Sprintf("%s %q: %v", where, truncate(id, 100), err)}
 	}
 	return filter, from, nil
 }
@@ -116,4 +116,13 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
+}
+
+// eventIDSource names where the request's last event id comes from, for
+// errors: the header wins over the query parameter, as resumeRequest reads.
+func eventIDSource(r *http.Request) string {
+	if r.Header.Get("Last-Event-ID") != "" {
+		return "header Last-Event-ID"
+	}
+	return "query parameter " + lastEventIDParam
 }

@@ -32,7 +32,7 @@ func (b *Broker) subscribeRequest(w http.ResponseWriter, r *http.Request, busy f
 	var idErr *eventIDError
 	switch {
 	case errors.As(err, &idErr):
-		http.Error(w, "Last-Event-ID: "+idErr.Error(), http.StatusBadRequest)
+		http.Error(w, eventIDSource(r)+": "+idErr.Error(), http.StatusBadRequest)
 		return nil, false
 	case errors.Is(err, errTooManySubscribers) && busy != nil:
 		busy(w, err)

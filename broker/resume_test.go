@@ -210,13 +210,13 @@ func TestMalformedLastEventIDIs400(t *testing.T) {
 	} {
 		for _, path := range []string{"/v1/events/stream", "/v1/events/ws"} {
 			code, body := env.do("GET", path+"?"+lastEventIDParam+"="+url.QueryEscape(tc.id), "", nil)
-			if code != http.StatusBadRequest || !strings.Contains(body, "Last-Event-ID") || !strings.Contains(body, tc.says) {
-				t.Errorf("%s with id %.20q: %d %q, want 400 saying %q", path, tc.id, code, body, tc.says)
+			if code != http.StatusBadRequest || !strings.Contains(body, "query parameter "+lastEventIDParam) || !strings.Contains(body, tc.says) {
+				t.Errorf("%s with id %.20q: %d %q, want 400 naming the query parameter and saying %q", path, tc.id, code, body, tc.says)
 			}
 		}
 		code, body := env.do("GET", "/v1/events/stream", "", nil, "Last-Event-ID", tc.id)
-		if code != http.StatusBadRequest || !strings.Contains(body, tc.says) {
-			t.Errorf("header %.20q: %d %q, want 400 saying %q", tc.id, code, body, tc.says)
+		if code != http.StatusBadRequest || !strings.Contains(body, "header Last-Event-ID") || !strings.Contains(body, tc.says) {
+			t.Errorf("header %.20q: %d %q, want 400 naming the header and saying %q", tc.id, code, body, tc.says)
 		}
 	}
 	code, body := env.do("GET", "/v1/events/stream?lastEventId=0-1.1-0&lastEventId=0-1.1-0", "", nil)

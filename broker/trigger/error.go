@@ -23,6 +23,11 @@ func (e *Error) Error() string {
 		b.WriteByte(':')
 	}
 	if e.Line > 0 {
+		if e.File == "" {
+			// A document with no file name (a request's body): a bare
+			// number would read as part of the message.
+			b.WriteString("line ")
+		}
 		b.WriteString(strconv.Itoa(e.Line))
 		b.WriteByte(':')
 	}
