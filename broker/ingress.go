@@ -24,9 +24,11 @@ func (b *Broker) serveIngress(w http.ResponseWriter, r *http.Request) {
 		serveHandshake(w, r)
 		return
 	}
-	w.Header().Set("Allow", allowedMethods) // for a 405
 	events, err := cloudevents.ReadRequest(r, b.o.maxBody)
 	if err != nil {
+		if cloudevents.StatusCode(err) == http.StatusMethodNotAllowed {
+			w.Header().Set("Allow", allowedMethods)
+		}
 		cloudevents.WriteError(w, err)
 		return
 	}

@@ -227,6 +227,15 @@ func TestIngressAnswersTheWebhookHandshake(t *testing.T) {
 	if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "POST, OPTIONS" {
 		t.Errorf("GET /v1/events: %d, Allow %q; want 405 with POST, OPTIONS", resp.StatusCode, resp.Header.Get("Allow"))
 	}
+	// Allow belongs to a 405 (and the handshake), not to an acceptance.
+	resp, err = http.Post(env.srv.URL+"/v1/events", cloudevents.MediaTypeJSONBatch, strings.NewReader(`[{"specversion":"1.0","id":"a1","source":"/s","type":"t"},{"specversion":"1.0","id":"a2","source":"/s","type":"t"}]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted || resp.Header.Get("Allow") != "" {
+		t.Errorf("a batch: %d, Allow %q; want 202 with no Allow", resp.StatusCode, resp.Header.Get("Allow"))
+	}
 }
 
 // TestBodyLimitTakesA64KBEventInAnyMode: the smallest body limit allowed

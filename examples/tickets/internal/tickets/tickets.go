@@ -28,6 +28,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -182,7 +185,7 @@ func (s *Service) Reserve(ctx context.Context, session string, quantity int, typ
 	price, ok := s.cfg.Prices[typ]
 	switch {
 	case !ok:
-		return View{}, fmt.Errorf("%w: unknown ticketsType %q", ErrInvalid, typ)
+		return View{}, fmt.Errorf("%w: unknown ticketsType %q: the types are %s", ErrInvalid, typ, strings.Join(slices.Sorted(maps.Keys(s.cfg.Prices)), ", "))
 	case quantity < 1 || quantity > s.cfg.MaxPerOrder:
 		return View{}, fmt.Errorf("%w: ticketsQuantity %d: order 1 to %d tickets", ErrInvalid, quantity, s.cfg.MaxPerOrder)
 	}

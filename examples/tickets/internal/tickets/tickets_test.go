@@ -362,7 +362,7 @@ func TestHTTP(t *testing.T) {
 		{"POST", "/reservations/" + id + "/payment", `{"sessionId":"other"}`, 404, `no such reservation`},
 		{"POST", "/reservations", `{"sessionId":"queued","ticketsQuantity":1,"ticketsType":"vip"}`, 403, `not left the queue`},
 		{"POST", "/reservations", `{"sessionId":"web","ticketsQuantity":0,"ticketsType":"vip"}`, 400, `order 1 to 20`},
-		{"POST", "/reservations", `{"sessionId":"web","ticketsQuantity":1,"ticketsType":"balcony"}`, 400, `unknown ticketsType`},
+		{"POST", "/reservations", `{"sessionId":"web","ticketsQuantity":1,"ticketsType":"balcony"}`, 400, `unknown ticketsType \"balcony\": the types are general, vip`},
 		{"POST", "/reservations", `{"sessionId":"","ticketsQuantity":1,"ticketsType":"vip"}`, 400, `sessionId is empty`},
 		{"GET", "/stock", ``, 200, `"held":2`},
 	}
