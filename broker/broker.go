@@ -108,7 +108,11 @@ func (b *Broker) Close(ctx context.Context) error {
 	}
 	cancel()
 	b.wg.Wait()
-	return errors.Join(b.Triggers.stop(ctx), b.waits.proc.Stop(ctx))
+	// Side by side, so that a hung delivery's wait is not charged to the
+	// waits' processor.
+	waits := make(chan error, 1)
+	go func() { waits <- b.waits.proc.Stop(ctx) }()
+	return errors.Join(b.Triggers.stop(ctx), <-waits)
 }
 
 // Handler serves the broker's HTTP API:

@@ -104,13 +104,23 @@ func (r *Router) stop(ctx context.Context) error {
 	if done != nil {
 		<-done
 	}
-	var errs []error
+	// At once, not one after another: a trigger whose delivery hangs would
+	// take the whole deadline, and the others would fail for it.
+	errs := make(chan error, len(running))
 	for _, t := range running {
-		if t.proc != nil {
-			errs = append(errs, t.proc.Stop(ctx))
-		}
+		go func() {
+			if t.proc != nil {
+				errs <- t.proc.Stop(ctx)
+				return
+			}
+			errs <- nil
+		}()
 	}
-	return errors.Join(errs...)
+	var all []error
+	for range running {
+		all = append(all, <-errs)
+	}
+	return errors.Join(all...)
 }
 
 // reload brings the running triggers in line with the stored ones.
