@@ -138,3 +138,71 @@ func TestOpenAPIIsServed(t *testing.T) {
 		t.Fatalf("GET /v1/openapi.json: %d %s, %d bytes", resp.StatusCode, resp.Header.Get("Content-Type"), len(body))
 	}
 }
+
+// TestMergeOpenAPI: another API's paths and components join the document;
+// what both define is refused, named.
+func TestMergeOpenAPI(t *testing.T) {
+	const base = `{"openapi":"3.1.0","info":{"title":"base","version":"1"},
+		"paths":{"/v1/a":{"get":{"operationId":"getA","responses":{"200":{"$ref":"#/components/responses/OK"}}}}},
+		"components":{"schemas":{"A":{"type":"object"}},"responses":{"OK":{"description":"ok"}}}}`
+	cases := []struct {
+		name  string
+		extra string
+		want  string // an error that says this, or "" for a merge
+	}{
+		{"disjoint", `{"openapi":"3.1.1","info":{"title":"extra","version":"2"},"tags":[{"name":"B"}],
+			"paths":{"/v1/b/{id}":{"parameters":[{"$ref":"#/components/parameters/ID"}],"put":{"operationId":"putB","responses":{"204":{"description":"done & dusted"}}}}},
+			"components":{"schemas":{"B":{"$ref":"#/components/schemas/A"}},"parameters":{"ID":{"name":"id","in":"path","required":true}}}}`, ""},
+		{"duplicate path", `{"openapi":"3.1.0","paths":{"/v1/a":{"post":{"operationId":"postA","responses":{}}}}}`, `path "/v1/a" is defined in both documents`},
+		{"duplicate schema", `{"openapi":"3.1.0","paths":{},"components":{"schemas":{"A":{"type":"string"}}}}`, `component "A" (components.schemas) is defined in both documents`},
+		{"duplicate response", `{"openapi":"3.1.0","paths":{},"components":{"responses":{"OK":{"description":"also ok"}}}}`, `component "OK" (components.responses) is defined in both documents`},
+		{"duplicate operationId", `{"openapi":"3.1.0","paths":{"/v1/c":{"get":{"operationId":"getA","responses":{}}}}}`, `operationId "getA" is used (GET /v1/a and GET /v1/c) in both documents`},
+		{"other version", `{"openapi":"3.0.3","paths":{}}`, "the base document is OpenAPI 3.1, the extra one 3.0"},
+		{"not OpenAPI", `{"swagger":"2.0","paths":{}}`, "the extra document: no openapi member"},
+		{"not JSON", `{"openapi":`, "the extra document: not a JSON object"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := MergeOpenAPI([]byte(base), []byte(tc.extra))
+			if tc.want != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.want) {
+					t.Fatalf("error %v, want one saying %q", err, tc.want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var doc struct {
+				OpenAPI    string                                `json:"openapi"`
+				Info       struct{ Title string }                `json:"info"`
+				Tags       []struct{ Name string }               `json:"tags"`
+				Paths      map[string]json.RawMessage            `json:"paths"`
+				Components map[string]map[string]json.RawMessage `json:"components"`
+			}
+			if err := json.Unmarshal(got, &doc); err != nil {
+				t.Fatalf("the merged document does not parse: %v\n%s", err, got)
+			}
+			if doc.OpenAPI != "3.1.0" || doc.Info.Title != "base" {
+				t.Errorf("openapi %q, info.title %q: want the base document's", doc.OpenAPI, doc.Info.Title)
+			}
+			if len(doc.Tags) != 1 || doc.Tags[0].Name != "B" {
+				t.Errorf("tags %+v, want extra's B", doc.Tags)
+			}
+			for _, p := range []string{"/v1/a", "/v1/b/{id}"} {
+				if doc.Paths[p] == nil {
+					t.Errorf("path %s missing", p)
+				}
+			}
+			for _, c := range []string{"schemas/A", "schemas/B", "responses/OK", "parameters/ID"} {
+				section, name, _ := strings.Cut(c, "/")
+				if doc.Components[section][name] == nil {
+					t.Errorf("components.%s.%s missing", section, name)
+				}
+			}
+			if !strings.HasPrefix(string(got), "{\n  \"openapi\"") || !strings.Contains(string(got), "done & dusted") {
+				t.Errorf("the merged document is not indented in the specification's order, or escapes what it copies:\n%s", got)
+			}
+		})
+	}
+}

@@ -12,6 +12,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/spf13/cobra"
 
+	"eddy/api/rest"
+	"eddy/broker"
 	"eddy/cluster"
 	"eddy/engine"
 	"eddy/storage"
@@ -114,6 +116,12 @@ func runDev(ctx context.Context, cfg devConfig, stderr interface{ Write([]byte) 
 	if err != nil {
 		return err
 	}
+	// The HTTP port serves the broker's API beside the REST API: one
+	// document describes both.
+	apiDoc, err := rest.MergeOpenAPI(rest.OpenAPI(), broker.OpenAPI())
+	if err != nil {
+		return fmt.Errorf("describing the HTTP API: %w", err)
+	}
 	ln, err := listenHTTP(cfg.httpAddr)
 	if err != nil {
 		return err
@@ -182,6 +190,11 @@ func runDev(ctx context.Context, cfg devConfig, stderr interface{ Write([]byte) 
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/", brk.Handler()) // the broker's routes, then REST
+	// One document for the port, over the REST servers' own.
+	mux.HandleFunc("GET /v1/openapi.json", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(apiDoc)
+	})
 	if peers != nil {
 		mux.Handle("/internal/", cluster.Handler(engines, secret))
 	}
