@@ -250,7 +250,7 @@ func TestShutdownEndsLiveStreams(t *testing.T) {
 	}
 	n.cmd.Process.Signal(syscall.SIGTERM)
 	rest, _ := io.ReadAll(r)
-	if !strings.Contains(string(rest), "event: error") || !strings.Contains(string(rest), "shutting down") {
+	if !strings.Contains(string(rest), "event: eddy.error") || !strings.Contains(string(rest), "shutting down") {
 		t.Errorf("the stream ended without the shutdown notice: %q", rest)
 	}
 	n.waitFor(t, "eddy stopped")
