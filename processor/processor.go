@@ -133,8 +133,10 @@ func (p *Processor) Start(ctx context.Context) error {
 	return nil
 }
 
-// Stop stops processing: it commits what the work packages have done,
-// releases their claims and waits for them, or until ctx ends.
+// Stop stops processing: each work package finishes the event in hand
+// (what it has read ahead is left to the next claim, from the committed
+// token), commits what it has done and releases its claim; Stop waits for
+// them, or until ctx ends.
 func (p *Processor) Stop(ctx context.Context) error {
 	p.mu.Lock()
 	if !p.running {

@@ -25,6 +25,10 @@ type SegmentStatus struct {
 	Replaying bool
 	// Merging is true while a merged segment advances its two halves.
 	Merging bool
+	// Stopping is true once the segment is to stop (the processor stops,
+	// or gives the segment up): it finishes the event in hand and handles
+	// no more here.
+	Stopping bool
 	// Lag is how many events of the source (all segments') lie between
 	// Position and the source's head.
 	Lag uint64
@@ -49,6 +53,7 @@ func (p *Processor) Status(ctx context.Context) ([]SegmentStatus, error) {
 			CaughtUp:  s.caughtUp,
 			Replaying: s.replaying,
 			Merging:   s.merging,
+			Stopping:  wp.draining.Load(),
 		}
 		if !wp.succeeded.Load() {
 			st.Err = p.failures[id] // until the segment commits a batch

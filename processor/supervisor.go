@@ -242,6 +242,11 @@ func (p *Processor) shutdown() {
 	for _, f := range p.tracking {
 		f.stop()
 	}
+	// Every work package finishes its event in hand at once, not one
+	// after the other's.
+	for _, id := range p.claimedIDs() {
+		p.wps[id].drain()
+	}
 	for _, id := range p.claimedIDs() {
 		wp := p.wps[id]
 		if err := wp.stop(ctx); err != nil {

@@ -51,6 +51,12 @@ type workPackage struct {
 	// claim is left to lapse so that another node can take the segment.
 	busy      atomic.Bool
 	delivered atomic.Uint64
+	// draining is set when the work package is to stop: it finishes the
+	// event in hand and leaves what is queued behind it to whoever claims
+	// the segment next, from the committed token. Handling the read-ahead
+	// first would hold the stop (a trigger's change, a shutdown) for as
+	// long as a slow handler takes over all of it.
+	draining atomic.Bool
 	// extendedAt is delivered when the supervisor last extended the claim
 	// (the supervisor's own).
 	extendedAt uint64
@@ -193,10 +199,16 @@ func (wp *workPackage) goneErr() error {
 	return errors.New("processor: work package stopped")
 }
 
-// stop commits what the work package has done and ends it.
+// stop commits what the work package has done and ends it, after the
+// event in hand (drain).
 func (wp *workPackage) stop(ctx context.Context) error {
+	wp.drain()
 	return wp.call(ctx, true, wp.commit)
 }
+
+// drain makes the work package skip what it has yet to handle, so that a
+// stop to come waits for one event at most.
+func (wp *workPackage) drain() { wp.draining.Store(true) }
 
 // feed queues c, waiting while the work package is behind. It returns false
 // when ctx ended. A work package that has ended, or was abandoned (its
@@ -215,8 +227,12 @@ func (wp *workPackage) feed(ctx context.Context, c *chunk) bool {
 	}
 }
 
-// process handles the segment's events of c.
+// process handles the segment's events of c; draining, it leaves them, and
+// the position stays after the last event handled.
 func (wp *workPackage) process(c *chunk) error {
+	if wp.draining.Load() {
+		return nil
+	}
 	if sem := wp.p.workers; sem != nil {
 		select {
 		case sem <- struct{}{}:
@@ -249,6 +265,10 @@ func (wp *workPackage) process(c *chunk) error {
 		e := &c.events[i]
 		if check[k] && cur.pos.Covers(e.Position) {
 			continue
+		}
+		if wp.draining.Load() {
+			wp.publish()
+			return nil
 		}
 		wp.delivered.Add(1)
 		if err := wp.deliver(e, cur); err != nil {
