@@ -139,7 +139,11 @@ func (r *Router) serveDelete(w http.ResponseWriter, req *http.Request) {
 		// Strict: a misspelt field would drop the check it asks for.
 		dec := json.NewDecoder(bytes.NewReader(body))
 		dec.DisallowUnknownFields()
-		if err := dec.Decode(&opts); err != nil {
+		err := dec.Decode(&opts)
+		if err == nil && dec.More() {
+			err = errors.New("it holds more than one JSON value")
+		}
+		if err != nil {
 			writeProblem(w, http.StatusBadRequest, fmt.Errorf("the body is not delete options in JSON ({\"preconditions\":{\"resourceVersion\":\"…\"}}): %w", err))
 			return
 		}

@@ -334,6 +334,7 @@ func TestTriggerAPIRefusesWhatItCannotTake(t *testing.T) {
 	for _, c := range []struct{ options, says string }{
 		{`{"precondition":{"uid":"x"}}`, "unknown field"},
 		{`{"dryRun":["All"]}`, "dryRun"},
+		{`{} {"dryRun":["All"]}`, "more than one JSON value"},
 	} {
 		if code, body := env.do("DELETE", "/v1/triggers/default/x", "application/json", []byte(c.options)); code != http.StatusBadRequest || !strings.Contains(body, c.says) {
 			t.Errorf("DELETE with %s: %d %s, want 400 saying %q", c.options, code, body, c.says)

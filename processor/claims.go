@@ -22,6 +22,7 @@ func (p *Processor) release(ctx context.Context, id int, d time.Duration) error 
 	p.resumeFeeding()
 	p.noReclaim[id] = p.o.clock.Now().Add(d)
 	if err != nil {
+		wp.cancel() // a stop that did not finish: its handler is cut short
 		return err
 	}
 	return p.releaseClaim(ctx, wp.claim)

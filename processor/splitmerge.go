@@ -75,8 +75,15 @@ func (p *Processor) MergeSegment(ctx context.Context, id int) error {
 				continue
 			}
 			p.stopFeeding(h.wp.id())
-			errs = append(errs, h.wp.stop(ctx))
+			err := h.wp.stop(ctx)
 			p.remove(h.wp.id())
+			if err != nil {
+				// Its goroutine may still run: it is cut short, and its
+				// progress, which it may still be changing, is not read.
+				h.wp.cancel()
+				errs = append(errs, err)
+				continue
+			}
 			h.prog = h.wp.prog
 		}
 		if err := errors.Join(errs...); err != nil {

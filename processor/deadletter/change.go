@@ -169,8 +169,8 @@ func (c *change) remove(order uint64) (bool, error) {
 	}
 	c.del(c.q.keys.letter(c.seq, order))
 	c.del(c.q.keys.id(l.ID))
-	if l.Event.Position > 0 {
-		c.del(c.q.keys.position(c.seq, l.Event))
+	if err := c.forgetPosition(order, l.Event); err != nil {
+		return false, err
 	}
 	c.row.size--
 	switch {
@@ -210,4 +210,25 @@ func (c *change) holds(e Event) (bool, error) {
 		return false, err
 	}
 	return l.Event.Source == e.Source && l.Event.Partition == e.Partition && l.Event.Position == e.Position, nil
+}
+
+// forgetPosition deletes the position key of the letter at order, if it
+// names that letter: a letter stored before position keys existed has
+// none, and a copy of its event enqueued since owns the key.
+func (c *change) forgetPosition(order uint64, e Event) error {
+	if e.Position == 0 {
+		return nil
+	}
+	key := c.q.keys.position(c.seq, e)
+	v, err := c.q.store.Get(c.ctx, c.q.partition, key)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return nil
+	case err != nil:
+		return c.q.readError("letter position", err)
+	}
+	if len(v) == 8 && binary.BigEndian.Uint64(v) == order {
+		c.del(key)
+	}
+	return nil
 }

@@ -76,7 +76,9 @@ func Open(ctx context.Context, store *storage.Store, processor string, opts ...O
 func (q *Queue) Processor() string { return q.processor }
 
 // Enqueue dead-letters l at the end of its sequence, creating the sequence if
-// it is new. The queue assigns the letter's ID, EnqueuedAt and LastTouched.
+// it is new; a sequence that holds l's event already (the same source,
+// partition and position, which is not 0) is left as it is. The queue
+// assigns the letter's ID, EnqueuedAt and LastTouched.
 // ErrFull (wrapped, naming the limit) when the sequence or the queue is full.
 func (q *Queue) Enqueue(ctx context.Context, l Letter) error {
 	if err := checkSequenceID(l.SequenceID); err != nil {

@@ -515,5 +515,23 @@ func TestSequenceHoldsAnEventOnce(t *testing.T) {
 		if n := mustSize(t, q); n != 1 {
 			t.Fatalf("size %d after Clear and one enqueue, want 1", n)
 		}
+
+		// A letter stored before position keys existed has none: a copy
+		// of its event is enqueued once more, and owns the key, which
+		// removing the old letter leaves to it.
+		mustEnqueue(t, q, letter("old", 7))
+		batch := storage.NewBatch(q.partition, 0)
+		batch.Delete(q.keys.position("old", letter("old", 7).Event))
+		if err := q.commit(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+		mustEnqueue(t, q, letter("old", 7))
+		if err := q.Evict(ctx, mustLetters(t, q, "old")[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		mustEnqueue(t, q, letter("old", 7))
+		if ps := positions(mustLetters(t, q, "old")); !slices.Equal(ps, []uint64{7}) {
+			t.Fatalf("a stored letter without a position key, a copy, the old one evicted, enqueued again: positions %v, want [7]", ps)
+		}
 	})
 }
