@@ -197,8 +197,28 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // writeProblem answers with an RFC 9457 problem document.
+// problemType is the problem type URN of an answer's status, the one the
+// REST API gives the same kind of failure, so that a client tells them
+// apart the same way on either API.
+func problemType(status int) string {
+	kind := map[int]string{
+		http.StatusBadRequest:            "invalid-argument",
+		http.StatusNotFound:              "not-found",
+		http.StatusMethodNotAllowed:      "method-not-allowed",
+		http.StatusConflict:              "conflict",
+		http.StatusRequestEntityTooLarge: "too-large",
+		http.StatusUnsupportedMediaType:  "unsupported-media-type",
+		http.StatusBadGateway:            "delivery-failed",
+		http.StatusServiceUnavailable:    "unavailable",
+	}[status]
+	if kind == "" {
+		kind = "internal"
+	}
+	return "urn:eddy:problem:" + kind
+}
+
 func writeProblem(w http.ResponseWriter, status int, err error) {
-	b, _ := json.Marshal(map[string]any{"type": "about:blank", "title": http.StatusText(status), "status": status, "detail": err.Error()})
+	b, _ := json.Marshal(map[string]any{"type": problemType(status), "title": http.StatusText(status), "status": status, "detail": err.Error()})
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(status)
 	_, _ = w.Write(append(b, '\n'))

@@ -344,8 +344,9 @@ func TestTriggerAPIRefusesWhatItCannotTake(t *testing.T) {
 		t.Fatalf("the refused deletes deleted the trigger: GET %d", code)
 	}
 	yaml := []byte(triggerYAML("x", "", "http://t.example/", ""))
-	if code, body := env.do("PUT", "/v1/triggers/default/x", "application/xml", yaml); code != http.StatusUnsupportedMediaType || !strings.Contains(body, "application/yaml") {
-		t.Errorf("PUT as application/xml: %d %s, want 415 naming the types taken", code, body)
+	if code, body := env.do("PUT", "/v1/triggers/default/x", "application/xml", yaml); code != http.StatusUnsupportedMediaType || !strings.Contains(body, "application/yaml") ||
+		!strings.Contains(body, `"type":"urn:eddy:problem:unsupported-media-type"`) {
+		t.Errorf("PUT as application/xml: %d %s, want a 415 problem naming the types taken", code, body)
 	}
 	for _, ct := range []string{"", "application/yaml; charset=utf-8", "text/yaml", "application/json"} {
 		body := yaml
