@@ -409,6 +409,17 @@ func TestTriggerReplays(t *testing.T) {
 	if len(got) != 6 || ids["r1"] != 2 || ids["r2"] != 2 || ids["r3"] != 2 || ids["x1"] != 0 {
 		t.Fatalf("deliveries after the replay: %v, want r1..r3 twice each and nothing else", ids)
 	}
+	// Once caught up, no segment shows replaying, though none has had a
+	// new event to commit since.
+	eventually(t, "the status to show the replay over", func() bool {
+		st, _ := env.b.Triggers.Status(t.Context(), "default", "again")
+		for _, s := range st.Segments {
+			if s.Replaying {
+				return false
+			}
+		}
+		return st.Lag == 0 && len(st.Segments) > 0
+	})
 
 	if code, body := replay(`{"from":"head"}`); code != http.StatusOK {
 		t.Fatalf("replay from the head: %d %s", code, body)

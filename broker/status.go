@@ -133,7 +133,7 @@ func (r *Router) status(ctx context.Context, namespace, name string, t *activeTr
 		ss := SegmentStatus{Segment: s.Segment, Owner: s.Owner, Position: s.Position.String(), Lag: s.Position.Behind(head), Replaying: s.Replaying}
 		if l, ok := local[s.Segment]; ok {
 			if l.Claimed {
-				ss.Position, ss.Lag = l.Position.String(), l.Position.Behind(head)
+				ss.Position, ss.Lag, ss.Replaying = l.Position.String(), l.Position.Behind(head), l.Replaying
 			}
 			if l.Err != nil {
 				ss.Error = l.Err.Error()
