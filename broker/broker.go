@@ -150,7 +150,9 @@ func (b *Broker) routes() {
 			fallback.ServeHTTP(w, r)
 		case r.Method != http.MethodPost && b.o.fallback != nil &&
 			(r.Method != http.MethodOptions || r.Header.Get("WebHook-Request-Origin") == ""):
-			fallback.ServeHTTP(w, r)
+			// The fallback (the console) may serve such a path; what it
+			// does not is the broker ingress's, which takes POST.
+			fallback.ServeHTTP(&ingressMethods{ResponseWriter: w, r: r}, r)
 		default:
 			b.serveIngress(w, r)
 		}
@@ -178,4 +180,31 @@ func (b *Broker) routes() {
 			writeProblem(w, http.StatusMethodNotAllowed, fmt.Errorf("%s %s: this path takes %s", r.Method, r.URL.Path, allow))
 		})
 	}
+}
+
+// ingressMethods turns the fallback's 404 for a broker-ingress path into
+// the 405 it is: the path exists, for POST.
+type ingressMethods struct {
+	http.ResponseWriter
+	r       *http.Request
+	refused bool // the fallback's 404 was replaced: its body goes nowhere
+}
+
+func (w *ingressMethods) WriteHeader(code int) {
+	if code != http.StatusNotFound {
+		w.ResponseWriter.WriteHeader(code)
+		return
+	}
+	w.refused = true
+	h := w.ResponseWriter.Header()
+	h.Del("Content-Length")
+	h.Set("Allow", allowedMethods)
+	writeProblem(w.ResponseWriter, http.StatusMethodNotAllowed, fmt.Errorf("%s %s: a broker's ingress path takes %s", w.r.Method, w.r.URL.Path, allowedMethods))
+}
+
+func (w *ingressMethods) Write(p []byte) (int, error) {
+	if w.refused {
+		return len(p), nil
+	}
+	return w.ResponseWriter.Write(p)
 }

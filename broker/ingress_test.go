@@ -140,6 +140,10 @@ func TestIngressAcceptsADuplicateOnce(t *testing.T) {
 
 func TestFallbackServesWhatTheBrokerDoesNot(t *testing.T) {
 	other := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/ns1/br1" {
+			http.NotFound(w, r)
+			return
+		}
 		w.WriteHeader(http.StatusTeapot)
 		w.Write([]byte("fallback " + r.Method + " " + r.URL.Path))
 	})
@@ -154,6 +158,10 @@ func TestFallbackServesWhatTheBrokerDoesNot(t *testing.T) {
 		{"GET", "/", http.StatusTeapot},
 		{"GET", "/v1/events", http.StatusMethodNotAllowed},
 		{"POST", "/default/default", http.StatusBadRequest}, // ingress: no event in the body
+		{"GET", "/console/app.js", http.StatusTeapot},       // two segments the fallback serves
+		// Two segments the fallback does not serve: a broker's ingress
+		// path, for POST.
+		{"GET", "/ns1/br1", http.StatusMethodNotAllowed},
 	} {
 		if code, body := env.do(c.method, c.path, "text/plain", []byte("x")); code != c.status {
 			t.Errorf("%s %s: %d %s, want %d", c.method, c.path, code, body, c.status)
