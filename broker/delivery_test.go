@@ -229,17 +229,7 @@ func TestReplyLoopIsCut(t *testing.T) {
 
 func TestFailedDeliveryWithoutSinkIsParked(t *testing.T) {
 	env := newEnv(t, WithJobWorker(false, 1))
-	var mu sync.Mutex
-	healthy := false
-	sub := newSubscriber(t, func(_ int, _ *cloudevents.Event, w http.ResponseWriter) {
-		mu.Lock()
-		defer mu.Unlock()
-		if healthy {
-			w.WriteHeader(http.StatusAccepted)
-			return
-		}
-		w.WriteHeader(http.StatusBadRequest)
-	})
+	sub, heal := refusingSubscriber(t, func(*cloudevents.Event) bool { return true })
 	env.putTrigger("default", "parks", triggerYAML("parks", "", sub.URL, ""))
 	env.send(event("t", "p-1"))
 	sub.wait(t, 1)
@@ -257,9 +247,7 @@ func TestFailedDeliveryWithoutSinkIsParked(t *testing.T) {
 		t.Fatalf("a retry that failed again: %d %s, want 502 saying the event is still parked", code, body)
 	}
 	sub.wait(t, 2)
-	mu.Lock()
-	healthy = true
-	mu.Unlock()
+	heal()
 	resp, err := http.Post(env.srv.URL+"/v1/triggers/default/parks/retry", "", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -453,17 +441,7 @@ func TestTriggerReplays(t *testing.T) {
 // it once, not once per replay.
 func TestReplayKeepsAParkedEventOnce(t *testing.T) {
 	env := newEnv(t, WithJobWorker(false, 1))
-	var mu sync.Mutex
-	healthy := false
-	sub := newSubscriber(t, func(_ int, e *cloudevents.Event, w http.ResponseWriter) {
-		mu.Lock()
-		defer mu.Unlock()
-		if e.ID == "p-1" && !healthy {
-			w.WriteHeader(http.StatusBadRequest)
-			return
-		}
-		w.WriteHeader(http.StatusAccepted)
-	})
+	sub, heal := refusingSubscriber(t, func(e *cloudevents.Event) bool { return e.ID == "p-1" })
 	env.putTrigger("default", "parks", triggerYAML("parks", "", sub.URL, ""))
 	env.send(event("t", "ok-1"), event("t", "p-1"))
 	sub.wait(t, 2)
@@ -485,9 +463,7 @@ func TestReplayKeepsAParkedEventOnce(t *testing.T) {
 	if n := parked(); n != 1 {
 		t.Fatalf("%d parked events after the replay, want p-1 once", n)
 	}
-	mu.Lock()
-	healthy = true
-	mu.Unlock()
+	heal()
 	code, body := env.do("POST", "/v1/triggers/default/parks/retry", "", nil)
 	if code != http.StatusOK || !strings.Contains(body, `"retried":1`) {
 		t.Fatalf("retry: %d %s, want p-1 retried once", code, body)
@@ -609,4 +585,18 @@ func deadLettered(t *testing.T, env *testEnv, name string) TriggerStatus {
 		t.Fatal(err)
 	}
 	return st
+}
+
+// refusingSubscriber answers 400 (not retried) to the events refuses picks
+// until heal is called, and 202 to the rest.
+func refusingSubscriber(t *testing.T, refuses func(*cloudevents.Event) bool) (sub *subscriber, heal func()) {
+	var healed atomic.Bool
+	sub = newSubscriber(t, func(_ int, e *cloudevents.Event, w http.ResponseWriter) {
+		if !healed.Load() && refuses(e) {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		w.WriteHeader(http.StatusAccepted)
+	})
+	return sub, func() { healed.Store(true) }
 }
