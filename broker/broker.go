@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 
 	"eddy/storage"
@@ -157,28 +158,55 @@ func (b *Broker) routes() {
 			b.serveIngress(w, r)
 		}
 	})
-	b.mux.HandleFunc("GET /v1/events/stream", b.serveSSE)
-	b.mux.HandleFunc("GET /v1/events/ws", b.serveWebSocket)
-	b.mux.HandleFunc("GET /v1/triggers", b.Triggers.serveList)
-	b.mux.HandleFunc("GET /v1/triggers/{namespace}/{name}", b.Triggers.serveGet)
-	b.mux.HandleFunc("PUT /v1/triggers/{namespace}/{name}", b.Triggers.servePut)
-	b.mux.HandleFunc("DELETE /v1/triggers/{namespace}/{name}", b.Triggers.serveDelete)
-	b.mux.HandleFunc("POST /v1/triggers/{namespace}/{name}/retry", b.Triggers.serveRetry)
-	b.mux.HandleFunc("POST /v1/triggers/{namespace}/{name}/replay", b.Triggers.serveReplay)
-	// Another method on one of these paths would reach the catch-alls
-	// above, and the fallback's 404; it is a 405 naming what is allowed.
-	for path, allow := range map[string]string{
-		"/v1/events/stream":                      "GET, HEAD",
-		"/v1/events/ws":                          "GET, HEAD",
-		"/v1/triggers":                           "GET, HEAD",
-		"/v1/triggers/{namespace}/{name}":        "GET, HEAD, PUT, DELETE",
-		"/v1/triggers/{namespace}/{name}/retry":  "POST",
-		"/v1/triggers/{namespace}/{name}/replay": "POST",
-	} {
-		b.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+	for _, rt := range b.apiRoutes() {
+		for _, m := range rt.methods {
+			b.mux.HandleFunc(m.method+" "+rt.path, m.handle)
+		}
+		// Another method would reach the catch-alls above, and the
+		// fallback's 404; it is a 405 naming what is allowed.
+		allow := rt.allow()
+		b.mux.HandleFunc(rt.path, func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Allow", allow)
 			writeProblem(w, http.StatusMethodNotAllowed, fmt.Errorf("%s %s: this path takes %s", r.Method, r.URL.Path, allow))
 		})
+	}
+}
+
+// apiRoute is a path of the broker's API besides the ingress, with the
+// handler of each method it takes. One table makes the mux's routes, their
+// 405s, and the list the OpenAPI test holds the document to.
+type apiRoute struct {
+	path    string
+	methods []apiMethod
+}
+
+type apiMethod struct {
+	method string
+	handle http.HandlerFunc
+}
+
+// allow is the route's Allow header: its methods, and HEAD with GET (the
+// mux serves a GET route's HEAD).
+func (rt apiRoute) allow() string {
+	var ms []string
+	for _, m := range rt.methods {
+		ms = append(ms, m.method)
+		if m.method == http.MethodGet {
+			ms = append(ms, http.MethodHead)
+		}
+	}
+	return strings.Join(ms, ", ")
+}
+
+func (b *Broker) apiRoutes() []apiRoute {
+	r := b.Triggers
+	return []apiRoute{
+		{"/v1/events/stream", []apiMethod{{http.MethodGet, b.serveSSE}}},
+		{"/v1/events/ws", []apiMethod{{http.MethodGet, b.serveWebSocket}}},
+		{"/v1/triggers", []apiMethod{{http.MethodGet, r.serveList}}},
+		{"/v1/triggers/{namespace}/{name}", []apiMethod{{http.MethodGet, r.serveGet}, {http.MethodPut, r.servePut}, {http.MethodDelete, r.serveDelete}}},
+		{"/v1/triggers/{namespace}/{name}/retry", []apiMethod{{http.MethodPost, r.serveRetry}}},
+		{"/v1/triggers/{namespace}/{name}/replay", []apiMethod{{http.MethodPost, r.serveReplay}}},
 	}
 }
 
