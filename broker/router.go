@@ -180,13 +180,19 @@ func (r *Router) runLocked(ctx context.Context, key string, doc []byte) {
 // set, else known and paused; r.mu is held.
 func (r *Router) loadLocked(ctx context.Context, key string, doc []byte, start bool) {
 	rt, err := compileTrigger(doc, r.b.o.builtinHosts)
+	stats := &deliveryStats{}
 	if old := r.running[key]; old != nil {
 		r.stopLocked(ctx, old)
 		if err == nil {
 			r.retireLocked(old, rt.UID)
+			// A change, a pause or a replay of the same creation goes on
+			// counting: the counts are the trigger's, not the processor's.
+			if old.route != nil && old.route.UID == rt.UID {
+				stats = old.stats
+			}
 		}
 	}
-	t := &activeTrigger{doc: doc, stats: &deliveryStats{}, paused: !start}
+	t := &activeTrigger{doc: doc, stats: stats, paused: !start}
 	r.running[key] = t
 	if err != nil {
 		t.err = fmt.Errorf("the stored trigger %s is invalid: %w", key, err)

@@ -37,7 +37,8 @@ type TriggerStatus struct {
 	// DeadLetters counts events parked in the processor's dead-letter
 	// queue: their delivery failed and no dead-letter sink took them.
 	DeadLetters int `json:"deadLetters"`
-	// Deliveries counts what this node delivered since it started.
+	// Deliveries counts what this node delivered since it started running
+	// this creation of the trigger (a change or a replay goes on counting).
 	Deliveries DeliveryCounts `json:"deliveries"`
 	// SubscriberURI and DeadLetterSinkURI are the addresses deliveries go
 	// to, as Knative's status shows them resolved.
