@@ -71,8 +71,7 @@ func (b *Broker) ingestOne(ctx context.Context, w http.ResponseWriter, e *cloude
 // batch's does (dataError), not in the engine's words.
 func (b *Broker) answerOne(w http.ResponseWriter, data json.RawMessage, err error) {
 	if err != nil && data != nil && publishStatus(err) == http.StatusBadRequest && !json.Valid(data) {
-		cloudevents.WriteError(w, &cloudevents.Error{Status: http.StatusBadRequest, Index: -1, Attribute: "data",
-			Reason: "is declared JSON but is not valid JSON"})
+		cloudevents.WriteError(w, invalidJSONData("JSON"))
 		return
 	}
 	b.answerIngress(w, err)

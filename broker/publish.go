@@ -75,8 +75,14 @@ func dataError(e *cloudevents.Event) error {
 	if e.DataContentType == "" || !isJSONObject(e) || json.Valid(e.Data) {
 		return nil
 	}
+	return invalidJSONData(e.DataContentType)
+}
+
+// invalidJSONData is the 400 for data declared (as declared says) JSON
+// that is not.
+func invalidJSONData(declared string) *cloudevents.Error {
 	return &cloudevents.Error{Status: http.StatusBadRequest, Index: -1, Attribute: "data",
-		Reason: fmt.Sprintf("is declared %s but is not valid JSON", e.DataContentType)}
+		Reason: fmt.Sprintf("is declared %s but is not valid JSON", declared)}
 }
 
 // publish publishes validated events.

@@ -201,20 +201,22 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // REST API gives the same kind of failure, so that a client tells them
 // apart the same way on either API.
 func problemType(status int) string {
-	kind := map[int]string{
-		http.StatusBadRequest:            "invalid-argument",
-		http.StatusNotFound:              "not-found",
-		http.StatusMethodNotAllowed:      "method-not-allowed",
-		http.StatusConflict:              "conflict",
-		http.StatusRequestEntityTooLarge: "too-large",
-		http.StatusUnsupportedMediaType:  "unsupported-media-type",
-		http.StatusBadGateway:            "delivery-failed",
-		http.StatusServiceUnavailable:    "unavailable",
-	}[status]
-	if kind == "" {
+	kind, ok := problemKinds[status]
+	if !ok {
 		kind = "internal"
 	}
 	return "urn:eddy:problem:" + kind
+}
+
+var problemKinds = map[int]string{
+	http.StatusBadRequest:            "invalid-argument",
+	http.StatusNotFound:              "not-found",
+	http.StatusMethodNotAllowed:      "method-not-allowed",
+	http.StatusConflict:              "conflict",
+	http.StatusRequestEntityTooLarge: "too-large",
+	http.StatusUnsupportedMediaType:  "unsupported-media-type",
+	http.StatusBadGateway:            "delivery-failed",
+	http.StatusServiceUnavailable:    "unavailable",
 }
 
 func writeProblem(w http.ResponseWriter, status int, err error) {

@@ -192,20 +192,11 @@ func (c *change) remove(order uint64) (bool, error) {
 // The position key is checked against the letter it names, so that one
 // left behind by a clear cut short is not taken for a letter.
 func (c *change) holds(e Event) (bool, error) {
-	if e.Position == 0 {
-		return false, nil
+	order, ok, err := c.positionOrder(e)
+	if err != nil || !ok {
+		return false, err
 	}
-	v, err := c.q.store.Get(c.ctx, c.q.partition, c.q.keys.position(c.seq, e))
-	if errors.Is(err, storage.ErrNotFound) {
-		return false, nil
-	}
-	if err != nil {
-		return false, c.q.readError("letter position", err)
-	}
-	if len(v) != 8 {
-		return false, c.q.corrupt(fmt.Sprintf("the position key of an event of sequence %q", c.seq), fmt.Errorf("%d bytes, want 8", len(v)))
-	}
-	l, ok, err := c.letter(binary.BigEndian.Uint64(v))
+	l, ok, err := c.letter(order)
 	if err != nil || !ok {
 		return false, err
 	}
@@ -216,19 +207,26 @@ func (c *change) holds(e Event) (bool, error) {
 // names that letter: a letter stored before position keys existed has
 // none, and a copy of its event enqueued since owns the key.
 func (c *change) forgetPosition(order uint64, e Event) error {
-	if e.Position == 0 {
-		return nil
+	named, ok, err := c.positionOrder(e)
+	if ok && named == order {
+		c.del(c.q.keys.position(c.seq, e))
 	}
-	key := c.q.keys.position(c.seq, e)
-	v, err := c.q.store.Get(c.ctx, c.q.partition, key)
+	return err
+}
+
+// positionOrder reads the order e's position key names, if there is one.
+func (c *change) positionOrder(e Event) (order uint64, ok bool, err error) {
+	if e.Position == 0 {
+		return 0, false, nil
+	}
+	v, err := c.q.store.Get(c.ctx, c.q.partition, c.q.keys.position(c.seq, e))
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
-		return nil
+		return 0, false, nil
 	case err != nil:
-		return c.q.readError("letter position", err)
+		return 0, false, c.q.readError("letter position", err)
+	case len(v) != 8:
+		return 0, false, c.q.corrupt(fmt.Sprintf("the position key of an event of sequence %q", c.seq), fmt.Errorf("%d bytes, want 8", len(v)))
 	}
-	if len(v) == 8 && binary.BigEndian.Uint64(v) == order {
-		c.del(key)
-	}
-	return nil
+	return binary.BigEndian.Uint64(v), true, nil
 }
