@@ -425,7 +425,11 @@ func TestTriggerReplays(t *testing.T) {
 	}{
 		{"/v1/triggers/default/again/replay", `{"from":"yesterday"}`, http.StatusBadRequest, "RFC 3339"},
 		{"/v1/triggers/default/again/replay", `{"form":"tail"}`, http.StatusBadRequest, "form"},
-		{"/v1/triggers/default/nobody/replay", `{}`, http.StatusNotFound, "nobody"},
+		{"/v1/triggers/default/nobody/replay", `{"from":"tail"}`, http.StatusNotFound, "nobody"},
+		// No default: a forgotten "from" does not deliver the whole log again.
+		{"/v1/triggers/default/again/replay", `{}`, http.StatusBadRequest, "a replay needs"},
+		{"/v1/triggers/default/again/replay", `{"from":""}`, http.StatusBadRequest, "a replay needs"},
+		{"/v1/triggers/default/again/replay", ``, http.StatusBadRequest, "a replay needs"},
 	} {
 		if code, body := env.do("POST", c.path, "application/json", []byte(c.body)); code != c.status || !strings.Contains(body, c.says) {
 			t.Errorf("POST %s %s: %d %s, want %d saying %q", c.path, c.body, code, body, c.status, c.says)
@@ -480,7 +484,7 @@ func TestReplayKeepsAParkedEventOnce(t *testing.T) {
 func TestBuiltinTriggerIsNotReplayed(t *testing.T) {
 	env := newEnv(t, WithJobWorker(false, 1))
 	env.putTrigger("default", "router", triggerYAML("router", "order.placed", "http://zeebe-cloud-events-router:8080/", ""))
-	code, body := env.do("POST", "/v1/triggers/default/router/replay", "application/json", nil)
+	code, body := env.do("POST", "/v1/triggers/default/router/replay", "application/json", []byte(`{"from":"tail"}`))
 	if code != http.StatusBadRequest || !strings.Contains(body, "engine itself") {
 		t.Fatalf("replaying a built-in trigger: %d %s, want 400 saying why", code, body)
 	}

@@ -2,11 +2,14 @@ package broker
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"eddy/cloudevents"
+	"eddy/engine"
 )
 
 func TestIngressTakesEveryContentMode(t *testing.T) {
@@ -80,6 +83,8 @@ func TestIngressRefusesWhatIsNotAnEvent(t *testing.T) {
 		{"bad batch element", "POST", "/v1/events", cloudevents.MediaTypeJSONBatch, `[{"specversion":"1.0","id":"1","source":"/s","type":"t"},{"specversion":"1.0","id":"2","source":"/s"}]`, nil, http.StatusBadRequest, "event 1 of the batch"},
 		{"too large", "POST", "/v1/events", "text/plain", big, valid, http.StatusRequestEntityTooLarge, "larger"},
 		{"JSON data that is no document", "POST", "/v1/events", "application/json", `{"a":`, valid, http.StatusBadRequest, `"data": is declared JSON but is not valid JSON`},
+		{"JSON data that is no document, an array", "POST", "/v1/events", "application/json", `[1,`, valid, http.StatusBadRequest, `"data": is declared JSON but is not valid JSON`},
+		{"JSON data that is no document, a scalar", "POST", "/v1/events", "application/json", `tru`, valid, http.StatusBadRequest, `"data": is declared JSON but is not valid JSON`},
 		{"JSON data that is no document, structured", "POST", "/v1/events", cloudevents.MediaTypeJSON,
 			`{"specversion":"1.0","id":"1","source":"/s","type":"t","datacontenttype":"application/json","data_base64":"` + base64.StdEncoding.EncodeToString([]byte("{not json")) + `"}`,
 			nil, http.StatusBadRequest, `"data": is declared JSON but is not valid JSON`},
@@ -261,5 +266,52 @@ func TestBodyLimitTakesA64KBEventInAnyMode(t *testing.T) {
 	env.send(e)
 	if logged := env.loggedEvents(); len(logged) != 1 || string(logged[0].Data) != string(e.Data) {
 		t.Fatalf("the 64 KB event in structured mode did not reach the log intact")
+	}
+}
+
+// TestEventDataThatIsNoObjectBecomesVariableData: an event whose data is
+// not a JSON object still hands its data to the instance it correlates to,
+// as the variable "data" (as an answer to a waiting cloudevents job does),
+// rather than dropping it.
+func TestEventDataThatIsNoObjectBecomesVariableData(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1))
+	env.deploy("order-events.bpmn")
+	cases := []struct{ order, ct, data, want string }{
+		{"o-array", "application/json", `[1,2,3]`, `[1,2,3]`},
+		{"o-number", "application/json", `42`, `42`},
+		{"o-text", "text/plain", "paid in full", `"paid in full"`},
+		{"o-bytes", "application/octet-stream", "\x00\x01", `"AAE="`},
+	}
+	for _, c := range cases {
+		created := event("order.created", "created-"+c.order)
+		created.Data = []byte(`{"orderId":"` + c.order + `"}`)
+		env.send(created)
+		code, body := env.do("POST", "/v1/events", c.ct, []byte(c.data),
+			"Ce-Specversion", "1.0", "Ce-Id", "paid-"+c.order, "Ce-Source", "/s", "Ce-Type", "order.paid", "Ce-Correlationkey", c.order)
+		if code != http.StatusAccepted {
+			t.Fatalf("order.paid for %s: %d %q, want 202", c.order, code, body)
+		}
+	}
+	got := map[string]string{}
+	eventually(t, "every order's work job", func() bool {
+		jobs, err := env.eng.ActivateJobs(t.Context(), engine.ActivateRequest{Type: "manual-work", Worker: "test", Timeout: time.Minute, MaxJobs: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, j := range jobs {
+			var vars map[string]json.RawMessage
+			if err := json.Unmarshal(j.Value.Variables, &vars); err != nil {
+				t.Fatalf("job variables %s: %v", j.Value.Variables, err)
+			}
+			var order string
+			json.Unmarshal(vars["orderId"], &order)
+			got[order] = string(vars["data"])
+		}
+		return len(got) == len(cases)
+	})
+	for _, c := range cases {
+		if got[c.order] != c.want {
+			t.Errorf("%s (%s %q): variable data = %s, want %s", c.order, c.ct, c.data, got[c.order], c.want)
+		}
 	}
 }

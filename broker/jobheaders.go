@@ -3,6 +3,7 @@ package broker
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 )
 
 // JobType is the job type the broker's worker serves: a service task of
@@ -49,6 +50,13 @@ func parseJobHeaders(raw []byte) (jobHeaders, error) {
 		}
 	}
 	h := jobHeaders{Type: m["Type"], Mode: m["Mode"], WaitType: m["WaitType"]}
+	// A blank type is a missing one: no filter could ever match it.
+	if strings.TrimSpace(h.Type) == "" {
+		h.Type = ""
+	}
+	if strings.TrimSpace(h.WaitType) == "" {
+		h.WaitType = ""
+	}
 	switch h.Mode {
 	case "":
 		// The router emitted when no mode was given.

@@ -2,7 +2,6 @@ package broker
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -100,7 +99,7 @@ func (w *jobWorker) handle(ctx context.Context, job *record.Record) {
 	}
 	ev := jobEvent(job, h.Type, w.b.o.now())
 	if err := ev.Validate(); err != nil {
-		w.fail(ctx, job, 0, fmt.Errorf("the event to emit is not a valid CloudEvent: %w", err))
+		w.fail(ctx, job, 0, fmt.Errorf("the event to emit (type %q, from task header Type) is not a valid CloudEvent: %w", h.Type, err))
 		return
 	}
 	if h.Mode == ModeWaitForCloudEvent {
@@ -127,11 +126,19 @@ func (w *jobWorker) fail(ctx context.Context, job *record.Record, retries int32,
 	if ctx.Err() != nil {
 		return // the job times out and comes back
 	}
+	// The incident (no retries left) or the next try says it too, but an
+	// operator following the node's log sees it here first.
+	w.b.o.logger.Warn("broker: a cloudevents job failed", "job", job.Key, "process", job.Value.BpmnProcessID,
+		"element", job.Value.ElementID, "instance", job.Value.ProcessInstanceKey, "retriesLeft", retries, "cause", cause)
 	err := w.b.eng.FailJob(ctx, job.Key, int(retries), cause.Error(), failBackoff, nil)
 	if err != nil && !isGone(err) {
 		w.b.o.logger.Warn("broker: failing a cloudevents job failed", "job", job.Key, "cause", cause, "error", err)
 	}
 }
+
+// emittedSourcePrefix begins the source of every event a job emits; the
+// process id follows.
+const emittedSourcePrefix = "/eddy/processes/"
 
 // jobEvent is the event a job emits: its type from the Type header, the
 // job's variables as data, extensions that name the job, and an id made of
@@ -145,7 +152,7 @@ func jobEvent(job *record.Record, typ string, now time.Time) cloudevents.Event {
 	}
 	e := cloudevents.Event{
 		ID:              strconv.FormatInt(job.Key, 10),
-		Source:          "/eddy/processes/" + v.BpmnProcessID,
+		Source:          emittedSourcePrefix + v.BpmnProcessID,
 		SpecVersion:     cloudevents.SpecVersion,
 		Type:            typ,
 		DataContentType: "application/json",
@@ -174,31 +181,4 @@ func sleep(ctx context.Context, d time.Duration) {
 	case <-t.C:
 	case <-ctx.Done():
 	}
-}
-
-// completionVariables turns an awaited event's data into the variables
-// that complete the job: a JSON object as it is, any other JSON value or
-// text under "data", anything else as base64 under "data".
-func completionVariables(e *cloudevents.Event) json.RawMessage {
-	if len(e.Data) == 0 {
-		return nil
-	}
-	if isJSONObject(e) && json.Valid(e.Data) {
-		return json.RawMessage(e.Data)
-	}
-	var v any = e.Data // []byte marshals as base64
-	if e.DataIsJSON() && json.Valid(e.Data) {
-		v = json.RawMessage(e.Data)
-	} else if isText(e.DataContentType) {
-		v = string(e.Data)
-	}
-	b, err := json.Marshal(map[string]any{"data": v})
-	if err != nil {
-		return nil
-	}
-	return b
-}
-
-func isText(ct string) bool {
-	return len(ct) >= 5 && ct[:5] == "text/"
 }

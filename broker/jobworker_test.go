@@ -147,17 +147,88 @@ func TestAnswerToAFailedWaitingJobIsKept(t *testing.T) {
 	if err := env.eng.FailJob(t.Context(), jobKey, 3, "a hiccup", 2*time.Second, nil); err != nil {
 		t.Fatal(err)
 	}
-	answer := event("Payments.RequestReceived", "answer-4", ExtProcessInstanceKey, strconv.FormatInt(inst, 10))
-	answer.Data = []byte(`{"paymentId":"pay-4"}`)
-	env.send(answer)
+	// Two answers while the job waits out its backoff: the first is the
+	// one it completes with, as when it can be completed at once.
+	for i, pay := range []string{"pay-4", "pay-4-again"} {
+		answer := event("Payments.RequestReceived", "answer-4-"+strconv.Itoa(i), ExtProcessInstanceKey, strconv.FormatInt(inst, 10))
+		answer.Data = []byte(`{"paymentId":"` + pay + `"}`)
+		env.send(answer)
+	}
+	var st engine.InstanceState
 	eventually(t, "the checkout to complete once the backoff is over", func() bool {
-		st, ok := env.waitingAt(t, inst, paymentApproved)
-		return ok && string(st.Variables["paymentId"]) == `"pay-4"`
+		var ok bool
+		st, ok = env.waitingAt(t, inst, paymentApproved)
+		return ok
 	})
+	if got := string(st.Variables["paymentId"]); got != `"pay-4"` {
+		t.Fatalf("the checkout completed with paymentId %s, want the first answer's \"pay-4\"", got)
+	}
 	env.waitGone(t, key, "the answered wait's row to go")
 	if n := checkouts.count(); n != 1 {
 		t.Fatalf("Tickets.CheckedOut delivered %d times, want once", n)
 	}
+}
+
+// TestEmittedEventAnswersAnotherTasksWait: one branch of an instance
+// waits for par.done, which a cloudevents task of another branch emits.
+// The emitted event names its own job in jobkey, which does not make it
+// that job's answer only; a reply naming another job in jobkey answers
+// only that one, and so not this wait.
+func TestEmittedEventAnswersAnotherTasksWait(t *testing.T) {
+	env := newEnv(t)
+	env.deploy("wait-answered-by-emit.bpmn")
+	inst, err := env.eng.CreateInstance(t.Context(), engine.CreateRequest{BpmnProcessID: "PAR_WAIT", Variables: []byte(`{"run":"r-1"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pik := strconv.FormatInt(inst.Key, 10)
+	var ask int64
+	eventually(t, "the ask task to wait for par.done", func() bool {
+		env.b.state.scan(t.Context(), waitKeyPrefix("par.done", inst.Key), func(_, v []byte) error {
+			var row waitRow
+			if json.Unmarshal(v, &row) == nil && row.Emitted {
+				ask = row.Job
+			}
+			return nil
+		})
+		return ask != 0
+	})
+	decoy := event("par.done", "decoy-1", ExtProcessInstanceKey, pik, ExtJobKey, strconv.FormatInt(ask+1000, 10))
+	decoy.Data = []byte(`{"who":"decoy"}`)
+	env.send(decoy)
+	env.send(event("par.go", "go-1", CorrelationKeyExtension, "r-1"))
+	eventually(t, "the instance to end", func() bool {
+		_, err := env.eng.InstanceState(t.Context(), inst.Key)
+		var rej *engine.Rejection
+		return errors.As(err, &rej) && rej.Type == record.NotFound
+	})
+	completed := env.jobCompletion(t, ask)
+	if strings.Contains(string(completed), "decoy") || !strings.Contains(string(completed), `"run":"r-1"`) {
+		t.Fatalf("the ask job completed with %s, want the emitted par.done's data (the instance's variables)", completed)
+	}
+}
+
+// jobCompletion is the variables job was completed with, from the log.
+func (env *testEnv) jobCompletion(t *testing.T, job int64) json.RawMessage {
+	t.Helper()
+	var vars json.RawMessage
+	found := false
+	for p := 0; p < env.store.Partitions(); p++ {
+		err := env.store.Read(t.Context(), p, 1, 1<<20, func(en storage.Entry) error {
+			var r record.Record
+			if record.Unmarshal(en.Data, &r) == nil && r.ValueType == record.Job && r.Intent == record.Completed && r.Key == job {
+				vars, found = r.Value.Variables, true
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !found {
+		t.Fatalf("job %d has no completion on the log", job)
+	}
+	return vars
 }
 
 // TestWaitOfAJobCompletedElsewhereGoes: a waiting job completed by someone

@@ -48,6 +48,8 @@ func TestJobHeaders(t *testing.T) {
 		{`{"Type":"a","Mode":"WAIT_FOR_CLOUD_EVENT"}`, jobHeaders{}, "no WaitType"},
 		{`{"Type":"a","Mode":"FIRE"}`, jobHeaders{}, `"FIRE"`},
 		{`{"Mode":"EMIT_ONLY"}`, jobHeaders{}, "needs a task header Type"},
+		{`{"Type":"  "}`, jobHeaders{}, "needs a task header Type"},
+		{`{"Type":"a","Mode":"WAIT_FOR_CLOUD_EVENT","WaitType":" "}`, jobHeaders{}, "no WaitType"},
 		{``, jobHeaders{}, "needs a task header Type"},
 		{`{"Type":1}`, jobHeaders{}, "not a JSON object of strings"},
 		{`[]`, jobHeaders{}, "not a JSON object of strings"},
@@ -66,7 +68,7 @@ func TestJobHeaders(t *testing.T) {
 	}
 }
 
-func TestCompletionVariables(t *testing.T) {
+func TestEventVariables(t *testing.T) {
 	cases := []struct {
 		ct, data, want string
 	}{
@@ -76,10 +78,19 @@ func TestCompletionVariables(t *testing.T) {
 		{"text/plain", "hello", `{"data":"hello"}`},
 		{"application/octet-stream", "\x00\x01", `{"data":"AAE="}`},
 		{"application/json", ``, ``},
+		{"application/json", `42`, `{"data":42}`},
+		{"application/cloudevents+json", `"s"`, `{"data":"s"}`},
+		{"TEXT/plain; charset=utf-8", "a \"b\"", `{"data":"a \"b\""}`},
+		{"application/xml", "<a/>", `{"data":"PGEvPg=="}`},
+		// Undeclared data is JSON only when it is valid JSON.
+		{"", `[1]`, `{"data":[1]}`},
+		{"", "\x00", `{"data":"AA=="}`},
+		// Declared JSON is taken as it is: the engine refuses it broken.
+		{"application/json", `[1,`, `{"data":[1,}`},
 	}
 	for _, c := range cases {
 		e := cloudevents.Event{DataContentType: c.ct, Data: []byte(c.data)}
-		if got := string(completionVariables(&e)); got != c.want {
+		if got := string(eventVariables(&e)); got != c.want {
 			t.Errorf("%s %q: %s, want %s", c.ct, c.data, got, c.want)
 		}
 	}
@@ -94,7 +105,7 @@ func FuzzJobHeaders(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if h.Type == "" || (h.Mode != ModeEmitOnly && h.Mode != ModeWaitForCloudEvent) || (h.Mode == ModeWaitForCloudEvent && h.WaitType == "") {
+		if strings.TrimSpace(h.Type) == "" || (h.Mode != ModeEmitOnly && h.Mode != ModeWaitForCloudEvent) || (h.Mode == ModeWaitForCloudEvent && strings.TrimSpace(h.WaitType) == "") {
 			t.Fatalf("accepted headers %+v that describe no emission", h)
 		}
 	})

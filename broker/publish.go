@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 
 	"eddy/cloudevents"
@@ -69,10 +70,11 @@ func checkEvents(events []cloudevents.Event, validate bool) error {
 	return nil
 }
 
-// dataError is a 400 for data declared JSON that becomes variables (an
-// object) but is not valid JSON: the engine refuses such an event.
+// dataError is a 400 for data declared JSON that is not valid JSON: it
+// becomes variables (eventVariables) as it is, and the engine refuses such
+// an event.
 func dataError(e *cloudevents.Event) error {
-	if e.DataContentType == "" || !isJSONObject(e) || json.Valid(e.Data) {
+	if e.DataContentType == "" || !e.DataIsJSON() || json.Valid(e.Data) {
 		return nil
 	}
 	return invalidJSONData(e.DataContentType)
@@ -129,8 +131,8 @@ func (b *Broker) publishRequest(ctx context.Context, req engine.EventRequest) (P
 }
 
 // eventRequest is what the engine needs of an event: its identity, its
-// correlation key, its data when that is a JSON object (the variables of
-// the instance it starts or correlates to) and its log encoding.
+// correlation key, its data as the variables of the instance it starts or
+// correlates to (eventVariables) and its log encoding.
 func (b *Broker) eventRequest(e *cloudevents.Event) engine.EventRequest {
 	req := engine.EventRequest{Source: e.Source, ID: e.ID, Type: e.Type, Encoded: cloudevents.Marshal(e)}
 	if v, ok := e.Extension(CorrelationKeyExtension); ok {
@@ -140,10 +142,47 @@ func (b *Broker) eventRequest(e *cloudevents.Event) engine.EventRequest {
 	if v, ok := e.Extension("partitionkey"); ok {
 		req.PartitionKey = v.Text
 	}
-	if isJSONObject(e) {
-		req.Data = json.RawMessage(e.Data)
-	}
+	req.Data = eventVariables(e)
 	return req
+}
+
+// eventVariables is what an event's data becomes in the instance it starts,
+// correlates to or completes a job of: a JSON object is the variables as it
+// is; any other data is the variable "data": other JSON as it is, text
+// (text/*) as a string, other bytes in base64. Declared JSON is not checked
+// here: the engine checks every document and refuses a broken one, which
+// dataError then explains.
+func eventVariables(e *cloudevents.Event) json.RawMessage {
+	switch {
+	case len(e.Data) == 0:
+		return nil
+	case isJSONObject(e):
+		return json.RawMessage(e.Data)
+	case e.DataContentType != "" && e.DataIsJSON():
+		return wrapData(e.Data)
+	case e.DataIsJSON() && json.Valid(e.Data):
+		return wrapData(e.Data)
+	}
+	var v any = e.Data // []byte marshals as base64
+	if isText(e.DataContentType) {
+		v = string(e.Data)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil
+	}
+	return wrapData(b)
+}
+
+// wrapData is the variables {"data": doc} for the JSON text doc.
+func wrapData(doc []byte) json.RawMessage {
+	const head, tail = `{"data":`, `}`
+	b := make([]byte, 0, len(head)+len(doc)+len(tail))
+	return append(append(append(b, head...), doc...), tail...)
+}
+
+func isText(ct string) bool {
+	return len(ct) >= 5 && strings.EqualFold(ct[:5], "text/")
 }
 
 // isJSONObject reports whether the event's data is a JSON object to take

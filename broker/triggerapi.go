@@ -245,9 +245,9 @@ func splitKey(key string) (ns, name string) {
 }
 
 // serveReplay replays a trigger: its processor's tokens go back to where
-// the body's "from" says ("tail", the default, "head" or an RFC 3339
-// time), and its subscriber gets the log's matching events again from
-// there. It answers with the trigger's status once it runs again.
+// the body's "from" says ("tail", "head" or an RFC 3339 time; required),
+// and its subscriber gets the log's matching events again from there. It
+// answers with the trigger's status once it runs again.
 func (r *Router) serveReplay(w http.ResponseWriter, req *http.Request) {
 	var body struct {
 		From string `json:"from"`

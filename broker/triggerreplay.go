@@ -36,12 +36,15 @@ func (r *Router) replayWait() time.Duration {
 }
 
 // ParseReplayFrom reads where a replay starts: "tail" (the log's first
-// event, the default for ""), "head" (only events from now on, which
-// clears the backlog), or an RFC 3339 time (the first event logged at or
-// after it).
+// event), "head" (only events from now on, which clears the backlog), or
+// an RFC 3339 time (the first event logged at or after it). There is no
+// default: a replay from the tail delivers the whole log again, which a
+// forgotten field must not do.
 func ParseReplayFrom(from string) (processor.InitialToken, error) {
 	switch from {
-	case "", "tail":
+	case "":
+		return nil, &TriggerError{Reason: `a replay needs "from": "tail" (the log's first event), "head" (from now on, which clears the backlog) or an RFC 3339 time such as 2026-11-23T10:00:00Z`}
+	case "tail":
 		return processor.FromTail(), nil
 	case "head":
 		return processor.FromHead(), nil

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"eddy/cloudevents"
@@ -211,10 +212,7 @@ func (w *waits) answer(ctx context.Context, d processor.Delivery, e *cloudevents
 	if err != nil || instance <= 0 {
 		return nil // not one of ours: nothing waits on it
 	}
-	var onlyJob int64
-	if jk, ok := e.Extension(ExtJobKey); ok {
-		onlyJob, _ = strconv.ParseInt(jk.Text, 10, 64)
-	}
+	onlyJob := addressedJob(e)
 	type candidate struct {
 		key []byte
 		row waitRow
@@ -232,14 +230,29 @@ func (w *waits) answer(ctx context.Context, d processor.Delivery, e *cloudevents
 		return err
 	}
 	for _, c := range found {
-		if _, err := d.Tx.Get(ctx, c.key); errors.Is(err, storage.ErrNotFound) {
-			continue // answered earlier in this batch
+		// The row as this batch left it: deleted (answered) or given a
+		// kept reply by an earlier event.
+		cur, err := d.Tx.Get(ctx, c.key)
+		if errors.Is(err, storage.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if err := json.Unmarshal(cur, &c.row); err != nil {
+			return fmt.Errorf("the wait row %q: %w", c.key, err)
+		}
+		if c.row.Reply != nil {
+			// Answered already, the job waiting out a backoff or an
+			// incident: the first answer completes it, and this event
+			// may answer the next wait.
+			continue
 		}
 		if (c.row.Source == e.Source && c.row.ID == e.ID) || (onlyJob != 0 && onlyJob != c.row.Job) {
 			continue
 		}
-		vars := completionVariables(e)
-		err := w.b.eng.CompleteJob(ctx, c.row.Job, vars)
+		vars := eventVariables(e)
+		err = w.b.eng.CompleteJob(ctx, c.row.Job, vars)
 		var rej *engine.Rejection
 		isRejection := errors.As(err, &rej)
 		if !isRejection || rej.Type != record.InvalidState {
@@ -278,4 +291,23 @@ func (w *waits) answer(ctx context.Context, d processor.Delivery, e *cloudevents
 		}
 	}
 	return nil
+}
+
+// addressedJob is the job an event answers and no other: the job its
+// jobkey extension names, or 0 when any wait of its instance may take it.
+// A reply that keeps the extensions of the event it answers names the job
+// that emitted that event. The event a job emitted itself (its id is the
+// job key, its source Eddy's) names its emitter, not an addressee: it
+// answers another task's wait in its instance as any event of the awaited
+// type does.
+func addressedJob(e *cloudevents.Event) int64 {
+	jk, ok := e.Extension(ExtJobKey)
+	if !ok {
+		return 0
+	}
+	if jk.Text == e.ID && strings.HasPrefix(e.Source, emittedSourcePrefix) {
+		return 0
+	}
+	job, _ := strconv.ParseInt(jk.Text, 10, 64)
+	return job
 }

@@ -9,27 +9,32 @@ import (
 )
 
 // refreshEpoch reads the state partition's ownership epoch, which every
-// commit must carry, and reports whether it changed.
-func (p *Processor) refreshEpoch(ctx context.Context) (bool, error) {
+// commit must carry, keeps it and returns it.
+func (p *Processor) refreshEpoch(ctx context.Context) (uint64, error) {
 	claims, err := p.store.Ownership().PartitionClaims(ctx)
 	if err != nil {
-		return false, fmt.Errorf("processor %s: reading partition claims: %w", p.name, err)
+		return 0, fmt.Errorf("processor %s: reading partition claims: %w", p.name, err)
 	}
 	for _, c := range claims {
 		if c.Partition == p.o.statePartition {
-			return p.epoch.Swap(c.Epoch) != c.Epoch, nil
+			p.epoch.Store(c.Epoch)
+			return c.Epoch, nil
 		}
 	}
-	return false, nil
+	return p.epoch.Load(), nil
 }
 
 // commit makes tx's writes and the token writes durable in one batch. A
 // batch refused because the state partition changed owner wrote nothing and
-// is committed again under the new epoch; a refusal under an unchanged epoch
-// means a claim was lost.
+// is committed again under the new epoch; a refusal under the epoch the
+// batch carried means a claim was lost. The batch's own epoch is what
+// counts: the work packages of a processor commit side by side, and the
+// first of them to be refused after a change of owner reads the new epoch
+// for all the others.
 func (p *Processor) commit(ctx context.Context, tx *Tx, tokens ...storage.TokenWrite) error {
 	for retried := false; ; retried = true {
-		b := storage.NewBatch(p.o.statePartition, p.epoch.Load())
+		epoch := p.epoch.Load()
+		b := storage.NewBatch(p.o.statePartition, epoch)
 		tx.fill(b)
 		for _, t := range tokens {
 			b.SaveToken(t.Claim, t.Token)
@@ -41,11 +46,14 @@ func (p *Processor) commit(ctx context.Context, tx *Tx, tokens ...storage.TokenW
 		if !errors.Is(err, storage.ErrFenced) || retried {
 			return fmt.Errorf("processor %s: committing: %w", p.name, err)
 		}
-		changed, rerr := p.refreshEpoch(ctx)
+		if p.fencedHook != nil {
+			p.fencedHook()
+		}
+		current, rerr := p.refreshEpoch(ctx)
 		if rerr != nil {
 			return errors.Join(err, rerr)
 		}
-		if !changed {
+		if current == epoch {
 			return fmt.Errorf("%w: processor %s: %w", ErrClaimLost, p.name, err)
 		}
 	}

@@ -28,6 +28,9 @@ type Processor struct {
 	deadLetters *deadLetters
 	members     *membership
 	epoch       atomic.Uint64 // the state partition's ownership epoch
+	// fencedHook, set by tests only, runs when a commit was refused,
+	// before the epoch is read again.
+	fencedHook func()
 
 	mu       sync.Mutex
 	running  bool
