@@ -110,11 +110,19 @@ func (b *Broker) send(ctx context.Context, t target, e *cloudevents.Event, mode 
 
 // deliverWithRetries delivers e to t, retrying as d says (the wait
 // before retry n is d's backoff, or a longer Retry-After within
-// d.RetryAfterMax). It returns the last attempt. A context that ends stops
-// the retries: the event is delivered again when the trigger resumes.
-func (b *Broker) deliverWithRetries(ctx context.Context, t target, e *cloudevents.Event, d *trigger.Delivery, stats *deliveryStats) (attempt, error) {
+// d.RetryAfterMax). Each attempt is bounded by d.Timeout, or the broker's
+// default when d sets none. It returns the last attempt. A context that
+// ends stops the retries: the event is delivered again when the trigger
+// resumes. alive is told, before each attempt and each wait, when it will
+// be over, so that the processor keeps the segment's claim meanwhile.
+func (b *Broker) deliverWithRetries(ctx context.Context, t target, e *cloudevents.Event, d *trigger.Delivery, stats *deliveryStats, alive func(time.Time)) (attempt, error) {
+	timeout := d.Timeout
+	if timeout <= 0 {
+		timeout = b.o.deliveryTimeout
+	}
 	for n := 0; ; n++ {
-		a := b.send(ctx, t, e, d.Format, d.Timeout)
+		alive(time.Now().Add(timeout + aliveSlack))
+		a := b.send(ctx, t, e, d.Format, timeout)
 		if a.ok() {
 			return a, nil
 		}
@@ -129,6 +137,7 @@ func (b *Broker) deliverWithRetries(ctx context.Context, t target, e *cloudevent
 		}
 		stats.retried(a.describe(t.url))
 		if wait > 0 {
+			alive(time.Now().Add(wait + aliveSlack))
 			timer := time.NewTimer(wait)
 			select {
 			case <-timer.C:
@@ -139,6 +148,10 @@ func (b *Broker) deliverWithRetries(ctx context.Context, t target, e *cloudevent
 		}
 	}
 }
+
+// aliveSlack is added to the end of a wait a delivery announces: the
+// answer still has to be read and the next step begun.
+const aliveSlack = 5 * time.Second
 
 // deadLetter is e as sent to a dead-letter sink: with the knativeerror*
 // extensions saying where and how delivery failed.

@@ -469,7 +469,7 @@ func TestReplayKeepsAParkedEventOnce(t *testing.T) {
 	}
 	heal()
 	code, body := env.do("POST", "/v1/triggers/default/parks/retry", "", nil)
-	if code != http.StatusOK || !strings.Contains(body, `"retried":1`) {
+	if code != http.StatusOK || !strings.Contains(body, `"retried":1,"events":1`) {
 		t.Fatalf("retry: %d %s, want p-1 retried once", code, body)
 	}
 	got := sub.wait(t, 4)
@@ -487,6 +487,9 @@ func TestBuiltinTriggerIsNotReplayed(t *testing.T) {
 	code, body := env.do("POST", "/v1/triggers/default/router/replay", "application/json", []byte(`{"from":"tail"}`))
 	if code != http.StatusBadRequest || !strings.Contains(body, "engine itself") {
 		t.Fatalf("replaying a built-in trigger: %d %s, want 400 saying why", code, body)
+	}
+	if code, body := env.do("POST", "/v1/triggers/default/router/retry", "", nil); code != http.StatusBadRequest || !strings.Contains(body, "engine itself") {
+		t.Fatalf("retrying a built-in trigger's parked events: %d %s, want 400 saying why", code, body)
 	}
 	env.putTrigger("default", "after", triggerYAML("after", "order.placed", "http://sub.invalid/", ""))
 	if code, body := env.do("GET", "/v1/triggers/default/after", "", nil); code != http.StatusOK {
@@ -603,4 +606,34 @@ func refusingSubscriber(t *testing.T, refuses func(*cloudevents.Event) bool) (su
 		w.WriteHeader(http.StatusAccepted)
 	})
 	return sub, func() { healed.Store(true) }
+}
+
+// TestSubscriberThatNeverAnswersTimesOut: a trigger that sets no
+// delivery.timeout still bounds each attempt (the broker's default): a
+// subscriber that never answers fails the attempt, which is retried and
+// then dead-lettered by the trigger's policy, instead of holding the event
+// for ever.
+func TestSubscriberThatNeverAnswersTimesOut(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1), WithDeliveryTimeout(300*time.Millisecond))
+	hang := make(chan struct{})
+	sub := newSubscriber(t, func(int, *cloudevents.Event, http.ResponseWriter) { <-hang })
+	t.Cleanup(func() { close(hang) })
+	sink := newSubscriber(t, nil)
+	env.putTrigger("default", "hung", triggerYAML("hung", "t", sub.URL,
+		"  delivery:\n    retry: 1\n    backoffPolicy: linear\n    backoffDelay: PT0.05S\n    deadLetterSink:\n      uri: "+sink.URL+"\n"))
+	env.send(event("t", "h-1"))
+	got := sink.wait(t, 1)[0].event
+	if got.ID != "h-1" {
+		t.Fatalf("the dead-letter sink got %s, want h-1", got.ID)
+	}
+	if n := sub.count(); n != 2 {
+		t.Errorf("the subscriber got %d attempts, want 2 (the first and one retry)", n)
+	}
+	st, err := env.b.Triggers.Status(t.Context(), "default", "hung")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Deliveries.Retries != 1 || st.Deliveries.Failures != 1 || st.Deliveries.DeadLettered != 1 || !strings.Contains(st.Deliveries.LastError, "deadline") {
+		t.Errorf("deliveries %+v, want 1 retry, 1 failure, 1 dead-lettered and the timeout as the last error", st.Deliveries)
+	}
 }

@@ -109,10 +109,20 @@ func (h ingressHandler) ServeRaw(w http.ResponseWriter, r *http1.RawRequest) boo
 
 // answerIngress answers an ingress request: 202 once its events are
 // durable, else why not.
+// ingressRetryAfter is the Retry-After, in seconds, of an ingress 503.
+const ingressRetryAfter = "2"
+
 func (b *Broker) answerIngress(w http.ResponseWriter, err error) {
 	if err != nil {
 		b.o.logger.Debug("broker: ingress could not publish", "error", err)
-		http.Error(w, "publishing the events: "+err.Error(), publishStatus(err))
+		status := publishStatus(err)
+		if status == http.StatusServiceUnavailable {
+			// A partition without a reachable owner: another node takes
+			// it over within the claim timeout, so a sender that waits a
+			// little and sends again gets through.
+			w.Header().Set("Retry-After", ingressRetryAfter)
+		}
+		http.Error(w, "publishing the events: "+err.Error(), status)
 		return
 	}
 	w.WriteHeader(http.StatusAccepted)

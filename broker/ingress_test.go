@@ -1,8 +1,12 @@
 package broker
 
 import (
+	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -10,6 +14,7 @@ import (
 
 	"eddy/cloudevents"
 	"eddy/engine"
+	"eddy/record"
 )
 
 func TestIngressTakesEveryContentMode(t *testing.T) {
@@ -312,6 +317,51 @@ func TestEventDataThatIsNoObjectBecomesVariableData(t *testing.T) {
 	for _, c := range cases {
 		if got[c.order] != c.want {
 			t.Errorf("%s (%s %q): variable data = %s, want %s", c.order, c.ct, c.data, got[c.order], c.want)
+		}
+	}
+}
+
+// unreachablePartitions is an engine whose partitions have no owner this
+// node can reach, as during a failover.
+type unreachablePartitions struct{ Engine }
+
+func (unreachablePartitions) PublishEvent(context.Context, engine.EventRequest) (record.Record, error) {
+	return record.Record{}, fmt.Errorf("%w: partition 1: its owner cannot be reached", engine.ErrNoPartition)
+}
+
+func (u unreachablePartitions) PublishEventAsync(ctx context.Context, req engine.EventRequest, done func(error)) {
+	_, err := u.PublishEvent(ctx, req)
+	done(err)
+}
+
+// TestIngressUnavailableSaysWhenToComeBack: an event the node cannot put on
+// the log because no reachable node owns its partition is a 503 with a
+// Retry-After, so that a sender backs off and sends again once another
+// node has taken the partition over.
+func TestIngressUnavailableSaysWhenToComeBack(t *testing.T) {
+	env := newEnvThrough(t, func(e Engine) Engine { return unreachablePartitions{e} }, WithJobWorker(false, 1))
+	for _, ct := range []string{"application/json", cloudevents.MediaTypeJSONBatch} {
+		body := []byte(`{"a":1}`)
+		header := []string{"Ce-Specversion", "1.0", "Ce-Id", "u-1", "Ce-Source", "/s", "Ce-Type", "t"}
+		if ct == cloudevents.MediaTypeJSONBatch {
+			body, header = []byte(`[{"specversion":"1.0","id":"u-2","source":"/s","type":"t"}]`), nil
+		}
+		req, err := http.NewRequest("POST", env.srv.URL+"/v1/events", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", ct)
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != ingressRetryAfter || !strings.Contains(string(msg), "cannot be reached") {
+			t.Errorf("%s: %d, Retry-After %q, %q; want 503 with Retry-After %s and the reason", ct, resp.StatusCode, resp.Header.Get("Retry-After"), msg, ingressRetryAfter)
 		}
 	}
 }

@@ -21,6 +21,13 @@ const (
 	// buffered as a message for instances that start waiting later; it is
 	// the Zeebe client's default, which the CloudEvents router used.
 	DefaultMessageTTL = time.Hour
+	// DefaultDeliveryTimeout bounds each delivery attempt of a trigger
+	// that sets no delivery.timeout: a subscriber that never answers fails
+	// the attempt, which is retried and dead-lettered by the trigger's
+	// policy, rather than holding its events for ever. Five minutes is the
+	// default request timeout of Knative Serving, so a subscriber that is a
+	// Knative Service has answered (or been answered 504) by then.
+	DefaultDeliveryTimeout = 5 * time.Minute
 	// DefaultWaitTimeout is how long a WAIT_FOR_CLOUD_EVENT job stays
 	// activated before the engine hands it out again (the router's 24 h);
 	// the wait itself is kept in the store and outlives the timeout.
@@ -42,6 +49,7 @@ type options struct {
 	logger          *slog.Logger
 	maxBody         int64
 	messageTTL      time.Duration
+	deliveryTimeout time.Duration
 	client          *http.Client
 	nodeID          string
 	jobWorker       bool
@@ -81,6 +89,10 @@ func WithMaxBodyBytes(n int64) Opt { return func(o *options) { o.maxBody = n } }
 // message, for an instance to correlate to (DefaultMessageTTL; 0: only
 // instances already waiting).
 func WithMessageTTL(d time.Duration) Opt { return func(o *options) { o.messageTTL = d } }
+
+// WithDeliveryTimeout bounds each delivery attempt of the triggers that
+// set no delivery.timeout (DefaultDeliveryTimeout).
+func WithDeliveryTimeout(d time.Duration) Opt { return func(o *options) { o.deliveryTimeout = d } }
 
 // WithHTTPClient sets the client deliveries use. Its redirect policy is
 // replaced: a 3xx is an answer (a failed delivery), not a hop.
@@ -169,6 +181,7 @@ func buildOptions(opts []Opt) (options, error) {
 		logger:          slog.Default(),
 		maxBody:         DefaultMaxBodyBytes,
 		messageTTL:      DefaultMessageTTL,
+		deliveryTimeout: DefaultDeliveryTimeout,
 		jobWorker:       true,
 		jobWorkers:      64,
 		jobTimeout:      DefaultJobTimeout,
@@ -191,6 +204,8 @@ func buildOptions(opts []Opt) (options, error) {
 		return o, fmt.Errorf("broker: WithMaxBodyBytes(%d): must be at least %d: every CloudEvents intermediary must take a 64 KB event, which in structured mode, its data in base64, is a body of up to 88 KB", o.maxBody, minMaxBody)
 	case o.messageTTL < 0:
 		return o, fmt.Errorf("broker: WithMessageTTL(%v): must not be negative", o.messageTTL)
+	case o.deliveryTimeout <= 0:
+		return o, fmt.Errorf("broker: WithDeliveryTimeout(%v): must be positive", o.deliveryTimeout)
 	case o.jobTimeout < time.Second:
 		return o, fmt.Errorf("broker: WithJobTimeout(%v): need at least a second", o.jobTimeout)
 	case o.jobWorkers < 1:

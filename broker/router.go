@@ -252,37 +252,55 @@ func (r *Router) stopLocked(ctx context.Context, t *activeTrigger) {
 	}
 }
 
+// RetryResult is what a retry of a trigger's parked events delivered.
+type RetryResult struct {
+	// Sequences counts the sequences emptied; Events the events they held
+	// (a sequence parks the later events of its key behind the first).
+	Sequences int `json:"retried"`
+	Events    int `json:"events"`
+}
+
 // RetryDeadLetters hands the trigger's dead-lettered events to its
 // subscriber again, sequence by sequence, until one fails or none is left;
-// it returns how many sequences it emptied, and an error that says how
-// many events are left when some failed again.
-func (r *Router) RetryDeadLetters(ctx context.Context, namespace, name string) (int, error) {
+// it returns what it delivered, and an error that says how many events are
+// left when some failed again.
+func (r *Router) RetryDeadLetters(ctx context.Context, namespace, name string) (RetryResult, error) {
 	r.mu.Lock()
 	t := r.running[namespace+"/"+name]
 	r.mu.Unlock()
-	if t == nil {
-		return 0, fmt.Errorf("%w: %s/%s", ErrTriggerNotFound, namespace, name)
+	var res RetryResult
+	switch {
+	case t == nil:
+		return res, fmt.Errorf("%w: %s/%s", ErrTriggerNotFound, namespace, name)
+	case t.route != nil && t.route.Builtin:
+		return res, &TriggerError{Reason: fmt.Sprintf("trigger %s/%s is served by the engine itself (its subscriber is the Zeebe CloudEvents router): it parks no events to retry", namespace, name)}
+	case t.proc == nil:
+		return res, nil
 	}
-	if t.proc == nil {
-		return 0, nil
+	before, err := t.dlq.Size(ctx)
+	if err != nil {
+		return res, err
 	}
-	n := 0
 	for {
 		emptied, err := t.proc.ProcessDeadLetters(ctx)
 		if err != nil {
-			return n, err
+			return res, err
 		}
 		if !emptied {
 			break
 		}
-		n++
+		res.Sequences++
 	}
 	// A sequence whose head failed again stays parked: the caller is told.
 	left, err := t.dlq.Size(ctx)
-	if err != nil || left == 0 {
-		return n, err
+	if err != nil {
+		return res, err
 	}
-	return n, fmt.Errorf("parked events left: %d; the subscriber failed again (%s)", left, t.stats.snapshot().LastError)
+	res.Events = max(before-left, 0)
+	if left == 0 {
+		return res, nil
+	}
+	return res, fmt.Errorf("parked events left: %d; the subscriber failed again (%s)", left, t.stats.snapshot().LastError)
 }
 
 // TriggerError is a trigger document that cannot be used, and why.

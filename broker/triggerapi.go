@@ -175,9 +175,15 @@ func (r *Router) withStatus(req *http.Request, ns, name string, doc []byte) json
 	}
 	var status any
 	st, err := r.Status(req.Context(), ns, name)
-	if err != nil {
+	switch {
+	case errors.Is(err, ErrTriggerNotFound):
+		// Stored, but this node has not read it yet (another node took
+		// the change): as a Kubernetes object not reconciled yet.
+		status = TriggerStatus{Namespace: ns, Name: name, Conditions: []Condition{{Type: "Ready", Status: "Unknown", Reason: "NotLoaded",
+			Message: fmt.Sprintf("this node has not loaded the trigger yet: it reads the stored triggers every %v", r.b.o.refresh)}}}
+	case err != nil:
 		status = map[string]string{"error": err.Error()}
-	} else {
+	default:
 		status = st
 	}
 	m["status"], _ = json.Marshal(status)
@@ -282,14 +288,17 @@ func (r *Router) serveReplay(w http.ResponseWriter, req *http.Request) {
 // serveRetry hands the trigger's parked (dead-lettered) events to its
 // subscriber again, sequence by sequence, until one fails or none is left.
 func (r *Router) serveRetry(w http.ResponseWriter, req *http.Request) {
-	n, err := r.RetryDeadLetters(req.Context(), req.PathValue("namespace"), req.PathValue("name"))
+	res, err := r.RetryDeadLetters(req.Context(), req.PathValue("namespace"), req.PathValue("name"))
+	var terr *TriggerError
 	switch {
 	case errors.Is(err, ErrTriggerNotFound):
 		writeProblem(w, http.StatusNotFound, err)
+	case errors.As(err, &terr):
+		writeProblem(w, http.StatusBadRequest, err)
 	case err != nil:
 		// Some sequences may have been emptied before the failure.
-		writeProblem(w, http.StatusBadGateway, fmt.Errorf("retrying the parked events (%d sequences emptied first): %w", n, err))
+		writeProblem(w, http.StatusBadGateway, fmt.Errorf("retrying the parked events (%d sequences, %d events delivered first): %w", res.Sequences, res.Events, err))
 	default:
-		writeJSON(w, http.StatusOK, map[string]int{"retried": n})
+		writeJSON(w, http.StatusOK, res)
 	}
 }

@@ -71,7 +71,7 @@ func (h *triggerHandler) Handle(ctx context.Context, d processor.Delivery) error
 		}
 	}
 	r := h.r
-	a, err := h.b.deliverWithRetries(ctx, target{url: r.Subscriber, replies: true}, ev, &r.Delivery, h.stats)
+	a, err := h.b.deliverWithRetries(ctx, target{url: r.Subscriber, replies: true}, ev, &r.Delivery, h.stats, d.KeepAlive)
 	if err != nil {
 		return err
 	}
@@ -80,21 +80,21 @@ func (h *triggerHandler) Handle(ctx context.Context, d processor.Delivery) error
 		if a.Reply == nil {
 			return nil
 		}
-		return h.publishReply(ctx, ev, a.Reply)
+		return h.publishReply(ctx, d, ev, a.Reply)
 	}
 	reason := a.describe(r.Subscriber)
 	h.stats.failed(reason)
-	return h.deadLetter(ctx, ev, a, reason)
+	return h.deadLetter(ctx, d, ev, a, reason)
 }
 
 // deadLetter hands ev, whose delivery failed as a says, to the trigger's
 // dead-letter sink, and fails (the processor parks the event) when there
 // is none or it fails too.
-func (h *triggerHandler) deadLetter(ctx context.Context, ev *cloudevents.Event, a attempt, reason string) error {
+func (h *triggerHandler) deadLetter(ctx context.Context, d processor.Delivery, ev *cloudevents.Event, a attempt, reason string) error {
 	r := h.r
 	if sink := r.Delivery.DeadLetterSink; sink != "" {
 		dl := deadLetter(ev, r.Subscriber, a)
-		da, err := h.b.deliverWithRetries(ctx, target{url: sink}, &dl, &r.Delivery, h.stats)
+		da, err := h.b.deliverWithRetries(ctx, target{url: sink}, &dl, &r.Delivery, h.stats, d.KeepAlive)
 		if err != nil {
 			return err
 		}
@@ -116,7 +116,7 @@ func (h *triggerHandler) deadLetter(ctx context.Context, ev *cloudevents.Event, 
 // there is none). Other failures, the broker's own, are tried again a few
 // times, then park the event in the dead-letter queue instead of losing
 // it.
-func (h *triggerHandler) publishReply(ctx context.Context, ev, reply *cloudevents.Event) error {
+func (h *triggerHandler) publishReply(ctx context.Context, d processor.Delivery, ev, reply *cloudevents.Event) error {
 	ttl, ok := replyTTL(ev)
 	if !ok {
 		reason := fmt.Sprintf("dropped the reply (type %q, source %q, id %q) to event %q of %q: its hop count (%s) ran out, so replies are looping back to a trigger", reply.Type, reply.Source, reply.ID, ev.ID, ev.Source, ExtBrokerTTL)
@@ -148,5 +148,5 @@ func (h *triggerHandler) publishReply(ctx context.Context, ev, reply *cloudevent
 		// dead-letter queue, to be retried, rather than leave for the sink.
 		return &DeliveryError{Subscriber: h.r.Subscriber, Status: status, Reason: reason}
 	}
-	return h.deadLetter(ctx, ev, attempt{Status: status, Err: errors.New(reason)}, reason)
+	return h.deadLetter(ctx, d, ev, attempt{Status: status, Err: errors.New(reason)}, reason)
 }

@@ -51,49 +51,77 @@ func (r *Router) Apply(ctx context.Context, yamlOrJSON []byte) error {
 	return nil
 }
 
-// storeAndResequence stores t and, when that switched it between ordered
-// and unordered delivery, resets its segments to the lowest of their
-// positions (lowestToken), so that the switch skips no event.
+// storeAndResequence stores t and, when that changed the spec of a
+// trigger that runs here, applies the change on every node before it
+// returns: the trigger pauses everywhere (as for a replay), and runs again
+// once no node holds a segment of it, so that no event is delivered under
+// the previous spec after the answer. When the change switched it between
+// ordered and unordered delivery, its segments also move to the lowest of
+// their positions (lowestToken), so that the switch skips no event.
 func (r *Router) storeAndResequence(ctx context.Context, t parsedTrigger) (created bool, doc []byte, err error) {
-	old, doc, err := r.store(ctx, t)
+	old, doc, held, err := r.store(ctx, t)
 	if err != nil || old == nil {
 		return old == nil && err == nil, doc, err
 	}
 	before, berr := compileTrigger(old, r.b.o.builtinHosts)
 	after, aerr := compileTrigger(doc, r.b.o.builtinHosts)
-	if berr != nil || aerr != nil || before.Ordered == after.Ordered || before.Builtin || after.Builtin {
+	switched := berr == nil && aerr == nil && before.Ordered != after.Ordered && !before.Builtin && !after.Builtin
+	if !held {
+		r.mu.Lock()
+		stopped := r.ctx == nil
+		r.mu.Unlock()
+		if switched && stopped {
+			// Not started here: the nodes that run it keep their positions.
+			r.b.o.logger.Warn("broker: a trigger's ordering changed while this node's router is stopped; its segments keep their positions", "trigger", t.Namespace+"/"+t.Name)
+		}
 		return false, doc, nil
 	}
-	r.mu.Lock()
-	running := r.ctx != nil
-	r.mu.Unlock()
-	if !running {
-		// Not started here: the nodes that run it keep their positions.
-		r.b.o.logger.Warn("broker: a trigger's ordering changed while this node's router is stopped; its segments keep their positions", "trigger", t.Namespace+"/"+t.Name)
+	if switched {
+		if err := r.reset(ctx, t.Namespace, t.Name, "resequence", r.lowestToken); err != nil {
+			return false, doc, fmt.Errorf("trigger %s/%s is stored, but moving its segments to the lowest of their positions for the new ordering failed (events between them may be skipped): %w", t.Namespace, t.Name, err)
+		}
 		return false, doc, nil
 	}
-	if err := r.reset(ctx, t.Namespace, t.Name, "resequence", r.lowestToken); err != nil {
-		return false, doc, fmt.Errorf("trigger %s/%s is stored, but moving its segments to the lowest of their positions for the new ordering failed (events between them may be skipped): %w", t.Namespace, t.Name, err)
+	if err := r.reset(ctx, t.Namespace, t.Name, "change", nil); err != nil {
+		return false, doc, fmt.Errorf("trigger %s/%s is stored, but not every node has stopped running its previous spec (a node may deliver under it until its next reload): %w", t.Namespace, t.Name, err)
 	}
 	return false, doc, nil
 }
 
 // store stores t and runs it; it returns the document t replaced (nil
-// when t is new) and the one stored.
-func (r *Router) store(ctx context.Context, t parsedTrigger) (old, doc []byte, err error) {
+// when t is new) and the one stored. A change of the spec of a trigger
+// that runs here is not run at once but held: loaded paused, for the
+// caller to apply on every node (held).
+func (r *Router) store(ctx context.Context, t parsedTrigger) (old, doc []byte, held bool, err error) {
 	r.changing.Lock()
 	defer r.changing.Unlock()
 	old, doc, err = r.putRow(ctx, t)
 	if err != nil || bytes.Equal(old, doc) {
-		return old, doc, err
+		return old, doc, false, err
 	}
+	key := t.Namespace + "/" + t.Name
 	r.mu.Lock()
 	if r.ctx != nil {
-		r.runLocked(r.ctx, t.Namespace+"/"+t.Name, doc)
+		held = r.specChangedLocked(key, doc)
+		r.loadLocked(r.ctx, key, doc, !held)
+		held = held && r.running[key].proc != nil
 	}
 	r.mu.Unlock()
 	r.markRetired(ctx)
-	return old, doc, nil
+	return old, doc, held, nil
+}
+
+// specChangedLocked reports whether doc changes how the trigger key that
+// runs here delivers: its spec (the generation) or its ordering (an
+// annotation); r.mu is held.
+func (r *Router) specChangedLocked(key string, doc []byte) bool {
+	t := r.running[key]
+	if t == nil || t.proc == nil || t.route == nil || t.route.Builtin {
+		return false
+	}
+	after, err := compileTrigger(doc, r.b.o.builtinHosts)
+	return err == nil && !after.Builtin && after.UID == t.route.UID &&
+		(after.Generation != t.route.Generation || after.Ordered != t.route.Ordered)
 }
 
 // putRow writes t's row, holding the trigger writes lock from the read to

@@ -91,8 +91,9 @@ func (r *Router) lowestToken(name string) processor.InitialToken {
 }
 
 // reset moves the tokens of the trigger's processor to to(its name),
-// pausing it on every node while it does; what is stored in its replay row
-// (why) is for whoever reads it. The processor is the one running here
+// pausing it on every node while it does; with to nil it only pauses it
+// until no node holds a segment (a change of its spec). What is stored in
+// its replay row (why) is for whoever reads it. The processor is the one running here
 // when the reset starts, whichever creation of the trigger that is.
 func (r *Router) reset(ctx context.Context, namespace, name, why string, to func(processor string) processor.InitialToken) error {
 	_, exists, err := r.storedTrigger(ctx, namespace, name)
@@ -113,14 +114,19 @@ func (r *Router) reset(ctx context.Context, namespace, name, why string, to func
 	defer r.resumeAfterReset(ctx, namespace, name, rk)
 	deadline := time.Now().Add(r.replayWait())
 	for {
-		err := p.ResetTokens(ctx, processor.ResetTo(to(p.Name())))
+		var err error
+		if to == nil {
+			err = p.CheckStopped(ctx)
+		} else {
+			err = p.ResetTokens(ctx, processor.ResetTo(to(p.Name())))
+		}
 		switch {
 		case err == nil:
 			return nil
 		case !errors.Is(err, processor.ErrRunning) && !errors.Is(err, storage.ErrClaimed):
-			return fmt.Errorf("replaying trigger %s: %w", key, err)
+			return fmt.Errorf("%s trigger %s: %w", resetVerb(to), key, err)
 		case time.Now().After(deadline):
-			return fmt.Errorf("replaying trigger %s: a node still holds its segments after %v: %w", key, r.replayWait(), err)
+			return fmt.Errorf("%s trigger %s: a node still holds its segments after %v: %w", resetVerb(to), key, r.replayWait(), err)
 		}
 		timer := time.NewTimer(100 * time.Millisecond)
 		select {
@@ -194,4 +200,12 @@ func (r *Router) replaying(ctx context.Context) (map[string]bool, error) {
 		return nil
 	})
 	return out, err
+}
+
+// resetVerb says what a reset to to does, for its errors.
+func resetVerb(to func(string) processor.InitialToken) string {
+	if to == nil {
+		return "changing"
+	}
+	return "replaying"
 }

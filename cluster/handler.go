@@ -50,7 +50,11 @@ type handler struct {
 func (h *handler) auth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if h.secret != "" && subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), []byte("Bearer "+h.secret)) != 1 {
-			writeFailure(w, http.StatusUnauthorized, failure{Message: "cluster: a forwarded request needs the cluster secret as a bearer token"})
+			msg := "cluster: a forwarded request needs the cluster secret as a bearer token, and this one has none"
+			if r.Header.Get("Authorization") != "" {
+				msg = "cluster: the cluster secret of this forwarded request is not this node's: give every node the same --cluster-secret (or EDDY_CLUSTER_SECRET)"
+			}
+			writeFailure(w, http.StatusUnauthorized, failure{Message: msg})
 			return
 		}
 		next.ServeHTTP(w, r)

@@ -145,6 +145,10 @@ func (ps *Peers) call(ctx context.Context, p int, method, path string, body []by
 		return fmt.Errorf("cluster: %s answered %s: %.200s", base, resp.Status, data)
 	}
 	switch {
+	case resp.StatusCode == http.StatusUnauthorized:
+		// This node's setting, not the request: no partition there can
+		// be reached from here until the secrets agree.
+		return fmt.Errorf("%w: partition %d at %s refused this node's request: %s", engine.ErrNoPartition, p, base, f.Message)
 	case f.Rejection != record.NoRejection:
 		return &engine.Rejection{Type: f.Rejection, Reason: f.Message}
 	case f.NotOwner:

@@ -84,8 +84,9 @@ func (p *Processor) recordFailure(id int, err error) {
 }
 
 // extendClaims renews the claims of work packages that have not committed
-// for the extension threshold, unless they are stuck in a handler; a claim
-// found lost ends its work package.
+// for the extension threshold, unless they are stuck in a handler (one that
+// delivered nothing since the last extension and is past the time it said
+// it would return by); a claim found lost ends its work package.
 func (p *Processor) extendClaims(ctx context.Context, now time.Time) {
 	var stored map[int]storage.Segment // read once, if a stuck one needs it
 	for _, id := range p.claimedIDs() {
@@ -95,7 +96,7 @@ func (p *Processor) extendClaims(ctx context.Context, now time.Time) {
 			continue
 		}
 		delivered := wp.delivered.Load()
-		if wp.busy.Load() && delivered == wp.extendedAt {
+		if wp.busy.Load() && delivered == wp.extendedAt && now.UnixNano() >= wp.aliveUntil.Load() {
 			// Stuck: let the claim lapse so that another node can take
 			// the segment, and once one has, give the work package up.
 			if idle >= p.o.claimTimeout {
@@ -113,6 +114,7 @@ func (p *Processor) extendClaims(ctx context.Context, now time.Time) {
 		switch {
 		case err == nil:
 			wp.lastCommit.Store(now.UnixNano())
+			wp.flushPosition()
 		case errors.Is(err, storage.ErrFenced) || errors.Is(err, storage.ErrNotFound):
 			p.abandon(wp, err)
 		default:
@@ -120,6 +122,20 @@ func (p *Processor) extendClaims(ctx context.Context, now time.Time) {
 				p.o.logger.Warn("processor: extending a claim failed", "processor", p.name, "segment", id, "error", err)
 			}
 		}
+	}
+}
+
+// flushPosition has the work package commit its position if it moved
+// since its last commit: past events of other segments, which commit no
+// batch of their own. Otherwise a segment that went quiet after such a
+// stretch kept its old position in the store for good, and the status read
+// on other nodes showed it lagging. It does not wait: a work package whose
+// queue is full has a chunk to handle, which commits anyway.
+func (wp *workPackage) flushPosition() {
+	call := &wpCall{fn: wp.commit, fatal: true, reply: make(chan error, 1)}
+	select {
+	case wp.in <- wpMsg{call: call}:
+	default:
 	}
 }
 

@@ -67,6 +67,90 @@ func TestClaimsExtendedWhileIdle(t *testing.T) {
 	})
 }
 
+// A segment whose position moved past the events of other segments, and
+// that then went quiet, has the moved position in the store once its claim
+// is next extended: the position other nodes read (and a status's lag) is
+// not stuck where its last handled event left it.
+func TestQuietSegmentStoresItsMovedPosition(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		clock := fakeclock.New(epoch)
+		st := b.fresh(t, storage.WithClock(clock.Now))
+		src := processor.NewMemorySource(1, clock.Now)
+		rec := newRecorder()
+		p := newProcessor(t, "proc", st, src, rec, append(fakeClaims(clock, "a"), processor.WithInitialSegments(2))...)
+		start(t, p)
+		// One key: one segment handles every event, the other only reads
+		// past them.
+		const n = 20
+		for range n {
+			src.Append(0, processor.Event{Key: "one"})
+		}
+		waitFor(t, "the events handled", func() bool { return rec.distinct() == n })
+		for range 3 * testThreshold / testClaimInterval {
+			advance(t, clock, testClaimInterval, 1)
+		}
+		waitFor(t, "both segments' stored positions to cover the log", func() bool {
+			infos, err := processor.Inspect(t.Context(), st, "proc")
+			if err != nil || len(infos) != 2 {
+				return false
+			}
+			for _, in := range infos {
+				if in.Position.Offset("", 0) != n {
+					return false
+				}
+			}
+			return true
+		})
+	})
+}
+
+// A handler that says it is at work (KeepAlive) for longer than the claim
+// timeout keeps its claim: it is waiting, not stuck. Past the time it
+// gave, it is stuck again, and its claim lapses.
+func TestKeepAliveHoldsTheClaimOfAWaitingHandler(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		clock := fakeclock.New(epoch)
+		st := b.fresh(t, storage.WithClock(clock.Now))
+		src := processor.NewMemorySource(1, clock.Now)
+		const wait = 4 * testClaimTimeout
+		entered, release := make(chan struct{}), make(chan struct{})
+		h := processor.HandlerFunc(func(ctx context.Context, d processor.Delivery) error {
+			d.KeepAlive(clock.Now().Add(wait))
+			close(entered)
+			select {
+			case <-release:
+			case <-ctx.Done():
+			}
+			return nil
+		})
+		p := newProcessor(t, "proc", st, src, h, append(fakeClaims(clock, "a"), processor.WithInitialSegments(1))...)
+		start(t, p)
+		src.Append(0, processor.Event{Key: "slow"})
+		<-entered
+		thief := func() error {
+			_, err := st.Tokens().ClaimSegment(t.Context(), "proc", 0, "thief", testClaimTimeout)
+			return err
+		}
+		for clock.Now().Sub(epoch) < wait-testClaimTimeout {
+			advance(t, clock, testClaimInterval, 1)
+			if err := thief(); !errors.Is(err, storage.ErrClaimed) {
+				t.Fatalf("at %v a thief claims the segment of a handler alive until %v: %v, want ErrClaimed", clock.Now().Sub(epoch), wait, err)
+			}
+		}
+		var err error
+		for range 4 * wait / testClaimInterval {
+			advance(t, clock, testClaimInterval, 1)
+			if err = thief(); err == nil {
+				break
+			}
+		}
+		close(release)
+		if err != nil {
+			t.Fatalf("at %v, past the time the handler gave, the claim still holds: %v", clock.Now().Sub(epoch), err)
+		}
+	})
+}
+
 // A node stuck in a handler lets its claim lapse; once another has stolen
 // it, the stuck node's batch, writes included, cannot commit.
 func TestStolenClaimCannotCommit(t *testing.T) {

@@ -2,6 +2,7 @@ package processor
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 )
 
@@ -46,6 +47,20 @@ type Delivery struct {
 	// Tx collects state writes that commit atomically with the processor's
 	// token: exactly-once for effects inside Eddy's store.
 	Tx *Tx
+
+	alive *atomic.Int64 // the work package's aliveUntil; nil: no claim to keep
+}
+
+// KeepAlive says the handler is still at work on the event and returns by
+// until (a bounded wait: a request with a timeout, a backoff). A handler
+// that delivers nothing for the claim timeout is otherwise taken for stuck,
+// and its segment is left to another node, which handles the event again
+// while this one is still at it. A handler that waits long for something
+// bounded calls it before each wait.
+func (d Delivery) KeepAlive(until time.Time) {
+	if d.alive != nil {
+		d.alive.Store(until.UnixNano())
+	}
 }
 
 // Handler handles events. A handler returning an error fails the event: the

@@ -66,24 +66,10 @@ func (p *Processor) ResetTokens(ctx context.Context, opts ...ResetOpt) error {
 		}
 		return p.tokens.InitializeSegments(ctx, p.name, p.o.initialSegments, newProgress(target).encode())
 	}
-	claimed := make([]storage.Segment, 0, len(segs))
-	defer func() {
-		for _, s := range claimed {
-			if err := p.releaseClaim(context.WithoutCancel(ctx), s.Claim()); err != nil {
-				p.o.logger.Warn("processor: releasing a claim after a reset", "processor", p.name, "segment", s.ID, "error", err)
-			}
-		}
-	}()
-	for _, s := range segs {
-		got, err := p.tokens.ClaimSegment(ctx, p.name, s.ID, p.o.node, p.o.claimTimeout)
-		if err != nil {
-			if errors.Is(err, storage.ErrClaimed) {
-				return fmt.Errorf("%w: processor %s: a reset needs every segment, and segment %d is held by %q: stop the processor on every node first (%v)",
-					ErrRunning, p.name, s.ID, s.Owner, err)
-			}
-			return fmt.Errorf("processor %s: claiming segment %d for a reset: %w", p.name, s.ID, err)
-		}
-		claimed = append(claimed, got)
+	claimed, release, err := p.claimAll(ctx, segs, "a reset")
+	defer release()
+	if err != nil {
+		return err
 	}
 	writes := make([]storage.TokenWrite, len(claimed))
 	for i, s := range claimed {
@@ -111,4 +97,47 @@ func resetProgress(prog progress, target Token, context []byte) progress {
 	next := progress{cursors: []cursor{{pos: target.clone(), replay: &replay{until: until, context: context}}}}
 	next.settle()
 	return next
+}
+
+// claimAll claims every segment of segs for what (a reset, a check), or
+// fails with ErrRunning when one is held; release gives back what it
+// claimed, whether it failed or not.
+func (p *Processor) claimAll(ctx context.Context, segs []storage.Segment, what string) (claimed []storage.Segment, release func(), err error) {
+	release = func() {
+		for _, s := range claimed {
+			if err := p.releaseClaim(context.WithoutCancel(ctx), s.Claim()); err != nil {
+				p.o.logger.Warn("processor: releasing a claim", "processor", p.name, "segment", s.ID, "after", what, "error", err)
+			}
+		}
+	}
+	claimed = make([]storage.Segment, 0, len(segs))
+	for _, s := range segs {
+		got, err := p.tokens.ClaimSegment(ctx, p.name, s.ID, p.o.node, p.o.claimTimeout)
+		if err != nil {
+			if errors.Is(err, storage.ErrClaimed) {
+				return claimed, release, fmt.Errorf("%w: processor %s: %s needs every segment, and segment %d is held by %q: stop the processor on every node first (%v)",
+					ErrRunning, p.name, what, s.ID, s.Owner, err)
+			}
+			return claimed, release, fmt.Errorf("processor %s: claiming segment %d for %s: %w", p.name, s.ID, what, err)
+		}
+		claimed = append(claimed, got)
+	}
+	return claimed, release, nil
+}
+
+// CheckStopped reports whether the processor is stopped on every node:
+// nil when no node holds any of its segments (each is claimed and given
+// back at once), ErrRunning when this node runs it or another holds a
+// segment.
+func (p *Processor) CheckStopped(ctx context.Context) error {
+	if p.Running() {
+		return fmt.Errorf("%w: processor %s runs on this node", ErrRunning, p.name)
+	}
+	segs, err := p.tokens.Segments(ctx, p.name)
+	if err != nil {
+		return fmt.Errorf("processor %s: reading segments: %w", p.name, err)
+	}
+	_, release, err := p.claimAll(ctx, segs, "a check that it is stopped")
+	release()
+	return err
 }

@@ -51,6 +51,10 @@ type workPackage struct {
 	// claim is left to lapse so that another node can take the segment.
 	busy      atomic.Bool
 	delivered atomic.Uint64
+	// aliveUntil is when the handler in hand said it would have returned
+	// by (Delivery.KeepAlive), Unix nanoseconds by the processor's clock:
+	// until then it is working, not stuck.
+	aliveUntil atomic.Int64
 	// draining is set when the work package is to stop: it finishes the
 	// event in hand and leaves what is queued behind it to whoever claims
 	// the segment next, from the committed token. Handling the read-ahead
@@ -83,6 +87,7 @@ type wpMsg struct {
 type wpCall struct {
 	fn    func(ctx context.Context) error
 	stop  bool
+	fatal bool // an error of fn ends the work package
 	reply chan error
 }
 
@@ -116,7 +121,7 @@ func (wp *workPackage) run() {
 			if m.call != nil {
 				err := m.call.fn(wp.ctx)
 				m.call.reply <- err
-				if m.call.stop {
+				if m.call.stop || (m.call.fatal && err != nil) {
 					wp.setErr(err)
 					return
 				}
@@ -317,7 +322,7 @@ func (wp *workPackage) process(c *chunk) error {
 // deliver hands one event to the handler, or parks it behind its
 // dead-lettered sequence. An error fails the batch.
 func (wp *workPackage) deliver(e *Event, cur *cursor) error {
-	d := Delivery{Event: e, Segment: wp.claim.Segment, Tx: &wp.tx}
+	d := Delivery{Event: e, Segment: wp.claim.Segment, Tx: &wp.tx, alive: &wp.aliveUntil}
 	if r := cur.replay; r != nil && r.until.Covers(e.Position) {
 		d.Replay, d.ResetContext = true, r.context
 	}

@@ -1,0 +1,108 @@
+package broker
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"eddy/storage"
+)
+
+// TestChangeAppliesOnEveryNodeBeforeTheAnswer: two nodes share a trigger's
+// segments; a change of its filter on one answers once the other runs the
+// change too, although that node reads the stored triggers only every few
+// seconds. Every event sent after the answer is delivered under the new
+// filter: all that match it, none that only matched the old one.
+func TestChangeAppliesOnEveryNodeBeforeTheAnswer(t *testing.T) {
+	const refresh = 3 * time.Second
+	env := newEnvOnPostgres(t, WithJobWorker(false, 1), WithRefreshInterval(refresh))
+	other := startNode(t, env, "node-b", WithJobWorker(false, 1), WithRefreshInterval(refresh))
+	sub := newSubscriber(t, nil)
+	env.putTrigger("default", "x", triggerYAML("x", "before", sub.URL, ""))
+	eventually(t, "the other node to run the trigger and hold some of its segments", func() bool {
+		st, err := other.Triggers.Status(t.Context(), "default", "x")
+		if err != nil || !st.Running {
+			return false
+		}
+		for _, s := range st.Segments {
+			if s.Owner == "node-b" {
+				return true
+			}
+		}
+		return false
+	})
+	env.putTrigger("default", "x", triggerYAML("x", "after", sub.URL, ""))
+	for i := range 20 {
+		env.send(event("after", "a-"+strconv.Itoa(i)), event("before", "b-"+strconv.Itoa(i)))
+	}
+	eventually(t, "every event of the new filter's type", func() bool { return sub.count() >= 20 })
+	// The old filter's events were sent with them, and would have been
+	// delivered by now.
+	time.Sleep(200 * time.Millisecond)
+	seen := map[string]bool{}
+	for _, d := range sub.wait(t, 20) {
+		if !strings.HasPrefix(d.event.ID, "a-") {
+			t.Errorf("%s (type %s) delivered after the filter changed to type after", d.event.ID, d.event.Type)
+		}
+		seen[d.event.ID] = true
+	}
+	if len(seen) != 20 || sub.count() != 20 {
+		t.Fatalf("%d deliveries of %d distinct events, want the 20 of type after once each", sub.count(), len(seen))
+	}
+}
+
+// startNode starts a second broker node on env's PostgreSQL schema and
+// engine, named id; the test's end stops it.
+func startNode(t *testing.T, env *testEnv, id string, opts ...Opt) *Broker {
+	t.Helper()
+	ctx := context.Background()
+	store, err := storage.Open(ctx, "postgres", env.dir, storage.WithPartitions(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts = append([]Opt{WithNodeID(id), WithClaimInterval(50 * time.Millisecond)}, opts...)
+	b, err := New(env.eng, store, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := b.Close(context.Background()); err != nil {
+			t.Errorf("closing node %s: %v", id, err)
+		}
+		store.Close()
+	})
+	return b
+}
+
+// TestTriggerNotLoadedYetIsReadyUnknown: a trigger another node created,
+// read through a node that has not loaded it yet, is there with a Ready
+// condition that is Unknown and says why, as Kubernetes shows an object
+// not reconciled yet; not with an error that it does not exist.
+func TestTriggerNotLoadedYetIsReadyUnknown(t *testing.T) {
+	env := newEnvOnPostgres(t, WithJobWorker(false, 1), WithRefreshInterval(time.Hour))
+	other := startNode(t, env, "node-b", WithJobWorker(false, 1))
+	if err := other.Triggers.Apply(t.Context(), []byte(triggerYAML("fresh", "t", "http://sub.invalid/", ""))); err != nil {
+		t.Fatal(err)
+	}
+	code, body := env.do("GET", "/v1/triggers/default/fresh", "", nil)
+	if code != http.StatusOK {
+		t.Fatalf("GET through the node that has not loaded it: %d %s", code, body)
+	}
+	var doc struct {
+		Status TriggerStatus `json:"status"`
+	}
+	if err := json.Unmarshal([]byte(body), &doc); err != nil {
+		t.Fatal(err)
+	}
+	c := doc.Status.Conditions
+	if len(c) != 1 || c[0].Type != "Ready" || c[0].Status != "Unknown" || c[0].Reason != "NotLoaded" || strings.Contains(body, "no such trigger") {
+		t.Fatalf("status %s, want Ready Unknown (NotLoaded) and no error", body)
+	}
+}
