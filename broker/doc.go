@@ -23,7 +23,9 @@
 //     emits an event for every job of type "cloudevents" (headers Type, Mode
 //     and WaitType, as the Zeebe CloudEvents router read them) and, in mode
 //     WAIT_FOR_CLOUD_EVENT, completes the job with the first event of the
-//     awaited type that names the job's process instance.
+//     awaited type that names the job's process instance (and, when it
+//     names a job in jobkey as a reply to the job's own event does, that
+//     job; addressedJob).
 //   - Live push (hub.go, sse.go, websocket.go): clients follow filtered
 //     events over Server-Sent Events and WebSocket, read from the log, so a
 //     node pushes events of every partition.

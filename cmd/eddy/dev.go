@@ -36,6 +36,10 @@ type devConfig struct {
 	triggers      []string
 	// cloudEventJobs runs the built-in worker of jobs of type cloudevents.
 	cloudEventJobs bool
+	// messageTTL and deliveryTimeout are the broker's (broker.WithMessageTTL,
+	// broker.WithDeliveryTimeout).
+	messageTTL      time.Duration
+	deliveryTimeout time.Duration
 }
 
 func newDevCommand() *cobra.Command {
@@ -77,6 +81,8 @@ takes any request and forwards it to the node that holds its partition.`,
 	f.StringVar(&cfg.clusterSecret, "cluster-secret", "", "with --storage postgres: the secret nodes present to each other when they forward requests ("+clusterSecretEnv+" also sets it); none: the network is trusted")
 	f.StringArrayVar(&cfg.triggers, "triggers", nil, "YAML file of Knative-style triggers to apply at start (repeat for several)")
 	f.BoolVar(&cfg.cloudEventJobs, "cloudevents-jobs", true, "work jobs of type \"cloudevents\" here (emit their events into the broker); false leaves them to external workers")
+	f.DurationVar(&cfg.messageTTL, "message-ttl", broker.DefaultMessageTTL, "how long a CloudEvent with a correlationkey waits, as a message, for an instance to correlate to (0: only instances already waiting)")
+	f.DurationVar(&cfg.deliveryTimeout, "delivery-timeout", broker.DefaultDeliveryTimeout, "bound of each delivery attempt of the triggers that set no delivery.timeout")
 	return cmd
 }
 
@@ -108,6 +114,12 @@ func runDev(ctx context.Context, cfg devConfig, stderr interface{ Write([]byte) 
 	}
 	if cfg.claimTimeout < 10*time.Millisecond {
 		return usageError{fmt.Errorf("invalid --claim-timeout %v: use at least 10ms", cfg.claimTimeout)}
+	}
+	if cfg.messageTTL < 0 {
+		return usageError{fmt.Errorf("invalid --message-ttl %v: use 0 or more", cfg.messageTTL)}
+	}
+	if cfg.deliveryTimeout <= 0 {
+		return usageError{fmt.Errorf("invalid --delivery-timeout %v: use more than 0", cfg.deliveryTimeout)}
 	}
 	location, err := cfg.location()
 	if err != nil {
@@ -177,7 +189,7 @@ func runDev(ctx context.Context, cfg devConfig, stderr interface{ Write([]byte) 
 		// node take its triggers' claims back at once.
 		brokerNode = "embedded"
 	}
-	brk, err := startBroker(ctx, engines, store, brokerNode, cfg.triggers, cfg.cloudEventJobs, logger)
+	brk, err := startBroker(ctx, engines, store, brokerNode, cfg, logger)
 	if err != nil {
 		engines.close()
 		claims.release()

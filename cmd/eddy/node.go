@@ -28,9 +28,9 @@ func defaultAdvertise(ln net.Listener) string {
 
 // startBroker starts the CloudEvents broker over the switch's engines, with
 // REST as the fallback of its routes, and applies the trigger files.
-func startBroker(ctx context.Context, engines *engineSwitch, store *storage.Store, node string, triggerFiles []string, jobWorker bool, log *slog.Logger) (*broker.Broker, error) {
+func startBroker(ctx context.Context, engines *engineSwitch, store *storage.Store, node string, cfg devConfig, log *slog.Logger) (*broker.Broker, error) {
 	b, err := broker.New(switchedEngine{engines}, store, broker.WithLogger(log), broker.WithNodeID(node), broker.WithFallback(engines),
-		broker.WithJobWorker(jobWorker, 64))
+		broker.WithJobWorker(cfg.cloudEventJobs, 64), broker.WithMessageTTL(cfg.messageTTL), broker.WithDeliveryTimeout(cfg.deliveryTimeout))
 	if err != nil {
 		return nil, fmt.Errorf("starting the broker: %w", err)
 	}
@@ -39,7 +39,7 @@ func startBroker(ctx context.Context, engines *engineSwitch, store *storage.Stor
 	if err := b.Start(startCtx); err != nil {
 		return nil, fmt.Errorf("starting the broker: %w", err)
 	}
-	for _, f := range triggerFiles {
+	for _, f := range cfg.triggers {
 		data, err := os.ReadFile(f)
 		if err == nil {
 			err = b.Triggers.Apply(startCtx, data)
