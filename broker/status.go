@@ -12,6 +12,9 @@ import (
 type TriggerStatus struct {
 	Namespace string `json:"namespace"`
 	Name      string `json:"name"`
+	// Node is the node that answers (WithNodeID), as segment owners are
+	// named: the deliveries and the running state are its own.
+	Node string `json:"node,omitempty"`
 	// Processor is the streaming processor that delivers the trigger.
 	Processor string `json:"processor,omitempty"`
 	// Builtin is true for a trigger served by the engine itself (its
@@ -96,7 +99,7 @@ func (r *Router) Status(ctx context.Context, namespace, name string) (TriggerSta
 
 func (r *Router) status(ctx context.Context, namespace, name string, t *activeTrigger) (st TriggerStatus, err error) {
 	defer func() { st.Conditions = []Condition{ready(&st)} }()
-	st = TriggerStatus{Namespace: namespace, Name: name, Deliveries: t.stats.snapshot(), Paused: t.paused}
+	st = TriggerStatus{Namespace: namespace, Name: name, Node: r.b.o.nodeID, Deliveries: t.stats.snapshot(), Paused: t.paused}
 	if t.err != nil {
 		st.Error = t.err.Error()
 	}

@@ -179,7 +179,7 @@ func (r *Router) withStatus(req *http.Request, ns, name string, doc []byte) json
 	case errors.Is(err, ErrTriggerNotFound):
 		// Stored, but this node has not read it yet (another node took
 		// the change): as a Kubernetes object not reconciled yet.
-		status = TriggerStatus{Namespace: ns, Name: name, Conditions: []Condition{{Type: "Ready", Status: "Unknown", Reason: "NotLoaded",
+		status = TriggerStatus{Namespace: ns, Name: name, Node: r.b.o.nodeID, Conditions: []Condition{{Type: "Ready", Status: "Unknown", Reason: "NotLoaded",
 			Message: fmt.Sprintf("this node has not loaded the trigger yet: it reads the stored triggers every %v", r.b.o.refresh)}}}
 	case err != nil:
 		status = map[string]string{"error": err.Error()}

@@ -105,4 +105,7 @@ func TestTriggerNotLoadedYetIsReadyUnknown(t *testing.T) {
 	if len(c) != 1 || c[0].Type != "Ready" || c[0].Status != "Unknown" || c[0].Reason != "NotLoaded" || strings.Contains(body, "no such trigger") {
 		t.Fatalf("status %s, want Ready Unknown (NotLoaded) and no error", body)
 	}
+	if doc.Status.Node != "test-node" {
+		t.Errorf("status of node %q, want the answering node's id test-node", doc.Status.Node)
+	}
 }

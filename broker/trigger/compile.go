@@ -288,7 +288,13 @@ func (c *compiler) destination(d *Destination, path, ns string, required bool) s
 		u = b.ResolveReference(u)
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		c.fail(path+".uri", "%q is not an absolute http or https URI", u.String())
+		// Named as the user wrote it, not re-encoded (a space as %20),
+		// unless a ref's base made it.
+		shown := d.URI
+		if base != "" && d.URI != base {
+			shown = u.String()
+		}
+		c.fail(path+".uri", "%q is not an absolute http or https URI", shown)
 		return ""
 	}
 	return u.String()
