@@ -3,6 +3,7 @@ package broker
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"eddy/processor"
 )
@@ -72,16 +73,30 @@ func ready(st *TriggerStatus) Condition {
 	case !st.Running:
 		return Condition{Type: "Ready", Status: "Unknown", Reason: "NotRunning", Message: "this node does not run the trigger's processor (it is starting, or stopping)"}
 	}
+	var lapsed []int
+	for _, s := range st.Segments {
+		if s.ClaimLapsed {
+			lapsed = append(lapsed, s.Segment)
+		}
+	}
+	if len(lapsed) > 0 {
+		return Condition{Type: "Ready", Status: "Unknown", Reason: "ClaimLapsed",
+			Message: fmt.Sprintf("segments %v are held by a node that stopped renewing its claims: their events wait until another node takes them over", lapsed)}
+	}
 	return Condition{Type: "Ready", Status: "True"}
 }
 
 // SegmentStatus is one segment of a trigger's processor, cluster-wide.
 type SegmentStatus struct {
-	Segment   int    `json:"segment"`
-	Owner     string `json:"owner,omitempty"`
-	Position  string `json:"position"`
-	Lag       uint64 `json:"lag"`
-	Replaying bool   `json:"replaying,omitempty"`
+	Segment int    `json:"segment"`
+	Owner   string `json:"owner,omitempty"`
+	// ClaimLapsed is set when the owner has not renewed its claim for the
+	// claim timeout (by this node's clock): it stopped, or died, and
+	// another node takes the segment over.
+	ClaimLapsed bool   `json:"claimLapsed,omitempty"`
+	Position    string `json:"position"`
+	Lag         uint64 `json:"lag"`
+	Replaying   bool   `json:"replaying,omitempty"`
 	// Error is this node's last failure on the segment.
 	Error string `json:"error,omitempty"`
 }
@@ -134,7 +149,8 @@ func (r *Router) status(ctx context.Context, namespace, name string, t *activeTr
 		}
 	}
 	for _, s := range segs {
-		ss := SegmentStatus{Segment: s.Segment, Owner: s.Owner, Position: s.Position.String(), Lag: s.Position.Behind(head), Replaying: s.Replaying}
+		ss := SegmentStatus{Segment: s.Segment, Owner: s.Owner, Position: s.Position.String(), Lag: s.Position.Behind(head), Replaying: s.Replaying,
+			ClaimLapsed: s.Owner != "" && time.Since(s.ClaimedAt) >= processor.DefaultClaimTimeout}
 		if l, ok := local[s.Segment]; ok {
 			if l.Claimed {
 				ss.Position, ss.Lag, ss.Replaying = l.Position.String(), l.Position.Behind(head), l.Replaying
