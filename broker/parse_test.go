@@ -87,11 +87,29 @@ func TestEventVariables(t *testing.T) {
 		{"", "\x00", `{"data":"AA=="}`},
 		// Declared JSON is taken as it is: the engine refuses it broken.
 		{"application/json", `[1,`, `{"data":[1,}`},
+		// Markup is not escaped for HTML.
+		{"text/html", "<b>&</b>", `{"data":"<b>&</b>"}`},
 	}
 	for _, c := range cases {
 		e := cloudevents.Event{DataContentType: c.ct, Data: []byte(c.data)}
 		if got := string(eventVariables(&e)); got != c.want {
 			t.Errorf("%s %q: %s, want %s", c.ct, c.data, got, c.want)
+		}
+	}
+	// Data too large to become a variable becomes none; an object is the
+	// variables whatever its size (the engine bounds it).
+	big := cloudevents.Event{DataContentType: "application/octet-stream", Data: make([]byte, maxDataVariable+1)}
+	if got := eventVariables(&big); got != nil {
+		t.Errorf("%d bytes of binary data: %d bytes of variables, want none", len(big.Data), len(got))
+	}
+	// JSON and bytes are encoded in one allocation.
+	for _, c := range []struct {
+		ct, data string
+		allocs   float64
+	}{{"application/json", `[1,2]`, 1}, {"application/octet-stream", "\x00\x01", 1}} {
+		e := cloudevents.Event{DataContentType: c.ct, Data: []byte(c.data)}
+		if n := testing.AllocsPerRun(100, func() { eventVariables(&e) }); n > c.allocs {
+			t.Errorf("%s: %v allocations, want at most %v", c.ct, n, c.allocs)
 		}
 	}
 }

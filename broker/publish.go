@@ -1,7 +1,9 @@
 package broker
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -151,35 +153,46 @@ func (b *Broker) eventRequest(e *cloudevents.Event) engine.EventRequest {
 // is; any other data is the variable "data": other JSON as it is, text
 // (text/*) as a string, other bytes in base64. Declared JSON is not checked
 // here: the engine checks every document and refuses a broken one, which
-// dataError then explains.
+// dataError then explains. Data that is no object and larger than
+// maxDataVariable becomes no variable: its encoding could outgrow the
+// engine's bound on a document, and an event is not refused for a variable
+// nothing may read.
 func eventVariables(e *cloudevents.Event) json.RawMessage {
 	switch {
 	case len(e.Data) == 0:
 		return nil
 	case isJSONObject(e):
 		return json.RawMessage(e.Data)
-	case e.DataContentType != "" && e.DataIsJSON():
-		return wrapData(e.Data)
-	case e.DataIsJSON() && json.Valid(e.Data):
-		return wrapData(e.Data)
-	}
-	var v any = e.Data // []byte marshals as base64
-	if isText(e.DataContentType) {
-		v = string(e.Data)
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
+	case len(e.Data) > maxDataVariable:
 		return nil
+	case e.DataIsJSON() && (e.DataContentType != "" || json.Valid(e.Data)):
+		b := make([]byte, 0, len(dataHead)+len(e.Data)+1)
+		return append(append(append(b, dataHead...), e.Data...), '}')
+	case isText(e.DataContentType):
+		var b bytes.Buffer
+		b.Grow(len(dataHead) + len(e.Data) + 16)
+		b.WriteString(dataHead)
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false) // markup stays as it is, not \u003c
+		if enc.Encode(string(e.Data)) != nil {
+			return nil
+		}
+		b.Truncate(b.Len() - 1) // Encode's newline
+		b.WriteByte('}')
+		return b.Bytes()
 	}
-	return wrapData(b)
+	b := make([]byte, 0, len(dataHead)+base64.StdEncoding.EncodedLen(len(e.Data))+3)
+	b = append(append(b, dataHead...), '"')
+	b = base64.StdEncoding.AppendEncode(b, e.Data)
+	return append(b, '"', '}')
 }
 
-// wrapData is the variables {"data": doc} for the JSON text doc.
-func wrapData(doc []byte) json.RawMessage {
-	const head, tail = `{"data":`, `}`
-	b := make([]byte, 0, len(head)+len(doc)+len(tail))
-	return append(append(append(b, head...), doc...), tail...)
-}
+// dataHead begins the variables {"data": ...} of data that is no object.
+const dataHead = `{"data":`
+
+// maxDataVariable bounds the data that becomes the variable "data": in
+// base64 it stays under the engine's 4 MiB bound on a document.
+const maxDataVariable = 2 << 20
 
 func isText(ct string) bool {
 	return len(ct) >= 5 && strings.EqualFold(ct[:5], "text/")
@@ -189,8 +202,8 @@ func isText(ct string) bool {
 // as variables: declared JSON and looking like an object (whether it is
 // valid is the engine's to check: it refuses a broken document with a
 // reason), or undeclared and a valid object. Undeclared data of another
-// kind is bytes of unknown type (binary mode implies no type), carried
-// but not read.
+// kind is bytes of unknown type (binary mode implies no type), which
+// eventVariables hands over as it does any data that is no object.
 func isJSONObject(e *cloudevents.Event) bool {
 	if !e.DataIsJSON() {
 		return false

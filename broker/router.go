@@ -40,6 +40,17 @@ type Router struct {
 	// on its own clock; the sweep's alone reads and writes it.
 	deletedSeen   map[string]time.Time
 	deletedSeenMu sync.Mutex
+	// pauseSeen is when this node first saw each pause row as it is now
+	// (by key), on its own clock: reload, under changing, alone uses it
+	// (pauserows.go).
+	pauseSeen map[string]seenPause
+	// orphanedAfter, set by tests, replaces pauseOrphanedAfter's bound;
+	// read under changing.
+	orphanedAfter time.Duration
+	// resetting serializes the resets (replays, changes) of one trigger
+	// made through this node, by key; resettingMu guards the map.
+	resetting   map[string]*sync.Mutex
+	resettingMu sync.Mutex
 	// beforeWriteCommit, set by tests, runs between a trigger write's
 	// read and its commit (where a node can stall past its lock).
 	beforeWriteCommit func()
@@ -54,12 +65,13 @@ type activeTrigger struct {
 	stats *deliveryStats
 	// err is why the trigger could not be started here.
 	err error
-	// paused is set while a replay has the processor stopped.
+	// paused is set while a replay or a change has the processor stopped.
 	paused bool
 }
 
 func newRouter(b *Broker) *Router {
-	return &Router{b: b, running: map[string]*activeTrigger{}, deletedSeen: map[string]time.Time{}}
+	return &Router{b: b, running: map[string]*activeTrigger{}, deletedSeen: map[string]time.Time{},
+		pauseSeen: map[string]seenPause{}, resetting: map[string]*sync.Mutex{}}
 }
 
 // start loads the stored triggers, starts them, and keeps reloading them
@@ -131,7 +143,7 @@ func (r *Router) reload(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	replaying, err := r.replaying(ctx)
+	replaying, err := r.pausedTriggers(ctx, time.Now())
 	if err != nil {
 		return err
 	}

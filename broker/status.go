@@ -30,8 +30,8 @@ type TriggerStatus struct {
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 	// Running is true when this node runs the trigger's processor.
 	Running bool `json:"running"`
-	// Paused is true while a replay has the processor stopped on every
-	// node, to move its tokens back.
+	// Paused is true while a replay (to move its tokens back) or a change
+	// has the processor stopped on every node.
 	Paused bool `json:"paused,omitempty"`
 	// Error is why the trigger does not run here.
 	Error string `json:"error,omitempty"`
@@ -69,7 +69,7 @@ func ready(st *TriggerStatus) Condition {
 	case st.Builtin:
 		return Condition{Type: "Ready", Status: "True", Reason: "Builtin", Message: st.Note}
 	case st.Paused:
-		return Condition{Type: "Ready", Status: "False", Reason: "Paused", Message: "a replay has the trigger stopped on every node while it moves its position"}
+		return Condition{Type: "Ready", Status: "False", Reason: "Paused", Message: "a replay or a change has the trigger stopped on every node while it moves its position or takes the change"}
 	case !st.Running:
 		return Condition{Type: "Ready", Status: "Unknown", Reason: "NotRunning", Message: "this node does not run the trigger's processor (it is starting, or stopping)"}
 	}

@@ -55,6 +55,38 @@ func TestChangeAppliesOnEveryNodeBeforeTheAnswer(t *testing.T) {
 	}
 }
 
+// TestChangeWaitsForANodeWithoutASegment: the other node runs the trigger
+// but holds none of its segments (there is one, and this node has it). A
+// change through this node still answers only once the other node no
+// longer runs the old spec, which it could otherwise deliver under as soon
+// as it took the segment.
+func TestChangeWaitsForANodeWithoutASegment(t *testing.T) {
+	const refresh = 2 * time.Second
+	env := newEnvOnPostgres(t, WithJobWorker(false, 1), WithRefreshInterval(refresh), WithTriggerSegments(1))
+	sub := newSubscriber(t, nil)
+	env.putTrigger("default", "x", triggerYAML("x", "before", sub.URL, ""))
+	eventually(t, "this node to hold the trigger's segment", func() bool {
+		st, err := env.b.Triggers.Status(t.Context(), "default", "x")
+		return err == nil && len(st.Segments) == 1 && st.Segments[0].Owner == "test-node"
+	})
+	other := startNode(t, env, "node-b", WithJobWorker(false, 1), WithRefreshInterval(refresh), WithTriggerSegments(1))
+	eventually(t, "the other node to run the trigger", func() bool {
+		st, err := other.Triggers.Status(t.Context(), "default", "x")
+		return err == nil && st.Running
+	})
+	t0 := time.Now()
+	env.putTrigger("default", "x", triggerYAML("x", "after", sub.URL, ""))
+	t.Logf("PUT took %v", time.Since(t0))
+	st, err := other.Triggers.Status(t.Context(), "default", "x")
+	t.Logf("other: gen %d running %v paused %v", st.ObservedGeneration, st.Running, st.Paused)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.ObservedGeneration == 1 && st.Running {
+		t.Fatalf("the change answered while the other node still runs generation 1: %+v", st)
+	}
+}
+
 // startNode starts a second broker node on env's PostgreSQL schema and
 // engine, named id; the test's end stops it.
 func startNode(t *testing.T, env *testEnv, id string, opts ...Opt) *Broker {

@@ -54,6 +54,10 @@ func (r *Router) Delete(ctx context.Context, namespace, name string, pre Precond
 	// The trigger is gone once its row is: what follows must not stop
 	// halfway because the client hung up.
 	ctx = context.WithoutCancel(ctx)
+	// A pause row would pause a trigger created again under the name.
+	if err := r.b.state.delete(ctx, replayKey(namespace, name)); err != nil {
+		r.b.o.logger.Warn("broker: removing a deleted trigger's pause row failed; it goes once taken for left behind", "trigger", key, "error", err)
+	}
 	r.mu.Lock()
 	t := r.running[key]
 	delete(r.running, key)

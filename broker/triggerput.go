@@ -17,8 +17,9 @@ import (
 // precondition, as in Kubernetes: the trigger is replaced only if it still
 // has them (else a *ConflictError, or ErrTriggerNotFound when it is gone).
 // It is durable and running when Put
-// returns; created says whether it is new, and stored is the trigger as
-// stored, its identity filled in.
+// returns, and a change of how it delivers has reached every node
+// (storeAndResequence); created says whether it is new, and stored is the
+// trigger as stored, its identity filled in.
 func (r *Router) Put(ctx context.Context, namespace, name string, doc []byte) (created bool, stored []byte, err error) {
 	ts, err := parseTriggersIn(doc, namespace)
 	if err != nil {
@@ -31,7 +32,7 @@ func (r *Router) Put(ctx context.Context, namespace, name string, doc []byte) (c
 	if (t.Name != "" && t.Name != name) || t.Namespace != namespace {
 		return false, nil, &TriggerError{Reason: fmt.Sprintf("the body is trigger %s/%s but the path names %s/%s", t.Namespace, t.Name, namespace, name)}
 	}
-	return r.storeAndResequence(ctx, t)
+	return r.storeAndResequence(ctx, t, true)
 }
 
 // Apply creates or replaces every trigger of a YAML stream (such as a file
@@ -44,55 +45,56 @@ func (r *Router) Apply(ctx context.Context, yamlOrJSON []byte) error {
 	}
 	for _, t := range ts {
 		t.Resource.Metadata.UID, t.Resource.Metadata.ResourceVersion = "", ""
-		if _, _, err := r.storeAndResequence(ctx, t); err != nil {
+		// Applied as a node starts (trigger files): the other nodes follow
+		// at their next reload, rather than the start waiting for them.
+		if _, _, err := r.storeAndResequence(ctx, t, false); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// storeAndResequence stores t and, when that changed the spec of a
-// trigger that runs here, applies the change on every node before it
-// returns: the trigger pauses everywhere (as for a replay), and runs again
-// once no node holds a segment of it, so that no event is delivered under
-// the previous spec after the answer. When the change switched it between
-// ordered and unordered delivery, its segments also move to the lowest of
-// their positions (lowestToken), so that the switch skips no event.
-func (r *Router) storeAndResequence(ctx context.Context, t parsedTrigger) (created bool, doc []byte, err error) {
-	old, doc, held, err := r.store(ctx, t)
+// storeAndResequence stores t. When that switched it between ordered and
+// unordered delivery, its segments move to the lowest of their positions
+// (lowestToken), so that the switch skips no event. When pause is set and
+// the change of a trigger that runs here changed how it delivers, the
+// change is applied on every node before it returns: the trigger pauses
+// everywhere (as for a replay) and runs again once no node runs it, so that
+// no event is delivered under the previous spec after the answer. A node
+// still in a delivery after the pause's bound follows when it is done: the
+// change stands, and only a warning says so.
+func (r *Router) storeAndResequence(ctx context.Context, t parsedTrigger, pause bool) (created bool, doc []byte, err error) {
+	old, doc, held, err := r.store(ctx, t, pause)
 	if err != nil || old == nil {
 		return old == nil && err == nil, doc, err
 	}
 	before, berr := compileTrigger(old, r.b.o.builtinHosts)
 	after, aerr := compileTrigger(doc, r.b.o.builtinHosts)
 	switched := berr == nil && aerr == nil && before.Ordered != after.Ordered && !before.Builtin && !after.Builtin
-	if !held {
-		r.mu.Lock()
-		stopped := r.ctx == nil
-		r.mu.Unlock()
-		if switched && stopped {
-			// Not started here: the nodes that run it keep their positions.
-			r.b.o.logger.Warn("broker: a trigger's ordering changed while this node's router is stopped; its segments keep their positions", "trigger", t.Namespace+"/"+t.Name)
-		}
-		return false, doc, nil
-	}
-	if switched {
+	r.mu.Lock()
+	running := r.ctx != nil
+	r.mu.Unlock()
+	switch {
+	case switched && !running:
+		// Not started here: the nodes that run it keep their positions.
+		r.b.o.logger.Warn("broker: a trigger's ordering changed while this node's router is stopped; its segments keep their positions", "trigger", t.Namespace+"/"+t.Name)
+	case switched:
 		if err := r.reset(ctx, t.Namespace, t.Name, "resequence", r.lowestToken); err != nil {
 			return false, doc, fmt.Errorf("trigger %s/%s is stored, but moving its segments to the lowest of their positions for the new ordering failed (events between them may be skipped): %w", t.Namespace, t.Name, err)
 		}
-		return false, doc, nil
-	}
-	if err := r.reset(ctx, t.Namespace, t.Name, "change", nil); err != nil {
-		return false, doc, fmt.Errorf("trigger %s/%s is stored, but not every node has stopped running its previous spec (a node may deliver under it until its next reload): %w", t.Namespace, t.Name, err)
+	case held:
+		if err := r.reset(ctx, t.Namespace, t.Name, "change", nil); err != nil {
+			r.b.o.logger.Warn("broker: a trigger's change is stored and runs here, but a node may deliver under its previous spec until it is done with what it has in hand", "trigger", t.Namespace+"/"+t.Name, "error", err)
+		}
 	}
 	return false, doc, nil
 }
 
 // store stores t and runs it; it returns the document t replaced (nil
-// when t is new) and the one stored. A change of the spec of a trigger
-// that runs here is not run at once but held: loaded paused, for the
-// caller to apply on every node (held).
-func (r *Router) store(ctx context.Context, t parsedTrigger) (old, doc []byte, held bool, err error) {
+// when t is new) and the one stored. With hold, a change of how a
+// trigger that runs here delivers is not run at once but held: loaded
+// paused, for the caller to apply on every node (held).
+func (r *Router) store(ctx context.Context, t parsedTrigger, hold bool) (old, doc []byte, held bool, err error) {
 	r.changing.Lock()
 	defer r.changing.Unlock()
 	old, doc, err = r.putRow(ctx, t)
@@ -102,7 +104,7 @@ func (r *Router) store(ctx context.Context, t parsedTrigger) (old, doc []byte, h
 	key := t.Namespace + "/" + t.Name
 	r.mu.Lock()
 	if r.ctx != nil {
-		held = r.specChangedLocked(key, doc)
+		held = hold && r.specChangedLocked(key, doc)
 		r.loadLocked(r.ctx, key, doc, !held)
 		held = held && r.running[key].proc != nil
 	}

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
+	"sync"
 	"time"
 
 	"eddy/processor"
@@ -92,10 +92,15 @@ func (r *Router) lowestToken(name string) processor.InitialToken {
 
 // reset moves the tokens of the trigger's processor to to(its name),
 // pausing it on every node while it does; with to nil it only pauses it
-// until no node holds a segment (a change of its spec). What is stored in
-// its replay row (why) is for whoever reads it. The processor is the one running here
-// when the reset starts, whichever creation of the trigger that is.
+// until no node runs it (a change of its spec). What is stored in its
+// pause row (why) is for whoever reads it. The processor is the one
+// running here when the reset starts, whichever creation of the trigger
+// that is. Resets of one trigger through this node take turns.
 func (r *Router) reset(ctx context.Context, namespace, name, why string, to func(processor string) processor.InitialToken) error {
+	key := namespace + "/" + name
+	turn := r.resetTurn(key)
+	turn.Lock()
+	defer turn.Unlock()
 	_, exists, err := r.storedTrigger(ctx, namespace, name)
 	if err != nil {
 		return err
@@ -103,20 +108,32 @@ func (r *Router) reset(ctx context.Context, namespace, name, why string, to func
 	if !exists {
 		return fmt.Errorf("%w: %s/%s", ErrTriggerNotFound, namespace, name)
 	}
-	key := namespace + "/" + name
 	rk := replayKey(namespace, name)
-	p, err := r.pauseForReset(ctx, key, rk, why)
+	row := r.newPauseRow(why)
+	p, err := r.pauseForReset(ctx, key, rk, row)
 	if err != nil {
 		return err
 	}
 	// From here the row pauses the trigger on every node; whatever
 	// happens, it goes, and the trigger runs again.
-	defer r.resumeAfterReset(ctx, namespace, name, rk)
-	deadline := time.Now().Add(r.replayWait())
+	defer r.resumeAfterReset(ctx, namespace, name, rk, row)
+	start := time.Now()
+	deadline := start.Add(r.replayWait())
+	// A change must also reach a node that runs the trigger without a
+	// segment at the moment, or that has just started it: only its reload,
+	// which sees the row, stops it. So on a store nodes share, the row
+	// stays for a reload at least.
+	var least time.Duration
+	if to == nil && r.b.store.Backend() != "pebble" {
+		least = r.b.o.refresh + 2*r.b.o.claimInterval
+	}
 	for {
 		var err error
 		if to == nil {
 			err = p.CheckStopped(ctx)
+			if err == nil && time.Since(start) < least {
+				err = fmt.Errorf("%w: waiting a reload of every node", processor.ErrRunning)
+			}
 		} else {
 			err = p.ResetTokens(ctx, processor.ResetTo(to(p.Name())))
 		}
@@ -126,7 +143,7 @@ func (r *Router) reset(ctx context.Context, namespace, name, why string, to func
 		case !errors.Is(err, processor.ErrRunning) && !errors.Is(err, storage.ErrClaimed):
 			return fmt.Errorf("%s trigger %s: %w", resetVerb(to), key, err)
 		case time.Now().After(deadline):
-			return fmt.Errorf("%s trigger %s: a node still holds its segments after %v: %w", resetVerb(to), key, r.replayWait(), err)
+			return fmt.Errorf("%s trigger %s: a node still runs it after %v: %w", resetVerb(to), key, r.replayWait(), err)
 		}
 		timer := time.NewTimer(100 * time.Millisecond)
 		select {
@@ -138,9 +155,22 @@ func (r *Router) reset(ctx context.Context, namespace, name, why string, to func
 	}
 }
 
-// pauseForReset stores the trigger's replay row and stops its processor
+// resetTurn is the lock the resets of trigger key through this node take
+// turns on.
+func (r *Router) resetTurn(key string) *sync.Mutex {
+	r.resettingMu.Lock()
+	defer r.resettingMu.Unlock()
+	m := r.resetting[key]
+	if m == nil {
+		m = &sync.Mutex{}
+		r.resetting[key] = m
+	}
+	return m
+}
+
+// pauseForReset stores the trigger's pause row and stops its processor
 // here, which it returns; it refuses a trigger this node does not run.
-func (r *Router) pauseForReset(ctx context.Context, key string, rk []byte, why string) (*processor.Processor, error) {
+func (r *Router) pauseForReset(ctx context.Context, key string, rk, row []byte) (*processor.Processor, error) {
 	r.changing.Lock()
 	defer r.changing.Unlock()
 	r.mu.Lock()
@@ -154,22 +184,28 @@ func (r *Router) pauseForReset(ctx context.Context, key string, rk []byte, why s
 	case t.proc == nil:
 		return nil, fmt.Errorf("replaying trigger %s: it does not run here: %v", key, t.err)
 	}
-	if err := r.b.state.put(ctx, rk, []byte(why)); err != nil {
+	if err := r.b.state.put(ctx, rk, row); err != nil {
 		return nil, fmt.Errorf("replaying trigger %s: %w", key, err)
 	}
 	r.pauseLocked(ctx, t)
 	return t.proc, nil
 }
 
-// resumeAfterReset removes the replay row and runs the trigger again here,
-// as it is stored now: it may have changed, or gone, meanwhile.
-func (r *Router) resumeAfterReset(ctx context.Context, namespace, name string, rk []byte) {
+// resumeAfterReset removes the pause row, if it is still this reset's, and
+// runs the trigger again here, as it is stored now: it may have changed,
+// or gone, meanwhile. While another reset's row is there (one through
+// another node), the trigger stays paused: that reset's end resumes it.
+func (r *Router) resumeAfterReset(ctx context.Context, namespace, name string, rk, row []byte) {
 	ctx = context.WithoutCancel(ctx)
 	key := namespace + "/" + name
 	r.changing.Lock()
 	defer r.changing.Unlock()
-	if err := r.b.state.delete(ctx, rk); err != nil {
-		r.b.o.logger.Warn("broker: removing a replay row failed; the trigger stays paused until it is", "trigger", key, "error", err)
+	other, err := r.deletePauseRow(ctx, rk, row)
+	if err != nil {
+		r.b.o.logger.Warn("broker: removing a pause row failed; the trigger stays paused until it is, or until it is taken for left behind", "trigger", key, "error", err)
+		return
+	}
+	if other {
 		return
 	}
 	doc, exists, err := r.storedTrigger(ctx, namespace, name)
@@ -190,16 +226,6 @@ func (r *Router) pauseLocked(ctx context.Context, t *activeTrigger) {
 		r.stopLocked(ctx, t)
 		t.paused = true
 	}
-}
-
-// replaying reads the triggers paused for a replay, by "namespace/name".
-func (r *Router) replaying(ctx context.Context) (map[string]bool, error) {
-	out := map[string]bool{}
-	err := r.b.state.scan(ctx, replayPrefix, func(key, _ []byte) error {
-		out[strings.TrimPrefix(string(key), string(replayPrefix))] = true
-		return nil
-	})
-	return out, err
 }
 
 // resetVerb says what a reset to to does, for its errors.

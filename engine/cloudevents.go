@@ -90,8 +90,8 @@ type EventRequest struct {
 	// CorrelationKey (the event's correlationkey extension) makes the
 	// event a message for instances waiting on that key.
 	CorrelationKey string
-	// Data is the event's data when it is a JSON object: it becomes the
-	// variables of the instance it starts or correlates to.
+	// Data is the variables the event's data makes (a JSON object): those
+	// of the instance it starts or correlates to.
 	Data json.RawMessage
 	// TTL keeps the message the event becomes for instances that start
 	// waiting later; zero correlates only with those already waiting.

@@ -132,10 +132,17 @@ func (p *Processor) extendClaims(ctx context.Context, now time.Time) {
 // on other nodes showed it lagging. It does not wait: a work package whose
 // queue is full has a chunk to handle, which commits anyway.
 func (wp *workPackage) flushPosition() {
-	call := &wpCall{fn: wp.commit, fatal: true, reply: make(chan error, 1)}
+	if !wp.flushQueued.CompareAndSwap(false, true) {
+		return
+	}
+	fn := func(ctx context.Context) error {
+		wp.flushQueued.Store(false)
+		return wp.commit(ctx)
+	}
 	select {
-	case wp.in <- wpMsg{call: call}:
+	case wp.in <- wpMsg{call: &wpCall{fn: fn, fatal: true, reply: make(chan error, 1)}}:
 	default:
+		wp.flushQueued.Store(false)
 	}
 }
 

@@ -3,6 +3,7 @@ package processor_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -104,6 +105,35 @@ func TestQuietSegmentStoresItsMovedPosition(t *testing.T) {
 	})
 }
 
+// holdingProcessor starts processor "proc" (one segment, node a) on an
+// event of each key, in order, whose handler calls before first and, unless
+// it says to go on, holds the event until release is called (or the work
+// package ends). It returns once the handler holds an event.
+func holdingProcessor(t *testing.T, st *storage.Store, clock *fakeclock.Clock, before func(processor.Delivery) (goOn bool), keys ...string) (release func()) {
+	t.Helper()
+	src := processor.NewMemorySource(1, clock.Now)
+	entered, held := make(chan struct{}), make(chan struct{})
+	h := processor.HandlerFunc(func(ctx context.Context, d processor.Delivery) error {
+		if before(d) {
+			return nil
+		}
+		close(entered)
+		select {
+		case <-held:
+		case <-ctx.Done():
+		}
+		return nil
+	})
+	p := newProcessor(t, "proc", st, src, h, append(fakeClaims(clock, "a"), processor.WithInitialSegments(1))...)
+	start(t, p)
+	for _, k := range keys {
+		src.Append(0, processor.Event{Key: k})
+	}
+	<-entered
+	var once sync.Once
+	return func() { once.Do(func() { close(held) }) }
+}
+
 // A handler that says it is at work (KeepAlive) for longer than the claim
 // timeout keeps its claim: it is waiting, not stuck. Past the time it
 // gave, it is stuck again, and its claim lapses.
@@ -111,22 +141,11 @@ func TestKeepAliveHoldsTheClaimOfAWaitingHandler(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
 		clock := fakeclock.New(epoch)
 		st := b.fresh(t, storage.WithClock(clock.Now))
-		src := processor.NewMemorySource(1, clock.Now)
 		const wait = 4 * testClaimTimeout
-		entered, release := make(chan struct{}), make(chan struct{})
-		h := processor.HandlerFunc(func(ctx context.Context, d processor.Delivery) error {
+		release := holdingProcessor(t, st, clock, func(d processor.Delivery) bool {
 			d.KeepAlive(clock.Now().Add(wait))
-			close(entered)
-			select {
-			case <-release:
-			case <-ctx.Done():
-			}
-			return nil
-		})
-		p := newProcessor(t, "proc", st, src, h, append(fakeClaims(clock, "a"), processor.WithInitialSegments(1))...)
-		start(t, p)
-		src.Append(0, processor.Event{Key: "slow"})
-		<-entered
+			return false
+		}, "slow")
 		thief := func() error {
 			_, err := st.Tokens().ClaimSegment(t.Context(), "proc", 0, "thief", testClaimTimeout)
 			return err
@@ -144,10 +163,35 @@ func TestKeepAliveHoldsTheClaimOfAWaitingHandler(t *testing.T) {
 				break
 			}
 		}
-		close(release)
+		release()
 		if err != nil {
 			t.Fatalf("at %v, past the time the handler gave, the claim still holds: %v", clock.Now().Sub(epoch), err)
 		}
+	})
+}
+
+// An earlier event's KeepAlive does not cover a later event: a handler
+// stuck on the next one lets the claim lapse as any stuck handler does.
+func TestKeepAliveHoldsForItsEventOnly(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		clock := fakeclock.New(epoch)
+		st := b.fresh(t, storage.WithClock(clock.Now))
+		release := holdingProcessor(t, st, clock, func(d processor.Delivery) bool {
+			if d.Key == "quick" {
+				d.KeepAlive(clock.Now().Add(time.Hour))
+				return true
+			}
+			return false
+		}, "quick", "stuck")
+		defer release()
+		var err error
+		for range 4 * testClaimTimeout / testClaimInterval {
+			advance(t, clock, testClaimInterval, 1)
+			if _, err = st.Tokens().ClaimSegment(t.Context(), "proc", 0, "thief", testClaimTimeout); err == nil {
+				return
+			}
+		}
+		t.Fatalf("at %v the claim of a handler stuck on the event after a KeepAlive still holds: %v", clock.Now().Sub(epoch), err)
 	})
 }
 

@@ -52,7 +52,9 @@ type Delivery struct {
 }
 
 // KeepAlive says the handler is still at work on the event and returns by
-// until (a bounded wait: a request with a timeout, a backoff). A handler
+// until, by the processor's clock (WithClock; the wall clock by default):
+// a bounded wait, such as a request with a timeout or a backoff. It holds
+// for this event only. A handler
 // that delivers nothing for the claim timeout is otherwise taken for stuck,
 // and its segment is left to another node, which handles the event again
 // while this one is still at it. A handler that waits long for something

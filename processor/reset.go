@@ -127,8 +127,9 @@ func (p *Processor) claimAll(ctx context.Context, segs []storage.Segment, what s
 
 // CheckStopped reports whether the processor is stopped on every node:
 // nil when no node holds any of its segments (each is claimed and given
-// back at once), ErrRunning when this node runs it or another holds a
-// segment.
+// back at once) and no other node has a live slot among its nodes (a node
+// that runs it without a segment at the moment could take one next);
+// ErrRunning otherwise, or when this node runs it.
 func (p *Processor) CheckStopped(ctx context.Context) error {
 	if p.Running() {
 		return fmt.Errorf("%w: processor %s runs on this node", ErrRunning, p.name)
@@ -139,5 +140,18 @@ func (p *Processor) CheckStopped(ctx context.Context) error {
 	}
 	_, release, err := p.claimAll(ctx, segs, "a check that it is stopped")
 	release()
-	return err
+	if err != nil {
+		return err
+	}
+	slots, err := p.tokens.Segments(ctx, p.name+membersSuffix)
+	if err != nil {
+		return fmt.Errorf("processor %s: reading its node slots: %w", p.name, err)
+	}
+	now := p.o.clock.Now()
+	for _, s := range slots {
+		if s.Owner != "" && s.Owner != p.o.node && now.Sub(s.ClaimedAt) < p.o.claimTimeout {
+			return fmt.Errorf("%w: processor %s runs on node %q (its slot's claim is fresh)", ErrRunning, p.name, s.Owner)
+		}
+	}
+	return nil
 }

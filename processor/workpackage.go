@@ -55,6 +55,10 @@ type workPackage struct {
 	// by (Delivery.KeepAlive), Unix nanoseconds by the processor's clock:
 	// until then it is working, not stuck.
 	aliveUntil atomic.Int64
+	// flushQueued is set while a flushPosition call waits in the queue:
+	// one at a time, so that calls do not fill the read-ahead behind a
+	// handler that waits long.
+	flushQueued atomic.Bool
 	// draining is set when the work package is to stop: it finishes the
 	// event in hand and leaves what is queued behind it to whoever claims
 	// the segment next, from the committed token. Handling the read-ahead
@@ -336,6 +340,9 @@ func (wp *workPackage) deliver(e *Event, cur *cursor) error {
 		}
 	}
 	mark := wp.tx.mark()
+	if wp.aliveUntil.Load() != 0 {
+		wp.aliveUntil.Store(0) // an earlier event's word holds no more
+	}
 	err := p.handler.Handle(wp.ctx, d)
 	if err == nil {
 		return nil
