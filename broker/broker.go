@@ -201,7 +201,7 @@ func (rt apiRoute) allow() string {
 func (b *Broker) apiRoutes() []apiRoute {
 	r := b.Triggers
 	return []apiRoute{
-		{"/v1/events/stream", []apiMethod{{http.MethodGet, b.serveSSE}}},
+		{"/v1/events/stream", []apiMethod{{http.MethodGet, b.serveSSE}, {http.MethodOptions, b.serveSSEPreflight}}},
 		{"/v1/events/ws", []apiMethod{{http.MethodGet, b.serveWebSocket}}},
 		{"/v1/triggers", []apiMethod{{http.MethodGet, r.serveList}}},
 		{"/v1/triggers/{namespace}/{name}", []apiMethod{{http.MethodGet, r.serveGet}, {http.MethodPut, r.servePut}, {http.MethodDelete, r.serveDelete}}},

@@ -157,9 +157,10 @@ const DefaultMaxSubscribers = 10000
 // Retry-After.
 func WithMaxSubscribers(n int) Opt { return func(o *options) { o.maxSubscribers = n } }
 
-// WithPushOrigins lets browsers on other origins open the WebSocket
-// stream: host patterns as path.Match takes them ("localhost:3000",
-// "*.example.com"). By default only pages of the same origin may.
+// WithPushOrigins lets browser pages on other origins follow events, over
+// the WebSocket and over SSE (CORS): host patterns as path.Match takes them
+// ("localhost:3000", "*.example.com", "*" for any). By default only pages
+// of the same origin may.
 func WithPushOrigins(patterns ...string) Opt {
 	return func(o *options) { o.pushOrigins = append([]string(nil), patterns...) }
 }

@@ -129,6 +129,19 @@ func FuzzJobHeaders(f *testing.F) {
 	})
 }
 
+// TestPushFilterEmptyValue: an attribute given no value asks only that the
+// event have it, as in a trigger's filter.attributes.
+func TestPushFilterEmptyValue(t *testing.T) {
+	with, without := event("a", "1", "region", "eu"), event("a", "2")
+	match, err := parsePushFilter(url.Values{"region": {""}, "source": {""}}, compileCESQL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !match(&with) || match(&without) {
+		t.Fatalf("region= matched the event with region %v and the one without %v; want only the first", match(&with), match(&without))
+	}
+}
+
 func FuzzPushFilter(f *testing.F) {
 	for _, s := range []string{"type=a", "type=a&source=%2Fs", "cesql=type+%3D+%27a%27", "Type=x", "a=1&a=2", "cesql=%28", ""} {
 		f.Add(s)

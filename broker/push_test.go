@@ -165,6 +165,8 @@ func TestPushFilterRefusesBadQueries(t *testing.T) {
 		"sub_ject=x":        "sub_ject",
 		"type=a;b":          "semicolon",
 		"type=order%ZZpaid": "escape",
+		"lasteventid=0-1":   "the parameter that resumes a stream is lastEventId",
+		"data=x":            "no attribute to filter on",
 	} {
 		for _, path := range []string{"/v1/events/stream?", "/v1/events/ws?"} {
 			code, body := env.do("GET", path+q, "", nil)

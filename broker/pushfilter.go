@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"eddy/cloudevents"
@@ -16,8 +17,9 @@ import (
 // from its Last-Event-ID when it has one. It answers the request itself
 // (400 for a bad filter or id, 503 when the broker cannot push, or busy's
 // answer when the node has as many subscribers as it takes) and returns
-// false when it did.
-func (b *Broker) subscribeRequest(w http.ResponseWriter, r *http.Request, busy func(http.ResponseWriter, error)) (*subscription, bool) {
+// false when it did. accept, when set, is asked once the query is read
+// and before the subscription is made, and answers when it refuses.
+func (b *Broker) subscribeRequest(w http.ResponseWriter, r *http.Request, busy func(http.ResponseWriter, error), accept func(http.ResponseWriter, *http.Request) bool) (*subscription, bool) {
 	q, from, err := resumeRequest(r, b.store.Partitions())
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
@@ -26,6 +28,9 @@ func (b *Broker) subscribeRequest(w http.ResponseWriter, r *http.Request, busy f
 	match, err := parsePushFilter(q, compileCESQL)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
+		return nil, false
+	}
+	if accept != nil && !accept(w, r) {
 		return nil, false
 	}
 	sub, err := b.hub.subscribe(r.Context(), match, from)
@@ -85,6 +90,13 @@ func parsePushFilter(q url.Values, compile func(expr string) (func(*cloudevents.
 			expr = m
 			continue
 		}
+		switch {
+		case strings.EqualFold(name, lastEventIDParam):
+			// Taken for an extension, it would filter every event out.
+			return nil, fmt.Errorf("query parameter %q: the parameter that resumes a stream is %s", name, lastEventIDParam)
+		case name == "data" || name == "data_base64":
+			return nil, fmt.Errorf("query parameter %q: an event's data is no attribute to filter on; filter on its attributes or extensions", name)
+		}
 		if msg := cloudevents.CheckName(name); msg != "" {
 			return nil, fmt.Errorf("query parameter %q is not a CloudEvents attribute name: %s", name, msg)
 		}
@@ -92,8 +104,10 @@ func parsePushFilter(q url.Values, compile func(expr string) (func(*cloudevents.
 	}
 	return func(e *cloudevents.Event) bool {
 		for _, x := range exacts {
+			// An empty value asks only that the attribute be there, as in
+			// a trigger's filter.attributes.
 			v, ok := e.Attribute(x.name)
-			if !ok || v.Text != x.value {
+			if !ok || (x.value != "" && v.Text != x.value) {
 				return false
 			}
 		}

@@ -24,7 +24,10 @@ func (b *Broker) serveSSE(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "this connection cannot stream", http.StatusInternalServerError)
 		return
 	}
-	sub, ok := b.subscribeRequest(w, r, sseBusy)
+	// A page of an origin not allowed gets no CORS headers: its browser
+	// keeps the stream from it, as the Same-Origin Policy says.
+	b.allowPushOrigin(w, r)
+	sub, ok := b.subscribeRequest(w, r, sseBusy, nil)
 	if !ok {
 		return
 	}

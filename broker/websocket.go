@@ -3,7 +3,9 @@ package broker
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -28,7 +30,7 @@ import (
 // client whose filter has matched nothing for a while still resumes from
 // where it was, as an SSE client does from the id of a keep-alive.
 func (b *Broker) serveWebSocket(w http.ResponseWriter, r *http.Request) {
-	sub, ok := b.subscribeRequest(w, r, nil)
+	sub, ok := b.subscribeRequest(w, r, nil, b.acceptWebSocket)
 	if !ok {
 		return
 	}
@@ -136,4 +138,20 @@ func closeStatus(reason error) (websocket.StatusCode, string) {
 		text = text[:len(text)-size]
 	}
 	return websocket.StatusTryAgainLater, text
+}
+
+// acceptWebSocket refuses, before a subscription is made (and counted
+// against the node's bound), what the handshake would: a request that is
+// no WebSocket handshake, and a page of an origin not allowed.
+func (b *Broker) acceptWebSocket(w http.ResponseWriter, r *http.Request) bool {
+	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		w.Header().Set("Upgrade", "websocket")
+		http.Error(w, "this is a WebSocket endpoint: the request needs a WebSocket handshake (Upgrade: websocket); for a plain HTTP stream use /v1/events/stream (Server-Sent Events)", http.StatusUpgradeRequired)
+		return false
+	}
+	if origin := r.Header.Get("Origin"); crossOrigin(r) && !pushOriginAllowed(origin, b.o.pushOrigins) {
+		http.Error(w, fmt.Sprintf("a page of origin %q may not follow events here: start eddy with --allow-origin %s (broker.WithPushOrigins)", origin, originHost(origin)), http.StatusForbidden)
+		return false
+	}
+	return true
 }

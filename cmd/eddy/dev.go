@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path"
 	"strings"
 	"sync"
 	"time"
@@ -40,6 +41,9 @@ type devConfig struct {
 	// broker.WithDeliveryTimeout).
 	messageTTL      time.Duration
 	deliveryTimeout time.Duration
+	// allowOrigins are the hosts of pages of other origins that may follow
+	// events live (broker.WithPushOrigins).
+	allowOrigins []string
 }
 
 func newDevCommand() *cobra.Command {
@@ -82,6 +86,7 @@ takes any request and forwards it to the node that holds its partition.`,
 	f.StringArrayVar(&cfg.triggers, "triggers", nil, "YAML file of Knative-style triggers to apply at start (repeat for several)")
 	f.BoolVar(&cfg.cloudEventJobs, "cloudevents-jobs", true, "work jobs of type \"cloudevents\" here (emit their events into the broker); false leaves them to external workers")
 	f.DurationVar(&cfg.messageTTL, "message-ttl", broker.DefaultMessageTTL, "how long a CloudEvent with a correlationkey waits, as a message, for an instance to correlate to (0: only instances already waiting)")
+	f.StringArrayVar(&cfg.allowOrigins, "allow-origin", nil, "host[:port] pattern of browser pages on other origins that may follow events live over SSE and WebSocket, such as localhost:5173 or *.example.com (repeat for several; * for any)")
 	f.DurationVar(&cfg.deliveryTimeout, "delivery-timeout", broker.DefaultDeliveryTimeout, "bound of each delivery attempt of the triggers that set no delivery.timeout")
 	return cmd
 }
@@ -117,6 +122,11 @@ func runDev(ctx context.Context, cfg devConfig, stderr interface{ Write([]byte) 
 	}
 	if cfg.messageTTL < 0 {
 		return usageError{fmt.Errorf("invalid --message-ttl %v: use 0 or more", cfg.messageTTL)}
+	}
+	for _, o := range cfg.allowOrigins {
+		if _, err := path.Match(o, ""); err != nil || o == "" || strings.Contains(o, "://") {
+			return usageError{fmt.Errorf("invalid --allow-origin %q: give a host[:port] pattern such as localhost:5173 or *.example.com", o)}
+		}
 	}
 	if cfg.deliveryTimeout <= 0 {
 		return usageError{fmt.Errorf("invalid --delivery-timeout %v: use more than 0", cfg.deliveryTimeout)}
