@@ -25,6 +25,10 @@ const (
 	failBackoff = 5 * time.Second
 )
 
+// failingReminder is how often a failure to activate jobs that goes on is
+// warned of again.
+const failingReminder = 30 * time.Second
+
 // jobWorker serves jobs of type "cloudevents" inside the node: no external
 // worker is needed.
 type jobWorker struct {
@@ -41,6 +45,10 @@ func newJobWorker(b *Broker) *jobWorker {
 func (w *jobWorker) run(ctx context.Context) {
 	defer w.wg.Wait()
 	eng := w.b.eng
+	// While a partition has no reachable owner (a failover), activation
+	// fails every second: the warning is given once, then again only
+	// after failingReminder if it goes on, and the recovery is told.
+	var failingSince, warned time.Time
 	for ctx.Err() == nil {
 		// Wait for a free slot, then ask for as many jobs as slots are free.
 		select {
@@ -57,10 +65,21 @@ func (w *jobWorker) run(ctx context.Context) {
 			// A request cancelled by the node (an engine switch, a stop)
 			// is not a failure worth a warning.
 			if ctx.Err() == nil && !errors.Is(err, context.Canceled) {
-				w.b.o.logger.Warn("broker: activating cloudevents jobs failed", "error", err)
+				now := time.Now()
+				if failingSince.IsZero() {
+					failingSince = now
+				}
+				if now.Sub(warned) >= failingReminder {
+					w.b.o.logger.Warn("broker: activating cloudevents jobs failed; trying again every second", "error", err, "failingFor", now.Sub(failingSince).Round(time.Second))
+					warned = now
+				}
 				sleep(ctx, time.Second)
 			}
 			continue
+		}
+		if !failingSince.IsZero() {
+			w.b.o.logger.Info("broker: activating cloudevents jobs works again", "failedFor", time.Since(failingSince).Round(time.Second))
+			failingSince, warned = time.Time{}, time.Time{}
 		}
 		for i := range jobs {
 			select {

@@ -1,12 +1,17 @@
 package broker
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -345,4 +350,47 @@ func TestStalledEmissionFailsWithinItsLock(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("the stalled emission never failed its job")
 	}
+}
+
+// failingActivations is an engine whose job activations fail, as while a
+// partition has no reachable owner; it counts them.
+type failingActivations struct {
+	Engine
+	calls atomic.Int32
+}
+
+func (f *failingActivations) ActivateJobs(context.Context, engine.ActivateRequest) ([]record.Record, error) {
+	f.calls.Add(1)
+	return nil, fmt.Errorf("%w: partition 1: its owner cannot be reached", engine.ErrNoPartition)
+}
+
+// TestActivationFailuresAreWarnedOnce: activations that keep failing (a
+// failover) are tried every second but warned of once, not every second.
+func TestActivationFailuresAreWarnedOnce(t *testing.T) {
+	var logs syncBuffer
+	var f *failingActivations
+	newEnvThrough(t, func(e Engine) Engine { f = &failingActivations{Engine: e}; return f },
+		WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	eventually(t, "three failed activations", func() bool { return f.calls.Load() >= 3 })
+	if n := strings.Count(logs.String(), "activating cloudevents jobs failed"); n != 1 {
+		t.Fatalf("%d warnings for %d failed activations, want 1:\n%s", n, f.calls.Load(), logs.String())
+	}
+}
+
+// syncBuffer is a bytes.Buffer that a logger and a test share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
