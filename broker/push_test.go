@@ -225,6 +225,9 @@ func TestSubscribersAreBounded(t *testing.T) {
 		t.Fatalf("a second SSE subscriber: %d %q, want a stream that tells it to come back in 5 s", code, body)
 	}
 	req, _ := http.NewRequest("GET", env.srv.URL+"/v1/events/ws?type=b", nil)
+	for i := 0; i+1 < len(wsHandshake); i += 2 {
+		req.Header.Set(wsHandshake[i], wsHandshake[i+1])
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -245,3 +248,7 @@ func TestSubscribersAreBounded(t *testing.T) {
 		t.Fatalf("the subscriber in the freed place got %s", got[0].evt.ID)
 	}
 }
+
+// wsHandshake are the headers of a WebSocket opening handshake, for a
+// request that is to be answered before the upgrade (a refusal).
+var wsHandshake = []string{"Connection", "Upgrade", "Upgrade", "websocket", "Sec-WebSocket-Version", "13", "Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="}

@@ -42,7 +42,10 @@ func TestPushFollowsAllowedOrigins(t *testing.T) {
 	if pre.StatusCode != http.StatusNoContent || pre.Header.Get("Access-Control-Allow-Origin") != allowed || !strings.Contains(pre.Header.Get("Access-Control-Allow-Headers"), "Last-Event-ID") {
 		t.Errorf("preflight from an allowed origin: %d %v", pre.StatusCode, pre.Header)
 	}
-	ws := get("GET", "/v1/events/ws", other, "Connection", "Upgrade", "Upgrade", "websocket", "Sec-WebSocket-Version", "13", "Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+	ws := get("GET", "/v1/events/ws", other, wsHandshake...)
+	if plain := get("GET", "/v1/events/ws", allowed); plain.StatusCode != http.StatusUpgradeRequired {
+		t.Errorf("a plain GET of the WebSocket endpoint: %d, want 426", plain.StatusCode)
+	}
 	body, _ := io.ReadAll(ws.Body)
 	if ws.StatusCode != http.StatusForbidden || !strings.Contains(string(body), "--allow-origin evil.example") {
 		t.Errorf("WebSocket from an origin not allowed: %d %q, want 403 saying how to allow it", ws.StatusCode, body)

@@ -209,7 +209,11 @@ func TestMalformedLastEventIDIs400(t *testing.T) {
 		{strings.Repeat("0-1.", 10000), "longer"},
 	} {
 		for _, path := range []string{"/v1/events/stream", "/v1/events/ws"} {
-			code, body := env.do("GET", path+"?"+lastEventIDParam+"="+url.QueryEscape(tc.id), "", nil)
+			var handshake []string
+			if path == "/v1/events/ws" {
+				handshake = wsHandshake
+			}
+			code, body := env.do("GET", path+"?"+lastEventIDParam+"="+url.QueryEscape(tc.id), "", nil, handshake...)
 			if code != http.StatusBadRequest || !strings.Contains(body, "query parameter "+lastEventIDParam) || !strings.Contains(body, tc.says) {
 				t.Errorf("%s with id %.20q: %d %q, want 400 naming the query parameter and saying %q", path, tc.id, code, body, tc.says)
 			}

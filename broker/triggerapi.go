@@ -52,7 +52,7 @@ func (r *Router) serveGet(w http.ResponseWriter, req *http.Request) {
 	case err != nil:
 		writeProblem(w, http.StatusInternalServerError, err)
 	case !ok:
-		writeProblem(w, http.StatusNotFound, fmt.Errorf("no trigger %s/%s", ns, name))
+		writeProblem(w, http.StatusNotFound, fmt.Errorf("%w: %s/%s", ErrTriggerNotFound, ns, name))
 	default:
 		writeJSON(w, http.StatusOK, r.withStatus(req, ns, name, doc))
 	}

@@ -223,7 +223,7 @@ func TestTriggerPutHonoursResourceVersion(t *testing.T) {
 		}
 		return got.Metadata.ResourceVersion
 	}
-	if code, body := env.do("PUT", "/v1/triggers/default/x", "application/yaml", []byte(doc("1", "7"))); code != http.StatusNotFound || !strings.Contains(body, "does not exist") {
+	if code, body := env.do("PUT", "/v1/triggers/default/x", "application/yaml", []byte(doc("1", "7"))); code != http.StatusNotFound || !strings.Contains(body, "no such trigger: default/x;") {
 		t.Fatalf("creating with a resourceVersion: %d %s, want 404 as Kubernetes answers an update of a missing object", code, body)
 	}
 	env.putTrigger("default", "x", doc("1", ""))
@@ -318,7 +318,7 @@ func TestTriggerAPIRefusesWhatItCannotTake(t *testing.T) {
 		{"POST", "/v1/triggers", "GET, HEAD"},
 		{"GET", "/v1/triggers/default/x/retry", "POST"},
 		{"DELETE", "/v1/triggers/default/x/replay", "POST"},
-		{"POST", "/v1/events/stream", "GET, HEAD"},
+		{"POST", "/v1/events/stream", "GET, HEAD, OPTIONS"},
 		{"PUT", "/v1/events/ws", "GET, HEAD"},
 	} {
 		req, _ := http.NewRequest(c.method, env.srv.URL+c.path, nil)

@@ -20,7 +20,7 @@ func (p Preconditions) check(key string, exists bool, id triggerIdentity) error 
 	case p == Preconditions{}:
 		return nil
 	case !exists:
-		return fmt.Errorf("%w: %s does not exist, and the request requires uid %q and resourceVersion %q: it was deleted since it was read (leave metadata.uid and resourceVersion out to create it)", ErrTriggerNotFound, key, p.UID, p.ResourceVersion)
+		return fmt.Errorf("%w: %s; the request requires it at uid %q and resourceVersion %q (read before, it was deleted since; leave metadata.uid and resourceVersion out to create it)", ErrTriggerNotFound, key, p.UID, p.ResourceVersion)
 	case p.UID != "" && p.UID != id.UID:
 		return &ConflictError{Reason: fmt.Sprintf("trigger %s has uid %q, not %q: it was deleted and created again since it was read", key, id.UID, p.UID)}
 	case p.ResourceVersion != "" && p.ResourceVersion != id.ResourceVersion:
