@@ -81,7 +81,7 @@ func ready(st *TriggerStatus) Condition {
 	}
 	if len(lapsed) > 0 {
 		return Condition{Type: "Ready", Status: "Unknown", Reason: "ClaimLapsed",
-			Message: fmt.Sprintf("segments %v are held by a node that stopped renewing its claims: their events wait until another node takes them over", lapsed)}
+			Message: fmt.Sprintf("segments %v are held by a node that stopped renewing its claims (it stopped or died, or a delivery there is stuck): their events wait until a node takes them over", lapsed)}
 	}
 	return Condition{Type: "Ready", Status: "True"}
 }

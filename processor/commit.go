@@ -32,7 +32,7 @@ func (p *Processor) refreshEpoch(ctx context.Context) (uint64, error) {
 // first of them to be refused after a change of owner reads the new epoch
 // for all the others.
 func (p *Processor) commit(ctx context.Context, tx *Tx, tokens ...storage.TokenWrite) error {
-	for retried := false; ; retried = true {
+	for attempt := 1; ; attempt++ {
 		epoch := p.epoch.Load()
 		b := storage.NewBatch(p.o.statePartition, epoch)
 		tx.fill(b)
@@ -43,7 +43,7 @@ func (p *Processor) commit(ctx context.Context, tx *Tx, tokens ...storage.TokenW
 		if err == nil {
 			return nil
 		}
-		if !errors.Is(err, storage.ErrFenced) || retried {
+		if !errors.Is(err, storage.ErrFenced) {
 			return fmt.Errorf("processor %s: committing: %w", p.name, err)
 		}
 		if p.fencedHook != nil {
@@ -55,6 +55,9 @@ func (p *Processor) commit(ctx context.Context, tx *Tx, tokens ...storage.TokenW
 		}
 		if current == epoch {
 			return fmt.Errorf("%w: processor %s: %w", ErrClaimLost, p.name, err)
+		}
+		if attempt == 3 { // the owner keeps changing
+			return fmt.Errorf("processor %s: committing: %w", p.name, err)
 		}
 	}
 }
