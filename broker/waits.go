@@ -239,9 +239,11 @@ func (w *waits) answer(ctx context.Context, d processor.Delivery, e *cloudevents
 		if err != nil {
 			return err
 		}
-		if err := json.Unmarshal(cur, &c.row); err != nil {
+		var row waitRow // fresh: a field the batch's copy leaves out stays out
+		if err := json.Unmarshal(cur, &row); err != nil {
 			return fmt.Errorf("the wait row %q: %w", c.key, err)
 		}
+		c.row = row
 		if c.row.Reply != nil {
 			// Answered already, the job waiting out a backoff or an
 			// incident: the first answer completes it, and this event
