@@ -164,10 +164,21 @@ func (e *testEnv) restart() {
 	e.start()
 }
 
-// post sends a request to the broker's HTTP API.
+// do sends a request to the broker's HTTP API and reads the answer.
 func (e *testEnv) do(method, path, contentType string, body []byte, header ...string) (int, string) {
 	e.t.Helper()
-	req, err := http.NewRequest(method, e.srv.URL+path, bytes.NewReader(body))
+	resp := e.request(method, path, contentType, body, header...)
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// request sends a request to the broker's HTTP API (header: name, value,
+// ...) and returns the answer with its body unread, closed when the test
+// ends.
+func (e *testEnv) request(method, path, contentType string, body []byte, header ...string) *http.Response {
+	e.t.Helper()
+	req, err := http.NewRequestWithContext(context.Background(), method, e.srv.URL+path, bytes.NewReader(body))
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -181,9 +192,8 @@ func (e *testEnv) do(method, path, contentType string, body []byte, header ...st
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	e.t.Cleanup(func() { resp.Body.Close() })
+	return resp
 }
 
 // send posts events in structured mode (one) or as a batch (several) and

@@ -1,7 +1,6 @@
 package broker
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -346,20 +345,8 @@ func TestIngressUnavailableSaysWhenToComeBack(t *testing.T) {
 		if ct == cloudevents.MediaTypeJSONBatch {
 			body, header = []byte(`[{"specversion":"1.0","id":"u-2","source":"/s","type":"t"}]`), nil
 		}
-		req, err := http.NewRequest("POST", env.srv.URL+"/v1/events", bytes.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Content-Type", ct)
-		for i := 0; i+1 < len(header); i += 2 {
-			req.Header.Set(header[i], header[i+1])
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
+		resp := env.request("POST", "/v1/events", ct, body, header...)
 		msg, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
 		if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != ingressRetryAfter || !strings.Contains(string(msg), "cannot be reached") {
 			t.Errorf("%s: %d, Retry-After %q, %q; want 503 with Retry-After %s and the reason", ct, resp.StatusCode, resp.Header.Get("Retry-After"), msg, ingressRetryAfter)
 		}

@@ -16,20 +16,7 @@ func TestPushFollowsAllowedOrigins(t *testing.T) {
 	env := newEnv(t, WithJobWorker(false, 1), WithPushOrigins("localhost:5173"))
 	get := func(method, path, origin string, header ...string) *http.Response {
 		t.Helper()
-		req, err := http.NewRequestWithContext(t.Context(), method, env.srv.URL+path, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Origin", origin)
-		for i := 0; i+1 < len(header); i += 2 {
-			req.Header.Set(header[i], header[i+1])
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { resp.Body.Close() })
-		return resp
+		return env.request(method, path, "", nil, append([]string{"Origin", origin}, header...)...)
 	}
 	allowed, other := "http://localhost:5173", "http://evil.example"
 	if resp := get("GET", "/v1/events/stream", allowed); resp.StatusCode != http.StatusOK || resp.Header.Get("Access-Control-Allow-Origin") != allowed {
