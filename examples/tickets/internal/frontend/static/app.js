@@ -5,7 +5,7 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const state = { session: "", ws: null, connected: null, reservation: null, step: "", exited: false, pollQueue: 0, transferFrom: 0, lastEventId: "", from: "", paymentWindowMs: 0, payBy: 0, payingStage: 0 };
+const state = { session: "", gaveUp: false, ws: null, connected: null, reservation: null, step: "", exited: false, pollQueue: 0, transferFrom: 0, lastEventId: "", from: "", paymentWindowMs: 0, payBy: 0, payingStage: 0 };
 
 // A reload keeps the purchase: the tab's sessionStorage holds the session
 // and where its stream started (the positions the first stream was told),
@@ -170,7 +170,9 @@ function onEvent(ev) {
       if (state.step === "queue") advance("choose");
       break;
     case "Queue.CustomerAbandoned":
-      over("You left", "You left the queue.");
+      // Given up in the queue, or later, with tickets reserved.
+      state.gaveUp = true;
+      over("You left", rank[state.step] >= rank.pay ? "You gave up the purchase: your tickets are released." : "You left the queue.");
       break;
     case "Tickets.Reserved":
       showReservation(d, Date.parse(ev.time) || Date.now());
@@ -199,6 +201,10 @@ function onEvent(ev) {
       if (state.step !== "done") over("Reservation released", d.reason || "");
       break;
     case "Notifications.Requested":
+      // A customer who gave up takes no more reminders to pay: the
+      // models without an abandon path (v2, v4) go on sending them until
+      // their timer ends.
+      if (state.gaveUp && (d.kind === "payment-reminder" || d.kind === "reservation-timed-out")) break;
       notify(d.message, Date.parse(ev.time));
       if (d.kind === "tickets-emitted" && state.reservation) done(state.reservation);
       if (d.kind === "reservation-timed-out" && state.step !== "done") over("Too late", d.message);
@@ -264,7 +270,7 @@ function start(resumed) {
   state.lastEventId = state.from = resumed ? resumed.from : "";
   if (!resumed) sessionStorage.removeItem(saved);
   state.reservation = null;
-  state.exited = false;
+  state.exited = state.gaveUp = false;
   state.payingStage = 0;
   $("paying").textContent = "Waiting for the payment provider…";
   $("session").textContent = state.session;
