@@ -67,6 +67,11 @@ func (b *Broker) Start(ctx context.Context) error {
 	if b.started {
 		return errors.New("broker: started already")
 	}
+	ident, err := logIdentity(ctx, b.store)
+	if err != nil {
+		return err
+	}
+	b.hub.idPrefix = ident + "@"
 	// The waits' processor starts before the worker can arm a wait, so
 	// that it reads every answer from the head it starts at.
 	if err := b.waits.proc.Start(context.WithoutCancel(ctx)); err != nil {

@@ -10,9 +10,10 @@ import (
 
 // A pushed event's id says where the subscriber stands once it has the
 // event: for every log partition, the position up to which it has been
-// sent every matching event. It is "<partition>-<position>" pairs joined
-// by ".", the event's own partition first (so the id also says where the
-// event is on the log), then the others in order: "1-57.0-100". A client
+// sent every matching event. After the log's identity and "@"
+// (logidentity.go), it is "<partition>-<position>" pairs joined by ".",
+// the event's own partition first (so the id also says where the event
+// is on the log), then the others in order: "3fa9c2e17d0b4e55@1-57.0-100". A client
 // that reconnects with it as its Last-Event-ID gets every matching event
 // after those positions, with no gap and nothing twice, whichever
 // partitions the events are on.
@@ -83,7 +84,7 @@ func parseEventID(id string, partitions int) ([]uint64, error) {
 // returns the query without that parameter: the rest is the filter. The
 // header wins because a browser's EventSource sends the last id it got
 // when it reconnects, while its URL keeps the one it was opened with.
-func resumeRequest(r *http.Request, partitions int) (filter url.Values, from []uint64, err error) {
+func resumeRequest(r *http.Request, partitions int, prefix string) (filter url.Values, from []uint64, err error) {
 	// Not r.URL.Query(), which drops what it cannot read: a filter
 	// silently lost would push more than was asked for, an id lost would
 	// skip events.
@@ -103,7 +104,14 @@ func resumeRequest(r *http.Request, partitions int) (filter url.Values, from []u
 	if id == "" {
 		return filter, nil, nil
 	}
-	from, err = parseEventID(id, partitions)
+	positions := id
+	if ident, rest, ok := strings.Cut(id, "@"); ok {
+		if prefix != "" && ident+"@" != prefix {
+			return nil, nil, &eventIDError{fmt.Sprintf("%s %q: it is from another log than this one (%s): the log was started afresh since; reconnect without an id to follow events from now", where, truncate(id, 100), strings.TrimSuffix(prefix, "@"))}
+		}
+		positions = rest
+	}
+	from, err = parseEventID(positions, partitions)
 	if err != nil {
 		return nil, nil, &eventIDError{fmt.Sprintf("%s %q: %v", where, truncate(id, 100), err)}
 	}

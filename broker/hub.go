@@ -23,6 +23,9 @@ type hub struct {
 	log    *eventLog
 	buffer int
 	max    int // subscribers at once
+	// idPrefix begins every id: the log's identity and "@" (logidentity.go),
+	// set as the broker starts; empty before.
+	idPrefix string
 
 	ctx    context.Context // ends when the hub closes
 	cancel context.CancelFunc
@@ -49,8 +52,9 @@ type pushed struct {
 
 // subscription is one live subscriber.
 type subscription struct {
-	match func(*cloudevents.Event) bool
-	ch    chan pushed
+	match    func(*cloudevents.Event) bool
+	ch       chan pushed
+	idPrefix string // the hub's
 	// after is, per partition, the position up to which every matching
 	// event has been put on ch; only the subscription's goroutine uses it.
 	after []uint64
@@ -123,7 +127,7 @@ func (h *hub) subscribe(ctx context.Context, match func(*cloudevents.Event) bool
 	if after == nil {
 		after = h.log.readPositions()
 	}
-	s := &subscription{match: match, ch: make(chan pushed, h.buffer), after: append([]uint64(nil), after...), gone: make(chan struct{})}
+	s := &subscription{match: match, ch: make(chan pushed, h.buffer), after: append([]uint64(nil), after...), gone: make(chan struct{}), idPrefix: h.idPrefix}
 	s.publishReached()
 	h.mu.Lock()
 	if err := h.refusalLocked(); err != nil {
@@ -196,7 +200,7 @@ func (h *hub) run(s *subscription) {
 				if !s.match(e.event) {
 					continue
 				}
-				ev := pushed{event: e.event, json: e.JSON(), id: string(appendEventID(nil, p, s.after)), round: round}
+				ev := pushed{event: e.event, json: e.JSON(), id: string(appendEventID([]byte(h.idPrefix), p, s.after)), round: round}
 				if !h.send(s, ev) {
 					return
 				}
@@ -222,7 +226,7 @@ func (h *hub) run(s *subscription) {
 // publishReached stores the id of s.after, as of round s.published: every
 // event it covers is on s.ch or was skipped by the filter.
 func (s *subscription) publishReached() {
-	s.reached.Store(&reachedPositions{id: string(appendEventID(nil, 0, s.after)), round: s.published})
+	s.reached.Store(&reachedPositions{id: string(appendEventID([]byte(s.idPrefix), 0, s.after)), round: s.published})
 }
 
 // reachedID is the id of the positions the subscription has reached, when

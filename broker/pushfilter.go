@@ -20,7 +20,7 @@ import (
 // false when it did. accept, when set, is asked once the query is read
 // and before the subscription is made, and answers when it refuses.
 func (b *Broker) subscribeRequest(w http.ResponseWriter, r *http.Request, busy func(http.ResponseWriter, error), accept func(http.ResponseWriter, *http.Request) bool) (*subscription, bool) {
-	q, from, err := resumeRequest(r, b.store.Partitions())
+	q, from, err := resumeRequest(r, b.store.Partitions(), b.hub.idPrefix)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return nil, false

@@ -519,7 +519,10 @@ func TestReachedPositionsNeverGoBehindAnEventSent(t *testing.T) {
 // covered is how many events of the log the positions of id cover.
 func covered(t *testing.T, env *testEnv, id string) uint64 {
 	t.Helper()
-	from, err := parseEventID(id, env.store.Partitions())
+	if !strings.HasPrefix(id, env.b.hub.idPrefix) {
+		t.Fatalf("the positions told, %q, do not begin with the log's identity %q", id, env.b.hub.idPrefix)
+	}
+	from, err := parseEventID(strings.TrimPrefix(id, env.b.hub.idPrefix), env.store.Partitions())
 	if err != nil {
 		t.Fatalf("the positions told, %q: %v", id, err)
 	}
@@ -528,4 +531,32 @@ func covered(t *testing.T, env *testEnv, id string) uint64 {
 		sum += pos
 	}
 	return sum
+}
+
+// TestIDOfALogStartedAfreshIsRefused: a client that resumes with an id of
+// a log since started afresh (a new data directory), whose positions the
+// new log has reached too, is refused with 400 saying why, rather than
+// resumed from those positions, which name other events. An id of this
+// log, with or without the identity (as ids were before it), resumes.
+func TestIDOfALogStartedAfreshIsRefused(t *testing.T) {
+	old := newEnv(t, WithJobWorker(false, 1))
+	old.send(event("t", "o1"), event("t", "o2"))
+	c := openSSEFrom(t, old, "", "")
+	oldID, _, _, _ := c.block(t)
+	fresh := newEnv(t, WithJobWorker(false, 1))
+	fresh.send(event("t", "f1"), event("t", "f2"), event("t", "f3"), event("t", "f4"))
+	if fresh.b.hub.idPrefix == old.b.hub.idPrefix || !strings.HasPrefix(oldID, old.b.hub.idPrefix) {
+		t.Fatalf("identities %q and %q, the old id %q: want two identities, the id beginning with its log's", old.b.hub.idPrefix, fresh.b.hub.idPrefix, oldID)
+	}
+	code, body := fresh.do("GET", "/v1/events/stream?"+lastEventIDParam+"="+url.QueryEscape(oldID), "", nil)
+	if code != http.StatusBadRequest || !strings.Contains(body, "from another log") {
+		t.Fatalf("resuming the fresh log with the old log's id %q: %d %q, want 400 saying it is from another log", oldID, code, body)
+	}
+	positions := strings.TrimPrefix(oldID, old.b.hub.idPrefix)
+	for _, id := range []string{fresh.b.hub.idPrefix + positions, positions} {
+		resp := fresh.request("GET", "/v1/events/stream", "", nil, "Last-Event-ID", id)
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("resuming with %q: %d, want the stream", id, resp.StatusCode)
+		}
+	}
 }
