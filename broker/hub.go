@@ -55,6 +55,11 @@ type subscription struct {
 	match    func(*cloudevents.Event) bool
 	ch       chan pushed
 	idPrefix string // the hub's
+	// startID is the id of the positions the subscription starts from:
+	// what a stream tells its client as it opens, before any event, so
+	// that a client that reconnects at once loses nothing of what was
+	// queued for it.
+	startID string
 	// after is, per partition, the position up to which every matching
 	// event has been put on ch; only the subscription's goroutine uses it.
 	after []uint64
@@ -129,6 +134,7 @@ func (h *hub) subscribe(ctx context.Context, match func(*cloudevents.Event) bool
 	}
 	s := &subscription{match: match, ch: make(chan pushed, h.buffer), after: append([]uint64(nil), after...), gone: make(chan struct{}), idPrefix: h.idPrefix}
 	s.publishReached()
+	s.startID = s.reached.Load().id
 	h.mu.Lock()
 	if err := h.refusalLocked(); err != nil {
 		h.mu.Unlock()

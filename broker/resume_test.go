@@ -560,3 +560,23 @@ func TestIDOfALogStartedAfreshIsRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestStreamOpensWithWhereItStarts: a stream resumed from an id with
+// events queued for it already tells, as it opens and before any event,
+// the positions it starts from, so that a client that keeps the first id
+// it sees (to replay its stream after a reload) misses nothing of them.
+func TestStreamOpensWithWhereItStarts(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1)) // two partitions
+	env.send(event("t", "q1"), event("t", "q2"), event("t", "q3"))
+	from := env.b.hub.idPrefix + "0-0.1-0"
+	c := openSSEFrom(t, env, "", from)
+	id, _, datas, _ := c.block(t)
+	if id != from || datas != nil {
+		t.Fatalf("the stream opened with id %q and data %q, want id %q and no event", id, datas, from)
+	}
+	for n := 0; n < 3; n++ {
+		if _, _, datas, _ := c.block(t); datas == nil {
+			n-- // a keep-alive
+		}
+	}
+}

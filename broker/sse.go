@@ -15,7 +15,9 @@ import (
 // query parameter) gets every matching event after that id, then the live
 // ones: nothing missed, nothing twice. Without one, the stream starts with
 // the events appended from now on. A comment (":ok") opens the stream once
-// the subscription is live, and comments keep an idle connection open. A
+// the subscription is live, with the id of the positions it starts from
+// (even when events are queued for it already), and comments keep an idle
+// connection open. A
 // subscriber that stops reading gets an "eddy.error" event saying so
 // before the stream ends. A subscriber beyond the node's bound gets such
 // an event too, with the time to come back after (sseBusy).
@@ -54,7 +56,7 @@ func (b *Broker) serveSSE(w http.ResponseWriter, r *http.Request) {
 	// resumes from where it was (here, and at each keep-alive).
 	// sent is the round of the last event sent (subscription.reachedID).
 	var sent uint64
-	if send(appendReached([]byte(":ok\n"), sub, sent)) != nil {
+	if send(append(append(append([]byte(":ok\nid: "), sub.startID...), '\n'), '\n')) != nil {
 		return
 	}
 	keepAlive := time.NewTicker(b.o.pushKeepAlive)

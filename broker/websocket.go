@@ -49,15 +49,17 @@ func (b *Broker) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 		return c.Write(wctx, websocket.MessageText, msg)
 	}
 	var sent uint64 // the round of the last event sent (subscription.reachedID)
-	tellPositions := func() error {
-		id := sub.reachedID(sent)
+	tell := func(id string) error {
 		if !positions || id == "" {
 			return nil
 		}
 		buf = append(append(append(buf[:0], `{"`+EventIDExtension+`":"`...), id...), `"}`...)
 		return write(buf)
 	}
-	if tellPositions() != nil {
+	tellPositions := func() error { return tell(sub.reachedID(sent)) }
+	// As it opens, the stream tells where it starts, even with events
+	// queued already.
+	if tell(sub.startID) != nil {
 		return
 	}
 	keepAlive := time.NewTicker(b.o.pushKeepAlive)
