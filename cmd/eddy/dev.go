@@ -41,6 +41,9 @@ type devConfig struct {
 	// broker.WithDeliveryTimeout).
 	messageTTL      time.Duration
 	deliveryTimeout time.Duration
+	// dedupWindow is how long a CloudEvent's source and id are
+	// remembered (engine.Limits.EventDedupWindow).
+	dedupWindow time.Duration
 	// allowOrigins are the hosts of pages of other origins that may follow
 	// events live (broker.WithPushOrigins).
 	allowOrigins []string
@@ -85,6 +88,7 @@ takes any request and forwards it to the node that holds its partition.`,
 	f.StringVar(&cfg.clusterSecret, "cluster-secret", "", "with --storage postgres: the secret nodes present to each other when they forward requests ("+clusterSecretEnv+" also sets it); none: the network is trusted")
 	f.StringArrayVar(&cfg.triggers, "triggers", nil, "YAML file of Knative-style triggers to apply at start (repeat for several)")
 	f.BoolVar(&cfg.cloudEventJobs, "cloudevents-jobs", true, "work jobs of type \"cloudevents\" here (emit their events into the broker); false leaves them to external workers")
+	f.DurationVar(&cfg.dedupWindow, "dedup-window", engine.DefaultLimits.EventDedupWindow, "how long a CloudEvent's source and id are remembered, so that a redelivery is accepted once (memory grows with the event rate times the window)")
 	f.DurationVar(&cfg.messageTTL, "message-ttl", broker.DefaultMessageTTL, "how long a CloudEvent with a correlationkey waits, as a message, for an instance to correlate to (0: only instances already waiting)")
 	f.StringArrayVar(&cfg.allowOrigins, "allow-origin", nil, "host[:port] pattern of browser pages on other origins that may follow events live over SSE and WebSocket, such as localhost:5173 or *.example.com (repeat for several; * for any)")
 	f.DurationVar(&cfg.deliveryTimeout, "delivery-timeout", broker.DefaultDeliveryTimeout, "bound of each delivery attempt of the triggers that set no delivery.timeout")
@@ -119,6 +123,9 @@ func runDev(ctx context.Context, cfg devConfig, stderr interface{ Write([]byte) 
 	}
 	if cfg.claimTimeout < 10*time.Millisecond {
 		return usageError{fmt.Errorf("invalid --claim-timeout %v: use at least 10ms", cfg.claimTimeout)}
+	}
+	if cfg.dedupWindow < time.Second || cfg.dedupWindow > 24*time.Hour {
+		return usageError{fmt.Errorf("invalid --dedup-window %v: use 1s to 24h", cfg.dedupWindow)}
 	}
 	if cfg.messageTTL < 0 {
 		return usageError{fmt.Errorf("invalid --message-ttl %v: use 0 or more", cfg.messageTTL)}
@@ -188,7 +195,9 @@ func runDev(ctx context.Context, cfg devConfig, stderr interface{ Write([]byte) 
 	if err := claims.claimFree(ctx, staleAfter); err != nil {
 		return err
 	}
-	engines, err := startEngineSwitch(ctx, store, claims.epochs(), peers, logger)
+	limits := engine.DefaultLimits
+	limits.EventDedupWindow = cfg.dedupWindow
+	engines, err := startEngineSwitch(ctx, store, claims.epochs(), peers, limits, logger)
 	if err != nil {
 		claims.release()
 		return err

@@ -1,8 +1,12 @@
 package main
 
 import (
+	"bufio"
+	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestDescribeLocationHidesPasswords(t *testing.T) {
@@ -21,5 +25,52 @@ func TestDescribeLocationHidesPasswords(t *testing.T) {
 	}
 	if got := describeLocation("pebble", "eddy-data"); got != "eddy-data" {
 		t.Errorf("a data directory is described as %q", got)
+	}
+}
+
+// TestDevFlagsReachTheBroker: the broker's flags of eddy dev take effect.
+// With --dedup-window 1s, an event sent again after the window is taken
+// again (within the default minute it would be a duplicate), and with
+// --allow-origin a page of that origin gets the event stream with CORS.
+func TestDevFlagsReachTheBroker(t *testing.T) {
+	n := startEddy(t, "dev", "--data", filepath.Join(t.TempDir(), "data"), "--http", "127.0.0.1:0", "--grpc", "",
+		"--dedup-window", "1s", "--allow-origin", "localhost:5173")
+	addr := httpAddress(t, n.waitFor(t, "eddy is ready"))
+	req, err := http.NewRequestWithContext(t.Context(), "GET", "http://"+addr+"/v1/events/stream?type=again", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Origin", "http://localhost:5173")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if got := resp.Header.Get("Access-Control-Allow-Origin"); got != "http://localhost:5173" {
+		t.Errorf("the stream for an allowed origin: Access-Control-Allow-Origin %q", got)
+	}
+	send := func() {
+		code, body := call(t, "POST", addr, "/v1/events", "application/json", `{"n":1}`,
+			"Ce-Specversion", "1.0", "Ce-Id", "twice", "Ce-Source", "/t", "Ce-Type", "again")
+		if code != http.StatusAccepted {
+			t.Fatalf("sending: %d %s", code, body)
+		}
+	}
+	send()
+	time.Sleep(1500 * time.Millisecond) // past the window
+	send()
+	// A guard, not a measurement: a second event that never comes ends
+	// the read instead of the test's run.
+	guard := time.AfterFunc(30*time.Second, func() { resp.Body.Close() })
+	defer guard.Stop()
+	sc := bufio.NewScanner(resp.Body)
+	events := 0
+	for events < 2 && sc.Scan() {
+		if strings.HasPrefix(sc.Text(), "data: ") {
+			events++
+		}
+	}
+	if events != 2 {
+		t.Fatalf("%d events pushed, want the event sent again after the window taken again: %v", events, sc.Err())
 	}
 }

@@ -22,9 +22,10 @@ import (
 // taken over, one lost to another node) it starts a new engine on the new
 // set: the engine runs a fixed set of partitions.
 type engineSwitch struct {
-	store *storage.Store
-	peers engine.Peers // nil on a single node
-	log   *slog.Logger
+	store  *storage.Store
+	peers  engine.Peers // nil on a single node
+	log    *slog.Logger
+	limits engine.Limits
 
 	mu     sync.RWMutex // held by requests (read) and by a switch (write)
 	engine *engine.Engine
@@ -41,8 +42,8 @@ type engineSwitch struct {
 	runlock func()
 }
 
-func startEngineSwitch(ctx context.Context, store *storage.Store, epochs map[int]uint64, peers engine.Peers, log *slog.Logger) (*engineSwitch, error) {
-	s := &engineSwitch{store: store, peers: peers, log: log}
+func startEngineSwitch(ctx context.Context, store *storage.Store, epochs map[int]uint64, peers engine.Peers, limits engine.Limits, log *slog.Logger) (*engineSwitch, error) {
+	s := &engineSwitch{store: store, peers: peers, log: log, limits: limits}
 	s.runlock = s.mu.RUnlock
 	if err := s.start(ctx, epochs); err != nil {
 		return nil, err
@@ -51,7 +52,7 @@ func startEngineSwitch(ctx context.Context, store *storage.Store, epochs map[int
 }
 
 func (s *engineSwitch) start(ctx context.Context, epochs map[int]uint64) error {
-	e, err := engine.Start(ctx, s.store, engine.Options{Epochs: epochs, Logger: s.log, Peers: s.peers})
+	e, err := engine.Start(ctx, s.store, engine.Options{Epochs: epochs, Logger: s.log, Peers: s.peers, Limits: s.limits})
 	if err != nil {
 		return fmt.Errorf("starting the engine: %w", err)
 	}
