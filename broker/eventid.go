@@ -128,6 +128,15 @@ func truncate(s string, n int) string {
 
 // eventIDSource names where the request's last event id comes from, for
 // errors: the header wins over the query parameter, as resumeRequest reads.
+// requestEventID is the id a live push request resumes from, where
+// resumeRequest reads it: the header, else the query parameter.
+func requestEventID(r *http.Request) string {
+	if id := r.Header.Get("Last-Event-ID"); id != "" {
+		return id
+	}
+	return r.URL.Query().Get(lastEventIDParam)
+}
+
 func eventIDSource(r *http.Request) string {
 	if r.Header.Get("Last-Event-ID") != "" {
 		return "header Last-Event-ID"

@@ -167,6 +167,7 @@ func TestPushFilterRefusesBadQueries(t *testing.T) {
 		"type=order%ZZpaid": "escape",
 		"lasteventid=0-1":   "the parameter that resumes a stream is lastEventId",
 		"data=x":            "no attribute to filter on",
+		"cesql=a&cesql=b":   "give it one value",
 	} {
 		for _, path := range []string{"/v1/events/stream?", "/v1/events/ws?"} {
 			code, body := env.do("GET", path+q, "", nil)

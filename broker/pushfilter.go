@@ -37,7 +37,7 @@ func (b *Broker) subscribeRequest(w http.ResponseWriter, r *http.Request, busy f
 	var idErr *eventIDError
 	switch {
 	case errors.As(err, &idErr):
-		http.Error(w, eventIDSource(r)+": "+idErr.Error(), http.StatusBadRequest)
+		http.Error(w, fmt.Sprintf("%s %q: %v", eventIDSource(r), truncate(requestEventID(r), 100), idErr), http.StatusBadRequest)
 		return nil, false
 	case errors.Is(err, errTooManySubscribers) && busy != nil:
 		busy(w, err)
@@ -77,7 +77,11 @@ func parsePushFilter(q url.Values, compile func(expr string) (func(*cloudevents.
 	for _, name := range names {
 		vals := q[name]
 		if len(vals) != 1 {
-			return nil, fmt.Errorf("query parameter %q is given %d times: give each attribute one value", name, len(vals))
+			what := "each attribute"
+			if name == cesqlParam {
+				what = "it"
+			}
+			return nil, fmt.Errorf("query parameter %q is given %d times: give %s one value", name, len(vals), what)
 		}
 		if name == cesqlParam {
 			if compile == nil {
