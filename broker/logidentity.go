@@ -23,20 +23,24 @@ import (
 const logIdentityName = "broker/log-identity"
 
 // logIdentity returns the store's log identity, made if there is none.
+// It is read first: only a store's first start writes.
 func logIdentity(ctx context.Context, store *storage.Store) (string, error) {
-	made := make([]byte, 8)
-	if _, err := rand.Read(made); err != nil {
-		return "", err
-	}
 	tokens := store.Tokens()
-	if err := tokens.InitializeSegments(ctx, logIdentityName, 1, made); err != nil && !errors.Is(err, storage.ErrExists) {
-		return "", fmt.Errorf("broker: making the log's identity: %w", err)
-	}
 	segs, err := tokens.Segments(ctx, logIdentityName)
+	if err == nil && len(segs) == 0 {
+		made := make([]byte, 8)
+		if _, err := rand.Read(made); err != nil {
+			return "", err
+		}
+		if err := tokens.InitializeSegments(ctx, logIdentityName, 1, made); err != nil && !errors.Is(err, storage.ErrExists) {
+			return "", fmt.Errorf("broker: making the log's identity: %w", err)
+		}
+		segs, err = tokens.Segments(ctx, logIdentityName)
+	}
 	if err != nil {
 		return "", fmt.Errorf("broker: reading the log's identity: %w", err)
 	}
-	if len(segs) != 1 || len(segs[0].Token) != len(made) {
+	if len(segs) != 1 || len(segs[0].Token) != 8 {
 		return "", fmt.Errorf("broker: the log's identity (%s) is damaged: %d entries", logIdentityName, len(segs))
 	}
 	return hex.EncodeToString(segs[0].Token), nil

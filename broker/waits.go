@@ -213,52 +213,44 @@ func (w *waits) answer(ctx context.Context, d processor.Delivery, e *cloudevents
 		return nil // not one of ours: nothing waits on it
 	}
 	onlyJob := addressedJob(e)
-	type candidate struct {
-		key []byte
-		row waitRow
-	}
-	var found []candidate
-	err = w.state.scan(ctx, waitKeyPrefix(e.Type, instance), func(key, value []byte) error {
-		var row waitRow
-		if err := json.Unmarshal(value, &row); err != nil {
-			return fmt.Errorf("the wait row %q: %w", key, err)
-		}
-		found = append(found, candidate{append([]byte(nil), key...), row})
+	// The rows are read from the batch (Tx.Get), which sees what earlier
+	// events of it did (answered, given a kept reply); the scan only finds
+	// their keys.
+	var keys [][]byte
+	err = w.state.scan(ctx, waitKeyPrefix(e.Type, instance), func(key, _ []byte) error {
+		keys = append(keys, append([]byte(nil), key...))
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	for _, c := range found {
-		// The row as this batch left it: deleted (answered) or given a
-		// kept reply by an earlier event.
-		cur, err := d.Tx.Get(ctx, c.key)
+	for _, key := range keys {
+		cur, err := d.Tx.Get(ctx, key)
 		if errors.Is(err, storage.ErrNotFound) {
 			continue
 		}
 		if err != nil {
 			return err
 		}
-		var row waitRow // fresh: a field the batch's copy leaves out stays out
+		var row waitRow
 		if err := json.Unmarshal(cur, &row); err != nil {
-			return fmt.Errorf("the wait row %q: %w", c.key, err)
+			return fmt.Errorf("the wait row %q: %w", key, err)
 		}
-		c.row = row
-		if c.row.Reply != nil {
+		if row.Reply != nil {
 			// Answered already, the job waiting out a backoff or an
 			// incident: the first answer completes it, and this event
 			// may answer the next wait.
 			continue
 		}
-		if (c.row.Source == e.Source && c.row.ID == e.ID) || (onlyJob != 0 && onlyJob != c.row.Job) {
+		if (row.Source == e.Source && row.ID == e.ID) || (onlyJob != 0 && onlyJob != row.Job) {
 			continue
 		}
 		vars := eventVariables(e)
-		err = w.b.eng.CompleteJob(ctx, c.row.Job, vars)
+		err = w.b.eng.CompleteJob(ctx, row.Job, vars)
 		var rej *engine.Rejection
 		isRejection := errors.As(err, &rej)
 		if !isRejection || rej.Type != record.InvalidState {
-			d.Tx.Delete(c.key)
+			d.Tx.Delete(key)
 		}
 		switch {
 		case err == nil:
@@ -267,7 +259,6 @@ func (w *waits) answer(ctx context.Context, d processor.Delivery, e *cloudevents
 			// The job is there but cannot be completed now: failed and
 			// waiting out a backoff, or an incident. The event is its
 			// answer all the same, kept for when it is handed out again.
-			row := c.row
 			row.Reply = vars
 			if row.Reply == nil {
 				row.Reply = json.RawMessage("{}")
@@ -276,7 +267,7 @@ func (w *waits) answer(ctx context.Context, d processor.Delivery, e *cloudevents
 			if merr != nil {
 				return merr
 			}
-			d.Tx.Put(c.key, b)
+			d.Tx.Put(key, b)
 			return nil
 		case isRejection && rej.Type == record.NotFound:
 			continue // that job ended otherwise: the next wait may take the event
@@ -284,12 +275,12 @@ func (w *waits) answer(ctx context.Context, d processor.Delivery, e *cloudevents
 			// The data cannot become variables: the job fails with the
 			// reason, visible as an incident, rather than wait forever.
 			msg := fmt.Sprintf("the awaited %s event (source %q, id %q) cannot complete the job: %s", e.Type, e.Source, e.ID, rej.Reason)
-			if ferr := w.b.eng.FailJob(ctx, c.row.Job, 0, msg, 0, nil); ferr != nil && !isGone(ferr) {
+			if ferr := w.b.eng.FailJob(ctx, row.Job, 0, msg, 0, nil); ferr != nil && !isGone(ferr) {
 				return ferr
 			}
 			return nil
 		default:
-			return fmt.Errorf("completing job %d with the %s event (source %q, id %q): %w", c.row.Job, e.Type, e.Source, e.ID, err)
+			return fmt.Errorf("completing job %d with the %s event (source %q, id %q): %w", row.Job, e.Type, e.Source, e.ID, err)
 		}
 	}
 	return nil

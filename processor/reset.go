@@ -143,15 +143,12 @@ func (p *Processor) CheckStopped(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	slots, err := p.tokens.Segments(ctx, p.name+membersSuffix)
+	v, err := p.members.look(ctx, p.o.clock.Now())
 	if err != nil {
-		return fmt.Errorf("processor %s: reading its node slots: %w", p.name, err)
+		return err
 	}
-	now := p.o.clock.Now()
-	for _, s := range slots {
-		if s.Owner != "" && s.Owner != p.o.node && now.Sub(s.ClaimedAt) < p.o.claimTimeout {
-			return fmt.Errorf("%w: processor %s runs on node %q (its slot's claim is fresh)", ErrRunning, p.name, s.Owner)
-		}
+	if v.live > 1 {
+		return fmt.Errorf("%w: processor %s runs on %d other nodes (their slots' claims are fresh)", ErrRunning, p.name, v.live-1)
 	}
 	return nil
 }
