@@ -89,9 +89,44 @@ func (ps *Peers) AwaitDefinitions(ctx context.Context, p int, keys []int64, wait
 	return ans.Held, err
 }
 
+// ownerWait bounds how long a request waits for a partition that is
+// changing hands: released by one node, not yet taken or loaded by the
+// next. A handover takes a claim round of the new owner (a fraction of a
+// second) and its engine's start; a request that comes meanwhile is
+// answered late rather than refused.
+const ownerWait = 5 * time.Second
+
+// handOverRetry spaces the lookups of a request waiting for an owner.
+const handOverRetry = 100 * time.Millisecond
+
 // call sends one request to partition p's owner and decodes the answer
-// into out.
+// into out, waiting up to ownerWait while the partition has no owner or
+// the one named has not taken it up yet.
 func (ps *Peers) call(ctx context.Context, p int, method, path string, body []byte, out any) error {
+	var deadline time.Time
+	for {
+		err := ps.callOnce(ctx, p, method, path, body, out)
+		var changing changingHands
+		if !errors.As(err, &changing) {
+			return err
+		}
+		if deadline.IsZero() {
+			deadline = time.Now().Add(ownerWait)
+		}
+		if time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(handOverRetry):
+		}
+		ps.forget()
+	}
+}
+
+// callOnce is one attempt of call.
+func (ps *Peers) callOnce(ctx context.Context, p int, method, path string, body []byte, out any) error {
 	base, err := ps.owner(ctx, p)
 	if err != nil {
 		return err
@@ -153,7 +188,7 @@ func (ps *Peers) call(ctx context.Context, p int, method, path string, body []by
 		return &engine.Rejection{Type: f.Rejection, Reason: f.Message}
 	case f.NotOwner:
 		ps.forget()
-		return fmt.Errorf("%w: partition %d at %s: %s", engine.ErrNoPartition, p, base, f.Message)
+		return changingHands{fmt.Errorf("%w: partition %d at %s: %s", engine.ErrNoPartition, p, base, f.Message)}
 	case f.Unknown:
 		return fmt.Errorf("%w: partition %d at %s: %s", storage.ErrOutcomeUnknown, p, base, f.Message)
 	}
@@ -182,11 +217,21 @@ func (ps *Peers) owner(ctx context.Context, p int) (string, error) {
 		ps.owners, ps.fetched = owners, time.Now()
 		ps.mu.Unlock()
 	}
-	if p < 0 || p >= len(owners) || owners[p] == "" {
+	if p < 0 || p >= len(owners) {
 		return "", fmt.Errorf("%w: partition %d has no owner that other nodes can reach", engine.ErrNoPartition, p)
+	}
+	if owners[p] == "" {
+		return "", changingHands{fmt.Errorf("%w: partition %d has no owner that other nodes can reach", engine.ErrNoPartition, p)}
 	}
 	return owners[p], nil
 }
+
+// changingHands is an ErrNoPartition that a wait may end: the partition
+// has no owner, or the node named as its owner does not run it.
+type changingHands struct{ err error }
+
+func (e changingHands) Error() string { return e.err.Error() }
+func (e changingHands) Unwrap() error { return e.err }
 
 func (ps *Peers) forget() {
 	ps.mu.Lock()

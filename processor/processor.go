@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"eddy/internal/members"
 	"eddy/storage"
 )
 
@@ -26,7 +27,7 @@ type Processor struct {
 	o           options
 	workers     chan struct{} // bounds handler concurrency (Pooled), nil: unbounded
 	deadLetters *deadLetters
-	members     *membership
+	members     *members.Group
 	epoch       atomic.Uint64 // the state partition's ownership epoch
 	// fencedHook, set by tests only, runs when a commit was refused,
 	// before the epoch is read again.
@@ -50,6 +51,10 @@ type Processor struct {
 	failures  map[int]error // the last failure per segment, until it succeeds
 	nextClaim time.Time     // when the next claim round is due
 }
+
+// A processor's nodes see each other through the group beside its
+// segments, named after it with this suffix.
+const membersSuffix = "#nodes"
 
 type request struct {
 	fn   func(ctx context.Context) error
@@ -86,7 +91,7 @@ func New(name string, store *storage.Store, src Source, h Handler, opts ...Opt) 
 	if o.deadLetters != nil {
 		p.deadLetters = &deadLetters{q: o.deadLetters, policy: o.deadLetterPolicy, p: p}
 	}
-	p.members = &membership{tokens: p.tokens, name: name + membersSuffix, node: o.node, timeout: o.claimTimeout}
+	p.members = members.New(p.tokens, name+membersSuffix, o.node, o.claimTimeout)
 	return p, nil
 }
 

@@ -143,12 +143,12 @@ func (p *Processor) CheckStopped(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	v, err := p.members.look(ctx, p.o.clock.Now())
+	v, err := p.members.Look(ctx, p.o.clock.Now())
 	if err != nil {
 		return err
 	}
-	if v.live > 1 {
-		return fmt.Errorf("%w: processor %s runs on %d other nodes (their slots' claims are fresh)", ErrRunning, p.name, v.live-1)
+	if v.Live > 1 {
+		return fmt.Errorf("%w: processor %s runs on %d other nodes (their slots' claims are fresh)", ErrRunning, p.name, v.Live-1)
 	}
 	return nil
 }

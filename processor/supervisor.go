@@ -46,7 +46,7 @@ func (p *Processor) supervise(ctx context.Context, done chan struct{}) {
 // segments beyond that up only as far as other nodes want them, and claims
 // beyond it only segments that no other node wants.
 func (p *Processor) balance(ctx context.Context, now time.Time) error {
-	others, err := p.members.look(ctx, now)
+	others, err := p.members.Look(ctx, now)
 	if err != nil {
 		return err
 	}
@@ -54,8 +54,8 @@ func (p *Processor) balance(ctx context.Context, now time.Time) error {
 	if err != nil {
 		return fmt.Errorf("processor %s: reading segments: %w", p.name, err)
 	}
-	target := min(fairShare(len(segs), others.live), p.o.segmentLimit())
-	if excess := min(len(p.wps)-target, others.hunger); excess > 0 {
+	target := min(fairShare(len(segs), others.Live), p.o.segmentLimit())
+	if excess := min(len(p.wps)-target, others.Wanted); excess > 0 {
 		// Give the highest segments back, for a while, so that the nodes
 		// that want them can take them.
 		ids := p.claimedIDs()
@@ -66,7 +66,7 @@ func (p *Processor) balance(ctx context.Context, now time.Time) error {
 		}
 	}
 	limit := target
-	if others.hunger == 0 {
+	if others.Wanted == 0 {
 		limit = p.o.segmentLimit()
 	}
 	var added []*workPackage
@@ -90,7 +90,7 @@ func (p *Processor) balance(ctx context.Context, now time.Time) error {
 		added = append(added, wp)
 	}
 	p.adopt(added...)
-	return p.members.beat(ctx, now, target-len(p.wps))
+	return p.members.Beat(ctx, now, target-len(p.wps))
 }
 
 // fairShare is how many of segments one of nodes live nodes should hold.
@@ -257,7 +257,7 @@ func (p *Processor) shutdown() {
 			p.o.logger.Warn("processor: releasing a claim at stop", "processor", p.name, "segment", id, "error", err)
 		}
 	}
-	p.members.leave(ctx)
+	p.members.Leave(ctx)
 	p.mu.Lock()
 	p.wps = map[int]*workPackage{}
 	p.tracking = map[int]*feeder{}

@@ -8,24 +8,40 @@ import (
 	"sort"
 	"time"
 
+	"eddy/internal/members"
 	"eddy/storage"
 )
 
 // partitionClaims keeps this node's partition claims: a node writes a
 // partition only while it holds the claim. It renews its claims well inside
-// the timeout and, on each round, takes every partition that is free or
-// whose owner stopped renewing, so a dead node's partitions move to the
-// survivors.
+// the timeout and, on each round, shares the partitions out among the live
+// nodes: the nodes see each other through a group in the token store
+// (members), and partition p belongs to the live node p mod n in the order
+// of their names. A node gives up a partition that belongs to another live
+// node, once its engine no longer writes it, and takes every partition that
+// belongs to it and is free or whose holder stopped renewing: a node that
+// joins gets its share, and a dead node's partitions move to the survivors.
 type partitionClaims struct {
 	store   *storage.Store
 	node    string
 	timeout time.Duration
 	log     *slog.Logger
 	held    map[int]storage.PartitionClaim
+	nodes   *members.Group
+	// alone is set on an embedded store, which one process opens: a slot
+	// found there is a crashed run's, not another node's.
+	alone bool
+	// sharedWith is the number of live nodes of the last round, to log a
+	// change.
+	sharedWith int
 }
 
+// partitionGroup names the group of the nodes that share the partitions.
+const partitionGroup = "eddy/partitions#nodes"
+
 func newPartitionClaims(s *storage.Store, node string, timeout time.Duration, log *slog.Logger) *partitionClaims {
-	return &partitionClaims{store: s, node: node, timeout: timeout, log: log, held: map[int]storage.PartitionClaim{}}
+	return &partitionClaims{store: s, node: node, timeout: timeout, log: log, held: map[int]storage.PartitionClaim{},
+		nodes: members.New(s.Tokens(), partitionGroup, node, timeout)}
 }
 
 // partitions lists the held partitions in order.
@@ -38,11 +54,42 @@ func (c *partitionClaims) partitions() []int {
 	return ps
 }
 
-// claimFree claims every partition not held here whose claim is older than
-// staleAfter (or that nobody holds).
-func (c *partitionClaims) claimFree(ctx context.Context, staleAfter time.Duration) error {
+// look beats this node's slot and reads the live nodes, in order. On an
+// error it logs, and the node acts as if alone: it then takes whatever is
+// free or stale, as a node did before nodes saw each other, so a store that
+// fails these reads does not leave partitions unwritten.
+func (c *partitionClaims) look(ctx context.Context) []string {
+	if c.alone {
+		return []string{c.node}
+	}
+	now := time.Now()
+	err := c.nodes.Beat(ctx, now, 0)
+	var view members.View
+	if err == nil {
+		view, err = c.nodes.Look(ctx, now)
+	}
+	if err != nil {
+		if ctx.Err() == nil {
+			c.log.Error("reading the nodes that share the partitions", "error", err)
+		}
+		return []string{c.node}
+	}
+	if view.Live != c.sharedWith && c.sharedWith != 0 {
+		c.log.Info("the nodes that share the partitions changed", "nodes", view.Live, "before", c.sharedWith)
+	}
+	c.sharedWith = view.Live
+	return view.Nodes
+}
+
+// belongsTo names the live node that partition p belongs to.
+func belongsTo(p int, nodes []string) string { return nodes[p%len(nodes)] }
+
+// claimFree claims every partition not held here that belongs to this node
+// among nodes and whose claim is older than staleAfter (or that nobody
+// holds).
+func (c *partitionClaims) claimFree(ctx context.Context, staleAfter time.Duration, nodes []string) error {
 	for p := 0; p < c.store.Partitions(); p++ {
-		if _, ok := c.held[p]; ok {
+		if _, ok := c.held[p]; ok || belongsTo(p, nodes) != c.node {
 			continue
 		}
 		claim, err := c.store.Ownership().ClaimPartition(ctx, p, c.node, staleAfter)
@@ -56,6 +103,54 @@ func (c *partitionClaims) claimFree(ctx context.Context, staleAfter time.Duratio
 		c.log.Info("claimed partition", "partition", p, "epoch", claim.Epoch)
 	}
 	return nil
+}
+
+// others drops the held partitions that belong to other nodes among nodes,
+// and returns their claims: the engine must stop writing them before they
+// are released.
+func (c *partitionClaims) others(nodes []string) []storage.PartitionClaim {
+	var out []storage.PartitionClaim
+	for _, p := range c.partitions() {
+		if belongsTo(p, nodes) != c.node {
+			out = append(out, c.held[p])
+			delete(c.held, p)
+		}
+	}
+	return out
+}
+
+// keep takes claims back into held.
+func (c *partitionClaims) keep(claims []storage.PartitionClaim) {
+	for _, claim := range claims {
+		c.held[claim.Partition] = claim
+	}
+}
+
+// handOverPoll spaces the rounds of a node waiting for a partition that
+// belongs to it.
+const handOverPoll = 200 * time.Millisecond
+
+// awaiting says whether a partition that belongs to this node among nodes
+// is not held here.
+func (c *partitionClaims) awaiting(nodes []string) bool {
+	for p := 0; p < c.store.Partitions(); p++ {
+		if _, ok := c.held[p]; !ok && belongsTo(p, nodes) == c.node {
+			return true
+		}
+	}
+	return false
+}
+
+// handOver releases the claims others took from held, for the nodes they
+// belong to.
+func (c *partitionClaims) handOver(ctx context.Context, given []storage.PartitionClaim) {
+	for _, claim := range given {
+		if err := c.store.Ownership().ReleasePartition(ctx, claim); err != nil {
+			c.log.Warn("handing a partition over", "partition", claim.Partition, "error", err)
+			continue
+		}
+		c.log.Info("handed a partition over to another node", "partition", claim.Partition)
+	}
 }
 
 // renew renews the held claims; one lost to another node is dropped.
@@ -106,8 +201,8 @@ const (
 // also when the engine lost a partition to a failed commit or could not
 // start: a new engine loads the partitions' state from storage again.
 func (c *partitionClaims) run(ctx context.Context, health engineHealth, changed func(map[int]uint64)) {
-	ticker := time.NewTicker(c.timeout / 3)
-	defer ticker.Stop()
+	round := time.NewTimer(c.timeout / 3)
+	defer round.Stop()
 	failed := health.failed()
 	var (
 		restart <-chan time.Time // a delayed restart after a failure
@@ -119,7 +214,7 @@ func (c *partitionClaims) run(ctx context.Context, health engineHealth, changed 
 		select {
 		case <-ctx.Done():
 			return
-		case <-ticker.C:
+		case <-round.C:
 			force = health.degraded()
 		case <-failed:
 			// Until the restart, the engine's other partitions serve on.
@@ -139,18 +234,39 @@ func (c *partitionClaims) run(ctx context.Context, health engineHealth, changed 
 		}
 		before := c.epochs()
 		c.renew(ctx)
-		if err := c.claimFree(ctx, c.timeout); err != nil && ctx.Err() == nil {
+		nodes := c.look(ctx)
+		if given := c.others(nodes); len(given) > 0 {
+			if ctx.Err() != nil {
+				c.keep(given) // for release at the stop
+				return
+			}
+			// The engine stops writing them first: released while it
+			// wrote, they would fail its commits.
+			before = c.epochs()
+			changed(before)
+			failed, restart, started, force = health.failed(), nil, time.Now(), false
+			c.handOver(ctx, given)
+		}
+		if err := c.claimFree(ctx, c.timeout, nodes); err != nil && ctx.Err() == nil {
 			c.log.Error("claiming partitions", "error", err)
 		}
 		if after := c.epochs(); (force || !maps.Equal(before, after)) && ctx.Err() == nil {
 			changed(after)
 			failed, restart, started = health.failed(), nil, time.Now()
 		}
+		// A partition of this node's that another still holds is being
+		// handed over (or its holder is dying): it is asked for again soon,
+		// so that it is unwritten for as short a time as may be.
+		next := c.timeout / 3
+		if c.awaiting(nodes) {
+			next = min(next, handOverPoll)
+		}
+		round.Reset(next)
 	}
 }
 
-// release hands the partitions back on a clean stop, so that another node
-// need not wait for the timeout.
+// release hands the partitions back on a clean stop, and leaves the nodes
+// that share them, so that the others need not wait for the timeout.
 func (c *partitionClaims) release() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -159,4 +275,6 @@ func (c *partitionClaims) release() {
 			c.log.Warn("releasing partition claim", "partition", p, "error", err)
 		}
 	}
+	c.held = map[int]storage.PartitionClaim{}
+	c.nodes.Leave(ctx)
 }

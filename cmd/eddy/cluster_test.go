@@ -16,11 +16,11 @@ import (
 	"eddy/api/rest"
 	"eddy/internal/pgtest"
 	"eddy/record"
-	"eddy/storage"
 )
 
 // TestAnyNodeServesEverything runs two nodes on one PostgreSQL: the first
-// holds every partition, the second none. Requests sent to the second are
+// holds every partition, the second none when it starts (it gets its share
+// while the test runs). Requests sent to the second are
 // forwarded to the first; CloudEvents sent to the second reach the
 // triggers the first applied from a file.
 func TestAnyNodeServesEverything(t *testing.T) {
@@ -99,40 +99,24 @@ spec:
 // can be started through the other right after the deploy answered, on the
 // other node's own partition, every time.
 func TestDeployOnOneNodeCreateOnAnother(t *testing.T) {
-	dsn := pgtest.Schema(t)
 	ctx := t.Context()
-	store, err := storage.Open(ctx, "postgres", dsn, storage.WithPartitions(2))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	// The first node takes the partition nobody holds; the second, started
-	// once the test let partition 1 go, takes that one. Long claim timeouts
-	// keep both from looking for more during the test.
-	hold, err := store.Ownership().ClaimPartition(ctx, 1, "the-test", time.Minute)
-	if err != nil {
-		t.Fatal(err)
-	}
-	args := []string{"dev", "--storage", "postgres", "--dsn", dsn, "--partitions", "2", "--claim-timeout", "10m", "--http", "127.0.0.1:0", "--grpc", ""}
+	// The second node gets one partition from the first.
+	store, args := sharedStore(t, 2)
 	first := startEddy(t, args...)
-	firstReady := first.waitFor(t, "eddy is ready")
-	if !strings.Contains(firstReady, "claimed=1") {
-		t.Fatalf("first node: %s", firstReady)
-	}
-	if err := store.Ownership().ReleasePartition(ctx, hold); err != nil {
-		t.Fatal(err)
-	}
+	firstAddr := httpAddress(t, first.waitFor(t, "eddy is ready"))
 	second := startEddy(t, args...)
-	secondReady := second.waitFor(t, "eddy is ready")
-	if !strings.Contains(secondReady, "claimed=1") {
-		t.Fatalf("second node: %s", secondReady)
+	secondAddr := httpAddress(t, second.waitFor(t, "eddy is ready"))
+	owners := waitForShare(t, store, map[string]int{firstAddr: 1, secondAddr: 1})
+	firstPartition := 0
+	if owners[0] != firstAddr {
+		firstPartition = 1
 	}
 	nodes := []struct {
 		client    *rest.Client
 		partition int
 	}{
-		{rest.NewClient("http://"+httpAddress(t, firstReady), nil), 0},
-		{rest.NewClient("http://"+httpAddress(t, secondReady), nil), 1},
+		{rest.NewClient("http://"+firstAddr, nil), firstPartition},
+		{rest.NewClient("http://"+secondAddr, nil), 1 - firstPartition},
 	}
 	for round := range 40 {
 		deployer, creator := nodes[round%2], nodes[(round+1)%2]
@@ -153,12 +137,15 @@ func TestDeployOnOneNodeCreateOnAnother(t *testing.T) {
 	first.stop(t)
 }
 
-func noopBPMN(t *testing.T) string {
-	data, err := os.ReadFile("testdata/noop.bpmn")
+func noopBPMN(t *testing.T) string { return string(readTestdata(t, "noop.bpmn")) }
+
+func readTestdata(t *testing.T, name string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return string(data)
+	return data
 }
 
 // TestTriggerReplayAcrossNodes runs two nodes on one PostgreSQL, both

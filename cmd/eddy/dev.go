@@ -191,8 +191,9 @@ func runDev(ctx context.Context, cfg devConfig, stderr interface{ Write([]byte) 
 		// Only one process can open an embedded store, so any claim found
 		// there was left by a process that is gone.
 		staleAfter = time.Nanosecond
+		claims.alone = true
 	}
-	if err := claims.claimFree(ctx, staleAfter); err != nil {
+	if err := claims.claimFree(ctx, staleAfter, claims.look(ctx)); err != nil {
 		return err
 	}
 	limits := engine.DefaultLimits

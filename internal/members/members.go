@@ -1,0 +1,121 @@
+// Package members lets the nodes that share a token store see each other
+// through it, with no table and no clock beyond the claims' own.
+//
+// A group is a companion "processor" in the token store whose Slots
+// segments are node slots. A node claims a free slot when it first beats
+// and renews that claim on every beat; a slot whose claim is fresh is a
+// live node. The slot's token carries a small number the node publishes
+// (how many more segments a streaming processor's node wants, say). A node
+// that stops leaves its slot; one that dies lets it time out, after the
+// claim timeout, as its other claims do. The same code runs on every
+// backend.
+package members
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"eddy/storage"
+)
+
+// Slots is how many nodes a group sees at most; a node that finds every
+// slot taken counts itself, unseen by the others.
+const Slots = 64
+
+// Group is one node's membership of a group. Its methods are not safe for
+// concurrent use: one goroutine beats and looks.
+type Group struct {
+	tokens  storage.TokenStore
+	name    string
+	node    string
+	timeout time.Duration
+	slot    *storage.Claim
+}
+
+// New returns node's membership of the group name in tokens, whose slots'
+// claims time out after timeout (every member must use the same).
+func New(tokens storage.TokenStore, name, node string, timeout time.Duration) *Group {
+	return &Group{tokens: tokens, name: name, node: node, timeout: timeout}
+}
+
+// View is what a node sees of the group.
+type View struct {
+	// Live counts the live nodes, this one included.
+	Live int
+	// Wanted sums what the other live nodes published.
+	Wanted int
+	// Nodes names the live nodes, this one included, in order.
+	Nodes []string
+}
+
+// Look reads the slots.
+func (g *Group) Look(ctx context.Context, now time.Time) (View, error) {
+	slots, err := g.tokens.Segments(ctx, g.name)
+	if err != nil {
+		return View{}, fmt.Errorf("reading the node slots of %s: %w", g.name, err)
+	}
+	if len(slots) == 0 {
+		err := g.tokens.InitializeSegments(ctx, g.name, Slots, nil)
+		if err != nil && !errors.Is(err, storage.ErrExists) {
+			return View{}, fmt.Errorf("creating the node slots of %s: %w", g.name, err)
+		}
+	}
+	v := View{Live: 1, Nodes: []string{g.node}} // with a slot or without (all taken)
+	for _, s := range slots {
+		if s.Owner != "" && s.Owner != g.node && now.Sub(s.ClaimedAt) < g.timeout {
+			v.Live++
+			v.Nodes = append(v.Nodes, s.Owner)
+			if h, n := binary.Uvarint(s.Token); n > 0 && h < 1<<16 {
+				v.Wanted += int(h)
+			}
+		}
+	}
+	slices.Sort(v.Nodes)
+	v.Nodes = slices.Compact(v.Nodes)
+	return v, nil
+}
+
+// Beat renews (or takes) this node's slot, publishing wanted.
+func (g *Group) Beat(ctx context.Context, now time.Time, wanted int) error {
+	token := binary.AppendUvarint(nil, uint64(max(0, wanted)))
+	if g.slot != nil {
+		err := g.tokens.StoreToken(ctx, *g.slot, token)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, storage.ErrFenced) && !errors.Is(err, storage.ErrNotFound) {
+			return fmt.Errorf("renewing the node slot of %s: %w", g.name, err)
+		}
+		g.slot = nil // timed out and taken: take another
+	}
+	slots, err := g.tokens.Segments(ctx, g.name)
+	if err != nil {
+		return fmt.Errorf("reading the node slots of %s: %w", g.name, err)
+	}
+	for _, s := range slots {
+		if !storage.Claimable(s.Owner, s.ClaimedAt, g.node, now, g.timeout) {
+			continue
+		}
+		got, err := g.tokens.ClaimSegment(ctx, g.name, s.ID, g.node, g.timeout)
+		if err != nil {
+			continue
+		}
+		c := got.Claim()
+		g.slot = &c
+		return g.tokens.StoreToken(ctx, c, token)
+	}
+	return nil // every slot is taken: this node counts itself, unseen
+}
+
+// Leave frees this node's slot.
+func (g *Group) Leave(ctx context.Context) {
+	if g.slot == nil {
+		return
+	}
+	_ = g.tokens.ReleaseClaim(ctx, *g.slot)
+	g.slot = nil
+}

@@ -1,0 +1,93 @@
+package members
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"eddy/storage"
+	_ "eddy/storage/pebble"
+)
+
+// TestGroup follows three nodes of a group through joining, publishing,
+// leaving and dying, as each sees the others.
+func TestGroup(t *testing.T) {
+	ctx := context.Background()
+	st, err := storage.Open(ctx, "pebble", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	// The store stamps claims with its own clock: the test's times are
+	// real ones, and a slot lapses by waiting out a short timeout.
+	const timeout = time.Second
+	now := time.Now()
+	a := New(st.Tokens(), "g#nodes", "a", timeout)
+	b := New(st.Tokens(), "g#nodes", "b", timeout)
+	c := New(st.Tokens(), "g#nodes", "c", timeout)
+
+	look := func(g *Group, at time.Time) View {
+		t.Helper()
+		v, err := g.Look(ctx, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	// Before anyone beats, a node sees itself alone (and makes the slots).
+	if v := look(a, now); v.Live != 1 || !slices.Equal(v.Nodes, []string{"a"}) || v.Wanted != 0 {
+		t.Fatalf("alone: %+v", v)
+	}
+	for _, beat := range []struct {
+		g      *Group
+		wanted int
+	}{{c, 3}, {a, 1}, {b, 0}} {
+		if err := beat.g.Beat(ctx, now, beat.wanted); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if v := look(b, now); v.Live != 3 || !slices.Equal(v.Nodes, []string{"a", "b", "c"}) || v.Wanted != 4 {
+		t.Fatalf("b among three: %+v", v)
+	}
+	if v := look(c, now); v.Wanted != 1 {
+		t.Fatalf("c counts what the others want, not its own: %+v", v)
+	}
+	// A beat renews the slot: its new number replaces the old one.
+	if err := c.Beat(ctx, now, 0); err != nil {
+		t.Fatal(err)
+	}
+	if v := look(b, now); v.Wanted != 1 {
+		t.Fatalf("after c beat again with 0: %+v", v)
+	}
+	// A node that leaves is gone at once.
+	b.Leave(ctx)
+	if v := look(a, now); v.Live != 2 || !slices.Equal(v.Nodes, []string{"a", "c"}) {
+		t.Fatalf("after b left: %+v", v)
+	}
+	// One that stops beating is gone after the timeout, for the others; a
+	// node counts itself whatever its slot says.
+	time.Sleep(timeout + 100*time.Millisecond)
+	later := time.Now()
+	if err := a.Beat(ctx, later, 0); err != nil {
+		t.Fatal(err)
+	}
+	if v := look(a, later); v.Live != 1 || !slices.Equal(v.Nodes, []string{"a"}) {
+		t.Fatalf("after c stopped beating: %+v", v)
+	}
+	if v := look(c, later); v.Live != 2 || !slices.Equal(v.Nodes, []string{"a", "c"}) {
+		t.Fatalf("c, late, still sees a: %+v", v)
+	}
+	// Nodes come back: b with a new membership, and c, whose slot lapsed,
+	// by beating again.
+	b2 := New(st.Tokens(), "g#nodes", "b", timeout)
+	if err := b2.Beat(ctx, later, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Beat(ctx, later, 2); err != nil {
+		t.Fatal(err)
+	}
+	if v := look(a, later); v.Live != 3 || v.Wanted != 2 {
+		t.Fatalf("c back after its slot lapsed: %+v", v)
+	}
+}
