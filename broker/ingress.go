@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -21,7 +22,15 @@ import (
 // POST /v1/events reach the same log and the same triggers.
 func (b *Broker) serveIngress(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodOptions {
+		if r.Header.Get("Access-Control-Request-Method") != "" {
+			b.serveIngressPreflight(w, r)
+			return
+		}
 		serveHandshake(w, r)
+		return
+	}
+	if r.Method == http.MethodPost && !b.allowOrigin(w, r) {
+		refuseOrigin(w, r, "send events")
 		return
 	}
 	events, err := cloudevents.ReadRequest(r, b.o.maxBody)
@@ -83,6 +92,8 @@ func (b *Broker) answerOne(w http.ResponseWriter, data json.RawMessage, err erro
 // to serveIngress, which reads it as net/http would.
 type ingressHandler struct{ b *Broker }
 
+var originField = []byte("origin")
+
 func (h ingressHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.b.serveIngress(w, r) }
 
 func (h ingressHandler) ServeRaw(w http.ResponseWriter, r *http1.RawRequest) bool {
@@ -91,7 +102,12 @@ func (h ingressHandler) ServeRaw(w http.ResponseWriter, r *http1.RawRequest) boo
 	}
 	var fr cloudevents.FieldReader
 	for i := range r.NumFields() {
-		fr.Add(r.Field(i))
+		name, value := r.Field(i)
+		if len(name) == len("origin") && bytes.EqualFold(name, originField) {
+			// A browser's: ServeHTTP checks it against the Host.
+			return false
+		}
+		fr.Add(name, value)
 	}
 	e, err, ok := fr.Read(r.Body, h.b.o.maxBody)
 	switch {

@@ -62,7 +62,7 @@ type options struct {
 	statePartition  int
 	pushBuffer      int
 	pushKeepAlive   time.Duration
-	pushOrigins     []string
+	allowedOrigins  []string
 	maxSubscribers  int
 	fallback        http.Handler
 	claimInterval   time.Duration
@@ -157,12 +157,12 @@ const DefaultMaxSubscribers = 10000
 // Retry-After.
 func WithMaxSubscribers(n int) Opt { return func(o *options) { o.maxSubscribers = n } }
 
-// WithPushOrigins lets browser pages on other origins follow events, over
-// the WebSocket and over SSE (CORS): host patterns as path.Match takes them
-// ("localhost:3000", "*.example.com", "*" for any). By default only pages
-// of the same origin may.
-func WithPushOrigins(patterns ...string) Opt {
-	return func(o *options) { o.pushOrigins = append([]string(nil), patterns...) }
+// WithAllowedOrigins lets browser pages on other origins follow events, over
+// the WebSocket and over SSE, and send them to the ingress (CORS): host
+// patterns as path.Match takes them ("localhost:3000", "*.example.com", "*"
+// for any). By default only pages of the same origin may.
+func WithAllowedOrigins(patterns ...string) Opt {
+	return func(o *options) { o.allowedOrigins = append([]string(nil), patterns...) }
 }
 
 // WithFallback sets the handler of the requests the broker's Handler does

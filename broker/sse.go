@@ -28,7 +28,7 @@ func (b *Broker) serveSSE(w http.ResponseWriter, r *http.Request) {
 	}
 	// A page of an origin not allowed gets no CORS headers: its browser
 	// keeps the stream from it, as the Same-Origin Policy says.
-	b.allowPushOrigin(w, r)
+	b.allowOrigin(w, r)
 	sub, ok := b.subscribeRequest(w, r, sseBusy, nil)
 	if !ok {
 		return

@@ -3,7 +3,6 @@ package broker
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -35,7 +34,7 @@ func (b *Broker) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer b.hub.unsubscribe(sub)
-	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: b.o.pushOrigins, Subprotocols: []string{PositionsSubprotocol}})
+	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: b.o.allowedOrigins, Subprotocols: []string{PositionsSubprotocol}})
 	if err != nil {
 		return // Accept answered the request
 	}
@@ -151,8 +150,8 @@ func (b *Broker) acceptWebSocket(w http.ResponseWriter, r *http.Request) bool {
 		http.Error(w, "this is a WebSocket endpoint: the request needs a WebSocket handshake (Upgrade: websocket); for a plain HTTP stream use /v1/events/stream (Server-Sent Events)", http.StatusUpgradeRequired)
 		return false
 	}
-	if origin := r.Header.Get("Origin"); crossOrigin(r) && !pushOriginAllowed(origin, b.o.pushOrigins) {
-		http.Error(w, fmt.Sprintf("a page of origin %q may not follow events here: start eddy with --allow-origin %s (broker.WithPushOrigins)", origin, originHost(origin)), http.StatusForbidden)
+	if crossOrigin(r) && !originAllowed(r.Header.Get("Origin"), b.o.allowedOrigins) {
+		refuseOrigin(w, r, "follow events")
 		return false
 	}
 	return true

@@ -45,7 +45,7 @@ type devConfig struct {
 	// remembered (engine.Limits.EventDedupWindow).
 	dedupWindow time.Duration
 	// allowOrigins are the hosts of pages of other origins that may follow
-	// events live (broker.WithPushOrigins).
+	// and send events (broker.WithAllowedOrigins).
 	allowOrigins []string
 }
 
@@ -90,7 +90,7 @@ takes any request and forwards it to the node that holds its partition.`,
 	f.BoolVar(&cfg.cloudEventJobs, "cloudevents-jobs", true, "work jobs of type \"cloudevents\" here (emit their events into the broker); false leaves them to external workers")
 	f.DurationVar(&cfg.dedupWindow, "dedup-window", engine.DefaultLimits.EventDedupWindow, "how long a CloudEvent's source and id are remembered, so that a redelivery is accepted once (memory grows with the event rate times the window)")
 	f.DurationVar(&cfg.messageTTL, "message-ttl", broker.DefaultMessageTTL, "how long a CloudEvent with a correlationkey waits, as a message, for an instance to correlate to (0: only instances already waiting)")
-	f.StringArrayVar(&cfg.allowOrigins, "allow-origin", nil, "host[:port] pattern of browser pages on other origins that may follow events live over SSE and WebSocket, such as localhost:5173 or *.example.com (repeat for several; * for any)")
+	f.StringArrayVar(&cfg.allowOrigins, "allow-origin", nil, "host[:port] pattern of browser pages on other origins that may follow events live over SSE and WebSocket and send events to the ingress, such as localhost:5173 or *.example.com (repeat for several; * for any)")
 	f.DurationVar(&cfg.deliveryTimeout, "delivery-timeout", broker.DefaultDeliveryTimeout, "bound of each delivery attempt of the triggers that set no delivery.timeout")
 	return cmd
 }

@@ -31,7 +31,8 @@ func TestDescribeLocationHidesPasswords(t *testing.T) {
 // TestDevFlagsReachTheBroker: the broker's flags of eddy dev take effect.
 // With --dedup-window 1s, an event sent again after the window is taken
 // again (within the default minute it would be a duplicate), and with
-// --allow-origin a page of that origin gets the event stream with CORS.
+// --allow-origin a page of that origin gets the event stream with CORS and
+// may send events, while a page of another origin may not.
 func TestDevFlagsReachTheBroker(t *testing.T) {
 	n := startEddy(t, "dev", "--data", filepath.Join(t.TempDir(), "data"), "--http", "127.0.0.1:0", "--grpc", "",
 		"--dedup-window", "1s", "--allow-origin", "localhost:5173")
@@ -49,16 +50,21 @@ func TestDevFlagsReachTheBroker(t *testing.T) {
 	if got := resp.Header.Get("Access-Control-Allow-Origin"); got != "http://localhost:5173" {
 		t.Errorf("the stream for an allowed origin: Access-Control-Allow-Origin %q", got)
 	}
-	send := func() {
-		code, body := call(t, "POST", addr, "/v1/events", "application/json", `{"n":1}`,
-			"Ce-Specversion", "1.0", "Ce-Id", "twice", "Ce-Source", "/t", "Ce-Type", "again")
-		if code != http.StatusAccepted {
-			t.Fatalf("sending: %d %s", code, body)
-		}
+	send := func(origin string) (int, string) {
+		return call(t, "POST", addr, "/v1/events", "application/json", `{"n":1}`,
+			"Ce-Specversion", "1.0", "Ce-Id", "twice", "Ce-Source", "/t", "Ce-Type", "again", "Origin", origin)
 	}
-	send()
+	if code, body := send(""); code != http.StatusAccepted {
+		t.Fatalf("sending: %d %s", code, body)
+	}
 	time.Sleep(1500 * time.Millisecond) // past the window
-	send()
+	// A page of another origin may send only if allowed.
+	if code, body := send("http://evil.example"); code != http.StatusForbidden {
+		t.Fatalf("sending from an origin not allowed: %d %s", code, body)
+	}
+	if code, body := send("http://localhost:5173"); code != http.StatusAccepted {
+		t.Fatalf("sending from the allowed origin: %d %s", code, body)
+	}
 	// A guard, not a measurement: a second event that never comes ends
 	// the read instead of the test's run.
 	guard := time.AfterFunc(30*time.Second, func() { resp.Body.Close() })

@@ -31,7 +31,7 @@ func defaultAdvertise(ln net.Listener) string {
 func startBroker(ctx context.Context, engines *engineSwitch, store *storage.Store, node string, cfg devConfig, log *slog.Logger) (*broker.Broker, error) {
 	b, err := broker.New(switchedEngine{engines}, store, broker.WithLogger(log), broker.WithNodeID(node), broker.WithFallback(engines),
 		broker.WithJobWorker(cfg.cloudEventJobs, 64), broker.WithMessageTTL(cfg.messageTTL), broker.WithDeliveryTimeout(cfg.deliveryTimeout),
-		broker.WithPushOrigins(cfg.allowOrigins...))
+		broker.WithAllowedOrigins(cfg.allowOrigins...))
 	if err != nil {
 		return nil, fmt.Errorf("starting the broker: %w", err)
 	}
