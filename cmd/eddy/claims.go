@@ -32,8 +32,9 @@ type partitionClaims struct {
 	// found there is a crashed run's, not another node's.
 	alone bool
 	// sharedWith is the number of live nodes of the last round, to log a
-	// change.
+	// change; view names them.
 	sharedWith int
+	view       []string
 }
 
 // partitionGroup names the group of the nodes that share the partitions.
@@ -60,7 +61,8 @@ func (c *partitionClaims) partitions() []int {
 // fails these reads does not leave partitions unwritten.
 func (c *partitionClaims) look(ctx context.Context) []string {
 	if c.alone {
-		return []string{c.node}
+		c.view = []string{c.node}
+		return c.view
 	}
 	now := time.Now()
 	err := c.nodes.Beat(ctx, now, 0)
@@ -72,17 +74,25 @@ func (c *partitionClaims) look(ctx context.Context) []string {
 		if ctx.Err() == nil {
 			c.log.Error("reading the nodes that share the partitions", "error", err)
 		}
-		return []string{c.node}
+		c.view = []string{c.node}
+		return c.view
 	}
 	if view.Live != c.sharedWith && c.sharedWith != 0 {
 		c.log.Info("the nodes that share the partitions changed", "nodes", view.Live, "before", c.sharedWith)
 	}
 	c.sharedWith = view.Live
+	c.view = view.Nodes
 	return view.Nodes
 }
 
-// belongsTo names the live node that partition p belongs to.
-func belongsTo(p int, nodes []string) string { return nodes[p%len(nodes)] }
+// belongsTo names the live node that partition p belongs to ("" before
+// the nodes were first read).
+func belongsTo(p int, nodes []string) string {
+	if len(nodes) == 0 {
+		return ""
+	}
+	return nodes[p%len(nodes)]
+}
 
 // claimFree claims every partition not held here that belongs to this node
 // among nodes and whose claim is older than staleAfter (or that nobody
@@ -201,14 +211,34 @@ const (
 // also when the engine lost a partition to a failed commit or could not
 // start: a new engine loads the partitions' state from storage again.
 func (c *partitionClaims) run(ctx context.Context, health engineHealth, changed func(map[int]uint64)) {
-	round := time.NewTimer(c.timeout / 3)
-	defer round.Stop()
 	failed := health.failed()
 	var (
 		restart <-chan time.Time // a delayed restart after a failure
 		delay   time.Duration    // of the next restart after a failure
 		started = time.Now()     // the current engine
+		// since when this node waits for a partition of its own
+		awaiting time.Time
 	)
+	// nextRound is when the next round is due. A partition of this node's
+	// that another still holds is being handed over (or its holder is
+	// dying): it is asked for again soon, so that it is unwritten for as
+	// short a time as may be, for a while; a wait that lasts (a holder
+	// that does not see this node) goes on at the usual pace.
+	nextRound := func(nodes []string) time.Duration {
+		if !c.awaiting(nodes) {
+			awaiting = time.Time{}
+			return c.timeout / 3
+		}
+		if awaiting.IsZero() {
+			awaiting = time.Now()
+		}
+		if time.Since(awaiting) > 2*c.timeout {
+			return c.timeout / 3
+		}
+		return min(c.timeout/3, handOverPoll)
+	}
+	round := time.NewTimer(nextRound(c.view))
+	defer round.Stop()
 	for {
 		force := false
 		select {
@@ -254,14 +284,7 @@ func (c *partitionClaims) run(ctx context.Context, health engineHealth, changed 
 			changed(after)
 			failed, restart, started = health.failed(), nil, time.Now()
 		}
-		// A partition of this node's that another still holds is being
-		// handed over (or its holder is dying): it is asked for again soon,
-		// so that it is unwritten for as short a time as may be.
-		next := c.timeout / 3
-		if c.awaiting(nodes) {
-			next = min(next, handOverPoll)
-		}
-		round.Reset(next)
+		round.Reset(nextRound(nodes))
 	}
 }
 

@@ -54,15 +54,9 @@ type View struct {
 
 // Look reads the slots.
 func (g *Group) Look(ctx context.Context, now time.Time) (View, error) {
-	slots, err := g.tokens.Segments(ctx, g.name)
+	slots, err := g.slots(ctx)
 	if err != nil {
-		return View{}, fmt.Errorf("reading the node slots of %s: %w", g.name, err)
-	}
-	if len(slots) == 0 {
-		err := g.tokens.InitializeSegments(ctx, g.name, Slots, nil)
-		if err != nil && !errors.Is(err, storage.ErrExists) {
-			return View{}, fmt.Errorf("creating the node slots of %s: %w", g.name, err)
-		}
+		return View{}, err
 	}
 	v := View{Live: 1, Nodes: []string{g.node}} // with a slot or without (all taken)
 	for _, s := range slots {
@@ -79,6 +73,26 @@ func (g *Group) Look(ctx context.Context, now time.Time) (View, error) {
 	return v, nil
 }
 
+// slots reads the group's slots, making them first if there are none yet:
+// the first node to beat takes a slot at once.
+func (g *Group) slots(ctx context.Context) ([]storage.Segment, error) {
+	slots, err := g.tokens.Segments(ctx, g.name)
+	if err != nil {
+		return nil, fmt.Errorf("reading the node slots of %s: %w", g.name, err)
+	}
+	if len(slots) > 0 {
+		return slots, nil
+	}
+	err = g.tokens.InitializeSegments(ctx, g.name, Slots, nil)
+	if err != nil && !errors.Is(err, storage.ErrExists) {
+		return nil, fmt.Errorf("creating the node slots of %s: %w", g.name, err)
+	}
+	if slots, err = g.tokens.Segments(ctx, g.name); err != nil {
+		return nil, fmt.Errorf("reading the node slots of %s: %w", g.name, err)
+	}
+	return slots, nil
+}
+
 // Beat renews (or takes) this node's slot, publishing wanted.
 func (g *Group) Beat(ctx context.Context, now time.Time, wanted int) error {
 	token := binary.AppendUvarint(nil, uint64(max(0, wanted)))
@@ -92,9 +106,9 @@ func (g *Group) Beat(ctx context.Context, now time.Time, wanted int) error {
 		}
 		g.slot = nil // timed out and taken: take another
 	}
-	slots, err := g.tokens.Segments(ctx, g.name)
+	slots, err := g.slots(ctx)
 	if err != nil {
-		return fmt.Errorf("reading the node slots of %s: %w", g.name, err)
+		return err
 	}
 	for _, s := range slots {
 		if !storage.Claimable(s.Owner, s.ClaimedAt, g.node, now, g.timeout) {

@@ -35,6 +35,14 @@ func TestGroup(t *testing.T) {
 		}
 		return v
 	}
+	// The first beat takes a slot at once, before anyone made the slots.
+	first := New(st.Tokens(), "first#nodes", "x", timeout)
+	if err := first.Beat(ctx, now, 0); err != nil {
+		t.Fatal(err)
+	}
+	if v := look(New(st.Tokens(), "first#nodes", "y", timeout), now); v.Live != 2 || !slices.Equal(v.Nodes, []string{"x", "y"}) {
+		t.Fatalf("after the first beat of a new group: %+v", v)
+	}
 	// Before anyone beats, a node sees itself alone (and makes the slots).
 	if v := look(a, now); v.Live != 1 || !slices.Equal(v.Nodes, []string{"a"}) || v.Wanted != 0 {
 		t.Fatalf("alone: %+v", v)
