@@ -148,6 +148,11 @@ func (e *Engine) partitionFailed(p int, err error) {
 // Partitions returns the partitions this engine runs.
 func (e *Engine) Partitions() []int { return append([]int(nil), e.ids...) }
 
+// Forwards reports whether requests for partitions this engine does not run
+// go to the nodes that run them (it has Peers): such an engine serves every
+// request, with partitions of its own or none.
+func (e *Engine) Forwards() bool { return e.peers != nil }
+
 // Store returns the storage the engine runs on.
 func (e *Engine) Store() *storage.Store { return e.store }
 

@@ -15,6 +15,8 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/status"
+
+	"eddy/engine"
 )
 
 // Server implements the Zeebe gateway service over Eddy's engine.
@@ -117,7 +119,7 @@ func (s *Server) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo,
 	}
 	e, reqCtx, release := s.engines.Acquire(ctx)
 	defer release()
-	if info.FullMethod != methodTopology && len(e.Partitions()) == 0 {
+	if info.FullMethod != methodTopology && !serves(e) {
 		return nil, errNoPartition
 	}
 	defer s.recoverPanic(info.FullMethod, &err)
@@ -138,7 +140,7 @@ func (s *Server) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerIn
 	}
 	e, reqCtx, release := s.engines.Acquire(ctx)
 	defer release()
-	if len(e.Partitions()) == 0 {
+	if !serves(e) {
 		return errNoPartition
 	}
 	defer s.recoverPanic(info.FullMethod, &err)
@@ -151,6 +153,10 @@ func (s *Server) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerIn
 	s.logFailure(info.FullMethod, err)
 	return err
 }
+
+// serves reports whether e can serve requests: it runs partitions, or it
+// forwards to the nodes that do (as a Zeebe gateway does).
+func serves(e *engine.Engine) bool { return e.Forwards() || len(e.Partitions()) > 0 }
 
 // logFailure logs what fails on the server's side (INTERNAL, UNKNOWN):
 // refusals of bad requests are the client's to see, not the operator's.
@@ -169,7 +175,7 @@ type requestStream struct {
 func (r *requestStream) Context() context.Context { return r.ctx }
 
 var (
-	errNoPartition = status.Error(codes.Unavailable, "Expected to handle the request, but this Eddy node owns no partition at the moment (other nodes hold them all, or it is taking them over); retry, or send it to another node")
+	errNoPartition = status.Error(codes.Unavailable, "Expected to handle the request, but this Eddy node owns no partition at the moment and forwards to no other node; retry, or send it to another node")
 	errSwitching   = status.Error(codes.Unavailable, "Expected to handle the request, but this Eddy node is restarting its engine on a new set of partitions; retry")
 )
 

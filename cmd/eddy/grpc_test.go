@@ -9,10 +9,6 @@ import (
 	"time"
 
 	"github.com/camunda/zeebe/clients/go/v8/pkg/zbc"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-
-	"eddy/internal/pgtest"
 )
 
 func grpcAddress(t *testing.T, ready string) string {
@@ -34,39 +30,42 @@ func zeebeClient(t *testing.T, addr string) zbc.Client {
 	return c
 }
 
-// TestGatewayFollowsPartitionTakeover: a node that holds no partition
-// answers Zeebe clients UNAVAILABLE and shows the partitions' owner in its
-// topology; once it has taken the dead node's partitions over, its gateway
-// serves on the new engine.
+// TestGatewayFollowsPartitionTakeover: a node serves Zeebe clients whatever
+// partitions it holds: before it holds any (it forwards, as a Zeebe gateway
+// does), once it has its share, and once it has taken a dead node's
+// partitions over, on its new engine; its topology shows who holds what.
 func TestGatewayFollowsPartitionTakeover(t *testing.T) {
-	dsn := pgtest.Schema(t)
-	args := []string{"dev", "--storage", "postgres", "--dsn", dsn, "--partitions", "2", "--claim-timeout", "2s", "--http", "127.0.0.1:0", "--grpc", "127.0.0.1:0"}
+	store, args := sharedStore(t, 2)
+	args = append(args, "--grpc", "127.0.0.1:0")
 	first := startEddy(t, args...)
-	first.waitFor(t, "eddy is ready")
+	firstAddr := httpAddress(t, first.waitFor(t, "eddy is ready"))
 	second := startEddy(t, args...)
-	c := zeebeClient(t, grpcAddress(t, second.waitFor(t, "eddy is ready")))
+	ready := second.waitFor(t, "eddy is ready")
+	if !strings.Contains(ready, "claimed=0") {
+		t.Fatalf("second node: %s", ready)
+	}
+	c := zeebeClient(t, grpcAddress(t, ready))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // a guard
 	defer cancel()
-
-	_, err := c.NewCreateInstanceCommand().BPMNProcessId("noop").LatestVersion().Send(ctx)
-	if status.Code(err) != codes.Unavailable || !strings.Contains(err.Error(), "owns no partition") {
-		t.Fatalf("a request to a node without partitions: %v, want UNAVAILABLE", err)
-	}
-	topo, err := c.NewTopologyCommand().Send(ctx)
-	if err != nil || len(topo.Brokers) != 2 || len(topo.Brokers[0].Partitions) != 0 || len(topo.Brokers[1].Partitions) != 2 {
-		t.Fatalf("topology seen from the node without partitions: %v, %v", topo, err)
-	}
-
-	first.cmd.Process.Kill()
-	first.cmd.Wait()
-	second.waitFor(t, `msg="engine restarted on the held partitions" partitions=2`)
 	model, err := os.ReadFile("testdata/noop.bpmn")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.NewDeployResourceCommand().AddResource(model, "noop.bpmn").Send(ctx); err != nil {
-		t.Fatalf("deploying on the survivor: %v", err)
+		t.Fatalf("deploying through a node that holds no partition yet: %v", err)
 	}
+	if _, err := c.NewCreateInstanceCommand().BPMNProcessId("noop").LatestVersion().WithResult().Send(ctx); err != nil {
+		t.Fatalf("running through a node that holds no partition yet: %v", err)
+	}
+	waitForShare(t, store, map[string]int{firstAddr: 1, httpAddress(t, ready): 1})
+	topo, err := c.NewTopologyCommand().Send(ctx)
+	if err != nil || len(topo.Brokers) != 2 || len(topo.Brokers[0].Partitions) != 1 || len(topo.Brokers[1].Partitions) != 1 {
+		t.Fatalf("topology once the nodes share the partitions: %v, %v", topo, err)
+	}
+
+	first.cmd.Process.Kill()
+	first.cmd.Wait()
+	second.waitFor(t, `msg="engine restarted on the held partitions" partitions=2`)
 	if _, err := c.NewCreateInstanceCommand().BPMNProcessId("noop").LatestVersion().WithResult().Send(ctx); err != nil {
 		t.Fatalf("running on the survivor: %v", err)
 	}
