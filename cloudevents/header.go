@@ -6,7 +6,7 @@ import (
 
 // Header values in binary mode (HTTP binding section 3.1.3.2): senders
 // percent-encode space, '"', '%' and every byte outside U+0021-U+007E;
-// receivers first undo RFC 7230 quoted-strings (older senders quoted
+// receivers first undo an RFC 7230 quoted-string (older senders quoted
 // instead of encoding), then percent-decode once, and refuse byte sequences
 // that are not UTF-8 (overlong forms included).
 //
@@ -16,39 +16,24 @@ import (
 // from them cannot be told from an escape and reads as "A".
 
 // decodeHeaderValue returns the attribute text a header value carries.
+//
+// Only a value that is one quoted-string as a whole is unquoted: that is
+// how older senders quoted a value with spaces. A '"' anywhere else is the
+// text's own, as senders that do not encode send it (a JSON text in an
+// extension, `27" monitor`): reading it as the start of a quoted-string
+// would change the value, or refuse it.
 func decodeHeaderValue(v string) (string, string) {
-	quoted, percent, ascii := false, false, true
+	percent, ascii := false, true
 	for i := 0; i < len(v); i++ {
 		switch c := v[i]; {
-		case c == '"':
-			quoted = true
 		case c == '%':
 			percent = true
 		case c >= utf8.RuneSelf:
 			ascii = false
 		}
 	}
-	if quoted {
-		b := make([]byte, 0, len(v))
-		for i := 0; i < len(v); i++ {
-			if v[i] != '"' {
-				b = append(b, v[i])
-				continue
-			}
-			// A quoted-string: a backslash escapes the next character.
-			for i++; i < len(v) && v[i] != '"'; i++ {
-				if v[i] == '\\' {
-					if i++; i == len(v) {
-						break
-					}
-				}
-				b = append(b, v[i])
-			}
-			if i >= len(v) {
-				return "", "unterminated quoted-string"
-			}
-		}
-		v = string(b)
+	if unquoted, ok := unquote(v); ok {
+		v = unquoted
 	}
 	if percent {
 		b := make([]byte, 0, len(v))
@@ -74,6 +59,31 @@ func decodeHeaderValue(v string) (string, string) {
 		return "", "the percent-decoded bytes are not valid UTF-8"
 	}
 	return v, ""
+}
+
+// unquote undoes an RFC 7230 quoted-string that is the whole of v, a
+// backslash escaping the character after it; ok is false when v is not one.
+func unquote(v string) (string, bool) {
+	if len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
+		return "", false
+	}
+	b := make([]byte, 0, len(v)-2)
+	for i := 1; i < len(v); i++ {
+		switch v[i] {
+		case '\\':
+			if i+1 == len(v)-1 { // the closing quote escaped: none is left
+				return "", false
+			}
+			i++
+		case '"':
+			if i != len(v)-1 {
+				return "", false // a quoted-string and more
+			}
+			return string(b), true
+		}
+		b = append(b, v[i])
+	}
+	return "", false
 }
 
 func unhex(c byte) byte {

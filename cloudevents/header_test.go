@@ -15,7 +15,12 @@ func TestHeaderValueDecode(t *testing.T) {
 		{"%41%42", "AB", ""}, // needlessly encoded, accepted
 		{`"quoted value"`, "quoted value", ""},
 		{`"with \"escape\""`, `with "escape"`, ""},
-		{`a"b c"d`, "ab cd", ""},
+		{`a"b c"d`, `a"b c"d`, ""}, // quotes inside a value are its own
+		{`{"othervalue": 5}`, `{"othervalue": 5}`, ""},
+		{`27" monitor`, `27" monitor`, ""},
+		{`"a" and "b"`, `"a" and "b"`, ""}, // not one quoted-string
+		{`"`, `"`, ""},
+		{`""`, "", ""},
 		{`"%20"`, " ", ""}, // quotes undone first, then one round of percent-decoding
 		{"100%25", "100%", ""},
 		{"%2541", "%41", ""},              // one round only
@@ -25,8 +30,8 @@ func TestHeaderValueDecode(t *testing.T) {
 		{"50%", "50%", ""}, // a stray '%' is literal, as senders that do not encode send it
 		{"%zz%4", "%zz%4", ""},
 		{"raw € and space", "raw € and space", ""},
-		{`"open`, "", "unterminated"},
-		{`"esc\`, "", "unterminated"},
+		{`"open`, `"open`, ""},
+		{`"esc\"`, `"esc\"`, ""}, // the closing quote escaped: no quoted-string
 	} {
 		got, err := decodeHeaderValue(tc.in)
 		if got != tc.want || !strings.Contains(err, tc.err) || (tc.err == "") != (err == "") {

@@ -309,6 +309,11 @@ func (c *compiler) delivery(ds *DeliverySpec, ns string) Delivery {
 		return d
 	}
 	p := "spec.delivery"
+	// A trigger's delivery replaces the broker's in Knative, so a retry it
+	// does not give is none: the first failure goes to the dead-letter
+	// sink. The waits it does not give stay the broker's, where Knative's
+	// would be none at all.
+	d.Retry = 0
 	if ds.Retry != nil {
 		if *ds.Retry < 0 {
 			c.fail(p+".retry", "cannot be negative")

@@ -20,9 +20,11 @@ const (
 )
 
 // Delivery is how events reach a trigger's subscriber: Knative's
-// spec.delivery, with the broker defaults filled in field by field (Knative
-// replaces the broker's delivery as a whole when a trigger has one, which
-// makes a trigger that sets only retry retry without any wait).
+// spec.delivery. As in Knative, a trigger's delivery replaces the broker's
+// as a whole for the retries (one that gives no retry has none), but the
+// broker's backoff and format fill in what it leaves out (Knative's would
+// be no wait at all, which makes a trigger that sets only retry retry at
+// once).
 type Delivery struct {
 	// Retry is the number of retries after the first attempt.
 	Retry         int

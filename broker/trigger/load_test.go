@@ -229,3 +229,33 @@ func must[T any](v T, err error) T {
 	}
 	return v
 }
+
+// TestPartialDeliveryHasNoRetries: as in Knative, a trigger's delivery
+// replaces the broker's for the retries, so one that gives a dead-letter
+// sink and no retry has none; its backoff is still the broker's, and a
+// trigger without a delivery keeps the broker's whole.
+func TestPartialDeliveryHasNoRetries(t *testing.T) {
+	doc := func(delivery string) string {
+		return "apiVersion: eventing.knative.dev/v1\nkind: Trigger\nmetadata:\n  name: t\nspec:\n  broker: default\n  subscriber:\n    uri: http://s.example/\n" + delivery
+	}
+	for _, tc := range []struct {
+		name, delivery string
+		want           Delivery
+	}{
+		{"none", "", DefaultDelivery()},
+		{"a sink only", "  delivery:\n    deadLetterSink:\n      uri: http://dead.example/\n",
+			Delivery{BackoffPolicy: Exponential, BackoffDelay: 200 * time.Millisecond, DeadLetterSink: "http://dead.example/", Format: cloudevents.Binary}},
+		{"a timeout only", "  delivery:\n    timeout: PT5S\n",
+			Delivery{BackoffPolicy: Exponential, BackoffDelay: 200 * time.Millisecond, Timeout: 5 * time.Second, Format: cloudevents.Binary}},
+		{"retries without a backoff", "  delivery:\n    retry: 2\n",
+			Delivery{Retry: 2, BackoffPolicy: Exponential, BackoffDelay: 200 * time.Millisecond, Format: cloudevents.Binary}},
+	} {
+		triggers, err := Load(strings.NewReader(doc(tc.delivery)), LoadOptions{})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if got := triggers[0].Delivery; got != tc.want {
+			t.Errorf("%s: delivery %+v, want %+v", tc.name, got, tc.want)
+		}
+	}
+}
