@@ -16,11 +16,12 @@ import (
 // partition only while it holds the claim. It renews its claims well inside
 // the timeout and, on each round, shares the partitions out among the live
 // nodes: the nodes see each other through a group in the token store
-// (members), and partition p belongs to the live node p mod n in the order
-// of their names. A node gives up a partition that belongs to another live
-// node, once its engine no longer writes it, and takes every partition that
-// belongs to it and is free or whose holder stopped renewing: a node that
-// joins gets its share, and a dead node's partitions move to the survivors.
+// (members), and each round plans which node each partition belongs to,
+// evenly and moving as few as it can (sharePartitions). A node gives up a
+// partition the plan gives another node, once its engine no longer writes
+// it, and takes every partition the plan gives it that is free or whose
+// holder stopped renewing: a node that joins gets its share, and a dead
+// node's partitions move to the survivors.
 type partitionClaims struct {
 	store   *storage.Store
 	node    string
@@ -85,21 +86,29 @@ func (c *partitionClaims) look(ctx context.Context) []string {
 	return view.Nodes
 }
 
-// belongsTo names the live node that partition p belongs to ("" before
-// the nodes were first read).
-func belongsTo(p int, nodes []string) string {
-	if len(nodes) == 0 {
-		return ""
+// plan reads the partitions' holders and shares the partitions out among
+// nodes (sharePartitions): plan[p] names the node partition p belongs to.
+// A failed read leaves the holders unknown: the plan then gives each node
+// its quota in partition order.
+func (c *partitionClaims) plan(ctx context.Context, nodes []string) []string {
+	holders := make([]string, c.store.Partitions())
+	claims, err := c.store.Ownership().PartitionClaims(ctx)
+	if err != nil && ctx.Err() == nil {
+		c.log.Error("reading the partitions' holders", "error", err)
 	}
-	return nodes[p%len(nodes)]
+	for _, claim := range claims {
+		if claim.Partition >= 0 && claim.Partition < len(holders) {
+			holders[claim.Partition] = claim.Owner
+		}
+	}
+	return sharePartitions(len(holders), nodes, holders)
 }
 
-// claimFree claims every partition not held here that belongs to this node
-// among nodes and whose claim is older than staleAfter (or that nobody
-// holds).
-func (c *partitionClaims) claimFree(ctx context.Context, staleAfter time.Duration, nodes []string) error {
-	for p := 0; p < c.store.Partitions(); p++ {
-		if _, ok := c.held[p]; ok || belongsTo(p, nodes) != c.node {
+// claimFree claims every partition not held here that plan gives this node
+// and whose claim is older than staleAfter (or that nobody holds).
+func (c *partitionClaims) claimFree(ctx context.Context, staleAfter time.Duration, plan []string) error {
+	for p := range plan {
+		if _, ok := c.held[p]; ok || plan[p] != c.node {
 			continue
 		}
 		claim, err := c.store.Ownership().ClaimPartition(ctx, p, c.node, staleAfter)
@@ -115,13 +124,13 @@ func (c *partitionClaims) claimFree(ctx context.Context, staleAfter time.Duratio
 	return nil
 }
 
-// others drops the held partitions that belong to other nodes among nodes,
-// and returns their claims: the engine must stop writing them before they
-// are released.
-func (c *partitionClaims) others(nodes []string) []storage.PartitionClaim {
+// others drops the held partitions that plan gives other nodes, and
+// returns their claims: the engine must stop writing them before they are
+// released.
+func (c *partitionClaims) others(plan []string) []storage.PartitionClaim {
 	var out []storage.PartitionClaim
 	for _, p := range c.partitions() {
-		if belongsTo(p, nodes) != c.node {
+		if p < len(plan) && plan[p] != c.node {
 			out = append(out, c.held[p])
 			delete(c.held, p)
 		}
@@ -140,11 +149,11 @@ func (c *partitionClaims) keep(claims []storage.PartitionClaim) {
 // belongs to it.
 const handOverPoll = 200 * time.Millisecond
 
-// awaiting says whether a partition that belongs to this node among nodes
-// is not held here.
-func (c *partitionClaims) awaiting(nodes []string) bool {
-	for p := 0; p < c.store.Partitions(); p++ {
-		if _, ok := c.held[p]; !ok && belongsTo(p, nodes) == c.node {
+// awaiting says whether a partition that plan gives this node is not held
+// here.
+func (c *partitionClaims) awaiting(plan []string) bool {
+	for p := range plan {
+		if _, ok := c.held[p]; !ok && plan[p] == c.node {
 			return true
 		}
 	}
@@ -224,8 +233,8 @@ func (c *partitionClaims) run(ctx context.Context, health engineHealth, changed 
 	// dying): it is asked for again soon, so that it is unwritten for as
 	// short a time as may be, for a while; a wait that lasts (a holder
 	// that does not see this node) goes on at the usual pace.
-	nextRound := func(nodes []string) time.Duration {
-		if !c.awaiting(nodes) {
+	nextRound := func(plan []string) time.Duration {
+		if !c.awaiting(plan) {
 			awaiting = time.Time{}
 			return c.timeout / 3
 		}
@@ -237,7 +246,7 @@ func (c *partitionClaims) run(ctx context.Context, health engineHealth, changed 
 		}
 		return min(c.timeout/3, handOverPoll)
 	}
-	round := time.NewTimer(nextRound(c.view))
+	round := time.NewTimer(nextRound(c.plan(ctx, c.view)))
 	defer round.Stop()
 	for {
 		force := false
@@ -264,8 +273,8 @@ func (c *partitionClaims) run(ctx context.Context, health engineHealth, changed 
 		}
 		before := c.epochs()
 		c.renew(ctx)
-		nodes := c.look(ctx)
-		if given := c.others(nodes); len(given) > 0 {
+		plan := c.plan(ctx, c.look(ctx))
+		if given := c.others(plan); len(given) > 0 {
 			if ctx.Err() != nil {
 				c.keep(given) // for release at the stop
 				return
@@ -277,14 +286,14 @@ func (c *partitionClaims) run(ctx context.Context, health engineHealth, changed 
 			failed, restart, started, force = health.failed(), nil, time.Now(), false
 			c.handOver(ctx, given)
 		}
-		if err := c.claimFree(ctx, c.timeout, nodes); err != nil && ctx.Err() == nil {
+		if err := c.claimFree(ctx, c.timeout, plan); err != nil && ctx.Err() == nil {
 			c.log.Error("claiming partitions", "error", err)
 		}
 		if after := c.epochs(); (force || !maps.Equal(before, after)) && ctx.Err() == nil {
 			changed(after)
 			failed, restart, started = health.failed(), nil, time.Now()
 		}
-		round.Reset(nextRound(nodes))
+		round.Reset(nextRound(plan))
 	}
 }
 

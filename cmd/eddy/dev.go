@@ -76,7 +76,7 @@ takes any request and forwards it to the node that holds its partition.`,
 	f.StringVar(&cfg.backend, "storage", "pebble", "storage backend: "+strings.Join(storage.Backends(), " or "))
 	f.StringVar(&cfg.dataDir, "data", "eddy-data", "data directory of the embedded (pebble) storage")
 	f.StringVar(&cfg.dsn, "dsn", "", "PostgreSQL connection string, with --storage postgres")
-	f.IntVar(&cfg.partitions, "partitions", 0, fmt.Sprintf("partition count of a new store (default %d; an existing store keeps its own)", storage.DefaultPartitions))
+	f.IntVar(&cfg.partitions, "partitions", 0, fmt.Sprintf("partition count of a new store (default %d); an existing store has its own, and a different count is refused", storage.DefaultPartitions))
 	f.StringVar(&cfg.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	f.DurationVar(&cfg.claimTimeout, "claim-timeout", 10*time.Second, "how long a node's partition claims outlive it before other nodes take them over")
 	f.StringVar(&cfg.httpAddr, "http", ":8080", "address of the REST API (host:port; port 0 picks a free one)")
@@ -193,7 +193,7 @@ func runDev(ctx context.Context, cfg devConfig, stderr interface{ Write([]byte) 
 		staleAfter = time.Nanosecond
 		claims.alone = true
 	}
-	if err := claims.claimFree(ctx, staleAfter, claims.look(ctx)); err != nil {
+	if err := claims.claimFree(ctx, staleAfter, claims.plan(ctx, claims.look(ctx))); err != nil {
 		return err
 	}
 	limits := engine.DefaultLimits
@@ -203,7 +203,10 @@ func runDev(ctx context.Context, cfg devConfig, stderr interface{ Write([]byte) 
 		claims.release()
 		return err
 	}
-	brokerNode := node
+	// The owner name is unique among live nodes (it holds the address the
+	// node listens on) and the same after a restart, so a restarted node
+	// takes its partitions and its triggers' segments back at once.
+	brokerNode := owner
 	if cfg.backend == "pebble" {
 		// One process per embedded store: a stable name lets a restarted
 		// node take its triggers' claims back at once.
@@ -268,12 +271,16 @@ func runDev(ctx context.Context, cfg devConfig, stderr interface{ Write([]byte) 
 	return nil
 }
 
+// newNodeName names the node after its host. Nodes on one host are told
+// apart by the address each advertises, which their owner names carry; a
+// name that stays the same when the node restarts lets it take back what it
+// held without waiting for its claims to time out.
 func newNodeName() string {
 	host, err := os.Hostname()
-	if err != nil || host == "" {
+	if err != nil || host == "" || strings.Contains(host, "@") {
 		host = "node"
 	}
-	return fmt.Sprintf("%s-%d", host, os.Getpid())
+	return host
 }
 
 // describeLocation names where the data lives without the DSN's secrets: a
