@@ -33,10 +33,19 @@ type Peers struct {
 	client *http.Client
 	secret string
 
+	// onUnowned is called when a request finds a partition without an
+	// owner (OnUnowned).
+	onUnowned atomic.Pointer[func()]
+
 	mu      sync.Mutex
 	owners  []string // by partition: base URL, "" when unknown
 	fetched time.Time
 }
+
+// OnUnowned sets f to be called, from the request's goroutine, whenever a
+// request finds a partition without an owner: a node's claims loop can then
+// look for it at once rather than at its next round. f must not block.
+func (ps *Peers) OnUnowned(f func()) { ps.onUnowned.Store(&f) }
 
 // NewPeers returns the peers of a node on store. client may be nil
 // (http.DefaultClient); secret is the cluster secret, if any.
@@ -156,7 +165,9 @@ func (ps *Peers) callOnce(ctx context.Context, p int, method, path string, body 
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return fmt.Errorf("%w: partition %d: its owner at %s cannot be reached: %v", engine.ErrNoPartition, p, base, err)
+		// Never sent: the owner may be stopping (its claims go as it
+		// goes) or dead (they lapse), so the request waits for the next.
+		return changingHands{fmt.Errorf("%w: partition %d: its owner at %s cannot be reached: %v", engine.ErrNoPartition, p, base, err)}
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
@@ -221,6 +232,9 @@ func (ps *Peers) owner(ctx context.Context, p int) (string, error) {
 		return "", fmt.Errorf("%w: partition %d has no owner that other nodes can reach", engine.ErrNoPartition, p)
 	}
 	if owners[p] == "" {
+		if f := ps.onUnowned.Load(); f != nil {
+			(*f)()
+		}
 		return "", changingHands{fmt.Errorf("%w: partition %d has no owner that other nodes can reach", engine.ErrNoPartition, p)}
 	}
 	return owners[p], nil

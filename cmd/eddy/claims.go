@@ -36,14 +36,31 @@ type partitionClaims struct {
 	// change; view names them.
 	sharedWith int
 	view       []string
+	// warnedTimeout names the nodes whose other claim timeout was told.
+	warnedTimeout map[string]bool
+	// nudged asks the claims loop for a round now (nudge).
+	nudged chan struct{}
 }
+
+// nudge asks for a round soon: a request found a partition without an
+// owner, which may be this node's to take.
+func (c *partitionClaims) nudge() {
+	select {
+	case c.nudged <- struct{}{}:
+	default:
+	}
+}
+
+// nudgeGap spaces the rounds that nudges bring, so that a stream of
+// requests for an unowned partition does not run rounds back to back.
+const nudgeGap = 100 * time.Millisecond
 
 // partitionGroup names the group of the nodes that share the partitions.
 const partitionGroup = "eddy/partitions#nodes"
 
 func newPartitionClaims(s *storage.Store, node string, timeout time.Duration, log *slog.Logger) *partitionClaims {
 	return &partitionClaims{store: s, node: node, timeout: timeout, log: log, held: map[int]storage.PartitionClaim{},
-		nodes: members.New(s.Tokens(), partitionGroup, node, timeout)}
+		nodes: members.New(s.Tokens(), partitionGroup, node, timeout), nudged: make(chan struct{}, 1), warnedTimeout: map[string]bool{}}
 }
 
 // partitions lists the held partitions in order.
@@ -66,7 +83,7 @@ func (c *partitionClaims) look(ctx context.Context) []string {
 		return c.view
 	}
 	now := time.Now()
-	err := c.nodes.Beat(ctx, now, 0)
+	err := c.nodes.Beat(ctx, now, int(c.timeout.Milliseconds()))
 	var view members.View
 	if err == nil {
 		view, err = c.nodes.Look(ctx, now)
@@ -80,6 +97,13 @@ func (c *partitionClaims) look(ctx context.Context) []string {
 	}
 	if view.Live != c.sharedWith && c.sharedWith != 0 {
 		c.log.Info("the nodes that share the partitions changed", "nodes", view.Live, "before", c.sharedWith)
+	}
+	for node, ms := range view.Published {
+		if ms != uint64(c.timeout.Milliseconds()) && !c.warnedTimeout[node] {
+			c.warnedTimeout[node] = true
+			c.log.Warn("another node uses another --claim-timeout: every node must use the same, or the nodes take each other's partitions in turn",
+				"node", node, "its_claim_timeout", time.Duration(ms)*time.Millisecond, "claim_timeout", c.timeout)
+		}
 	}
 	c.sharedWith = view.Live
 	c.view = view.Nodes
@@ -226,7 +250,8 @@ func (c *partitionClaims) run(ctx context.Context, health engineHealth, changed 
 		delay   time.Duration    // of the next restart after a failure
 		started = time.Now()     // the current engine
 		// since when this node waits for a partition of its own
-		awaiting time.Time
+		awaiting  time.Time
+		lastRound time.Time
 	)
 	// nextRound is when the next round is due. A partition of this node's
 	// that another still holds is being handed over (or its holder is
@@ -255,6 +280,10 @@ func (c *partitionClaims) run(ctx context.Context, health engineHealth, changed 
 			return
 		case <-round.C:
 			force = health.degraded()
+		case <-c.nudged:
+			if time.Since(lastRound) < nudgeGap {
+				continue
+			}
 		case <-failed:
 			// Until the restart, the engine's other partitions serve on.
 			failed = nil
@@ -271,6 +300,7 @@ func (c *partitionClaims) run(ctx context.Context, health engineHealth, changed 
 		case <-restart:
 			force = true
 		}
+		lastRound = time.Now()
 		before := c.epochs()
 		c.renew(ctx)
 		plan := c.plan(ctx, c.look(ctx))

@@ -186,6 +186,9 @@ func runDev(ctx context.Context, cfg devConfig, stderr interface{ Write([]byte) 
 		peers = cluster.NewPeers(store, nil, secret)
 	}
 	claims := newPartitionClaims(store, owner, cfg.claimTimeout, logger)
+	if p, ok := peers.(*cluster.Peers); ok {
+		p.OnUnowned(claims.nudge)
+	}
 	staleAfter := cfg.claimTimeout
 	if cfg.backend == "pebble" {
 		// Only one process can open an embedded store, so any claim found

@@ -62,6 +62,13 @@ func TestPartitionsMoveToANodeThatJoins(t *testing.T) {
 	// A clean stop hands the partitions over without waiting for the
 	// claims to time out: the wait below is shorter than the timeout.
 	second.stop(t)
+	// Requests for the partitions it held, sent at once, wait for the
+	// first node to take them over rather than fail.
+	for i := range 4 {
+		if _, err := client.CreateInstance(ctx, rest.CreateInstanceRequest{BpmnProcessID: "two-tasks"}); err != nil {
+			t.Fatalf("creation %d right after the second node stopped: %v", i, err)
+		}
+	}
 	waitForShareWithin(t, store, map[string]int{firstAddr: 4}, 1500*time.Millisecond)
 
 	third := startEddy(t, args...)
@@ -132,4 +139,21 @@ func waitForShareWithin(t *testing.T, store *storage.Store, want map[string]int,
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// TestDifferentClaimTimeoutsAreTold: nodes with different claim timeouts
+// take each other's partitions in turn; a node says so when it sees one.
+func TestDifferentClaimTimeoutsAreTold(t *testing.T) {
+	_, args := sharedStore(t, 2)
+	first := startEddy(t, args...)
+	first.waitFor(t, "eddy is ready")
+	second := startEddy(t, append(args, "--claim-timeout", "3s")...)
+	// Told as it starts, before it is ready: it looks before it claims.
+	line := second.waitFor(t, "another node uses another --claim-timeout")
+	second.waitFor(t, "eddy is ready")
+	if !strings.Contains(line, "its_claim_timeout=2s") || !strings.Contains(line, "claim_timeout=3s") {
+		t.Fatalf("the warning does not name both timeouts: %s", line)
+	}
+	second.stop(t)
+	first.stop(t)
 }

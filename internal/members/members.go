@@ -50,6 +50,8 @@ type View struct {
 	Wanted int
 	// Nodes names the live nodes, this one included, in order.
 	Nodes []string
+	// Published is what each other live node published, by name.
+	Published map[string]uint64
 }
 
 // Look reads the slots.
@@ -58,13 +60,16 @@ func (g *Group) Look(ctx context.Context, now time.Time) (View, error) {
 	if err != nil {
 		return View{}, err
 	}
-	v := View{Live: 1, Nodes: []string{g.node}} // with a slot or without (all taken)
+	v := View{Live: 1, Nodes: []string{g.node}, Published: map[string]uint64{}} // with a slot or without (all taken)
 	for _, s := range slots {
 		if s.Owner != "" && s.Owner != g.node && now.Sub(s.ClaimedAt) < g.timeout {
 			v.Live++
 			v.Nodes = append(v.Nodes, s.Owner)
-			if h, n := binary.Uvarint(s.Token); n > 0 && h < 1<<16 {
-				v.Wanted += int(h)
+			if h, n := binary.Uvarint(s.Token); n > 0 {
+				v.Published[s.Owner] = h
+				if h < 1<<16 {
+					v.Wanted += int(h)
+				}
 			}
 		}
 	}

@@ -58,7 +58,7 @@ func TestGroup(t *testing.T) {
 	if v := look(b, now); v.Live != 3 || !slices.Equal(v.Nodes, []string{"a", "b", "c"}) || v.Wanted != 4 {
 		t.Fatalf("b among three: %+v", v)
 	}
-	if v := look(c, now); v.Wanted != 1 {
+	if v := look(c, now); v.Wanted != 1 || v.Published["a"] != 1 || v.Published["b"] != 0 || len(v.Published) != 2 {
 		t.Fatalf("c counts what the others want, not its own: %+v", v)
 	}
 	// A beat renews the slot: its new number replaces the old one.
