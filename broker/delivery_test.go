@@ -227,6 +227,29 @@ func TestReplyLoopIsCut(t *testing.T) {
 	}
 }
 
+// TestReplyKeepingTheEventsIdentityIsToldDropped: a transformer that
+// answers with its event's source and id, changing only the type, has its
+// reply taken for that event again within the duplicate window; the drop is
+// counted and said, with what to do about it, rather than silent.
+func TestReplyKeepingTheEventsIdentityIsToldDropped(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1))
+	transformer := newSubscriber(t, func(_ int, e *cloudevents.Event, w http.ResponseWriter) {
+		r := e.Clone()
+		r.Type = "order.enriched"
+		cloudevents.WriteResponse(w, http.StatusOK, &r, cloudevents.Binary)
+	})
+	env.putTrigger("default", "enrich", triggerYAML("enrich", "order.placed", transformer.URL, ""))
+	env.send(event("order.placed", "o-1"))
+	eventually(t, "the reply's drop to be counted", func() bool {
+		st, _ := env.b.Triggers.Status(t.Context(), "default", "enrich")
+		return st.Deliveries.RepliesDropped == 1
+	})
+	st, _ := env.b.Triggers.Status(t.Context(), "default", "enrich")
+	if st.Deliveries.Replies != 0 || !strings.Contains(st.Deliveries.LastError, "give a reply an id of its own") {
+		t.Fatalf("replies %d, last error %q; want the drop said", st.Deliveries.Replies, st.Deliveries.LastError)
+	}
+}
+
 func TestFailedDeliveryWithoutSinkIsParked(t *testing.T) {
 	env := newEnv(t, WithJobWorker(false, 1))
 	sub, heal := refusingSubscriber(t, func(*cloudevents.Event) bool { return true })

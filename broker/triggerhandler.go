@@ -128,7 +128,17 @@ func (h *triggerHandler) publishReply(ctx context.Context, d processor.Delivery,
 	reply.SetExtension(ExtBrokerTTL, cloudevents.IntegerValue(ttl))
 	var err error
 	for try := 0; try < 5; try++ {
-		if _, err = h.b.Publish(ctx, *reply); err == nil {
+		var pub []Published
+		if pub, err = h.b.Publish(ctx, *reply); err == nil {
+			if pub[0].Duplicate && reply.Source == ev.Source && reply.ID == ev.ID {
+				// The reply is taken for the event it answers, seen
+				// within the duplicate window: said, not dropped silently.
+				reason := fmt.Sprintf("dropped the reply (type %q) to event %q of %q: it keeps that event's source and id, so the broker took it for the same event again (a CloudEvent is identified by its source and id): give a reply an id of its own", reply.Type, ev.ID, ev.Source)
+				h.stats.dropped.Add(1)
+				h.stats.setError(reason)
+				h.b.o.logger.Warn("broker: "+reason, "trigger", h.r.Namespace+"/"+h.r.Name)
+				return nil
+			}
 			h.stats.replies.Add(1)
 			return nil
 		}
