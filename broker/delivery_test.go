@@ -70,7 +70,7 @@ func TestTriggerRetriesWithBackoff(t *testing.T) {
 			}
 			eventually(t, "the delivery to be counted", func() bool {
 				st, _ := env.b.Triggers.Status(t.Context(), "default", "flaky")
-				return st.Deliveries.Delivered == 1
+				return st.Deliveries.Delivered == 1 && st.Retrying == 0
 			})
 			st, err := env.b.Triggers.Status(t.Context(), "default", "flaky")
 			if err != nil {
@@ -652,6 +652,10 @@ func TestSubscriberThatNeverAnswersTimesOut(t *testing.T) {
 	if n := sub.count(); n != 2 {
 		t.Errorf("the subscriber got %d attempts, want 2 (the first and one retry)", n)
 	}
+	eventually(t, "the dead-lettering to be counted", func() bool {
+		st, _ := env.b.Triggers.Status(t.Context(), "default", "hung")
+		return st.Deliveries.DeadLettered == 1
+	})
 	st, err := env.b.Triggers.Status(t.Context(), "default", "hung")
 	if err != nil {
 		t.Fatal(err)

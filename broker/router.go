@@ -67,6 +67,8 @@ type activeTrigger struct {
 	err error
 	// paused is set while a replay or a change has the processor stopped.
 	paused bool
+	// lane retries the trigger's failed deliveries, while it runs.
+	lane *retrier
 }
 
 func newRouter(b *Broker) *Router {
@@ -121,6 +123,9 @@ func (r *Router) stop(ctx context.Context) error {
 	errs := make(chan error, len(running))
 	for _, t := range running {
 		go func() {
+			if t.lane != nil {
+				t.lane.stop()
+			}
 			if t.proc != nil {
 				errs <- t.proc.Stop(ctx)
 				return
@@ -224,7 +229,10 @@ func (r *Router) loadLocked(ctx context.Context, key string, doc []byte, start b
 	if rt.Ordered {
 		seq = processor.PerKey()
 	}
-	h := &triggerHandler{b: r.b, r: rt, stats: t.stats}
+	// Every trigger has a retrier: the deliveries an unordered trigger
+	// parked to retry are retried also after a switch to ordered.
+	h := &triggerHandler{b: r.b, r: rt, stats: t.stats, oneAttempt: !rt.Ordered && rt.Delivery.Retry > 0}
+	h.lane = newRetrier(h, q)
 	// The trigger reads the node's shared log reader, filtered: only the
 	// events it delivers reach its processor.
 	src := newTriggerSource(r.b.hub.log, r.b.store, rt.Match)
@@ -237,7 +245,7 @@ func (r *Router) loadLocked(ctx context.Context, key string, doc []byte, start b
 		// segment is readAhead chunks behind: a deep read-ahead lets the
 		// other segments deliver while one waits out a retry.
 		processor.WithReadAhead(64),
-		processor.WithDeadLetters(q, nil),
+		processor.WithDeadLetters(q, h.lane.policy),
 		processor.WithStatePartition(r.b.o.statePartition),
 		processor.WithNodeID(r.b.o.nodeID),
 		processor.WithClaimInterval(r.b.o.claimInterval),
@@ -251,11 +259,18 @@ func (r *Router) loadLocked(ctx context.Context, key string, doc []byte, start b
 		return
 	}
 	t.proc, t.dlq = p, q
+	if start {
+		h.lane.start(r.ctx)
+		t.lane = h.lane
+	}
 }
 
 func (r *Router) stopLocked(ctx context.Context, t *activeTrigger) {
 	if t.proc == nil {
 		return
+	}
+	if t.lane != nil {
+		t.lane.stop()
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()

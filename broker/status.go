@@ -41,6 +41,10 @@ type TriggerStatus struct {
 	// DeadLetters counts events parked in the processor's dead-letter
 	// queue: their delivery failed and no dead-letter sink took them.
 	DeadLetters int `json:"deadLetters"`
+	// Retrying counts the events of an unordered trigger whose delivery
+	// failed and is to be tried again (kept in the dead-letter queue
+	// meanwhile, so that they do not hold up the events behind them).
+	Retrying int `json:"retrying"`
 	// Deliveries counts what this node delivered since it started running
 	// this creation of the trigger (a change or a replay goes on counting).
 	Deliveries DeliveryCounts `json:"deliveries"`
@@ -163,9 +167,7 @@ func (r *Router) status(ctx context.Context, namespace, name string, t *activeTr
 		st.Segments = append(st.Segments, ss)
 	}
 	if t.dlq != nil {
-		if n, err := t.dlq.Size(ctx); err == nil {
-			st.DeadLetters = n
-		}
+		st.DeadLetters, st.Retrying = parkedAndRetrying(ctx, t.dlq)
 	}
 	return st, nil
 }

@@ -52,6 +52,12 @@ type triggerHandler struct {
 	b     *Broker
 	r     *route
 	stats *deliveryStats
+	// lane retries from the dead-letter queue the deliveries parked to be
+	// retried (retrylane.go).
+	lane *retrier
+	// oneAttempt is set for an unordered trigger with retries: a failed
+	// attempt is parked for lane to retry, not retried in the handler.
+	oneAttempt bool
 }
 
 func (h *triggerHandler) Handle(ctx context.Context, d processor.Delivery) error {
@@ -69,6 +75,9 @@ func (h *triggerHandler) Handle(ctx context.Context, d processor.Delivery) error
 		if !h.r.Match(ev) {
 			return nil
 		}
+	}
+	if h.oneAttempt {
+		return h.attempt(ctx, d, ev, 1)
 	}
 	r := h.r
 	a, err := h.b.deliverWithRetries(ctx, target{url: r.Subscriber, replies: true}, ev, &r.Delivery, h.stats, d.KeepAlive)

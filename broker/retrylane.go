@@ -1,0 +1,264 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"sync"
+	"time"
+
+	"eddy/cloudevents"
+	"eddy/processor"
+	"eddy/processor/deadletter"
+	"eddy/storage"
+)
+
+// An unordered trigger retries a failed delivery without holding up the
+// events behind it, as Knative's broker does. Waiting out the back-off in
+// the handler would keep the event's segment, a sixteenth of the trigger's
+// events, behind it for the whole retry schedule (minutes, with Knative's
+// defaults). Instead the handler makes one attempt; one that is to be
+// retried fails with a retryLater, which the processor parks in the
+// trigger's dead-letter queue (each event of an unordered trigger is a
+// sequence of its own, so nothing waits behind it), marked with when it
+// is due and how many attempts it had. The trigger's retrier hands it to
+// the subscriber again when it is due, one attempt at a time, on whichever
+// node takes the letter's lease; the last failure sends it to the
+// dead-letter sink, or leaves it parked for an operator's retry, as before.
+// The event is durable all along: on the log, then in the queue.
+//
+// An ordered trigger keeps retrying in the handler: the later events of its
+// sequence must wait anyway.
+
+// retryLater is a delivery to try again at due, after attempts attempts.
+type retryLater struct {
+	reason   string
+	attempts int
+	due      time.Time
+}
+
+func (e *retryLater) Error() string { return e.reason }
+
+// The diagnostics a letter of the retry lane carries.
+const (
+	// diagRetry is "scheduled" while the retrier is to try the letter
+	// again, "exhausted" once its retries are spent (it waits for an
+	// operator's retry).
+	diagRetry = "eddy.retry"
+	// diagRetryDue is when the next attempt is due, RFC 3339.
+	diagRetryDue = "eddy.retry.due"
+	// diagAttempts counts the attempts made.
+	diagAttempts = "eddy.retry.attempts"
+)
+
+// retrierScan is how often a retrier reads the whole queue, to find the
+// letters other nodes parked (or that it parked before a restart); its own
+// it knows of at once.
+const retrierScan = 5 * time.Second
+
+// retrier hands an unordered trigger's parked deliveries to the subscriber
+// again when they are due.
+type retrier struct {
+	h *triggerHandler
+	q *deadletter.Queue
+
+	mu   sync.Mutex
+	due  map[string]time.Time // sequence → when its head is due
+	wake chan struct{}
+
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func newRetrier(h *triggerHandler, q *deadletter.Queue) *retrier {
+	return &retrier{h: h, q: q, due: map[string]time.Time{}, wake: make(chan struct{}, 1)}
+}
+
+// policy is the trigger's dead-letter policy: a delivery to retry is parked
+// as scheduled (and the retrier told); any other failure as exhausted.
+func (r *retrier) policy(l deadletter.Letter, err error) deadletter.Decision {
+	var later *retryLater
+	if !errors.As(err, &later) {
+		return deadletter.Enqueue(map[string]string{diagRetry: "exhausted"})
+	}
+	r.schedule(l.SequenceID, later.due)
+	return deadletter.Enqueue(map[string]string{
+		diagRetry:    "scheduled",
+		diagRetryDue: later.due.UTC().Format(time.RFC3339Nano),
+		diagAttempts: strconv.Itoa(later.attempts),
+	})
+}
+
+func (r *retrier) schedule(seq string, due time.Time) {
+	r.mu.Lock()
+	r.due[seq] = due
+	r.mu.Unlock()
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (r *retrier) start(ctx context.Context) {
+	ctx, r.cancel = context.WithCancel(ctx)
+	r.done = make(chan struct{})
+	go r.run(ctx)
+}
+
+// stop ends the retrier and waits for the attempt in hand: a letter whose
+// attempt is cut short stays as it was, to be tried again.
+func (r *retrier) stop() {
+	if r.cancel == nil {
+		return
+	}
+	r.cancel()
+	<-r.done
+}
+
+func (r *retrier) run(ctx context.Context) {
+	defer close(r.done)
+	var scanned time.Time
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+		case <-r.wake:
+		}
+		if time.Since(scanned) >= retrierScan {
+			r.scan(ctx)
+			scanned = time.Now()
+		}
+		next := scanned.Add(retrierScan)
+		for _, seq := range r.takeDue(time.Now()) {
+			if ctx.Err() != nil {
+				return
+			}
+			if _, err := r.q.ProcessSequence(ctx, seq, r.retry, r.policy); err != nil && !errors.Is(err, deadletter.ErrBusy) && ctx.Err() == nil {
+				r.h.b.o.logger.Warn("broker: retrying a delivery failed", "trigger", r.h.r.Namespace+"/"+r.h.r.Name, "error", err)
+			}
+		}
+		r.mu.Lock()
+		for _, due := range r.due {
+			if due.Before(next) {
+				next = due
+			}
+		}
+		r.mu.Unlock()
+		timer.Reset(max(time.Until(next), time.Millisecond))
+	}
+}
+
+// takeDue removes and returns the sequences due by now.
+func (r *retrier) takeDue(now time.Time) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for seq, due := range r.due {
+		if !due.After(now) {
+			out = append(out, seq)
+			delete(r.due, seq)
+		}
+	}
+	return out
+}
+
+// scan learns the scheduled letters of the whole queue.
+func (r *retrier) scan(ctx context.Context) {
+	infos, err := r.q.Sequences(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			r.h.b.o.logger.Warn("broker: reading the deliveries to retry", "trigger", r.h.r.Namespace+"/"+r.h.r.Name, "error", err)
+		}
+		return
+	}
+	for _, info := range infos {
+		letters, err := r.q.Letters(ctx, info.ID)
+		if err != nil || len(letters) == 0 || letters[0].Diagnostics[diagRetry] != "scheduled" {
+			continue
+		}
+		due, err := time.Parse(time.RFC3339Nano, letters[0].Diagnostics[diagRetryDue])
+		if err != nil {
+			due = info.LastTouched
+		}
+		r.mu.Lock()
+		if _, known := r.due[info.ID]; !known {
+			r.due[info.ID] = due
+		}
+		r.mu.Unlock()
+	}
+}
+
+// retry makes the next attempt of a parked delivery. A letter that is no
+// longer scheduled (exhausted since it was learnt of) is not the
+// retrier's: it fails, and stays parked as exhausted.
+func (r *retrier) retry(ctx context.Context, l deadletter.Letter) error {
+	if l.Diagnostics[diagRetry] != "scheduled" {
+		return errNotScheduled
+	}
+	ev, err := decodeCloudEvent(l.Event.Partition, storage.Entry{Position: l.Event.Position, Data: l.Event.Payload})
+	if err != nil {
+		return err
+	}
+	attempts, _ := strconv.Atoi(l.Diagnostics[diagAttempts])
+	e := processor.Event{Position: processor.Position{Stream: l.Event.Source, Partition: l.Event.Partition, Offset: l.Event.Position},
+		Type: l.Event.Type, Timestamp: l.Event.Time, Data: l.Event.Payload}
+	return r.h.attempt(ctx, processor.Delivery{Event: &e, Segment: -1}, ev, max(attempts, 1)+1)
+}
+
+// errNotScheduled is a letter the retrier met that waits for an operator.
+var errNotScheduled = errors.New("the delivery waits for an operator's retry")
+
+// attempt makes attempt n of delivering ev, once. Delivered, it goes on as
+// any delivery does (the reply published); failed with a retry left, it is
+// a retryLater; failed for good, it goes to the dead-letter sink, if any.
+func (h *triggerHandler) attempt(ctx context.Context, d processor.Delivery, ev *cloudevents.Event, n int) error {
+	r := h.r
+	timeout := r.Delivery.Timeout
+	if timeout <= 0 {
+		timeout = h.b.o.deliveryTimeout
+	}
+	d.KeepAlive(time.Now().Add(timeout + aliveSlack))
+	a := h.b.send(ctx, target{url: r.Subscriber, replies: true}, ev, r.Delivery.Format, timeout)
+	if a.ok() {
+		h.stats.delivered.Add(1)
+		if a.Reply == nil {
+			return nil
+		}
+		return h.publishReply(ctx, d, ev, a.Reply)
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	reason := a.describe(r.Subscriber)
+	if retry, wait := r.Delivery.Next(n-1, a.Status, a.RetryAfter, time.Now()); retry && !a.badReply {
+		h.stats.retried(reason)
+		return &retryLater{reason: reason, attempts: n, due: time.Now().Add(wait)}
+	}
+	h.stats.failed(reason)
+	return h.deadLetter(ctx, d, ev, a, reason)
+}
+
+// parkedAndRetrying counts the letters of q: those parked for an operator,
+// and those the retrier is to try again. A queue that cannot be read counts
+// nothing.
+func parkedAndRetrying(ctx context.Context, q *deadletter.Queue) (parked, retrying int) {
+	infos, err := q.Sequences(ctx)
+	if err != nil {
+		return 0, 0
+	}
+	for _, info := range infos {
+		parked += info.Size
+		if info.Size != 1 {
+			continue // an ordered trigger's sequence: parked behind its head
+		}
+		letters, err := q.Letters(ctx, info.ID)
+		if err == nil && len(letters) == 1 && letters[0].Diagnostics[diagRetry] == "scheduled" {
+			parked--
+			retrying++
+		}
+	}
+	return parked, retrying
+}

@@ -1,0 +1,113 @@
+package broker
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"eddy/cloudevents"
+)
+
+// attemptsBy is a subscriber that refuses (503) the events whose id starts
+// with "bad" while bad says so, accepts the others, and counts the
+// attempts per id.
+type attemptsBy struct {
+	mu       sync.Mutex
+	attempts map[string]int
+	bad      bool
+}
+
+func (a *attemptsBy) respond(_ int, e *cloudevents.Event, w http.ResponseWriter) {
+	a.mu.Lock()
+	a.attempts[e.ID]++
+	refuse := a.bad && strings.HasPrefix(e.ID, "bad")
+	a.mu.Unlock()
+	if refuse {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return
+	}
+	w.WriteHeader(http.StatusAccepted)
+}
+
+func (a *attemptsBy) of(id string) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.attempts[id]
+}
+
+func (a *attemptsBy) heal() {
+	a.mu.Lock()
+	a.bad = false
+	a.mu.Unlock()
+}
+
+// TestFailingEventHoldsUpNoOther: in an unordered trigger, an event whose
+// delivery fails and waits out a long back-off does not hold up the events
+// behind it, in its segment or any other: they are all delivered while it
+// waits, counted as retrying. The old way, the events behind it in its
+// segment waited for its whole retry schedule.
+func TestFailingEventHoldsUpNoOther(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1))
+	a := &attemptsBy{attempts: map[string]int{}, bad: true}
+	sub := newSubscriber(t, a.respond)
+	env.putTrigger("default", "lane", triggerYAML("lane", "t", sub.URL,
+		"  delivery:\n    retry: 3\n    backoffPolicy: exponential\n    backoffDelay: PT30S\n"))
+	env.send(event("t", "bad-1"))
+	var ok []cloudevents.Event
+	for i := range 64 {
+		ok = append(ok, event("t", "ok-"+strconv.Itoa(i)))
+	}
+	env.send(ok...)
+	eventually(t, "every healthy event while the failing one waits", func() bool {
+		for i := range 64 {
+			if a.of("ok-"+strconv.Itoa(i)) == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	st, err := env.b.Triggers.Status(t.Context(), "default", "lane")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.of("bad-1") != 1 || st.Retrying != 1 || st.DeadLetters != 0 || st.Deliveries.Retries != 1 {
+		t.Fatalf("the failing event: %d attempts, status retrying %d, parked %d, retries %d; want 1 attempt, waiting to be retried",
+			a.of("bad-1"), st.Retrying, st.DeadLetters, st.Deliveries.Retries)
+	}
+	// An operator's retry does not wait for the back-off.
+	a.heal()
+	if code, body := env.do("POST", "/v1/triggers/default/lane/retry", "", nil); code != http.StatusOK {
+		t.Fatalf("retry: %d %s", code, body)
+	}
+	if st, _ := env.b.Triggers.Status(t.Context(), "default", "lane"); a.of("bad-1") != 2 || st.Retrying != 0 || st.DeadLetters != 0 {
+		t.Fatalf("after the retry: %d attempts, retrying %d, parked %d", a.of("bad-1"), st.Retrying, st.DeadLetters)
+	}
+}
+
+// TestRetriesOutliveARestart: a delivery waiting to be retried is kept in
+// the store: a node started again on it retries it when it is due, and the
+// last failure goes to the dead-letter sink.
+func TestRetriesOutliveARestart(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1))
+	a := &attemptsBy{attempts: map[string]int{}, bad: true}
+	sub := newSubscriber(t, a.respond)
+	sink := newSubscriber(t, nil)
+	env.putTrigger("default", "lane", triggerYAML("lane", "t", sub.URL,
+		"  delivery:\n    retry: 2\n    backoffPolicy: linear\n    backoffDelay: PT0.5S\n    deadLetterSink:\n      uri: "+sink.URL+"\n"))
+	env.send(event("t", "bad-1"))
+	eventually(t, "the first attempt to be kept for its retry", func() bool {
+		st, _ := env.b.Triggers.Status(t.Context(), "default", "lane")
+		return st.Retrying == 1
+	})
+	env.restart()
+	got := sink.wait(t, 1)[0].event
+	if got.ID != "bad-1" || a.of("bad-1") != 3 {
+		t.Fatalf("the sink got %q after %d attempts; want bad-1 after 3 (the first and 2 retries)", got.ID, a.of("bad-1"))
+	}
+	eventually(t, "the queue to be empty", func() bool {
+		st, _ := env.b.Triggers.Status(t.Context(), "default", "lane")
+		return st.Retrying == 0 && st.DeadLetters == 0
+	})
+}
