@@ -3,6 +3,7 @@ package zeebe
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -46,6 +47,12 @@ func (s *Server) CreateProcessInstanceWithResult(ctx context.Context, req *pb.Cr
 		timeout = time.Duration(req.RequestTimeout) * time.Millisecond
 	}
 	created, out, err := engineOf(ctx).CreateInstanceWithResult(ctx, cr, timeout)
+	if err != nil && created.Key != 0 && errors.Is(err, context.Canceled) {
+		// The wait, not the creation, was cut short: the node started its
+		// engine again on other partitions (or is stopping). UNAVAILABLE
+		// would have the client create the instance again.
+		return nil, status.Errorf(codes.Aborted, "Expected to wait for process instance %d to complete, but this Eddy node changed its partitions meanwhile and stopped waiting; the instance goes on (creating it again would start another)", created.Key)
+	}
 	if err != nil {
 		st := statusOf(err, "CREATE_WITH_AWAITING_RESULT")
 		if created.Key != 0 && status.Code(st) == codes.DeadlineExceeded {

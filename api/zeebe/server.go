@@ -124,7 +124,9 @@ func (s *Server) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo,
 	}
 	defer s.recoverPanic(info.FullMethod, &err)
 	resp, err = handler(context.WithValue(reqCtx, engineKey{}, e), req)
-	if err != nil && reqCtx.Err() != nil && ctx.Err() == nil {
+	if status.Code(err) == codes.Canceled && reqCtx.Err() != nil && ctx.Err() == nil {
+		// Cut short by a switch, not by the client: nothing was done that
+		// the handler did not say otherwise.
 		return nil, errSwitching
 	}
 	s.logFailure(info.FullMethod, err)
