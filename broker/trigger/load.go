@@ -29,7 +29,8 @@ type LoadOptions struct {
 }
 
 // Load reads a YAML stream of Trigger documents (separated by ---; JSON
-// is YAML too) and compiles each. Empty documents are skipped. Every
+// is YAML too; a Kubernetes List of them counts as its items) and compiles
+// each. Empty documents are skipped. Every
 // problem found is reported, as Errors, with its line; unknown fields are
 // errors, except under status and the metadata Kubernetes fills in, which
 // are ignored.
@@ -56,29 +57,53 @@ func Load(r io.Reader, opts LoadOptions) ([]*Trigger, error) {
 		if len(n.Content) == 0 || (n.Content[0].Kind == yaml.ScalarNode && n.Content[0].Tag == "!!null") {
 			continue // an empty document
 		}
-		w := &walker{file: opts.File, lines: map[string]int{}}
-		res := w.resource(n.Content[0])
-		t, err := compile(res, opts, w.lines, n.Content[0].Line)
-		if len(w.errs) > 0 || err != nil {
-			found := w.errs
-			if err != nil {
-				found = append(found, withoutCascades(err.(Errors), w.errs)...)
+		for _, node := range listItems(n.Content[0]) {
+			w := &walker{file: opts.File, lines: map[string]int{}}
+			res := w.resource(node)
+			t, err := compile(res, opts, w.lines, node.Line)
+			if len(w.errs) > 0 || err != nil {
+				found := w.errs
+				if err != nil {
+					found = append(found, withoutCascades(err.(Errors), w.errs)...)
+				}
+				sort.SliceStable(found, func(i, j int) bool { return found[i].Line < found[j].Line })
+				errs = append(errs, found...)
+				continue
 			}
-			sort.SliceStable(found, func(i, j int) bool { return found[i].Line < found[j].Line })
-			errs = append(errs, found...)
-			continue
+			if first, dup := seen[t.Key()]; dup {
+				errs = append(errs, &Error{File: opts.File, Line: t.Line, Trigger: t.Key(), Msg: fmt.Sprintf("declared twice (first at line %d)", first)})
+				continue
+			}
+			seen[t.Key()] = t.Line
+			triggers = append(triggers, t)
 		}
-		if first, dup := seen[t.Key()]; dup {
-			errs = append(errs, &Error{File: opts.File, Line: t.Line, Trigger: t.Key(), Msg: fmt.Sprintf("declared twice (first at line %d)", first)})
-			continue
-		}
-		seen[t.Key()] = t.Line
-		triggers = append(triggers, t)
 	}
 	if len(errs) > 0 {
 		return nil, errs
 	}
 	return triggers, nil
+}
+
+// listItems returns the Triggers a document holds: the items of a
+// Kubernetes List (apiVersion v1, kind List, as kubectl get -o yaml and
+// GET /v1/triggers write it), else the document itself.
+func listItems(doc *yaml.Node) []*yaml.Node {
+	if doc.Kind != yaml.MappingNode {
+		return []*yaml.Node{doc}
+	}
+	var kind, items *yaml.Node
+	for i := 0; i+1 < len(doc.Content); i += 2 {
+		switch doc.Content[i].Value {
+		case "kind":
+			kind = doc.Content[i+1]
+		case "items":
+			items = doc.Content[i+1]
+		}
+	}
+	if kind == nil || kind.Value != "List" || items == nil || items.Kind != yaml.SequenceNode {
+		return []*yaml.Node{doc}
+	}
+	return items.Content
 }
 
 // withoutCascades drops the compile errors that only follow from a

@@ -259,3 +259,25 @@ func TestPartialDeliveryHasNoRetries(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadList: a Kubernetes List of Triggers, as kubectl get -o yaml and
+// GET /v1/triggers write it (with their status and server-set metadata),
+// loads as its items.
+func TestLoadList(t *testing.T) {
+	list := `{"apiVersion":"v1","kind":"List","items":[
+ {"apiVersion":"eventing.knative.dev/v1","kind":"Trigger","metadata":{"name":"a","namespace":"shop","uid":"u-1","resourceVersion":"3","generation":2},
+  "spec":{"broker":"default","subscriber":{"uri":"http://a.example/"}},"status":{"conditions":[{"type":"Ready","status":"True"}]}},
+ {"apiVersion":"eventing.knative.dev/v1","kind":"Trigger","metadata":{"name":"b"},
+  "spec":{"broker":"default","filter":{"attributes":{"type":"x"}},"subscriber":{"uri":"http://b.example/"}}}]}`
+	triggers, err := Load(strings.NewReader(list), LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(triggers) != 2 || triggers[0].Key() != "shop/a" || triggers[1].Key() != "default/b" || triggers[1].Subscriber != "http://b.example/" {
+		t.Fatalf("loaded %d triggers: %+v", len(triggers), triggers)
+	}
+	bad := strings.Replace(list, `"uri":"http://b.example/"`, `"uri":"b.example"`, 1)
+	if _, err := Load(strings.NewReader(bad), LoadOptions{File: "list.json"}); err == nil || !strings.Contains(err.Error(), "spec.subscriber.uri") {
+		t.Fatalf("a bad item: %v, want its field named", err)
+	}
+}
