@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"eddy/broker/trigger"
 	"eddy/cloudevents"
 	"eddy/processor"
 	"eddy/processor/deadletter"
@@ -51,6 +52,29 @@ const (
 	diagAttempts = "eddy.retry.attempts"
 )
 
+// retryLease is how long a retry holds its letter: long enough for an
+// attempt bounded by timeout, and the dead-letter sink's, so that no other
+// node takes the letter up meanwhile. A retry is cut short before it ends.
+func retryLease(timeout time.Duration) time.Duration { return 3 * (timeout + aliveSlack) }
+
+// attemptTimeout bounds each attempt of d: its timeout, or the broker's.
+func (b *Broker) attemptTimeout(d *trigger.Delivery) time.Duration {
+	if d.Timeout > 0 {
+		return d.Timeout
+	}
+	return b.o.deliveryTimeout
+}
+
+// laneLimit is how many deliveries a trigger keeps waiting for a retry in
+// the dead-letter queue before its handler retries in place again, as an
+// ordered trigger does: a subscriber that fails everything then holds the
+// trigger back, rather than fill the queue with every event it is sent.
+const laneLimit = 512
+
+// retryWorkers bounds the retries a trigger's retrier makes at once on a
+// node: one that hangs until its timeout does not hold up the others.
+const retryWorkers = 8
+
 // retrierScan is how often a retrier reads the whole queue, to find the
 // letters other nodes parked (or that it parked before a restart); its own
 // it knows of at once.
@@ -64,14 +88,26 @@ type retrier struct {
 
 	mu   sync.Mutex
 	due  map[string]time.Time // sequence → when its head is due
+	busy map[string]bool      // sequences being retried here
 	wake chan struct{}
 
-	cancel context.CancelFunc
-	done   chan struct{}
+	workers chan struct{} // a slot per retry in hand
+	cancel  context.CancelFunc
+	done    chan struct{}
+	wg      sync.WaitGroup
 }
 
 func newRetrier(h *triggerHandler, q *deadletter.Queue) *retrier {
-	return &retrier{h: h, q: q, due: map[string]time.Time{}, wake: make(chan struct{}, 1)}
+	return &retrier{h: h, q: q, due: map[string]time.Time{}, busy: map[string]bool{}, wake: make(chan struct{}, 1),
+		workers: make(chan struct{}, retryWorkers)}
+}
+
+// crowded says the lane holds laneLimit deliveries: new failures are
+// retried in place.
+func (r *retrier) crowded() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.due)+len(r.busy) >= laneLimit
 }
 
 // policy is the trigger's dead-letter policy: a delivery to retry is parked
@@ -113,6 +149,7 @@ func (r *retrier) stop() {
 	}
 	r.cancel()
 	<-r.done
+	r.wg.Wait()
 }
 
 func (r *retrier) run(ctx context.Context) {
@@ -133,12 +170,16 @@ func (r *retrier) run(ctx context.Context) {
 		}
 		next := scanned.Add(retrierScan)
 		for _, seq := range r.takeDue(time.Now()) {
-			if ctx.Err() != nil {
+			select {
+			case r.workers <- struct{}{}:
+			case <-ctx.Done():
 				return
 			}
-			if _, err := r.q.ProcessSequence(ctx, seq, r.retry, r.policy); err != nil && !errors.Is(err, deadletter.ErrBusy) && ctx.Err() == nil {
-				r.h.b.o.logger.Warn("broker: retrying a delivery failed", "trigger", r.h.r.Namespace+"/"+r.h.r.Name, "error", err)
-			}
+			r.wg.Add(1)
+			go func() {
+				defer func() { <-r.workers; r.wg.Done(); r.finish(seq) }()
+				r.retrySequence(ctx, seq)
+			}()
 		}
 		r.mu.Lock()
 		for _, due := range r.due {
@@ -151,18 +192,57 @@ func (r *retrier) run(ctx context.Context) {
 	}
 }
 
-// takeDue removes and returns the sequences due by now.
+// takeDue removes and returns the sequences due by now, marked busy.
 func (r *retrier) takeDue(now time.Time) []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var out []string
 	for seq, due := range r.due {
-		if !due.After(now) {
+		if !due.After(now) && !r.busy[seq] {
 			out = append(out, seq)
 			delete(r.due, seq)
+			r.busy[seq] = true
 		}
 	}
 	return out
+}
+
+func (r *retrier) finish(seq string) {
+	r.mu.Lock()
+	delete(r.busy, seq)
+	r.mu.Unlock()
+}
+
+// retrySequence makes the next attempt of seq's letter, if it is still
+// scheduled and due as stored: another node may have retried it since this
+// one learnt of it, and set it a later time, or exhausted it. A letter not
+// due is left as it is (the handler ends the call's context, which the
+// queue takes for an attempt cut short) and kept for its time.
+func (r *retrier) retrySequence(ctx context.Context, seq string) {
+	lease := retryLease(r.h.b.attemptTimeout(&r.h.r.Delivery))
+	actx, cancel := context.WithTimeout(ctx, lease-aliveSlack)
+	defer cancel()
+	var later time.Time
+	handle := func(hctx context.Context, l deadletter.Letter) error {
+		if l.Diagnostics[diagRetry] != "scheduled" {
+			cancel()
+			return hctx.Err()
+		}
+		if due, err := time.Parse(time.RFC3339Nano, l.Diagnostics[diagRetryDue]); err == nil && due.After(time.Now()) {
+			later = due
+			cancel()
+			return hctx.Err()
+		}
+		return r.retry(hctx, l)
+	}
+	_, err := r.q.ProcessSequence(actx, seq, handle, r.policy)
+	switch {
+	case !later.IsZero():
+		r.schedule(seq, later)
+	case err == nil, errors.Is(err, deadletter.ErrBusy), ctx.Err() != nil, actx.Err() != nil:
+	default:
+		r.h.b.o.logger.Warn("broker: retrying a delivery failed", "trigger", r.h.r.Namespace+"/"+r.h.r.Name, "error", err)
+	}
 }
 
 // scan learns the scheduled letters of the whole queue.
@@ -175,6 +255,16 @@ func (r *retrier) scan(ctx context.Context) {
 		return
 	}
 	for _, info := range infos {
+		if info.Size != 1 {
+			continue // an ordered trigger's sequence, parked behind its head
+		}
+		r.mu.Lock()
+		_, known := r.due[info.ID]
+		known = known || r.busy[info.ID]
+		r.mu.Unlock()
+		if known {
+			continue
+		}
 		letters, err := r.q.Letters(ctx, info.ID)
 		if err != nil || len(letters) == 0 || letters[0].Diagnostics[diagRetry] != "scheduled" {
 			continue
@@ -184,20 +274,15 @@ func (r *retrier) scan(ctx context.Context) {
 			due = info.LastTouched
 		}
 		r.mu.Lock()
-		if _, known := r.due[info.ID]; !known {
+		if _, known := r.due[info.ID]; !known && !r.busy[info.ID] {
 			r.due[info.ID] = due
 		}
 		r.mu.Unlock()
 	}
 }
 
-// retry makes the next attempt of a parked delivery. A letter that is no
-// longer scheduled (exhausted since it was learnt of) is not the
-// retrier's: it fails, and stays parked as exhausted.
+// retry makes the next attempt of a parked delivery.
 func (r *retrier) retry(ctx context.Context, l deadletter.Letter) error {
-	if l.Diagnostics[diagRetry] != "scheduled" {
-		return errNotScheduled
-	}
 	ev, err := decodeCloudEvent(l.Event.Partition, storage.Entry{Position: l.Event.Position, Data: l.Event.Payload})
 	if err != nil {
 		return err
@@ -208,18 +293,12 @@ func (r *retrier) retry(ctx context.Context, l deadletter.Letter) error {
 	return r.h.attempt(ctx, processor.Delivery{Event: &e, Segment: -1}, ev, max(attempts, 1)+1)
 }
 
-// errNotScheduled is a letter the retrier met that waits for an operator.
-var errNotScheduled = errors.New("the delivery waits for an operator's retry")
-
 // attempt makes attempt n of delivering ev, once. Delivered, it goes on as
 // any delivery does (the reply published); failed with a retry left, it is
 // a retryLater; failed for good, it goes to the dead-letter sink, if any.
 func (h *triggerHandler) attempt(ctx context.Context, d processor.Delivery, ev *cloudevents.Event, n int) error {
 	r := h.r
-	timeout := r.Delivery.Timeout
-	if timeout <= 0 {
-		timeout = h.b.o.deliveryTimeout
-	}
+	timeout := h.b.attemptTimeout(&r.Delivery)
 	d.KeepAlive(time.Now().Add(timeout + aliveSlack))
 	a := h.b.send(ctx, target{url: r.Subscriber, replies: true}, ev, r.Delivery.Format, timeout)
 	if a.ok() {

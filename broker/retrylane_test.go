@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"eddy/cloudevents"
 )
@@ -95,7 +96,7 @@ func TestRetriesOutliveARestart(t *testing.T) {
 	sub := newSubscriber(t, a.respond)
 	sink := newSubscriber(t, nil)
 	env.putTrigger("default", "lane", triggerYAML("lane", "t", sub.URL,
-		"  delivery:\n    retry: 2\n    backoffPolicy: linear\n    backoffDelay: PT0.5S\n    deadLetterSink:\n      uri: "+sink.URL+"\n"))
+		"  delivery:\n    retry: 2\n    backoffPolicy: linear\n    backoffDelay: PT2S\n    deadLetterSink:\n      uri: "+sink.URL+"\n"))
 	env.send(event("t", "bad-1"))
 	eventually(t, "the first attempt to be kept for its retry", func() bool {
 		st, _ := env.b.Triggers.Status(t.Context(), "default", "lane")
@@ -110,4 +111,34 @@ func TestRetriesOutliveARestart(t *testing.T) {
 		st, _ := env.b.Triggers.Status(t.Context(), "default", "lane")
 		return st.Retrying == 0 && st.DeadLetters == 0
 	})
+}
+
+// TestCrowdedLaneRetriesInPlace: once laneLimit deliveries wait for a retry
+// (a subscriber that fails everything), a new failure is retried in the
+// handler, as an ordered trigger's is, so that the queue does not fill with
+// every event the trigger is sent: the subscriber gets its retry without
+// the event ever waiting in the queue.
+func TestCrowdedLaneRetriesInPlace(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1))
+	a := &attemptsBy{attempts: map[string]int{}, bad: true}
+	sub := newSubscriber(t, a.respond)
+	env.putTrigger("default", "lane", triggerYAML("lane", "t", sub.URL,
+		"  delivery:\n    retry: 1\n    backoffPolicy: linear\n    backoffDelay: PT0.05S\n"))
+	env.b.Triggers.mu.Lock()
+	lane := env.b.Triggers.running["default/lane"].lane
+	env.b.Triggers.mu.Unlock()
+	lane.mu.Lock()
+	for i := range laneLimit {
+		lane.due["crowd-"+strconv.Itoa(i)] = time.Now().Add(time.Hour)
+	}
+	lane.mu.Unlock()
+	env.send(event("t", "bad-1"))
+	eventually(t, "the event to be parked after its retry", func() bool {
+		st, _ := env.b.Triggers.Status(t.Context(), "default", "lane")
+		return st.DeadLetters == 1
+	})
+	st, _ := env.b.Triggers.Status(t.Context(), "default", "lane")
+	if a.of("bad-1") != 2 || st.Retrying != 0 || st.Deliveries.Retries != 1 {
+		t.Fatalf("%d attempts, retrying %d, retries %d; want the retry made in place and the event parked for good", a.of("bad-1"), st.Retrying, st.Deliveries.Retries)
+	}
 }

@@ -76,7 +76,7 @@ func (h *triggerHandler) Handle(ctx context.Context, d processor.Delivery) error
 			return nil
 		}
 	}
-	if h.oneAttempt {
+	if h.oneAttempt && !h.lane.crowded() {
 		return h.attempt(ctx, d, ev, 1)
 	}
 	r := h.r

@@ -36,10 +36,22 @@ type Peers struct {
 	// onUnowned is called when a request finds a partition without an
 	// owner (OnUnowned).
 	onUnowned atomic.Pointer[func()]
+	wait      atomic.Int64 // SetOwnerWait, nanoseconds
 
 	mu      sync.Mutex
 	owners  []string // by partition: base URL, "" when unknown
 	fetched time.Time
+}
+
+// SetOwnerWait sets how long a request waits for a partition changing
+// hands (DefaultOwnerWait): a node's claim round and more.
+func (ps *Peers) SetOwnerWait(d time.Duration) { ps.wait.Store(int64(d)) }
+
+func (ps *Peers) ownerWait() time.Duration {
+	if d := time.Duration(ps.wait.Load()); d > 0 {
+		return d
+	}
+	return DefaultOwnerWait
 }
 
 // OnUnowned sets f to be called, from the request's goroutine, whenever a
@@ -98,12 +110,12 @@ func (ps *Peers) AwaitDefinitions(ctx context.Context, p int, keys []int64, wait
 	return ans.Held, err
 }
 
-// ownerWait bounds how long a request waits for a partition that is
-// changing hands: released by one node, not yet taken or loaded by the
-// next. A handover takes a claim round of the new owner (a fraction of a
-// second) and its engine's start; a request that comes meanwhile is
-// answered late rather than refused.
-const ownerWait = 5 * time.Second
+// DefaultOwnerWait bounds how long a request waits for a partition that
+// is changing hands (SetOwnerWait): released by one node, not yet taken or
+// loaded by the next. A handover takes a claim round of the new owner and
+// its engine's start; a request that comes meanwhile is answered late
+// rather than refused.
+const DefaultOwnerWait = 5 * time.Second
 
 // handOverRetry spaces the lookups of a request waiting for an owner.
 const handOverRetry = 100 * time.Millisecond
@@ -120,7 +132,7 @@ func (ps *Peers) call(ctx context.Context, p int, method, path string, body []by
 			return err
 		}
 		if deadline.IsZero() {
-			deadline = time.Now().Add(ownerWait)
+			deadline = time.Now().Add(ps.ownerWait())
 		}
 		if time.Now().After(deadline) {
 			return err

@@ -112,13 +112,15 @@ func (c *partitionClaims) look(ctx context.Context) []string {
 
 // plan reads the partitions' holders and shares the partitions out among
 // nodes (sharePartitions): plan[p] names the node partition p belongs to.
-// A failed read leaves the holders unknown: the plan then gives each node
-// its quota in partition order.
+// A failed read plans nothing: the round then neither gives nor takes.
 func (c *partitionClaims) plan(ctx context.Context, nodes []string) []string {
 	holders := make([]string, c.store.Partitions())
 	claims, err := c.store.Ownership().PartitionClaims(ctx)
-	if err != nil && ctx.Err() == nil {
-		c.log.Error("reading the partitions' holders", "error", err)
+	if err != nil {
+		if ctx.Err() == nil {
+			c.log.Error("reading the partitions' holders", "error", err)
+		}
+		return nil
 	}
 	for _, claim := range claims {
 		if claim.Partition >= 0 && claim.Partition < len(holders) {
@@ -332,11 +334,13 @@ func (c *partitionClaims) run(ctx context.Context, health engineHealth, changed 
 func (c *partitionClaims) release() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	// Gone from the group first: a node that sees the partitions free
+	// then plans them for itself, not for this one.
+	c.nodes.Leave(ctx)
 	for _, p := range c.partitions() {
 		if err := c.store.Ownership().ReleasePartition(ctx, c.held[p]); err != nil {
 			c.log.Warn("releasing partition claim", "partition", p, "error", err)
 		}
 	}
 	c.held = map[int]storage.PartitionClaim{}
-	c.nodes.Leave(ctx)
 }

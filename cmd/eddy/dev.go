@@ -188,6 +188,9 @@ func runDev(ctx context.Context, cfg devConfig, stderr interface{ Write([]byte) 
 	claims := newPartitionClaims(store, owner, cfg.claimTimeout, logger)
 	if p, ok := peers.(*cluster.Peers); ok {
 		p.OnUnowned(claims.nudge)
+		// A partition a stopping node hands back is taken at the other
+		// nodes' next round: a request waits for that, and the start.
+		p.SetOwnerWait(max(cluster.DefaultOwnerWait, cfg.claimTimeout/3+2*time.Second))
 	}
 	staleAfter := cfg.claimTimeout
 	if cfg.backend == "pebble" {

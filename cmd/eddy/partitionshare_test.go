@@ -61,15 +61,30 @@ func TestPartitionsMoveToANodeThatJoins(t *testing.T) {
 
 	// A clean stop hands the partitions over without waiting for the
 	// claims to time out: the wait below is shorter than the timeout.
+	// Instances on the second node's partitions (a node creates on its
+	// own), read through the first once the second stopped: the first
+	// holds them then, with their state. (A read already waiting on the
+	// first when it takes the partitions over is cut short by its
+	// engine's restart, so the reads follow the share.)
+	var onSecond []rest.Key
+	for range 4 {
+		r, err := clients[secondAddr].CreateInstance(ctx, rest.CreateInstanceRequest{BpmnProcessID: "two-tasks"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if owners[record.PartitionOf(int64(r.ProcessInstanceKey))] != secondAddr {
+			t.Fatalf("instance %d created through the second node is on a partition it does not hold", r.ProcessInstanceKey)
+		}
+		onSecond = append(onSecond, r.ProcessInstanceKey)
+	}
 	second.stop(t)
-	// Requests for the partitions it held, sent at once, wait for the
-	// first node to take them over rather than fail.
-	for i := range 4 {
-		if _, err := client.CreateInstance(ctx, rest.CreateInstanceRequest{BpmnProcessID: "two-tasks"}); err != nil {
-			t.Fatalf("creation %d right after the second node stopped: %v", i, err)
+	waitForShareWithin(t, store, map[string]int{firstAddr: 4}, 1500*time.Millisecond)
+	first.waitFor(t, `msg="engine restarted on the held partitions" partitions=4`)
+	for _, key := range onSecond {
+		if inst, err := client.Instance(ctx, key); err != nil || inst.State != "ACTIVE" {
+			t.Fatalf("instance %d of a partition the stopped node held: %+v %v", key, inst, err)
 		}
 	}
-	waitForShareWithin(t, store, map[string]int{firstAddr: 4}, 1500*time.Millisecond)
 
 	third := startEddy(t, args...)
 	thirdAddr := httpAddress(t, third.waitFor(t, "eddy is ready"))
