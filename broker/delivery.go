@@ -10,6 +10,7 @@ import (
 
 	"eddy/broker/trigger"
 	"eddy/cloudevents"
+	"eddy/processor"
 )
 
 // The extensions Knative puts on an event it sends to a dead-letter sink:
@@ -115,7 +116,8 @@ func (b *Broker) send(ctx context.Context, t target, e *cloudevents.Event, mode 
 // ends stops the retries: the event is delivered again when the trigger
 // resumes. alive is told, before each attempt and each wait, when it will
 // be over, so that the processor keeps the segment's claim meanwhile.
-func (b *Broker) deliverWithRetries(ctx context.Context, t target, e *cloudevents.Event, d *trigger.Delivery, stats *deliveryStats, alive func(time.Time)) (attempt, error) {
+func (b *Broker) deliverWithRetries(ctx context.Context, t target, e *cloudevents.Event, d *trigger.Delivery, stats *deliveryStats, pd processor.Delivery) (attempt, error) {
+	alive := pd.KeepAlive
 	timeout := d.Timeout
 	if timeout <= 0 {
 		timeout = b.o.deliveryTimeout
@@ -144,6 +146,11 @@ func (b *Broker) deliverWithRetries(ctx context.Context, t target, e *cloudevent
 			case <-ctx.Done():
 				timer.Stop()
 				return a, ctx.Err()
+			case <-pd.Stopping():
+				// A stop does not wait out the back-off: the event is
+				// delivered again when the trigger runs again.
+				timer.Stop()
+				return a, processor.ErrStopping
 			}
 		}
 	}

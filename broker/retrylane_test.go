@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -140,5 +141,52 @@ func TestCrowdedLaneRetriesInPlace(t *testing.T) {
 	st, _ := env.b.Triggers.Status(t.Context(), "default", "lane")
 	if a.of("bad-1") != 2 || st.Retrying != 0 || st.Deliveries.Retries != 1 {
 		t.Fatalf("%d attempts, retrying %d, retries %d; want the retry made in place and the event parked for good", a.of("bad-1"), st.Retrying, st.Deliveries.Retries)
+	}
+}
+
+// TestStopDoesNotWaitOutABackoff: an ordered trigger's handler waiting out
+// a long back-off gives its event up when the broker stops, instead of
+// holding the stop for the rest of its wait; the event is neither parked
+// nor lost, and is delivered when the broker runs again.
+func TestStopDoesNotWaitOutABackoff(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1))
+	a := &attemptsBy{attempts: map[string]int{}, bad: true}
+	sub := newSubscriber(t, a.respond)
+	env.putTrigger("default", "waits", "apiVersion: eventing.knative.dev/v1\nkind: Trigger\nmetadata:\n  name: waits\n  namespace: default\n"+
+		"  annotations:\n    kafka.eventing.knative.dev/delivery.order: ordered\nspec:\n  broker: default\n  filter:\n    attributes:\n      type: t\n"+
+		"  subscriber:\n    uri: "+sub.URL+"\n  delivery:\n    retry: 3\n    backoffPolicy: linear\n    backoffDelay: PT60S\n")
+	env.send(event("t", "bad-1"))
+	eventually(t, "the first attempt", func() bool { return a.of("bad-1") == 1 })
+	st, err := env.b.Triggers.Status(t.Context(), "default", "waits")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A guard well inside the back-off.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	env.srv.Close()
+	if err := env.b.Close(ctx); err != nil {
+		t.Fatalf("closing the broker while a delivery waits out its back-off: %v", err)
+	}
+	// A clean stop releases every segment's claim. The old way the stop
+	// outlasted its bound, and the work package in its back-off was
+	// abandoned with its claim held, for another node to wait out.
+	segs, err := env.store.Tokens().Segments(t.Context(), st.Processor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, seg := range segs {
+		if seg.Owner != "" {
+			t.Fatalf("segment %d of %s is still claimed by %q after the stop", seg.ID, st.Processor, seg.Owner)
+		}
+	}
+	env.eng.Close()
+	env.store.Close()
+	env.b = nil
+	a.heal()
+	env.start()
+	eventually(t, "the event delivered after the restart", func() bool { return a.of("bad-1") == 2 })
+	if st, _ := env.b.Triggers.Status(t.Context(), "default", "waits"); st.DeadLetters != 0 || st.Retrying != 0 {
+		t.Fatalf("the event given up at the stop was parked: %+v", st)
 	}
 }

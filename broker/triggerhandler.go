@@ -80,7 +80,7 @@ func (h *triggerHandler) Handle(ctx context.Context, d processor.Delivery) error
 		return h.attempt(ctx, d, ev, 1)
 	}
 	r := h.r
-	a, err := h.b.deliverWithRetries(ctx, target{url: r.Subscriber, replies: true}, ev, &r.Delivery, h.stats, d.KeepAlive)
+	a, err := h.b.deliverWithRetries(ctx, target{url: r.Subscriber, replies: true}, ev, &r.Delivery, h.stats, d)
 	if err != nil {
 		return err
 	}
@@ -103,7 +103,7 @@ func (h *triggerHandler) deadLetter(ctx context.Context, d processor.Delivery, e
 	r := h.r
 	if sink := r.Delivery.DeadLetterSink; sink != "" {
 		dl := deadLetter(ev, r.Subscriber, a)
-		da, err := h.b.deliverWithRetries(ctx, target{url: sink}, &dl, &r.Delivery, h.stats, d.KeepAlive)
+		da, err := h.b.deliverWithRetries(ctx, target{url: sink}, &dl, &r.Delivery, h.stats, d)
 		if err != nil {
 			return err
 		}

@@ -22,6 +22,11 @@ var (
 	// ErrMerging: the segment is still advancing the two halves of a merge;
 	// it cannot be split or merged again until they meet.
 	ErrMerging = errors.New("processor: segment is still merging")
+	// ErrStopping is what a handler returns when it gives its event up
+	// because the work package stops (Delivery.Stopping): the event is
+	// not dead-lettered, and is handled again from the committed token by
+	// whoever takes the segment next.
+	ErrStopping = errors.New("processor: the handler gave the event up as its segment stops")
 )
 
 // HandlerError is a handler's failure on one event, as status reports it.

@@ -49,7 +49,16 @@ type Delivery struct {
 	Tx *Tx
 
 	alive *atomic.Int64 // the work package's aliveUntil; nil: no claim to keep
+	// stopping is closed when the work package is asked to stop; nil: it
+	// never is (a dead letter being retried).
+	stopping <-chan struct{}
 }
+
+// Stopping is closed when the work package handling the event is asked to
+// stop (the processor stops, or gives the segment up): a handler waiting
+// out a back-off may give the event up then, returning ErrStopping, rather
+// than hold the stop for the rest of its wait.
+func (d Delivery) Stopping() <-chan struct{} { return d.stopping }
 
 // KeepAlive says the handler is still at work on the event and returns by
 // until, by the processor's clock (WithClock; the wall clock by default):

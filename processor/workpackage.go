@@ -65,6 +65,10 @@ type workPackage struct {
 	// first would hold the stop (a trigger's change, a shutdown) for as
 	// long as a slow handler takes over all of it.
 	draining atomic.Bool
+	// stopping is closed with the first drain, for handlers that wait
+	// (Delivery.Stopping).
+	stopping chan struct{}
+	stopOnce sync.Once
 	// extendedAt is delivered when the supervisor last extended the claim
 	// (the supervisor's own).
 	extendedAt uint64
@@ -98,15 +102,16 @@ type wpCall struct {
 func (p *Processor) newWorkPackage(seg storage.Segment, prog progress) *workPackage {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(p.runCtx))
 	wp := &workPackage{
-		p:      p,
-		claim:  seg.Claim(),
-		ctx:    ctx,
-		cancel: cancel,
-		in:     make(chan wpMsg, p.o.readAhead),
-		done:   make(chan struct{}),
-		mask:   seg.Mask,
-		prog:   prog,
-		tx:     newTx(p.store, p.o.statePartition),
+		p:        p,
+		claim:    seg.Claim(),
+		ctx:      ctx,
+		cancel:   cancel,
+		in:       make(chan wpMsg, p.o.readAhead),
+		done:     make(chan struct{}),
+		stopping: make(chan struct{}),
+		mask:     seg.Mask,
+		prog:     prog,
+		tx:       newTx(p.store, p.o.statePartition),
 	}
 	wp.lastCommit.Store(p.o.clock.Now().UnixNano())
 	wp.publish()
@@ -217,7 +222,10 @@ func (wp *workPackage) stop(ctx context.Context) error {
 
 // drain makes the work package skip what it has yet to handle, so that a
 // stop to come waits for one event at most.
-func (wp *workPackage) drain() { wp.draining.Store(true) }
+func (wp *workPackage) drain() {
+	wp.draining.Store(true)
+	wp.stopOnce.Do(func() { close(wp.stopping) })
+}
 
 // feed queues c, waiting while the work package is behind. It returns false
 // when ctx ended. A work package that has ended, or was abandoned (its
@@ -281,6 +289,12 @@ func (wp *workPackage) process(c *chunk) error {
 		}
 		wp.delivered.Add(1)
 		if err := wp.deliver(e, cur); err != nil {
+			if errors.Is(err, ErrStopping) && wp.draining.Load() {
+				// Given up for the stop, whose commit keeps the position
+				// before it.
+				wp.publish()
+				return nil
+			}
 			// Keep what the batch did before the failed event, so that a
 			// retry starts at the failed event.
 			if cerr := wp.commit(wp.ctx); cerr != nil {
@@ -326,7 +340,7 @@ func (wp *workPackage) process(c *chunk) error {
 // deliver hands one event to the handler, or parks it behind its
 // dead-lettered sequence. An error fails the batch.
 func (wp *workPackage) deliver(e *Event, cur *cursor) error {
-	d := Delivery{Event: e, Segment: wp.claim.Segment, Tx: &wp.tx, alive: &wp.aliveUntil}
+	d := Delivery{Event: e, Segment: wp.claim.Segment, Tx: &wp.tx, alive: &wp.aliveUntil, stopping: wp.stopping}
 	if r := cur.replay; r != nil && r.until.Covers(e.Position) {
 		d.Replay, d.ResetContext = true, r.context
 	}
@@ -348,6 +362,9 @@ func (wp *workPackage) deliver(e *Event, cur *cursor) error {
 		return nil
 	}
 	wp.tx.rollback(mark)
+	if errors.Is(err, ErrStopping) && wp.draining.Load() {
+		return err // not the event's fault: process leaves it for later
+	}
 	if cerr := wp.ctx.Err(); cerr != nil {
 		// The work package is stopping (the processor stops, or the claim
 		// went): a handler cut short is not the event's fault, so it is not
