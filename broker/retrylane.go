@@ -52,10 +52,27 @@ const (
 	diagAttempts = "eddy.retry.attempts"
 )
 
-// retryLease is how long a retry holds its letter: long enough for an
-// attempt bounded by timeout, and the dead-letter sink's, so that no other
-// node takes the letter up meanwhile. A retry is cut short before it ends.
-func retryLease(timeout time.Duration) time.Duration { return 3 * (timeout + aliveSlack) }
+// retryLease is how long a retry holds its letter, so that no other node
+// takes it up meanwhile: long enough for the delivery's whole schedule,
+// attempts bounded by timeout and the back-offs between them, as an
+// operator's retry of an ordered trigger makes it in place, and then the
+// dead-letter sink's, which the last failure goes through. A retry is cut
+// short before its lease ends (and says so). The price is that a letter a
+// dead node held waits for its lease to lapse.
+func retryLease(d *trigger.Delivery, timeout time.Duration) time.Duration {
+	const most = 24 * time.Hour // a bound that sums cannot overflow
+	attempt := min(timeout+aliveSlack, most)
+	schedule := time.Duration(min(d.Retry+1, 1000)) * attempt
+	for n := 1; n <= d.Retry && schedule < most; n++ {
+		schedule += min(d.Backoff(n), most)
+	}
+	schedule = min(schedule, most)
+	lease := schedule + attempt
+	if d.DeadLetterSink != "" {
+		lease += schedule
+	}
+	return min(lease, most)
+}
 
 // attemptTimeout bounds each attempt of d: its timeout, or the broker's.
 func (b *Broker) attemptTimeout(d *trigger.Delivery) time.Duration {
@@ -89,7 +106,10 @@ type retrier struct {
 	mu   sync.Mutex
 	due  map[string]time.Time // sequence → when its head is due
 	busy map[string]bool      // sequences being retried here
-	wake chan struct{}
+	// queued is how many sequences the queue held at the last scan,
+	// parked ones included: the queue's bound counts them all.
+	queued int
+	wake   chan struct{}
 
 	workers chan struct{} // a slot per retry in hand
 	cancel  context.CancelFunc
@@ -107,7 +127,7 @@ func newRetrier(h *triggerHandler, q *deadletter.Queue) *retrier {
 func (r *retrier) crowded() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return len(r.due)+len(r.busy) >= laneLimit
+	return max(len(r.due)+len(r.busy), r.queued) >= laneLimit
 }
 
 // policy is the trigger's dead-letter policy: a delivery to retry is parked
@@ -182,8 +202,8 @@ func (r *retrier) run(ctx context.Context) {
 			}()
 		}
 		r.mu.Lock()
-		for _, due := range r.due {
-			if due.Before(next) {
+		for seq, due := range r.due {
+			if due.Before(next) && !r.busy[seq] { // a busy one wakes the loop as it ends
 				next = due
 			}
 		}
@@ -210,7 +230,14 @@ func (r *retrier) takeDue(now time.Time) []string {
 func (r *retrier) finish(seq string) {
 	r.mu.Lock()
 	delete(r.busy, seq)
+	_, again := r.due[seq]
 	r.mu.Unlock()
+	if again {
+		select {
+		case r.wake <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // retrySequence makes the next attempt of seq's letter, if it is still
@@ -219,7 +246,7 @@ func (r *retrier) finish(seq string) {
 // due is left as it is (the handler ends the call's context, which the
 // queue takes for an attempt cut short) and kept for its time.
 func (r *retrier) retrySequence(ctx context.Context, seq string) {
-	lease := retryLease(r.h.b.attemptTimeout(&r.h.r.Delivery))
+	lease := retryLease(&r.h.r.Delivery, r.h.b.attemptTimeout(&r.h.r.Delivery))
 	actx, cancel := context.WithTimeout(ctx, lease-aliveSlack)
 	defer cancel()
 	var later time.Time
@@ -239,6 +266,8 @@ func (r *retrier) retrySequence(ctx context.Context, seq string) {
 	switch {
 	case !later.IsZero():
 		r.schedule(seq, later)
+	case ctx.Err() == nil && errors.Is(actx.Err(), context.DeadlineExceeded):
+		r.h.b.o.logger.Warn("broker: a retry outlasted its lease and was cut short: the delivery is tried again", "trigger", r.h.r.Namespace+"/"+r.h.r.Name, "lease", lease)
 	case err == nil, errors.Is(err, deadletter.ErrBusy), ctx.Err() != nil, actx.Err() != nil:
 	default:
 		r.h.b.o.logger.Warn("broker: retrying a delivery failed", "trigger", r.h.r.Namespace+"/"+r.h.r.Name, "error", err)
@@ -254,6 +283,18 @@ func (r *retrier) scan(ctx context.Context) {
 		}
 		return
 	}
+	present := make(map[string]bool, len(infos))
+	for _, info := range infos {
+		present[info.ID] = true
+	}
+	r.mu.Lock()
+	r.queued = len(infos)
+	for seq := range r.due {
+		if !present[seq] && !r.busy[seq] {
+			delete(r.due, seq) // delivered or dropped elsewhere
+		}
+	}
+	r.mu.Unlock()
 	for _, info := range infos {
 		if info.Size != 1 {
 			continue // an ordered trigger's sequence, parked behind its head
@@ -286,6 +327,9 @@ func (r *retrier) retry(ctx context.Context, l deadletter.Letter) error {
 	ev, err := decodeCloudEvent(l.Event.Partition, storage.Entry{Position: l.Event.Position, Data: l.Event.Payload})
 	if err != nil {
 		return err
+	}
+	if !r.h.r.Match(ev) {
+		return nil // the trigger's filter changed since: no longer its event
 	}
 	attempts, _ := strconv.Atoi(l.Diagnostics[diagAttempts])
 	e := processor.Event{Position: processor.Position{Stream: l.Event.Source, Partition: l.Event.Partition, Offset: l.Event.Position},
