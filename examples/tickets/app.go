@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -73,9 +74,10 @@ type app struct {
 	// Process is the deployed model's key.
 	Process int64
 
-	srv    *http.Server
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	srv       *http.Server
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	closeOnce sync.Once
 }
 
 // start runs the example: Eddy, the services, the front end, the
@@ -101,6 +103,12 @@ func start(ctx context.Context, cfg config) (_ *app, err error) {
 			a.close()
 		}
 	}()
+	if earlierRun(cfg.Dir) {
+		// Eddy's part goes on from the directory; the services' does not.
+		cfg.Logger.Warn("tickets: the data directory holds an earlier run's data: its process instances, timers and trigger positions go on, "+
+			"but the services keep their state in memory and start afresh, so the queue and reservations are forgotten "+
+			"and the tickets sold before are on sale again; give a new directory to start the sale cleanly", "data", cfg.Dir)
+	}
 	a.node, err = node.Start(ctx, node.Config{Dir: cfg.Dir, Partitions: cfg.Partitions, Logger: cfg.Logger, Broker: cfg.Broker})
 	if err != nil {
 		return nil, err
@@ -185,7 +193,9 @@ func (a *app) applyTriggers(ctx context.Context) error {
 
 // close stops everything: the services' loops, the broker's deliveries
 // and live pushes, the HTTP server, the payments in flight, and Eddy.
-func (a *app) close() {
+func (a *app) close() { a.closeOnce.Do(a.closeNow) }
+
+func (a *app) closeNow() {
 	if a.cancel != nil {
 		a.cancel()
 	}
@@ -210,4 +220,14 @@ func (a *app) close() {
 			a.cfg.Logger.Warn("closing Eddy", "error", err)
 		}
 	}
+}
+
+// earlierRun reports whether dir holds what a run left (it exists and is
+// not empty).
+func earlierRun(dir string) bool {
+	if dir == "" {
+		return false
+	}
+	entries, err := os.ReadDir(dir)
+	return err == nil && len(entries) > 0
 }
