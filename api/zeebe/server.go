@@ -23,14 +23,15 @@ import (
 type Server struct {
 	pb.UnimplementedGatewayServer
 
-	engines  Engines
-	log      *slog.Logger
-	tls      *tls.Config
-	tokens   tokenSet
-	limit    int64
-	inFlight atomic.Int64
-	node     string
-	address  string
+	engines   Engines
+	log       *slog.Logger
+	tls       *tls.Config
+	tokens    tokenSet
+	limit     int64
+	inFlight  atomic.Int64
+	node      string
+	liveNodes func(ctx context.Context) ([]string, error)
+	address   string
 	// maxResponse bounds the bytes of jobs in one ActivateJobs response.
 	maxResponse int
 }
@@ -60,6 +61,13 @@ func WithMaxInFlight(n int) Option { return func(s *Server) { s.limit = int64(n)
 // topology.
 func WithNode(name, address string) Option {
 	return func(s *Server) { s.node, s.address = name, address }
+}
+
+// WithNodes gives the topology the live nodes' names (this one's among
+// them), so that it shows the nodes that hold no partition too, and every
+// gateway numbers the brokers alike.
+func WithNodes(live func(ctx context.Context) ([]string, error)) Option {
+	return func(s *Server) { s.liveNodes = live }
 }
 
 // DefaultMaxInFlight is the default bound of WithMaxInFlight.

@@ -2,6 +2,7 @@ package zeebe
 
 import (
 	"context"
+	"maps"
 	"net"
 	"slices"
 	"strconv"
@@ -15,34 +16,45 @@ const GatewayVersion = "8.3.0"
 
 // Topology describes the nodes as brokers: this node leads the partitions
 // its engine runs, and every other owner of a partition claim leads its
-// own. Zeebe numbers partitions from 1, so Eddy's partition p is p+1 here.
-// Clients route nothing themselves (any gateway takes any request), so the
-// topology is for people and tools that show it.
+// own; with WithNodes, the live nodes that hold none are brokers too. The
+// brokers are numbered in the order of their names, so that every gateway
+// numbers them alike. Zeebe numbers partitions from 1, so Eddy's partition
+// p is p+1 here. Clients route nothing themselves (any gateway takes any
+// request), so the topology is for people and tools that show it.
 func (s *Server) Topology(ctx context.Context, _ *pb.TopologyRequest) (*pb.TopologyResponse, error) {
 	e := engineOf(ctx)
-	host, port := splitAddress(s.address)
-	self := &pb.BrokerInfo{NodeId: 0, Host: host, Port: port, Version: GatewayVersion}
-	mine := e.Partitions()
-	for _, p := range mine {
-		self.Partitions = append(self.Partitions, leader(p))
-	}
-	brokers := []*pb.BrokerInfo{self}
 	claims, err := e.Store().Ownership().PartitionClaims(ctx)
 	if err != nil {
 		return nil, statusOf(err, "TOPOLOGY")
 	}
-	others := map[string]*pb.BrokerInfo{}
+	mine := e.Partitions()
+	led := map[string][]int{s.node: mine}
 	for _, c := range claims {
 		if c.Owner == "" || c.Owner == s.node || slices.Contains(mine, c.Partition) {
 			continue
 		}
-		b := others[c.Owner]
-		if b == nil {
-			b = &pb.BrokerInfo{NodeId: int32(len(brokers)), Host: c.Owner, Version: GatewayVersion}
-			others[c.Owner] = b
-			brokers = append(brokers, b)
+		led[c.Owner] = append(led[c.Owner], c.Partition)
+	}
+	if s.liveNodes != nil {
+		if live, err := s.liveNodes(ctx); err == nil {
+			for _, n := range live {
+				if _, ok := led[n]; !ok {
+					led[n] = nil
+				}
+			}
 		}
-		b.Partitions = append(b.Partitions, leader(c.Partition))
+	}
+	names := slices.Sorted(maps.Keys(led))
+	brokers := make([]*pb.BrokerInfo, 0, len(names))
+	for i, name := range names {
+		b := &pb.BrokerInfo{NodeId: int32(i), Host: name, Version: GatewayVersion}
+		if name == s.node {
+			b.Host, b.Port = splitAddress(s.address)
+		}
+		for _, p := range led[name] {
+			b.Partitions = append(b.Partitions, leader(p))
+		}
+		brokers = append(brokers, b)
 	}
 	return &pb.TopologyResponse{Brokers: brokers, ClusterSize: int32(len(brokers)), PartitionsCount: int32(e.Store().Partitions()),
 		ReplicationFactor: 1, GatewayVersion: GatewayVersion}, nil

@@ -17,20 +17,25 @@ func TestTopology(t *testing.T) {
 	if _, err := store.Ownership().ClaimPartition(context.Background(), 2, "other-node", time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	addr := serveGRPC(t, New(Static(e), WithNode("zeebe-test", "gateway.example:26500")))
+	live := func(context.Context) ([]string, error) { return []string{"idle-node", "other-node", "zeebe-test"}, nil }
+	addr := serveGRPC(t, New(Static(e), WithNode("zeebe-test", "gateway.example:26500"), WithNodes(live)))
 	topo, err := newClient(t, addr).NewTopologyCommand().Send(testContext(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if topo.PartitionsCount != 3 || topo.ClusterSize != 2 || topo.ReplicationFactor != 1 || topo.GatewayVersion != GatewayVersion || len(topo.Brokers) != 2 {
+	if topo.PartitionsCount != 3 || topo.ClusterSize != 3 || topo.ReplicationFactor != 1 || topo.GatewayVersion != GatewayVersion || len(topo.Brokers) != 3 {
 		t.Fatalf("topology: %v", topo)
 	}
-	self, other := topo.Brokers[0], topo.Brokers[1]
-	if self.Host != "gateway.example" || self.Port != 26500 || !leads(self, 1, 2) {
-		t.Fatalf("this node: %v", self)
+	// Numbered by name, as every gateway numbers them.
+	idle, other, self := topo.Brokers[0], topo.Brokers[1], topo.Brokers[2]
+	if idle.Host != "idle-node" || idle.NodeId != 0 || len(idle.Partitions) != 0 {
+		t.Fatalf("the node without partitions: %v", idle)
 	}
 	if other.Host != "other-node" || other.NodeId != 1 || !leads(other, 3) {
 		t.Fatalf("the other node: %v", other)
+	}
+	if self.Host != "gateway.example" || self.Port != 26500 || self.NodeId != 2 || !leads(self, 1, 2) {
+		t.Fatalf("this node: %v", self)
 	}
 }
 

@@ -15,9 +15,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"eddy/api/rest"
+	"eddy/api/zeebe"
 	"eddy/broker"
 	"eddy/cluster"
 	"eddy/engine"
+	"eddy/internal/members"
 	"eddy/storage"
 )
 
@@ -187,6 +189,9 @@ func runDev(ctx context.Context, cfg devConfig, stderr interface{ Write([]byte) 
 	}
 	claims := newPartitionClaims(store, owner, cfg.claimTimeout, logger)
 	if p, ok := peers.(*cluster.Peers); ok {
+		grpcOpts = append(grpcOpts, zeebe.WithNodes(func(ctx context.Context) ([]string, error) {
+			return members.Live(ctx, store.Tokens(), partitionGroup, cfg.claimTimeout, time.Now())
+		}))
 		p.OnUnowned(claims.nudge)
 		// A partition a stopping node hands back is taken at the other
 		// nodes' next round: a request waits for that, and the start.

@@ -66,6 +66,28 @@ func TestGatewayFollowsPartitionTakeover(t *testing.T) {
 			t.Fatalf("run %d through a node that holds no partition: %v", i, err)
 		}
 	}
+	// Its topology lists it too, without partitions, numbered as the
+	// second node numbers the brokers.
+	fromThird, err := gateway.NewTopologyCommand().Send(ctx)
+	if err != nil || len(fromThird.Brokers) != 3 {
+		t.Fatalf("topology through the node without partitions: %v, %v", fromThird, err)
+	}
+	fromSecond, err := c.NewTopologyCommand().Send(ctx)
+	if err != nil || len(fromSecond.Brokers) != 3 {
+		t.Fatalf("topology through the second node once the third joined: %v, %v", fromSecond, err)
+	}
+	idle := 0
+	for i, b := range fromThird.Brokers {
+		if len(b.Partitions) == 0 {
+			idle++
+		}
+		if len(b.Partitions) != len(fromSecond.Brokers[i].Partitions) || (len(b.Partitions) == 1 && b.Partitions[0].PartitionId != fromSecond.Brokers[i].Partitions[0].PartitionId) {
+			t.Fatalf("broker %d differs between gateways: %v and %v", i, b, fromSecond.Brokers[i])
+		}
+	}
+	if idle != 1 {
+		t.Fatalf("topology through the node without partitions: %d brokers without partitions, want 1: %v", idle, fromThird)
+	}
 	third.stop(t)
 
 	first.cmd.Process.Kill()

@@ -138,3 +138,21 @@ func (g *Group) Leave(ctx context.Context) {
 	_ = g.tokens.ReleaseClaim(ctx, *g.slot)
 	g.slot = nil
 }
+
+// Live names the live nodes of the group name in tokens, in order, as any
+// reader of the store sees them: those whose slot's claim is younger than
+// timeout. It makes nothing (a group nobody joined has none).
+func Live(ctx context.Context, tokens storage.TokenStore, name string, timeout time.Duration, now time.Time) ([]string, error) {
+	slots, err := tokens.Segments(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("reading the node slots of %s: %w", name, err)
+	}
+	var live []string
+	for _, s := range slots {
+		if s.Owner != "" && now.Sub(s.ClaimedAt) < timeout {
+			live = append(live, s.Owner)
+		}
+	}
+	slices.Sort(live)
+	return slices.Compact(live), nil
+}

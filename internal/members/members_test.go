@@ -68,6 +68,9 @@ func TestGroup(t *testing.T) {
 	if v := look(b, now); v.Wanted != 1 {
 		t.Fatalf("after c beat again with 0: %+v", v)
 	}
+	if live, err := Live(ctx, st.Tokens(), "g#nodes", timeout, now); err != nil || !slices.Equal(live, []string{"a", "b", "c"}) {
+		t.Fatalf("Live of three: %q %v", live, err)
+	}
 	// A node that leaves is gone at once.
 	b.Leave(ctx)
 	if v := look(a, now); v.Live != 2 || !slices.Equal(v.Nodes, []string{"a", "c"}) {
