@@ -11,7 +11,6 @@ import (
 	"eddy/cloudevents"
 	"eddy/processor"
 	"eddy/processor/deadletter"
-	"eddy/storage"
 )
 
 // An unordered trigger retries a failed delivery without holding up the
@@ -149,6 +148,11 @@ func (r *retrier) schedule(seq string, due time.Time) {
 	r.mu.Lock()
 	r.due[seq] = due
 	r.mu.Unlock()
+	r.poke()
+}
+
+// poke wakes the retrier's loop to look at its schedule again.
+func (r *retrier) poke() {
 	select {
 	case r.wake <- struct{}{}:
 	default:
@@ -233,10 +237,7 @@ func (r *retrier) finish(seq string) {
 	_, again := r.due[seq]
 	r.mu.Unlock()
 	if again {
-		select {
-		case r.wake <- struct{}{}:
-		default:
-		}
+		r.poke()
 	}
 }
 
@@ -306,11 +307,11 @@ func (r *retrier) scan(ctx context.Context) {
 		if known {
 			continue
 		}
-		letters, err := r.q.Letters(ctx, info.ID)
-		if err != nil || len(letters) == 0 || letters[0].Diagnostics[diagRetry] != "scheduled" {
+		head, ok := scheduledHead(ctx, r.q, info.ID)
+		if !ok {
 			continue
 		}
-		due, err := time.Parse(time.RFC3339Nano, letters[0].Diagnostics[diagRetryDue])
+		due, err := time.Parse(time.RFC3339Nano, head.Diagnostics[diagRetryDue])
 		if err != nil {
 			due = info.LastTouched
 		}
@@ -322,19 +323,17 @@ func (r *retrier) scan(ctx context.Context) {
 	}
 }
 
-// retry makes the next attempt of a parked delivery.
+// retry makes the next attempt of a parked delivery; one the trigger's
+// filter no longer matches is dropped, as an operator's retry drops it.
 func (r *retrier) retry(ctx context.Context, l deadletter.Letter) error {
-	ev, err := decodeCloudEvent(l.Event.Partition, storage.Entry{Position: l.Event.Position, Data: l.Event.Payload})
-	if err != nil {
+	e := processor.LetterEvent(l)
+	d := processor.Delivery{Event: &e, Segment: -1}
+	ev, err := r.h.eventOf(d)
+	if ev == nil {
 		return err
 	}
-	if !r.h.r.Match(ev) {
-		return nil // the trigger's filter changed since: no longer its event
-	}
 	attempts, _ := strconv.Atoi(l.Diagnostics[diagAttempts])
-	e := processor.Event{Position: processor.Position{Stream: l.Event.Source, Partition: l.Event.Partition, Offset: l.Event.Position},
-		Type: l.Event.Type, Timestamp: l.Event.Time, Data: l.Event.Payload}
-	return r.h.attempt(ctx, processor.Delivery{Event: &e, Segment: -1}, ev, max(attempts, 1)+1)
+	return r.h.attempt(ctx, d, ev, max(attempts, 1)+1)
 }
 
 // attempt makes attempt n of delivering ev, once. Delivered, it goes on as
@@ -377,11 +376,20 @@ func parkedAndRetrying(ctx context.Context, q *deadletter.Queue) (parked, retryi
 		if info.Size != 1 {
 			continue // an ordered trigger's sequence: parked behind its head
 		}
-		letters, err := q.Letters(ctx, info.ID)
-		if err == nil && len(letters) == 1 && letters[0].Diagnostics[diagRetry] == "scheduled" {
+		if _, ok := scheduledHead(ctx, q, info.ID); ok {
 			parked--
 			retrying++
 		}
 	}
 	return parked, retrying
+}
+
+// scheduledHead reads the letter of a single-letter sequence, and says
+// whether the retrier is to try it again (false too when it cannot be read).
+func scheduledHead(ctx context.Context, q *deadletter.Queue, seq string) (deadletter.Letter, bool) {
+	letters, err := q.Letters(ctx, seq)
+	if err != nil || len(letters) != 1 || letters[0].Diagnostics[diagRetry] != "scheduled" {
+		return deadletter.Letter{}, false
+	}
+	return letters[0], true
 }

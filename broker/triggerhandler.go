@@ -60,21 +60,28 @@ type triggerHandler struct {
 	oneAttempt bool
 }
 
+// eventOf is the CloudEvent d carries; nil, with no error, when it is none
+// of the trigger's.
+func (h *triggerHandler) eventOf(d processor.Delivery) (*cloudevents.Event, error) {
+	if ev, ok := d.Value.(*cloudevents.Event); ok {
+		return ev, nil // from the trigger's source: it passed the filter
+	}
+	if !isCloudEventEntry(d.Data) {
+		return nil, nil
+	}
+	// A dead letter being retried: its event was stored as the entry. The
+	// filter may have changed since.
+	ev, err := decodeCloudEvent(d.Position.Partition, storage.Entry{Position: d.Position.Offset, Data: d.Data})
+	if err != nil || !h.r.Match(ev) {
+		return nil, err
+	}
+	return ev, nil
+}
+
 func (h *triggerHandler) Handle(ctx context.Context, d processor.Delivery) error {
-	ev, ok := d.Value.(*cloudevents.Event)
-	if !ok {
-		if !isCloudEventEntry(d.Data) {
-			return nil
-		}
-		// A dead letter being retried: its event was stored as the entry.
-		// Events from the trigger's source passed its filter already.
-		var err error
-		if ev, err = decodeCloudEvent(d.Position.Partition, storage.Entry{Position: d.Position.Offset, Data: d.Data}); err != nil {
-			return err
-		}
-		if !h.r.Match(ev) {
-			return nil
-		}
+	ev, err := h.eventOf(d)
+	if ev == nil {
+		return err
 	}
 	if h.oneAttempt && !h.lane.crowded() {
 		return h.attempt(ctx, d, ev, 1)

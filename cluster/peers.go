@@ -142,7 +142,9 @@ func (ps *Peers) call(ctx context.Context, p int, method, path string, body []by
 			return err
 		case <-time.After(handOverRetry):
 		}
-		ps.forget()
+		// Requests waiting side by side share a lookup per retry period,
+		// rather than each read the claims again.
+		ps.forgetOlderThan(handOverRetry)
 	}
 }
 
@@ -262,5 +264,15 @@ func (e changingHands) Unwrap() error { return e.err }
 func (ps *Peers) forget() {
 	ps.mu.Lock()
 	ps.owners = nil
+	ps.mu.Unlock()
+}
+
+// forgetOlderThan forgets the owners if they were looked up more than age
+// ago.
+func (ps *Peers) forgetOlderThan(age time.Duration) {
+	ps.mu.Lock()
+	if time.Since(ps.fetched) > age {
+		ps.owners = nil
+	}
 	ps.mu.Unlock()
 }

@@ -64,7 +64,9 @@ func letterOf(seq string, e *Event) deadletter.Letter {
 	}
 }
 
-func eventOf(l deadletter.Letter) Event {
+// LetterEvent is the event a dead letter holds, as the processor read it:
+// what a handler retrying the letter outside ProcessDeadLetters hands on.
+func LetterEvent(l deadletter.Letter) Event {
 	e := Event{
 		Position:  Position{Stream: l.Event.Source, Partition: l.Event.Partition, Offset: l.Event.Position},
 		Type:      l.Event.Type,
@@ -113,7 +115,7 @@ func (p *Processor) ProcessDeadLetters(ctx context.Context) (bool, error) {
 		return false, fmt.Errorf("processor %s has no dead-letter queue (WithDeadLetters)", p.name)
 	}
 	return dl.q.Process(ctx, func(ctx context.Context, l deadletter.Letter) error {
-		e := eventOf(l)
+		e := LetterEvent(l)
 		tx := newTx(p.store, p.o.statePartition)
 		d := Delivery{Event: &e, Segment: -1, Tx: &tx}
 		if err := p.handler.Handle(ctx, d); err != nil {
