@@ -51,14 +51,14 @@ const (
 	diagAttempts = "eddy.retry.attempts"
 )
 
-// retryLease is how long a retry holds its letter, so that no other node
-// takes it up meanwhile: long enough for the delivery's whole schedule,
-// attempts bounded by timeout and the back-offs between them, as an
-// operator's retry of an ordered trigger makes it in place, and then the
-// dead-letter sink's, which the last failure goes through. A retry is cut
-// short before its lease ends (and says so). The price is that a letter a
-// dead node held waits for its lease to lapse.
-func retryLease(d *trigger.Delivery, timeout time.Duration) time.Duration {
+// retrySchedule bounds one retry of a letter: the delivery's whole
+// schedule, attempts bounded by timeout and the back-offs between them, as
+// an operator's retry of an ordered trigger makes it in place, and then the
+// dead-letter sink's, which the last failure goes through. The letter's
+// lease is renewed meanwhile (the queue's keeper), so no other node takes
+// it up, while a letter a dead node held is free again after the queue's
+// claim duration.
+func retrySchedule(d *trigger.Delivery, timeout time.Duration) time.Duration {
 	const most = 24 * time.Hour // a bound that sums cannot overflow
 	attempt := min(timeout+aliveSlack, most)
 	schedule := time.Duration(min(d.Retry+1, 1000)) * attempt
@@ -66,11 +66,11 @@ func retryLease(d *trigger.Delivery, timeout time.Duration) time.Duration {
 		schedule += min(d.Backoff(n), most)
 	}
 	schedule = min(schedule, most)
-	lease := schedule + attempt
+	bound := schedule + attempt
 	if d.DeadLetterSink != "" {
-		lease += schedule
+		bound += schedule
 	}
-	return min(lease, most)
+	return min(bound, most)
 }
 
 // attemptTimeout bounds each attempt of d: its timeout, or the broker's.
@@ -247,8 +247,8 @@ func (r *retrier) finish(seq string) {
 // due is left as it is (the handler ends the call's context, which the
 // queue takes for an attempt cut short) and kept for its time.
 func (r *retrier) retrySequence(ctx context.Context, seq string) {
-	lease := retryLease(&r.h.r.Delivery, r.h.b.attemptTimeout(&r.h.r.Delivery))
-	actx, cancel := context.WithTimeout(ctx, lease-aliveSlack)
+	bound := retrySchedule(&r.h.r.Delivery, r.h.b.attemptTimeout(&r.h.r.Delivery))
+	actx, cancel := context.WithTimeout(ctx, bound)
 	defer cancel()
 	var later time.Time
 	handle := func(hctx context.Context, l deadletter.Letter) error {
@@ -268,7 +268,7 @@ func (r *retrier) retrySequence(ctx context.Context, seq string) {
 	case !later.IsZero():
 		r.schedule(seq, later)
 	case ctx.Err() == nil && errors.Is(actx.Err(), context.DeadlineExceeded):
-		r.h.b.o.logger.Warn("broker: a retry outlasted its lease and was cut short: the delivery is tried again", "trigger", r.h.r.Namespace+"/"+r.h.r.Name, "lease", lease)
+		r.h.b.o.logger.Warn("broker: a retry outlasted its delivery schedule and was cut short: the delivery is tried again", "trigger", r.h.r.Namespace+"/"+r.h.r.Name, "schedule", bound)
 	case err == nil, errors.Is(err, deadletter.ErrBusy), ctx.Err() != nil, actx.Err() != nil:
 	default:
 		r.h.b.o.logger.Warn("broker: retrying a delivery failed", "trigger", r.h.r.Namespace+"/"+r.h.r.Name, "error", err)

@@ -192,22 +192,22 @@ func TestStopDoesNotWaitOutABackoff(t *testing.T) {
 	}
 }
 
-// TestRetryLeaseCoversTheSchedule: a retry's lease covers the delivery's
-// whole schedule (attempts and back-offs), and the dead-letter sink's after
-// it when there is one, within a bound a long schedule cannot overflow.
-func TestRetryLeaseCoversTheSchedule(t *testing.T) {
+// TestRetryScheduleBound: a retry may take the delivery's whole schedule
+// (attempts and back-offs), and the dead-letter sink's after it when there
+// is one, within a bound a long schedule cannot overflow.
+func TestRetryScheduleBound(t *testing.T) {
 	d := trigger.Delivery{Retry: 2, BackoffPolicy: trigger.Linear, BackoffDelay: time.Second}
 	attempt := time.Second + aliveSlack
 	schedule := 3*attempt + time.Second + 2*time.Second
-	if got := retryLease(&d, time.Second); got != schedule+attempt {
+	if got := retrySchedule(&d, time.Second); got != schedule+attempt {
 		t.Errorf("without a sink: %v, want %v", got, schedule+attempt)
 	}
 	d.DeadLetterSink = "http://sink.example/"
-	if got := retryLease(&d, time.Second); got != 2*schedule+attempt {
+	if got := retrySchedule(&d, time.Second); got != 2*schedule+attempt {
 		t.Errorf("with a sink: %v, want %v", got, 2*schedule+attempt)
 	}
 	huge := trigger.Delivery{Retry: 1 << 20, BackoffPolicy: trigger.Exponential, BackoffDelay: time.Hour}
-	if got := retryLease(&huge, time.Hour); got != 24*time.Hour {
+	if got := retrySchedule(&huge, time.Hour); got != 24*time.Hour {
 		t.Errorf("a schedule beyond the bound: %v, want 24h", got)
 	}
 }

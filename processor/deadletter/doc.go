@@ -40,8 +40,9 @@
 // epoch and commits again (a refused batch wrote nothing).
 //
 // Processing a sequence holds no lock while the handler runs: a lease in the
-// sequence's row (WithClaimDuration) keeps other Process calls, here and on
-// other nodes, away from it, while new letters can still be parked behind it.
+// sequence's row (WithClaimDuration), renewed while the handler runs, keeps
+// other Process calls, here and on other nodes, away from it, while new
+// letters can still be parked behind it.
 //
 // Contains is on the processor's hot path and does no IO: it answers from a
 // set of sequence ids kept on this node, updated by this node's changes.

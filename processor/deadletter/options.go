@@ -11,8 +11,8 @@ import (
 const (
 	DefaultMaxSequences    = 1024
 	DefaultMaxSequenceSize = 1024
-	// DefaultClaimDuration is how long a Process call holds a sequence
-	// without touching storage before another may take it over.
+	// DefaultClaimDuration is how long a Process call's lease on a
+	// sequence lasts unless renewed (see WithClaimDuration).
 	DefaultClaimDuration = 30 * time.Second
 	// DefaultLockTimeout is how long a node's lock on a bucket of sequences
 	// lasts before another node may take it (only a dead node holds one
@@ -49,9 +49,10 @@ func WithMaxSequenceSize(n int) Opt { return func(o *options) { o.maxSize = n } 
 // WithClock sets the time source (tests pass a fake one).
 func WithClock(now func() time.Time) Opt { return func(o *options) { o.clock = now } }
 
-// WithClaimDuration sets how long Process holds a sequence between two
-// writes before another Process may take it over. A handler that runs longer
-// than this may see the same letter handled elsewhere too.
+// WithClaimDuration sets how long a Process call's lease on a sequence lasts.
+// The lease is renewed while the handler runs, every third of it, so this is
+// how soon another Process may take over the sequence of a holder that died,
+// not a bound on the handler.
 func WithClaimDuration(d time.Duration) Opt { return func(o *options) { o.claimDuration = d } }
 
 // WithLockTimeout sets how long a node's lock on a bucket of sequences lasts

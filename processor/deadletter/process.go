@@ -25,7 +25,10 @@ var errGone = errors.New("deadletter: sequence is gone")
 // processed is true when the sequence was emptied, so that a caller can loop
 // while Process returns true; false when nothing was there to process or a
 // letter was requeued. If ctx ends while a handler runs, the letter stays
-// untouched (no retry counted) and ctx's error is returned.
+// untouched (no retry counted) and ctx's error is returned. The handler's
+// own context also ends when the lease on the sequence is lost or could
+// not be renewed (see keep.go): the letter stays untouched then too, and
+// ErrClaimLost or the renewal's failure is returned.
 func (q *Queue) Process(ctx context.Context, handle Handler, policy Policy) (processed bool, err error) {
 	return q.ProcessMatching(ctx, nil, handle, policy)
 }
@@ -125,11 +128,23 @@ func (p *processing) mine(c *change) error {
 }
 
 func (p *processing) run(ctx context.Context, handle Handler, policy Policy) (bool, error) {
+	hctx, k := p.keep(ctx)
+	defer k.done()
 	for {
-		err := handle(ctx, p.head)
+		err := handle(hctx, p.head)
 		if err != nil && ctx.Err() != nil {
 			p.release()
 			return false, fmt.Errorf("deadletter: processing sequence %q of processor %q stopped: %w", p.seq, p.q.processor, ctx.Err())
+		}
+		if err != nil && hctx.Err() != nil {
+			// The keeper cut the handler short: its failure is not the
+			// letter's, and counts as no retry.
+			cause := context.Cause(hctx)
+			if errors.Is(cause, errGone) {
+				return false, nil // cleared or evicted meanwhile
+			}
+			p.release()
+			return false, fmt.Errorf("deadletter: processing sequence %q of processor %q stopped: %w", p.seq, p.q.processor, cause)
 		}
 		if err != nil {
 			if d := policy(p.head, err); d.Keeps() {

@@ -1,0 +1,109 @@
+package deadletter
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+// TestLeaseRenewedWhileHandling: a handler that runs for several claim
+// durations keeps its sequence; no other node's Process takes it over
+// meanwhile (before, one did after the first claim duration, and the
+// letter was handled twice at once).
+func TestLeaseRenewedWhileHandling(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b testBackend) {
+		ctx := context.Background()
+		const claim = 300 * time.Millisecond
+		a, other := b.twoNodes(t, "orders", WithClaimDuration(claim))
+		mustEnqueue(t, a, letter("s", 1))
+
+		entered, release := make(chan struct{}), make(chan struct{})
+		type outcome struct {
+			processed bool
+			err       error
+		}
+		result := make(chan outcome, 1)
+		go func() {
+			processed, err := a.ProcessSequence(ctx, "s", func(hctx context.Context, _ Letter) error {
+				close(entered)
+				select {
+				case <-release:
+					return nil
+				case <-hctx.Done():
+					return hctx.Err()
+				}
+			}, nil)
+			result <- outcome{processed, err}
+		}()
+		<-entered
+		handledTwice := func(context.Context, Letter) error { return errors.New("handled on the other node too") }
+		for end := time.Now().Add(5 * claim); time.Now().Before(end); time.Sleep(claim / 5) {
+			if _, err := other.ProcessSequence(ctx, "s", handledTwice, nil); !errors.Is(err, ErrBusy) {
+				t.Fatalf("another node processing the sequence while its handler runs: %v, want ErrBusy", err)
+			}
+		}
+		close(release)
+		if got := <-result; !got.processed || got.err != nil {
+			t.Fatalf("the holder after a long handler: processed %v, %v; want the sequence done", got.processed, got.err)
+		}
+		if contains(t, a, "s") {
+			t.Error("the letter is still parked after its handler succeeded")
+		}
+	})
+}
+
+// TestHandlerEndsWhenItsLeaseIsLost: a holder that stalled past its lease
+// (the clock moved on without a renewal) and lost the sequence to another
+// node has its handler's context ended with ErrClaimLost at its next
+// renewal, and nothing it does counts against the letter.
+func TestHandlerEndsWhenItsLeaseIsLost(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b testBackend) {
+		ctx := context.Background()
+		clock := newFakeClock()
+		const claim = 300 * time.Millisecond
+		a, other := b.twoNodes(t, "orders", WithClock(clock.now), WithClaimDuration(claim))
+		mustEnqueue(t, a, letter("s", 1))
+
+		entered := make(chan struct{})
+		result := make(chan error, 1)
+		go func() {
+			_, err := a.ProcessSequence(ctx, "s", func(hctx context.Context, _ Letter) error {
+				close(entered)
+				select {
+				case <-hctx.Done():
+					return hctx.Err()
+				case <-time.After(time.Minute):
+					return errors.New("the handler was never told its lease was lost")
+				}
+			}, nil)
+			result <- err
+		}()
+		<-entered
+
+		// The other node takes the sequence once the lease lapsed on the
+		// clock; a renewal of the holder's may come first, so try again.
+		failing := func(context.Context, Letter) error { return errors.New("the other node failed") }
+		for tries := 0; ; tries++ {
+			clock.advance(time.Minute)
+			_, err := other.ProcessSequence(ctx, "s", failing, nil)
+			if err == nil {
+				break
+			}
+			if !errors.Is(err, ErrBusy) || tries == 100 {
+				t.Fatalf("taking over the lapsed lease: %v", err)
+			}
+		}
+		select {
+		case err := <-result:
+			if !errors.Is(err, ErrClaimLost) {
+				t.Fatalf("the stalled holder: %v, want ErrClaimLost", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("the stalled holder's handler still runs 30 s after losing its lease")
+		}
+		if l := mustLetters(t, a, "s"); len(l) != 1 || l[0].Retries != 1 || l[0].Cause.Message != "the other node failed" {
+			t.Errorf("left %+v; want the letter with the other node's one failure", l)
+		}
+	})
+}
