@@ -22,6 +22,33 @@ import (
 // for clients that cannot set the header (a WebSocket from a browser).
 const lastEventIDParam = "lastEventId"
 
+// startEventID is the Last-Event-ID that stands before every event: a
+// stream resumed from it begins with the oldest event the log holds.
+const startEventID = "start"
+
+// untilHeadParam is the query parameter that ends a stream at the log's
+// head as it opens (see untilHeadRequest). Its name is no CloudEvents
+// attribute's (those are lower case), so it takes no filter's place.
+const untilHeadParam = "untilHead"
+
+// untilHeadRequest reads and removes untilHead from a stream's query: true
+// or false, given at most once.
+func untilHeadRequest(filter url.Values) (bool, error) {
+	vals, ok := filter[untilHeadParam]
+	if !ok {
+		return false, nil
+	}
+	delete(filter, untilHeadParam)
+	if len(vals) != 1 {
+		return false, fmt.Errorf("query parameter %q is given %d times: give it once", untilHeadParam, len(vals))
+	}
+	on, err := strconv.ParseBool(vals[0])
+	if err != nil {
+		return false, fmt.Errorf("query parameter %q is %q: give true or false", untilHeadParam, truncate(vals[0], 100))
+	}
+	return on, nil
+}
+
 // maxEventIDLength bounds the ids accepted: a pair is at most 31 bytes.
 const maxEventIDLength = 32 << 10
 
@@ -103,6 +130,9 @@ func resumeRequest(r *http.Request, partitions int, prefix string) (filter url.V
 	}
 	if id == "" {
 		return filter, nil, nil
+	}
+	if id == startEventID {
+		return filter, make([]uint64, partitions), nil
 	}
 	positions := id
 	if ident, rest, ok := strings.Cut(id, "@"); ok {

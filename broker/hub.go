@@ -73,6 +73,12 @@ type subscription struct {
 	// gone is closed when the hub drops the subscriber; reason says why.
 	gone   chan struct{}
 	reason error
+	// head is, for a subscription that ends at the log's head, where the
+	// log stood as it opened; atHead is closed once every matching event
+	// up to there is on ch, and nothing is put on ch after. Both are nil
+	// for a live subscription.
+	head   []uint64
+	atHead chan struct{}
 }
 
 // reachedPositions is an id a subscription has reached and the round of
@@ -113,8 +119,9 @@ var errTooManySubscribers = errors.New("live push: this node has as many subscri
 // the subscription's channel, in log order per partition; those after
 // from (a position per partition, as a Last-Event-ID gives) when from is
 // not nil, else those appended from now on. A from beyond the log's head
-// is an *eventIDError.
-func (h *hub) subscribe(ctx context.Context, match func(*cloudevents.Event) bool, from []uint64) (*subscription, error) {
+// is an *eventIDError. With untilHead, the subscription ends at the log's
+// head as it opens: see subscription.atHead.
+func (h *hub) subscribe(ctx context.Context, match func(*cloudevents.Event) bool, from []uint64, untilHead bool) (*subscription, error) {
 	// Refused before the reads below, which a client retrying at the
 	// bound would otherwise cost each time; asked again on insertion.
 	if err := h.refusal(); err != nil {
@@ -133,6 +140,9 @@ func (h *hub) subscribe(ctx context.Context, match func(*cloudevents.Event) bool
 		after = h.log.readPositions()
 	}
 	s := &subscription{match: match, ch: make(chan pushed, h.buffer), after: append([]uint64(nil), after...), gone: make(chan struct{}), idPrefix: h.idPrefix}
+	if untilHead {
+		s.head, s.atHead = h.log.readPositions(), make(chan struct{})
+	}
 	s.publishReached()
 	s.startID = s.reached.Load().id
 	h.mu.Lock()
@@ -217,6 +227,12 @@ func (h *hub) run(s *subscription) {
 		if moved {
 			s.published = round
 			s.publishReached()
+		}
+		if s.reachedHead() {
+			close(s.atHead)
+			return
+		}
+		if moved {
 			continue
 		}
 		select {
@@ -227,6 +243,19 @@ func (h *hub) run(s *subscription) {
 			return
 		}
 	}
+}
+
+// reachedHead reports whether s ends at the log's head and has reached it.
+func (s *subscription) reachedHead() bool {
+	if s.atHead == nil {
+		return false
+	}
+	for p, pos := range s.head {
+		if s.after[p] < pos {
+			return false
+		}
+	}
+	return true
 }
 
 // publishReached stores the id of s.after, as of round s.published: every

@@ -112,7 +112,7 @@ func TestServerSentEventsPushFilteredEvents(t *testing.T) {
 
 func TestSlowStreamIsToldWhyItEnds(t *testing.T) {
 	env := newEnv(t, WithJobWorker(false, 1), WithPushBuffer(2, time.Minute))
-	sub, err := env.b.hub.subscribe(t.Context(), func(*cloudevents.Event) bool { return true }, nil)
+	sub, err := env.b.hub.subscribe(t.Context(), func(*cloudevents.Event) bool { return true }, nil, false)
 	if err != nil {
 		t.Fatal(err)
 	}

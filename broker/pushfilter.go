@@ -25,6 +25,11 @@ func (b *Broker) subscribeRequest(w http.ResponseWriter, r *http.Request, busy f
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return nil, false
 	}
+	untilHead, err := untilHeadRequest(q)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return nil, false
+	}
 	match, err := parsePushFilter(q, compileCESQL)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
@@ -33,7 +38,7 @@ func (b *Broker) subscribeRequest(w http.ResponseWriter, r *http.Request, busy f
 	if accept != nil && !accept(w, r) {
 		return nil, false
 	}
-	sub, err := b.hub.subscribe(r.Context(), match, from)
+	sub, err := b.hub.subscribe(r.Context(), match, from, untilHead)
 	var idErr *eventIDError
 	switch {
 	case errors.As(err, &idErr):
@@ -98,6 +103,8 @@ func parsePushFilter(q url.Values, compile func(expr string) (func(*cloudevents.
 		case strings.EqualFold(name, lastEventIDParam):
 			// Taken for an extension, it would filter every event out.
 			return nil, fmt.Errorf("query parameter %q: the parameter that resumes a stream is %s", name, lastEventIDParam)
+		case strings.EqualFold(name, untilHeadParam):
+			return nil, fmt.Errorf("query parameter %q: the parameter that ends a stream at the log's head is %s", name, untilHeadParam)
 		case name == "data" || name == "data_base64":
 			return nil, fmt.Errorf("query parameter %q: an event's data is no attribute to filter on; filter on its attributes or extensions", name)
 		}

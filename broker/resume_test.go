@@ -135,7 +135,7 @@ func TestServerSentEventsResumeFromLastEventID(t *testing.T) {
 			env.b.hub.log.windowEvents = tc.window
 			// Another subscriber keeps the node's log reader, and its
 			// window, alive while the client is away (as triggers do).
-			anchor, err := env.b.hub.subscribe(t.Context(), func(*cloudevents.Event) bool { return false }, nil)
+			anchor, err := env.b.hub.subscribe(t.Context(), func(*cloudevents.Event) bool { return false }, nil, false)
 			if err != nil {
 				t.Fatal(err)
 			}

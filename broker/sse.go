@@ -82,6 +82,18 @@ func (b *Broker) serveSSE(w http.ResponseWriter, r *http.Request) {
 		case <-keepAlive.C:
 			buf = appendReached(append(buf[:0], ":keep-alive\n"...), sub, sent)
 			err = send(buf)
+		case <-sub.atHead:
+			// Every event up to the head is on the channel, and no more
+			// come: send them, then the positions reached, and end.
+			buf = buf[:0]
+			for len(sub.ch) > 0 {
+				ev := <-sub.ch
+				buf = appendSSE(buf, ev)
+				sent = max(sent, ev.round)
+			}
+			buf = appendReached(append(buf, ":end\n"...), sub, sent)
+			_ = send(buf)
+			return
 		case <-sub.gone:
 			buf = buf[:0]
 			for len(sub.ch) > 0 {

@@ -81,6 +81,22 @@ func (b *Broker) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 			if err != nil {
 				return
 			}
+		case <-sub.atHead:
+			// Every event up to the head is on the channel, and no more
+			// come: send them, then the positions reached, and close.
+			for len(sub.ch) > 0 {
+				ev := <-sub.ch
+				buf = appendWebSocketMessage(buf[:0], ev)
+				if write(buf) != nil {
+					return
+				}
+				sent = max(sent, ev.round)
+			}
+			if tellPositions() != nil {
+				return
+			}
+			c.Close(websocket.StatusNormalClosure, atHeadReason)
+			return
 		case <-sub.gone:
 			for len(sub.ch) > 0 {
 				buf = appendWebSocketMessage(buf[:0], <-sub.ch)
@@ -96,6 +112,10 @@ func (b *Broker) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 }
+
+// atHeadReason is the close reason of a WebSocket stream that ended at
+// the log's head (untilHead).
+const atHeadReason = "the stream reached the log's head"
 
 // EventIDExtension is the extension a WebSocket message's event carries:
 // the id to resume after it with the lastEventId query parameter.
