@@ -8,12 +8,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"time"
 
 	"eddy/broker"
+	"eddy/cloudevents"
 	"eddy/examples/tickets/internal/events"
 	"eddy/examples/tickets/internal/frontend"
 	"eddy/examples/tickets/internal/node"
@@ -103,12 +103,6 @@ func start(ctx context.Context, cfg config) (_ *app, err error) {
 			a.close()
 		}
 	}()
-	if earlierRun(cfg.Dir) {
-		// Eddy's part goes on from the directory; the services' does not.
-		cfg.Logger.Warn("tickets: the data directory holds an earlier run's data: its process instances, timers and trigger positions go on, "+
-			"but the services keep their state in memory and start afresh, so the queue and reservations are forgotten "+
-			"and the tickets sold before are on sale again; give a new directory to start the sale cleanly", "data", cfg.Dir)
-	}
 	a.node, err = node.Start(ctx, node.Config{Dir: cfg.Dir, Partitions: cfg.Partitions, Logger: cfg.Logger, Broker: cfg.Broker})
 	if err != nil {
 		return nil, err
@@ -137,13 +131,16 @@ func start(ctx context.Context, cfg config) (_ *app, err error) {
 	}
 	a.front = frontend.New(frontend.Config{Model: cfg.Model, TransferFrom: transferFrom, PaymentWindow: window, Logger: cfg.Logger})
 
+	// The services serve nothing, their triggers' deliveries included,
+	// until they have their state back from the log (restore).
+	restored := make(chan struct{})
 	mux := http.NewServeMux()
 	eddy := a.node.Handler()
 	mux.Handle("/v1/", eddy)
 	mux.Handle("/default/default", eddy)
-	mux.Handle("/queue/", http.StripPrefix("/queue", a.queue.Handler()))
-	mux.Handle("/tickets/", http.StripPrefix("/tickets", a.tickets.Handler()))
-	mux.Handle("/payments/", http.StripPrefix("/payments", a.payments.Handler()))
+	mux.Handle("/queue/", afterRestore(restored, http.StripPrefix("/queue", a.queue.Handler())))
+	mux.Handle("/tickets/", afterRestore(restored, http.StripPrefix("/tickets", a.tickets.Handler())))
+	mux.Handle("/payments/", afterRestore(restored, http.StripPrefix("/payments", a.payments.Handler())))
 	mux.Handle("/", a.front.Handler())
 	a.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	a.wg.Add(1)
@@ -153,6 +150,11 @@ func start(ctx context.Context, cfg config) (_ *app, err error) {
 			cfg.Logger.Error("serving HTTP failed", "error", err)
 		}
 	}()
+
+	if err := a.restore(ctx, client); err != nil {
+		return nil, err
+	}
+	close(restored)
 
 	dep, err := a.node.Engine.Deploy(ctx, record.Resource{Name: "tickets-" + cfg.Model + ".bpmn", Content: xml})
 	if err != nil {
@@ -222,12 +224,50 @@ func (a *app) closeNow() {
 	}
 }
 
-// earlierRun reports whether dir holds what a run left (it exists and is
-// not empty).
-func earlierRun(dir string) bool {
-	if dir == "" {
-		return false
+// restore gives the services their state back: the history of their
+// events, read from Eddy's log from its start to its head, as any service
+// keeping its state in memory would at start. On a new data directory the
+// log is empty and nothing happens.
+func (a *app) restore(ctx context.Context, client *http.Client) error {
+	services := []interface {
+		Restore(*cloudevents.Event) error
+	}{a.queue, a.tickets, a.payments}
+	n := 0
+	_, err := events.Replay(ctx, client, a.URL+"/v1/events/stream", "", func(e *cloudevents.Event) error {
+		n++
+		for _, s := range services {
+			if err := s.Restore(e); err != nil {
+				// One event the services cannot read loses only its own
+				// part of the history: say so, and go on.
+				a.cfg.Logger.Warn("tickets: an event of the log could not be restored", "type", e.Type, "id", e.ID, "source", e.Source, "error", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("restoring the services' state from the log: %w", err)
 	}
-	entries, err := os.ReadDir(dir)
-	return err == nil && len(entries) > 0
+	a.queue.Restored()
+	if err := a.tickets.Restored(); err != nil {
+		a.cfg.Logger.Warn("tickets: "+err.Error(), "stock", a.cfg.Stock)
+	}
+	a.payments.Restored()
+	if n > 0 {
+		st, qs := a.tickets.Stock(), a.queue.Stats()
+		a.cfg.Logger.Info("tickets: the services took up an earlier run's state from the log", "events", n,
+			"sold", st.Sold, "held", st.Held, "available", st.Available, "waiting", qs.Waiting, "exited", qs.Exited)
+	}
+	return nil
+}
+
+// afterRestore serves h once restored is closed; a request that comes
+// before waits for it.
+func afterRestore(restored <-chan struct{}, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-restored:
+			h.ServeHTTP(w, r)
+		case <-r.Context().Done():
+		}
+	})
 }

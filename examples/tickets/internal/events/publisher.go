@@ -180,3 +180,6 @@ func DecodeData(e *cloudevents.Event, v any) error {
 	}
 	return nil
 }
+
+// Source is the source attribute of the events p emits.
+func (p *Publisher) Source() string { return p.source }

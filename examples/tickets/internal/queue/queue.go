@@ -54,6 +54,9 @@ type customer struct {
 	// (durable or failed): an abandon waits for it, so that its event
 	// never reaches the broker ahead of the join's.
 	joined chan struct{}
+	// joinedAt is when Queue.CustomerJoined was emitted, as its time
+	// says; only a restore reads it, to order the line again.
+	joinedAt time.Time
 }
 
 // Service is the queue service. Its zero value is not usable: see New.

@@ -109,6 +109,7 @@ type Service struct {
 	byID      map[string]*reservation
 	bySession map[string]*reservation // the session's latest reservation
 	admitted  map[string]bool
+	left      map[string]bool          // while restoring: the sessions that left
 	admission map[string]chan struct{} // closed when the session is admitted
 
 	receiver *events.Receiver
@@ -138,7 +139,7 @@ func New(pub *events.Publisher, cfg Config) *Service {
 	s := &Service{
 		cfg: cfg, pub: pub, log: cfg.Logger, available: cfg.Stock,
 		byID: map[string]*reservation{}, bySession: map[string]*reservation{},
-		admitted: map[string]bool{}, admission: map[string]chan struct{}{},
+		admitted: map[string]bool{}, left: map[string]bool{}, admission: map[string]chan struct{}{},
 	}
 	s.receiver = events.NewReceiver("tickets", cfg.Logger)
 	s.receiver.Handle(events.QueueCustomerExited, s.onExited)

@@ -1,0 +1,99 @@
+package queue
+
+import (
+	"cmp"
+	"slices"
+	"time"
+
+	"eddy/cloudevents"
+	"eddy/examples/tickets/internal/events"
+)
+
+// The queue's state is the history of its events on Eddy's log: at start,
+// before it serves anything, the service is handed that history (Restore,
+// one event at a time, then Restored), so that a restart keeps the line
+// and lets nobody in twice. A replay reads the log in order only within
+// each partition, so each event moves a customer forward and never back:
+// waiting, then exited, and abandoned over both (a customer who abandoned
+// stays abandoned, whatever the order the two came in).
+
+// restoreRank orders the states a customer goes through.
+func restoreRank(s State) int {
+	switch s {
+	case Waiting:
+		return 0
+	case Exited:
+		return 1
+	}
+	return 2 // abandoned
+}
+
+// Restore applies one event of the log's history; events that do not
+// concern the queue are ignored. The service must not serve yet.
+func (s *Service) Restore(e *cloudevents.Event) error {
+	var st State
+	switch {
+	case e.Type == events.SessionCleanUp:
+		st = Abandoned
+	case e.Source != s.pub.Source():
+		return nil
+	case e.Type == events.QueueCustomerJoined:
+		st = Waiting
+	case e.Type == events.QueueCustomerExited:
+		st = Exited
+	case e.Type == events.QueueCustomerAbandoned:
+		st = Abandoned
+	default:
+		return nil
+	}
+	var d events.Customer
+	if err := events.DecodeData(e, &d); err != nil {
+		return err
+	}
+	if d.SessionID == "" {
+		return events.Malformed("event %s %s: no sessionId in its data", e.Type, e.ID)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.byID[d.SessionID]
+	if c == nil {
+		// A Session.CleanUp read before its join: the instance it ends
+		// was started by the join, which is on the log too.
+		c = &customer{session: d.SessionID, state: st, joined: make(chan struct{})}
+		close(c.joined)
+		s.byID[d.SessionID] = c
+	} else if restoreRank(st) > restoreRank(c.state) && !(e.Type == events.SessionCleanUp && c.state == Exited) {
+		// Session.CleanUp takes only a waiting customer out, as onCleanUp.
+		c.state = st
+	}
+	if e.Type == events.QueueCustomerJoined {
+		if t, err := time.Parse(time.RFC3339Nano, e.Time); err == nil {
+			c.joinedAt = t
+		}
+	}
+	return nil
+}
+
+// Restored ends a replay: it counts the customers by state and puts those
+// still waiting back in line, in the order they joined.
+func (s *Service) Restored() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.counts = map[State]int{}
+	s.line, s.head = s.line[:0], 0
+	for _, c := range s.byID {
+		s.counts[c.state]++
+		if c.state == Waiting {
+			s.line = append(s.line, c)
+		}
+	}
+	slices.SortFunc(s.line, func(a, b *customer) int {
+		return cmp.Or(a.joinedAt.Compare(b.joinedAt), cmp.Compare(a.session, b.session))
+	})
+	if len(s.line) > 0 {
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
+	}
+}

@@ -1,0 +1,73 @@
+package queue
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"eddy/cloudevents"
+	"eddy/examples/tickets/internal/events"
+)
+
+// TestRestoreInAnyOrder: whichever order a replay reads the queue's events
+// in, customers end in the furthest state their events say (abandoned over
+// exited over waiting), and those still waiting are back in line in the
+// order they joined.
+func TestRestoreInAnyOrder(t *testing.T) {
+	start := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
+	var evs []*cloudevents.Event
+	add := func(source, typ, session string, at time.Time) {
+		e, err := events.Build(source, at, events.Out{Type: typ, ID: typ + "-" + session, SessionID: session, Data: events.Customer{SessionID: session}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs = append(evs, &e)
+	}
+	const own = "/test/queue"
+	add(own, events.QueueCustomerJoined, "late", start.Add(3*time.Second))
+	add(own, events.QueueCustomerJoined, "exited", start.Add(time.Second))
+	add(own, events.QueueCustomerExited, "exited", start.Add(4*time.Second))
+	add(own, events.QueueCustomerJoined, "left", start.Add(2*time.Second))
+	add(own, events.QueueCustomerAbandoned, "left", start.Add(5*time.Second))
+	add(own, events.QueueCustomerExited, "left", start.Add(6*time.Second))
+	add(own, events.QueueCustomerJoined, "closed", start.Add(2*time.Second))
+	add("/test/engine", events.SessionCleanUp, "closed", start.Add(7*time.Second))
+	add(own, events.QueueCustomerJoined, "early", start)
+	add("/test/elsewhere", events.QueueCustomerJoined, "stranger", start) // not the queue's own
+
+	for name, reverse := range map[string]bool{"in order": false, "reversed": true} {
+		t.Run(name, func(t *testing.T) {
+			s, _ := newQueue(t, Config{})
+			replay := slices.Clone(evs)
+			if reverse {
+				slices.Reverse(replay)
+			}
+			for _, e := range replay {
+				if err := s.Restore(e); err != nil {
+					t.Fatalf("%s %s: %v", e.Type, e.ID, err)
+				}
+			}
+			s.Restored()
+			if got, want := s.Stats(), (Stats{Waiting: 2, Exited: 1, Abandoned: 2}); got != want {
+				t.Errorf("stats %+v, want %+v", got, want)
+			}
+			for session, want := range map[string]Status{
+				"early":  {SessionID: "early", State: Waiting, Position: 0},
+				"late":   {SessionID: "late", State: Waiting, Position: 1},
+				"exited": {SessionID: "exited", State: Exited},
+				"left":   {SessionID: "left", State: Abandoned},
+				"closed": {SessionID: "closed", State: Abandoned},
+			} {
+				if got, err := s.Status(session); err != nil || got != want {
+					t.Errorf("%s: %+v, %v; want %+v", session, got, err, want)
+				}
+			}
+			if _, err := s.Status("stranger"); err == nil {
+				t.Error("another source's join was taken for the queue's own")
+			}
+			if batch := s.next(10); len(batch) != 2 || batch[0].session != "early" || batch[1].session != "late" {
+				t.Errorf("the line lets out %v; want early, then late", batch)
+			}
+		})
+	}
+}

@@ -1,0 +1,102 @@
+package tickets
+
+import (
+	"encoding/json"
+	"slices"
+	"testing"
+	"time"
+
+	"eddy/cloudevents"
+	"eddy/examples/tickets/internal/events"
+)
+
+// history builds the events of the log's history, from the service's own
+// source unless the type is another service's.
+func history(t *testing.T, source string, outs ...events.Out) []*cloudevents.Event {
+	t.Helper()
+	var evs []*cloudevents.Event
+	for _, o := range outs {
+		e, err := events.Build(source, time.Now(), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs = append(evs, &e)
+	}
+	return evs
+}
+
+// TestRestoreInAnyOrder: whichever order a replay reads a reservation's
+// events in (they may sit on different partitions), the service ends with
+// the state the last of them says, counts that add up, and ticket numbers
+// that go on after the ones sold.
+func TestRestoreInAnyOrder(t *testing.T) {
+	expires := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+	res := func(id, session string, n int, tickets ...string) events.Reservation {
+		return events.Reservation{SessionID: session, ReservationID: id, TicketsQuantity: n, TicketsType: "general", Amount: 50 * n, ExpiresAt: expires, Tickets: tickets}
+	}
+	own := []events.Out{
+		{Type: events.TicketsReserved, ID: "1", Data: res("r-sold", "a", 2)},
+		{Type: events.TicketsPaymentRequested, ID: "2", Data: res("r-sold", "a", 2)},
+		{Type: events.TicketsPaymentsAuthorized, ID: "3", Data: res("r-sold", "a", 2, "T-000007", "T-000008")},
+		{Type: events.TicketsReserved, ID: "4", Data: res("r-gone", "b", 3)},
+		{Type: events.TicketsReleased, ID: "5", Data: res("r-gone", "b", 3)},
+		{Type: events.TicketsReserved, ID: "6", Data: res("r-paying", "c", 4)},
+		{Type: events.TicketsPaymentRequested, ID: "7", Data: res("r-paying", "c", 4)},
+		{Type: events.TicketsReserved, ID: "8", Data: res("r-held", "d", 1)},
+	}
+	queue := []events.Out{
+		{Type: events.QueueCustomerExited, ID: "9", Data: events.Customer{SessionID: "a"}},
+		{Type: events.QueueCustomerExited, ID: "10", Data: events.Customer{SessionID: "e"}},
+		{Type: events.QueueCustomerAbandoned, ID: "11", Data: events.Customer{SessionID: "e"}},
+	}
+	// v3's model emits Tickets.Emitted too: not the service's own event.
+	model := []events.Out{{Type: events.TicketsEmitted, ID: "12", Data: res("r-held", "d", 1, "T-000099")}}
+	for name, reverse := range map[string]bool{"in order": false, "reversed": true} {
+		t.Run(name, func(t *testing.T) {
+			s, _ := newService(t, Config{Stock: 20})
+			evs := append(append(history(t, "/test/tickets", own...), history(t, "/test/queue", queue...)...), history(t, "/test/engine", model...)...)
+			if reverse {
+				slices.Reverse(evs)
+			}
+			for _, e := range evs {
+				if err := s.Restore(e); err != nil {
+					t.Fatalf("%s %s: %v", e.Type, e.ID, err)
+				}
+			}
+			if err := s.Restored(); err != nil {
+				t.Fatal(err)
+			}
+			if st := checkStock(t, s); st.Sold != 2 || st.Held != 5 || st.Available != 13 {
+				t.Errorf("stock %+v; want 2 sold, 5 held (paying and held), 13 available", st)
+			}
+			for id, want := range map[string]Status{"r-sold": Sold, "r-gone": Released, "r-paying": Paying, "r-held": Held} {
+				if v, err := s.Reservation(id); err != nil || v.Status != want {
+					t.Errorf("%s: %+v, %v; want %s", id, v, err, want)
+				}
+			}
+			if got := s.admitted; !got["a"] || got["e"] {
+				t.Errorf("admitted %v; want a, not e (who left)", got)
+			}
+			if s.ticketSeq != 8 {
+				t.Errorf("the next ticket number follows %d, want 8", s.ticketSeq)
+			}
+		})
+	}
+}
+
+// TestRestoreBeyondTheStock: a history that sold more than this run's
+// stock is said, and nothing is on sale.
+func TestRestoreBeyondTheStock(t *testing.T) {
+	s, _ := newService(t, Config{Stock: 1})
+	data, _ := json.Marshal(events.Reservation{SessionID: "a", ReservationID: "r", TicketsQuantity: 2, TicketsType: "general"})
+	e := &cloudevents.Event{ID: "1", Source: "/test/tickets", SpecVersion: "1.0", Type: events.TicketsReserved, Data: data}
+	if err := s.Restore(e); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Restored(); err == nil {
+		t.Error("a history beyond the stock restored without a word")
+	}
+	if st := s.Stock(); st.Available != 0 || st.Held != 2 {
+		t.Errorf("stock %+v; want 2 held and none available", st)
+	}
+}
