@@ -204,7 +204,8 @@ func (b *browser) screenshot() {
 
 // TestBrowser uses the page in headless Chromium: a purchase under v4; a
 // page that loses its WebSocket before any event of its session and gets
-// what came meanwhile; a purchase taken up again after a reload; then,
+// what came meanwhile; a purchase taken up again after a reload, and after
+// a restart of the example on its data; then,
 // under v2 with its timers shortened (reminders every 0.5 s, timeout
 // after 3 s instead of 10 s and 2 minutes), a reservation left unpaid,
 // whose reminders and timeout reach the page over the WebSocket.
@@ -272,6 +273,30 @@ func TestBrowser(t *testing.T) {
 		b.open(a.URL + "/")
 		b.wait("a new session, live", "state.session !== 's-gone' && document.getElementById('link').textContent === 'live'")
 		b.step("start")
+	})
+
+	t.Run("reload after a restart", func(t *testing.T) {
+		b.t = t
+		dir := t.TempDir()
+		first := startTest(t, config{Model: "v4", Stock: 30, Dir: dir})
+		b.reserve(first.URL+"/", "2")
+		session := b.eval("state.session")
+		first.close()
+		// Started again on its data and its address (the tab's storage is
+		// the origin's), the example has the reservation back from the
+		// log, and the reloaded page takes the purchase up where it was.
+		second := startTest(t, config{Model: "v4", Stock: 30, Dir: dir, Addr: strings.TrimPrefix(first.URL, "http://")})
+		b.open(second.URL + "/")
+		b.step("pay")
+		if got := b.eval("state.session"); got != session {
+			t.Fatalf("after the restart the page has session %s, want %s", got, session)
+		}
+		b.wait("the reservation", "/2 × general/.test(document.getElementById('reservation').textContent)")
+		b.click("#pay")
+		b.step("done")
+		if s := second.tickets.Stock(); s.Sold != 2 || s.Available != 28 {
+			t.Errorf("stock after a purchase across a restart: %+v; want 2 sold, 28 available", s)
+		}
 	})
 
 	t.Run("reminders and timeout", func(t *testing.T) {
