@@ -121,8 +121,13 @@ func resumeRequest(r *http.Request, partitions int, prefix string) (filter url.V
 	}
 	ids := filter[lastEventIDParam]
 	delete(filter, lastEventIDParam)
-	if len(ids) > 1 {
+	switch {
+	case len(ids) > 1:
 		return nil, nil, &eventIDError{fmt.Sprintf("query parameter %q is given %d times: give it once", lastEventIDParam, len(ids))}
+	case len(ids) == 1 && ids[0] == "":
+		// Likely a template's empty value: taken for "from now", a
+		// history read would silently come back empty.
+		return nil, nil, &eventIDError{fmt.Sprintf("query parameter %q is empty: give an id to resume after, or %s for the oldest event; leave the parameter out to follow events from now", lastEventIDParam, startEventID)}
 	}
 	id, where := r.Header.Get("Last-Event-ID"), eventIDSource(r)
 	if id == "" && len(ids) == 1 {
@@ -131,13 +136,13 @@ func resumeRequest(r *http.Request, partitions int, prefix string) (filter url.V
 	if id == "" {
 		return filter, nil, nil
 	}
-	if id == startEventID {
+	if strings.EqualFold(id, startEventID) {
 		return filter, make([]uint64, partitions), nil
 	}
 	positions := id
 	if ident, rest, ok := strings.Cut(id, "@"); ok {
 		if prefix != "" && ident+"@" != prefix {
-			return nil, nil, &eventIDError{fmt.Sprintf("%s %q: it is from another log than this one (%s): the log was started afresh since; reconnect without an id to follow events from now", where, truncate(id, 100), strings.TrimSuffix(prefix, "@"))}
+			return nil, nil, &eventIDError{fmt.Sprintf("%s %q: it is from another log than this one (%s): the log was started afresh since; reconnect without an id to follow events from now, or with %s to read this log from its oldest event", where, truncate(id, 100), strings.TrimSuffix(prefix, "@"), startEventID)}
 		}
 		positions = rest
 	}

@@ -79,6 +79,28 @@ type subscription struct {
 	// for a live subscription.
 	head   []uint64
 	atHead chan struct{}
+	// writing is set while the subscription's stream writes to its client,
+	// and wrote is when it last finished a write (Unix nanoseconds): a
+	// stream blocked on a client that reads slowly but steadily is
+	// backpressure, not a stall (see hub.send).
+	writing atomic.Bool
+	wrote   atomic.Int64
+}
+
+// writeToClient runs write, marking the subscription as writing meanwhile.
+func (s *subscription) writeToClient(write func() error) error {
+	s.writing.Store(true)
+	defer func() {
+		s.wrote.Store(time.Now().UnixNano())
+		s.writing.Store(false)
+	}()
+	return write()
+}
+
+// stalled reports whether s's stream has been neither writing nor done with
+// a write for pushStall.
+func (s *subscription) stalled(now time.Time) bool {
+	return !s.writing.Load() && now.Sub(time.Unix(0, s.wrote.Load())) >= pushStall
 }
 
 // reachedPositions is an id a subscription has reached and the round of
@@ -92,15 +114,15 @@ type reachedPositions struct {
 type stallError struct{ behind int }
 
 func (e *stallError) Error() string {
-	return fmt.Sprintf("the subscriber fell %d events behind and took none for %v: it was disconnected; reconnect with the Last-Event-ID of the last event received to resume", e.behind, pushStall)
+	return fmt.Sprintf("the subscriber took none of the %d events waiting for it for %v: it was disconnected; reconnect with the Last-Event-ID of the last event received to resume", e.behind, pushStall)
 }
 
 // errShuttingDown is why every subscription ends when the hub closes.
 var errShuttingDown = errors.New("the broker is shutting down")
 
-// pushStall is how long a subscriber may leave its full buffer untaken
-// before it is dropped: a client that stopped reading is disconnected,
-// and can resume from its Last-Event-ID.
+// pushStall is how long a subscriber may leave its full buffer untaken,
+// while its stream is not writing to its client, before it is dropped (see
+// hub.send); it can resume from its Last-Event-ID.
 const pushStall = time.Second
 
 // pushReadBatch bounds the events a subscriber reads of a partition at a
@@ -140,6 +162,7 @@ func (h *hub) subscribe(ctx context.Context, match func(*cloudevents.Event) bool
 		after = h.log.readPositions()
 	}
 	s := &subscription{match: match, ch: make(chan pushed, h.buffer), after: append([]uint64(nil), after...), gone: make(chan struct{}), idPrefix: h.idPrefix}
+	s.wrote.Store(time.Now().UnixNano())
 	if untilHead {
 		s.head, s.atHead = h.log.readPositions(), make(chan struct{})
 	}
@@ -280,9 +303,13 @@ func (s *subscription) reachedID(sent uint64) string {
 	return r.id
 }
 
-// send puts ev on s's channel, waiting up to pushStall for room; a
-// subscriber that takes nothing for that long is dropped with the reason.
-// It returns false when s is gone.
+// send puts ev on s's channel, waiting for room. A subscriber that takes
+// nothing for pushStall while its stream is not writing to its client is
+// dropped with the reason. One whose stream is writing waits as long as
+// the client takes data: each subscription reads the log at its own
+// position, so a slow one holds back no other, and a client that takes
+// nothing at all ends its stream at the write's deadline. It returns false
+// when s is gone.
 func (h *hub) send(s *subscription, ev pushed) bool {
 	select {
 	case s.ch <- ev:
@@ -293,16 +320,22 @@ func (h *hub) send(s *subscription, ev pushed) bool {
 	}
 	t := time.NewTimer(pushStall)
 	defer t.Stop()
-	select {
-	case s.ch <- ev:
-		return true
-	case <-s.gone:
-		return false
-	case <-h.ctx.Done():
-		return false
-	case <-t.C:
-		h.drop(s, &stallError{behind: cap(s.ch)})
-		return false
+	for {
+		select {
+		case s.ch <- ev:
+			return true
+		case <-s.gone:
+			return false
+		case <-h.ctx.Done():
+			return false
+		case now := <-t.C:
+			if !s.stalled(now) {
+				t.Reset(pushStall)
+				continue
+			}
+			h.drop(s, &stallError{behind: cap(s.ch)})
+			return false
+		}
 	}
 }
 

@@ -13,13 +13,16 @@ import (
 // on the log (see eventid.go). A client that reconnects with the
 // Last-Event-ID header (or, when it cannot set headers, the lastEventId
 // query parameter) gets every matching event after that id, then the live
-// ones: nothing missed, nothing twice. Without one, the stream starts with
-// the events appended from now on. A comment (":ok") opens the stream once
+// ones: nothing missed, nothing twice. The id "start" stands before the
+// oldest event. Without one, the stream starts with the events appended
+// from now on. With untilHead, the stream ends at the log's head as it
+// opened, with an "eddy.end" event whose id is the positions reached. A
+// comment (":ok") opens the stream once
 // the subscription is live, with the id of the positions it starts from
 // (even when events are queued for it already), and comments keep an idle
-// connection open. A
-// subscriber that stops reading gets an "eddy.error" event saying so
-// before the stream ends. A subscriber beyond the node's bound gets such
+// connection open. A subscriber that stops reading gets an "eddy.error"
+// event saying so before the stream ends (one that reads slowly is waited
+// for: see hub.send). A subscriber beyond the node's bound gets such
 // an event too, with the time to come back after (sseBusy).
 func (b *Broker) serveSSE(w http.ResponseWriter, r *http.Request) {
 	if _, ok := w.(http.Flusher); !ok {
@@ -45,11 +48,13 @@ func (b *Broker) serveSSE(w http.ResponseWriter, r *http.Request) {
 	// connection until the kernel gives up on it.
 	rc := http.NewResponseController(w)
 	send := func(p []byte) error {
-		_ = rc.SetWriteDeadline(time.Now().Add(2 * b.o.pushKeepAlive))
-		if _, err := w.Write(p); err != nil {
-			return err
-		}
-		return rc.Flush()
+		return sub.writeToClient(func() error {
+			_ = rc.SetWriteDeadline(time.Now().Add(2 * b.o.pushKeepAlive))
+			if _, err := w.Write(p); err != nil {
+				return err
+			}
+			return rc.Flush()
+		})
 	}
 	// The id with no data sets the client's last event id without an
 	// event: a client whose filter matches nothing for a while still
@@ -91,8 +96,11 @@ func (b *Broker) serveSSE(w http.ResponseWriter, r *http.Request) {
 				buf = appendSSE(buf, ev)
 				sent = max(sent, ev.round)
 			}
-			buf = appendReached(append(buf, ":end\n"...), sub, sent)
-			_ = send(buf)
+			buf = append(buf, "event: "+sseEndEvent+"\n"...)
+			if id := sub.reachedID(sent); id != "" {
+				buf = append(append(append(buf, "id: "...), id...), '\n')
+			}
+			_ = send(appendSSEData(buf, []byte(atHeadReason)))
 			return
 		case <-sub.gone:
 			buf = buf[:0]
@@ -111,6 +119,13 @@ func (b *Broker) serveSSE(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 }
+
+// sseEndEvent names the event that ends a stream at the log's head
+// (untilHead): its id is the positions reached, from which a live stream
+// goes on. An event, not a comment, so that a browser's EventSource sees
+// it (addEventListener("eddy.end", ...)) and can close instead of
+// reconnecting.
+const sseEndEvent = "eddy.end"
 
 // sseErrorEvent names the event that says why a stream ends. Not "error":
 // EventSource dispatches a message of that type to its onerror handlers,

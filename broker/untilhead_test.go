@@ -2,6 +2,7 @@ package broker
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -15,7 +16,7 @@ import (
 )
 
 // readWholeStream GETs an SSE stream that is to end by itself and returns
-// its events and the id of its closing ":end" block.
+// its events and the id of its closing eddy.end event.
 func readWholeStream(t *testing.T, env *testEnv, query, lastEventID string) (got []pushedEvent, endID string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -38,21 +39,25 @@ func readWholeStream(t *testing.T, env *testEnv, query, lastEventID string) (got
 	}
 	blocks := strings.Split(strings.TrimSuffix(string(body), "\n\n"), "\n\n")
 	for i, block := range blocks {
-		var id, data string
+		var id, kind, data string
 		for _, line := range strings.Split(block, "\n") {
 			switch k, v, _ := strings.Cut(line, ": "); k {
 			case "id":
 				id = v
+			case "event":
+				kind = v
 			case "data":
 				data += v
 			}
 		}
 		switch {
 		case i == len(blocks)-1:
-			if !strings.HasPrefix(block, ":end\n") || id == "" {
-				t.Fatalf("the stream ends with %q, want :end and the id reached", block)
+			if kind != sseEndEvent || id == "" || data != atHeadReason {
+				t.Fatalf("the stream ends with %q, want an %s event with the id reached", block, sseEndEvent)
 			}
 			endID = id
+		case kind != "":
+			t.Fatalf("an %s event before the end: %q", kind, block)
 		case data != "":
 			e, err := cloudevents.DecodeJSON([]byte(data))
 			if err != nil {
@@ -80,8 +85,9 @@ func TestStreamFromTheStartToTheHead(t *testing.T) {
 	got, end := readWholeStream(t, env, "type=order.placed&"+untilHeadParam+"=true", startEventID)
 	checkResumed(t, got, ids(placed))
 
-	// From the same start, through the query parameter, with no filter.
-	all, _ := readWholeStream(t, env, lastEventIDParam+"="+startEventID+"&"+untilHeadParam+"=true", "")
+	// From the same start, through the query parameter in any case, with
+	// no filter.
+	all, _ := readWholeStream(t, env, lastEventIDParam+"=START&"+untilHeadParam+"=true", "")
 	if len(all) != 14 {
 		t.Errorf("every event to the head: got %d, want 14", len(all))
 	}
@@ -97,8 +103,10 @@ func TestStreamFromTheStartToTheHead(t *testing.T) {
 	}
 }
 
-// Over a WebSocket, a stream that ends at the head sends what it holds and
-// closes normally, saying why.
+// Over a WebSocket, a stream that ends at the head sends what it holds,
+// then the positions reached (also to a client that did not offer
+// eddy.positions: it has no other point to resume from), and closes
+// normally, saying why.
 func TestWebSocketUntilHead(t *testing.T) {
 	env := newEnv(t, WithJobWorker(false, 1))
 	placed := batch("step", "a", 4)
@@ -112,6 +120,7 @@ func TestWebSocketUntilHead(t *testing.T) {
 	}
 	defer c.CloseNow()
 	var got []pushedEvent
+	var end string
 	for {
 		_, msg, err := c.Read(ctx)
 		var closed websocket.CloseError
@@ -124,6 +133,14 @@ func TestWebSocketUntilHead(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if end != "" {
+			t.Fatalf("a message after the positions reached: %s", msg)
+		}
+		var positions map[string]string
+		if json.Unmarshal(msg, &positions) == nil && len(positions) == 1 && positions[EventIDExtension] != "" {
+			end = positions[EventIDExtension]
+			continue
+		}
 		e, err := cloudevents.DecodeJSON(msg)
 		if err != nil {
 			t.Fatalf("message %s: %v", msg, err)
@@ -132,6 +149,13 @@ func TestWebSocketUntilHead(t *testing.T) {
 		got = append(got, pushedEvent{id.Text, e})
 	}
 	checkResumed(t, got, ids(placed))
+	if end == "" {
+		t.Fatal("the stream closed at the head without the positions reached")
+	}
+	live := openSSEFrom(t, env, "type=step", end)
+	later := batch("step", "b", 2)
+	env.send(later...)
+	checkResumed(t, readSSE(t, live, len(later)), ids(later))
 }
 
 func TestUntilHeadParameterIsChecked(t *testing.T) {
@@ -140,6 +164,7 @@ func TestUntilHeadParameterIsChecked(t *testing.T) {
 		{untilHeadParam + "=soon", `give true or false`},
 		{untilHeadParam + "=true&" + untilHeadParam + "=false", "given 2 times"},
 		{"untilhead=true", "the parameter that ends a stream at the log's head is untilHead"},
+		{lastEventIDParam + "=&" + untilHeadParam + "=true", "is empty: give an id to resume after, or start"},
 	} {
 		resp, err := http.Get(env.srv.URL + "/v1/events/stream?" + tc.query)
 		if err != nil {
@@ -150,5 +175,36 @@ func TestUntilHeadParameterIsChecked(t *testing.T) {
 		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), tc.says) {
 			t.Errorf("%s: %s %q, want 400 saying %q", tc.query, resp.Status, body, tc.says)
 		}
+	}
+}
+
+// A subscriber whose stream is writing to a slow client is waited for, as
+// long as the writes go on (backpressure: a slow reader holds back no other
+// subscriber); one whose stream neither takes events nor writes is
+// dropped, told why. Before, a client that read steadily but more slowly
+// than its stream sent was dropped as if it had stopped.
+func TestSlowClientIsWaitedFor(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1), WithPushBuffer(2, time.Minute))
+	sub, err := env.b.hub.subscribe(t.Context(), func(*cloudevents.Event) bool { return true }, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub.writing.Store(true) // its stream is in a write the client takes slowly
+	env.send(event("a", "1"), event("a", "2"), event("a", "3"), event("a", "4"))
+	select {
+	case <-sub.gone:
+		t.Fatalf("a subscriber whose stream is writing was dropped: %v", sub.reason)
+	case <-time.After(3 * pushStall):
+	}
+	<-sub.ch // the write went through: the stream takes the next event
+	sub.wrote.Store(time.Now().UnixNano())
+	sub.writing.Store(false) // and now takes nothing more
+	select {
+	case <-sub.gone:
+	case <-time.After(20 * time.Second):
+		t.Fatal("a subscriber that neither takes events nor writes was not dropped")
+	}
+	if sub.reason == nil || !strings.Contains(sub.reason.Error(), "took none of the 2 events waiting for it") {
+		t.Fatalf("reason %v", sub.reason)
 	}
 }

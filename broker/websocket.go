@@ -43,9 +43,11 @@ func (b *Broker) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 	positions := c.Subprotocol() == PositionsSubprotocol
 	var buf []byte
 	write := func(msg []byte) error {
-		wctx, cancel := context.WithTimeout(ctx, b.o.pushKeepAlive)
-		defer cancel()
-		return c.Write(wctx, websocket.MessageText, msg)
+		return sub.writeToClient(func() error {
+			wctx, cancel := context.WithTimeout(ctx, b.o.pushKeepAlive)
+			defer cancel()
+			return c.Write(wctx, websocket.MessageText, msg)
+		})
 	}
 	var sent uint64 // the round of the last event sent (subscription.reachedID)
 	tell := func(id string) error {
@@ -75,9 +77,11 @@ func (b *Broker) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 			if tellPositions() != nil {
 				return
 			}
-			pctx, cancel := context.WithTimeout(ctx, b.o.pushKeepAlive)
-			err := c.Ping(pctx)
-			cancel()
+			err := sub.writeToClient(func() error {
+				pctx, cancel := context.WithTimeout(ctx, b.o.pushKeepAlive)
+				defer cancel()
+				return c.Ping(pctx)
+			})
 			if err != nil {
 				return
 			}
@@ -92,6 +96,10 @@ func (b *Broker) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 				}
 				sent = max(sent, ev.round)
 			}
+			// The positions go to every client here, not only to one that
+			// offered eddy.positions: without them a client whose filter
+			// matched nothing would have no point to resume from.
+			positions = true
 			if tellPositions() != nil {
 				return
 			}

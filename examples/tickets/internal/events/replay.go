@@ -47,12 +47,11 @@ func Replay(ctx context.Context, client *http.Client, streamURL, query string, a
 	return readReplay(bufio.NewReader(resp.Body), apply)
 }
 
-// readReplay reads SSE messages until the stream's closing ":end" block.
+// readReplay reads SSE messages until the stream's closing eddy.end event.
 func readReplay(r *bufio.Reader, apply func(*cloudevents.Event) error) (string, error) {
 	var (
 		id, kind string
 		data     []string
-		end      bool
 		events   int
 	)
 	for {
@@ -66,8 +65,6 @@ func readReplay(r *bufio.Reader, apply func(*cloudevents.Event) error) (string, 
 		line = strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r")
 		if line != "" {
 			switch k, v, _ := strings.Cut(line, ":"); k {
-			case "":
-				end = end || v == "end"
 			case "id":
 				id = strings.TrimPrefix(v, " ")
 			case "event":
@@ -78,6 +75,8 @@ func readReplay(r *bufio.Reader, apply func(*cloudevents.Event) error) (string, 
 			continue
 		}
 		switch {
+		case kind == "eddy.end":
+			return id, nil
 		case kind != "":
 			return "", fmt.Errorf("replaying the log: the stream ended with %s: %s", kind, strings.Join(data, "\n"))
 		case len(data) > 0:
@@ -89,8 +88,6 @@ func readReplay(r *bufio.Reader, apply func(*cloudevents.Event) error) (string, 
 			if err := apply(&e); err != nil {
 				return "", err
 			}
-		case end:
-			return id, nil
 		}
 		kind, data = "", data[:0]
 	}

@@ -20,11 +20,11 @@ func TestReadReplay(t *testing.T) {
 				"id: L@0-1.1-0\ndata: {\"specversion\":\"1.0\",\"id\":\"a\",\"source\":\"/s\",\"type\":\"t.one\"}\n\n" +
 				":keep-alive\n\n" +
 				"id: L@1-4.0-1\ndata: {\"specversion\":\"1.0\",\"id\":\"b\",\"source\":\"/s\",\ndata: \"type\":\"t.two\"}\n\n" +
-				":end\nid: L@0-3.1-4\n\n",
+				"event: eddy.end\nid: L@0-3.1-4\ndata: the stream reached the log's head\n\n",
 			types: []string{"t.one", "t.two"},
 			end:   "L@0-3.1-4",
 		},
-		{name: "crlf line ends", stream: ":ok\r\n\r\n:end\r\nid: L@0-0\r\n\r\n", end: "L@0-0"},
+		{name: "crlf line ends", stream: ":ok\r\n\r\nevent: eddy.end\r\nid: L@0-0\r\ndata: at the head\r\n\r\n", end: "L@0-0"},
 		{name: "cut short", stream: ":ok\n\nid: x\ndata: {\"specversion\":\"1.0\",\"id\":\"a\",\"source\":\"/s\",\"type\":\"t\"}\n\n", fails: "ended after 1 events, before the log's head"},
 		{name: "an error event", stream: ":ok\n\nevent: eddy.error\ndata: the broker is shutting down\n\n", fails: "eddy.error: the broker is shutting down"},
 		{name: "not an event", stream: "id: 7\ndata: {\"id\":\n\n", fails: "event 1 (id 7)"},
@@ -51,9 +51,9 @@ func TestReadReplay(t *testing.T) {
 // FuzzReadReplay: any stream is read to an end or an error, never a panic,
 // and every event handed on is a valid CloudEvent.
 func FuzzReadReplay(f *testing.F) {
-	f.Add(":ok\n\nid: 1\ndata: {\"specversion\":\"1.0\",\"id\":\"a\",\"source\":\"/s\",\"type\":\"t\"}\n\n:end\nid: 2\n\n")
+	f.Add(":ok\n\nid: 1\ndata: {\"specversion\":\"1.0\",\"id\":\"a\",\"source\":\"/s\",\"type\":\"t\"}\n\nevent: eddy.end\nid: 2\ndata: x\n\n")
 	f.Add("event: eddy.error\ndata: x\n\n")
-	f.Add(":end\n\n")
+	f.Add("event: eddy.end\n\n")
 	f.Fuzz(func(t *testing.T, stream string) {
 		_, _ = readReplay(bufio.NewReader(strings.NewReader(stream)), func(e *cloudevents.Event) error {
 			if err := e.Validate(); err != nil {
