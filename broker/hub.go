@@ -164,7 +164,12 @@ func (h *hub) subscribe(ctx context.Context, match func(*cloudevents.Event) bool
 	s := &subscription{match: match, ch: make(chan pushed, h.buffer), after: append([]uint64(nil), after...), gone: make(chan struct{}), idPrefix: h.idPrefix}
 	s.wrote.Store(time.Now().UnixNano())
 	if untilHead {
-		s.head, s.atHead = h.log.readPositions(), make(chan struct{})
+		head, err := h.head(ctx)
+		if err != nil {
+			h.log.release()
+			return nil, err
+		}
+		s.head, s.atHead = head, make(chan struct{})
 	}
 	s.publishReached()
 	s.startID = s.reached.Load().id
@@ -266,6 +271,21 @@ func (h *hub) run(s *subscription) {
 			return
 		}
 	}
+}
+
+// head is where each partition of the log ends now: the store's end, which
+// the node's reader may not have reached yet (an event answered 202 a
+// moment ago is there), or the reader's position if it is further.
+func (h *hub) head(ctx context.Context) ([]uint64, error) {
+	head := h.log.readPositions()
+	for p := range head {
+		b, err := h.log.store.Bounds(ctx, p)
+		if err != nil {
+			return nil, fmt.Errorf("live push: reading the end of log partition %d: %w", p, err)
+		}
+		head[p] = max(head[p], b.Last)
+	}
+	return head, nil
 }
 
 // reachedHead reports whether s ends at the log's head and has reached it.

@@ -270,6 +270,8 @@ func (r *retrier) retrySequence(ctx context.Context, seq string) {
 	case ctx.Err() == nil && errors.Is(actx.Err(), context.DeadlineExceeded):
 		r.h.b.o.logger.Warn("broker: a retry outlasted its delivery schedule and was cut short: the delivery is tried again", "trigger", r.h.r.Namespace+"/"+r.h.r.Name, "schedule", bound)
 	case err == nil, errors.Is(err, deadletter.ErrBusy), ctx.Err() != nil, actx.Err() != nil:
+	case errors.Is(err, deadletter.ErrClaimLost):
+		r.h.b.o.logger.Info("broker: another node took a retry over; it delivers the event", "trigger", r.h.r.Namespace+"/"+r.h.r.Name, "error", err)
 	default:
 		r.h.b.o.logger.Warn("broker: retrying a delivery failed", "trigger", r.h.r.Namespace+"/"+r.h.r.Name, "error", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -206,5 +207,25 @@ func TestSlowClientIsWaitedFor(t *testing.T) {
 	}
 	if sub.reason == nil || !strings.Contains(sub.reason.Error(), "took none of the 2 events waiting for it") {
 		t.Fatalf("reason %v", sub.reason)
+	}
+}
+
+// A read until the head holds every event answered 202 before it opened,
+// also while the node's log reader, kept busy by another subscriber (as
+// triggers keep it), has not reached them yet: the head is the store's
+// end. Before, it was how far the reader had got, and a read opened right
+// after a 202 could end before that event.
+func TestUntilHeadHoldsWhatWasAcknowledged(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1))
+	reader, err := env.b.hub.subscribe(t.Context(), func(*cloudevents.Event) bool { return false }, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer env.b.hub.unsubscribe(reader)
+	for i := range 50 {
+		env.send(event("x", strconv.Itoa(i)))
+		if got, _ := readWholeStream(t, env, "type=x&"+untilHeadParam+"=true", startEventID); len(got) != i+1 {
+			t.Fatalf("read %d, opened after event %d was answered 202, holds %d events", i+1, i, len(got))
+		}
 	}
 }

@@ -133,14 +133,14 @@ func start(ctx context.Context, cfg config) (_ *app, err error) {
 
 	// The services serve nothing, their triggers' deliveries included,
 	// until they have their state back from the log (restore).
-	restored := make(chan struct{})
+	gate := &restoreGate{done: make(chan struct{})}
 	mux := http.NewServeMux()
 	eddy := a.node.Handler()
 	mux.Handle("/v1/", eddy)
 	mux.Handle("/default/default", eddy)
-	mux.Handle("/queue/", afterRestore(restored, http.StripPrefix("/queue", a.queue.Handler())))
-	mux.Handle("/tickets/", afterRestore(restored, http.StripPrefix("/tickets", a.tickets.Handler())))
-	mux.Handle("/payments/", afterRestore(restored, http.StripPrefix("/payments", a.payments.Handler())))
+	mux.Handle("/queue/", gate.wrap(http.StripPrefix("/queue", a.queue.Handler())))
+	mux.Handle("/tickets/", gate.wrap(http.StripPrefix("/tickets", a.tickets.Handler())))
+	mux.Handle("/payments/", gate.wrap(http.StripPrefix("/payments", a.payments.Handler())))
 	mux.Handle("/", a.front.Handler())
 	a.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	a.wg.Add(1)
@@ -151,10 +151,11 @@ func start(ctx context.Context, cfg config) (_ *app, err error) {
 		}
 	}()
 
-	if err := a.restore(ctx, client); err != nil {
+	err = a.restore(ctx)
+	gate.open(err)
+	if err != nil {
 		return nil, err
 	}
-	close(restored)
 
 	dep, err := a.node.Engine.Deploy(ctx, record.Resource{Name: "tickets-" + cfg.Model + ".bpmn", Content: xml})
 	if err != nil {
@@ -228,18 +229,21 @@ func (a *app) closeNow() {
 // events, read from Eddy's log from its start to its head, as any service
 // keeping its state in memory would at start. On a new data directory the
 // log is empty and nothing happens.
-func (a *app) restore(ctx context.Context, client *http.Client) error {
-	services := []interface {
-		Restore(*cloudevents.Event) error
-	}{a.queue, a.tickets, a.payments}
+func (a *app) restore(ctx context.Context) error {
+	services := []struct {
+		name    string
+		restore func(*cloudevents.Event) error
+	}{{"queue", a.queue.Restore}, {"tickets", a.tickets.Restore}, {"payments", a.payments.Restore}}
 	n := 0
-	_, err := events.Replay(ctx, client, a.URL+"/v1/events/stream", "", func(e *cloudevents.Event) error {
+	// A client of its own, with no timeout: http.Client's would cut a long
+	// history's body short, on every start alike. ctx bounds it.
+	_, err := events.Replay(ctx, &http.Client{}, a.URL+"/v1/events/stream", "", func(e *cloudevents.Event) error {
 		n++
 		for _, s := range services {
-			if err := s.Restore(e); err != nil {
-				// One event the services cannot read loses only its own
+			if err := s.restore(e); err != nil {
+				// One event a service cannot read loses only its own
 				// part of the history: say so, and go on.
-				a.cfg.Logger.Warn("tickets: an event of the log could not be restored", "type", e.Type, "id", e.ID, "source", e.Source, "error", err)
+				a.cfg.Logger.Warn("tickets: an event of the log could not be restored", "service", s.name, "type", e.Type, "id", e.ID, "source", e.Source, "error", err)
 			}
 		}
 		return nil
@@ -260,14 +264,31 @@ func (a *app) restore(ctx context.Context, client *http.Client) error {
 	return nil
 }
 
-// afterRestore serves h once restored is closed; a request that comes
-// before waits for it.
-func afterRestore(restored <-chan struct{}, h http.Handler) http.Handler {
+// restoreGate holds the services' requests until their restore is done.
+// A request that comes meanwhile waits (a trigger's delivery would
+// otherwise spend its retries on 503s during a long restore); once the
+// restore failed, every request is answered 503.
+type restoreGate struct {
+	done chan struct{}
+	err  error // set before done is closed
+}
+
+func (g *restoreGate) open(err error) {
+	g.err = err
+	close(g.done)
+}
+
+func (g *restoreGate) wrap(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {
-		case <-restored:
-			h.ServeHTTP(w, r)
+		case <-g.done:
 		case <-r.Context().Done():
+			return
 		}
+		if g.err != nil {
+			http.Error(w, "the service could not take its state back from Eddy's log: "+g.err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		h.ServeHTTP(w, r)
 	})
 }

@@ -40,45 +40,69 @@ func (p *processing) keep(ctx context.Context) (context.Context, *keeper) {
 	return hctx, k
 }
 
+// done stops the keeper; a renewal in flight is abandoned.
 func (k *keeper) done() {
 	close(k.stop)
-	k.wg.Wait()
 	k.cancel(nil)
+	k.wg.Wait()
 }
 
+// run renews the lease every third of the claim duration. The lease's end
+// is counted from before the write that set it (the write's own time is
+// later), and the handlers are stopped a sixth of the claim duration
+// before it, by a timer of their own: a renewal that hangs (a lock, an
+// unreachable database) is bounded by that same moment.
 func (k *keeper) run(ctx context.Context) {
 	defer k.wg.Done()
 	claim := k.p.q.opts.claimDuration
-	every := max(claim/3, time.Millisecond)
-	t := time.NewTicker(every)
-	defer t.Stop()
-	renewed := time.Now()
+	margin := claim / 6
+	lapse := time.NewTimer(k.p.lapsesIn(claim - margin))
+	defer lapse.Stop()
+	tick := time.NewTicker(max(claim/3, time.Millisecond))
+	defer tick.Stop()
 	for {
 		select {
 		case <-k.stop:
 			return
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-lapse.C:
+			if left := k.p.lapsesIn(claim - margin); left > 0 {
+				lapse.Reset(left) // renewed meanwhile (the next letter's)
+				continue
+			}
+			k.cancel(fmt.Errorf("%w (claim duration %v)", errLeaseLapsing, claim))
+			return
+		case <-tick.C:
 		}
-		err := k.p.extend(ctx)
+		rctx, cancel := context.WithDeadline(ctx, k.p.renewedAt().Add(claim-margin))
+		err := k.p.extend(rctx)
+		cancel()
 		switch {
 		case err == nil:
-			renewed = time.Now()
+			lapse.Reset(k.p.lapsesIn(claim - margin))
 		case errors.Is(err, ErrClaimLost), errors.Is(err, errGone):
 			k.cancel(err)
 			return
-		case time.Since(renewed)+every >= claim:
-			// The next try would come after the lease ran out.
-			k.cancel(fmt.Errorf("%w (claim duration %v): %v", errLeaseLapsing, claim, err))
-			return
 		}
+		// Another failure: the next tick tries again, and the lapse
+		// timer stops the handlers if none succeeds in time.
 	}
+}
+
+// renewedAt is when the write that last set the lease began.
+func (p *processing) renewedAt() time.Time { return time.Unix(0, p.renewed.Load()) }
+
+// lapsesIn is how long until before has passed since the lease was last
+// set.
+func (p *processing) lapsesIn(before time.Duration) time.Duration {
+	return time.Until(p.renewedAt().Add(before))
 }
 
 // extend renews the lease if it is still this call's.
 func (p *processing) extend(ctx context.Context) error {
-	return p.q.change(ctx, p.seq, func(c *change) error {
+	began := time.Now()
+	err := p.q.change(ctx, p.seq, func(c *change) error {
 		if c.row == nil {
 			return errGone
 		}
@@ -88,4 +112,8 @@ func (p *processing) extend(ctx context.Context) error {
 		p.renew(c)
 		return nil
 	})
+	if err == nil {
+		p.renewed.Store(began.UnixNano())
+	}
+	return err
 }

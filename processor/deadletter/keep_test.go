@@ -14,7 +14,7 @@ import (
 func TestLeaseRenewedWhileHandling(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b testBackend) {
 		ctx := context.Background()
-		const claim = 300 * time.Millisecond
+		const claim = 900 * time.Millisecond
 		a, other := b.twoNodes(t, "orders", WithClaimDuration(claim))
 		mustEnqueue(t, a, letter("s", 1))
 
@@ -38,7 +38,7 @@ func TestLeaseRenewedWhileHandling(t *testing.T) {
 		}()
 		<-entered
 		handledTwice := func(context.Context, Letter) error { return errors.New("handled on the other node too") }
-		for end := time.Now().Add(5 * claim); time.Now().Before(end); time.Sleep(claim / 5) {
+		for end := time.Now().Add(3 * claim); time.Now().Before(end); time.Sleep(claim / 9) {
 			if _, err := other.ProcessSequence(ctx, "s", handledTwice, nil); !errors.Is(err, ErrBusy) {
 				t.Fatalf("another node processing the sequence while its handler runs: %v, want ErrBusy", err)
 			}
@@ -61,7 +61,7 @@ func TestHandlerEndsWhenItsLeaseIsLost(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b testBackend) {
 		ctx := context.Background()
 		clock := newFakeClock()
-		const claim = 300 * time.Millisecond
+		const claim = 900 * time.Millisecond
 		a, other := b.twoNodes(t, "orders", WithClock(clock.now), WithClaimDuration(claim))
 		mustEnqueue(t, a, letter("s", 1))
 
@@ -104,6 +104,63 @@ func TestHandlerEndsWhenItsLeaseIsLost(t *testing.T) {
 		}
 		if l := mustLetters(t, a, "s"); len(l) != 1 || l[0].Retries != 1 || l[0].Cause.Message != "the other node failed" {
 			t.Errorf("left %+v; want the letter with the other node's one failure", l)
+		}
+	})
+}
+
+// TestHandlerStopsBeforeAStalledLeaseLapses: a holder whose renewals hang
+// (here its bucket's lock is held, as a lock or a database that does not
+// answer would) has its handler stopped, errLeaseLapsing its cause, before
+// its lease lapses and another node takes the sequence: the two never run
+// at once. Before, the keeper judged the lease only after a renewal
+// returned, and the other node took over while the handler still ran.
+func TestHandlerStopsBeforeAStalledLeaseLapses(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b testBackend) {
+		ctx := context.Background()
+		const claim = 1200 * time.Millisecond
+		a, other := b.twoNodes(t, "orders", WithClaimDuration(claim))
+		mustEnqueue(t, a, letter("s", 1))
+
+		entered := make(chan struct{})
+		var stoppedAt time.Time
+		var cause error
+		result := make(chan error, 1)
+		go func() {
+			_, err := a.ProcessSequence(ctx, "s", func(hctx context.Context, _ Letter) error {
+				close(entered)
+				select {
+				case <-hctx.Done():
+					stoppedAt, cause = time.Now(), context.Cause(hctx)
+					return hctx.Err()
+				case <-time.After(time.Minute):
+					return errors.New("the handler was never stopped")
+				}
+			}, nil)
+			result <- err
+		}()
+		<-entered
+		a.locks.local[bucketOf("s")] <- struct{}{} // the holder's renewals hang from here
+		var took time.Time
+		for end := time.Now().Add(5 * claim); time.Now().Before(end) && took.IsZero(); time.Sleep(claim / 20) {
+			_, err := other.ProcessSequence(ctx, "s", func(context.Context, Letter) error { return errors.New("the other node failed") }, nil)
+			switch {
+			case err == nil:
+				took = time.Now()
+			case !errors.Is(err, ErrBusy):
+				t.Fatal(err)
+			}
+		}
+		<-a.locks.local[bucketOf("s")]
+		err := <-result
+		if took.IsZero() {
+			t.Fatal("the other node never took the sequence whose holder stalled")
+		}
+		if stoppedAt.IsZero() || !stoppedAt.Before(took) || !errors.Is(cause, errLeaseLapsing) {
+			t.Fatalf("the holder's handler stopped at %v (cause %v), the other node took the sequence at %v: want it stopped first, its lease lapsing",
+				stoppedAt.Format(time.StampMilli), cause, took.Format(time.StampMilli))
+		}
+		if !errors.Is(err, errLeaseLapsing) {
+			t.Errorf("the holder's Process returned %v, want errLeaseLapsing", err)
 		}
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync/atomic"
 	"time"
 )
 
@@ -81,11 +82,15 @@ type processing struct {
 	lease string
 	head  Letter
 	order uint64
+	// renewed is when the write that last set the lease began (Unix
+	// nanoseconds, this node's clock): the keeper counts the lease from it.
+	renewed atomic.Int64
 }
 
 // hold takes the lease on seq and reads its head.
 func (q *Queue) hold(ctx context.Context, seq string) (*processing, error) {
 	p := &processing{q: q, seq: seq, lease: q.owner + "#" + strconv.FormatUint(q.leases.Add(1), 10)}
+	p.renewed.Store(time.Now().UnixNano())
 	err := q.change(ctx, seq, func(c *change) error {
 		if c.row == nil {
 			return errGone
@@ -120,7 +125,12 @@ func (p *processing) renew(c *change) {
 
 // mine checks that the lease is still this call's.
 func (p *processing) mine(c *change) error {
-	if c.row.leaseOwner != p.lease {
+	switch c.row.leaseOwner {
+	case p.lease:
+	case "":
+		return fmt.Errorf("%w: sequence %q of processor %q: the lease lapsed (claim duration %v), and another call took the sequence and gave it up since",
+			ErrClaimLost, p.seq, p.q.processor, p.q.opts.claimDuration)
+	default:
 		return fmt.Errorf("%w: sequence %q of processor %q was taken over by %q (claim duration %v)",
 			ErrClaimLost, p.seq, p.q.processor, c.row.leaseOwner, p.q.opts.claimDuration)
 	}
@@ -155,12 +165,25 @@ func (p *processing) run(ctx context.Context, handle Handler, policy Policy) (bo
 		if err != nil || done {
 			return err == nil, err
 		}
+		if hctx.Err() != nil {
+			// The keeper stopped the handlers (the lease is lapsing or
+			// lost) while this letter's handler ignored it: the next
+			// letter waits for another call.
+			p.release()
+			return false, fmt.Errorf("deadletter: processing sequence %q of processor %q stopped: %w", p.seq, p.q.processor, context.Cause(hctx))
+		}
 	}
 }
 
 // advance evicts the letter just handled and reads the next, renewing the
 // lease; done when the sequence is empty.
 func (p *processing) advance(ctx context.Context) (done bool, err error) {
+	began := time.Now()
+	defer func() {
+		if err == nil && !done {
+			p.renewed.Store(began.UnixNano()) // takeHead renewed the lease
+		}
+	}()
 	err = p.q.change(ctx, p.seq, func(c *change) error {
 		if c.row == nil {
 			done = true // cleared or evicted meanwhile: nothing left

@@ -57,6 +57,9 @@ type customer struct {
 	// joinedAt is when Queue.CustomerJoined was emitted, as its time
 	// says; only a restore reads it, to order the line again.
 	joinedAt time.Time
+	// cleanedUp is set, during a restore only, when the history holds a
+	// Session.CleanUp for the customer.
+	cleanedUp bool
 }
 
 // Service is the queue service. Its zero value is not usable: see New.

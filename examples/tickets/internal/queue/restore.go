@@ -17,6 +17,11 @@ import (
 // waiting, then exited, and abandoned over both (a customer who abandoned
 // stays abandoned, whatever the order the two came in).
 
+// Session.CleanUp takes out of the line a customer still waiting, as the
+// live handler does, and leaves one who exited as it is; which of the two
+// the customer is, only the whole history says, so the clean-up is noted
+// and applied in Restored.
+
 // restoreRank orders the states a customer goes through.
 func restoreRank(s State) int {
 	switch s {
@@ -34,7 +39,7 @@ func (s *Service) Restore(e *cloudevents.Event) error {
 	var st State
 	switch {
 	case e.Type == events.SessionCleanUp:
-		st = Abandoned
+		st = Waiting // and cleanedUp, below
 	case e.Source != s.pub.Source():
 		return nil
 	case e.Type == events.QueueCustomerJoined:
@@ -57,14 +62,16 @@ func (s *Service) Restore(e *cloudevents.Event) error {
 	defer s.mu.Unlock()
 	c := s.byID[d.SessionID]
 	if c == nil {
-		// A Session.CleanUp read before its join: the instance it ends
-		// was started by the join, which is on the log too.
+		// A Session.CleanUp may come before its join: the instance it
+		// ends was started by the join, which is on the log too.
 		c = &customer{session: d.SessionID, state: st, joined: make(chan struct{})}
 		close(c.joined)
 		s.byID[d.SessionID] = c
-	} else if restoreRank(st) > restoreRank(c.state) && !(e.Type == events.SessionCleanUp && c.state == Exited) {
-		// Session.CleanUp takes only a waiting customer out, as onCleanUp.
+	} else if restoreRank(st) > restoreRank(c.state) {
 		c.state = st
+	}
+	if e.Type == events.SessionCleanUp {
+		c.cleanedUp = true
 	}
 	if e.Type == events.QueueCustomerJoined {
 		if t, err := time.Parse(time.RFC3339Nano, e.Time); err == nil {
@@ -82,6 +89,9 @@ func (s *Service) Restored() {
 	s.counts = map[State]int{}
 	s.line, s.head = s.line[:0], 0
 	for _, c := range s.byID {
+		if c.cleanedUp && c.state == Waiting {
+			c.state = Abandoned
+		}
 		s.counts[c.state]++
 		if c.state == Waiting {
 			s.line = append(s.line, c)

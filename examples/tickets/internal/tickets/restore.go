@@ -18,9 +18,10 @@ import (
 //
 // The events of a reservation may sit on different partitions of the log,
 // which a replay reads in order only within each, so each event moves a
-// reservation forward and never back: held, then paying, then sold or
-// released (one or the other: a released reservation is never sold, nor a
-// sold one released).
+// reservation forward and never back: held, then paying, then released
+// or sold. The live service never does both, but an emission whose
+// outcome was unknown may have landed all the same: sold wins then, since
+// the money was taken and the tickets emitted.
 
 // rank orders the states a reservation goes through.
 func rank(s Status) int {
@@ -29,8 +30,10 @@ func rank(s Status) int {
 		return 0
 	case Paying:
 		return 1
+	case Released:
+		return 2
 	}
-	return 2 // sold, released
+	return 3 // sold
 }
 
 // Restore applies one event of the log's history; events that do not
@@ -97,10 +100,18 @@ func (s *Service) Restore(e *cloudevents.Event) error {
 			}
 		}
 	}
-	if latest := s.bySession[d.SessionID]; latest == nil || latest.expires.Before(r.expires) {
-		s.bySession[d.SessionID] = r
-	}
 	return nil
+}
+
+// later reports whether r is a session's latest reservation rather than
+// o: a session holds one live reservation at a time, so one not released
+// is the latest; between two released ones, the later to expire. (Expiry
+// times are whole seconds: two reservations of a second tie.)
+func later(r, o *reservation) bool {
+	if (r.status == Released) != (o.status == Released) {
+		return o.status == Released
+	}
+	return r.expires.After(o.expires)
 }
 
 // Restored ends a replay: it counts the stock from the reservations, and
@@ -117,6 +128,9 @@ func (s *Service) Restored() error {
 	s.left = map[string]bool{}
 	s.held, s.sold = 0, 0
 	for _, r := range s.byID {
+		if o := s.bySession[r.SessionID]; o == nil || later(r, o) {
+			s.bySession[r.SessionID] = r
+		}
 		switch r.status {
 		case Held, Paying:
 			s.held += r.TicketsQuantity
