@@ -71,6 +71,7 @@ type app struct {
 	tickets  *tickets.Service
 	payments *payments.Service
 	front    *frontend.Server
+	runs     *events.Publisher // notes each run on the log (TicketsExample.Started)
 	// Process is the deployed model's key.
 	Process int64
 
@@ -125,6 +126,7 @@ func start(ctx context.Context, cfg config) (_ *app, err error) {
 		Logger:      cfg.Logger,
 	})
 	a.payments = payments.New(publisher("payments"), payments.Config{Delay: cfg.PaymentDelay, Logger: cfg.Logger})
+	a.runs = publisher("app")
 	window, err := paymentWindow(xml)
 	if err != nil {
 		return nil, fmt.Errorf("model %s: %w", cfg.Model, err)
@@ -235,10 +237,18 @@ func (a *app) restore(ctx context.Context) error {
 		restore func(*cloudevents.Event) error
 	}{{"queue", a.queue.Restore}, {"tickets", a.tickets.Restore}, {"payments", a.payments.Restore}}
 	n := 0
+	var earlier *cloudevents.Event // the last TicketsExample.Started
 	// A client of its own, with no timeout: http.Client's would cut a long
 	// history's body short, on every start alike. ctx bounds it.
 	_, err := events.Replay(ctx, &http.Client{}, a.URL+"/v1/events/stream", "", func(e *cloudevents.Event) error {
 		n++
+		if e.Type == events.ExampleStarted && e.Source == a.runs.Source() {
+			if earlier == nil || eventTime(earlier).Before(eventTime(e)) {
+				c := e.Clone()
+				earlier = &c
+			}
+			return nil
+		}
 		for _, s := range services {
 			if err := s.restore(e); err != nil {
 				// One event a service cannot read loses only its own
@@ -253,15 +263,41 @@ func (a *app) restore(ctx context.Context) error {
 	}
 	a.queue.Restored()
 	if err := a.tickets.Restored(); err != nil {
-		a.cfg.Logger.Warn("tickets: "+err.Error(), "stock", a.cfg.Stock)
+		return fmt.Errorf("the tickets service: %w", err)
 	}
 	a.payments.Restored()
+	a.tellChange(earlier)
+	run := events.Out{Type: events.ExampleStarted, ID: "started-" + time.Now().UTC().Format(time.RFC3339Nano), Data: events.Run{Model: a.cfg.Model, Stock: a.cfg.Stock}}
+	if err := a.runs.Emit(ctx, run); err != nil {
+		a.cfg.Logger.Warn("tickets: this run could not be noted on the log; the next run will not know its model", "error", err)
+	}
 	if n > 0 {
 		st, qs := a.tickets.Stock(), a.queue.Stats()
 		a.cfg.Logger.Info("tickets: the services took up an earlier run's state from the log", "events", n,
 			"sold", st.Sold, "held", st.Held, "available", st.Available, "waiting", qs.Waiting, "exited", qs.Exited)
 	}
 	return nil
+}
+
+// eventTime is e's time attribute (zero when it has none).
+func eventTime(e *cloudevents.Event) time.Time {
+	t, _ := time.Parse(time.RFC3339Nano, e.Time)
+	return t
+}
+
+// tellChange warns when the earlier run on the same data deployed another
+// model: the purchases it began go on under that model's instances, while
+// the services act as the new one says (which of the two emits the
+// tickets, from what size an order is paid by transfer), so those
+// purchases may not end as either model expects.
+func (a *app) tellChange(earlier *cloudevents.Event) {
+	var was events.Run
+	if earlier == nil || events.DecodeData(earlier, &was) != nil || was.Model == a.cfg.Model {
+		return
+	}
+	a.cfg.Logger.Warn("tickets: the earlier run on this data deployed another model: purchases it began go on under that model's process instances, "+
+		"while the services now act as this model's do (who emits the tickets, which orders are paid by transfer), so those purchases may not end as either model expects; "+
+		"give a new directory to start the sale cleanly under this model", "earlier", was.Model, "now", a.cfg.Model, "data", a.cfg.Dir)
 }
 
 // restoreGate holds the services' requests until their restore is done.

@@ -1,8 +1,14 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -87,4 +93,80 @@ func (c *customer) buy(quantity int) tickets.View {
 		c.t.Fatalf("pay: status %d", st)
 	}
 	return v
+}
+
+// TestStartRefusesWhatItCannotRun: started again on an earlier run's data
+// with a stock below what that run sold and holds, or with another count of
+// partitions, the example does not start, and says why (before, the first
+// ran with the stock exceeded, and the second panicked).
+func TestStartRefusesWhatItCannotRun(t *testing.T) {
+	dir := t.TempDir()
+	first := startTest(t, config{Model: "v1", Dir: dir, Stock: 10})
+	c := &customer{t: t, a: first, l: newLedger(), session: "s-holding"}
+	c.join()
+	c.reserve(4, "general")
+	first.close()
+	for _, tc := range []struct {
+		name string
+		cfg  config
+		says string
+	}{
+		{"a smaller stock", config{Stock: 3}, "start with a stock of 4 or more"},
+		{"other partitions", config{Stock: 10, Partitions: 4}, "holds 2 partitions"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := tc.cfg
+			cfg.Model, cfg.Dir, cfg.Addr = "v1", dir, "127.0.0.1:0"
+			cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			a, err := start(ctx, cfg)
+			if err == nil {
+				a.close()
+				t.Fatal("the example started")
+			}
+			if !strings.Contains(err.Error(), tc.says) {
+				t.Fatalf("refused with %q, want it to say %q", err, tc.says)
+			}
+		})
+	}
+}
+
+// lockedBuffer is a log destination the app's goroutines share.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestModelChangeIsTold: started again on an earlier run's data with
+// another model, the example warns that the purchases begun before go on
+// under the earlier model; with the same model it says nothing of it.
+func TestModelChangeIsTold(t *testing.T) {
+	dir := t.TempDir()
+	for run, tc := range []struct {
+		model string
+		told  bool
+	}{{"v4", false}, {"v4", false}, {"v3", true}} {
+		var logs lockedBuffer
+		a := startTest(t, config{Model: tc.model, Dir: dir, Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+		a.close()
+		if told := strings.Contains(logs.String(), "deployed another model"); told != tc.told {
+			t.Fatalf("run %d (%s): told of a model change: %v, want %v\n%s", run+1, tc.model, told, tc.told, logs.String())
+		}
+		if tc.told && !strings.Contains(logs.String(), "earlier=v4 now=v3") {
+			t.Errorf("the warning does not name both models:\n%s", logs.String())
+		}
+	}
 }

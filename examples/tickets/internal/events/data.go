@@ -56,3 +56,9 @@ type Notification struct {
 	// Cause is the type of the event the notification is about.
 	Cause string `json:"cause"`
 }
+
+// Run is the data of TicketsExample.Started: how the example was started.
+type Run struct {
+	Model string `json:"model"`
+	Stock int    `json:"stock"`
+}

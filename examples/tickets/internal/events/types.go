@@ -31,6 +31,10 @@ const (
 	CustomerFollowUpBooked      = "Customer.FollowUpBooked"      // v3
 	SessionCleanUp              = "Session.CleanUp"              // v3: the customer abandoned
 
+	// The example itself: a run started (data: Run), so that the next run
+	// on the same data knows what this one was.
+	ExampleStarted = "TicketsExample.Started" // not in the models
+
 	// Front end: a message for one browser (tickets.bpmn's name).
 	NotificationsRequested = "Notifications.Requested"
 )

@@ -52,9 +52,10 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 		cfg.Partitions = 2
 	}
 	n = &Node{}
+	started := n // a failed start returns nil: what it opened is closed here
 	defer func() {
 		if err != nil {
-			n.Close()
+			started.Close()
 		}
 	}()
 	dir := cfg.Dir

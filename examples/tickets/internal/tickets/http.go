@@ -66,7 +66,7 @@ func answer(w http.ResponseWriter, v View, err error) {
 	case err == nil:
 	case errors.Is(err, ErrInvalid):
 		status = http.StatusBadRequest
-	case errors.Is(err, ErrNotAdmitted):
+	case errors.Is(err, ErrNotAdmitted), errors.Is(err, ErrLeft):
 		status = http.StatusForbidden
 	case errors.Is(err, ErrNotFound):
 		status = http.StatusNotFound

@@ -34,6 +34,11 @@ func (s *Service) onLeft(ctx context.Context, e *cloudevents.Event) (*cloudevent
 	}
 	s.mu.Lock()
 	delete(s.admitted, d.SessionID)
+	s.left[d.SessionID] = true
+	if ch, ok := s.admission[d.SessionID]; ok {
+		close(ch) // a reservation waiting for the exit hears it never comes
+		delete(s.admission, d.SessionID)
+	}
 	r := s.bySession[d.SessionID]
 	s.mu.Unlock()
 	if r == nil {

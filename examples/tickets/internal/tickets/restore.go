@@ -117,15 +117,14 @@ func later(r, o *reservation) bool {
 // Restored ends a replay: it counts the stock from the reservations, and
 // takes back the admission of the customers who left. It returns an error
 // when the history sold or holds more tickets than the stock this run was
-// given; the counts are then left as the history says, with none
-// available.
+// given: the service cannot run so (the tickets held would come back on
+// sale beyond the stock), and the error says the stock it needs.
 func (s *Service) Restored() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for session := range s.left {
 		delete(s.admitted, session)
 	}
-	s.left = map[string]bool{}
 	s.held, s.sold = 0, 0
 	for _, r := range s.byID {
 		if o := s.bySession[r.SessionID]; o == nil || later(r, o) {
@@ -141,7 +140,7 @@ func (s *Service) Restored() error {
 	s.available = s.cfg.Stock - s.held - s.sold
 	if s.available < 0 {
 		s.available = 0
-		return fmt.Errorf("the log holds %d tickets sold and %d held, more than the stock of %d: nothing is on sale", s.sold, s.held, s.cfg.Stock)
+		return fmt.Errorf("the log holds %d tickets sold and %d held, more than the stock of %d: start with a stock of %d or more", s.sold, s.held, s.cfg.Stock, s.sold+s.held)
 	}
 	return nil
 }

@@ -1,15 +1,19 @@
 package tickets
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"eddy/cloudevents"
 	"eddy/examples/tickets/internal/events"
+	"eddy/examples/tickets/internal/eventsink"
 )
 
 // history builds the events of the log's history, from the service's own
@@ -109,8 +113,8 @@ func orders(evs []*cloudevents.Event, n int) [][]*cloudevents.Event {
 	return out
 }
 
-// TestRestoreBeyondTheStock: a history that sold more than this run's
-// stock is said, and nothing is on sale.
+// TestRestoreBeyondTheStock: a history that holds more than this run's
+// stock is refused, saying the stock it needs, and nothing is on sale.
 func TestRestoreBeyondTheStock(t *testing.T) {
 	s, _ := newService(t, Config{Stock: 1})
 	data, _ := json.Marshal(events.Reservation{SessionID: "a", ReservationID: "r", TicketsQuantity: 2, TicketsType: "general"})
@@ -118,10 +122,52 @@ func TestRestoreBeyondTheStock(t *testing.T) {
 	if err := s.Restore(e); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Restored(); err == nil {
-		t.Error("a history beyond the stock restored without a word")
+	if err := s.Restored(); err == nil || !strings.Contains(err.Error(), "start with a stock of 2 or more") {
+		t.Errorf("a history beyond the stock restored with %v; want an error saying the stock it needs", err)
 	}
 	if st := s.Stock(); st.Available != 0 || st.Held != 2 {
 		t.Errorf("stock %+v; want 2 held and none available", st)
+	}
+}
+
+// TestTransferSaleWithoutTicketsEventIsKept: a sale by transfer where the
+// model emits the tickets (a v4 purchase finished under v3) still leaves
+// an event of the service's own with the numbers, and a restore from the
+// service's events has it sold. Before, such a sale emitted nothing, and
+// a restart put it back to paying and handed its numbers out again.
+func TestTransferSaleWithoutTicketsEventIsKept(t *testing.T) {
+	ctx := context.Background()
+	s, sink := newService(t, Config{Stock: 20, TransferFrom: 10, EmitTickets: false})
+	admit(t, s, "a")
+	v, err := s.Reserve(ctx, "a", 12, "general")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Pay(ctx, "a", v.ReservationID); err != nil {
+		t.Fatal(err)
+	}
+	paid := events.Payment{PaymentID: "p-" + v.ReservationID, SessionID: "a", ReservationID: v.ReservationID, Amount: v.Amount, Method: "transfer"}
+	if code, _ := eventsink.Deliver(t, s.Events(), events.MoneyTransferAccepted, "accepted-1", paid); code != http.StatusAccepted {
+		t.Fatalf("MoneyTransfer.Accepted: status %d", code)
+	}
+	sold, _ := s.Reservation(v.ReservationID)
+	if sold.Status != Sold || len(sold.Tickets) != 12 {
+		t.Fatalf("after the transfer: %+v", sold)
+	}
+
+	again, _ := newService(t, Config{Stock: 20, TransferFrom: 10, EmitTickets: false})
+	for _, e := range sink.Events() {
+		if err := again.Restore(&e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := again.Restored(); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := again.Reservation(v.ReservationID); err != nil || got.Status != Sold || !slices.Equal(got.Tickets, sold.Tickets) {
+		t.Errorf("restored: %+v, %v; want sold with %v", got, err, sold.Tickets)
+	}
+	if st := again.Stock(); st.Sold != 12 || st.Available != 8 {
+		t.Errorf("restored stock %+v; want 12 sold, 8 available", st)
 	}
 }

@@ -79,6 +79,7 @@ const (
 // Errors of the API.
 var (
 	ErrNotAdmitted = errors.New("this session has not left the queue yet")
+	ErrLeft        = errors.New("this customer left the queue, and the purchase with it: start a new session to buy")
 	ErrSoldOut     = errors.New("not enough tickets left")
 	ErrNotFound    = errors.New("no such reservation for this session")
 	ErrReleased    = errors.New("the reservation was released; reserve again")
@@ -109,7 +110,7 @@ type Service struct {
 	byID      map[string]*reservation
 	bySession map[string]*reservation // the session's latest reservation
 	admitted  map[string]bool
-	left      map[string]bool          // while restoring: the sessions that left
+	left      map[string]bool          // the sessions that left (abandoned or cleaned up)
 	admission map[string]chan struct{} // closed when the session is admitted
 
 	receiver *events.Receiver
@@ -268,6 +269,10 @@ func (s *Service) reject(ctx context.Context, session string, quantity int, typ 
 // awaitAdmission waits until the session's Queue.CustomerExited arrived.
 func (s *Service) awaitAdmission(ctx context.Context, session string) error {
 	s.mu.Lock()
+	if s.left[session] {
+		s.mu.Unlock()
+		return ErrLeft
+	}
 	if s.admitted[session] {
 		s.mu.Unlock()
 		return nil
@@ -282,6 +287,11 @@ func (s *Service) awaitAdmission(ctx context.Context, session string) error {
 	defer t.Stop()
 	select {
 	case <-ch:
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.left[session] {
+			return ErrLeft
+		}
 		return nil
 	case <-t.C:
 		return ErrNotAdmitted
@@ -413,6 +423,13 @@ func (s *Service) sellLocked(ctx context.Context, r *reservation, p events.Payme
 	}
 	if s.cfg.EmitTickets {
 		outs = append(outs, events.Out{Type: events.TicketsEmitted, ID: "emitted-" + r.ReservationID, SessionID: r.SessionID, Data: d})
+	}
+	if len(outs) == 0 {
+		// A transfer where the model emits the tickets (a v4 purchase
+		// finished under v3): the sale still needs an event of the
+		// service's own, with its numbers, or a restore would not know
+		// of it. Nothing waits for this one.
+		outs = append(outs, events.Out{Type: events.TicketsPaymentsAuthorized, ID: "authorized-" + r.ReservationID, SessionID: r.SessionID, Data: d})
 	}
 	// One request: the two are durable together before the sale counts.
 	if err := s.pub.Emit(ctx, outs...); err != nil {

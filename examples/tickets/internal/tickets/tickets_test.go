@@ -252,7 +252,7 @@ func TestRelease(t *testing.T) {
 }
 
 // TestAdmission: a customer still in the queue cannot reserve; one whose
-// exit is on its way waits for it.
+// exit is on its way waits for it; one who left is told so.
 func TestAdmission(t *testing.T) {
 	s, _ := newService(t, Config{Stock: 10, AdmissionWait: 50 * time.Millisecond})
 	if _, err := s.Reserve(context.Background(), "queued", 1, "general"); !errors.Is(err, ErrNotAdmitted) {
@@ -272,6 +272,28 @@ func TestAdmission(t *testing.T) {
 	admit(t, s, "soon")
 	if err := <-got; err != nil {
 		t.Fatal(err)
+	}
+
+	// A customer who left is told so at once, also one whose request was
+	// waiting for the exit (before, both waited for the admission's time,
+	// then heard they had not left the queue yet).
+	go func() {
+		_, err := s.Reserve(context.Background(), "leaving", 1, "general")
+		got <- err
+	}()
+	eventsink.Eventually(t, "the request waiting", func() bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.admission["leaving"] != nil
+	})
+	if code, _ := eventsink.Deliver(t, s.Events(), events.QueueCustomerAbandoned, "abandoned-leaving", events.Customer{SessionID: "leaving"}); code != http.StatusAccepted {
+		t.Fatalf("Queue.CustomerAbandoned: status %d", code)
+	}
+	if err := <-got; !errors.Is(err, ErrLeft) {
+		t.Fatalf("the waiting request of a customer who left: %v, want ErrLeft", err)
+	}
+	if _, err := s.Reserve(context.Background(), "leaving", 1, "general"); !errors.Is(err, ErrLeft) {
+		t.Fatalf("reserving after leaving: %v, want ErrLeft", err)
 	}
 }
 
