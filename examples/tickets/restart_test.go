@@ -30,7 +30,9 @@ func TestRestartKeepsTheSale(t *testing.T) {
 	l := newLedger()
 	paid := &customer{t: t, a: first, l: l, session: "s-paid"}
 	paidView := paid.buy(2)
-	l.waitEvent(t, first, paid.session, events.TicketsEmitted)
+	// The service counts the sale once its events are durable: after
+	// they are on the log.
+	l.waitFor(t, first, "the first sale", func() bool { return first.tickets.Stock().Sold == 2 })
 	sold, err := first.tickets.Reservation(paidView.ReservationID)
 	if err != nil || sold.Status != tickets.Sold || len(sold.Tickets) != 2 {
 		t.Fatalf("the first sale: %+v, %v", sold, err)
@@ -62,7 +64,7 @@ func TestRestartKeepsTheSale(t *testing.T) {
 	l2.waitFor(t, second, "the payment under way to be completed", func() bool { return second.tickets.Stock().Sold == 5 })
 	latecomer := &customer{t: t, a: second, l: l2, session: "s-late"}
 	v := latecomer.buy(1)
-	l2.waitEvent(t, second, latecomer.session, events.TicketsEmitted)
+	l2.waitFor(t, second, "the latecomer's sale", func() bool { return second.tickets.Stock().Sold == 6 })
 	numbers := map[string]string{}
 	for _, id := range []string{paidView.ReservationID, payingView.ReservationID, v.ReservationID} {
 		r, err := second.tickets.Reservation(id)

@@ -80,7 +80,7 @@ func (s *Service) Restore(e *cloudevents.Event) error {
 	if r == nil {
 		r = &reservation{status: st}
 		s.byID[d.ReservationID] = r
-		if expires, err := time.Parse(time.RFC3339, d.ExpiresAt); err == nil {
+		if expires, err := time.Parse(time.RFC3339Nano, d.ExpiresAt); err == nil {
 			r.expires = expires
 		}
 	} else if rank(st) > rank(r.status) {

@@ -170,4 +170,9 @@ func TestTransferSaleWithoutTicketsEventIsKept(t *testing.T) {
 	if st := again.Stock(); st.Sold != 12 || st.Available != 8 {
 		t.Errorf("restored stock %+v; want 12 sold, 8 available", st)
 	}
+	// The hold's end comes back to the nanosecond (it was cut to the
+	// second, so a restored hold ran out up to a second early).
+	if was, got := s.byID[v.ReservationID].expires, again.byID[v.ReservationID].expires; !got.Equal(was) {
+		t.Errorf("restored expiry %v, want %v", got, was)
+	}
 }

@@ -217,7 +217,7 @@ func (s *Service) Reserve(ctx context.Context, session string, quantity int, typ
 		r := &reservation{status: Held, expires: s.cfg.Now().Add(s.cfg.Hold)}
 		r.Reservation = events.Reservation{
 			SessionID: session, ReservationID: newID("r-"), TicketsQuantity: quantity, TicketsType: typ,
-			Amount: price * quantity, ExpiresAt: r.expires.UTC().Format(time.RFC3339), PaymentMethod: s.method(quantity),
+			Amount: price * quantity, ExpiresAt: r.expires.UTC().Format(time.RFC3339Nano), PaymentMethod: s.method(quantity),
 		}
 		r.mu.Lock()
 		s.available -= quantity
