@@ -59,6 +59,12 @@ func (p *Processor) reap(ctx context.Context, now time.Time) {
 		}
 		p.recordFailure(id, err)
 		if errors.Is(err, ErrClaimLost) {
+			if errors.Is(err, storage.ErrNotFound) {
+				// Its token is gone: the processor was deleted (or the
+				// segment split or merged) on another node, on purpose.
+				p.o.logger.Info("processor: segment gone", "processor", p.name, "segment", id, "error", err)
+				continue
+			}
 			p.o.logger.Warn("processor: claim lost", "processor", p.name, "segment", id, "error", err)
 			continue
 		}

@@ -48,8 +48,9 @@ func (k *keeper) done() {
 }
 
 // run renews the lease every third of the claim duration. The lease's end
-// is counted from before the write that set it (the write's own time is
-// later), and the handlers are stopped a sixth of the claim duration
+// is counted from when the write that set it began, once it held the
+// sequence's lock (the lease's own time is read then too), and the
+// handlers are stopped a sixth of the claim duration
 // before it, by a timer of their own: a renewal that hangs (a lock, an
 // unreachable database) is bounded by that same moment.
 func (k *keeper) run(ctx context.Context) {
@@ -101,8 +102,9 @@ func (p *processing) lapsesIn(before time.Duration) time.Duration {
 
 // extend renews the lease if it is still this call's.
 func (p *processing) extend(ctx context.Context) error {
-	began := time.Now()
+	var began time.Time
 	err := p.q.change(ctx, p.seq, func(c *change) error {
+		began = time.Now()
 		if c.row == nil {
 			return errGone
 		}

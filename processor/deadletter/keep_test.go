@@ -3,6 +3,7 @@ package deadletter
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -161,6 +162,31 @@ func TestHandlerStopsBeforeAStalledLeaseLapses(t *testing.T) {
 		}
 		if !errors.Is(err, errLeaseLapsing) {
 			t.Errorf("the holder's Process returned %v, want errLeaseLapsing", err)
+		}
+	})
+}
+
+// TestLeaseCountsFromItsWrite: a Process call that waited for its bucket's
+// lock longer than the claim duration still has its whole lease once it
+// holds the sequence (before, the lease was counted from before the wait,
+// and the handler was stopped as soon as it started).
+func TestLeaseCountsFromItsWrite(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b testBackend) {
+		const claim = 600 * time.Millisecond
+		q := openQueue(t, b.open(t), "orders", WithClaimDuration(claim))
+		mustEnqueue(t, q, letter("s", 1))
+		q.locks.local[bucketOf("s")] <- struct{}{}
+		time.AfterFunc(2*claim, func() { <-q.locks.local[bucketOf("s")] })
+		processed, err := q.ProcessSequence(context.Background(), "s", func(hctx context.Context, _ Letter) error {
+			select {
+			case <-hctx.Done():
+				return fmt.Errorf("stopped as it started: %w", context.Cause(hctx))
+			case <-time.After(claim / 3):
+				return nil
+			}
+		}, nil)
+		if !processed || err != nil {
+			t.Fatalf("after waiting for the lock: processed %v, %v; want the letter handled", processed, err)
 		}
 	})
 }

@@ -90,7 +90,7 @@ type processing struct {
 // hold takes the lease on seq and reads its head.
 func (q *Queue) hold(ctx context.Context, seq string) (*processing, error) {
 	p := &processing{q: q, seq: seq, lease: q.owner + "#" + strconv.FormatUint(q.leases.Add(1), 10)}
-	p.renewed.Store(time.Now().UnixNano())
+	var began time.Time
 	err := q.change(ctx, seq, func(c *change) error {
 		if c.row == nil {
 			return errGone
@@ -99,8 +99,10 @@ func (q *Queue) hold(ctx context.Context, seq string) (*processing, error) {
 			return fmt.Errorf("%w: sequence %q of processor %q is held by %s until %s",
 				ErrBusy, seq, q.processor, by, c.row.leaseUntil.Format(time.RFC3339))
 		}
+		began = time.Now() // as c.now: after the lock, which may be waited for
 		return p.takeHead(c)
 	})
+	p.renewed.Store(began.UnixNano())
 	return p, err
 }
 
@@ -178,13 +180,14 @@ func (p *processing) run(ctx context.Context, handle Handler, policy Policy) (bo
 // advance evicts the letter just handled and reads the next, renewing the
 // lease; done when the sequence is empty.
 func (p *processing) advance(ctx context.Context) (done bool, err error) {
-	began := time.Now()
+	var began time.Time
 	defer func() {
 		if err == nil && !done {
 			p.renewed.Store(began.UnixNano()) // takeHead renewed the lease
 		}
 	}()
 	err = p.q.change(ctx, p.seq, func(c *change) error {
+		began = time.Now()
 		if c.row == nil {
 			done = true // cleared or evicted meanwhile: nothing left
 			return nil
