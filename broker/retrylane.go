@@ -1,8 +1,10 @@
 package broker
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -216,17 +218,29 @@ func (r *retrier) run(ctx context.Context) {
 	}
 }
 
-// takeDue removes and returns the sequences due by now, marked busy.
+// takeDue removes and returns the sequences due by now, marked busy, the
+// longest due first: they wait for a worker in that order, so a retry
+// that fell due early is not left behind later ones while slow attempts
+// hold the workers.
 func (r *retrier) takeDue(now time.Time) []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var out []string
+	type dueSeq struct {
+		seq string
+		due time.Time
+	}
+	var taken []dueSeq
 	for seq, due := range r.due {
 		if !due.After(now) && !r.busy[seq] {
-			out = append(out, seq)
+			taken = append(taken, dueSeq{seq, due})
 			delete(r.due, seq)
 			r.busy[seq] = true
 		}
+	}
+	slices.SortFunc(taken, func(a, b dueSeq) int { return cmp.Or(a.due.Compare(b.due), cmp.Compare(a.seq, b.seq)) })
+	out := make([]string, len(taken))
+	for i, t := range taken {
+		out[i] = t.seq
 	}
 	return out
 }

@@ -3,6 +3,7 @@ package broker
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -209,5 +210,24 @@ func TestRetryScheduleBound(t *testing.T) {
 	huge := trigger.Delivery{Retry: 1 << 20, BackoffPolicy: trigger.Exponential, BackoffDelay: time.Hour}
 	if got := retrySchedule(&huge, time.Hour); got != 24*time.Hour {
 		t.Errorf("a schedule beyond the bound: %v, want 24h", got)
+	}
+}
+
+// TestRetriesTakenLongestDueFirst: the retries due are handed to the
+// workers in the order they fell due (before, in map order: one due early
+// could wait behind later ones while slow attempts held the workers).
+func TestRetriesTakenLongestDueFirst(t *testing.T) {
+	now := time.Now()
+	r := &retrier{due: map[string]time.Time{}, busy: map[string]bool{"held": true}}
+	for i, seq := range []string{"c", "a", "later", "b", "held"} {
+		r.due[seq] = now.Add(time.Duration(i-4) * time.Second) // c first, held last
+	}
+	r.due["later"] = now.Add(time.Minute)
+	r.due["a"], r.due["b"] = now.Add(-2*time.Second), now.Add(-2*time.Second)
+	if got, want := r.takeDue(now), []string{"c", "a", "b"}; !slices.Equal(got, want) {
+		t.Errorf("taken %v, want %v (longest due first, ties by name; not the busy nor the later one)", got, want)
+	}
+	if _, kept := r.due["later"]; !kept || !r.busy["c"] {
+		t.Errorf("after taking: due %v, busy %v", r.due, r.busy)
 	}
 }
