@@ -98,7 +98,7 @@ func (b *Broker) serveSSE(w http.ResponseWriter, r *http.Request) {
 			}
 			buf = append(buf, "event: "+sseEndEvent+"\n"...)
 			if id := sub.reachedID(sent); id != "" {
-				buf = append(append(append(buf, "id: "...), id...), '\n')
+				buf = appendIDLine(buf, id)
 			}
 			_ = send(appendSSEData(buf, []byte(atHeadReason)))
 			return
@@ -148,7 +148,7 @@ func sseBusy(w http.ResponseWriter, err error) {
 
 // appendSSE appends one SSE message carrying ev.
 func appendSSE(dst []byte, ev pushed) []byte {
-	dst = append(append(append(dst, "id: "...), ev.id...), '\n')
+	dst = appendIDLine(dst, ev.id)
 	return appendSSEData(dst, ev.json)
 }
 
@@ -172,11 +172,16 @@ func appendSSEData(dst, data []byte) []byte {
 	return append(dst, '\n')
 }
 
+// appendIDLine appends an SSE message's id field.
+func appendIDLine(dst []byte, id string) []byte {
+	return append(append(append(dst, "id: "...), id...), '\n')
+}
+
 // appendReached ends an SSE block begun in dst with the id of the positions
 // sub has reached, when it may tell them (subscription.reachedID).
 func appendReached(dst []byte, sub *subscription, sent uint64) []byte {
 	if id := sub.reachedID(sent); id != "" {
-		dst = append(append(append(dst, "id: "...), id...), '\n')
+		dst = appendIDLine(dst, id)
 	}
 	return append(dst, '\n')
 }

@@ -3,14 +3,10 @@ package broker
 import (
 	"bufio"
 	"bytes"
-	"io"
-	"net/http"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
-
-	"eddy/cloudevents"
 )
 
 // BenchmarkHistoryRead reads a log of 20,000 events (two partitions, most
@@ -21,21 +17,8 @@ import (
 func BenchmarkHistoryRead(b *testing.B) {
 	const total = 20_000
 	env := newEnv(b, WithJobWorker(false, 1))
-	url := env.srv.URL + "/v1/events"
-	batch := make([]cloudevents.Event, 100)
-	for n := 0; n < total; n += len(batch) {
-		for i := range batch {
-			batch[i] = event("bench.event", strconv.Itoa(n+i), "correlationkey", strconv.Itoa(n+i))
-		}
-		resp, err := benchClient.Post(url, cloudevents.MediaTypeJSONBatch, bytes.NewReader(cloudevents.AppendJSONBatch(nil, batch)))
-		if err != nil {
-			b.Fatal(err)
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusAccepted {
-			b.Fatalf("status %d", resp.StatusCode)
-		}
+	for n := 0; n < total; n += 100 {
+		env.send(batch("bench.event", "e"+strconv.Itoa(n)+"-", 100)...)
 	}
 	stream := env.srv.URL + "/v1/events/stream?" + lastEventIDParam + "=" + startEventID + "&" + untilHeadParam + "=true"
 	b.ResetTimer()

@@ -237,15 +237,18 @@ func (a *app) restore(ctx context.Context) error {
 		restore func(*cloudevents.Event) error
 	}{{"queue", a.queue.Restore}, {"tickets", a.tickets.Restore}, {"payments", a.payments.Restore}}
 	n := 0
-	var earlier *cloudevents.Event // the last TicketsExample.Started
+	var (
+		earlier   *events.Run // the last TicketsExample.Started's
+		earlierAt time.Time
+	)
 	// A client of its own, with no timeout: http.Client's would cut a long
 	// history's body short, on every start alike. ctx bounds it.
 	_, err := events.Replay(ctx, &http.Client{}, a.URL+"/v1/events/stream", "", func(e *cloudevents.Event) error {
 		n++
 		if e.Type == events.ExampleStarted && e.Source == a.runs.Source() {
-			if earlier == nil || eventTime(earlier).Before(eventTime(e)) {
-				c := e.Clone()
-				earlier = &c
+			var run events.Run
+			if at := eventTime(e); events.DecodeData(e, &run) == nil && (earlier == nil || earlierAt.Before(at)) {
+				earlier, earlierAt = &run, at
 			}
 			return nil
 		}
@@ -290,9 +293,8 @@ func eventTime(e *cloudevents.Event) time.Time {
 // the services act as the new one says (which of the two emits the
 // tickets, from what size an order is paid by transfer), so those
 // purchases may not end as either model expects.
-func (a *app) tellChange(earlier *cloudevents.Event) {
-	var was events.Run
-	if earlier == nil || events.DecodeData(earlier, &was) != nil || was.Model == a.cfg.Model {
+func (a *app) tellChange(was *events.Run) {
+	if was == nil || was.Model == a.cfg.Model {
 		return
 	}
 	a.cfg.Logger.Warn("tickets: the earlier run on this data deployed another model: purchases it began go on under that model's process instances, "+

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"eddy/examples/tickets/internal/tickets"
 )
 
 // browser drives headless Chromium through chromedriver's W3C WebDriver
@@ -222,7 +224,7 @@ func TestBrowser(t *testing.T) {
 		b.wait("the events of the purchase", "['Queue.CustomerJoined','Queue.CustomerExited','Tickets.Reserved','Tickets.PaymentRequested','Payments.Authorized','Tickets.PaymentsAuthorized','Tickets.Emitted']"+
 			".every(t => Array.from(document.querySelectorAll('#events td:nth-child(2)')).some(td => td.textContent === t))")
 		b.screenshot()
-		if s := a.tickets.Stock(); !newLedger().settle(t, a, func() bool { s = a.tickets.Stock(); return s.Sold == 3 }) {
+		if s, ok := stockSettles(t, a, func(s tickets.Stock) bool { return s.Sold == 3 }); !ok {
 			t.Errorf("stock after the purchase in the browser: %+v", s)
 		}
 	})
@@ -256,7 +258,7 @@ func TestBrowser(t *testing.T) {
 		b.wait("the reservation", "/2 × general/.test(document.getElementById('reservation').textContent)")
 		b.click("#pay")
 		b.step("done")
-		if s := a.tickets.Stock(); !newLedger().settle(t, a, func() bool { s = a.tickets.Stock(); return s.Sold == 2 }) {
+		if s, ok := stockSettles(t, a, func(s tickets.Stock) bool { return s.Sold == 2 }); !ok {
 			t.Errorf("stock after the purchase across a reload: %+v", s)
 		}
 		// Reloaded when it is over, the page stays there, whatever order the
@@ -296,8 +298,7 @@ func TestBrowser(t *testing.T) {
 		b.step("done")
 		// The page hears of the sale from the log, the service counts it
 		// once its events are durable: the two come in either order.
-		s := second.tickets.Stock()
-		if !newLedger().settle(t, second, func() bool { s = second.tickets.Stock(); return s.Sold == 2 }) || s.Available != 28 {
+		if s, ok := stockSettles(t, second, func(s tickets.Stock) bool { return s.Sold == 2 }); !ok || s.Available != 28 {
 			t.Errorf("stock after a purchase across a restart: %+v; want 2 sold, 28 available", s)
 		}
 	})

@@ -17,6 +17,7 @@ import (
 	"eddy/broker"
 	"eddy/cloudevents"
 	"eddy/examples/tickets/internal/events"
+	"eddy/examples/tickets/internal/tickets"
 	"eddy/record"
 	"eddy/storage"
 )
@@ -272,6 +273,16 @@ func (l *ledger) settle(t testing.TB, a *app, cond func() bool) bool {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// stockSettles polls until the stock meets cond (the service counts a sale
+// once its events are durable, so after the log and a page hear of it),
+// and returns the stock last read and whether it did.
+func stockSettles(t testing.TB, a *app, cond func(tickets.Stock) bool) (tickets.Stock, bool) {
+	t.Helper()
+	s := a.tickets.Stock()
+	ok := newLedger().settle(t, a, func() bool { s = a.tickets.Stock(); return cond(s) })
+	return s, ok
 }
 
 // waitEvent waits until an event of type typ about the session is on the

@@ -25,7 +25,6 @@ var errLeaseLapsing = errors.New("deadletter: the lease on the sequence could no
 type keeper struct {
 	p      *processing
 	cancel context.CancelCauseFunc
-	stop   chan struct{}
 	wg     sync.WaitGroup
 }
 
@@ -34,15 +33,15 @@ type keeper struct {
 // is lost or about to lapse. Call done once the last handler returned.
 func (p *processing) keep(ctx context.Context) (context.Context, *keeper) {
 	hctx, cancel := context.WithCancelCause(ctx)
-	k := &keeper{p: p, cancel: cancel, stop: make(chan struct{})}
+	k := &keeper{p: p, cancel: cancel}
 	k.wg.Add(1)
 	go k.run(hctx)
 	return hctx, k
 }
 
-// done stops the keeper; a renewal in flight is abandoned.
+// done stops the keeper (ending the handlers' context ends its loop); a
+// renewal in flight is abandoned.
 func (k *keeper) done() {
-	close(k.stop)
 	k.cancel(nil)
 	k.wg.Wait()
 }
@@ -63,8 +62,6 @@ func (k *keeper) run(ctx context.Context) {
 	defer tick.Stop()
 	for {
 		select {
-		case <-k.stop:
-			return
 		case <-ctx.Done():
 			return
 		case <-lapse.C:

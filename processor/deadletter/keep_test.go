@@ -8,7 +8,41 @@ import (
 	"time"
 )
 
-// TestLeaseRenewedWhileHandling: a handler that runs for several claim
+// holding is a Process call on another goroutine whose handler runs until
+// release is closed (then succeeds) or its context ends (noted in
+// stoppedAt and cause); its outcome is read after done.
+type holding struct {
+	done      chan struct{}
+	processed bool
+	err       error
+	stoppedAt time.Time
+	cause     error
+}
+
+// startHolding starts q processing seq so, and returns once the handler runs.
+func startHolding(q *Queue, seq string, release <-chan struct{}) *holding {
+	h := &holding{done: make(chan struct{})}
+	entered := make(chan struct{})
+	go func() {
+		defer close(h.done)
+		h.processed, h.err = q.ProcessSequence(context.Background(), seq, func(hctx context.Context, _ Letter) error {
+			close(entered)
+			select {
+			case <-release:
+				return nil
+			case <-hctx.Done():
+				h.stoppedAt, h.cause = time.Now(), context.Cause(hctx)
+				return hctx.Err()
+			case <-time.After(time.Minute):
+				return errors.New("the handler was never stopped")
+			}
+		}, nil)
+	}()
+	<-entered
+	return h
+}
+
+// TestLeaseRenewedWhileHandling:// TestLeaseRenewedWhileHandling: a handler that runs for several claim
 // durations keeps its sequence; no other node's Process takes it over
 // meanwhile (before, one did after the first claim duration, and the
 // letter was handled twice at once).
@@ -19,25 +53,8 @@ func TestLeaseRenewedWhileHandling(t *testing.T) {
 		a, other := b.twoNodes(t, "orders", WithClaimDuration(claim))
 		mustEnqueue(t, a, letter("s", 1))
 
-		entered, release := make(chan struct{}), make(chan struct{})
-		type outcome struct {
-			processed bool
-			err       error
-		}
-		result := make(chan outcome, 1)
-		go func() {
-			processed, err := a.ProcessSequence(ctx, "s", func(hctx context.Context, _ Letter) error {
-				close(entered)
-				select {
-				case <-release:
-					return nil
-				case <-hctx.Done():
-					return hctx.Err()
-				}
-			}, nil)
-			result <- outcome{processed, err}
-		}()
-		<-entered
+		release := make(chan struct{})
+		h := startHolding(a, "s", release)
 		handledTwice := func(context.Context, Letter) error { return errors.New("handled on the other node too") }
 		for end := time.Now().Add(3 * claim); time.Now().Before(end); time.Sleep(claim / 9) {
 			if _, err := other.ProcessSequence(ctx, "s", handledTwice, nil); !errors.Is(err, ErrBusy) {
@@ -45,8 +62,8 @@ func TestLeaseRenewedWhileHandling(t *testing.T) {
 			}
 		}
 		close(release)
-		if got := <-result; !got.processed || got.err != nil {
-			t.Fatalf("the holder after a long handler: processed %v, %v; want the sequence done", got.processed, got.err)
+		if <-h.done; !h.processed || h.err != nil {
+			t.Fatalf("the holder after a long handler: processed %v, %v; want the sequence done", h.processed, h.err)
 		}
 		if contains(t, a, "s") {
 			t.Error("the letter is still parked after its handler succeeded")
@@ -66,21 +83,7 @@ func TestHandlerEndsWhenItsLeaseIsLost(t *testing.T) {
 		a, other := b.twoNodes(t, "orders", WithClock(clock.now), WithClaimDuration(claim))
 		mustEnqueue(t, a, letter("s", 1))
 
-		entered := make(chan struct{})
-		result := make(chan error, 1)
-		go func() {
-			_, err := a.ProcessSequence(ctx, "s", func(hctx context.Context, _ Letter) error {
-				close(entered)
-				select {
-				case <-hctx.Done():
-					return hctx.Err()
-				case <-time.After(time.Minute):
-					return errors.New("the handler was never told its lease was lost")
-				}
-			}, nil)
-			result <- err
-		}()
-		<-entered
+		h := startHolding(a, "s", nil)
 
 		// The other node takes the sequence once the lease lapsed on the
 		// clock; a renewal of the holder's may come first, so try again.
@@ -96,9 +99,9 @@ func TestHandlerEndsWhenItsLeaseIsLost(t *testing.T) {
 			}
 		}
 		select {
-		case err := <-result:
-			if !errors.Is(err, ErrClaimLost) {
-				t.Fatalf("the stalled holder: %v, want ErrClaimLost", err)
+		case <-h.done:
+			if !errors.Is(h.err, ErrClaimLost) {
+				t.Fatalf("the stalled holder: %v, want ErrClaimLost", h.err)
 			}
 		case <-time.After(30 * time.Second):
 			t.Fatal("the stalled holder's handler still runs 30 s after losing its lease")
@@ -122,24 +125,7 @@ func TestHandlerStopsBeforeAStalledLeaseLapses(t *testing.T) {
 		a, other := b.twoNodes(t, "orders", WithClaimDuration(claim))
 		mustEnqueue(t, a, letter("s", 1))
 
-		entered := make(chan struct{})
-		var stoppedAt time.Time
-		var cause error
-		result := make(chan error, 1)
-		go func() {
-			_, err := a.ProcessSequence(ctx, "s", func(hctx context.Context, _ Letter) error {
-				close(entered)
-				select {
-				case <-hctx.Done():
-					stoppedAt, cause = time.Now(), context.Cause(hctx)
-					return hctx.Err()
-				case <-time.After(time.Minute):
-					return errors.New("the handler was never stopped")
-				}
-			}, nil)
-			result <- err
-		}()
-		<-entered
+		h := startHolding(a, "s", nil)
 		a.locks.local[bucketOf("s")] <- struct{}{} // the holder's renewals hang from here
 		var took time.Time
 		for end := time.Now().Add(5 * claim); time.Now().Before(end) && took.IsZero(); time.Sleep(claim / 20) {
@@ -152,16 +138,16 @@ func TestHandlerStopsBeforeAStalledLeaseLapses(t *testing.T) {
 			}
 		}
 		<-a.locks.local[bucketOf("s")]
-		err := <-result
+		<-h.done
 		if took.IsZero() {
 			t.Fatal("the other node never took the sequence whose holder stalled")
 		}
-		if stoppedAt.IsZero() || !stoppedAt.Before(took) || !errors.Is(cause, errLeaseLapsing) {
+		if h.stoppedAt.IsZero() || !h.stoppedAt.Before(took) || !errors.Is(h.cause, errLeaseLapsing) {
 			t.Fatalf("the holder's handler stopped at %v (cause %v), the other node took the sequence at %v: want it stopped first, its lease lapsing",
-				stoppedAt.Format(time.StampMilli), cause, took.Format(time.StampMilli))
+				h.stoppedAt.Format(time.StampMilli), h.cause, took.Format(time.StampMilli))
 		}
-		if !errors.Is(err, errLeaseLapsing) {
-			t.Errorf("the holder's Process returned %v, want errLeaseLapsing", err)
+		if !errors.Is(h.err, errLeaseLapsing) {
+			t.Errorf("the holder's Process returned %v, want errLeaseLapsing", h.err)
 		}
 	})
 }

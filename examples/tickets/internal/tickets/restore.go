@@ -86,15 +86,17 @@ func (s *Service) Restore(e *cloudevents.Event) error {
 	} else if rank(st) > rank(r.status) {
 		r.status = st
 	}
-	reason, tickets := d.Reason, d.Tickets
-	d.Reason, d.Tickets = r.Reason, r.Tickets
+	// Each event carries the reservation; only a release says its reason,
+	// and only a sale its ticket numbers.
+	kept := r.Reservation
 	r.Reservation = d
-	switch {
-	case st == Released:
-		r.Reason = reason
-	case len(tickets) > 0:
-		r.Tickets = tickets
-		for _, t := range tickets {
+	r.Reason, r.Tickets = kept.Reason, kept.Tickets
+	if st == Released {
+		r.Reason = d.Reason
+	}
+	if len(d.Tickets) > 0 {
+		r.Tickets = d.Tickets
+		for _, t := range d.Tickets {
 			if n, err := strconv.Atoi(strings.TrimPrefix(t, "T-")); err == nil {
 				s.ticketSeq = max(s.ticketSeq, n)
 			}
@@ -105,8 +107,7 @@ func (s *Service) Restore(e *cloudevents.Event) error {
 
 // later reports whether r is a session's latest reservation rather than
 // o: a session holds one live reservation at a time, so one not released
-// is the latest; between two released ones, the later to expire. (Expiry
-// times are whole seconds: two reservations of a second tie.)
+// is the latest; between two released ones, the later to expire.
 func later(r, o *reservation) bool {
 	if (r.status == Released) != (o.status == Released) {
 		return o.status == Released
