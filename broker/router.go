@@ -220,7 +220,7 @@ func (r *Router) loadLocked(ctx context.Context, key string, doc []byte, start b
 		return
 	}
 	name := processorName(rt.Namespace, rt.Name, rt.UID)
-	q, err := deadletter.Open(ctx, r.b.store, name, deadletter.WithPartition(r.b.o.statePartition), deadletter.WithLogger(r.b.o.logger))
+	q, err := deadletter.Open(ctx, r.b.store, name, deadletter.WithPartition(r.b.o.statePartition), deadletter.WithLogger(r.b.o.logger), deadletter.WithNode(r.b.o.nodeID))
 	if err != nil {
 		t.err = fmt.Errorf("opening the dead-letter queue: %w", err)
 		return

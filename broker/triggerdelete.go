@@ -173,7 +173,7 @@ func deletedRow(namespace, name, uid string) (key, row []byte, err error) {
 func (r *Router) clearDeleted(ctx context.Context, pname string, q *deadletter.Queue, final bool) error {
 	if q == nil {
 		var err error
-		if q, err = deadletter.Open(ctx, r.b.store, pname, deadletter.WithPartition(r.b.o.statePartition), deadletter.WithLogger(r.b.o.logger)); err != nil {
+		if q, err = deadletter.Open(ctx, r.b.store, pname, deadletter.WithPartition(r.b.o.statePartition), deadletter.WithLogger(r.b.o.logger), deadletter.WithNode(r.b.o.nodeID)); err != nil {
 			return err
 		}
 	}

@@ -42,7 +42,7 @@ func startHolding(q *Queue, seq string, release <-chan struct{}) *holding {
 	return h
 }
 
-// TestLeaseRenewedWhileHandling:// TestLeaseRenewedWhileHandling: a handler that runs for several claim
+// TestLeaseRenewedWhileHandling: a handler that runs for several claim
 // durations keeps its sequence; no other node's Process takes it over
 // meanwhile (before, one did after the first claim duration, and the
 // letter was handled twice at once).

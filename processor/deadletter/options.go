@@ -32,6 +32,7 @@ type options struct {
 	nodeLocks     *bool
 	partition     int // -1: by hash of the processor name
 	logger        *slog.Logger
+	node          string
 }
 
 // Opt configures a Queue.
@@ -73,6 +74,12 @@ func WithPartition(p int) Opt { return func(o *options) { o.partition = p } }
 // could not release).
 func WithLogger(l *slog.Logger) Opt { return func(o *options) { o.logger = l } }
 
+// WithNode names the node in the leases this process's Process calls take,
+// so that the line logged when another node takes a sequence over whose
+// lease lapsed says which node held it. Like WithLockTimeout, the first
+// Open of a queue in a process sets it.
+func WithNode(name string) Opt { return func(o *options) { o.node = name } }
+
 func buildOptions(opts []Opt) (options, error) {
 	o := options{
 		maxSequences:  DefaultMaxSequences,
@@ -95,6 +102,8 @@ func buildOptions(opts []Opt) (options, error) {
 		return o, fmt.Errorf("deadletter: WithClaimDuration(%v): the duration must be positive", o.claimDuration)
 	case o.lockTimeout <= 0:
 		return o, fmt.Errorf("deadletter: WithLockTimeout(%v): the timeout must be positive", o.lockTimeout)
+	case len(o.node) > MaxSequenceID:
+		return o, fmt.Errorf("deadletter: WithNode: a name of %d bytes, the limit is %d", len(o.node), MaxSequenceID)
 	case o.clock == nil:
 		return o, fmt.Errorf("deadletter: WithClock(nil): a clock is required")
 	case o.logger == nil:

@@ -91,6 +91,7 @@ type processing struct {
 func (q *Queue) hold(ctx context.Context, seq string) (*processing, error) {
 	p := &processing{q: q, seq: seq, lease: q.owner + "#" + strconv.FormatUint(q.leases.Add(1), 10)}
 	var began time.Time
+	var lapsed sequenceRow // the lease taken over, if one had lapsed
 	err := q.change(ctx, seq, func(c *change) error {
 		if c.row == nil {
 			return errGone
@@ -99,10 +100,18 @@ func (q *Queue) hold(ctx context.Context, seq string) (*processing, error) {
 			return fmt.Errorf("%w: sequence %q of processor %q is held by %s until %s",
 				ErrBusy, seq, q.processor, by, c.row.leaseUntil.Format(time.RFC3339))
 		}
+		lapsed.leaseOwner, lapsed.leaseUntil = c.row.leaseOwner, c.row.leaseUntil
 		began = time.Now() // as c.now: after the lock, which may be waited for
 		return p.takeHead(c)
 	})
 	p.renewed.Store(began.UnixNano())
+	if err == nil && lapsed.leaseOwner != "" {
+		// A holder that gives a sequence up clears its lease: this one's
+		// holder died, froze or lost its store while handling the letter.
+		q.opts.logger.Info("deadletter: took a sequence over whose holder's lease lapsed; its letter is handled again",
+			"processor", q.processor, "sequence", seq, "holder", lapsed.leaseOwner,
+			"lapsed_at", lapsed.leaseUntil.Format(time.RFC3339Nano))
+	}
 	return p, err
 }
 
@@ -237,16 +246,22 @@ func (p *processing) requeue(ctx context.Context, d Decision, cause error) error
 func (p *processing) release() {
 	ctx, cancel := context.WithTimeout(context.Background(), p.q.opts.lockTimeout)
 	defer cancel()
+	released := false
 	err := p.q.change(ctx, p.seq, func(c *change) error {
 		if c.row == nil || c.row.leaseOwner != p.lease {
 			return nil
 		}
 		c.row.leaseOwner, c.row.leaseUntil = "", time.Time{}
 		c.writeRow()
+		released = true
 		return nil
 	})
-	if err != nil {
+	switch {
+	case err != nil:
 		p.q.opts.logger.Warn("deadletter: releasing a sequence failed; it frees itself after the claim duration",
 			"processor", p.q.processor, "sequence", p.seq, "claim_duration", p.q.opts.claimDuration, "error", err)
+	case released:
+		p.q.opts.logger.Info("deadletter: gave a sequence up unchanged, its letter's handling cut short; the next Process call, here or on another node, handles it again",
+			"processor", p.q.processor, "sequence", p.seq)
 	}
 }

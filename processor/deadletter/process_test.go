@@ -184,7 +184,9 @@ func TestProcessLeaseAndClaimLost(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b testBackend) {
 		ctx := context.Background()
 		clock := newFakeClock()
-		a, other := b.twoNodes(t, "orders", WithClock(clock.now), WithClaimDuration(time.Minute))
+		a, other := b.twoNodes(t, "orders", WithClock(clock.now), WithClaimDuration(time.Minute), WithNode("node-a"))
+		var logs logBuffer
+		other.opts.logger = logs.logger()
 		mustEnqueue(t, a, letter("s", 1))
 		mustEnqueue(t, a, letter("s", 2))
 
@@ -222,6 +224,8 @@ func TestProcessLeaseAndClaimLost(t *testing.T) {
 		if processed, err := other.ProcessSequence(ctx, "s", failing, nil); processed || err != nil {
 			t.Fatalf("taking over an expired claim: %v, %v", processed, err)
 		}
+		// The takeover is logged, naming the node whose lease lapsed.
+		logs.mustHold(t, "took a sequence over", "sequence=s", "holder=node-a/deadletter-")
 		close(release)
 		if err := <-result; !errors.Is(err, ErrClaimLost) {
 			t.Fatalf("node a after losing its claim: %v, want ErrClaimLost", err)
@@ -235,7 +239,8 @@ func TestProcessLeaseAndClaimLost(t *testing.T) {
 
 func TestProcessCanceled(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b testBackend) {
-		q := openQueue(t, b.open(t), "orders")
+		var logs logBuffer
+		q := openQueue(t, b.open(t), "orders", WithLogger(logs.logger()))
 		mustEnqueue(t, q, letter("s", 1))
 		ctx, cancel := context.WithCancel(context.Background())
 		_, err := q.Process(ctx, func(ctx context.Context, _ Letter) error {
@@ -255,6 +260,7 @@ func TestProcessCanceled(t *testing.T) {
 		if l := mustLetters(t, q, "s")[0]; l.Retries != 0 {
 			t.Errorf("a canceled retry counted as a failure: %d retries", l.Retries)
 		}
+		logs.mustHold(t, "gave a sequence up unchanged", "sequence=s")
 		r := &recorder{}
 		if processed, err := q.Process(context.Background(), r.handle, nil); !processed || err != nil {
 			t.Errorf("Process after the cancel: %v, %v", processed, err)

@@ -68,7 +68,11 @@ func forgetState(store *storage.Store, processor string, partition int) {
 }
 
 func newQueueState(store *storage.Store, processor string, o options, shared bool) *queueState {
-	s := &queueState{known: newKnownSequences(), owner: "deadletter-" + rand.Text()}
+	owner := "deadletter-" + rand.Text()
+	if o.node != "" {
+		owner = o.node + "/" + owner
+	}
+	s := &queueState{known: newKnownSequences(), owner: owner}
 	s.locks = newLocks(store, processor, s.owner, o, shared)
 	return s
 }
