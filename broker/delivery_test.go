@@ -79,6 +79,11 @@ func TestTriggerRetriesWithBackoff(t *testing.T) {
 			if st.Deliveries.Retries != 3 || st.Deliveries.Failures != 0 || st.DeadLetters != 0 {
 				t.Fatalf("status %+v: want 3 retries, no failure", st.Deliveries)
 			}
+			// The status says the deliveries recovered after the errors.
+			if d := st.Deliveries; d.LastError == "" || !d.LastDeliveredAt.After(d.LastErrorAt) || d.LastDeliveredAt.Before(got[3].at.Add(-time.Second)) {
+				t.Errorf("last error %q at %v, last delivered at %v (the subscriber took the event at %v): want the delivery after the error",
+					d.LastError, d.LastErrorAt, d.LastDeliveredAt, got[3].at)
+			}
 		})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // A pushed event's id says where the subscriber stands once it has the
@@ -47,6 +48,31 @@ func untilHeadRequest(filter url.Values) (bool, error) {
 		return false, fmt.Errorf("query parameter %q is %q: give true or false", untilHeadParam, truncate(vals[0], 100))
 	}
 	return on, nil
+}
+
+// sinceTimeParam is the query parameter that starts a stream at the events
+// logged at or after a time (RFC 3339), as Kubernetes' sinceTime starts a
+// log and Kafka's offsetsForTimes a consumer: the time the log appended
+// them, not their time attribute, which their producers set. Camel case,
+// as untilHead, so that it takes no attribute's place.
+const sinceTimeParam = "sinceTime"
+
+// sinceTimeRequest reads and removes sinceTime from a stream's query (the
+// zero time when it is not there).
+func sinceTimeRequest(filter url.Values) (time.Time, error) {
+	vals, ok := filter[sinceTimeParam]
+	if !ok {
+		return time.Time{}, nil
+	}
+	delete(filter, sinceTimeParam)
+	if len(vals) != 1 {
+		return time.Time{}, fmt.Errorf("query parameter %q is given %d times: give it once", sinceTimeParam, len(vals))
+	}
+	t, err := time.Parse(time.RFC3339Nano, vals[0])
+	if err != nil {
+		return time.Time{}, fmt.Errorf("query parameter %q is %q: give an RFC 3339 time such as 2026-11-24T10:00:00Z (a '+' in its offset percent-encoded as %%2B)", sinceTimeParam, truncate(vals[0], 100))
+	}
+	return t, nil
 }
 
 // maxEventIDLength bounds the ids accepted: a pair is at most 31 bytes.

@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -30,6 +31,25 @@ func (b *Broker) subscribeRequest(w http.ResponseWriter, r *http.Request, busy f
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return nil, false
 	}
+	since, err := sinceTimeRequest(q)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return nil, false
+	}
+	switch {
+	case since.IsZero():
+	case r.Header.Get("Last-Event-ID") != "":
+		// A browser's EventSource reconnecting: its URL keeps the
+		// sinceTime it was opened with, and the id it got goes on.
+	case from != nil:
+		http.Error(w, fmt.Sprintf("query parameters %q and %q both say where the stream starts: give one", lastEventIDParam, sinceTimeParam), http.StatusBadRequest)
+		return nil, false
+	default:
+		if from, err = b.positionsAt(r.Context(), since); err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return nil, false
+		}
+	}
 	match, err := parsePushFilter(q, compileCESQL)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
@@ -55,6 +75,20 @@ func (b *Broker) subscribeRequest(w http.ResponseWriter, r *http.Request, busy f
 		return nil, false
 	}
 	return sub, true
+}
+
+// positionsAt is where a stream stands before the first event each
+// partition logged at or after t.
+func (b *Broker) positionsAt(ctx context.Context, t time.Time) ([]uint64, error) {
+	from := make([]uint64, b.store.Partitions())
+	for p := range from {
+		pos, err := b.store.SeekTime(ctx, p, t)
+		if err != nil {
+			return nil, fmt.Errorf("finding the events of log partition %d logged since %s: %w", p, t.Format(time.RFC3339Nano), err)
+		}
+		from[p] = max(pos, 1) - 1
+	}
+	return from, nil
 }
 
 // busyRetry is when a subscriber turned away for the bound should try
@@ -105,6 +139,8 @@ func parsePushFilter(q url.Values, compile func(expr string) (func(*cloudevents.
 			return nil, fmt.Errorf("query parameter %q: the parameter that resumes a stream is %s", name, lastEventIDParam)
 		case strings.EqualFold(name, untilHeadParam):
 			return nil, fmt.Errorf("query parameter %q: the parameter that ends a stream at the log's head is %s", name, untilHeadParam)
+		case strings.EqualFold(name, sinceTimeParam):
+			return nil, fmt.Errorf("query parameter %q: the parameter that starts a stream at a time is %s", name, sinceTimeParam)
 		case name == "data" || name == "data_base64":
 			return nil, fmt.Errorf("query parameter %q: an event's data is no attribute to filter on; filter on its attributes or extensions", name)
 		}

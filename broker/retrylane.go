@@ -361,7 +361,7 @@ func (h *triggerHandler) attempt(ctx context.Context, d processor.Delivery, ev *
 	d.KeepAlive(time.Now().Add(timeout + aliveSlack))
 	a := h.b.send(ctx, target{url: r.Subscriber, replies: true}, ev, r.Delivery.Format, timeout)
 	if a.ok() {
-		h.stats.delivered.Add(1)
+		h.stats.accepted()
 		if a.Reply == nil {
 			return nil
 		}

@@ -14,10 +14,19 @@ type deliveryStats struct {
 	deadLettered atomic.Uint64
 	replies      atomic.Uint64
 	dropped      atomic.Uint64
+	// deliveredAt is when the subscriber last accepted an event (Unix
+	// nanoseconds): set against lastErrorAt, it says whether deliveries
+	// recovered since that error.
+	deliveredAt atomic.Int64
 
 	mu          sync.Mutex
 	lastError   string
 	lastErrorAt time.Time
+}
+
+func (s *deliveryStats) accepted() {
+	s.delivered.Add(1)
+	s.deliveredAt.Store(time.Now().UnixNano())
 }
 
 func (s *deliveryStats) retried(reason string) {
@@ -50,15 +59,21 @@ type DeliveryCounts struct {
 	Replies uint64 `json:"replies"`
 	// RepliesDropped counts replies not published because their hop count
 	// (knativebrokerttl) ran out: a reply loop, cut.
-	RepliesDropped uint64    `json:"repliesDropped"`
-	LastError      string    `json:"lastError,omitempty"`
-	LastErrorAt    time.Time `json:"lastErrorAt,omitzero"`
+	RepliesDropped uint64 `json:"repliesDropped"`
+	// LastDeliveredAt is when the subscriber last accepted an event; one
+	// later than LastErrorAt says the deliveries recovered since.
+	LastDeliveredAt time.Time `json:"lastDeliveredAt,omitzero"`
+	LastError       string    `json:"lastError,omitempty"`
+	LastErrorAt     time.Time `json:"lastErrorAt,omitzero"`
 }
 
 func (s *deliveryStats) snapshot() DeliveryCounts {
 	c := DeliveryCounts{
 		Delivered: s.delivered.Load(), Retries: s.retries.Load(), Failures: s.failures.Load(),
 		DeadLettered: s.deadLettered.Load(), Replies: s.replies.Load(), RepliesDropped: s.dropped.Load(),
+	}
+	if at := s.deliveredAt.Load(); at != 0 {
+		c.LastDeliveredAt = time.Unix(0, at)
 	}
 	s.mu.Lock()
 	c.LastError, c.LastErrorAt = s.lastError, s.lastErrorAt

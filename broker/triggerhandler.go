@@ -92,7 +92,7 @@ func (h *triggerHandler) Handle(ctx context.Context, d processor.Delivery) error
 		return err
 	}
 	if a.ok() {
-		h.stats.delivered.Add(1)
+		h.stats.accepted()
 		if a.Reply == nil {
 			return nil
 		}

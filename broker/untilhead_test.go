@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -104,6 +105,42 @@ func TestStreamFromTheStartToTheHead(t *testing.T) {
 	}
 }
 
+// sinceTime starts a stream at the events logged at or after a time, on
+// every partition; with untilHead it reads what the log took since then.
+func TestStreamSinceTime(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1))
+	env.b.hub.log.windowEvents = 2 // most events come from the store
+	before := batch("step", "before", 6)
+	env.send(before...)
+	time.Sleep(5 * time.Millisecond) // the log's times are milliseconds
+	since := time.Now()
+	time.Sleep(5 * time.Millisecond)
+	after := batch("step", "after", 7)
+	env.send(after...)
+
+	query := func(t time.Time) string {
+		return sinceTimeParam + "=" + url.QueryEscape(t.Format(time.RFC3339Nano)) + "&" + untilHeadParam + "=true"
+	}
+	got, end := readWholeStream(t, env, query(since), "")
+	checkResumed(t, got, ids(after))
+	if all, _ := readWholeStream(t, env, query(since.Add(-time.Hour)), ""); len(all) != len(before)+len(after) {
+		t.Errorf("since an hour before: %d events, want all %d", len(all), len(before)+len(after))
+	}
+	if none, _ := readWholeStream(t, env, query(time.Now().Add(time.Hour)), ""); len(none) != 0 {
+		t.Errorf("since an hour from now: %d events, want none", len(none))
+	}
+	// An offset of another zone is the same instant.
+	inZone, _ := readWholeStream(t, env, query(since.In(time.FixedZone("", -5*3600))), "")
+	checkResumed(t, inZone, ids(after))
+
+	// A reconnecting EventSource sends its last id and keeps its URL's
+	// sinceTime: the id wins, so nothing comes twice.
+	again, _ := readWholeStream(t, env, query(since.Add(-time.Hour)), end)
+	if len(again) != 0 {
+		t.Errorf("resumed from the end id with sinceTime still in the URL: %d events, want none", len(again))
+	}
+}
+
 // Over a WebSocket, a stream that ends at the head sends what it holds,
 // then the positions reached (also to a client that did not offer
 // eddy.positions: it has no other point to resume from), and closes
@@ -166,6 +203,10 @@ func TestUntilHeadParameterIsChecked(t *testing.T) {
 		{untilHeadParam + "=true&" + untilHeadParam + "=false", "given 2 times"},
 		{"untilhead=true", "the parameter that ends a stream at the log's head is untilHead"},
 		{lastEventIDParam + "=&" + untilHeadParam + "=true", "is empty: give an id to resume after, or start"},
+		{sinceTimeParam + "=yesterday", "give an RFC 3339 time"},
+		{sinceTimeParam + "=2026-11-24T10:00:00Z&" + sinceTimeParam + "=2026-11-24T11:00:00Z", "given 2 times"},
+		{sinceTimeParam + "=2026-11-24T10:00:00Z&" + lastEventIDParam + "=start", "both say where the stream starts"},
+		{"sincetime=2026-11-24T10:00:00Z", "the parameter that starts a stream at a time is sinceTime"},
 	} {
 		resp, err := http.Get(env.srv.URL + "/v1/events/stream?" + tc.query)
 		if err != nil {
