@@ -115,23 +115,21 @@ func start(ctx context.Context, cfg config) (_ *app, err error) {
 	publisher := func(name string) *events.Publisher {
 		return events.NewPublisher(ingress, "/tickets-example/"+name, client)
 	}
-	transferFrom := 0
-	if cfg.Model == "v4" {
-		transferFrom = 10 // v4's gateway: ten tickets or more go another way
+	rules := make(map[string]tickets.Rules, len(modelVersions))
+	for _, v := range modelVersions {
+		rules[v] = modelRules(v)
 	}
-	a.queue = queue.New(publisher("queue"), queue.Config{Rate: cfg.QueueRate, Logger: cfg.Logger})
+	a.queue = queue.New(publisher("queue"), queue.Config{Rate: cfg.QueueRate, Model: cfg.Model, Logger: cfg.Logger})
 	a.tickets = tickets.New(publisher("tickets"), tickets.Config{
-		Stock: cfg.Stock, Hold: cfg.Hold, TransferFrom: transferFrom,
-		EmitTickets: cfg.Model != "v3", // v3 emits Tickets.Emitted from the model
-		Logger:      cfg.Logger,
+		Stock: cfg.Stock, Hold: cfg.Hold, Model: cfg.Model, Rules: rules, Logger: cfg.Logger,
 	})
 	a.payments = payments.New(publisher("payments"), payments.Config{Delay: cfg.PaymentDelay, Logger: cfg.Logger})
 	a.runs = publisher("app")
-	window, err := paymentWindow(xml)
+	terms, err := modelTerms(cfg.Model, xml, rules)
 	if err != nil {
-		return nil, fmt.Errorf("model %s: %w", cfg.Model, err)
+		return nil, err
 	}
-	a.front = frontend.New(frontend.Config{Model: cfg.Model, TransferFrom: transferFrom, PaymentWindow: window, Logger: cfg.Logger})
+	a.front = frontend.New(frontend.Config{Model: cfg.Model, Models: terms, Logger: cfg.Logger})
 
 	// The services serve nothing, their triggers' deliveries included,
 	// until they have their state back from the log (restore).
@@ -153,17 +151,16 @@ func start(ctx context.Context, cfg config) (_ *app, err error) {
 		}
 	}()
 
+	// The model is deployed before the queue takes a join: each join
+	// says the model deployed, whose instance it starts.
 	err = a.restore(ctx)
+	if err == nil {
+		err = a.deploy(ctx, xml)
+	}
 	gate.open(err)
 	if err != nil {
 		return nil, err
 	}
-
-	dep, err := a.node.Engine.Deploy(ctx, record.Resource{Name: "tickets-" + cfg.Model + ".bpmn", Content: xml})
-	if err != nil {
-		return nil, fmt.Errorf("deploying model %s: %w", cfg.Model, err)
-	}
-	a.Process = dep.Value.Processes[0].ProcessDefinitionKey
 	if err := a.applyTriggers(ctx); err != nil {
 		return nil, err
 	}
@@ -174,6 +171,46 @@ func start(ctx context.Context, cfg config) (_ *app, err error) {
 	go func() { defer a.wg.Done(); a.queue.Run(runCtx) }()
 	go func() { defer a.wg.Done(); a.tickets.Run(runCtx) }()
 	return a, nil
+}
+
+// modelRules are what a seed model version leaves to the tickets service.
+func modelRules(model string) tickets.Rules {
+	r := tickets.Rules{EmitTickets: model != "v3"} // v3 emits Tickets.Emitted from the model
+	if model == "v4" {
+		r.TransferFrom = 10 // v4's gateway: ten tickets or more go another way
+	}
+	return r
+}
+
+// modelTerms are what the page tells of each model version's purchases:
+// the one deployed now as its XML says, the others as this example's.
+func modelTerms(deployed string, xml []byte, rules map[string]tickets.Rules) (map[string]frontend.Terms, error) {
+	terms := make(map[string]frontend.Terms, len(modelVersions))
+	for _, v := range modelVersions {
+		doc := xml
+		if v != deployed {
+			var err error
+			if doc, err = models.ReadFile("models/tickets-" + v + ".bpmn"); err != nil {
+				return nil, err
+			}
+		}
+		window, err := paymentWindow(doc)
+		if err != nil {
+			return nil, fmt.Errorf("model %s: %w", v, err)
+		}
+		terms[v] = frontend.Terms{TransferFrom: rules[v].TransferFrom, PaymentWindow: window}
+	}
+	return terms, nil
+}
+
+// deploy deploys the run's model.
+func (a *app) deploy(ctx context.Context, xml []byte) error {
+	dep, err := a.node.Engine.Deploy(ctx, record.Resource{Name: "tickets-" + a.cfg.Model + ".bpmn", Content: xml})
+	if err != nil {
+		return fmt.Errorf("deploying model %s: %w", a.cfg.Model, err)
+	}
+	a.Process = dep.Value.Processes[0].ProcessDefinitionKey
+	return nil
 }
 
 // applyTriggers creates (or updates) the services' triggers, pointed at
@@ -288,18 +325,17 @@ func eventTime(e *cloudevents.Event) time.Time {
 	return t
 }
 
-// tellChange warns when the earlier run on the same data deployed another
-// model: the purchases it began go on under that model's instances, while
-// the services act as the new one says (which of the two emits the
-// tickets, from what size an order is paid by transfer), so those
-// purchases may not end as either model expects.
+// tellChange says when the earlier run on the same data deployed another
+// model: the customers who joined before go on under that model's
+// instances, and the services follow it for their purchases (who emits
+// the tickets, which orders are paid by transfer), while new customers
+// run under this one.
 func (a *app) tellChange(was *events.Run) {
 	if was == nil || was.Model == a.cfg.Model {
 		return
 	}
-	a.cfg.Logger.Warn("tickets: the earlier run on this data deployed another model: purchases it began go on under that model's process instances, "+
-		"while the services now act as this model's do (who emits the tickets, which orders are paid by transfer), so those purchases may not end as either model expects; "+
-		"give a new directory to start the sale cleanly under this model", "earlier", was.Model, "now", a.cfg.Model, "data", a.cfg.Dir)
+	a.cfg.Logger.Info("tickets: the earlier run on this data deployed another model: the customers who joined before buy under it, new ones under this one",
+		"earlier", was.Model, "now", a.cfg.Model, "data", a.cfg.Dir)
 }
 
 // restoreGate holds the services' requests until their restore is done.

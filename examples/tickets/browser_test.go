@@ -287,13 +287,17 @@ func TestBrowser(t *testing.T) {
 		// Started again on its data and its address (the tab's storage is
 		// the origin's), the example has the reservation back from the
 		// log, and the reloaded page takes the purchase up where it was.
-		second := startTest(t, config{Model: "v4", Stock: 30, Dir: dir, Addr: strings.TrimPrefix(first.URL, "http://")})
+		// The restart deploys another model (v1): the purchase goes on
+		// under v4, whose payment window the page counts.
+		second := startTest(t, config{Model: "v1", Stock: 30, Dir: dir, Addr: strings.TrimPrefix(first.URL, "http://")})
 		b.open(second.URL + "/")
 		b.step("pay")
 		if got := b.eval("state.session"); got != session {
 			t.Fatalf("after the restart the page has session %s, want %s", got, session)
 		}
 		b.wait("the reservation", "/2 × general/.test(document.getElementById('reservation').textContent)")
+		b.wait("the purchase's model and its payment window", "document.getElementById('model').textContent === 'v1 (your purchase: v4)' && "+
+			"state.payBy > 0 && state.payBy - Date.now() <= 120000")
 		b.click("#pay")
 		b.step("done")
 		// The page hears of the sale from the log, the service counts it

@@ -162,7 +162,7 @@ func TestModelChangeIsTold(t *testing.T) {
 		told  bool
 	}{{"v4", false}, {"v4", false}, {"v3", true}} {
 		var logs lockedBuffer
-		a := startTest(t, config{Model: tc.model, Dir: dir, Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+		a := startTest(t, config{Model: tc.model, Dir: dir, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 		a.close()
 		if told := strings.Contains(logs.String(), "deployed another model"); told != tc.told {
 			t.Fatalf("run %d (%s): told of a model change: %v, want %v\n%s", run+1, tc.model, told, tc.told, logs.String())
@@ -171,4 +171,46 @@ func TestModelChangeIsTold(t *testing.T) {
 			t.Errorf("the warning does not name both models:\n%s", logs.String())
 		}
 	}
+}
+
+// TestPurchaseGoesOnUnderItsModel: a customer who joined under v1 and pays
+// after the example was started again under v3 gets the tickets of a v1
+// purchase, emitted once by the tickets service (its v1 instance does not
+// emit them), while a customer who joins under v3 gets them once, from the
+// model. Before, the service followed the model deployed, and the v1
+// purchase got no Tickets.Emitted at all.
+func TestPurchaseGoesOnUnderItsModel(t *testing.T) {
+	dir := t.TempDir()
+	first := startTest(t, config{Model: "v1", Dir: dir, Stock: 10, PaymentDelay: 50 * time.Millisecond})
+	early := &customer{t: t, a: first, l: newLedger(), session: "s-v1"}
+	early.join()
+	held := early.reserve(2, "general")
+	if held.Model != "v1" {
+		t.Errorf("the reservation under v1 says model %q", held.Model)
+	}
+	first.close()
+
+	second := startTest(t, config{Model: "v3", Dir: dir, Stock: 10, PaymentDelay: 50 * time.Millisecond})
+	l := newLedger()
+	early.a, early.l = second, l
+	if st := early.pay(held); st != http.StatusOK {
+		t.Fatalf("paying the v1 reservation under v3: status %d", st)
+	}
+	late := &customer{t: t, a: second, l: l, session: "s-v3"}
+	if v := late.buy(2); v.Model != "v3" {
+		t.Errorf("the reservation under v3 says model %q", v.Model)
+	}
+	// The service emits a sale's Tickets.Emitted in the request that
+	// authorizes it, before the model (v3) could emit its own: once both
+	// purchases have theirs, a second would be on the log already.
+	l.waitFor(t, second, "both purchases' tickets", func() bool {
+		return l.types(early.session)[events.TicketsEmitted] > 0 && l.types(late.session)[events.TicketsEmitted] > 0
+	})
+	for _, c := range []*customer{early, late} {
+		if n := l.types(c.session)[events.TicketsEmitted]; n != 1 {
+			t.Errorf("%s: Tickets.Emitted %d times, want once", c.session, n)
+		}
+	}
+	l.waitEnded(t, second, early.session) // the v1 instance completes too
+	l.waitFor(t, second, "both sales counted", func() bool { return second.tickets.Stock().Sold == 4 })
 }

@@ -10,6 +10,10 @@ type Customer struct {
 	SessionID string `json:"sessionId"`
 	// Position is, on Queue.CustomerJoined, how many customers were ahead.
 	Position int `json:"position"`
+	// Model is the model version deployed when the customer joined: the
+	// version of the process instance the join started, which the
+	// purchase goes on under even after another model is deployed.
+	Model string `json:"model,omitempty"`
 }
 
 // Reservation is the data of the tickets service's events, and of
@@ -26,6 +30,11 @@ type Reservation struct {
 	ExpiresAt string `json:"expiresAt,omitempty"`
 	// PaymentMethod is "card" or "transfer" (large orders under v4).
 	PaymentMethod string `json:"paymentMethod,omitempty"`
+	// Model is the model version the purchase runs under (its
+	// customer's, from Queue.CustomerExited): it decides who emits the
+	// tickets and which orders are paid by transfer. Events of an earlier
+	// Eddy have none; the model deployed now stands for it.
+	Model string `json:"model,omitempty"`
 	// Reason says why a reservation was rejected or released, or a
 	// payment refused.
 	Reason string `json:"reason,omitempty"`

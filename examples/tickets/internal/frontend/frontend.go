@@ -16,6 +16,7 @@ package frontend
 import (
 	"context"
 	"embed"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -34,14 +35,31 @@ var static embed.FS
 type Config struct {
 	// Model is the model version the page says is deployed.
 	Model string
-	// TransferFrom is the order size paid by money transfer (v4), for
-	// the page's wording; 0 for none.
-	TransferFrom int
+	// Models are the terms of each model version a purchase may run
+	// under: a customer who joined before another model was deployed
+	// buys under the earlier one.
+	Models map[string]Terms
+	Logger *slog.Logger
+	Now    func() time.Time
+}
+
+// Terms are what the page tells a customer of a model version's purchase.
+type Terms struct {
+	// TransferFrom is the order size paid by money transfer (v4); 0 for
+	// none.
+	TransferFrom int `json:"transferFrom"`
 	// PaymentWindow is how long the model waits for a payment before it
 	// times out (v2-v4); 0 when the tickets service's hold decides.
-	PaymentWindow time.Duration
-	Logger        *slog.Logger
-	Now           func() time.Time
+	PaymentWindow time.Duration `json:"-"`
+}
+
+// MarshalJSON gives the window in milliseconds, as the page counts time.
+func (t Terms) MarshalJSON() ([]byte, error) {
+	type terms Terms
+	return json.Marshal(struct {
+		terms
+		PaymentWindowMs int64 `json:"paymentWindowMs"`
+	}{terms(t), t.PaymentWindow.Milliseconds()})
 }
 
 // Server is the front end. See New.
@@ -78,7 +96,7 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /", http.FileServerFS(sub))
 	mux.HandleFunc("GET /config.json", func(w http.ResponseWriter, r *http.Request) {
-		httpjson.Write(w, http.StatusOK, map[string]any{"model": s.cfg.Model, "transferFrom": s.cfg.TransferFrom, "paymentWindowMs": s.cfg.PaymentWindow.Milliseconds()})
+		httpjson.Write(w, http.StatusOK, map[string]any{"model": s.cfg.Model, "models": s.cfg.Models})
 	})
 	mux.Handle("POST /notify", s.receiver)
 	return mux

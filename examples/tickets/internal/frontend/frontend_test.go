@@ -43,13 +43,13 @@ func TestNotifier(t *testing.T) {
 
 // TestPage serves the page, its script and its configuration.
 func TestPage(t *testing.T) {
-	srv := httptest.NewServer(New(Config{Model: "v4", TransferFrom: 10, PaymentWindow: 2 * time.Minute}).Handler())
+	srv := httptest.NewServer(New(Config{Model: "v4", Models: map[string]Terms{"v1": {}, "v4": {TransferFrom: 10, PaymentWindow: 2 * time.Minute}}}).Handler())
 	defer srv.Close()
 	for path, want := range map[string]string{
 		"/":            `<script src="app.js"`,
 		"/app.js":      `/v1/events/ws?sessionid=`,
 		"/style.css":   `body`,
-		"/config.json": `{"model":"v4","paymentWindowMs":120000,"transferFrom":10}`,
+		"/config.json": `{"model":"v4","models":{"v1":{"transferFrom":0,"paymentWindowMs":0},"v4":{"transferFrom":10,"paymentWindowMs":120000}}}`,
 	} {
 		resp, err := http.Get(srv.URL + path)
 		if err != nil {

@@ -33,7 +33,10 @@ type Config struct {
 	// MaxBatch caps how many customers one emission lets out (default
 	// 256): their Queue.CustomerExited events go in one batch request.
 	MaxBatch int
-	Logger   *slog.Logger
+	// Model is the model version deployed, which the instances that
+	// joins start run: each join and exit says it (events.Customer).
+	Model  string
+	Logger *slog.Logger
 }
 
 // State is where a customer is.
@@ -60,6 +63,8 @@ type customer struct {
 	// cleanedUp is set, during a restore only, when the history holds a
 	// Session.CleanUp for the customer.
 	cleanedUp bool
+	// model is the model version deployed when the customer joined.
+	model string
 }
 
 // Service is the queue service. Its zero value is not usable: see New.
@@ -102,6 +107,9 @@ type Status struct {
 	State     State  `json:"state"`
 	// Position is how many customers wait ahead (while waiting).
 	Position int `json:"position"`
+	// Model is the model version the customer joined under, which its
+	// purchase runs under.
+	Model string `json:"model,omitempty"`
 }
 
 // Join puts the session at the back of the queue once
@@ -114,7 +122,7 @@ func (s *Service) Join(ctx context.Context, session string) (Status, error) {
 		s.mu.Unlock()
 		return st, nil
 	}
-	c := &customer{session: session, state: Joining, joined: make(chan struct{})}
+	c := &customer{session: session, state: Joining, joined: make(chan struct{}), model: s.cfg.Model}
 	s.byID[session] = c
 	ahead := s.counts[Waiting] + s.counts[Joining]
 	s.counts[Joining]++
@@ -122,7 +130,7 @@ func (s *Service) Join(ctx context.Context, session string) (Status, error) {
 
 	err := s.pub.EmitDetached(ctx, events.Out{
 		Type: events.QueueCustomerJoined, ID: "joined-" + session, SessionID: session, CorrelationKey: session,
-		Data: events.Customer{SessionID: session, Position: ahead},
+		Data: events.Customer{SessionID: session, Position: ahead, Model: c.model},
 	})
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -196,7 +204,7 @@ func (s *Service) Status(session string) (Status, error) {
 }
 
 func (s *Service) statusLocked(c *customer) Status {
-	st := Status{SessionID: c.session, State: c.state}
+	st := Status{SessionID: c.session, State: c.state, Model: c.model}
 	if c.state == Waiting {
 		for _, o := range s.line[s.head:] {
 			if o == c {
@@ -338,7 +346,7 @@ func (s *Service) letOut(ctx context.Context, batch []*customer) error {
 	for i, c := range batch {
 		outs[i] = events.Out{
 			Type: events.QueueCustomerExited, ID: "exited-" + c.session, SessionID: c.session, CorrelationKey: c.session,
-			Data: events.Customer{SessionID: c.session},
+			Data: events.Customer{SessionID: c.session, Model: c.model},
 		}
 	}
 	if err := s.pub.Emit(ctx, outs...); err != nil {

@@ -73,6 +73,9 @@ func (s *Service) Restore(e *cloudevents.Event) error {
 	if e.Type == events.SessionCleanUp {
 		c.cleanedUp = true
 	}
+	if d.Model != "" {
+		c.model = d.Model // a join's or an exit's: the same
+	}
 	if e.Type == events.QueueCustomerJoined {
 		if t, err := time.Parse(time.RFC3339Nano, e.Time); err == nil {
 			c.joinedAt = t

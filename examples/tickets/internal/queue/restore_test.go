@@ -1,7 +1,9 @@
 package queue
 
 import (
+	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -81,5 +83,43 @@ func TestRestoreInAnyOrder(t *testing.T) {
 				t.Errorf("the line lets out %v; want early, then late", batch)
 			}
 		})
+	}
+}
+
+// Each join and exit says the model deployed when the customer joined,
+// and a customer restored after another model was deployed leaves with
+// the model it joined under: the tickets service runs its purchase so.
+func TestCustomersKeepTheirModel(t *testing.T) {
+	ctx := context.Background()
+	s, sink := newQueue(t, Config{Model: "v1"})
+	if _, err := s.Join(ctx, "early"); err != nil {
+		t.Fatal(err)
+	}
+	again, sink2 := newQueue(t, Config{Model: "v3"})
+	for _, e := range sink.Events() {
+		if err := again.Restore(&e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	again.Restored()
+	if _, err := again.Join(ctx, "late"); err != nil {
+		t.Fatal(err)
+	}
+	run(t, again)
+	models := map[string]string{}
+	for _, e := range append(sink.OfType(events.QueueCustomerJoined), sink2.Await(t, events.QueueCustomerExited, 2)...) {
+		var c events.Customer
+		if err := events.DecodeData(&e, &c); err != nil {
+			t.Fatal(err)
+		}
+		models[e.Type+" "+c.SessionID] = c.Model
+	}
+	want := map[string]string{
+		events.QueueCustomerJoined + " early": "v1",
+		events.QueueCustomerExited + " early": "v1",
+		events.QueueCustomerExited + " late":  "v3",
+	}
+	if !maps.Equal(models, want) {
+		t.Errorf("models said %v, want %v", models, want)
 	}
 }

@@ -17,7 +17,7 @@ func (s *Service) onExited(_ context.Context, e *cloudevents.Event) (*cloudevent
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.admitted[d.SessionID] = true
+	s.admitted[d.SessionID] = d.Model
 	if ch, ok := s.admission[d.SessionID]; ok {
 		close(ch)
 		delete(s.admission, d.SessionID)

@@ -47,7 +47,7 @@ func (s *Service) Restore(e *cloudevents.Event) error {
 		}
 		s.mu.Lock()
 		if e.Type == events.QueueCustomerExited {
-			s.admitted[d.SessionID] = true
+			s.admitted[d.SessionID] = d.Model
 		} else {
 			s.left[d.SessionID] = true
 		}

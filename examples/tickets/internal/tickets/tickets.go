@@ -22,6 +22,7 @@
 package tickets
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -50,12 +51,13 @@ type Config struct {
 	// its tickets go back on sale (default 3 minutes, longer than the
 	// models' 2-minute timer, so that under v2-v4 the model decides).
 	Hold time.Duration
-	// TransferFrom is the order size from which payment is by money
-	// transfer, as v4's gateway decides (10 under v4); 0: always by card.
-	TransferFrom int
-	// EmitTickets makes the service emit Tickets.Emitted when a purchase
-	// is paid; off where the model emits it (v3).
-	EmitTickets bool
+	// Model is the model version deployed now. A purchase goes on under
+	// the model its customer joined under (events.Customer.Model), and
+	// under this one where that is not known (events of an earlier Eddy).
+	Model string
+	// Rules are what each model version leaves to the service; a model
+	// not in it has the zero Rules.
+	Rules map[string]Rules
 	// AdmissionWait is how long a reservation request waits for the
 	// customer's Queue.CustomerExited to be delivered (default 10s): the
 	// browser hears of the exit from the same event, and may be quicker.
@@ -63,6 +65,24 @@ type Config struct {
 	Logger        *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+}
+
+// Rules are what a model version leaves to the tickets service.
+type Rules struct {
+	// TransferFrom is the order size from which payment is by money
+	// transfer, as v4's gateway decides (10 under v4); 0: always by card.
+	TransferFrom int
+	// EmitTickets makes the service emit Tickets.Emitted when a purchase
+	// is paid; off where the model emits it (v3).
+	EmitTickets bool
+}
+
+// rules are the rules of the purchases run under model.
+func (s *Service) rules(model string) Rules {
+	if model == "" {
+		model = s.cfg.Model
+	}
+	return s.cfg.Rules[model]
 }
 
 // Status is where a reservation is.
@@ -108,8 +128,8 @@ type Service struct {
 	sold      int
 	ticketSeq int
 	byID      map[string]*reservation
-	bySession map[string]*reservation // the session's latest reservation
-	admitted  map[string]bool
+	bySession map[string]*reservation  // the session's latest reservation
+	admitted  map[string]string        // the sessions let out of the queue, and their model ("": not known)
 	left      map[string]bool          // the sessions that left (abandoned or cleaned up)
 	admission map[string]chan struct{} // closed when the session is admitted
 
@@ -140,7 +160,7 @@ func New(pub *events.Publisher, cfg Config) *Service {
 	s := &Service{
 		cfg: cfg, pub: pub, log: cfg.Logger, available: cfg.Stock,
 		byID: map[string]*reservation{}, bySession: map[string]*reservation{},
-		admitted: map[string]bool{}, left: map[string]bool{}, admission: map[string]chan struct{}{},
+		admitted: map[string]string{}, left: map[string]bool{}, admission: map[string]chan struct{}{},
 	}
 	s.receiver = events.NewReceiver("tickets", cfg.Logger)
 	s.receiver.Handle(events.QueueCustomerExited, s.onExited)
@@ -215,9 +235,11 @@ func (s *Service) Reserve(ctx context.Context, session string, quantity int, typ
 			return View{}, s.reject(ctx, session, quantity, typ, left)
 		}
 		r := &reservation{status: Held, expires: s.cfg.Now().Add(s.cfg.Hold)}
+		model := cmp.Or(s.admitted[session], s.cfg.Model)
 		r.Reservation = events.Reservation{
 			SessionID: session, ReservationID: newID("r-"), TicketsQuantity: quantity, TicketsType: typ,
-			Amount: price * quantity, ExpiresAt: r.expires.UTC().Format(time.RFC3339Nano), PaymentMethod: s.method(quantity),
+			Amount: price * quantity, ExpiresAt: r.expires.UTC().Format(time.RFC3339Nano),
+			PaymentMethod: s.method(model, quantity), Model: model,
 		}
 		r.mu.Lock()
 		s.available -= quantity
@@ -246,8 +268,8 @@ func (s *Service) Reserve(ctx context.Context, session string, quantity int, typ
 	}
 }
 
-func (s *Service) method(quantity int) string {
-	if s.cfg.TransferFrom > 0 && quantity >= s.cfg.TransferFrom {
+func (s *Service) method(model string, quantity int) string {
+	if from := s.rules(model).TransferFrom; from > 0 && quantity >= from {
 		return "transfer"
 	}
 	return "card"
@@ -273,7 +295,7 @@ func (s *Service) awaitAdmission(ctx context.Context, session string) error {
 		s.mu.Unlock()
 		return ErrLeft
 	}
-	if s.admitted[session] {
+	if _, ok := s.admitted[session]; ok {
 		s.mu.Unlock()
 		return nil
 	}
@@ -421,12 +443,13 @@ func (s *Service) sellLocked(ctx context.Context, r *reservation, p events.Payme
 	if p.Method != "transfer" {
 		outs = append(outs, events.Out{Type: events.TicketsPaymentsAuthorized, ID: "authorized-" + r.ReservationID, SessionID: r.SessionID, CorrelationKey: r.ReservationID, Data: d})
 	}
-	if s.cfg.EmitTickets {
+	if s.rules(d.Model).EmitTickets {
 		outs = append(outs, events.Out{Type: events.TicketsEmitted, ID: "emitted-" + r.ReservationID, SessionID: r.SessionID, Data: d})
 	}
 	if len(outs) == 0 {
 		// A transfer where the model emits the tickets (a v4 purchase
-		// finished under v3): the sale still needs an event of the
+		// from a log of an earlier Eddy, whose events do not say their
+		// model, finished under v3): the sale still needs an event of the
 		// service's own, with its numbers, or a restore would not know
 		// of it. Nothing waits for this one.
 		outs = append(outs, events.Out{Type: events.TicketsPaymentsAuthorized, ID: "authorized-" + r.ReservationID, SessionID: r.SessionID, Data: d})

@@ -27,14 +27,27 @@ func newService(t *testing.T, cfg Config) (*Service, *eventsink.Sink) {
 	return New(events.NewPublisher(sink.URL, "/test/tickets", nil), cfg), sink
 }
 
-// admit delivers the sessions' Queue.CustomerExited, as the trigger does.
+// admit delivers the sessions' Queue.CustomerExited, as the trigger does,
+// with no model (as an earlier Eddy's queue sent it).
 func admit(t *testing.T, s *Service, sessions ...string) {
 	t.Helper()
 	for _, id := range sessions {
-		if code, _ := eventsink.Deliver(t, s.Events(), events.QueueCustomerExited, "exited-"+id, events.Customer{SessionID: id}); code != http.StatusAccepted {
-			t.Fatalf("Queue.CustomerExited for %s: status %d", id, code)
-		}
+		admitUnder(t, s, "", id)
 	}
+}
+
+// admitUnder admits session as a customer who joined under model.
+func admitUnder(t *testing.T, s *Service, model, session string) {
+	t.Helper()
+	if code, _ := eventsink.Deliver(t, s.Events(), events.QueueCustomerExited, "exited-"+session, events.Customer{SessionID: session, Model: model}); code != http.StatusAccepted {
+		t.Fatalf("Queue.CustomerExited for %s: status %d", session, code)
+	}
+}
+
+// underOneModel is cfg with one model, whose rules are r.
+func underOneModel(cfg Config, r Rules) Config {
+	cfg.Model, cfg.Rules = "m", map[string]Rules{"m": r}
+	return cfg
 }
 
 func checkStock(t *testing.T, s *Service) Stock {
@@ -109,7 +122,7 @@ func TestPurchase(t *testing.T) {
 			[]string{events.TicketsReserved, events.TicketsMoneyTransferRequested, events.TicketsEmitted}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s, sink := newService(t, Config{Stock: 20, TransferFrom: 10, EmitTickets: tc.emitTickets})
+			s, sink := newService(t, underOneModel(Config{Stock: 20}, Rules{TransferFrom: 10, EmitTickets: tc.emitTickets}))
 			ctx := context.Background()
 			admit(t, s, "buyer")
 			v, err := s.Reserve(ctx, "buyer", tc.quantity, "vip")
@@ -401,7 +414,7 @@ func TestHTTP(t *testing.T) {
 // service's own cost plus one local HTTP post per event.
 func BenchmarkSale(b *testing.B) {
 	sink := eventsink.New(b)
-	s := New(events.NewPublisher(sink.URL, "/bench/tickets", nil), Config{Stock: 4 * b.N, EmitTickets: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	s := New(events.NewPublisher(sink.URL, "/bench/tickets", nil), underOneModel(Config{Stock: 4 * b.N, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, Rules{EmitTickets: true}))
 	var n atomic.Int64
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
@@ -425,5 +438,72 @@ func BenchmarkSale(b *testing.B) {
 	})
 	if st := s.Stock(); st.Sold != 2*b.N {
 		b.Fatalf("sold %d for %d sales", st.Sold, b.N)
+	}
+}
+
+// A purchase goes on under the model its customer joined under, also
+// after another model is deployed and the service restarted: the model's
+// instance and the service agree on who emits the tickets and which
+// orders are paid by transfer. Before, the service followed the model
+// deployed now, and a v1 purchase finished under v3 got no
+// Tickets.Emitted (nobody emitted it).
+func TestPurchaseRunsUnderItsCustomersModel(t *testing.T) {
+	ctx := context.Background()
+	rules := map[string]Rules{"v1": {EmitTickets: true}, "v3": {}, "v4": {TransferFrom: 10, EmitTickets: true}}
+	s, sink := newService(t, Config{Stock: 100, Model: "v3", Rules: rules})
+	admitUnder(t, s, "v1", "early")
+	admitUnder(t, s, "v4", "large")
+	admitUnder(t, s, "v3", "now")
+	admit(t, s, "unknown") // an earlier Eddy's customer: the model deployed now
+	reserved := map[string]View{}
+	for session, quantity := range map[string]int{"early": 2, "large": 12, "now": 2, "unknown": 12} {
+		v, err := s.Reserve(ctx, session, quantity, "general")
+		if err != nil {
+			t.Fatal(err)
+		}
+		reserved[session] = v
+	}
+	for session, want := range map[string]struct{ model, method string }{
+		"early": {"v1", "card"}, "large": {"v4", "transfer"}, "now": {"v3", "card"}, "unknown": {"v3", "card"},
+	} {
+		if v := reserved[session]; v.Model != want.model || v.PaymentMethod != want.method {
+			t.Errorf("%s's reservation: model %q, paid by %s; want %s, %s", session, v.Model, v.PaymentMethod, want.model, want.method)
+		}
+	}
+	// The service restarts under v4 with "early" paying: its v1 purchase
+	// still gets Tickets.Emitted from the service, "now"'s v3 one not.
+	for _, session := range []string{"early", "now"} {
+		if _, err := s.Pay(ctx, session, reserved[session].ReservationID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	again, sink2 := newService(t, Config{Stock: 100, Model: "v4", Rules: rules})
+	for _, e := range sink.Events() {
+		if err := again.Restore(&e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := again.Restored(); err != nil {
+		t.Fatal(err)
+	}
+	for _, session := range []string{"early", "now"} {
+		v := reserved[session]
+		pay := events.Payment{PaymentID: "p-" + v.ReservationID, SessionID: session, ReservationID: v.ReservationID, Amount: v.Amount, Method: "card"}
+		if code, _ := eventsink.Deliver(t, again.Events(), events.PaymentsAuthorized, "paid-"+session, pay); code != http.StatusAccepted {
+			t.Fatalf("Payments.Authorized for %s: status %d", session, code)
+		}
+	}
+	emitted := map[string]bool{}
+	for _, e := range sink2.Events() {
+		if e.Type == events.TicketsEmitted {
+			sid, _ := e.Extension(events.ExtSessionID)
+			emitted[sid.Text] = true
+		}
+	}
+	if !emitted["early"] || emitted["now"] {
+		t.Errorf("Tickets.Emitted by the service after the restart for %v; want early's (v1) only, v3's model emits now's", emitted)
+	}
+	if st := checkStock(t, again); st.Sold != 4 {
+		t.Errorf("after the restart: %+v, want 4 sold", st)
 	}
 }

@@ -5,7 +5,7 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const state = { session: "", gaveUp: false, ws: null, connected: null, reservation: null, step: "", exited: false, pollQueue: 0, transferFrom: 0, lastEventId: "", from: "", paymentWindowMs: 0, payBy: 0, payingStage: 0 };
+const state = { session: "", gaveUp: false, ws: null, connected: null, reservation: null, step: "", exited: false, pollQueue: 0, lastEventId: "", from: "", payBy: 0, payingStage: 0, deployed: "", model: "", models: {} };
 
 // A reload keeps the purchase: the tab's sessionStorage holds the session
 // and where its stream started (the positions the first stream was told),
@@ -213,12 +213,31 @@ function onEvent(ev) {
   }
 }
 
+// terms are the purchase's model's: from what order size it is paid by
+// transfer, and how long the model waits for the payment. A customer who
+// joined before another model was deployed buys under that earlier one.
+function terms() {
+  return state.models[state.model] || state.models[state.deployed] || { transferFrom: 0, paymentWindowMs: 0 };
+}
+
+// setModel says which model the purchase runs under (a queue status's or
+// a reservation's; none keeps the one known).
+function setModel(m) {
+  if (m) state.model = m;
+  const t = terms();
+  $("model").textContent = state.model === state.deployed ? state.deployed : `${state.deployed} (your purchase: ${state.model})`;
+  $("transfer-note").textContent = `Orders of ${t.transferFrom} tickets or more are paid by bank transfer.`;
+  $("quantity").oninput();
+}
+
 // showReservation shows a reservation and until when it is held: the
 // tickets service's hold, or sooner the model's payment timeout (v2-v4),
 // which runs from about when the reservation was made (at, ms).
 function showReservation(r, at) {
+  setModel(r.model);
   if (!state.reservation || state.reservation.reservationId !== r.reservationId) {
-    state.payBy = state.paymentWindowMs ? at + state.paymentWindowMs : 0;
+    const ms = terms().paymentWindowMs;
+    state.payBy = ms ? at + ms : 0;
   }
   state.reservation = r;
   const how = r.paymentMethod === "transfer" ? "by bank transfer" : "by card";
@@ -270,6 +289,7 @@ function start(resumed) {
   state.lastEventId = state.from = resumed ? resumed.from : "";
   if (!resumed) sessionStorage.removeItem(saved);
   state.reservation = null;
+  if (state.deployed) setModel(state.deployed); // a new session joins under the model deployed
   state.exited = state.gaveUp = false;
   state.payingStage = 0;
   $("paying").textContent = "Waiting for the payment provider…";
@@ -288,6 +308,7 @@ async function abandon() {
 $("join").onclick = () => act(async () => {
   await state.connected;
   const st = await call("POST", "/queue/join", { sessionId: state.session });
+  setModel(st.model);
   if (st.state === "waiting") {
     $("position").textContent = `${st.position} customers ahead of you.`;
     advance(state.exited ? "choose" : "queue");
@@ -307,7 +328,8 @@ $("reserve-form").onsubmit = (e) => {
 };
 $("quantity").oninput = () => {
   const n = Number($("quantity").value);
-  $("transfer-note").hidden = !(state.transferFrom && n >= state.transferFrom);
+  const from = terms().transferFrom;
+  $("transfer-note").hidden = !(from && n >= from);
 };
 $("pay").onclick = () => act(async () => {
   await call("POST", `/tickets/reservations/${state.reservation.reservationId}/payment`, { sessionId: state.session });
@@ -317,10 +339,9 @@ $("restart").onclick = () => start();
 
 (async () => {
   const cfg = await call("GET", "/config.json");
-  $("model").textContent = cfg.model;
-  state.transferFrom = cfg.transferFrom;
-  state.paymentWindowMs = cfg.paymentWindowMs;
-  $("transfer-note").textContent = `Orders of ${cfg.transferFrom} tickets or more are paid by bank transfer.`;
+  state.deployed = state.model = cfg.model;
+  state.models = cfg.models || {};
+  setModel();
   pollStock();
   setInterval(pollStock, 2000);
   let resumed = null;
