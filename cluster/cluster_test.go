@@ -26,6 +26,7 @@ type node struct {
 	store  *storage.Store
 	engine *engine.Engine
 	srv    *httptest.Server
+	peers  *Peers
 	served atomic.Pointer[engine.Engine] // what the endpoint serves: set once the engine runs
 }
 
@@ -55,7 +56,8 @@ func startNode(t *testing.T, dsn, name string, parts []int, secret string) *node
 		}
 		epochs[p] = c.Epoch
 	}
-	n.engine, err = engine.Start(ctx, store, engine.Options{Epochs: epochs, Peers: NewPeers(store, nil, secret)})
+	n.peers = NewPeers(store, nil, secret)
+	n.engine, err = engine.Start(ctx, store, engine.Options{Epochs: epochs, Peers: n.peers})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,6 +204,46 @@ func TestUnreachableOwner(t *testing.T) {
 	_, err = c.engine.CreateInstance(ctx, engine.CreateRequest{BpmnProcessID: "x"})
 	if !errors.Is(err, engine.ErrNoPartition) || !strings.Contains(err.Error(), "cannot be reached") {
 		t.Fatalf("owner gone: %v", err)
+	}
+}
+
+// TestActivationPassesAnUnreachablePartitionBy: a node whose peer cannot
+// be reached (dead, its claim not lapsed yet) still hands its workers the
+// jobs of its own partitions, as Zeebe's gateway passes a partition
+// without a leader by. Before, each activation waited for the unreachable
+// partition's next owner first (5 s by default; here, an hour).
+func TestActivationPassesAnUnreachablePartitionBy(t *testing.T) {
+	dsn := pgtest.Schema(t)
+	a := startNode(t, dsn, "a", []int{0, 1}, "")
+	b := startNode(t, dsn, "b", []int{2}, "")
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	if _, err := a.engine.Deploy(ctx, resource(t, "three-tasks.bpmn")); err != nil {
+		t.Fatal(err)
+	}
+	onA := 0
+	for range 6 {
+		r, err := a.engine.CreateInstance(ctx, engine.CreateRequest{BpmnProcessID: "three"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if record.PartitionOf(r.Key) != 2 {
+			onA++
+		}
+	}
+	b.srv.Close() // b is gone; its claim holds for a minute
+	a.peers.SetOwnerWait(time.Hour)
+	jobs, err := a.engine.ActivateJobs(ctx, engine.ActivateRequest{Type: "a", Worker: "w", Timeout: time.Minute, MaxJobs: 10})
+	if ctx.Err() != nil {
+		t.Fatal("the activation waited for the unreachable partition's next owner")
+	}
+	if err != nil || len(jobs) != onA {
+		t.Fatalf("activated %d jobs, %v; want the %d of a's own partitions", len(jobs), err, onA)
+	}
+	// The next passes the partition by for a moment without asking; with
+	// no job left on a, it says the partition could not be reached.
+	if jobs, err := a.engine.ActivateJobs(ctx, engine.ActivateRequest{Type: "a", Worker: "w", Timeout: time.Minute, MaxJobs: 10}); len(jobs) != 0 || !errors.Is(err, engine.ErrNoPartition) {
+		t.Fatalf("activating again: %d jobs, %v; want none, and ErrNoPartition", len(jobs), err)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptrace"
 	"strconv"
@@ -63,7 +64,7 @@ func (ps *Peers) OnUnowned(f func()) { ps.onUnowned.Store(&f) }
 // (http.DefaultClient); secret is the cluster secret, if any.
 func NewPeers(store *storage.Store, client *http.Client, secret string) *Peers {
 	if client == nil {
-		client = http.DefaultClient
+		client = peerClient()
 	}
 	return &Peers{store: store, client: client, secret: secret}
 }
@@ -110,6 +111,20 @@ func (ps *Peers) AwaitDefinitions(ctx context.Context, p int, keys []int64, wait
 	return ans.Held, err
 }
 
+// peerDialTimeout bounds connecting to a peer. A node on the cluster's
+// network answers within milliseconds; one whose host is down answers
+// nothing, and a request must not wait the 30 s of Go's default for it
+// before it looks for the partition's next owner.
+const peerDialTimeout = 3 * time.Second
+
+// peerClient is the client a node forwards requests with.
+func peerClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.DialContext = (&net.Dialer{Timeout: peerDialTimeout, KeepAlive: 30 * time.Second}).DialContext
+	t.MaxIdleConnsPerHost = 64 // forwards to one owner go side by side
+	return &http.Client{Transport: t}
+}
+
 // DefaultOwnerWait bounds how long a request waits for a partition that
 // is changing hands (SetOwnerWait): released by one node, not yet taken or
 // loaded by the next. A handover takes a claim round of the new owner and
@@ -128,7 +143,7 @@ func (ps *Peers) call(ctx context.Context, p int, method, path string, body []by
 	for {
 		err := ps.callOnce(ctx, p, method, path, body, out)
 		var changing changingHands
-		if !errors.As(err, &changing) {
+		if !errors.As(err, &changing) || engine.OwnerWaitSkipped(ctx) {
 			return err
 		}
 		if deadline.IsZero() {

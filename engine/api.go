@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -135,6 +136,7 @@ func (e *Engine) ActivateJobs(ctx context.Context, req ActivateRequest) ([]recor
 			poll = t.C
 		}
 	}
+	remoteCtx := WithoutOwnerWait(ctx)
 	for {
 		wake := e.jobsChanged()
 		var jobs []record.Record
@@ -145,12 +147,26 @@ func (e *Engine) ActivateJobs(ctx context.Context, req ActivateRequest) ([]recor
 				break
 			}
 			p := parts[(start+i)%len(parts)]
-			r, err := e.send(ctx, p, record.Record{ValueType: record.Job, Intent: record.Activate, Value: record.Value{
+			sendCtx := ctx
+			if _, local := e.parts[p]; !local {
+				// One partition out of reach (its node died, and no node
+				// has taken it over yet) must not keep the others' jobs
+				// from workers: it is not waited for, and passed by for
+				// a moment once it failed.
+				if time.Now().UnixNano() < e.unreachableUntil[p].Load() {
+					failed++
+					lastErr = fmt.Errorf("%w: partition %d: its owner could not be reached a moment ago", ErrNoPartition, p)
+					continue
+				}
+				sendCtx = remoteCtx
+			}
+			r, err := e.send(sendCtx, p, record.Record{ValueType: record.Job, Intent: record.Activate, Value: record.Value{
 				JobType: req.Type, Worker: req.Worker, Timeout: req.Timeout.Milliseconds(), MaxJobs: int32(req.MaxJobs - len(jobs)), FetchVariables: req.FetchVariables,
 			}})
 			if err != nil {
-				// One partition out of reach (a node going away) must not
-				// keep the others' jobs from workers.
+				if errors.Is(err, ErrNoPartition) && sendCtx == remoteCtx {
+					e.unreachableUntil[p].Store(time.Now().Add(unreachableSkip).UnixNano())
+				}
 				failed++
 				lastErr = err
 				continue
@@ -179,6 +195,12 @@ func (e *Engine) ActivateJobs(ctx context.Context, req ActivateRequest) ([]recor
 
 // remoteJobPoll is how often a long poll looks at other nodes' partitions.
 const remoteJobPoll = 100 * time.Millisecond
+
+// unreachableSkip is how long job activations pass by another node's
+// partition they could not reach: a dead node's partition is taken over
+// within a claim timeout, and a node that cannot be dialled would hold
+// each activation up for the dial's timeout.
+const unreachableSkip = time.Second
 
 // CompleteJob completes a job with variables.
 func (e *Engine) CompleteJob(ctx context.Context, key int64, vars json.RawMessage) error {

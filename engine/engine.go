@@ -28,6 +28,10 @@ type Engine struct {
 	// its own, since every wake-up of a long poll advances it and would
 	// otherwise send every new instance to the same partition.
 	activateRR atomic.Uint64
+	// unreachableUntil is, by partition, until when job activations pass
+	// another node's partition by (Unix nanoseconds): one they could not
+	// reach (see ActivateJobs).
+	unreachableUntil []atomic.Int64
 
 	jobsMu   sync.Mutex
 	jobsWake chan struct{} // closed when jobs may have become activatable
@@ -73,7 +77,8 @@ func errStopped(p int) error { return fmt.Errorf("%w: partition %d is stopped", 
 
 // Start loads the owned partitions' state and starts their loops.
 func Start(ctx context.Context, store *storage.Store, opts Options) (*Engine, error) {
-	e := &Engine{store: store, parts: map[int]*partition{}, limits: opts.Limits, clock: opts.Clock, log: opts.Logger, jobsWake: make(chan struct{}), peers: opts.Peers, failed: make(chan struct{})}
+	e := &Engine{store: store, parts: map[int]*partition{}, limits: opts.Limits, clock: opts.Clock, log: opts.Logger, jobsWake: make(chan struct{}), peers: opts.Peers, failed: make(chan struct{}),
+		unreachableUntil: make([]atomic.Int64, store.Partitions())}
 	if e.limits == (Limits{}) {
 		e.limits = DefaultLimits
 	}

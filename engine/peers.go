@@ -28,6 +28,23 @@ type Peers interface {
 	AwaitDefinitions(ctx context.Context, p int, keys []int64, wait time.Duration) (bool, error)
 }
 
+type noOwnerWaitKey struct{}
+
+// WithoutOwnerWait marks a request that asks Peers not to wait for a
+// partition changing hands (no owner yet, or one that cannot be reached):
+// it fails at once with ErrNoPartition instead. A job activation passes
+// such a partition by and takes the other partitions' jobs, as Zeebe's
+// gateway passes a partition without a leader by.
+func WithoutOwnerWait(ctx context.Context) context.Context {
+	return context.WithValue(ctx, noOwnerWaitKey{}, true)
+}
+
+// OwnerWaitSkipped reports whether ctx was made by WithoutOwnerWait.
+func OwnerWaitSkipped(ctx context.Context) bool {
+	skip, _ := ctx.Value(noOwnerWaitKey{}).(bool)
+	return skip
+}
+
 // allPartitions lists every partition of the store.
 func (e *Engine) allPartitions() []int {
 	all := make([]int, e.store.Partitions())

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/camunda/zeebe/clients/go/v8/pkg/pb"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -82,4 +83,61 @@ func TestEngineReplacement(t *testing.T) {
 		return
 	}
 	wantStatus(t, err, codes.Unavailable, "restarting")
+}
+
+// replacedOnce hands out the first engine with a context it ends at the
+// first request's Acquire-and-wait, then the second engine, as a node
+// does that takes over the partition a request was waiting for.
+type replacedOnce struct {
+	first, second *engine.Engine
+	mu            sync.Mutex
+	acquired      int
+}
+
+func (r *replacedOnce) Acquire(ctx context.Context) (*engine.Engine, context.Context, func()) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.acquired++
+	if r.acquired > 1 {
+		return r.second, ctx, func() {}
+	}
+	reqCtx, cancel := context.WithCancel(ctx)
+	cancel() // the switch begins as the request waits
+	return r.first, reqCtx, cancel
+}
+
+// TestRequestCutWhileNoOwnerRunsOnTheNewEngine: a request that found no
+// owner for its partition (UNAVAILABLE: it reached none) and was cut short
+// by a switch of the engine runs again on the new one, as a Zeebe gateway
+// serves a request once a new leader is elected; the client sees the
+// answer, not an error. Before, it got UNAVAILABLE at the very moment its
+// node took the partition over.
+func TestRequestCutWhileNoOwnerRunsOnTheNewEngine(t *testing.T) {
+	store := openStore(t)
+	first, second := startEngine(t, store), startEngine(t, store)
+	src := &replacedOnce{first: first, second: second}
+	s := New(src)
+	var ran []*engine.Engine
+	handler := func(ctx context.Context, _ any) (any, error) {
+		e := ctx.Value(engineKey{}).(*engine.Engine)
+		ran = append(ran, e)
+		if e == first {
+			<-ctx.Done()
+			return nil, status.Error(codes.Unavailable, "partition 2: its owner cannot be reached")
+		}
+		return "served", nil
+	}
+	info := &grpc.UnaryServerInfo{FullMethod: "/gateway_protocol.Gateway/PublishMessage"}
+	resp, err := s.unary(t.Context(), nil, info, handler)
+	if err != nil || resp != "served" || len(ran) != 2 || ran[1] != second {
+		t.Fatalf("answer %v, %v after running on %d engines; want it served by the new engine", resp, err, len(ran))
+	}
+
+	// A request the client itself cancels is not run again.
+	src.acquired, ran = 0, nil
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := s.unary(ctx, nil, info, handler); status.Code(err) != codes.Unavailable || len(ran) != 1 {
+		t.Fatalf("a request its client cancelled: %v after %d runs; want its own error, run once", err, len(ran))
+	}
 }

@@ -125,20 +125,46 @@ func (s *Server) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo,
 		}
 		defer s.inFlight.Add(-1)
 	}
-	e, reqCtx, release := s.engines.Acquire(ctx)
-	defer release()
-	if info.FullMethod != methodTopology && !serves(e) {
-		return nil, errNoPartition
-	}
 	defer s.recoverPanic(info.FullMethod, &err)
-	resp, err = handler(context.WithValue(reqCtx, engineKey{}, e), req)
-	if status.Code(err) == codes.Canceled && reqCtx.Err() != nil && ctx.Err() == nil {
-		// Cut short by a switch, not by the client: nothing was done that
-		// the handler did not say otherwise.
-		return nil, errSwitching
+	for attempt := 1; ; attempt++ {
+		var switched bool
+		resp, switched, err = s.unaryOnce(ctx, req, info, handler)
+		if !switched || ctx.Err() != nil {
+			break
+		}
+		if status.Code(err) == codes.Unavailable && attempt < maxSwitchRetries {
+			// Cut short by a switch while it found no owner for its
+			// partition (its node died, and this one is taking the
+			// partition over): the request reached no partition, so
+			// the new engine takes it, as a Zeebe gateway serves a
+			// request once a new leader is elected.
+			continue
+		}
+		if status.Code(err) == codes.Canceled {
+			// Cut short by a switch, not by the client: nothing was
+			// done that the handler did not say otherwise.
+			return nil, errSwitching
+		}
+		break
 	}
 	s.logFailure(info.FullMethod, err)
 	return resp, err
+}
+
+// maxSwitchRetries bounds how often one request is run again on a new
+// engine: switches follow claim rounds, seconds apart.
+const maxSwitchRetries = 4
+
+// unaryOnce runs the request on the current engine; switched says a switch
+// of the engine cut it short (not the client).
+func (s *Server) unaryOnce(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, switched bool, err error) {
+	e, reqCtx, release := s.engines.Acquire(ctx)
+	defer release()
+	if info.FullMethod != methodTopology && !serves(e) {
+		return nil, false, errNoPartition
+	}
+	resp, err = handler(context.WithValue(reqCtx, engineKey{}, e), req)
+	return resp, err != nil && reqCtx.Err() != nil && ctx.Err() == nil, err
 }
 
 // stream does for job activation what unary does for the other RPCs, but
