@@ -39,8 +39,9 @@ type attempt struct {
 	// RetryAfter is the response's Retry-After header.
 	RetryAfter string
 	Err        error
-	// badReply is set when a 2xx carried a body that is no event: Knative
-	// takes that for a failed delivery (reported as 502), not retried.
+	// badReply is set when a 2xx carried an event that cannot be read:
+	// Knative takes that for a failed delivery (reported as 502), not
+	// retried. A body not meant as an event is no reply at all.
 	badReply bool
 }
 
@@ -81,6 +82,13 @@ func (b *Broker) send(ctx context.Context, t target, e *cloudevents.Event, mode 
 	if mode == 0 {
 		mode = cloudevents.Binary
 	}
+	if _, ok := e.Extension(ExtBrokerTTL); ok {
+		// The hop count is the broker's own: Knative's filter takes it
+		// off before it delivers (replyTTL read it already).
+		c := e.Clone()
+		c.DeleteExtension(ExtBrokerTTL)
+		e = &c
+	}
 	req, err := cloudevents.NewRequest(ctx, t.url, e, mode)
 	if err != nil {
 		return attempt{Err: err}
@@ -93,11 +101,11 @@ func (b *Broker) send(ctx context.Context, t target, e *cloudevents.Event, mode 
 		return attempt{Err: err}
 	}
 	a := attempt{Status: resp.StatusCode, RetryAfter: resp.Header.Get("Retry-After")}
-	if t.replies && a.ok() && a.Status != http.StatusAccepted && a.Status != http.StatusNoContent {
+	if t.replies && a.ok() && a.Status != http.StatusAccepted && a.Status != http.StatusNoContent && cloudevents.CarriesEvent(resp.Header) {
 		reply, err := cloudevents.ReadResponse(resp, b.o.maxBody)
 		if err != nil {
 			a.Status, a.badReply = http.StatusBadGateway, true
-			a.Err = fmt.Errorf("the subscriber answered %d with a body that is not a valid CloudEvent (a reply must be empty or an event): %w", resp.StatusCode, err)
+			a.Err = fmt.Errorf("the subscriber answered %d with a CloudEvent that cannot be read (a reply must be a valid event, or a body without ce- headers and an event format, which is discarded): %w", resp.StatusCode, err)
 		}
 		a.Reply = reply
 		return a
@@ -165,9 +173,12 @@ const aliveSlack = 5 * time.Second
 func deadLetter(e *cloudevents.Event, dest string, a attempt) cloudevents.Event {
 	dl := e.Clone()
 	dl.SetExtension(ExtErrorDest, cloudevents.StringValue(dest))
-	if a.Status != 0 {
-		dl.SetExtension(ExtErrorCode, cloudevents.IntegerValue(int32(a.Status)))
+	code := a.Status
+	if code == 0 {
+		// No answer (refused, timed out): Knative's dispatcher says 500.
+		code = http.StatusInternalServerError
 	}
+	dl.SetExtension(ExtErrorCode, cloudevents.IntegerValue(int32(code)))
 	data := a.Body
 	if len(data) == 0 && a.Err != nil {
 		data = []byte(a.Err.Error())

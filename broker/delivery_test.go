@@ -2,6 +2,7 @@ package broker
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"eddy/cloudevents"
+	"eddy/processor/deadletter"
 )
 
 func TestTriggerDeliversWhatItsFilterMatches(t *testing.T) {
@@ -97,7 +99,8 @@ func TestTriggerAnswersAsKnative(t *testing.T) {
 		dead     bool
 	}{
 		{http.StatusOK, 1, false},
-		{299, 1, true}, // a 2xx whose body is no event: a failure, as Knative's 502
+		{299, 1, false}, // a 200 whose body is not meant as an event ("OK"): discarded, as Knative does
+		{298, 1, true},  // a 200 with an event that cannot be read: a failure, as Knative's 502
 		{http.StatusAccepted, 1, false},
 		{http.StatusNoContent, 1, false},
 		{http.StatusBadRequest, 1, true},
@@ -116,7 +119,14 @@ func TestTriggerAnswersAsKnative(t *testing.T) {
 			dls := newSubscriber(t, nil)
 			sub := newSubscriber(t, func(_ int, _ *cloudevents.Event, w http.ResponseWriter) {
 				w.Header().Set("Location", "http://elsewhere.invalid/")
-				if c.status == 299 {
+				switch c.status {
+				case 299:
+					w.Header().Set("Content-Type", "text/plain")
+					w.WriteHeader(http.StatusOK)
+					w.Write([]byte("OK"))
+					return
+				case 298:
+					w.Header().Set("Ce-Specversion", "1.0") // and no id, source or type
 					w.WriteHeader(http.StatusOK)
 					w.Write([]byte("not an event"))
 					return
@@ -139,8 +149,8 @@ func TestTriggerAnswersAsKnative(t *testing.T) {
 					t.Errorf("knativeerrordest %q, want %q", v.Text, sub.URL)
 				}
 				wantCode, wantData := code, "answer "+code
-				if c.status == 299 {
-					wantCode, wantData = "502", "the subscriber answered 200 with a body that is not a valid CloudEvent"
+				if c.status == 298 {
+					wantCode, wantData = "502", "the subscriber answered 200 with a CloudEvent that cannot be read"
 				}
 				// (Sent in binary mode: the header's text; the type is lost.)
 				if v, _ := dl.Extension(ExtErrorCode); v.Text != wantCode {
@@ -206,7 +216,8 @@ func TestTriggerPublishesReplies(t *testing.T) {
 // TestReplyLoopIsCut: a subscriber whose replies match its own trigger
 // loops only as far as the hop count (knativebrokerttl) goes: each reply
 // carries one less than its event, and the one that would carry none is
-// dropped, counted and said in the trigger's status.
+// dropped, counted and said in the trigger's status. Subscribers are sent
+// events without it, as Knative's filter sends them.
 func TestReplyLoopIsCut(t *testing.T) {
 	env := newEnv(t, WithJobWorker(false, 1))
 	looper := newSubscriber(t, func(n int, e *cloudevents.Event, w http.ResponseWriter) {
@@ -225,9 +236,21 @@ func TestReplyLoopIsCut(t *testing.T) {
 		t.Fatalf("%d deliveries, %d replies published, last error %q; want the event and 3 replies, the 4th dropped",
 			len(got), st.Deliveries.Replies, st.Deliveries.LastError)
 	}
+	// The subscriber never sees the hop count, the broker's own (Knative's
+	// filter takes it off); the replies on the log carry it.
+	for _, r := range got {
+		if v, ok := r.event.Extension(ExtBrokerTTL); ok {
+			t.Errorf("the subscriber got %s with %s %q", r.event.ID, ExtBrokerTTL, v.Text)
+		}
+	}
+	logged := map[string]string{}
+	for _, e := range env.loggedEvents() {
+		v, _ := e.Extension(ExtBrokerTTL)
+		logged[e.ID] = v.Text
+	}
 	for i, r := range got[1:] {
-		if v, _ := r.event.Extension(ExtBrokerTTL); v.Text != strconv.Itoa(3-i) {
-			t.Errorf("reply %d carries %s %q, want %d", i+1, ExtBrokerTTL, v.Text, 3-i)
+		if ttl := logged[r.event.ID]; ttl != strconv.Itoa(3-i) {
+			t.Errorf("reply %d carries %s %q on the log, want %d", i+1, ExtBrokerTTL, ttl, 3-i)
 		}
 	}
 }
@@ -275,6 +298,29 @@ func TestFailedDeliveryWithoutSinkIsParked(t *testing.T) {
 		t.Fatalf("a retry that failed again: %d %s, want 502 saying the event is still parked", code, body)
 	}
 	sub.wait(t, 2)
+	// A retry while another handling holds the event (here a Process call
+	// of the test's, as another node's retry would): nothing failed, and
+	// the answer says it is held, not that the subscriber failed (before,
+	// it blamed the subscriber with its last, stale error).
+	env.b.Triggers.mu.Lock()
+	dlq := env.b.Triggers.running["default/parks"].dlq
+	env.b.Triggers.mu.Unlock()
+	holdCtx, release := context.WithCancel(t.Context())
+	holding, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _ = dlq.Process(holdCtx, func(ctx context.Context, _ deadletter.Letter) error {
+			close(holding)
+			<-ctx.Done()
+			return ctx.Err()
+		}, nil)
+	}()
+	<-holding
+	if code, body := env.do("POST", "/v1/triggers/default/parks/retry", "", nil); code != http.StatusConflict || !strings.Contains(body, "being handled meanwhile") {
+		t.Errorf("a retry of an event another handling holds: %d %s, want 409 saying it is held", code, body)
+	}
+	release()
+	<-done
 	heal()
 	resp, err := http.Post(env.srv.URL+"/v1/triggers/default/parks/retry", "", nil)
 	if err != nil {
@@ -654,6 +700,10 @@ func TestSubscriberThatNeverAnswersTimesOut(t *testing.T) {
 	if got.ID != "h-1" {
 		t.Fatalf("the dead-letter sink got %s, want h-1", got.ID)
 	}
+	// No answer came: the code is 500, as Knative's dispatcher says.
+	if code, _ := got.Extension(ExtErrorCode); code.Text != "500" {
+		t.Errorf("knativeerrorcode %q, want 500", code.Text)
+	}
 	if n := sub.count(); n != 2 {
 		t.Errorf("the subscriber got %d attempts, want 2 (the first and one retry)", n)
 	}
@@ -667,5 +717,37 @@ func TestSubscriberThatNeverAnswersTimesOut(t *testing.T) {
 	}
 	if st.Deliveries.Retries != 1 || st.Deliveries.Failures != 1 || st.Deliveries.DeadLettered != 1 || !strings.Contains(st.Deliveries.LastError, "deadline") {
 		t.Errorf("deliveries %+v, want 1 retry, 1 failure, 1 dead-lettered and the timeout as the last error", st.Deliveries)
+	}
+}
+
+// TestDeadLetterSentBackIntoTheBroker: a trigger whose dead-letter sink is
+// the broker itself (Knative's "dead letters to a DLQ broker") puts the
+// dead letter on the log as an event of its own, which a trigger on the
+// knativeerror* extensions delivers. Before, it kept the failed event's
+// source and id and was dropped as a redelivery of it, silently.
+func TestDeadLetterSentBackIntoTheBroker(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1))
+	refuses := newSubscriber(t, func(_ int, _ *cloudevents.Event, w http.ResponseWriter) { w.WriteHeader(http.StatusBadRequest) })
+	parked := newSubscriber(t, nil)
+	env.putTrigger("default", "fails", triggerYAML("fails", "order.placed", refuses.URL,
+		"  delivery:\n    deadLetterSink:\n      uri: "+env.srv.URL+"/default/dlq\n"))
+	env.putTrigger("default", "dlq", "apiVersion: eventing.knative.dev/v1\nkind: Trigger\nmetadata:\n  name: dlq\nspec:\n  broker: dlq\n"+
+		"  filters:\n  - exact:\n      knativeerrorcode: \"400\"\n  subscriber:\n    uri: "+parked.URL+"\n")
+	env.send(event("order.placed", "o-1"))
+	got := parked.wait(t, 1)[0].event
+	if dest, _ := got.Extension(ExtErrorDest); got.ID != "o-1" || dest.Text != refuses.URL {
+		t.Fatalf("the dead-letter trigger got %s with %s %q; want o-1, and the subscriber that refused it", got.ID, ExtErrorDest, dest.Text)
+	}
+	// A redelivery of the original within the window is still one: the
+	// log holds the original and its dead letter, once each.
+	env.send(event("order.placed", "o-1"))
+	n := 0
+	for _, e := range env.loggedEvents() {
+		if e.ID == "o-1" {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Errorf("the log holds %d events of id o-1, want 2: the original and its dead letter", n)
 	}
 }

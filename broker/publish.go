@@ -137,6 +137,15 @@ func (b *Broker) publishRequest(ctx context.Context, req engine.EventRequest) (P
 // correlates to (eventVariables) and its log encoding.
 func (b *Broker) eventRequest(e *cloudevents.Event) engine.EventRequest {
 	req := engine.EventRequest{Source: e.Source, ID: e.ID, Type: e.Type, Encoded: cloudevents.Marshal(e)}
+	if v, ok := e.Extension(ExtErrorDest); ok {
+		// A dead letter is another event than the one whose delivery
+		// failed, though it keeps its source and id: one sent back into
+		// the broker (a dead-letter sink that is a broker, as Knative
+		// users route them) must not be taken for a redelivery of the
+		// original and dropped. Its destination sets it apart in the
+		// duplicate window (a control character no id holds joins them).
+		req.ID = e.ID + "\x00" + ExtErrorDest + "=" + v.Text
+	}
 	if v, ok := e.Extension(CorrelationKeyExtension); ok {
 		req.CorrelationKey = v.Text
 		req.TTL = b.o.messageTTL

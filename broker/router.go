@@ -308,6 +308,7 @@ func (r *Router) RetryDeadLetters(ctx context.Context, namespace, name string) (
 	if err != nil {
 		return res, err
 	}
+	start := time.Now()
 	for {
 		emptied, err := t.proc.ProcessDeadLetters(ctx)
 		if err != nil {
@@ -327,7 +328,41 @@ func (r *Router) RetryDeadLetters(ctx context.Context, namespace, name string) (
 	if left == 0 {
 		return res, nil
 	}
-	return res, fmt.Errorf("parked events left: %d; the subscriber failed again (%s)", left, t.stats.snapshot().LastError)
+	st := t.stats.snapshot()
+	if st.LastErrorAt.Before(start) {
+		// Nothing failed: what is left was held by another handling of
+		// it, which Process passes by.
+		if held := heldSequences(ctx, t.dlq); held > 0 {
+			return res, &HeldError{Left: left, Sequences: held}
+		}
+	}
+	return res, fmt.Errorf("parked events left: %d; the subscriber failed again (%s)", left, st.LastError)
+}
+
+// HeldError is a retry of parked events that left some because another
+// handling of them held them: a scheduled retry, another operator's retry
+// (on any node), or one a node stopped in, whose lease lapses within the
+// dead-letter queue's claim duration.
+type HeldError struct{ Left, Sequences int }
+
+func (e *HeldError) Error() string {
+	return fmt.Sprintf("parked events left: %d; %d of their sequences are being handled meanwhile (a scheduled retry, another retry of them, or a node that stopped in one, whose hold lapses within %v): retry once that is done",
+		e.Left, e.Sequences, deadletter.DefaultClaimDuration)
+}
+
+// heldSequences counts the sequences of q that a Process call holds.
+func heldSequences(ctx context.Context, q *deadletter.Queue) int {
+	infos, err := q.Sequences(ctx)
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, info := range infos {
+		if info.Processing {
+			n++
+		}
+	}
+	return n
 }
 
 // TriggerError is a trigger document that cannot be used, and why.

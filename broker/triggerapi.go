@@ -89,6 +89,27 @@ func triggerMediaType(ct string) bool {
 	return strings.HasSuffix(mt, "+json") || strings.HasSuffix(mt, "+yaml")
 }
 
+// checkDeclaredJSON refuses a body sent as JSON that is not JSON: YAML, which
+// reads it otherwise, forgives what the Kubernetes API server does not
+// (a trailing comma, say).
+func checkDeclaredJSON(ct string, body []byte) error {
+	mt, _, _ := mime.ParseMediaType(ct)
+	if mt != "application/json" && !strings.HasSuffix(mt, "+json") {
+		return nil
+	}
+	var v any
+	err := json.Unmarshal(body, &v)
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		line := 1 + bytes.Count(body[:min(int(se.Offset), len(body))], []byte("\n"))
+		return fmt.Errorf("the body is sent as %s but is not JSON: line %d (byte %d): %v", mt, line, se.Offset, err)
+	}
+	if err != nil {
+		return fmt.Errorf("the body is sent as %s but is not JSON: %v", mt, err)
+	}
+	return nil
+}
+
 func (r *Router) servePut(w http.ResponseWriter, req *http.Request) {
 	ns, name := req.PathValue("namespace"), req.PathValue("name")
 	if ct := req.Header.Get("Content-Type"); !triggerMediaType(ct) {
@@ -98,6 +119,10 @@ func (r *Router) servePut(w http.ResponseWriter, req *http.Request) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, maxTriggerBody))
 	if err != nil {
 		writeProblem(w, http.StatusRequestEntityTooLarge, fmt.Errorf("reading the trigger: %w", err))
+		return
+	}
+	if err := checkDeclaredJSON(req.Header.Get("Content-Type"), body); err != nil {
+		writeProblem(w, http.StatusBadRequest, err)
 		return
 	}
 	created, doc, err := r.Put(req.Context(), ns, name, body)
@@ -290,11 +315,14 @@ func (r *Router) serveReplay(w http.ResponseWriter, req *http.Request) {
 func (r *Router) serveRetry(w http.ResponseWriter, req *http.Request) {
 	res, err := r.RetryDeadLetters(req.Context(), req.PathValue("namespace"), req.PathValue("name"))
 	var terr *TriggerError
+	var held *HeldError
 	switch {
 	case errors.Is(err, ErrTriggerNotFound):
 		writeProblem(w, http.StatusNotFound, err)
 	case errors.As(err, &terr):
 		writeProblem(w, http.StatusBadRequest, err)
+	case errors.As(err, &held):
+		writeProblem(w, http.StatusConflict, fmt.Errorf("retrying the parked events (%d sequences, %d events delivered first): %w", res.Sequences, res.Events, err))
 	case err != nil:
 		// Some sequences may have been emptied before the failure.
 		writeProblem(w, http.StatusBadGateway, fmt.Errorf("retrying the parked events (%d sequences, %d events delivered first): %w", res.Sequences, res.Events, err))

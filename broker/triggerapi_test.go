@@ -196,6 +196,19 @@ func TestTriggerPutTakesThePathsNamespace(t *testing.T) {
 	if code, body := env.do("GET", "/v1/triggers/prod/x", "", nil); code != http.StatusOK || !strings.Contains(body, `"namespace":"prod"`) {
 		t.Fatalf("GET prod/x: %d %s, want the trigger in namespace prod", code, body)
 	}
+	// Nor a name, in YAML or JSON: the path's (before, "metadata.name:
+	// required").
+	for name, doc := range map[string]string{
+		"y": "apiVersion: eventing.knative.dev/v1\nkind: Trigger\nspec:\n  broker: default\n  subscriber:\n    uri: http://s.example/\n",
+		"z": `{"apiVersion":"eventing.knative.dev/v1","kind":"Trigger","metadata":{},"spec":{"broker":"default","subscriber":{"uri":"http://s.example/"}}}`,
+	} {
+		if code, body := env.do("PUT", "/v1/triggers/prod/"+name, "application/yaml", []byte(doc)); code != http.StatusCreated {
+			t.Fatalf("PUT prod/%s without a name in the body: %d %s, want 201", name, code, body)
+		}
+		if code, body := env.do("GET", "/v1/triggers/prod/"+name, "", nil); code != http.StatusOK || !strings.Contains(body, `"name":"`+name+`"`) {
+			t.Fatalf("GET prod/%s: %d %s, want the trigger named %[1]s", name, code, body)
+		}
+	}
 }
 
 // TestTriggerPutHonoursResourceVersion: a PUT that names the
@@ -356,6 +369,13 @@ func TestTriggerAPIRefusesWhatItCannotTake(t *testing.T) {
 		if code, resp := env.do("PUT", "/v1/triggers/default/x", ct, body); code != http.StatusOK {
 			t.Errorf("PUT as %q: %d %s", ct, code, resp)
 		}
+	}
+	// Sent as JSON, a body must be JSON, as the Kubernetes API server
+	// says: YAML would forgive the trailing comma.
+	broken := `{"apiVersion":"eventing.knative.dev/v1","kind":"Trigger","metadata":{"name":"x"},
+"spec":{"broker":"default","subscriber":{"uri":"http://u.example/"},}}`
+	if code, body := env.do("PUT", "/v1/triggers/default/x", "application/json", []byte(broken)); code != http.StatusBadRequest || !strings.Contains(body, "is not JSON: line 2") {
+		t.Errorf("PUT of broken JSON as JSON: %d %s, want 400 saying where", code, body)
 	}
 }
 

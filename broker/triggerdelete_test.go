@@ -158,7 +158,7 @@ func TestTriggerStoredWithoutIdentity(t *testing.T) {
 	env := newEnv(t, WithJobWorker(false, 1))
 	sub := newSubscriber(t, nil)
 	yaml := triggerYAML("old", "order.placed", sub.URL, "")
-	ts, err := parseTriggersIn([]byte(yaml), "default")
+	ts, err := parseTriggersIn([]byte(yaml), "default", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +236,7 @@ func TestDeleteOfAnotherCreation(t *testing.T) {
 // router knowing.
 func (e *testEnv) storeAnotherCreation(namespace, name, yaml string) {
 	e.t.Helper()
-	ts, err := parseTriggersIn([]byte(yaml), namespace)
+	ts, err := parseTriggersIn([]byte(yaml), namespace, "")
 	if err != nil {
 		e.t.Fatal(err)
 	}

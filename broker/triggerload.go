@@ -20,12 +20,12 @@ type parsedTrigger struct {
 // parseTriggers reads the triggers of a YAML stream (documents separated
 // by ---) or of a JSON document, with broker/trigger's checks: every
 // problem is reported with its line and field.
-func parseTriggers(data []byte) ([]parsedTrigger, error) { return parseTriggersIn(data, "") }
+func parseTriggers(data []byte) ([]parsedTrigger, error) { return parseTriggersIn(data, "", "") }
 
-// parseTriggersIn is parseTriggers with the namespace of the triggers that
-// name none (a PUT's path gives it).
-func parseTriggersIn(data []byte, namespace string) ([]parsedTrigger, error) {
-	ts, err := trigger.Load(bytes.NewReader(data), trigger.LoadOptions{Namespace: namespace})
+// parseTriggersIn is parseTriggers with the namespace and name of the
+// triggers that name none (a PUT's path gives them).
+func parseTriggersIn(data []byte, namespace, name string) ([]parsedTrigger, error) {
+	ts, err := trigger.Load(bytes.NewReader(data), trigger.LoadOptions{Namespace: namespace, Name: name})
 	if err != nil {
 		return nil, err
 	}

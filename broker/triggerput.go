@@ -21,7 +21,7 @@ import (
 // (storeAndResequence); created says whether it is new, and stored is the
 // trigger as stored, its identity filled in.
 func (r *Router) Put(ctx context.Context, namespace, name string, doc []byte) (created bool, stored []byte, err error) {
-	ts, err := parseTriggersIn(doc, namespace)
+	ts, err := parseTriggersIn(doc, namespace, name)
 	if err != nil {
 		return false, nil, &TriggerError{Reason: err.Error()}
 	}

@@ -47,6 +47,15 @@ func ReadRequest(r *http.Request, limit int64) ([]Event, error) {
 	return events, nil
 }
 
+// CarriesEvent reports whether an HTTP message with header h is meant as a
+// CloudEvent: a ce- header (binary mode) or an event format's media type
+// (structured mode). A subscriber's answer that is neither ("OK", a JSON
+// status of its own) is no reply, and Knative's brokers discard it.
+func CarriesEvent(h http.Header) bool {
+	mt, _ := mediaType(h.Get("Content-Type"))
+	return hasCEHeader(h) || strings.HasPrefix(mt, "application/cloudevents")
+}
+
 // ReadResponse reads the event a subscriber replied with, in binary or
 // structured mode. It returns nil and no error when the response carries no
 // event (no ce-specversion header, not structured, and an empty body). A

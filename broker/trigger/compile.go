@@ -63,6 +63,9 @@ func compile(res *Resource, opts LoadOptions, lines map[string]int, start int) (
 	if ns == "" {
 		ns = "default"
 	}
+	if md.Name == "" {
+		md.Name = opts.Name
+	}
 	c := &compiler{opts: opts, lines: lines, start: start}
 	if md.Name != "" {
 		c.key = ns + "/" + md.Name
@@ -83,7 +86,7 @@ func compile(res *Resource, opts LoadOptions, lines map[string]int, start int) (
 		c.fail("metadata.namespace", "%q is not a Kubernetes namespace (lower-case letters, digits and '-', at most 63)", ns)
 	}
 	t := &Trigger{Name: md.Name, Namespace: ns, Broker: res.Spec.Broker, Resource: *res, Line: start}
-	t.Resource.Metadata.Namespace = ns
+	t.Resource.Metadata.Namespace, t.Resource.Metadata.Name = ns, md.Name
 	if res.Spec.Broker == "" {
 		c.fail("spec.broker", "required")
 	}

@@ -169,3 +169,21 @@ func TestNext(t *testing.T) {
 		t.Fatalf("waits %v", waits)
 	}
 }
+
+// TestParseYAMLInt: a retry count YAML tagged an integer is read as YAML
+// writes integers (decimal, 0x, 0o, 0b), and one beyond int32 is an error.
+func TestParseYAMLInt(t *testing.T) {
+	for _, c := range []struct {
+		text string
+		want int64
+		ok   bool
+	}{
+		{"3", 3, true}, {"017", 17, true}, {"0x10", 16, true}, {"0o17", 15, true}, {"0b101", 5, true},
+		{"-2", -2, true}, {"2147483647", 2147483647, true}, {"2147483648", 0, false},
+	} {
+		got, err := parseYAMLInt(c.text)
+		if (err == nil) != c.ok || (c.ok && got != c.want) {
+			t.Errorf("parseYAMLInt(%q) = %d, %v; want %d, ok %v", c.text, got, err, c.want, c.ok)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"sort"
 	"strconv"
@@ -26,6 +27,9 @@ type LoadOptions struct {
 	// Namespace is the namespace of a trigger whose metadata names none
 	// ("default" when empty), as kubectl apply -n gives it.
 	Namespace string
+	// Name is the name of a trigger whose metadata names none, as a PUT's
+	// path gives it.
+	Name string
 }
 
 // Load reads a YAML stream of Trigger documents (separated by ---; JSON
@@ -407,7 +411,9 @@ func (w *walker) filter(n *yaml.Node, path string, f *FilterExpr, depth int) {
 			f.Not = &FilterExpr{}
 			w.filter(v, p, f.Not, depth+1)
 		case "cesql":
-			f.CESQL = w.str(v, p)
+			if f.CESQL = w.str(v, p); f.CESQL == "" && w.deref(v, p) != nil {
+				w.fail(v, p, "the expression is empty: give a CESQL expression, or leave cesql out")
+			}
 		default:
 			return false
 		}
@@ -463,6 +469,16 @@ func (w *walker) destination(n *yaml.Node, path string, d *Destination) {
 	})
 }
 
+// parseYAMLInt reads an int32 that YAML tagged an integer: decimal, or in
+// hex (0x), octal (0o) or binary (0b).
+func parseYAMLInt(text string) (int64, error) {
+	digits := strings.TrimLeft(text, "+-")
+	if len(digits) > 2 && digits[0] == '0' && strings.ContainsRune("xob", rune(digits[1])) {
+		return strconv.ParseInt(text, 0, 32)
+	}
+	return strconv.ParseInt(text, 10, 32)
+}
+
 func (w *walker) delivery(n *yaml.Node, path string, d *DeliverySpec) {
 	w.fields(n, path, func(k string, v *yaml.Node, p string) bool {
 		switch k {
@@ -473,9 +489,13 @@ func (w *walker) delivery(n *yaml.Node, path string, d *DeliverySpec) {
 			if v = w.deref(v, p); v == nil {
 				return true
 			}
-			i, err := strconv.ParseInt(v.Value, 10, 32)
-			if v.Kind != yaml.ScalarNode || v.Tag != "!!int" || err != nil {
+			if v.Kind != yaml.ScalarNode || v.Tag != "!!int" {
 				w.fail(v, p, "must be a whole number, not %s", describe(v))
+				return true
+			}
+			i, err := parseYAMLInt(v.Value)
+			if err != nil {
+				w.fail(v, p, "%s is out of range: at most %d", v.Value, math.MaxInt32)
 				return true
 			}
 			r := int(i)

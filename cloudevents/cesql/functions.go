@@ -38,6 +38,8 @@ const (
 	fnIntID
 	fnBoolID
 	fnStringID
+	fnIsIntID
+	fnIsBoolID
 )
 
 func init() {
@@ -57,6 +59,10 @@ func init() {
 		{name: "INT", id: fnIntID, params: []Type{i}, result: i},
 		{name: "BOOL", id: fnBoolID, params: []Type{Boolean}, result: Boolean},
 		{name: "STRING", id: fnStringID, params: []Type{s}, result: s},
+		// Whether the argument's text casts to the type (as the SDKs
+		// define them): IS_INT('12') is true, IS_BOOL('yes') false.
+		{name: "IS_INT", id: fnIsIntID, params: []Type{s}, result: Boolean},
+		{name: "IS_BOOL", id: fnIsBoolID, params: []Type{s}, result: Boolean},
 	} {
 		builtins[f.name] = append(builtins[f.name], f)
 	}
@@ -86,6 +92,12 @@ func (f *function) invoke(a []Value) (Value, string) {
 		return fnSubstring(a)
 	case fnAbsID:
 		return fnAbs(a)
+	case fnIsIntID:
+		_, ok := parseInt32(a[0].Str)
+		return BoolValue(ok), ""
+	case fnIsBoolID:
+		_, msg := cast(a[0], Boolean)
+		return BoolValue(msg == ""), ""
 	}
 	return a[0], "" // INT, BOOL and STRING: the cast did the work
 }
