@@ -751,3 +751,70 @@ func TestDeadLetterSentBackIntoTheBroker(t *testing.T) {
 		t.Errorf("the log holds %d events of id o-1, want 2: the original and its dead letter", n)
 	}
 }
+
+// TestOrderingSwitchCutShortSkipsNoEvent: a node that stopped between
+// storing a trigger's new ordering and moving its segments for it (killed
+// during the PUT) left positions made for the old ordering under the new
+// one, and the reset's pause row. Started again, it moves them to the
+// lowest before the trigger runs, and no event is skipped. Before, the events a segment had yet to
+// deliver under the old ordering were skipped by the segments that own
+// them under the new one.
+func TestOrderingSwitchCutShortSkipsNoEvent(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1))
+	var slowOK, slowDelivered atomic.Bool
+	var mu sync.Mutex
+	fast := map[string]bool{}
+	sub := newSubscriber(t, func(_ int, e *cloudevents.Event, w http.ResponseWriter) {
+		if e.ID == "slow" {
+			if !slowOK.Load() {
+				w.WriteHeader(http.StatusServiceUnavailable)
+				return
+			}
+			slowDelivered.Store(true)
+		} else {
+			mu.Lock()
+			fast[e.ID] = true
+			mu.Unlock()
+		}
+		w.WriteHeader(http.StatusAccepted)
+	})
+	doc := func(ordering string) string {
+		return "apiVersion: eventing.knative.dev/v1\nkind: Trigger\nmetadata:\n  name: switch\n  namespace: default\n" +
+			"  annotations:\n    kafka.eventing.knative.dev/delivery.order: " + ordering + "\n" +
+			"spec:\n  broker: default\n  subscriber:\n    uri: " + sub.URL + "\n  delivery:\n    retry: 1000\n    backoffPolicy: linear\n    backoffDelay: PT0.01S\n"
+	}
+	env.putTrigger("default", "switch", doc("ordered"))
+	env.send(event("t", "slow", "correlationkey", "slow"))
+	var batch []cloudevents.Event
+	for i := range 40 {
+		id := "fast-" + strconv.Itoa(i)
+		batch = append(batch, event("t", id, "correlationkey", id))
+	}
+	env.send(batch...)
+	fastSeen := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(fast)
+	}
+	// The segment of "slow" retries it in place; the others go on.
+	eventually(t, "the other segments to deliver their fast events", func() bool { return fastSeen() >= 30 })
+
+	// The switch, cut short: the new ordering stored, the segments not
+	// moved, the node stopped.
+	ts, err := parseTriggersIn([]byte(doc("unordered")), "default", "switch")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := env.b.Triggers.putRow(t.Context(), ts[0]); err != nil {
+		t.Fatal(err)
+	}
+	// Its reset had begun: its pause row is left too, which a store one
+	// process opens takes for an earlier run's at start.
+	if err := env.b.state.put(t.Context(), replayKey("default", "switch"), env.b.Triggers.newPauseRow("resequence")); err != nil {
+		t.Fatal(err)
+	}
+	env.restart()
+	slowOK.Store(true)
+	eventually(t, "the event the stuck segment held to be delivered after the restart", slowDelivered.Load)
+	eventually(t, "every fast event to be delivered", func() bool { return fastSeen() == 40 })
+}

@@ -84,6 +84,23 @@ func (r *Router) pausedTriggers(ctx context.Context, now time.Time) (map[string]
 	return out, nil
 }
 
+// dropPauseRows deletes every pause row. Only a store that one process
+// opens at a time (pebble) may: its rows at start are an earlier run's,
+// which stopped during a reset; they would hold their triggers paused
+// until taken for left behind.
+func (r *Router) dropPauseRows(ctx context.Context) error {
+	var keys [][]byte
+	err := r.b.state.scan(ctx, replayPrefix, func(key, value []byte) error {
+		keys = append(keys, append([]byte(nil), key...))
+		r.b.o.logger.Info("broker: a pause row an earlier run left (it stopped during a replay or change): removed", "trigger", strings.TrimPrefix(string(key), string(replayPrefix)), "row", string(value))
+		return nil
+	})
+	for _, k := range keys {
+		err = errors.Join(err, r.b.state.delete(ctx, k))
+	}
+	return err
+}
+
 // deletePauseRow deletes the pause row at rk if its value is row; other is
 // set when another reset's row is there instead, which stays.
 func (r *Router) deletePauseRow(ctx context.Context, rk, row []byte) (other bool, err error) {

@@ -51,6 +51,9 @@ type Router struct {
 	// made through this node, by key; resettingMu guards the map.
 	resetting   map[string]*sync.Mutex
 	resettingMu sync.Mutex
+	// repairing holds the triggers whose segments are being moved for
+	// their ordering (repairSequencing), by key; guarded by mu.
+	repairing map[string]bool
 	// beforeWriteCommit, set by tests, runs between a trigger write's
 	// read and its commit (where a node can stall past its lock).
 	beforeWriteCommit func()
@@ -73,7 +76,7 @@ type activeTrigger struct {
 
 func newRouter(b *Broker) *Router {
 	return &Router{b: b, running: map[string]*activeTrigger{}, deletedSeen: map[string]time.Time{},
-		pauseSeen: map[string]seenPause{}, resetting: map[string]*sync.Mutex{}}
+		pauseSeen: map[string]seenPause{}, resetting: map[string]*sync.Mutex{}, repairing: map[string]bool{}}
 }
 
 // start loads the stored triggers, starts them, and keeps reloading them
@@ -83,6 +86,11 @@ func (r *Router) start(ctx context.Context) error {
 	r.ctx = ctx
 	r.done = make(chan struct{})
 	r.mu.Unlock()
+	if r.b.store.Backend() == "pebble" {
+		if err := r.dropPauseRows(ctx); err != nil {
+			return fmt.Errorf("broker: removing the pause rows an earlier run left: %w", err)
+		}
+	}
 	if err := r.reload(ctx); err != nil {
 		return fmt.Errorf("broker: loading the triggers: %w", err)
 	}
@@ -220,6 +228,22 @@ func (r *Router) loadLocked(ctx context.Context, key string, doc []byte, start b
 		return
 	}
 	name := processorName(rt.Namespace, rt.Name, rt.UID)
+	if start {
+		ok, err := r.sequencedFor(ctx, name, rt)
+		if err != nil {
+			t.err = fmt.Errorf("reading the sequencing of its segments: %w", err)
+			return
+		}
+		if !ok {
+			// Its positions are made for its other ordering: it waits,
+			// paused, until they are moved.
+			start, t.paused = false, true
+			if !r.repairing[key] {
+				r.repairing[key] = true
+				go r.repairSequencing(r.ctx, rt.Namespace, rt.Name)
+			}
+		}
+	}
 	q, err := deadletter.Open(ctx, r.b.store, name, deadletter.WithPartition(r.b.o.statePartition), deadletter.WithLogger(r.b.o.logger), deadletter.WithNode(r.b.o.nodeID))
 	if err != nil {
 		t.err = fmt.Errorf("opening the dead-letter queue: %w", err)

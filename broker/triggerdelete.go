@@ -181,7 +181,7 @@ func (r *Router) clearDeleted(ctx context.Context, pname string, q *deadletter.Q
 	if final {
 		empty = q.Drop
 	}
-	return errors.Join(empty(ctx), processor.Delete(ctx, r.b.store, pname))
+	return errors.Join(empty(ctx), processor.Delete(ctx, r.b.store, pname), r.b.state.delete(ctx, sequencingKey(pname)))
 }
 
 // sweepDeleted clears, for good, what the triggers this node saw deleted

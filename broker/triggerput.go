@@ -79,7 +79,7 @@ func (r *Router) storeAndResequence(ctx context.Context, t parsedTrigger, pause 
 		// Not started here: the nodes that run it keep their positions.
 		r.b.o.logger.Warn("broker: a trigger's ordering changed while this node's router is stopped; its segments keep their positions", "trigger", t.Namespace+"/"+t.Name)
 	case switched:
-		if err := r.reset(ctx, t.Namespace, t.Name, "resequence", r.lowestToken); err != nil {
+		if err := r.resetThen(ctx, t.Namespace, t.Name, "resequence", r.lowestToken, r.resequenced(t.Namespace, t.Name)); err != nil {
 			return false, doc, fmt.Errorf("trigger %s/%s is stored, but moving its segments to the lowest of their positions for the new ordering failed (events between them may be skipped): %w", t.Namespace, t.Name, err)
 		}
 	case held:

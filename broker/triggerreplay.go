@@ -97,6 +97,12 @@ func (r *Router) lowestToken(name string) processor.InitialToken {
 // running here when the reset starts, whichever creation of the trigger
 // that is. Resets of one trigger through this node take turns.
 func (r *Router) reset(ctx context.Context, namespace, name, why string, to func(processor string) processor.InitialToken) error {
+	return r.resetThen(ctx, namespace, name, why, to, nil)
+}
+
+// resetThen is reset with a step, then, taken once the tokens are moved and
+// before the trigger runs again; its failure fails the reset.
+func (r *Router) resetThen(ctx context.Context, namespace, name, why string, to func(processor string) processor.InitialToken, then func(context.Context) error) error {
 	key := namespace + "/" + name
 	turn := r.resetTurn(key)
 	turn.Lock()
@@ -138,6 +144,8 @@ func (r *Router) reset(ctx context.Context, namespace, name, why string, to func
 			err = p.ResetTokens(ctx, processor.ResetTo(to(p.Name())))
 		}
 		switch {
+		case err == nil && then != nil:
+			return then(ctx)
 		case err == nil:
 			return nil
 		case !errors.Is(err, processor.ErrRunning) && !errors.Is(err, storage.ErrClaimed):
