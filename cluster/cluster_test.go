@@ -43,7 +43,7 @@ func startNode(t *testing.T, dsn, name string, parts []int, secret string) *node
 		t.Fatal(err)
 	}
 	n := &node{store: store}
-	n.srv = httptest.NewServer(Handler(n, secret))
+	n.srv = httptest.NewServer(Handler(n, secret, nil))
 	owner, err := Owner(name, n.srv.URL)
 	if err != nil {
 		t.Fatal(err)
@@ -204,6 +204,14 @@ func TestUnreachableOwner(t *testing.T) {
 	_, err = c.engine.CreateInstance(ctx, engine.CreateRequest{BpmnProcessID: "x"})
 	if !errors.Is(err, engine.ErrNoPartition) || !strings.Contains(err.Error(), "cannot be reached") {
 		t.Fatalf("owner gone: %v", err)
+	}
+	// The topology's probe: the gone node does not answer, a live one does.
+	if c.peers.Probe(ctx, owner) {
+		t.Error("the probe of a node that is gone says it answers")
+	}
+	self, _ := Owner("c", c.srv.URL)
+	if !c.peers.Probe(ctx, self) {
+		t.Error("the probe of a live node says it does not answer")
 	}
 }
 

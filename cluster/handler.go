@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"eddy/engine"
@@ -31,20 +33,43 @@ type Engines interface {
 
 // Handler serves the requests peers forward to this node. secret, if not
 // empty, must come as a bearer token: the endpoints act on any partition
-// this node owns and belong on a trusted network.
-func Handler(engines Engines, secret string) http.Handler {
-	h := &handler{engines: engines, secret: secret}
+// this node owns and belong on a trusted network. log (slog.Default() when
+// nil) is told of requests refused for their secret.
+func Handler(engines Engines, secret string, log *slog.Logger) http.Handler {
+	if log == nil {
+		log = slog.Default()
+	}
+	h := &handler{engines: engines, secret: secret, log: log}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+pathCommands, h.command)
 	mux.HandleFunc("GET "+pathIncidents, h.incidents)
 	mux.HandleFunc("GET "+pathInstance, h.instance)
 	mux.HandleFunc("GET "+pathDefinitions, h.definitions)
+	mux.HandleFunc("GET "+pathPing, func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
 	return h.auth(mux)
 }
 
 type handler struct {
 	engines Engines
 	secret  string
+	log     *slog.Logger
+	// warned is when a refused request was last logged (Unix
+	// nanoseconds): a misconfigured peer sends many.
+	warned atomic.Int64
+}
+
+// refusedLogGap spaces the lines logged of refused forwarded requests.
+const refusedLogGap = 10 * time.Second
+
+// warnRefused logs a forwarded request refused for its secret, at most
+// once a refusedLogGap.
+func (h *handler) warnRefused(r *http.Request, msg string) {
+	now := time.Now().UnixNano()
+	last := h.warned.Load()
+	if now-last < int64(refusedLogGap) || !h.warned.CompareAndSwap(last, now) {
+		return
+	}
+	h.log.Warn("refused a request another node forwarded: its cluster secret is not this node's", "from", r.RemoteAddr, "reason", msg)
 }
 
 func (h *handler) auth(next http.Handler) http.Handler {
@@ -54,6 +79,7 @@ func (h *handler) auth(next http.Handler) http.Handler {
 			if r.Header.Get("Authorization") != "" {
 				msg = "cluster: the cluster secret of this forwarded request is not this node's: give every node the same --cluster-secret (or EDDY_CLUSTER_SECRET)"
 			}
+			h.warnRefused(r, msg)
 			writeFailure(w, http.StatusUnauthorized, failure{Message: msg})
 			return
 		}

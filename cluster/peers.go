@@ -291,3 +291,33 @@ func (ps *Peers) forgetOlderThan(age time.Duration) {
 	}
 	ps.mu.Unlock()
 }
+
+// probeTimeout bounds a probe: a live node answers a ping at once.
+const probeTimeout = time.Second
+
+// Probe reports whether the node named owner (a partition claim's owner)
+// answers: a ping to the address its name carries, bounded by
+// probeTimeout. A node that was killed refuses at once; one whose host is
+// gone does not answer in time.
+func (ps *Peers) Probe(ctx context.Context, owner string) bool {
+	base := ownerURL(owner)
+	if base == "" {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+pathPing, nil)
+	if err != nil {
+		return false
+	}
+	if ps.secret != "" {
+		req.Header.Set("Authorization", "Bearer "+ps.secret)
+	}
+	resp, err := ps.client.Do(req)
+	if err != nil {
+		return false
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}

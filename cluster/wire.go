@@ -15,6 +15,8 @@ const (
 	// pathDefinitions waits for process definitions on a partition:
 	// ?keys=k1,k2&wait=milliseconds.
 	pathDefinitions = "/internal/v1/partitions/{partition}/definitions"
+	// pathPing answers 200 while the node serves: the topology's probe.
+	pathPing = "/internal/v1/ping"
 )
 
 // failure is the body of an unsuccessful answer.

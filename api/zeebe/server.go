@@ -31,6 +31,7 @@ type Server struct {
 	inFlight  atomic.Int64
 	node      string
 	liveNodes func(ctx context.Context) ([]string, error)
+	probe     func(ctx context.Context, node string) bool
 	address   string
 	// maxResponse bounds the bytes of jobs in one ActivateJobs response.
 	maxResponse int
@@ -68,6 +69,14 @@ func WithNode(name, address string) Option {
 // gateway numbers the brokers alike.
 func WithNodes(live func(ctx context.Context) ([]string, error)) Option {
 	return func(s *Server) { s.liveNodes = live }
+}
+
+// WithProbe gives the topology a probe of another node by name: the
+// partitions of a node that does not answer are shown DEAD, as a Zeebe
+// gateway shows a broker its failure detection lost, rather than healthy
+// until its claims lapse.
+func WithProbe(probe func(ctx context.Context, node string) bool) Option {
+	return func(s *Server) { s.probe = probe }
 }
 
 // DefaultMaxInFlight is the default bound of WithMaxInFlight.

@@ -6,6 +6,7 @@ import (
 	"net"
 	"slices"
 	"strconv"
+	"sync"
 
 	"github.com/camunda/zeebe/clients/go/v8/pkg/pb"
 )
@@ -19,7 +20,8 @@ const GatewayVersion = "8.3.0"
 // own; with WithNodes, the live nodes that hold none are brokers too. The
 // brokers are numbered in the order of their names, so that every gateway
 // numbers them alike. Zeebe numbers partitions from 1, so Eddy's partition
-// p is p+1 here. Clients route nothing themselves (any gateway takes any
+// p is p+1 here. With WithProbe, the partitions of a node that does not
+// answer are DEAD. Clients route nothing themselves (any gateway takes any
 // request), so the topology is for people and tools that show it.
 func (s *Server) Topology(ctx context.Context, _ *pb.TopologyRequest) (*pb.TopologyResponse, error) {
 	e := engineOf(ctx)
@@ -45,6 +47,7 @@ func (s *Server) Topology(ctx context.Context, _ *pb.TopologyRequest) (*pb.Topol
 		}
 	}
 	names := slices.Sorted(maps.Keys(led))
+	dead := s.unanswering(ctx, names)
 	brokers := make([]*pb.BrokerInfo, 0, len(names))
 	for i, name := range names {
 		b := &pb.BrokerInfo{NodeId: int32(i), Host: name, Version: GatewayVersion}
@@ -52,12 +55,41 @@ func (s *Server) Topology(ctx context.Context, _ *pb.TopologyRequest) (*pb.Topol
 			b.Host, b.Port = splitAddress(s.address)
 		}
 		for _, p := range led[name] {
-			b.Partitions = append(b.Partitions, leader(p))
+			part := leader(p)
+			if dead[name] {
+				part.Health = pb.Partition_DEAD
+			}
+			b.Partitions = append(b.Partitions, part)
 		}
 		brokers = append(brokers, b)
 	}
 	return &pb.TopologyResponse{Brokers: brokers, ClusterSize: int32(len(brokers)), PartitionsCount: int32(e.Store().Partitions()),
 		ReplicationFactor: 1, GatewayVersion: GatewayVersion}, nil
+}
+
+// unanswering probes the other nodes of names at once, and names those that
+// do not answer.
+func (s *Server) unanswering(ctx context.Context, names []string) map[string]bool {
+	if s.probe == nil {
+		return nil
+	}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	dead := map[string]bool{}
+	for _, name := range names {
+		if name == s.node {
+			continue
+		}
+		wg.Go(func() {
+			if !s.probe(ctx, name) {
+				mu.Lock()
+				dead[name] = true
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return dead
 }
 
 func leader(p int) *pb.Partition {

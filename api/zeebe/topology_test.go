@@ -2,6 +2,7 @@ package zeebe
 
 import (
 	"context"
+	"maps"
 	"testing"
 	"time"
 
@@ -50,4 +51,33 @@ func leads(b *pb.BrokerInfo, ids ...int32) bool {
 		}
 	}
 	return true
+}
+
+// TestTopologyShowsADeadNode: the partitions of a node that does not
+// answer the gateway's probe are DEAD, not healthy until its claims lapse
+// (before, a killed node stayed "Leader, Healthy" for the claim timeout).
+func TestTopologyShowsADeadNode(t *testing.T) {
+	store := openStore(t)
+	e := startEngine(t, store, 0)
+	for p, owner := range map[int]string{1: "alive-node", 2: "dead-node"} {
+		if _, err := store.Ownership().ClaimPartition(context.Background(), p, owner, time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	}
+	probe := func(_ context.Context, node string) bool { return node != "dead-node" }
+	addr := serveGRPC(t, New(Static(e), WithNode("zeebe-test", "gateway.example:26500"), WithProbe(probe)))
+	topo, err := newClient(t, addr).NewTopologyCommand().Send(testContext(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	health := map[int32]pb.Partition_PartitionBrokerHealth{}
+	for _, b := range topo.Brokers {
+		for _, p := range b.Partitions {
+			health[p.PartitionId] = p.Health
+		}
+	}
+	want := map[int32]pb.Partition_PartitionBrokerHealth{1: pb.Partition_HEALTHY, 2: pb.Partition_HEALTHY, 3: pb.Partition_DEAD}
+	if !maps.Equal(health, want) {
+		t.Fatalf("partition health %v, want %v", health, want)
+	}
 }

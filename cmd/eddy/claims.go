@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"maps"
 	"sort"
@@ -40,6 +41,10 @@ type partitionClaims struct {
 	warnedTimeout map[string]bool
 	// nudged asks the claims loop for a round now (nudge).
 	nudged chan struct{}
+	// mark is what this node publishes of its cluster secret
+	// (cluster.SecretMark); warnedMark names the nodes found with another.
+	mark       uint64
+	warnedMark map[string]bool
 }
 
 // nudge asks for a round soon: a request found a partition without an
@@ -60,7 +65,39 @@ const partitionGroup = "eddy/partitions#nodes"
 
 func newPartitionClaims(s *storage.Store, node string, timeout time.Duration, log *slog.Logger) *partitionClaims {
 	return &partitionClaims{store: s, node: node, timeout: timeout, log: log, held: map[int]storage.PartitionClaim{},
-		nodes: members.New(s.Tokens(), partitionGroup, node, timeout), nudged: make(chan struct{}, 1), warnedTimeout: map[string]bool{}}
+		nodes: members.New(s.Tokens(), partitionGroup, node, timeout), nudged: make(chan struct{}, 1), warnedTimeout: map[string]bool{},
+		warnedMark: map[string]bool{}}
+}
+
+// checkSecret refuses to start beside a live node whose cluster secret is
+// not this one's (by their marks): the two would refuse each other's
+// forwarded requests, and half of what clients send would fail. Nodes of
+// an earlier Eddy publish no mark and are not judged.
+func (c *partitionClaims) checkSecret(ctx context.Context) error {
+	if c.alone {
+		return nil
+	}
+	view, err := c.nodes.Look(ctx, time.Now())
+	if err != nil {
+		return err
+	}
+	for _, node := range view.Nodes {
+		if mark, ok := view.Marks[node]; ok && mark != c.mark {
+			return fmt.Errorf("node %s of this cluster uses another --cluster-secret (%s): give every node the same, or stop them all to change it", node, secretSays(mark, c.mark))
+		}
+	}
+	return nil
+}
+
+// secretSays words how a node's secret differs from this one's.
+func secretSays(theirs, ours uint64) string {
+	switch {
+	case theirs == 0:
+		return "it has none, this node has one"
+	case ours == 0:
+		return "it has one, this node has none"
+	}
+	return "both have one, not the same"
 }
 
 // partitions lists the held partitions in order.
@@ -83,7 +120,7 @@ func (c *partitionClaims) look(ctx context.Context) []string {
 		return c.view
 	}
 	now := time.Now()
-	err := c.nodes.Beat(ctx, now, int(c.timeout.Milliseconds()))
+	err := c.nodes.BeatMarked(ctx, now, int(c.timeout.Milliseconds()), c.mark)
 	var view members.View
 	if err == nil {
 		view, err = c.nodes.Look(ctx, now)
@@ -97,6 +134,13 @@ func (c *partitionClaims) look(ctx context.Context) []string {
 	}
 	if view.Live != c.sharedWith && c.sharedWith != 0 {
 		c.log.Info("the nodes that share the partitions changed", "nodes", view.Live, "before", c.sharedWith)
+	}
+	for node, mark := range view.Marks {
+		if mark != c.mark && !c.warnedMark[node] {
+			c.warnedMark[node] = true
+			c.log.Warn("another node uses another --cluster-secret: the two refuse each other's forwarded requests; give every node the same",
+				"node", node, "how", secretSays(mark, c.mark))
+		}
 	}
 	for node, ms := range view.Published {
 		if ms != uint64(c.timeout.Milliseconds()) && !c.warnedTimeout[node] {

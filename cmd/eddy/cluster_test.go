@@ -94,6 +94,32 @@ spec:
 	first.stop(t)
 }
 
+// TestNodeWithAnotherSecretIsRefused: a node started beside a live node
+// with another --cluster-secret, or none where the cluster has one, does
+// not start, and says why. Before, it joined, took partitions, and the
+// nodes refused each other's forwarded requests: half of what clients sent
+// failed.
+func TestNodeWithAnotherSecretIsRefused(t *testing.T) {
+	dsn := pgtest.Schema(t)
+	args := []string{"dev", "--storage", "postgres", "--dsn", dsn, "--partitions", "2", "--http", "127.0.0.1:0", "--grpc", ""}
+	first := startEddy(t, append(args, "--cluster-secret", "s3cret")...)
+	first.waitFor(t, "eddy is ready")
+	for _, c := range []struct{ secret, says string }{
+		{"wrong", "both have one, not the same"},
+		{"", "it has one, this node has none"},
+	} {
+		_, stderr, code := eddy(t, append(args, "--cluster-secret", c.secret)...)
+		if code == 0 || !strings.Contains(stderr, "uses another --cluster-secret ("+c.says+")") {
+			t.Errorf("a node with secret %q beside one with another: exit %d, %s; want it refused, saying %q", c.secret, code, stderr, c.says)
+		}
+	}
+	// The same secret starts.
+	second := startEddy(t, append(args, "--cluster-secret", "s3cret")...)
+	second.waitFor(t, "eddy is ready")
+	second.stop(t)
+	first.stop(t)
+}
+
 // TestDeployOnOneNodeCreateOnAnother runs two nodes on one PostgreSQL, each
 // holding one of its two partitions: a process deployed through one node
 // can be started through the other right after the deploy answered, on the

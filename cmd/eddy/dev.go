@@ -188,10 +188,11 @@ func runDev(ctx context.Context, cfg devConfig, stderr interface{ Write([]byte) 
 		peers = cluster.NewPeers(store, nil, secret)
 	}
 	claims := newPartitionClaims(store, owner, cfg.claimTimeout, logger)
+	claims.mark = cluster.SecretMark(secret)
 	if p, ok := peers.(*cluster.Peers); ok {
 		grpcOpts = append(grpcOpts, zeebe.WithNodes(func(ctx context.Context) ([]string, error) {
 			return members.Live(ctx, store.Tokens(), partitionGroup, cfg.claimTimeout, time.Now())
-		}))
+		}), zeebe.WithProbe(p.Probe))
 		p.OnUnowned(claims.nudge)
 		// A partition a stopping node hands back is taken at the other
 		// nodes' next round: a request waits for that, and the start.
@@ -203,6 +204,9 @@ func runDev(ctx context.Context, cfg devConfig, stderr interface{ Write([]byte) 
 		// there was left by a process that is gone.
 		staleAfter = time.Nanosecond
 		claims.alone = true
+	}
+	if err := claims.checkSecret(ctx); err != nil {
+		return err
 	}
 	if err := claims.claimFree(ctx, staleAfter, claims.plan(ctx, claims.look(ctx))); err != nil {
 		return err
@@ -245,7 +249,7 @@ func runDev(ctx context.Context, cfg devConfig, stderr interface{ Write([]byte) 
 		_, _ = w.Write(doc)
 	})
 	if peers != nil {
-		mux.Handle("/internal/", cluster.Handler(engines, secret))
+		mux.Handle("/internal/", cluster.Handler(engines, secret, logger))
 	}
 	fast := brk.FastRoute
 	if peers != nil {

@@ -52,6 +52,9 @@ type View struct {
 	Nodes []string
 	// Published is what each other live node published, by name.
 	Published map[string]uint64
+	// Marks is the mark each other live node published beside (BeatMarked),
+	// by name; a node that published none is not in it.
+	Marks map[string]uint64
 }
 
 // Look reads the slots.
@@ -60,7 +63,7 @@ func (g *Group) Look(ctx context.Context, now time.Time) (View, error) {
 	if err != nil {
 		return View{}, err
 	}
-	v := View{Live: 1, Nodes: []string{g.node}, Published: map[string]uint64{}} // with a slot or without (all taken)
+	v := View{Live: 1, Nodes: []string{g.node}, Published: map[string]uint64{}, Marks: map[string]uint64{}} // with a slot or without (all taken)
 	for _, s := range slots {
 		if s.Owner != "" && s.Owner != g.node && now.Sub(s.ClaimedAt) < g.timeout {
 			v.Live++
@@ -69,6 +72,9 @@ func (g *Group) Look(ctx context.Context, now time.Time) (View, error) {
 				v.Published[s.Owner] = h
 				if h < 1<<16 {
 					v.Wanted += int(h)
+				}
+				if m, k := binary.Uvarint(s.Token[n:]); k > 0 {
+					v.Marks[s.Owner] = m
 				}
 			}
 		}
@@ -100,7 +106,17 @@ func (g *Group) slots(ctx context.Context) ([]storage.Segment, error) {
 
 // Beat renews (or takes) this node's slot, publishing wanted.
 func (g *Group) Beat(ctx context.Context, now time.Time, wanted int) error {
-	token := binary.AppendUvarint(nil, uint64(max(0, wanted)))
+	return g.beat(ctx, now, binary.AppendUvarint(nil, uint64(max(0, wanted))))
+}
+
+// BeatMarked is Beat publishing mark beside wanted: something every node
+// of the group must agree on (View.Marks), such as a fingerprint of a
+// shared setting.
+func (g *Group) BeatMarked(ctx context.Context, now time.Time, wanted int, mark uint64) error {
+	return g.beat(ctx, now, binary.AppendUvarint(binary.AppendUvarint(nil, uint64(max(0, wanted))), mark))
+}
+
+func (g *Group) beat(ctx context.Context, now time.Time, token []byte) error {
 	if g.slot != nil {
 		err := g.tokens.StoreToken(ctx, *g.slot, token)
 		if err == nil {

@@ -102,3 +102,31 @@ func TestGroup(t *testing.T) {
 		t.Fatalf("c back after its slot lapsed: %+v", v)
 	}
 }
+
+// TestMarks: a node that beats with a mark is seen with it by the others;
+// one that beats without is not in Marks, and what it wants still counts.
+func TestMarks(t *testing.T) {
+	ctx := context.Background()
+	st, err := storage.Open(ctx, "pebble", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	now := time.Now()
+	a := New(st.Tokens(), "m#nodes", "a", time.Minute)
+	b := New(st.Tokens(), "m#nodes", "b", time.Minute)
+	c := New(st.Tokens(), "m#nodes", "c", time.Minute)
+	if err := a.BeatMarked(ctx, now, 2, 0xfeed); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Beat(ctx, now, 3); err != nil {
+		t.Fatal(err)
+	}
+	v, err := c.Look(ctx, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Marks["a"] != 0xfeed || len(v.Marks) != 1 || v.Wanted != 5 || v.Published["a"] != 2 {
+		t.Fatalf("seen from c: %+v; want a's mark, none of b's, 5 wanted", v)
+	}
+}
