@@ -142,11 +142,26 @@ func syntaxError(file string, err error) *Error {
 	if rest, ok := strings.CutPrefix(msg, "line "); ok {
 		if n, after, ok := strings.Cut(rest, ": "); ok {
 			if line, err := strconv.Atoi(n); err == nil {
+				if parserProblem(after) {
+					line++
+				}
 				e.Line, e.Msg = line, "YAML: "+after
 			}
 		}
 	}
 	return e
+}
+
+// parserProblem reports whether msg is one of the YAML parser's problems
+// (not the scanner's): gopkg.in/yaml.v3 gives their line counted from 0,
+// one before the line a reader sees.
+func parserProblem(msg string) bool {
+	for _, p := range []string{"did not find expected ", "found undefined tag handle", "found duplicate %", "found incompatible YAML document"} {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // LoadFile is Load of a file, named in errors.
