@@ -135,14 +135,17 @@ func (p *Processor) extendClaims(ctx context.Context, now time.Time) {
 // since its last commit: past events of other segments, which commit no
 // batch of their own. Otherwise a segment that went quiet after such a
 // stretch kept its old position in the store for good, and the status read
-// on other nodes showed it lagging. It does not wait: a work package whose
-// queue is full has a chunk to handle, which commits anyway.
+// on other nodes showed it lagging. It does not wait: a work package in a
+// chunk (whose queue may be full of chunks read ahead) commits at its next
+// event instead (flushWanted).
 func (wp *workPackage) flushPosition() {
+	wp.flushWanted.Store(true) // a busy one commits at its next event
 	if !wp.flushQueued.CompareAndSwap(false, true) {
 		return
 	}
 	fn := func(ctx context.Context) error {
 		wp.flushQueued.Store(false)
+		wp.flushWanted.Store(false)
 		return wp.commit(ctx)
 	}
 	select {

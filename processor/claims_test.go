@@ -316,3 +316,49 @@ func TestStuckSegmentDoesNotStallOthers(t *testing.T) {
 		return errors.Is(err, processor.ErrClaimLost) && !claimed
 	})
 }
+
+// A work package busy in a long chunk (a replay's backlog, fewer events
+// per segment than a batch) commits what it handled when its claim is
+// extended, at its next event: a crash then loses only what came after,
+// and other nodes see its progress. Before, the flush waited in the queue
+// behind the chunk, and nothing was stored until the whole backlog was
+// handled.
+func TestBusySegmentCommitsInALongChunk(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		clock := fakeclock.New(epoch)
+		st := b.fresh(t, storage.WithClock(clock.Now))
+		src := processor.NewMemorySource(1, clock.Now)
+		const hold1, hold2, n = 100, 200, 300
+		gates := map[uint64]chan struct{}{hold1: make(chan struct{}), hold2: make(chan struct{})}
+		at := make(chan uint64, 2)
+		h := processor.HandlerFunc(func(ctx context.Context, d processor.Delivery) error {
+			if g, ok := gates[d.Event.Position.Offset]; ok {
+				d.KeepAlive(clock.Now().Add(time.Hour)) // waiting, not stuck
+				at <- d.Event.Position.Offset
+				select {
+				case <-g:
+				case <-ctx.Done():
+				}
+			}
+			return nil
+		})
+		p := newProcessor(t, "proc", st, src, h, append(fakeClaims(clock, "a"), processor.WithInitialSegments(1), processor.WithBatchSize(1000))...)
+		start(t, p)
+		for range n {
+			src.Append(0, processor.Event{Key: "k"})
+		}
+		defer close(gates[hold2])
+		<-at
+		// The claim's extension asks for a flush while the handler holds
+		// event 100, in the middle of the one chunk of 300.
+		for range testThreshold/testClaimInterval + 1 {
+			advance(t, clock, testClaimInterval, 1)
+		}
+		close(gates[hold1])
+		<-at // at event 200: the commit came at event 101
+		waitFor(t, "the position handled so far to be stored while the chunk goes on", func() bool {
+			infos, err := processor.Inspect(t.Context(), st, "proc")
+			return err == nil && len(infos) == 1 && infos[0].Position.Offset("", 0) >= hold1
+		})
+	})
+}

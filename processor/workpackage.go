@@ -59,6 +59,11 @@ type workPackage struct {
 	// one at a time, so that calls do not fill the read-ahead behind a
 	// handler that waits long.
 	flushQueued atomic.Bool
+	// flushWanted asks the work package, between two events of a chunk,
+	// to commit what it handled: a busy one's queue may be full of chunks
+	// read ahead (a replay's backlog), so that a flush could wait in it
+	// until the backlog is done, and a crash lose all of it.
+	flushWanted atomic.Bool
 	// draining is set when the work package is to stop: it finishes the
 	// event in hand and leaves what is queued behind it to whoever claims
 	// the segment next, from the committed token. Handling the read-ahead
@@ -305,7 +310,8 @@ func (wp *workPackage) process(c *chunk) error {
 		cur.pos.raise(e.Position)
 		wp.pending++
 		wp.dirty = true
-		if wp.pending >= wp.p.o.batchSize && wp.commitDue() {
+		if (wp.pending >= wp.p.o.batchSize || wp.flushWanted.Load()) && wp.commitDue() {
+			wp.flushWanted.Store(false)
 			if err := wp.startCommit(wp.ctx); err != nil {
 				return err
 			}
