@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path"
@@ -161,6 +162,12 @@ func runDev(ctx context.Context, cfg devConfig, stderr interface{ Write([]byte) 
 		defer grpcLn.Close()
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	if a, ok := ln.Addr().(*net.TCPAddr); grpcTokens > 0 && ok && !a.IP.IsLoopback() {
+		// A Zeebe user who secures the gateway with tokens would take the
+		// engine for protected: its HTTP API is not.
+		logger.Warn("--grpc-token guards the gRPC gateway only: the HTTP API on --http (REST, CloudEvents ingress, triggers, event streams, console) takes requests without one; "+
+			"bind --http to a loopback or private address, or put a proxy that authenticates in front of it", "http", ln.Addr().String())
+	}
 	openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	store, err := storage.Open(openCtx, cfg.backend, location, storage.WithPartitions(cfg.partitions), storage.WithLogger(logger))

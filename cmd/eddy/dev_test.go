@@ -80,3 +80,26 @@ func TestDevFlagsReachTheBroker(t *testing.T) {
 		t.Fatalf("%d events pushed, want the event sent again after the window taken again: %v", events, sc.Err())
 	}
 }
+
+// TestGRPCTokenWarnsOfTheOpenHTTPAPI: a node whose gRPC gateway takes
+// tokens says at start that its HTTP API, on an address others reach,
+// takes none; on a loopback address it says nothing of it.
+func TestGRPCTokenWarnsOfTheOpenHTTPAPI(t *testing.T) {
+	for _, c := range []struct {
+		http string
+		warn bool
+	}{{"0.0.0.0:0", true}, {"127.0.0.1:0", false}} {
+		n := startEddy(t, "dev", "--data", filepath.Join(t.TempDir(), "data"), "--http", c.http, "--grpc", "127.0.0.1:0", "--grpc-token", "s3cret")
+		var warned bool
+		for line := range n.lines {
+			warned = warned || strings.Contains(line, "--grpc-token guards the gRPC gateway only")
+			if strings.Contains(line, "eddy is ready") {
+				break
+			}
+		}
+		if warned != c.warn {
+			t.Errorf("--http %s with --grpc-token: warned %v, want %v", c.http, warned, c.warn)
+		}
+		n.stop(t)
+	}
+}
