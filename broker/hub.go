@@ -79,6 +79,9 @@ type subscription struct {
 	// for a live subscription.
 	head   []uint64
 	atHead chan struct{}
+	// openedAtHead is set when, with untilHead, the subscription starts
+	// at the head already: it has nothing to send.
+	openedAtHead bool
 	// writing is set while the subscription's stream writes to its client,
 	// and wrote is when it last finished a write (Unix nanoseconds): a
 	// stream blocked on a client that reads slowly but steadily is
@@ -170,6 +173,7 @@ func (h *hub) subscribe(ctx context.Context, match func(*cloudevents.Event) bool
 			return nil, err
 		}
 		s.head, s.atHead = head, make(chan struct{})
+		s.openedAtHead = s.reachedHead() // before run moves s.after
 	}
 	s.publishReached()
 	s.startID = s.reached.Load().id

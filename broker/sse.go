@@ -37,6 +37,13 @@ func (b *Broker) serveSSE(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer b.hub.unsubscribe(sub)
+	if sub.openedAtHead && r.Header.Get("Last-Event-ID") != "" {
+		// An EventSource reconnecting after the eddy.end of a read until
+		// the head, with nothing new since: 204 tells it to stop, where
+		// another end would have it reconnect every few seconds.
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")

@@ -134,11 +134,23 @@ func TestStreamSinceTime(t *testing.T) {
 	checkResumed(t, inZone, ids(after))
 
 	// A reconnecting EventSource sends its last id and keeps its URL's
-	// sinceTime: the id wins, so nothing comes twice.
-	again, _ := readWholeStream(t, env, query(since.Add(-time.Hour)), end)
-	if len(again) != 0 {
-		t.Errorf("resumed from the end id with sinceTime still in the URL: %d events, want none", len(again))
+	// sinceTime: the id wins, so nothing comes twice; with nothing new,
+	// the answer is 204, which stops it for good.
+	req, _ := http.NewRequestWithContext(t.Context(), "GET", env.srv.URL+"/v1/events/stream?"+query(since.Add(-time.Hour)), nil)
+	req.Header.Set("Last-Event-ID", end)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
 	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		t.Errorf("an EventSource reconnecting after the end, nothing new: %s, want 204", resp.Status)
+	}
+	// Something new since: it is read, then the stream ends again.
+	later := batch("step", "later", 2)
+	env.send(later...)
+	got, _ = readWholeStream(t, env, query(since.Add(-time.Hour)), end)
+	checkResumed(t, got, ids(later))
 }
 
 // Over a WebSocket, a stream that ends at the head sends what it holds,
