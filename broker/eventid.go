@@ -2,6 +2,7 @@ package broker
 
 import (
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -73,6 +74,34 @@ func sinceTimeRequest(filter url.Values) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("query parameter %q is %q: give an RFC 3339 time such as 2026-11-24T10:00:00Z (a '+' in its offset percent-encoded as %%2B)", sinceTimeParam, truncate(vals[0], 100))
 	}
 	return t, nil
+}
+
+// maxEventsParam is the query parameter that ends a stream once it sent
+// that many events, as a page of the log's history (EventStoreDB's
+// maxCount): its end's id reads the next page.
+const maxEventsParam = "maxEvents"
+
+// maxEventsRequest reads and removes maxEvents from a stream's query (0
+// when it is not there).
+func maxEventsRequest(filter url.Values) (int, error) {
+	vals, ok := filter[maxEventsParam]
+	if !ok {
+		return 0, nil
+	}
+	delete(filter, maxEventsParam)
+	if len(vals) != 1 {
+		return 0, fmt.Errorf("query parameter %q is given %d times: give it once", maxEventsParam, len(vals))
+	}
+	n, err := strconv.ParseInt(vals[0], 10, 32)
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("query parameter %q is %q: give a whole number of events from 1 to %d", maxEventsParam, truncate(vals[0], 100), math.MaxInt32)
+	}
+	return int(n), nil
+}
+
+// maxEventsReason is the end of a stream that sent the n events asked for.
+func maxEventsReason(n int) string {
+	return fmt.Sprintf("the stream sent the %d events asked for (%s)", n, maxEventsParam)
 }
 
 // maxEventIDLength bounds the ids accepted: a pair is at most 31 bytes.

@@ -60,6 +60,9 @@ type subscription struct {
 	// that a client that reconnects at once loses nothing of what was
 	// queued for it.
 	startID string
+	// limit, when above 0, ends the stream once it sent that many
+	// events (maxEvents); only the stream's goroutine reads it.
+	limit int
 	// after is, per partition, the position up to which every matching
 	// event has been put on ch; only the subscription's goroutine uses it.
 	after []uint64

@@ -36,6 +36,11 @@ func (b *Broker) subscribeRequest(w http.ResponseWriter, r *http.Request, busy f
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return nil, false
 	}
+	limit, err := maxEventsRequest(q)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return nil, false
+	}
 	switch {
 	case since.IsZero():
 	case r.Header.Get("Last-Event-ID") != "":
@@ -74,6 +79,7 @@ func (b *Broker) subscribeRequest(w http.ResponseWriter, r *http.Request, busy f
 		http.Error(w, err.Error(), http.StatusServiceUnavailable)
 		return nil, false
 	}
+	sub.limit = limit
 	return sub, true
 }
 
@@ -139,6 +145,8 @@ func parsePushFilter(q url.Values, compile func(expr string) (func(*cloudevents.
 			return nil, fmt.Errorf("query parameter %q: the parameter that resumes a stream is %s", name, lastEventIDParam)
 		case strings.EqualFold(name, untilHeadParam):
 			return nil, fmt.Errorf("query parameter %q: the parameter that ends a stream at the log's head is %s", name, untilHeadParam)
+		case strings.EqualFold(name, maxEventsParam):
+			return nil, fmt.Errorf("query parameter %q: the parameter that ends a stream after a number of events is %s", name, maxEventsParam)
 		case strings.EqualFold(name, sinceTimeParam):
 			return nil, fmt.Errorf("query parameter %q: the parameter that starts a stream at a time is %s", name, sinceTimeParam)
 		case name == "data" || name == "data_base64":

@@ -74,21 +74,47 @@ func (b *Broker) serveSSE(w http.ResponseWriter, r *http.Request) {
 	keepAlive := time.NewTicker(b.o.pushKeepAlive)
 	defer keepAlive.Stop()
 	var buf []byte
+	// left counts the events still to send when maxEvents bounds the
+	// stream; add appends ev and reports whether that was the last.
+	left, lastID := sub.limit, ""
+	add := func(ev pushed) bool {
+		buf = appendSSE(buf, ev)
+		sent = max(sent, ev.round)
+		if left > 0 {
+			if left--; left == 0 {
+				lastID = ev.id
+				return true
+			}
+		}
+		return false
+	}
+	// end sends what buf holds and an eddy.end event with id and why.
+	end := func(id, why string) {
+		buf = append(buf, "event: "+sseEndEvent+"\n"...)
+		if id != "" {
+			buf = appendIDLine(buf, id)
+		}
+		_ = send(appendSSEData(buf, []byte(why)))
+	}
 	for {
 		var err error
 		select {
 		case ev := <-sub.ch:
-			buf = appendSSE(buf[:0], ev)
-			sent = max(sent, ev.round)
+			buf = buf[:0]
+			done := add(ev)
 			// Send what else is ready in the same write.
-			for more := true; more && len(buf) < 64<<10; {
+			for more := !done; more && len(buf) < 64<<10; {
 				select {
 				case ev := <-sub.ch:
-					buf = appendSSE(buf, ev)
-					sent = max(sent, ev.round)
+					done = add(ev)
+					more = !done
 				default:
 					more = false
 				}
+			}
+			if done {
+				end(lastID, maxEventsReason(sub.limit))
+				return
 			}
 			err = send(buf)
 		case <-keepAlive.C:
@@ -99,15 +125,12 @@ func (b *Broker) serveSSE(w http.ResponseWriter, r *http.Request) {
 			// come: send them, then the positions reached, and end.
 			buf = buf[:0]
 			for len(sub.ch) > 0 {
-				ev := <-sub.ch
-				buf = appendSSE(buf, ev)
-				sent = max(sent, ev.round)
+				if add(<-sub.ch) {
+					end(lastID, maxEventsReason(sub.limit))
+					return
+				}
 			}
-			buf = append(buf, "event: "+sseEndEvent+"\n"...)
-			if id := sub.reachedID(sent); id != "" {
-				buf = appendIDLine(buf, id)
-			}
-			_ = send(appendSSEData(buf, []byte(atHeadReason)))
+			end(sub.reachedID(sent), atHeadReason)
 			return
 		case <-sub.gone:
 			buf = buf[:0]

@@ -17,9 +17,20 @@ import (
 	"eddy/cloudevents"
 )
 
-// readWholeStream GETs an SSE stream that is to end by itself and returns
-// its events and the id of its closing eddy.end event.
+// readWholeStream GETs an SSE stream that is to end at the log's head and
+// returns its events and the id of its closing eddy.end event.
 func readWholeStream(t *testing.T, env *testEnv, query, lastEventID string) (got []pushedEvent, endID string) {
+	t.Helper()
+	got, endID, why := readEndingStream(t, env, query, lastEventID)
+	if why != atHeadReason {
+		t.Fatalf("the stream ends saying %q, want %q", why, atHeadReason)
+	}
+	return got, endID
+}
+
+// readEndingStream GETs an SSE stream that is to end by itself and
+// returns its events, and the id and data of its closing eddy.end event.
+func readEndingStream(t *testing.T, env *testEnv, query, lastEventID string) (got []pushedEvent, endID, why string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -54,10 +65,10 @@ func readWholeStream(t *testing.T, env *testEnv, query, lastEventID string) (got
 		}
 		switch {
 		case i == len(blocks)-1:
-			if kind != sseEndEvent || id == "" || data != atHeadReason {
+			if kind != sseEndEvent || id == "" {
 				t.Fatalf("the stream ends with %q, want an %s event with the id reached", block, sseEndEvent)
 			}
-			endID = id
+			endID, why = id, data
 		case kind != "":
 			t.Fatalf("an %s event before the end: %q", kind, block)
 		case data != "":
@@ -68,7 +79,58 @@ func readWholeStream(t *testing.T, env *testEnv, query, lastEventID string) (got
 			got = append(got, pushedEvent{id, e})
 		}
 	}
-	return got, endID
+	return got, endID, why
+}
+
+// maxEvents reads the log's history in pages: each stream ends after the
+// events asked for, its end's id the next page's start, and the pages hold
+// every event once, in order within each partition.
+func TestStreamInPages(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1))
+	env.b.hub.log.windowEvents = 2 // most events come from the store
+	all := batch("step", "p", 9)
+	env.send(all...)
+	var read []pushedEvent
+	from := startEventID
+	for pages := 1; ; pages++ {
+		got, end, why := readEndingStream(t, env, maxEventsParam+"=4&"+untilHeadParam+"=true&"+lastEventIDParam+"="+url.QueryEscape(from), "")
+		read = append(read, got...)
+		if len(got) == 4 {
+			if why != maxEventsReason(4) || end != got[3].id {
+				t.Fatalf("page %d ends with %q, id %q; want the count asked for, and its last event's id %q", pages, why, end, got[3].id)
+			}
+		} else if why != atHeadReason {
+			t.Fatalf("page %d: %d events, ending with %q; want the head's end", pages, len(got), why)
+		}
+		if len(got) < 4 || pages == 5 {
+			break
+		}
+		from = end
+	}
+	checkResumed(t, read, ids(all))
+
+	// Over a WebSocket: the events asked for, the positions, a close.
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(env.srv.URL, "http")+"/v1/events/ws?"+maxEventsParam+"=2&"+lastEventIDParam+"="+startEventID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	var msgs []string
+	for {
+		_, msg, err := c.Read(ctx)
+		if err != nil {
+			if websocket.CloseStatus(err) != websocket.StatusNormalClosure || !strings.Contains(err.Error(), maxEventsReason(2)) {
+				t.Fatalf("the WebSocket ended with %v, want a normal close saying why", err)
+			}
+			break
+		}
+		msgs = append(msgs, string(msg))
+	}
+	if len(msgs) != 3 || !strings.HasPrefix(msgs[2], `{"`+EventIDExtension+`":`) {
+		t.Fatalf("the WebSocket sent %q; want 2 events, then the positions", msgs)
+	}
 }
 
 // A stream from the log's start that ends at its head gives every matching
@@ -219,6 +281,9 @@ func TestUntilHeadParameterIsChecked(t *testing.T) {
 		{sinceTimeParam + "=2026-11-24T10:00:00Z&" + sinceTimeParam + "=2026-11-24T11:00:00Z", "given 2 times"},
 		{sinceTimeParam + "=2026-11-24T10:00:00Z&" + lastEventIDParam + "=start", "both say where the stream starts"},
 		{"sincetime=2026-11-24T10:00:00Z", "the parameter that starts a stream at a time is sinceTime"},
+		{maxEventsParam + "=0", "give a whole number of events from 1"},
+		{maxEventsParam + "=many", "give a whole number of events from 1"},
+		{"maxevents=3", "the parameter that ends a stream after a number of events is maxEvents"},
 	} {
 		resp, err := http.Get(env.srv.URL + "/v1/events/stream?" + tc.query)
 		if err != nil {

@@ -65,14 +65,33 @@ func (b *Broker) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 	}
 	keepAlive := time.NewTicker(b.o.pushKeepAlive)
 	defer keepAlive.Stop()
+	// sendEvent writes ev; ended says the stream ended after it, having
+	// sent the maxEvents asked for (or failed).
+	left := sub.limit
+	sendEvent := func(ev pushed) (ended bool) {
+		buf = appendWebSocketMessage(buf[:0], ev)
+		if write(buf) != nil {
+			return true
+		}
+		sent = max(sent, ev.round)
+		if left > 0 {
+			if left--; left == 0 {
+				// As at the head, every client is told where it stands.
+				positions = true
+				if tell(ev.id) == nil {
+					c.Close(websocket.StatusNormalClosure, maxEventsReason(sub.limit))
+				}
+				return true
+			}
+		}
+		return false
+	}
 	for {
 		select {
 		case ev := <-sub.ch:
-			buf = appendWebSocketMessage(buf[:0], ev)
-			if write(buf) != nil {
+			if sendEvent(ev) {
 				return
 			}
-			sent = max(sent, ev.round)
 		case <-keepAlive.C:
 			if tellPositions() != nil {
 				return
@@ -89,12 +108,9 @@ func (b *Broker) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 			// Every event up to the head is on the channel, and no more
 			// come: send them, then the positions reached, and close.
 			for len(sub.ch) > 0 {
-				ev := <-sub.ch
-				buf = appendWebSocketMessage(buf[:0], ev)
-				if write(buf) != nil {
+				if sendEvent(<-sub.ch) {
 					return
 				}
-				sent = max(sent, ev.round)
 			}
 			// The positions go to every client here, not only to one that
 			// offered eddy.positions: without them a client whose filter
