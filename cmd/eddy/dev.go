@@ -47,6 +47,8 @@ type devConfig struct {
 	// dedupWindow is how long a CloudEvent's source and id are
 	// remembered (engine.Limits.EventDedupWindow).
 	dedupWindow time.Duration
+	// triggerSegments is how many segments a new trigger's processor has.
+	triggerSegments int
 	// allowOrigins are the hosts of pages of other origins that may follow
 	// and send events (broker.WithAllowedOrigins).
 	allowOrigins []string
@@ -91,6 +93,7 @@ takes any request and forwards it to the node that holds its partition.`,
 	f.StringVar(&cfg.clusterSecret, "cluster-secret", "", "with --storage postgres: the secret nodes present to each other when they forward requests ("+clusterSecretEnv+" also sets it); none: the network is trusted")
 	f.StringArrayVar(&cfg.triggers, "triggers", nil, "YAML file of Knative-style triggers to apply at start (repeat for several)")
 	f.BoolVar(&cfg.cloudEventJobs, "cloudevents-jobs", true, "work jobs of type \"cloudevents\" here (emit their events into the broker); false leaves them to external workers")
+	f.IntVar(&cfg.triggerSegments, "trigger-segments", broker.DefaultTriggerSegments, "how many segments a new trigger delivers from: the deliveries of one unordered trigger (or sequences of an ordered one) that run at once, a power of two from 1 to 1024; triggers made before keep theirs")
 	f.DurationVar(&cfg.dedupWindow, "dedup-window", engine.DefaultLimits.EventDedupWindow, "how long a CloudEvent's source and id are remembered, so that a redelivery is accepted once (memory grows with the event rate times the window)")
 	f.DurationVar(&cfg.messageTTL, "message-ttl", broker.DefaultMessageTTL, "how long a CloudEvent with a correlationkey waits, as a message, for an instance to correlate to (0: only instances already waiting)")
 	f.StringArrayVar(&cfg.allowOrigins, "allow-origin", nil, "host[:port] pattern of browser pages on other origins that may follow events live over SSE and WebSocket and send events to the ingress, such as localhost:5173 or *.example.com (repeat for several; * for any)")
@@ -126,6 +129,9 @@ func runDev(ctx context.Context, cfg devConfig, stderr interface{ Write([]byte) 
 	}
 	if cfg.claimTimeout < 10*time.Millisecond {
 		return usageError{fmt.Errorf("invalid --claim-timeout %v: use at least 10ms", cfg.claimTimeout)}
+	}
+	if n := cfg.triggerSegments; n < 1 || n > 1024 || n&(n-1) != 0 {
+		return usageError{fmt.Errorf("invalid --trigger-segments %d: use a power of two from 1 to 1024", n)}
 	}
 	if cfg.dedupWindow < time.Second || cfg.dedupWindow > 24*time.Hour {
 		return usageError{fmt.Errorf("invalid --dedup-window %v: use 1s to 24h", cfg.dedupWindow)}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"encoding/json"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -35,8 +36,29 @@ func TestDescribeLocationHidesPasswords(t *testing.T) {
 // may send events, while a page of another origin may not.
 func TestDevFlagsReachTheBroker(t *testing.T) {
 	n := startEddy(t, "dev", "--data", filepath.Join(t.TempDir(), "data"), "--http", "127.0.0.1:0", "--grpc", "",
-		"--dedup-window", "1s", "--allow-origin", "localhost:5173")
+		"--dedup-window", "1s", "--allow-origin", "localhost:5173", "--trigger-segments", "4")
 	addr := httpAddress(t, n.waitFor(t, "eddy is ready"))
+	// A new trigger's processor has the segments asked for.
+	trigger := "apiVersion: eventing.knative.dev/v1\nkind: Trigger\nmetadata:\n  name: x\nspec:\n  broker: default\n  subscriber:\n    uri: http://127.0.0.1:1/\n"
+	if code, body := call(t, "PUT", addr, "/v1/triggers/default/x", "application/yaml", trigger); code != http.StatusCreated {
+		t.Fatalf("PUT trigger: %d %s", code, body)
+	}
+	deadline := time.Now().Add(30 * time.Second) // a guard, not a measurement
+	for {
+		_, body := call(t, "GET", addr, "/v1/triggers/default/x", "", "")
+		var st struct {
+			Status struct {
+				Segments []json.RawMessage `json:"segments"`
+			} `json:"status"`
+		}
+		if json.Unmarshal([]byte(body), &st) == nil && len(st.Status.Segments) == 4 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the trigger's status never showed 4 segments: %s", body)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	req, err := http.NewRequestWithContext(t.Context(), "GET", "http://"+addr+"/v1/events/stream?type=again", nil)
 	if err != nil {
 		t.Fatal(err)

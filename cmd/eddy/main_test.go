@@ -79,6 +79,7 @@ func TestBadInputGivesOneClearLine(t *testing.T) {
 		{"no delivery timeout", []string{"dev", "--delivery-timeout", "0s"}, 2, "invalid --delivery-timeout"},
 		{"origin with a scheme", []string{"dev", "--allow-origin", "http://localhost:5173"}, 2, "invalid --allow-origin"},
 		{"no dedup window", []string{"dev", "--dedup-window", "0s"}, 2, "invalid --dedup-window"},
+		{"trigger segments not a power of two", []string{"dev", "--trigger-segments", "12"}, 2, "invalid --trigger-segments 12: use a power of two from 1 to 1024"},
 		{"bad http address", []string{"dev", "--data", t.TempDir(), "--http", "nonsense"}, 1, "--http nonsense"},
 		{"bad grpc address", []string{"dev", "--data", t.TempDir(), "--http", "127.0.0.1:0", "--grpc", "nonsense"}, 1, "--grpc nonsense"},
 		{"tls certificate without key", []string{"dev", "--grpc-tls-cert", file}, 2, "--grpc-tls-cert and --grpc-tls-key go together"},

@@ -30,7 +30,7 @@ func defaultAdvertise(ln net.Listener) string {
 // REST as the fallback of its routes, and applies the trigger files.
 func startBroker(ctx context.Context, engines *engineSwitch, store *storage.Store, node string, cfg devConfig, log *slog.Logger) (*broker.Broker, error) {
 	b, err := broker.New(switchedEngine{engines}, store, broker.WithLogger(log), broker.WithNodeID(node), broker.WithFallback(engines),
-		broker.WithJobWorker(cfg.cloudEventJobs, 64), broker.WithMessageTTL(cfg.messageTTL), broker.WithDeliveryTimeout(cfg.deliveryTimeout),
+		broker.WithJobWorker(cfg.cloudEventJobs, 64), broker.WithMessageTTL(cfg.messageTTL), broker.WithDeliveryTimeout(cfg.deliveryTimeout), broker.WithTriggerSegments(cfg.triggerSegments),
 		broker.WithAllowedOrigins(cfg.allowOrigins...))
 	if err != nil {
 		return nil, fmt.Errorf("starting the broker: %w", err)
