@@ -22,6 +22,12 @@ const (
 	ExtErrorData = "knativeerrordata"
 )
 
+// ExtErrorTrigger, Eddy's own beside Knative's, names the trigger
+// ("namespace/name") whose delivery failed: a dead-letter sink that serves
+// several triggers tells their letters apart, and a trigger does not take
+// its own dead letters back when its sink is the broker.
+const ExtErrorTrigger = "eddyerrortrigger"
+
 // maxErrorData bounds knativeerrordata, base64 included, as Knative does,
 // so that an error page does not bloat the dead letter: 768 bytes of the
 // response body encode to 1,024 characters.
@@ -170,9 +176,10 @@ const aliveSlack = 5 * time.Second
 
 // deadLetter is e as sent to a dead-letter sink: with the knativeerror*
 // extensions saying where and how delivery failed.
-func deadLetter(e *cloudevents.Event, dest string, a attempt) cloudevents.Event {
+func deadLetter(e *cloudevents.Event, trigger, dest string, a attempt) cloudevents.Event {
 	dl := e.Clone()
 	dl.SetExtension(ExtErrorDest, cloudevents.StringValue(dest))
+	dl.SetExtension(ExtErrorTrigger, cloudevents.StringValue(trigger))
 	code := a.Status
 	if code == 0 {
 		// No answer (refused, timed out): Knative's dispatcher says 500.

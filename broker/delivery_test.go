@@ -438,7 +438,7 @@ func TestDeadLetterSinkAnswerCountsByItsStatus(t *testing.T) {
 func TestDeadLetterErrorDataIsCappedEncoded(t *testing.T) {
 	body := []byte(strings.Repeat("0123456789", 200))
 	e := event("t", "cap-1")
-	dl := deadLetter(&e, "http://sub.invalid/", attempt{Status: http.StatusInternalServerError, Body: body})
+	dl := deadLetter(&e, "default/t", "http://sub.invalid/", attempt{Status: http.StatusInternalServerError, Body: body})
 	v, _ := dl.Extension(ExtErrorData)
 	data, err := base64.StdEncoding.DecodeString(v.Text)
 	if len(v.Text) > maxErrorData || err != nil || !bytes.HasPrefix(body, data) || len(data) < maxErrorData*3/4 {
@@ -723,23 +723,38 @@ func TestSubscriberThatNeverAnswersTimesOut(t *testing.T) {
 // TestDeadLetterSentBackIntoTheBroker: a trigger whose dead-letter sink is
 // the broker itself (Knative's "dead letters to a DLQ broker") puts the
 // dead letter on the log as an event of its own, which a trigger on the
-// knativeerror* extensions delivers. Before, it kept the failed event's
-// source and id and was dropped as a redelivery of it, silently.
+// knativeerror* extensions delivers; two triggers that fail the same event
+// at the same subscriber put one each, naming their trigger. Before, a
+// dead letter kept the failed event's source and id and was dropped as a
+// redelivery of it, silently. A trigger whose filter matches its own dead
+// letter does not take it back (it would fail it again, in a loop).
 func TestDeadLetterSentBackIntoTheBroker(t *testing.T) {
 	env := newEnv(t, WithJobWorker(false, 1))
 	refuses := newSubscriber(t, func(_ int, _ *cloudevents.Event, w http.ResponseWriter) { w.WriteHeader(http.StatusBadRequest) })
 	parked := newSubscriber(t, nil)
-	env.putTrigger("default", "fails", triggerYAML("fails", "order.placed", refuses.URL,
-		"  delivery:\n    deadLetterSink:\n      uri: "+env.srv.URL+"/default/dlq\n"))
+	for _, name := range []string{"fails", "fails-too"} {
+		env.putTrigger("default", name, triggerYAML(name, "order.placed", refuses.URL,
+			"  delivery:\n    deadLetterSink:\n      uri: "+env.srv.URL+"/default/dlq\n"))
+	}
 	env.putTrigger("default", "dlq", "apiVersion: eventing.knative.dev/v1\nkind: Trigger\nmetadata:\n  name: dlq\nspec:\n  broker: dlq\n"+
 		"  filters:\n  - exact:\n      knativeerrorcode: \"400\"\n  subscriber:\n    uri: "+parked.URL+"\n")
 	env.send(event("order.placed", "o-1"))
-	got := parked.wait(t, 1)[0].event
-	if dest, _ := got.Extension(ExtErrorDest); got.ID != "o-1" || dest.Text != refuses.URL {
-		t.Fatalf("the dead-letter trigger got %s with %s %q; want o-1, and the subscriber that refused it", got.ID, ExtErrorDest, dest.Text)
+	got := parked.wait(t, 2)
+	triggers := map[string]bool{}
+	for _, g := range got {
+		dest, _ := g.event.Extension(ExtErrorDest)
+		trig, _ := g.event.Extension(ExtErrorTrigger)
+		if g.event.ID != "o-1" || dest.Text != refuses.URL {
+			t.Fatalf("the dead-letter trigger got %s with %s %q; want o-1, and the subscriber that refused it", g.event.ID, ExtErrorDest, dest.Text)
+		}
+		triggers[trig.Text] = true
+	}
+	if !triggers["default/fails"] || !triggers["default/fails-too"] {
+		t.Errorf("the dead letters name triggers %v, want both failing triggers", triggers)
 	}
 	// A redelivery of the original within the window is still one: the
-	// log holds the original and its dead letter, once each.
+	// log holds the original and its two dead letters, once each, and
+	// neither failing trigger took a dead letter back.
 	env.send(event("order.placed", "o-1"))
 	n := 0
 	for _, e := range env.loggedEvents() {
@@ -747,8 +762,29 @@ func TestDeadLetterSentBackIntoTheBroker(t *testing.T) {
 			n++
 		}
 	}
-	if n != 2 {
-		t.Errorf("the log holds %d events of id o-1, want 2: the original and its dead letter", n)
+	if n != 3 {
+		t.Errorf("the log holds %d events of id o-1, want 3: the original and its two dead letters", n)
+	}
+	// Each failing trigger took the original and the other's dead letter
+	// (an event like any other, of the type it filters on), once each; a
+	// second dead letter of either is the first again. Neither took its
+	// own back, which would make 3 each.
+	eventually(t, "the failing triggers to have read the whole log", func() bool {
+		for _, name := range []string{"fails", "fails-too"} {
+			st, err := env.b.Triggers.Status(t.Context(), "default", name)
+			if err != nil || st.Lag != 0 || st.Deliveries.DeadLettered < 2 {
+				return false
+			}
+		}
+		return true
+	})
+	for _, name := range []string{"fails", "fails-too"} {
+		if st, _ := env.b.Triggers.Status(t.Context(), "default", name); st.Deliveries.DeadLettered != 2 {
+			t.Errorf("trigger %s dead-lettered %d events, want 2: o-1 and the other's dead letter (3: it took its own back)", name, st.Deliveries.DeadLettered)
+		}
+	}
+	if c := refuses.count(); c != 4 {
+		t.Errorf("the refusing subscriber got %d deliveries, want 4", c)
 	}
 }
 

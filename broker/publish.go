@@ -142,9 +142,12 @@ func (b *Broker) eventRequest(e *cloudevents.Event) engine.EventRequest {
 		// failed, though it keeps its source and id: one sent back into
 		// the broker (a dead-letter sink that is a broker, as Knative
 		// users route them) must not be taken for a redelivery of the
-		// original and dropped. Its destination sets it apart in the
-		// duplicate window (a control character no id holds joins them).
-		req.ID = e.ID + "\x00" + ExtErrorDest + "=" + v.Text
+		// original and dropped. Its destination and trigger (two
+		// triggers may fail one event at one subscriber) set it apart in
+		// the duplicate window; a control character no id holds joins
+		// them.
+		trigger, _ := e.Extension(ExtErrorTrigger)
+		req.ID = e.ID + "\x00" + ExtErrorDest + "=" + v.Text + "\x00" + trigger.Text
 	}
 	if v, ok := e.Extension(CorrelationKeyExtension); ok {
 		req.CorrelationKey = v.Text

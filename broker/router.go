@@ -52,8 +52,10 @@ type Router struct {
 	resetting   map[string]*sync.Mutex
 	resettingMu sync.Mutex
 	// repairing holds the triggers whose segments are being moved for
-	// their ordering (repairSequencing), by key; guarded by mu.
+	// their ordering (repairSequencing), by key; guarded by mu. repairs
+	// counts the repairs running, which stop waits for.
 	repairing map[string]bool
+	repairs   sync.WaitGroup
 	// beforeWriteCommit, set by tests, runs between a trigger write's
 	// read and its commit (where a node can stall past its lock).
 	beforeWriteCommit func()
@@ -126,6 +128,7 @@ func (r *Router) stop(ctx context.Context) error {
 	if done != nil {
 		<-done
 	}
+	r.repairs.Wait() // they end with the context start was given
 	// At once, not one after another: a trigger whose delivery hangs would
 	// take the whole deadline, and the others would fail for it.
 	errs := make(chan error, len(running))
@@ -180,6 +183,9 @@ func (r *Router) alignLocked(ctx context.Context, stored map[string][]byte, repl
 			} else {
 				r.pauseLocked(ctx, t)
 			}
+		case t != nil && t.paused && r.repairing[key] && bytes.Equal(t.doc, doc):
+			// Paused until its segments are moved for its ordering: the
+			// repair runs it, loading it again would change nothing.
 		case t == nil || !bytes.Equal(t.doc, doc) || t.paused:
 			r.runLocked(ctx, key, doc)
 		case t.err != nil && t.route != nil:
@@ -240,6 +246,7 @@ func (r *Router) loadLocked(ctx context.Context, key string, doc []byte, start b
 			start, t.paused = false, true
 			if !r.repairing[key] {
 				r.repairing[key] = true
+				r.repairs.Add(1)
 				go r.repairSequencing(r.ctx, rt.Namespace, rt.Name)
 			}
 		}

@@ -109,7 +109,7 @@ func (h *triggerHandler) Handle(ctx context.Context, d processor.Delivery) error
 func (h *triggerHandler) deadLetter(ctx context.Context, d processor.Delivery, ev *cloudevents.Event, a attempt, reason string) error {
 	r := h.r
 	if sink := r.Delivery.DeadLetterSink; sink != "" {
-		dl := deadLetter(ev, r.Subscriber, a)
+		dl := deadLetter(ev, r.Namespace+"/"+r.Name, r.Subscriber, a)
 		da, err := h.b.deliverWithRetries(ctx, target{url: sink}, &dl, &r.Delivery, h.stats, d)
 		if err != nil {
 			return err

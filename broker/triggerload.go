@@ -60,6 +60,11 @@ func compileTrigger(doc []byte, builtinHosts []string) (*route, error) {
 		Generation: id.Generation,
 		Subscriber: t.Subscriber,
 		Match: func(e *cloudevents.Event) bool {
+			if v, ok := e.Extension(ExtErrorTrigger); ok && v.Text == t.Namespace+"/"+t.Name {
+				// Its own dead letter, back through the broker (its
+				// sink): taking it would fail it again, in a loop.
+				return false
+			}
 			// A CESQL evaluation error means no match, as the CESQL
 			// specification says; trigger.Filter has applied it.
 			ok, _ := t.Match(e)

@@ -88,6 +88,7 @@ func (r *Router) resequenced(namespace, name string) func(context.Context) error
 // behind. It tries until it is done or the router stops.
 func (r *Router) repairSequencing(ctx context.Context, namespace, name string) {
 	key := namespace + "/" + name
+	defer r.repairs.Done()
 	defer func() {
 		r.mu.Lock()
 		delete(r.repairing, key)

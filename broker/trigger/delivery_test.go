@@ -171,14 +171,16 @@ func TestNext(t *testing.T) {
 }
 
 // TestParseYAMLInt: a retry count YAML tagged an integer is read as YAML
-// writes integers (decimal, 0x, 0o, 0b), and one beyond int32 is an error.
+// writes integers (decimal grouped with '_', 0x, 0o, 0b, and octal with a
+// leading 0, as gopkg.in/yaml reads them), and one beyond int32 is an
+// error.
 func TestParseYAMLInt(t *testing.T) {
 	for _, c := range []struct {
 		text string
 		want int64
 		ok   bool
 	}{
-		{"3", 3, true}, {"017", 17, true}, {"0x10", 16, true}, {"0o17", 15, true}, {"0b101", 5, true},
+		{"3", 3, true}, {"1_000", 1000, true}, {"017", 15, true}, {"0x10", 16, true}, {"0o17", 15, true}, {"0b101", 5, true},
 		{"-2", -2, true}, {"2147483647", 2147483647, true}, {"2147483648", 0, false},
 	} {
 		got, err := parseYAMLInt(c.text)

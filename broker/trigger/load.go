@@ -484,14 +484,11 @@ func (w *walker) destination(n *yaml.Node, path string, d *Destination) {
 	})
 }
 
-// parseYAMLInt reads an int32 that YAML tagged an integer: decimal, or in
-// hex (0x), octal (0o) or binary (0b).
+// parseYAMLInt reads an int32 that YAML tagged an integer as gopkg.in/yaml
+// reads integers (as the Kubernetes YAML readers do): digits may be
+// grouped with '_', and 0x, 0o, 0b and a leading 0 give the base.
 func parseYAMLInt(text string) (int64, error) {
-	digits := strings.TrimLeft(text, "+-")
-	if len(digits) > 2 && digits[0] == '0' && strings.ContainsRune("xob", rune(digits[1])) {
-		return strconv.ParseInt(text, 0, 32)
-	}
-	return strconv.ParseInt(text, 10, 32)
+	return strconv.ParseInt(strings.ReplaceAll(text, "_", ""), 0, 32)
 }
 
 func (w *walker) delivery(n *yaml.Node, path string, d *DeliverySpec) {
@@ -509,8 +506,12 @@ func (w *walker) delivery(n *yaml.Node, path string, d *DeliverySpec) {
 				return true
 			}
 			i, err := parseYAMLInt(v.Value)
-			if err != nil {
+			if errors.Is(err, strconv.ErrRange) {
 				w.fail(v, p, "%s is out of range: at most %d", v.Value, math.MaxInt32)
+				return true
+			}
+			if err != nil {
+				w.fail(v, p, "must be a whole number, not %s", describe(v))
 				return true
 			}
 			r := int(i)

@@ -83,7 +83,7 @@ func (c *partitionClaims) checkSecret(ctx context.Context) error {
 	}
 	for _, node := range view.Nodes {
 		if mark, ok := view.Marks[node]; ok && mark != c.mark {
-			return fmt.Errorf("node %s of this cluster uses another --cluster-secret (%s): give every node the same, or stop them all to change it", node, secretSays(mark, c.mark))
+			return fmt.Errorf("node %s of this cluster uses another --cluster-secret (%s): give every node the same; to change it, stop them all (a node that was killed counts as live for --claim-timeout)", node, secretSays(mark, c.mark))
 		}
 	}
 	return nil

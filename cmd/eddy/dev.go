@@ -168,7 +168,7 @@ func runDev(ctx context.Context, cfg devConfig, stderr interface{ Write([]byte) 
 		defer grpcLn.Close()
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	if a, ok := ln.Addr().(*net.TCPAddr); grpcTokens > 0 && ok && !a.IP.IsLoopback() {
+	if a, ok := ln.Addr().(*net.TCPAddr); grpcTokens > 0 && ok && !a.IP.IsLoopback() && !a.IP.IsPrivate() {
 		// A Zeebe user who secures the gateway with tokens would take the
 		// engine for protected: its HTTP API is not.
 		logger.Warn("--grpc-token guards the gRPC gateway only: the HTTP API on --http (REST, CloudEvents ingress, triggers, event streams, console) takes requests without one; "+
