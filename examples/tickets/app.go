@@ -277,6 +277,10 @@ func (a *app) restore(ctx context.Context) error {
 	var (
 		earlier   *events.Run // the last TicketsExample.Started's
 		earlierAt time.Time
+		// unsaid is the last run whose events do not say their model
+		// (an earlier example's), and unsaidAt when it started.
+		unsaid   *events.Run
+		unsaidAt time.Time
 	)
 	// A client of its own, with no timeout: http.Client's would cut a long
 	// history's body short, on every start alike. ctx bounds it.
@@ -284,8 +288,15 @@ func (a *app) restore(ctx context.Context) error {
 		n++
 		if e.Type == events.ExampleStarted && e.Source == a.runs.Source() {
 			var run events.Run
-			if at := eventTime(e); events.DecodeData(e, &run) == nil && (earlier == nil || earlierAt.Before(at)) {
+			at := eventTime(e)
+			if events.DecodeData(e, &run) != nil {
+				return nil
+			}
+			if earlier == nil || earlierAt.Before(at) {
 				earlier, earlierAt = &run, at
+			}
+			if !run.SaysModels && (unsaid == nil || unsaidAt.Before(at)) {
+				unsaid, unsaidAt = &run, at
 			}
 			return nil
 		}
@@ -301,13 +312,18 @@ func (a *app) restore(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("restoring the services' state from the log: %w", err)
 	}
+	if unsaid != nil {
+		// Its customers buy under its model, as their instances run it.
+		a.queue.SetUnsaidModel(unsaid.Model)
+		a.tickets.SetUnsaidModel(unsaid.Model)
+	}
 	a.queue.Restored()
 	if err := a.tickets.Restored(); err != nil {
 		return fmt.Errorf("the tickets service: %w", err)
 	}
 	a.payments.Restored()
 	a.tellChange(earlier)
-	run := events.Out{Type: events.ExampleStarted, ID: "started-" + time.Now().UTC().Format(time.RFC3339Nano), Data: events.Run{Model: a.cfg.Model, Stock: a.cfg.Stock}}
+	run := events.Out{Type: events.ExampleStarted, ID: "started-" + time.Now().UTC().Format(time.RFC3339Nano), Data: events.Run{Model: a.cfg.Model, Stock: a.cfg.Stock, SaysModels: true}}
 	if err := a.runs.Emit(ctx, run); err != nil {
 		a.cfg.Logger.Warn("tickets: this run could not be noted on the log; the next run will not know its model", "error", err)
 	}

@@ -70,4 +70,8 @@ type Notification struct {
 type Run struct {
 	Model string `json:"model"`
 	Stock int    `json:"stock"`
+	// SaysModels is set by the runs whose events say their model (the
+	// model field of Customer and Reservation); a run of an earlier
+	// example did not, and its customers buy under its model.
+	SaysModels bool `json:"saysModels,omitempty"`
 }

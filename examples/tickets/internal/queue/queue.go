@@ -79,6 +79,9 @@ type Service struct {
 	byID   map[string]*customer
 	counts map[State]int
 	wake   chan struct{} // signalled when a customer starts waiting
+	// unsaid is the model of the customers whose events say none
+	// (SetUnsaidModel).
+	unsaid string
 
 	receiver *events.Receiver
 }
@@ -142,7 +145,7 @@ func (s *Service) Join(ctx context.Context, session string) (Status, error) {
 	}
 	if c.state == Abandoned {
 		// Its session was cleaned up while it joined: never in the line.
-		return Status{SessionID: session, State: Abandoned}, nil
+		return Status{SessionID: session, State: Abandoned, Model: c.model}, nil
 	}
 	c.state = Waiting
 	s.counts[Waiting]++
@@ -151,7 +154,7 @@ func (s *Service) Join(ctx context.Context, session string) (Status, error) {
 	case s.wake <- struct{}{}:
 	default:
 	}
-	return Status{SessionID: session, State: Waiting, Position: ahead}, nil
+	return Status{SessionID: session, State: Waiting, Position: ahead, Model: c.model}, nil
 }
 
 // Abandon records that the customer left, once Queue.CustomerAbandoned is

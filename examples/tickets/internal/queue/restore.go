@@ -84,6 +84,15 @@ func (s *Service) Restore(e *cloudevents.Event) error {
 	return nil
 }
 
+// SetUnsaidModel gives the model of the customers whose events say none:
+// they joined under a run of an earlier example, before events said their
+// model. Call it before Restored.
+func (s *Service) SetUnsaidModel(model string) {
+	s.mu.Lock()
+	s.unsaid = model
+	s.mu.Unlock()
+}
+
 // Restored ends a replay: it counts the customers by state and puts those
 // still waiting back in line, in the order they joined.
 func (s *Service) Restored() {
@@ -92,6 +101,9 @@ func (s *Service) Restored() {
 	s.counts = map[State]int{}
 	s.line, s.head = s.line[:0], 0
 	for _, c := range s.byID {
+		if c.model == "" {
+			c.model = s.unsaid // joined under an earlier example's run
+		}
 		if c.cleanedUp && c.state == Waiting {
 			c.state = Abandoned
 		}

@@ -102,8 +102,8 @@ func TestCustomersKeepTheirModel(t *testing.T) {
 		}
 	}
 	again.Restored()
-	if _, err := again.Join(ctx, "late"); err != nil {
-		t.Fatal(err)
+	if st, err := again.Join(ctx, "late"); err != nil || st.Model != "v3" {
+		t.Fatalf("joining under v3: %+v, %v; want the model said", st, err)
 	}
 	run(t, again)
 	models := map[string]string{}
@@ -121,5 +121,26 @@ func TestCustomersKeepTheirModel(t *testing.T) {
 	}
 	if !maps.Equal(models, want) {
 		t.Errorf("models said %v, want %v", models, want)
+	}
+}
+
+// A customer whose events say no model (an earlier example's run) leaves
+// with the model SetUnsaidModel gives.
+func TestUnsaidModel(t *testing.T) {
+	e, err := events.Build("/test/queue", time.Now(), events.Out{Type: events.QueueCustomerJoined, ID: "joined-old", SessionID: "old", Data: events.Customer{SessionID: "old"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, sink := newQueue(t, Config{Model: "v3"})
+	if err := s.Restore(&e); err != nil {
+		t.Fatal(err)
+	}
+	s.SetUnsaidModel("v4")
+	s.Restored()
+	run(t, s)
+	var c events.Customer
+	exited := sink.Await(t, events.QueueCustomerExited, 1)[0]
+	if err := events.DecodeData(&exited, &c); err != nil || c.Model != "v4" {
+		t.Errorf("the earlier run's customer left with model %q (%v), want v4", c.Model, err)
 	}
 }

@@ -77,12 +77,20 @@ type Rules struct {
 	EmitTickets bool
 }
 
-// rules are the rules of the purchases run under model.
-func (s *Service) rules(model string) Rules {
-	if model == "" {
-		model = s.cfg.Model
-	}
-	return s.cfg.Rules[model]
+// modelLocked is model, or when it is "" (events that say none) the model
+// of the earlier example's run they come from, else the model deployed
+// now; s.mu is held. Its Rules are the purchase's.
+func (s *Service) modelLocked(model string) string {
+	return cmp.Or(model, s.unsaid, s.cfg.Model)
+}
+
+// SetUnsaidModel gives the model of the customers and reservations whose
+// events say none: a run of an earlier example, before events said their
+// model. Call it before Restored.
+func (s *Service) SetUnsaidModel(model string) {
+	s.mu.Lock()
+	s.unsaid = model
+	s.mu.Unlock()
 }
 
 // Status is where a reservation is.
@@ -132,6 +140,7 @@ type Service struct {
 	admitted  map[string]string        // the sessions let out of the queue, and their model ("": not known)
 	left      map[string]bool          // the sessions that left (abandoned or cleaned up)
 	admission map[string]chan struct{} // closed when the session is admitted
+	unsaid    string                   // the model of events that say none (SetUnsaidModel)
 
 	receiver *events.Receiver
 }
@@ -235,7 +244,7 @@ func (s *Service) Reserve(ctx context.Context, session string, quantity int, typ
 			return View{}, s.reject(ctx, session, quantity, typ, left)
 		}
 		r := &reservation{status: Held, expires: s.cfg.Now().Add(s.cfg.Hold)}
-		model := cmp.Or(s.admitted[session], s.cfg.Model)
+		model := s.modelLocked(s.admitted[session])
 		r.Reservation = events.Reservation{
 			SessionID: session, ReservationID: newID("r-"), TicketsQuantity: quantity, TicketsType: typ,
 			Amount: price * quantity, ExpiresAt: r.expires.UTC().Format(time.RFC3339Nano),
@@ -268,8 +277,9 @@ func (s *Service) Reserve(ctx context.Context, session string, quantity int, typ
 	}
 }
 
+// method is how an order of quantity is paid under model (resolved).
 func (s *Service) method(model string, quantity int) string {
-	if from := s.rules(model).TransferFrom; from > 0 && quantity >= from {
+	if from := s.cfg.Rules[model].TransferFrom; from > 0 && quantity >= from {
 		return "transfer"
 	}
 	return "card"
@@ -428,7 +438,7 @@ func (s *Service) sellLocked(ctx context.Context, r *reservation, p events.Payme
 			r.Tickets[i] = fmt.Sprintf("T-%06d", s.ticketSeq)
 		}
 	}
-	d := r.Reservation
+	d, model := r.Reservation, s.modelLocked(r.Model)
 	s.mu.Unlock()
 	switch st {
 	case Sold:
@@ -443,7 +453,7 @@ func (s *Service) sellLocked(ctx context.Context, r *reservation, p events.Payme
 	if p.Method != "transfer" {
 		outs = append(outs, events.Out{Type: events.TicketsPaymentsAuthorized, ID: "authorized-" + r.ReservationID, SessionID: r.SessionID, CorrelationKey: r.ReservationID, Data: d})
 	}
-	if s.rules(d.Model).EmitTickets {
+	if s.cfg.Rules[model].EmitTickets {
 		outs = append(outs, events.Out{Type: events.TicketsEmitted, ID: "emitted-" + r.ReservationID, SessionID: r.SessionID, Data: d})
 	}
 	if len(outs) == 0 {

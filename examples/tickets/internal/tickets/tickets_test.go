@@ -507,3 +507,20 @@ func TestPurchaseRunsUnderItsCustomersModel(t *testing.T) {
 		t.Errorf("after the restart: %+v, want 4 sold", st)
 	}
 }
+
+// A customer whose events say no model (an earlier example's run, before
+// events said it) buys under that run's model, not the one deployed now:
+// its instance runs the earlier model.
+func TestUnsaidModelIsTheEarlierRuns(t *testing.T) {
+	rules := map[string]Rules{"v3": {}, "v4": {TransferFrom: 10, EmitTickets: true}}
+	s, _ := newService(t, Config{Stock: 100, Model: "v3", Rules: rules})
+	s.SetUnsaidModel("v4")
+	admit(t, s, "legacy")
+	v, err := s.Reserve(context.Background(), "legacy", 12, "general")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Model != "v4" || v.PaymentMethod != "transfer" {
+		t.Errorf("the earlier run's customer: model %q, paid by %s; want v4, transfer", v.Model, v.PaymentMethod)
+	}
+}

@@ -162,10 +162,13 @@ function onEvent(ev) {
   switch (ev.type) {
     case "Queue.CustomerJoined":
       // Also the answer to the join request; after a reload, the only news.
+      // It says the model the purchase runs under.
+      setModel(d.model);
       advance(state.exited ? "choose" : "queue");
       break;
     case "Queue.CustomerExited":
       // It may come before the answer to the join request does.
+      setModel(d.model);
       state.exited = true;
       if (state.step === "queue") advance("choose");
       break;
@@ -249,6 +252,7 @@ function showReservation(r, at) {
 async function pollPosition() {
   try {
     const st = await call("GET", "/queue/customers/" + state.session);
+    setModel(st.model);
     if (st.state === "waiting") $("position").textContent = st.position === 0 ? "You are next." : `${st.position} customers ahead of you.`;
   } catch (e) {
     /* the next poll tries again */
