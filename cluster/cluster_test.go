@@ -28,6 +28,11 @@ type node struct {
 	srv    *httptest.Server
 	peers  *Peers
 	served atomic.Pointer[engine.Engine] // what the endpoint serves: set once the engine runs
+	// frozen makes the endpoint take requests and not answer until thaw
+	// is closed, as a stopped (SIGSTOP) node's kernel takes connections
+	// for it.
+	frozen atomic.Bool
+	thaw   chan struct{}
 }
 
 // Acquire implements Engines: the node's one engine, once it runs.
@@ -42,8 +47,18 @@ func startNode(t *testing.T, dsn, name string, parts []int, secret string) *node
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := &node{store: store}
-	n.srv = httptest.NewServer(Handler(n, secret, nil))
+	n := &node{store: store, thaw: make(chan struct{})}
+	h := Handler(n, secret, nil)
+	n.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.frozen.Load() {
+			select {
+			case <-r.Context().Done():
+			case <-n.thaw:
+			}
+			return
+		}
+		h.ServeHTTP(w, r)
+	}))
 	owner, err := Owner(name, n.srv.URL)
 	if err != nil {
 		t.Fatal(err)
@@ -221,6 +236,16 @@ func TestUnreachableOwner(t *testing.T) {
 // without a leader by. Before, each activation waited for the unreachable
 // partition's next owner first (5 s by default; here, an hour).
 func TestActivationPassesAnUnreachablePartitionBy(t *testing.T) {
+	for _, how := range []string{"gone", "frozen"} {
+		t.Run(how, func(t *testing.T) { activationPassesBy(t, how) })
+	}
+}
+
+// activationPassesBy is TestActivationPassesAnUnreachablePartitionBy with
+// the other node gone (its server closed) or frozen (taking requests and
+// never answering; before, the activation waited for the worker's
+// deadline, and the jobs it had taken waited out their timeout).
+func activationPassesBy(t *testing.T, how string) {
 	dsn := pgtest.Schema(t)
 	a := startNode(t, dsn, "a", []int{0, 1}, "")
 	b := startNode(t, dsn, "b", []int{2}, "")
@@ -239,7 +264,12 @@ func TestActivationPassesAnUnreachablePartitionBy(t *testing.T) {
 			onA++
 		}
 	}
-	b.srv.Close() // b is gone; its claim holds for a minute
+	if how == "gone" {
+		b.srv.Close() // its claim holds for a minute
+	} else {
+		b.frozen.Store(true)
+		t.Cleanup(func() { close(b.thaw) }) // first: the nodes' requests to it end
+	}
 	a.peers.SetOwnerWait(time.Hour)
 	jobs, err := a.engine.ActivateJobs(ctx, engine.ActivateRequest{Type: "a", Worker: "w", Timeout: time.Minute, MaxJobs: 10})
 	if ctx.Err() != nil {

@@ -167,6 +167,9 @@ func (ps *Peers) call(ctx context.Context, p int, method, path string, body []by
 func (ps *Peers) callOnce(ctx context.Context, p int, method, path string, body []byte, out any) error {
 	base, err := ps.owner(ctx, p)
 	if err != nil {
+		if ctx.Err() != nil {
+			return notSent(p, ctx)
+		}
 		return err
 	}
 	req, err := http.NewRequestWithContext(ctx, method, base+path, bytes.NewReader(body))
@@ -192,7 +195,7 @@ func (ps *Peers) callOnce(ctx context.Context, p int, method, path string, body 
 			return fmt.Errorf("%w: partition %d: the answer of its owner at %s was lost: %w", storage.ErrOutcomeUnknown, p, base, err)
 		}
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return notSent(p, ctx)
 		}
 		// Never sent: the owner may be stopping (its claims go as it
 		// goes) or dead (they lapse), so the request waits for the next.
@@ -267,6 +270,13 @@ func (ps *Peers) owner(ctx context.Context, p int) (string, error) {
 		return "", changingHands{fmt.Errorf("%w: partition %d has no owner that other nodes can reach", engine.ErrNoPartition, p)}
 	}
 	return owners[p], nil
+}
+
+// notSent is a request whose context ended before it went out: it reached
+// no partition (ErrNoPartition), so a node whose engine switch cut it may
+// run it again (the gateway does), and it is the context's error too.
+func notSent(p int, ctx context.Context) error {
+	return fmt.Errorf("%w: partition %d: the request ended before it was sent: %w", engine.ErrNoPartition, p, ctx.Err())
 }
 
 // changingHands is an ErrNoPartition that a wait may end: the partition

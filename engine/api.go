@@ -147,7 +147,7 @@ func (e *Engine) ActivateJobs(ctx context.Context, req ActivateRequest) ([]recor
 				break
 			}
 			p := parts[(start+i)%len(parts)]
-			sendCtx := ctx
+			sendCtx, cancel := ctx, context.CancelFunc(func() {})
 			if _, local := e.parts[p]; !local {
 				// One partition out of reach (its node died, and no node
 				// has taken it over yet) must not keep the others' jobs
@@ -158,13 +158,18 @@ func (e *Engine) ActivateJobs(ctx context.Context, req ActivateRequest) ([]recor
 					lastErr = fmt.Errorf("%w: partition %d: its owner could not be reached a moment ago", ErrNoPartition, p)
 					continue
 				}
-				sendCtx = remoteCtx
+				// An owner that takes the request but does not answer (a
+				// frozen node) is bounded too: the jobs of the others
+				// must reach the worker before its request times out.
+				sendCtx, cancel = context.WithTimeout(remoteCtx, remoteActivateTimeout)
 			}
 			r, err := e.send(sendCtx, p, record.Record{ValueType: record.Job, Intent: record.Activate, Value: record.Value{
 				JobType: req.Type, Worker: req.Worker, Timeout: req.Timeout.Milliseconds(), MaxJobs: int32(req.MaxJobs - len(jobs)), FetchVariables: req.FetchVariables,
 			}})
+			remote, bounded := sendCtx != ctx, sendCtx.Err() != nil && ctx.Err() == nil
+			cancel()
 			if err != nil {
-				if errors.Is(err, ErrNoPartition) && sendCtx == remoteCtx {
+				if remote && (errors.Is(err, ErrNoPartition) || bounded) {
 					e.unreachableUntil[p].Store(time.Now().Add(unreachableSkip).UnixNano())
 				}
 				failed++
@@ -201,6 +206,12 @@ const remoteJobPoll = 100 * time.Millisecond
 // within a claim timeout, and a node that cannot be dialled would hold
 // each activation up for the dial's timeout.
 const unreachableSkip = time.Second
+
+// remoteActivateTimeout bounds asking another node's partition for jobs:
+// an owner answers an activation at once. One that does not answer in
+// time may still activate jobs, which then time out and are activated
+// again, as jobs lost on their way to a worker are.
+const remoteActivateTimeout = time.Second
 
 // CompleteJob completes a job with variables.
 func (e *Engine) CompleteJob(ctx context.Context, key int64, vars json.RawMessage) error {

@@ -44,6 +44,13 @@ func (s *Server) ActivateJobs(req *pb.ActivateJobsRequest, stream pb.Gateway_Act
 	if err != nil {
 		return statusOf(err, "ACTIVATE")
 	}
+	if err := ctx.Err(); err != nil && len(jobs) > 0 {
+		// The worker's request ended while the jobs were gathered: it
+		// will not read them. Sending into an ended stream does not
+		// fail, and they would wait out their timeout.
+		s.giveBack(e, jobs, err)
+		return statusOf(err, "ACTIVATE")
+	}
 	for len(jobs) > 0 {
 		resp := &pb.ActivateJobsResponse{}
 		unsent := jobs // this response's jobs and the rest

@@ -72,7 +72,7 @@ func WithNodes(live func(ctx context.Context) ([]string, error)) Option {
 }
 
 // WithProbe gives the topology a probe of another node by name: the
-// partitions of a node that does not answer are shown DEAD, as a Zeebe
+// partitions of a node that does not answer are shown UNHEALTHY, as a Zeebe
 // gateway shows a broker its failure detection lost, rather than healthy
 // until its claims lapse.
 func WithProbe(probe func(ctx context.Context, node string) bool) Option {

@@ -10,6 +10,7 @@ import (
 
 	"eddy/engine"
 	"eddy/record"
+	"eddy/storage"
 )
 
 // rejectionCodes maps the engine's rejection types to gRPC codes as Zeebe's
@@ -44,6 +45,9 @@ func statusOf(err error, intent string) error {
 	switch {
 	case errors.Is(err, engine.ErrTimeout):
 		return status.Error(codes.DeadlineExceeded, err.Error()+"; the process instance goes on")
+	case errors.Is(err, storage.ErrOutcomeUnknown):
+		// Sent, and no answer: not UNAVAILABLE, which clients send again.
+		return status.Error(codes.Unknown, err.Error()+"; it may have taken effect: check before sending it again")
 	case errors.Is(err, engine.ErrNoPartition):
 		return status.Error(codes.Unavailable, err.Error())
 	case errors.Is(err, context.Canceled):

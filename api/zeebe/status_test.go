@@ -15,6 +15,7 @@ import (
 
 	"eddy/engine"
 	"eddy/record"
+	"eddy/storage"
 )
 
 // unknownKey is a well-formed key (partition 1) that names nothing.
@@ -249,6 +250,11 @@ func TestStatusOf(t *testing.T) {
 		{&engine.Rejection{Type: record.ExceededBatchRecordSize, Reason: "too big"}, codes.InvalidArgument, "EXCEEDED_BATCH_RECORD_SIZE"},
 		{fmt.Errorf("%w: instance 1", engine.ErrTimeout), codes.DeadlineExceeded, "goes on"},
 		{fmt.Errorf("%w: partition 2", engine.ErrNoPartition), codes.Unavailable, "partition 2"},
+		// Sent and cut short: the outcome is unknown, which no client
+		// should retry blindly (before, the cancel said CANCELED).
+		{fmt.Errorf("%w: the answer was lost: %w", storage.ErrOutcomeUnknown, context.Canceled), codes.Unknown, "may have taken effect"},
+		// Cut short before it was sent: it reached no partition.
+		{fmt.Errorf("%w: partition 1: the request ended before it was sent: %w", engine.ErrNoPartition, context.Canceled), codes.Unavailable, "before it was sent"},
 		{context.Canceled, codes.Canceled, "cancelled"},
 		{context.DeadlineExceeded, codes.DeadlineExceeded, "deadline"},
 		{errors.New("disk on fire"), codes.Internal, "disk on fire"},

@@ -21,8 +21,9 @@ const GatewayVersion = "8.3.0"
 // brokers are numbered in the order of their names, so that every gateway
 // numbers them alike. Zeebe numbers partitions from 1, so Eddy's partition
 // p is p+1 here. With WithProbe, the partitions of a node that does not
-// answer are DEAD. Clients route nothing themselves (any gateway takes any
-// request), so the topology is for people and tools that show it.
+// answer are UNHEALTHY (not DEAD, which zbctl 8.3 prints as "Unknown").
+// Clients route nothing themselves (any gateway takes any request), so the
+// topology is for people and tools that show it.
 func (s *Server) Topology(ctx context.Context, _ *pb.TopologyRequest) (*pb.TopologyResponse, error) {
 	e := engineOf(ctx)
 	claims, err := e.Store().Ownership().PartitionClaims(ctx)
@@ -57,7 +58,7 @@ func (s *Server) Topology(ctx context.Context, _ *pb.TopologyRequest) (*pb.Topol
 		for _, p := range led[name] {
 			part := leader(p)
 			if dead[name] {
-				part.Health = pb.Partition_DEAD
+				part.Health = pb.Partition_UNHEALTHY
 			}
 			b.Partitions = append(b.Partitions, part)
 		}

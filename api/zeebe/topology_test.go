@@ -54,7 +54,7 @@ func leads(b *pb.BrokerInfo, ids ...int32) bool {
 }
 
 // TestTopologyShowsADeadNode: the partitions of a node that does not
-// answer the gateway's probe are DEAD, not healthy until its claims lapse
+// answer the gateway's probe are UNHEALTHY, not healthy until its claims lapse
 // (before, a killed node stayed "Leader, Healthy" for the claim timeout).
 func TestTopologyShowsADeadNode(t *testing.T) {
 	store := openStore(t)
@@ -76,7 +76,7 @@ func TestTopologyShowsADeadNode(t *testing.T) {
 			health[p.PartitionId] = p.Health
 		}
 	}
-	want := map[int32]pb.Partition_PartitionBrokerHealth{1: pb.Partition_HEALTHY, 2: pb.Partition_HEALTHY, 3: pb.Partition_DEAD}
+	want := map[int32]pb.Partition_PartitionBrokerHealth{1: pb.Partition_HEALTHY, 2: pb.Partition_HEALTHY, 3: pb.Partition_UNHEALTHY}
 	if !maps.Equal(health, want) {
 		t.Fatalf("partition health %v, want %v", health, want)
 	}

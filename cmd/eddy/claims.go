@@ -72,17 +72,25 @@ func newPartitionClaims(s *storage.Store, node string, timeout time.Duration, lo
 // checkSecret refuses to start beside a live node whose cluster secret is
 // not this one's (by their marks): the two would refuse each other's
 // forwarded requests, and half of what clients send would fail. Nodes of
-// an earlier Eddy publish no mark and are not judged.
+// an earlier Eddy publish no mark and are not judged. It looks after this
+// node's first beat, so that of two nodes started at once with other
+// secrets the later to look refuses (both may, if they look at once);
+// a node that refuses leaves its slot.
 func (c *partitionClaims) checkSecret(ctx context.Context) error {
 	if c.alone {
 		return nil
 	}
-	view, err := c.nodes.Look(ctx, time.Now())
+	now := time.Now()
+	if err := c.nodes.BeatMarked(ctx, now, int(c.timeout.Milliseconds()), c.mark); err != nil {
+		return err
+	}
+	view, err := c.nodes.Look(ctx, now)
 	if err != nil {
 		return err
 	}
 	for _, node := range view.Nodes {
 		if mark, ok := view.Marks[node]; ok && mark != c.mark {
+			c.nodes.Leave(ctx)
 			return fmt.Errorf("node %s of this cluster uses another --cluster-secret (%s): give every node the same; to change it, stop them all (a node that was killed counts as live for --claim-timeout)", node, secretSays(mark, c.mark))
 		}
 	}
