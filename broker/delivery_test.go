@@ -578,45 +578,19 @@ func TestBuiltinTriggerIsNotReplayed(t *testing.T) {
 // positions, as the segment that now owns the event may be past it.
 func TestOrderingSwitchSkipsNoEvent(t *testing.T) {
 	env := newEnv(t, WithJobWorker(false, 1))
-	var slowOK, slowDelivered atomic.Bool
-	var mu sync.Mutex
-	fast := map[string]bool{}
-	sub := newSubscriber(t, func(_ int, e *cloudevents.Event, w http.ResponseWriter) {
-		if e.ID == "slow" {
-			if !slowOK.Load() {
-				w.WriteHeader(http.StatusServiceUnavailable)
-				return
-			}
-			slowDelivered.Store(true)
-		} else {
-			mu.Lock()
-			fast[e.ID] = true
-			mu.Unlock()
-		}
-		w.WriteHeader(http.StatusAccepted)
-	})
+	sub := newSlowAndFast(t)
 	spec := "spec:\n  broker: default\n  subscriber:\n    uri: " + sub.URL + "\n  delivery:\n    retry: 1000\n    backoffPolicy: linear\n    backoffDelay: PT0.01S\n"
 	env.putTrigger("default", "switch", "apiVersion: eventing.knative.dev/v1\nkind: Trigger\nmetadata:\n  name: switch\n  namespace: default\n"+spec)
 	env.send(event("t", "slow"))
-	var batch []cloudevents.Event
-	for i := range 40 {
-		id := "fast-" + strconv.Itoa(i)
-		batch = append(batch, event("t", id, "correlationkey", id))
-	}
-	env.send(batch...)
+	env.send(fastEvents(40)...)
 	// The stuck segment holds back the fast events behind "slow" in it;
 	// the other segments deliver theirs.
-	fastSeen := func() int {
-		mu.Lock()
-		defer mu.Unlock()
-		return len(fast)
-	}
-	eventually(t, "the other segments to deliver their fast events", func() bool { return fastSeen() >= 20 })
+	eventually(t, "the other segments to deliver their fast events", func() bool { return sub.fastSeen() >= 20 })
 	env.putTrigger("default", "switch", "apiVersion: eventing.knative.dev/v1\nkind: Trigger\nmetadata:\n  name: switch\n  namespace: default\n"+
 		"  annotations:\n    kafka.eventing.knative.dev/delivery.order: ordered\n"+spec)
-	slowOK.Store(true)
-	eventually(t, "the event the stuck segment held to be delivered after the switch", slowDelivered.Load)
-	eventually(t, "every fast event to be delivered", func() bool { return fastSeen() == 40 })
+	sub.slowOK.Store(true)
+	eventually(t, "the event the stuck segment held to be delivered after the switch", sub.slowDelivered.Load)
+	eventually(t, "every fast event to be delivered", func() bool { return sub.fastSeen() == 40 })
 }
 
 // TestRefusedReplyGoesToTheDeadLetterSink: a reply the broker refuses (its
@@ -756,13 +730,7 @@ func TestDeadLetterSentBackIntoTheBroker(t *testing.T) {
 	// log holds the original and its two dead letters, once each, and
 	// neither failing trigger took a dead letter back.
 	env.send(event("order.placed", "o-1"))
-	n := 0
-	for _, e := range env.loggedEvents() {
-		if e.ID == "o-1" {
-			n++
-		}
-	}
-	if n != 3 {
+	if n := env.loggedWithID("o-1"); n != 3 {
 		t.Errorf("the log holds %d events of id o-1, want 3: the original and its two dead letters", n)
 	}
 	// Each failing trigger took the original and the other's dead letter
@@ -797,23 +765,7 @@ func TestDeadLetterSentBackIntoTheBroker(t *testing.T) {
 // them under the new one.
 func TestOrderingSwitchCutShortSkipsNoEvent(t *testing.T) {
 	env := newEnv(t, WithJobWorker(false, 1))
-	var slowOK, slowDelivered atomic.Bool
-	var mu sync.Mutex
-	fast := map[string]bool{}
-	sub := newSubscriber(t, func(_ int, e *cloudevents.Event, w http.ResponseWriter) {
-		if e.ID == "slow" {
-			if !slowOK.Load() {
-				w.WriteHeader(http.StatusServiceUnavailable)
-				return
-			}
-			slowDelivered.Store(true)
-		} else {
-			mu.Lock()
-			fast[e.ID] = true
-			mu.Unlock()
-		}
-		w.WriteHeader(http.StatusAccepted)
-	})
+	sub := newSlowAndFast(t)
 	doc := func(ordering string) string {
 		return "apiVersion: eventing.knative.dev/v1\nkind: Trigger\nmetadata:\n  name: switch\n  namespace: default\n" +
 			"  annotations:\n    kafka.eventing.knative.dev/delivery.order: " + ordering + "\n" +
@@ -821,19 +773,9 @@ func TestOrderingSwitchCutShortSkipsNoEvent(t *testing.T) {
 	}
 	env.putTrigger("default", "switch", doc("ordered"))
 	env.send(event("t", "slow", "correlationkey", "slow"))
-	var batch []cloudevents.Event
-	for i := range 40 {
-		id := "fast-" + strconv.Itoa(i)
-		batch = append(batch, event("t", id, "correlationkey", id))
-	}
-	env.send(batch...)
-	fastSeen := func() int {
-		mu.Lock()
-		defer mu.Unlock()
-		return len(fast)
-	}
+	env.send(fastEvents(40)...)
 	// The segment of "slow" retries it in place; the others go on.
-	eventually(t, "the other segments to deliver their fast events", func() bool { return fastSeen() >= 30 })
+	eventually(t, "the other segments to deliver their fast events", func() bool { return sub.fastSeen() >= 30 })
 
 	// The switch, cut short: the new ordering stored, the segments not
 	// moved, the node stopped.
@@ -850,7 +792,53 @@ func TestOrderingSwitchCutShortSkipsNoEvent(t *testing.T) {
 		t.Fatal(err)
 	}
 	env.restart()
-	slowOK.Store(true)
-	eventually(t, "the event the stuck segment held to be delivered after the restart", slowDelivered.Load)
-	eventually(t, "every fast event to be delivered", func() bool { return fastSeen() == 40 })
+	sub.slowOK.Store(true)
+	eventually(t, "the event the stuck segment held to be delivered after the restart", sub.slowDelivered.Load)
+	eventually(t, "every fast event to be delivered", func() bool { return sub.fastSeen() == 40 })
+}
+
+// slowAndFast is a subscriber that refuses the event "slow" (503) until
+// slowOK is set, and takes every other, noting it.
+type slowAndFast struct {
+	*subscriber
+	slowOK, slowDelivered atomic.Bool
+	mu                    sync.Mutex
+	fast                  map[string]bool
+}
+
+func newSlowAndFast(t *testing.T) *slowAndFast {
+	s := &slowAndFast{fast: map[string]bool{}}
+	s.subscriber = newSubscriber(t, func(_ int, e *cloudevents.Event, w http.ResponseWriter) {
+		if e.ID == "slow" {
+			if !s.slowOK.Load() {
+				w.WriteHeader(http.StatusServiceUnavailable)
+				return
+			}
+			s.slowDelivered.Store(true)
+		} else {
+			s.mu.Lock()
+			s.fast[e.ID] = true
+			s.mu.Unlock()
+		}
+		w.WriteHeader(http.StatusAccepted)
+	})
+	return s
+}
+
+// fastSeen counts the other events taken.
+func (s *slowAndFast) fastSeen() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.fast)
+}
+
+// fastEvents are n events "fast-<i>", each of a correlation key of its
+// own, so that they spread over a trigger's segments.
+func fastEvents(n int) []cloudevents.Event {
+	out := make([]cloudevents.Event, n)
+	for i := range out {
+		id := "fast-" + strconv.Itoa(i)
+		out[i] = event("t", id, "correlationkey", id)
+	}
+	return out
 }

@@ -29,27 +29,9 @@ const lastEventIDParam = "lastEventId"
 const startEventID = "start"
 
 // untilHeadParam is the query parameter that ends a stream at the log's
-// head as it opens (see untilHeadRequest). Its name is no CloudEvents
-// attribute's (those are lower case), so it takes no filter's place.
+// head as it opens. Its name is no CloudEvents attribute's (those are
+// lower case), so it takes no filter's place.
 const untilHeadParam = "untilHead"
-
-// untilHeadRequest reads and removes untilHead from a stream's query: true
-// or false, given at most once.
-func untilHeadRequest(filter url.Values) (bool, error) {
-	vals, ok := filter[untilHeadParam]
-	if !ok {
-		return false, nil
-	}
-	delete(filter, untilHeadParam)
-	if len(vals) != 1 {
-		return false, fmt.Errorf("query parameter %q is given %d times: give it once", untilHeadParam, len(vals))
-	}
-	on, err := strconv.ParseBool(vals[0])
-	if err != nil {
-		return false, fmt.Errorf("query parameter %q is %q: give true or false", untilHeadParam, truncate(vals[0], 100))
-	}
-	return on, nil
-}
 
 // sinceTimeParam is the query parameter that starts a stream at the events
 // logged at or after a time (RFC 3339), as Kubernetes' sinceTime starts a
@@ -58,45 +40,64 @@ func untilHeadRequest(filter url.Values) (bool, error) {
 // as untilHead, so that it takes no attribute's place.
 const sinceTimeParam = "sinceTime"
 
-// sinceTimeRequest reads and removes sinceTime from a stream's query (the
-// zero time when it is not there).
-func sinceTimeRequest(filter url.Values) (time.Time, error) {
-	vals, ok := filter[sinceTimeParam]
-	if !ok {
-		return time.Time{}, nil
-	}
-	delete(filter, sinceTimeParam)
-	if len(vals) != 1 {
-		return time.Time{}, fmt.Errorf("query parameter %q is given %d times: give it once", sinceTimeParam, len(vals))
-	}
-	t, err := time.Parse(time.RFC3339Nano, vals[0])
-	if err != nil {
-		return time.Time{}, fmt.Errorf("query parameter %q is %q: give an RFC 3339 time such as 2026-11-24T10:00:00Z (a '+' in its offset percent-encoded as %%2B)", sinceTimeParam, truncate(vals[0], 100))
-	}
-	return t, nil
-}
-
 // maxEventsParam is the query parameter that ends a stream once it sent
 // that many events, as a page of the log's history (EventStoreDB's
 // maxCount): its end's id reads the next page.
 const maxEventsParam = "maxEvents"
 
-// maxEventsRequest reads and removes maxEvents from a stream's query (0
-// when it is not there).
-func maxEventsRequest(filter url.Values) (int, error) {
-	vals, ok := filter[maxEventsParam]
+// streamBounds are what a stream's query says of where it starts and ends,
+// beside its last event id: untilHead, sinceTime (zero when not given) and
+// maxEvents (0 when not given).
+type streamBounds struct {
+	untilHead bool
+	since     time.Time
+	limit     int
+}
+
+// streamBoundsRequest reads and removes the bounds' parameters from a
+// stream's query, each given at most once.
+func streamBoundsRequest(filter url.Values) (streamBounds, error) {
+	var b streamBounds
+	v, given, err := takeParam(filter, untilHeadParam)
+	if err == nil && given {
+		if b.untilHead, err = strconv.ParseBool(v); err != nil {
+			err = fmt.Errorf("query parameter %q is %q: give true or false", untilHeadParam, truncate(v, 100))
+		}
+	}
+	if err != nil {
+		return b, err
+	}
+	v, given, err = takeParam(filter, sinceTimeParam)
+	if err == nil && given {
+		if b.since, err = time.Parse(time.RFC3339Nano, v); err != nil {
+			err = fmt.Errorf("query parameter %q is %q: give an RFC 3339 time such as 2026-11-24T10:00:00Z (a '+' in its offset percent-encoded as %%2B)", sinceTimeParam, truncate(v, 100))
+		}
+	}
+	if err != nil {
+		return b, err
+	}
+	v, given, err = takeParam(filter, maxEventsParam)
+	if err == nil && given {
+		n, perr := strconv.ParseInt(v, 10, 32)
+		if b.limit = int(n); perr != nil || n < 1 {
+			err = fmt.Errorf("query parameter %q is %q: give a whole number of events from 1 to %d", maxEventsParam, truncate(v, 100), math.MaxInt32)
+		}
+	}
+	return b, err
+}
+
+// takeParam reads and removes the parameter name from a query: its value
+// and whether it was given; an error if it was given more than once.
+func takeParam(filter url.Values, name string) (string, bool, error) {
+	vals, ok := filter[name]
 	if !ok {
-		return 0, nil
+		return "", false, nil
 	}
-	delete(filter, maxEventsParam)
+	delete(filter, name)
 	if len(vals) != 1 {
-		return 0, fmt.Errorf("query parameter %q is given %d times: give it once", maxEventsParam, len(vals))
+		return "", true, fmt.Errorf("query parameter %q is given %d times: give it once", name, len(vals))
 	}
-	n, err := strconv.ParseInt(vals[0], 10, 32)
-	if err != nil || n < 1 {
-		return 0, fmt.Errorf("query parameter %q is %q: give a whole number of events from 1 to %d", maxEventsParam, truncate(vals[0], 100), math.MaxInt32)
-	}
-	return int(n), nil
+	return vals[0], true, nil
 }
 
 // maxEventsReason is the end of a stream that sent the n events asked for.

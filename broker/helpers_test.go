@@ -222,6 +222,18 @@ func (e *testEnv) putTrigger(ns, name, yaml string) {
 	}
 }
 
+// loggedWithID counts the CloudEvents of id on the log.
+func (e *testEnv) loggedWithID(id string) int {
+	e.t.Helper()
+	n := 0
+	for _, l := range e.loggedEvents() {
+		if l.ID == id {
+			n++
+		}
+	}
+	return n
+}
+
 // loggedEvents returns the CloudEvents on the log, every partition.
 func (e *testEnv) loggedEvents() []cloudevents.Event {
 	e.t.Helper()

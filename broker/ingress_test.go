@@ -132,13 +132,7 @@ func TestIngressAcceptsADuplicateOnce(t *testing.T) {
 	env.send(e)
 	env.send(e) // a redelivery: accepted again
 	env.send(e, event("order.placed", "dup-2"))
-	n := 0
-	for _, l := range env.loggedEvents() {
-		if l.ID == "dup-1" {
-			n++
-		}
-	}
-	if n != 1 {
+	if n := env.loggedWithID("dup-1"); n != 1 {
 		t.Fatalf("event dup-1 is %d times on the log, want once", n)
 	}
 	res, err := env.b.Publish(t.Context(), e)

@@ -26,23 +26,13 @@ func (b *Broker) subscribeRequest(w http.ResponseWriter, r *http.Request, busy f
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return nil, false
 	}
-	untilHead, err := untilHeadRequest(q)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return nil, false
-	}
-	since, err := sinceTimeRequest(q)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return nil, false
-	}
-	limit, err := maxEventsRequest(q)
+	bounds, err := streamBoundsRequest(q)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return nil, false
 	}
 	switch {
-	case since.IsZero():
+	case bounds.since.IsZero():
 	case r.Header.Get("Last-Event-ID") != "":
 		// A browser's EventSource reconnecting: its URL keeps the
 		// sinceTime it was opened with, and the id it got goes on.
@@ -50,7 +40,7 @@ func (b *Broker) subscribeRequest(w http.ResponseWriter, r *http.Request, busy f
 		http.Error(w, fmt.Sprintf("query parameters %q and %q both say where the stream starts: give one", lastEventIDParam, sinceTimeParam), http.StatusBadRequest)
 		return nil, false
 	default:
-		if from, err = b.positionsAt(r.Context(), since); err != nil {
+		if from, err = b.positionsAt(r.Context(), bounds.since); err != nil {
 			http.Error(w, err.Error(), http.StatusServiceUnavailable)
 			return nil, false
 		}
@@ -63,7 +53,7 @@ func (b *Broker) subscribeRequest(w http.ResponseWriter, r *http.Request, busy f
 	if accept != nil && !accept(w, r) {
 		return nil, false
 	}
-	sub, err := b.hub.subscribe(r.Context(), match, from, untilHead)
+	sub, err := b.hub.subscribe(r.Context(), match, from, bounds.untilHead)
 	var idErr *eventIDError
 	switch {
 	case errors.As(err, &idErr):
@@ -79,7 +69,7 @@ func (b *Broker) subscribeRequest(w http.ResponseWriter, r *http.Request, busy f
 		http.Error(w, err.Error(), http.StatusServiceUnavailable)
 		return nil, false
 	}
-	sub.limit = limit
+	sub.limit = bounds.limit
 	return sub, true
 }
 

@@ -69,13 +69,7 @@ func (r *Router) resequenced(namespace, name string) func(context.Context) error
 		if err != nil {
 			return err
 		}
-		if err := r.markSequenced(ctx, processorName(namespace, name, rt.UID), rt); err != nil {
-			return err
-		}
-		r.mu.Lock()
-		delete(r.repairing, namespace+"/"+name)
-		r.mu.Unlock()
-		return nil
+		return r.markSequenced(ctx, processorName(namespace, name, rt.UID), rt)
 	}
 }
 

@@ -136,7 +136,6 @@ func (e *Engine) ActivateJobs(ctx context.Context, req ActivateRequest) ([]recor
 			poll = t.C
 		}
 	}
-	remoteCtx := WithoutOwnerWait(ctx)
 	for {
 		wake := e.jobsChanged()
 		var jobs []record.Record
@@ -147,31 +146,17 @@ func (e *Engine) ActivateJobs(ctx context.Context, req ActivateRequest) ([]recor
 				break
 			}
 			p := parts[(start+i)%len(parts)]
-			sendCtx, cancel := ctx, context.CancelFunc(func() {})
-			if _, local := e.parts[p]; !local {
-				// One partition out of reach (its node died, and no node
-				// has taken it over yet) must not keep the others' jobs
-				// from workers: it is not waited for, and passed by for
-				// a moment once it failed.
-				if time.Now().UnixNano() < e.unreachableUntil[p].Load() {
-					failed++
-					lastErr = fmt.Errorf("%w: partition %d: its owner could not be reached a moment ago", ErrNoPartition, p)
-					continue
-				}
-				// An owner that takes the request but does not answer (a
-				// frozen node) is bounded too: the jobs of the others
-				// must reach the worker before its request times out.
-				sendCtx, cancel = context.WithTimeout(remoteCtx, remoteActivateTimeout)
-			}
-			r, err := e.send(sendCtx, p, record.Record{ValueType: record.Job, Intent: record.Activate, Value: record.Value{
+			cmd := record.Record{ValueType: record.Job, Intent: record.Activate, Value: record.Value{
 				JobType: req.Type, Worker: req.Worker, Timeout: req.Timeout.Milliseconds(), MaxJobs: int32(req.MaxJobs - len(jobs)), FetchVariables: req.FetchVariables,
-			}})
-			remote, bounded := sendCtx != ctx, sendCtx.Err() != nil && ctx.Err() == nil
-			cancel()
+			}}
+			var r Response
+			var err error
+			if _, local := e.parts[p]; local {
+				r, err = e.send(ctx, p, cmd)
+			} else {
+				r, err = e.activateRemote(ctx, p, cmd)
+			}
 			if err != nil {
-				if remote && (errors.Is(err, ErrNoPartition) || bounded) {
-					e.unreachableUntil[p].Store(time.Now().Add(unreachableSkip).UnixNano())
-				}
 				failed++
 				lastErr = err
 				continue
@@ -196,6 +181,25 @@ func (e *Engine) ActivateJobs(ctx context.Context, req ActivateRequest) ([]recor
 			return nil, ctx.Err()
 		}
 	}
+}
+
+// activateRemote asks another node's partition p for jobs. One out of
+// reach (its node died, and no node has taken it over yet) or that takes
+// the request and does not answer (a frozen node) must not keep the other
+// partitions' jobs from the worker until its request times out: its owner
+// is not waited for, the call is bounded, and the partition is passed by
+// for a moment once it failed.
+func (e *Engine) activateRemote(ctx context.Context, p int, cmd record.Record) (Response, error) {
+	if time.Now().UnixNano() < e.unreachableUntil[p].Load() {
+		return Response{}, fmt.Errorf("%w: partition %d: its owner could not be reached a moment ago", ErrNoPartition, p)
+	}
+	sendCtx, cancel := context.WithTimeout(WithoutOwnerWait(ctx), remoteActivateTimeout)
+	defer cancel()
+	r, err := e.send(sendCtx, p, cmd)
+	if err != nil && (errors.Is(err, ErrNoPartition) || sendCtx.Err() != nil && ctx.Err() == nil) {
+		e.unreachableUntil[p].Store(time.Now().Add(unreachableSkip).UnixNano())
+	}
+	return r, err
 }
 
 // remoteJobPoll is how often a long poll looks at other nodes' partitions.
