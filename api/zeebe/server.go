@@ -30,7 +30,7 @@ type Server struct {
 	limit     int64
 	inFlight  atomic.Int64
 	node      string
-	liveNodes func(ctx context.Context) ([]string, error)
+	liveNodes func(ctx context.Context) ([]Node, error)
 	probe     func(ctx context.Context, node string) bool
 	address   string
 	// maxResponse bounds the bytes of jobs in one ActivateJobs response.
@@ -64,10 +64,21 @@ func WithNode(name, address string) Option {
 	return func(s *Server) { s.node, s.address = name, address }
 }
 
-// WithNodes gives the topology the live nodes' names (this one's among
-// them), so that it shows the nodes that hold no partition too, and every
-// gateway numbers the brokers alike.
-func WithNodes(live func(ctx context.Context) ([]string, error)) Option {
+// Node is a live node as the topology shows it: its id, stable while it
+// lives, and the host and port its gRPC gateway is reached at (0 for a node
+// that serves none). An empty Host is the one the node's name carries, if
+// it is a claim owner's ("node@http://host:port").
+type Node struct {
+	Name string
+	ID   int32
+	Host string
+	Port int32
+}
+
+// WithNodes gives the topology the live nodes (this one among them), so
+// that it shows the nodes that hold no partition too, and every gateway
+// numbers and addresses the brokers alike.
+func WithNodes(live func(ctx context.Context) ([]Node, error)) Option {
 	return func(s *Server) { s.liveNodes = live }
 }
 

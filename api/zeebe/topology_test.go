@@ -11,32 +11,48 @@ import (
 
 // TestTopology: this node leads the partitions its engine runs, numbered
 // from 1 as in Zeebe, and the other owners of partition claims appear as
-// brokers of their own.
+// brokers of their own; the live nodes keep the ids and addresses their
+// Node gives, and an owner that is not among them comes after, at the host
+// its name carries.
 func TestTopology(t *testing.T) {
 	store := openStore(t)
-	e := startEngine(t, store, 0, 1)
-	if _, err := store.Ownership().ClaimPartition(context.Background(), 2, "other-node", time.Minute); err != nil {
-		t.Fatal(err)
+	e := startEngine(t, store, 0)
+	for p, owner := range map[int]string{1: "other-node@http://10.0.0.2:8080", 2: "gone-node@http://10.0.0.9:8080"} {
+		if _, err := store.Ownership().ClaimPartition(context.Background(), p, owner, time.Minute); err != nil {
+			t.Fatal(err)
+		}
 	}
-	live := func(context.Context) ([]string, error) { return []string{"idle-node", "other-node", "zeebe-test"}, nil }
-	addr := serveGRPC(t, New(Static(e), WithNode("zeebe-test", "gateway.example:26500"), WithNodes(live)))
+	live := func(context.Context) ([]Node, error) {
+		return []Node{
+			{Name: "idle-node@http://10.0.0.3:8080", ID: 4, Port: 26500},
+			{Name: "other-node@http://10.0.0.2:8080", ID: 2, Port: 26502},
+			{Name: "zeebe-test", ID: 0, Host: "gateway.example", Port: 26500},
+		}, nil
+	}
+	addr := serveGRPC(t, New(Static(e), WithNode("zeebe-test", "127.0.0.1:26500"), WithNodes(live)))
 	topo, err := newClient(t, addr).NewTopologyCommand().Send(testContext(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if topo.PartitionsCount != 3 || topo.ClusterSize != 3 || topo.ReplicationFactor != 1 || topo.GatewayVersion != GatewayVersion || len(topo.Brokers) != 3 {
+	if topo.PartitionsCount != 3 || topo.ClusterSize != 4 || topo.ReplicationFactor != 1 || topo.GatewayVersion != GatewayVersion || len(topo.Brokers) != 4 {
 		t.Fatalf("topology: %v", topo)
 	}
-	// Numbered by name, as every gateway numbers them.
-	idle, other, self := topo.Brokers[0], topo.Brokers[1], topo.Brokers[2]
-	if idle.Host != "idle-node" || idle.NodeId != 0 || len(idle.Partitions) != 0 {
-		t.Fatalf("the node without partitions: %v", idle)
+	want := []struct {
+		id    int32
+		host  string
+		port  int32
+		leads []int32
+	}{
+		{0, "gateway.example", 26500, []int32{1}},
+		{2, "10.0.0.2", 26502, []int32{2}},
+		{4, "10.0.0.3", 26500, nil},
+		{5, "10.0.0.9", 0, []int32{3}}, // after the live nodes' ids
 	}
-	if other.Host != "other-node" || other.NodeId != 1 || !leads(other, 3) {
-		t.Fatalf("the other node: %v", other)
-	}
-	if self.Host != "gateway.example" || self.Port != 26500 || self.NodeId != 2 || !leads(self, 1, 2) {
-		t.Fatalf("this node: %v", self)
+	for i, w := range want {
+		b := topo.Brokers[i]
+		if b.NodeId != w.id || b.Host != w.host || b.Port != w.port || !leads(b, w.leads...) {
+			t.Fatalf("broker %d: %v, want id %d at %s:%d leading %v", i, b, w.id, w.host, w.port, w.leads)
+		}
 	}
 }
 

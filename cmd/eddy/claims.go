@@ -9,6 +9,7 @@ import (
 	"sort"
 	"time"
 
+	"eddy/api/zeebe"
 	"eddy/internal/members"
 	"eddy/storage"
 )
@@ -45,6 +46,9 @@ type partitionClaims struct {
 	// (cluster.SecretMark); warnedMark names the nodes found with another.
 	mark       uint64
 	warnedMark map[string]bool
+	// grpcPort is the port of this node's gRPC gateway (0 for none),
+	// published for the other nodes' topology (topologyNodes).
+	grpcPort int
 }
 
 // nudge asks for a round soon: a request found a partition without an
@@ -81,7 +85,7 @@ func (c *partitionClaims) checkSecret(ctx context.Context) error {
 		return nil
 	}
 	now := time.Now()
-	if err := c.nodes.BeatMarked(ctx, now, int(c.timeout.Milliseconds()), c.mark); err != nil {
+	if err := c.nodes.BeatMarked(ctx, now, int(c.timeout.Milliseconds()), c.mark, uint64(c.grpcPort)); err != nil {
 		return err
 	}
 	view, err := c.nodes.Look(ctx, now)
@@ -128,7 +132,7 @@ func (c *partitionClaims) look(ctx context.Context) []string {
 		return c.view
 	}
 	now := time.Now()
-	err := c.nodes.BeatMarked(ctx, now, int(c.timeout.Milliseconds()), c.mark)
+	err := c.nodes.BeatMarked(ctx, now, int(c.timeout.Milliseconds()), c.mark, uint64(c.grpcPort))
 	var view members.View
 	if err == nil {
 		view, err = c.nodes.Look(ctx, now)
@@ -395,4 +399,24 @@ func (c *partitionClaims) release() {
 		}
 	}
 	c.held = map[int]storage.PartitionClaim{}
+}
+
+// topologyNodes are the live nodes as the Zeebe topology shows them: a
+// node's id is its slot in the group, which it keeps while it lives (and
+// across a restart within the claim timeout), and its address is the host
+// of its claims' name with the gRPC port it published.
+func topologyNodes(ctx context.Context, s *storage.Store, timeout time.Duration) ([]zeebe.Node, error) {
+	live, err := members.LiveMembers(ctx, s.Tokens(), partitionGroup, timeout, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	nodes := make([]zeebe.Node, 0, len(live))
+	for _, m := range live {
+		n := zeebe.Node{Name: m.Name, ID: int32(m.Slot)}
+		if len(m.Extra) > 0 && m.Extra[0] <= 65535 {
+			n.Port = int32(m.Extra[0])
+		}
+		nodes = append(nodes, n)
+	}
+	return nodes, nil
 }

@@ -20,7 +20,6 @@ import (
 	"eddy/broker"
 	"eddy/cluster"
 	"eddy/engine"
-	"eddy/internal/members"
 	"eddy/storage"
 )
 
@@ -202,9 +201,12 @@ func runDev(ctx context.Context, cfg devConfig, stderr interface{ Write([]byte) 
 	}
 	claims := newPartitionClaims(store, owner, cfg.claimTimeout, logger)
 	claims.mark = cluster.SecretMark(secret)
+	if grpcLn != nil {
+		claims.grpcPort = grpcLn.Addr().(*net.TCPAddr).Port
+	}
 	if p, ok := peers.(*cluster.Peers); ok {
-		grpcOpts = append(grpcOpts, zeebe.WithNodes(func(ctx context.Context) ([]string, error) {
-			return members.Live(ctx, store.Tokens(), partitionGroup, cfg.claimTimeout, time.Now())
+		grpcOpts = append(grpcOpts, zeebe.WithNodes(func(ctx context.Context) ([]zeebe.Node, error) {
+			return topologyNodes(ctx, store, cfg.claimTimeout)
 		}), zeebe.WithProbe(p.Probe))
 		p.OnUnowned(claims.nudge)
 		// A partition a stopping node hands back is taken at the other

@@ -2,11 +2,15 @@ package main
 
 import (
 	"context"
+	"net"
 	"os"
 	"regexp"
+	"slices"
+	"strconv"
 	"testing"
 	"time"
 
+	"github.com/camunda/zeebe/clients/go/v8/pkg/pb"
 	"github.com/camunda/zeebe/clients/go/v8/pkg/zbc"
 )
 
@@ -38,7 +42,8 @@ func TestGatewayFollowsPartitionTakeover(t *testing.T) {
 	store, args := sharedStore(t, 2)
 	args = append(args, "--grpc", "127.0.0.1:0")
 	first := startEddy(t, args...)
-	firstAddr := httpAddress(t, first.waitFor(t, "eddy is ready"))
+	firstReady := first.waitFor(t, "eddy is ready")
+	firstAddr := httpAddress(t, firstReady)
 	second := startEddy(t, args...)
 	ready := second.waitFor(t, "eddy is ready")
 	c := zeebeClient(t, grpcAddress(t, ready))
@@ -59,8 +64,12 @@ func TestGatewayFollowsPartitionTakeover(t *testing.T) {
 	if err != nil || len(topo.Brokers) != 2 || len(topo.Brokers[0].Partitions) != 1 || len(topo.Brokers[1].Partitions) != 1 {
 		t.Fatalf("topology once the nodes share the partitions: %v, %v", topo, err)
 	}
+	// Each broker is shown at its gRPC gateway's address (not its HTTP
+	// one, nor port 0), with an id that stays when a node joins.
+	ids := brokerIDs(t, topo, grpcAddress(t, firstReady), grpcAddress(t, ready))
 	third := startEddy(t, args...)
-	gateway := zeebeClient(t, grpcAddress(t, third.waitFor(t, "eddy is ready")))
+	thirdGRPC := grpcAddress(t, third.waitFor(t, "eddy is ready"))
+	gateway := zeebeClient(t, thirdGRPC)
 	for i := range 4 { // both partitions, round robin, from a node with none
 		if _, err := gateway.NewCreateInstanceCommand().BPMNProcessId("noop").LatestVersion().WithResult().Send(ctx); err != nil {
 			t.Fatalf("run %d through a node that holds no partition: %v", i, err)
@@ -75,6 +84,14 @@ func TestGatewayFollowsPartitionTakeover(t *testing.T) {
 	fromSecond, err := c.NewTopologyCommand().Send(ctx)
 	if err != nil || len(fromSecond.Brokers) != 3 {
 		t.Fatalf("topology through the second node once the third joined: %v, %v", fromSecond, err)
+	}
+	for _, topo := range []*pb.TopologyResponse{fromThird, fromSecond} {
+		now := brokerIDs(t, topo, grpcAddress(t, firstReady), grpcAddress(t, ready), thirdGRPC)
+		for addr, id := range ids {
+			if now[addr] != id {
+				t.Fatalf("the node at %s was broker %d, now %d: %v", addr, id, now[addr], topo)
+			}
+		}
 	}
 	idle := 0
 	for i, b := range fromThird.Brokers {
@@ -97,4 +114,23 @@ func TestGatewayFollowsPartitionTakeover(t *testing.T) {
 		t.Fatalf("running on the survivor: %v", err)
 	}
 	second.stop(t)
+}
+
+// brokerIDs checks that topo shows one broker at each of the gRPC
+// addresses, each with its own id, and gives the ids by address.
+func brokerIDs(t *testing.T, topo *pb.TopologyResponse, addrs ...string) map[string]int32 {
+	t.Helper()
+	ids := map[string]int32{}
+	seen := map[int32]bool{}
+	for _, b := range topo.Brokers {
+		addr := net.JoinHostPort(b.Host, strconv.Itoa(int(b.Port)))
+		if !slices.Contains(addrs, addr) || seen[b.NodeId] {
+			t.Fatalf("broker %d at %s: want one at each of %v, each its own id: %v", b.NodeId, addr, addrs, topo)
+		}
+		ids[addr], seen[b.NodeId] = b.NodeId, true
+	}
+	if len(ids) != len(addrs) {
+		t.Fatalf("brokers %v, want one at each of %v", topo.Brokers, addrs)
+	}
+	return ids
 }

@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"eddy/storage"
@@ -111,9 +112,14 @@ func (g *Group) Beat(ctx context.Context, now time.Time, wanted int) error {
 
 // BeatMarked is Beat publishing mark beside wanted: something every node
 // of the group must agree on (View.Marks), such as a fingerprint of a
-// shared setting.
-func (g *Group) BeatMarked(ctx context.Context, now time.Time, wanted int, mark uint64) error {
-	return g.beat(ctx, now, binary.AppendUvarint(binary.AppendUvarint(nil, uint64(max(0, wanted))), mark))
+// shared setting; and after it extra, what readers of the slots find in
+// Member.Extra (an address's port, say).
+func (g *Group) BeatMarked(ctx context.Context, now time.Time, wanted int, mark uint64, extra ...uint64) error {
+	token := binary.AppendUvarint(binary.AppendUvarint(nil, uint64(max(0, wanted))), mark)
+	for _, x := range extra {
+		token = binary.AppendUvarint(token, x)
+	}
+	return g.beat(ctx, now, token)
 }
 
 func (g *Group) beat(ctx context.Context, now time.Time, token []byte) error {
@@ -131,6 +137,12 @@ func (g *Group) beat(ctx context.Context, now time.Time, token []byte) error {
 	if err != nil {
 		return err
 	}
+	// The slot this node held before (a restart within the timeout) comes
+	// first, so that its slot number, which readers may show as its id,
+	// stays the same.
+	slices.SortStableFunc(slots, func(a, b storage.Segment) int {
+		return boolOrder(a.Owner != g.node) - boolOrder(b.Owner != g.node)
+	})
 	for _, s := range slots {
 		if !storage.Claimable(s.Owner, s.ClaimedAt, g.node, now, g.timeout) {
 			continue
@@ -155,20 +167,70 @@ func (g *Group) Leave(ctx context.Context) {
 	g.slot = nil
 }
 
+func boolOrder(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// Member is a live node as a reader of the slots sees it.
+type Member struct {
+	Name string
+	// Slot is the number of the node's slot: it stays while the node
+	// lives, and across a restart within the claim timeout.
+	Slot int
+	// Extra is what the node published after its mark (BeatMarked).
+	Extra []uint64
+}
+
 // Live names the live nodes of the group name in tokens, in order, as any
 // reader of the store sees them: those whose slot's claim is younger than
 // timeout. It makes nothing (a group nobody joined has none).
 func Live(ctx context.Context, tokens storage.TokenStore, name string, timeout time.Duration, now time.Time) ([]string, error) {
+	ms, err := LiveMembers(ctx, tokens, name, timeout, now)
+	if err != nil {
+		return nil, err
+	}
+	live := make([]string, 0, len(ms))
+	for _, m := range ms {
+		live = append(live, m.Name)
+	}
+	return live, nil
+}
+
+// LiveMembers is Live with each node's slot and what it published, in the
+// order of their names. A node found in two slots (one it is about to lose)
+// is given once, with the lower slot.
+func LiveMembers(ctx context.Context, tokens storage.TokenStore, name string, timeout time.Duration, now time.Time) ([]Member, error) {
 	slots, err := tokens.Segments(ctx, name)
 	if err != nil {
 		return nil, fmt.Errorf("reading the node slots of %s: %w", name, err)
 	}
-	var live []string
+	var live []Member
 	for _, s := range slots {
-		if s.Owner != "" && now.Sub(s.ClaimedAt) < timeout {
-			live = append(live, s.Owner)
+		if s.Owner == "" || now.Sub(s.ClaimedAt) >= timeout {
+			continue
 		}
+		m := Member{Name: s.Owner, Slot: s.ID}
+		token := s.Token
+		for i := 0; len(token) > 0; i++ {
+			x, n := binary.Uvarint(token)
+			if n <= 0 {
+				break
+			}
+			token = token[n:]
+			if i >= 2 { // wanted, mark, then the extra
+				m.Extra = append(m.Extra, x)
+			}
+		}
+		live = append(live, m)
 	}
-	slices.Sort(live)
-	return slices.Compact(live), nil
+	slices.SortStableFunc(live, func(a, b Member) int {
+		if a.Name != b.Name {
+			return strings.Compare(a.Name, b.Name)
+		}
+		return a.Slot - b.Slot
+	})
+	return slices.CompactFunc(live, func(a, b Member) bool { return a.Name == b.Name }), nil
 }

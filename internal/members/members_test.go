@@ -14,11 +14,7 @@ import (
 // leaving and dying, as each sees the others.
 func TestGroup(t *testing.T) {
 	ctx := context.Background()
-	st, err := storage.Open(ctx, "pebble", t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openStore(t)
 	// The store stamps claims with its own clock: the test's times are
 	// real ones, and a slot lapses by waiting out a short timeout.
 	const timeout = time.Second
@@ -107,11 +103,7 @@ func TestGroup(t *testing.T) {
 // one that beats without is not in Marks, and what it wants still counts.
 func TestMarks(t *testing.T) {
 	ctx := context.Background()
-	st, err := storage.Open(ctx, "pebble", t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openStore(t)
 	now := time.Now()
 	a := New(st.Tokens(), "m#nodes", "a", time.Minute)
 	b := New(st.Tokens(), "m#nodes", "b", time.Minute)
@@ -129,4 +121,52 @@ func TestMarks(t *testing.T) {
 	if v.Marks["a"] != 0xfeed || len(v.Marks) != 1 || v.Wanted != 5 || v.Published["a"] != 2 {
 		t.Fatalf("seen from c: %+v; want a's mark, none of b's, 5 wanted", v)
 	}
+}
+
+// TestLiveMembersKeepTheirSlots: a reader sees each live node's slot and
+// what it published after its mark; a node restarted within the timeout
+// takes its own slot back, not the first free one, so that an id shown
+// from the slot does not move.
+func TestLiveMembersKeepTheirSlots(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	now := time.Now()
+	beat := func(g *Group, extra ...uint64) {
+		t.Helper()
+		if err := g.BeatMarked(ctx, now, 0, 7, extra...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, b := New(st.Tokens(), "s#nodes", "a", time.Minute), New(st.Tokens(), "s#nodes", "b", time.Minute)
+	beat(a, 26500)
+	beat(b, 26501, 9)
+	a.Leave(ctx) // slot 0 is free again
+	restarted := New(st.Tokens(), "s#nodes", "b", time.Minute)
+	beat(restarted, 26501, 9)
+	beat(a) // a comes back without extra: it takes the free slot 0
+	got, err := LiveMembers(ctx, st.Tokens(), "s#nodes", time.Minute, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Member{{Name: "a", Slot: 0}, {Name: "b", Slot: 1, Extra: []uint64{26501, 9}}}
+	if !slices.EqualFunc(got, want, func(x, y Member) bool {
+		return x.Name == y.Name && x.Slot == y.Slot && slices.Equal(x.Extra, y.Extra)
+	}) {
+		t.Fatalf("live members %+v, want %+v", got, want)
+	}
+	names, err := Live(ctx, st.Tokens(), "s#nodes", time.Minute, now)
+	if err != nil || !slices.Equal(names, []string{"a", "b"}) {
+		t.Fatalf("live names %v, %v", names, err)
+	}
+}
+
+// openStore opens an embedded store for the test.
+func openStore(t *testing.T) *storage.Store {
+	t.Helper()
+	st, err := storage.Open(context.Background(), "pebble", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
 }
