@@ -69,16 +69,38 @@ func (b *board[T]) deliver(key int64, v T) {
 }
 
 func (b *board[T]) await(ctx context.Context, key int64, timeout time.Duration) (T, bool, error) {
-	var zero T
+	v, ch, ok := b.register(key)
+	if ok {
+		return v, true, nil
+	}
+	return b.wait(ctx, key, ch, timeout)
+}
+
+// register makes key's waiter, unless its value came already: then it
+// gives that.
+func (b *board[T]) register(key int64) (T, chan T, bool) {
 	b.mu.Lock()
+	defer b.mu.Unlock()
 	if v, ok := b.recent[key]; ok {
 		delete(b.recent, key)
-		b.mu.Unlock()
-		return v, true, nil
+		return v, nil, true
 	}
 	ch := make(chan T, 1)
 	b.waiters[key] = ch
+	return *new(T), ch, false
+}
+
+// unregister removes key's waiter.
+func (b *board[T]) unregister(key int64) {
+	b.mu.Lock()
+	delete(b.waiters, key)
 	b.mu.Unlock()
+}
+
+// wait waits on key's waiter ch (register) until its value comes, timeout
+// passes or ctx ends, and then removes it.
+func (b *board[T]) wait(ctx context.Context, key int64, ch chan T, timeout time.Duration) (T, bool, error) {
+	var zero T
 	t := time.NewTimer(timeout)
 	defer t.Stop()
 	select {
@@ -87,9 +109,7 @@ func (b *board[T]) await(ctx context.Context, key int64, timeout time.Duration) 
 	case <-t.C:
 	case <-ctx.Done():
 	}
-	b.mu.Lock()
-	delete(b.waiters, key)
-	b.mu.Unlock()
+	b.unregister(key)
 	select {
 	case v := <-ch:
 		return v, true, nil
@@ -192,8 +212,13 @@ func (o *outcomes) hand(r *record.Record) {
 		o.correlations.deliver(r.Value.MessageKey, r.Value.ProcessInstanceKey)
 		return
 	}
-	o.ends.deliver(r.Key, Outcome{ProcessInstanceKey: r.Key, BpmnProcessID: r.Value.BpmnProcessID, Version: r.Value.Version,
-		ProcessDefinitionKey: r.Value.ProcessDefinitionKey, Completed: r.Intent == record.ElementCompleted, Variables: r.Value.Variables})
+	o.ends.deliver(r.Key, outcomeOf(r))
+}
+
+// outcomeOf is the outcome a process instance's end record says.
+func outcomeOf(r *record.Record) Outcome {
+	return Outcome{ProcessInstanceKey: r.Key, BpmnProcessID: r.Value.BpmnProcessID, Version: r.Value.Version,
+		ProcessDefinitionKey: r.Value.ProcessDefinitionKey, Completed: r.Intent == record.ElementCompleted, Variables: r.Value.Variables}
 }
 
 // await waits for instance key to end.
@@ -206,6 +231,87 @@ func (o *outcomes) await(ctx context.Context, key int64, timeout time.Duration) 
 		return Outcome{}, fmt.Errorf("%w: instance %d after %v", ErrTimeout, key, timeout)
 	}
 	return out, nil
+}
+
+// AwaitInstance waits, as CreateInstanceWithResult does, for the instance
+// created as created to end, where an earlier engine of this node waited
+// and was replaced (an engine switch) before the end came. The end may
+// have been written meanwhile, when neither engine was there to hand it
+// over: it is looked for in the instance's partition's log, from the
+// creation (its position, or where the log was at since less a margin for
+// the nodes' clocks when the creation came from another node and carries
+// none), before the wait.
+func (e *Engine) AwaitInstance(ctx context.Context, created record.Record, since time.Time, fetch []string, timeout time.Duration) (Outcome, error) {
+	key := created.Key
+	out, ch, came := e.outcomes.ends.register(key)
+	if !came {
+		var err error
+		out, came, err = e.outcomes.lookBack(ctx, key, created.Position, since)
+		if err != nil || came {
+			e.outcomes.ends.unregister(key)
+		} else {
+			out, came, err = e.outcomes.ends.wait(ctx, key, ch, timeout)
+		}
+		if err != nil {
+			return Outcome{}, err
+		}
+		if !came {
+			return Outcome{}, fmt.Errorf("%w: instance %d after %v", ErrTimeout, key, timeout)
+		}
+	}
+	out.Variables = filterVariables(out.Variables, fetch)
+	return out, nil
+}
+
+// clockMargin is how far before a request's start another node's record
+// of it may be stamped: the nodes' clocks differ by this much at most.
+const clockMargin = 5 * time.Second
+
+// lookBack reads instance key's partition from its creation (at position
+// from, or where the log was at since less clockMargin when from is 0) to
+// the log's head, for the instance's end.
+func (o *outcomes) lookBack(ctx context.Context, key int64, from uint64, since time.Time) (Outcome, bool, error) {
+	p := record.PartitionOf(key)
+	if p >= o.e.store.Partitions() {
+		return Outcome{}, false, fmt.Errorf("instance %d: no partition %d", key, p)
+	}
+	if from == 0 {
+		pos, err := o.e.store.SeekTime(ctx, p, since.Add(-clockMargin))
+		if err != nil {
+			return Outcome{}, false, fmt.Errorf("looking for the end of instance %d: %w", key, err)
+		}
+		from = pos
+	}
+	b, err := o.e.store.Bounds(ctx, p)
+	if err != nil {
+		return Outcome{}, false, fmt.Errorf("looking for the end of instance %d: %w", key, err)
+	}
+	if from > b.Last {
+		return Outcome{}, false, nil
+	}
+	var out Outcome
+	found := errors.New("found")
+	err = o.e.store.Read(ctx, p, from, int(b.Last+1-from), func(en storage.Entry) error {
+		if h, ok := record.PeekHeader(en.Data); !ok || !isOutcome(h) || h.ValueType != record.ProcessInstance {
+			return nil
+		}
+		var r record.Record
+		if err := record.Unmarshal(en.Data, &r); err != nil {
+			return err
+		}
+		if r.Key != key || !wantsOutcome(&r) {
+			return nil
+		}
+		out = outcomeOf(&r)
+		return found
+	})
+	if errors.Is(err, found) {
+		return out, true, nil
+	}
+	if err != nil {
+		return Outcome{}, false, fmt.Errorf("looking for the end of instance %d: %w", key, err)
+	}
+	return Outcome{}, false, nil
 }
 
 // CreateInstanceWithResult creates an instance and waits until it ends,

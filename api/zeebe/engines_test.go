@@ -11,6 +11,8 @@ import (
 	"google.golang.org/grpc/status"
 
 	"eddy/engine"
+	"eddy/record"
+	"eddy/storage"
 )
 
 // switching hands out one engine, with request contexts it can end all at
@@ -42,8 +44,9 @@ func (s *switching) replace() {
 // TestEngineReplacement: when the engine is being replaced, a long poll
 // ends empty (the worker polls again, on the new engine), and a request
 // waiting for a result is UNAVAILABLE, which clients retry, if it was cut
-// before the instance was created, or ABORTED, naming the instance that
-// goes on, if after: a retry would start a second instance.
+// before the instance was created, or, if after, waits on the new engine;
+// cut again at every try, it is ABORTED, naming the instance that goes on:
+// a retry would start a second instance.
 func TestEngineReplacement(t *testing.T) {
 	e := startEngine(t, openStore(t))
 	src := &switching{e: e, acquired: make(chan struct{}, 16)}
@@ -140,4 +143,91 @@ func TestRequestCutWhileNoOwnerRunsOnTheNewEngine(t *testing.T) {
 	if _, err := s.unary(ctx, nil, info, handler); status.Code(err) != codes.Unavailable || len(ran) != 1 {
 		t.Fatalf("a request its client cancelled: %v after %d runs; want its own error, run once", err, len(ran))
 	}
+}
+
+// switchedAway hands out the first engine with a context the test ends
+// (cut), and then, once the test lets it (next), the second, as a node
+// does whose engine is replaced while a request waits.
+type switchedAway struct {
+	first    *engine.Engine
+	cut      context.CancelFunc
+	acquired chan struct{}
+	next     chan *engine.Engine
+}
+
+func (s *switchedAway) Acquire(ctx context.Context) (*engine.Engine, context.Context, func()) {
+	if s.cut == nil {
+		reqCtx, cancel := context.WithCancel(ctx)
+		s.cut = cancel
+		s.acquired <- struct{}{}
+		return s.first, reqCtx, cancel
+	}
+	return <-s.next, ctx, func() {}
+}
+
+// TestWaitCutBySwitchGoesOnOnTheNewEngine: a create-with-result whose wait
+// an engine switch cut short after the instance was created waits on the
+// new engine and answers with the result, also when the instance ended
+// while neither engine was there to hand its end over (it is found in the
+// log). Before, the client got ABORTED and no result.
+func TestWaitCutBySwitchGoesOnOnTheNewEngine(t *testing.T) {
+	store := openStore(t)
+	first := startEngine(t, store)
+	deploy(t, newClient(t, serveGRPC(t, New(Static(first)))), "message-catch.bpmn")
+	src := &switchedAway{first: first, acquired: make(chan struct{}, 1), next: make(chan *engine.Engine)}
+	raw := rawClient(t, serveGRPC(t, New(src)))
+	type answer struct {
+		resp *pb.CreateProcessInstanceWithResultResponse
+		err  error
+	}
+	answered := make(chan answer, 1)
+	go func() {
+		resp, err := raw.CreateProcessInstanceWithResult(testContext(t), &pb.CreateProcessInstanceWithResultRequest{
+			Request:        &pb.CreateProcessInstanceRequest{BpmnProcessId: "await-payment", Version: -1, Variables: `{"orderId":"o-1"}`},
+			FetchVariables: []string{"orderId", "paid"}, RequestTimeout: 20_000})
+		answered <- answer{resp, err}
+	}()
+	<-src.acquired
+	eventually(t, "the instance's creation", func() bool { return processRecords(t, store, record.ElementActivated) == 1 })
+	src.cut() // the switch begins: the handler lets its engine go
+	_, err := first.Publish(testContext(t), engine.PublishRequest{Name: "payment-received", CorrelationKey: "o-1", Variables: []byte(`{"paid":true}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the instance's end", func() bool { return processRecords(t, store, record.ElementCompleted) == 1 })
+	first.Close()
+	second := startEngine(t, store)
+	var got answer
+	select {
+	case src.next <- second:
+		got = <-answered
+	case got = <-answered:
+		t.Fatalf("answered %v, %v without waiting on the new engine", got.resp, got.err)
+	}
+	if got.err != nil || got.resp.Variables != `{"orderId":"o-1","paid":true}` {
+		t.Fatalf("answer %v, %v; want the instance's result from the new engine", got.resp, got.err)
+	}
+}
+
+// processRecords counts the records of whole process instances (not their
+// elements) with intent in store's logs.
+func processRecords(t *testing.T, store *storage.Store, intent record.Intent) int {
+	t.Helper()
+	n := 0
+	for p := range store.Partitions() {
+		err := store.Read(t.Context(), p, 1, 0, func(en storage.Entry) error {
+			var r record.Record
+			if err := record.Unmarshal(en.Data, &r); err != nil {
+				return err
+			}
+			if r.Kind == record.Event && r.ValueType == record.ProcessInstance && r.Intent == intent && r.Value.ElementType == "PROCESS" {
+				n++
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return n
 }

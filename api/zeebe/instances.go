@@ -33,6 +33,8 @@ func (s *Server) CreateProcessInstance(ctx context.Context, req *pb.CreateProces
 // CreateProcessInstanceWithResult starts an instance and answers when it
 // completes, with its variables (fetchVariables only, if given). Past
 // requestTimeout it answers DEADLINE_EXCEEDED, and the instance goes on.
+// An engine switch that cuts the wait short hands it to the new engine
+// (waitCut).
 func (s *Server) CreateProcessInstanceWithResult(ctx context.Context, req *pb.CreateProcessInstanceWithResultRequest) (*pb.CreateProcessInstanceWithResultResponse, error) {
 	if req.Request == nil {
 		return nil, invalid("Expected the with-result request to carry the creation request, but it is missing")
@@ -46,17 +48,23 @@ func (s *Server) CreateProcessInstanceWithResult(ctx context.Context, req *pb.Cr
 	if req.RequestTimeout > 0 {
 		timeout = time.Duration(req.RequestTimeout) * time.Millisecond
 	}
+	begin := time.Now()
 	created, out, err := engineOf(ctx).CreateInstanceWithResult(ctx, cr, timeout)
 	if err != nil && created.Key != 0 && errors.Is(err, context.Canceled) {
-		// The wait, not the creation, was cut short: the node started its
-		// engine again on other partitions (or is stopping). UNAVAILABLE
-		// would have the client create the instance again.
-		return nil, status.Errorf(codes.Aborted, "Expected to wait for process instance %d to complete, but this Eddy node changed its partitions meanwhile and stopped waiting; the instance goes on (creating it again would start another)", created.Key)
+		// The wait, not the creation, was cut short: the node started
+		// its engine again on other partitions (or is stopping).
+		return nil, &waitCut{created: created, begin: begin, timeout: timeout, fetch: req.FetchVariables}
 	}
+	return withResult(created.Key, out, err, timeout)
+}
+
+// withResult answers a create-with-result whose instance key is key and
+// whose wait ended with out or err.
+func withResult(key int64, out engine.Outcome, err error, timeout time.Duration) (*pb.CreateProcessInstanceWithResultResponse, error) {
 	if err != nil {
 		st := statusOf(err, "CREATE_WITH_AWAITING_RESULT")
-		if created.Key != 0 && status.Code(st) == codes.DeadlineExceeded {
-			return nil, status.Errorf(codes.DeadlineExceeded, "Expected process instance %d to complete within %v, but it did not; it goes on (%v)", created.Key, timeout, err)
+		if key != 0 && status.Code(st) == codes.DeadlineExceeded {
+			return nil, status.Errorf(codes.DeadlineExceeded, "Expected process instance %d to complete within %v, but it did not; it goes on (%v)", key, timeout, err)
 		}
 		return nil, st
 	}
@@ -65,6 +73,44 @@ func (s *Server) CreateProcessInstanceWithResult(ctx context.Context, req *pb.Cr
 	}
 	return &pb.CreateProcessInstanceWithResultResponse{ProcessDefinitionKey: out.ProcessDefinitionKey, BpmnProcessId: out.BpmnProcessID,
 		Version: out.Version, ProcessInstanceKey: out.ProcessInstanceKey, Variables: objectOrEmpty(out.Variables)}, nil
+}
+
+// waitCut is a create-with-result whose instance was created and whose
+// wait an engine switch cut short. The request's engine must be let go
+// before the switch can finish, so the unary interceptor, not the handler,
+// waits on the new engine (awaitAgain).
+type waitCut struct {
+	created record.Record
+	begin   time.Time
+	timeout time.Duration
+	fetch   []string
+}
+
+func (c *waitCut) Error() string { return c.status().Error() }
+
+// status is the answer when the wait cannot go on: UNAVAILABLE would have
+// the client create the instance again.
+func (c *waitCut) status() error {
+	return status.Errorf(codes.Aborted, "Expected to wait for process instance %d to complete, but this Eddy node changed its partitions meanwhile and stopped waiting; the instance goes on (creating it again would start another)", c.created.Key)
+}
+
+// awaitAgain waits for the instance of cut to end on the current engine,
+// and on the next if another switch comes, as often as the unary
+// interceptor runs a request again.
+func (s *Server) awaitAgain(ctx context.Context, cut *waitCut) (any, error) {
+	for attempt := 1; ; attempt++ {
+		e, reqCtx, release := s.engines.Acquire(ctx)
+		out, err := e.AwaitInstance(reqCtx, cut.created, cut.begin, cut.fetch, time.Until(cut.begin.Add(cut.timeout)))
+		again := err != nil && reqCtx.Err() != nil
+		release()
+		switch {
+		case again && ctx.Err() == nil && attempt < maxSwitchRetries:
+			continue
+		case again:
+			return nil, cut.status()
+		}
+		return withResult(cut.created.Key, out, err, cut.timeout)
+	}
 }
 
 func createRequest(req *pb.CreateProcessInstanceRequest) (engine.CreateRequest, error) {

@@ -3,6 +3,7 @@ package zeebe
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
@@ -149,6 +150,15 @@ func (s *Server) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo,
 	for attempt := 1; ; attempt++ {
 		var switched bool
 		resp, switched, err = s.unaryOnce(ctx, req, info, handler)
+		var cut *waitCut
+		if errors.As(err, &cut) {
+			if switched && ctx.Err() == nil {
+				resp, err = s.awaitAgain(ctx, cut)
+			} else {
+				err = cut.status()
+			}
+			break
+		}
 		if !switched || ctx.Err() != nil {
 			break
 		}
