@@ -38,14 +38,20 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root := newRoot(stdout, stderr)
 	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return 0
 	}
 	var u usageError
 	// Cobra reports an unknown subcommand with a plain error.
 	if errors.As(err, &u) || strings.HasPrefix(err.Error(), "unknown command") {
-		fmt.Fprintf(stderr, "eddy: %v (see 'eddy --help')\n", err)
+		// The help of the command that refused the line lists its flags
+		// (eddy dev's are not in eddy --help).
+		help := "eddy"
+		if cmd != nil {
+			help = cmd.CommandPath()
+		}
+		fmt.Fprintf(stderr, "eddy: %v (see '%s --help')\n", err, help)
 		return 2
 	}
 	fmt.Fprintf(stderr, "eddy: %s\n", oneLine(err.Error()))

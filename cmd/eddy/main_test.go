@@ -116,6 +116,28 @@ func TestBadInputGivesOneClearLine(t *testing.T) {
 	}
 }
 
+// TestUsageErrorPointsToTheCommandsHelp: a bad command line points at the
+// help that lists the flags of the command it was for, not at eddy --help,
+// which lists only the subcommands.
+func TestUsageErrorPointsToTheCommandsHelp(t *testing.T) {
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"dev", "--kafka-brokers", "127.0.0.1:9092"}, "(see 'eddy dev --help')"},
+		{[]string{"dev", "--partitions", "-1"}, "(see 'eddy dev --help')"},
+		{[]string{"run", "order", "--timeout", "1s"}, "(see 'eddy run --help')"},
+		{[]string{"publish", "--colour"}, "(see 'eddy publish --help')"},
+		{[]string{"start"}, "(see 'eddy --help')"},
+	}
+	for _, tc := range cases {
+		_, stderr, code := eddy(t, tc.args...)
+		if code != 2 || !strings.HasSuffix(strings.TrimSpace(stderr), tc.want) {
+			t.Errorf("eddy %s: exit %d, stderr %q; want exit 2 ending in %q", strings.Join(tc.args, " "), code, stderr, tc.want)
+		}
+	}
+}
+
 func TestVersion(t *testing.T) {
 	stdout, _, code := eddy(t, "version")
 	if code != 0 || !strings.HasPrefix(stdout, "eddy ") {
