@@ -170,7 +170,7 @@ func runDev(ctx context.Context, cfg devConfig, stderr interface{ Write([]byte) 
 	if a, ok := ln.Addr().(*net.TCPAddr); grpcTokens > 0 && ok && !a.IP.IsLoopback() && !a.IP.IsPrivate() {
 		// A Zeebe user who secures the gateway with tokens would take the
 		// engine for protected: its HTTP API is not.
-		logger.Warn("--grpc-token guards the gRPC gateway only: the HTTP API on --http (REST, CloudEvents ingress, triggers, event streams, console) takes requests without one; "+
+		logger.Warn("--grpc-token guards the gRPC gateway only: the HTTP API on --http (REST, CloudEvents ingress, triggers, event streams) takes requests without one; "+
 			"bind --http to a loopback or private address, or put a proxy that authenticates in front of it", "http", ln.Addr().String())
 	}
 	openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
