@@ -263,6 +263,27 @@ func (e *Engine) AwaitInstance(ctx context.Context, created record.Record, since
 	return out, nil
 }
 
+// Acquire hands out the current engine of a node that replaces its engine
+// when its partitions change, a context that ends when that engine is
+// about to be replaced, and the function that lets it go.
+type Acquire func(ctx context.Context) (*Engine, context.Context, func())
+
+// AwaitInstanceAcross is AwaitInstance on the engines acquire hands out:
+// when a replacement cuts the wait short it waits on the next engine, tries
+// times in all, until since+timeout. Cut short at every try, it returns
+// the context's error (context.Canceled) while ctx has not ended.
+func AwaitInstanceAcross(ctx context.Context, acquire Acquire, created record.Record, since time.Time, fetch []string, timeout time.Duration, tries int) (Outcome, error) {
+	for try := 1; ; try++ {
+		e, reqCtx, release := acquire(ctx)
+		out, err := e.AwaitInstance(reqCtx, created, since, fetch, time.Until(since.Add(timeout)))
+		again := err != nil && reqCtx.Err() != nil && ctx.Err() == nil
+		release()
+		if !again || try >= tries {
+			return out, err
+		}
+	}
+}
+
 // clockMargin is how far before a request's start another node's record
 // of it may be stamped: the nodes' clocks differ by this much at most.
 const clockMargin = 5 * time.Second

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"eddy/engine"
 	"eddy/record"
@@ -24,7 +25,11 @@ func (s *Server) createInstance(w http.ResponseWriter, r *http.Request) error {
 		}
 		return writeJSON(w, http.StatusOK, createdInstance(created))
 	}
-	created, out, err := s.engine.CreateInstanceWithResult(r.Context(), cr, awaitTimeout(req.Await))
+	begin, timeout := time.Now(), awaitTimeout(req.Await)
+	created, out, err := s.engine.CreateInstanceWithResult(r.Context(), cr, timeout)
+	if cutBySwitch(created, err) && leaveWait(r.Context(), laterWait{created: created, begin: begin, timeout: timeout, fetch: req.FetchVariables}) {
+		return nil // the caller waits on the next engine and answers
+	}
 	if err != nil {
 		p := problemFor(err)
 		if created.Key != 0 {

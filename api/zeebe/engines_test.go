@@ -11,8 +11,8 @@ import (
 	"google.golang.org/grpc/status"
 
 	"eddy/engine"
+	"eddy/internal/logtest"
 	"eddy/record"
-	"eddy/storage"
 )
 
 // switching hands out one engine, with request contexts it can end all at
@@ -188,13 +188,13 @@ func TestWaitCutBySwitchGoesOnOnTheNewEngine(t *testing.T) {
 		answered <- answer{resp, err}
 	}()
 	<-src.acquired
-	eventually(t, "the instance's creation", func() bool { return processRecords(t, store, record.ElementActivated) == 1 })
+	eventually(t, "the instance's creation", func() bool { return logtest.ProcessRecords(t, store, record.ElementActivated) == 1 })
 	src.cut() // the switch begins: the handler lets its engine go
 	_, err := first.Publish(testContext(t), engine.PublishRequest{Name: "payment-received", CorrelationKey: "o-1", Variables: []byte(`{"paid":true}`)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the instance's end", func() bool { return processRecords(t, store, record.ElementCompleted) == 1 })
+	eventually(t, "the instance's end", func() bool { return logtest.ProcessRecords(t, store, record.ElementCompleted) == 1 })
 	first.Close()
 	second := startEngine(t, store)
 	var got answer
@@ -207,27 +207,4 @@ func TestWaitCutBySwitchGoesOnOnTheNewEngine(t *testing.T) {
 	if got.err != nil || got.resp.Variables != `{"orderId":"o-1","paid":true}` {
 		t.Fatalf("answer %v, %v; want the instance's result from the new engine", got.resp, got.err)
 	}
-}
-
-// processRecords counts the records of whole process instances (not their
-// elements) with intent in store's logs.
-func processRecords(t *testing.T, store *storage.Store, intent record.Intent) int {
-	t.Helper()
-	n := 0
-	for p := range store.Partitions() {
-		err := store.Read(t.Context(), p, 1, 0, func(en storage.Entry) error {
-			var r record.Record
-			if err := record.Unmarshal(en.Data, &r); err != nil {
-				return err
-			}
-			if r.Kind == record.Event && r.ValueType == record.ProcessInstance && r.Intent == intent && r.Value.ElementType == "PROCESS" {
-				n++
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	return n
 }

@@ -98,19 +98,11 @@ func (c *waitCut) status() error {
 // and on the next if another switch comes, as often as the unary
 // interceptor runs a request again.
 func (s *Server) awaitAgain(ctx context.Context, cut *waitCut) (any, error) {
-	for attempt := 1; ; attempt++ {
-		e, reqCtx, release := s.engines.Acquire(ctx)
-		out, err := e.AwaitInstance(reqCtx, cut.created, cut.begin, cut.fetch, time.Until(cut.begin.Add(cut.timeout)))
-		again := err != nil && reqCtx.Err() != nil
-		release()
-		switch {
-		case again && ctx.Err() == nil && attempt < maxSwitchRetries:
-			continue
-		case again:
-			return nil, cut.status()
-		}
-		return withResult(cut.created.Key, out, err, cut.timeout)
+	out, err := engine.AwaitInstanceAcross(ctx, s.engines.Acquire, cut.created, cut.begin, cut.fetch, cut.timeout, maxSwitchRetries)
+	if errors.Is(err, context.Canceled) {
+		return nil, cut.status()
 	}
+	return withResult(cut.created.Key, out, err, cut.timeout)
 }
 
 func createRequest(req *pb.CreateProcessInstanceRequest) (engine.CreateRequest, error) {

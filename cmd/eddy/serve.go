@@ -79,11 +79,22 @@ func (s *engineSwitch) Acquire(ctx context.Context) (*engine.Engine, context.Con
 	}
 }
 
-// ServeHTTP serves a request on the current engine.
+// ServeHTTP serves a request on the current engine. A create-with-result
+// whose wait a switch cut short is finished once the old engine is let go,
+// on the new one (rest.WithLaterWait).
 func (s *engineSwitch) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, ctx, release := s.Acquire(r.Context())
-	defer release()
-	s.api.ServeHTTP(w, r.WithContext(ctx))
+	if r.Method != http.MethodPost { // only a POST creates and waits
+		defer release()
+		s.api.ServeHTTP(w, r.WithContext(ctx))
+		return
+	}
+	ctx, finish := rest.WithLaterWait(ctx)
+	func() {
+		defer release()
+		s.api.ServeHTTP(w, r.WithContext(ctx))
+	}()
+	finish(r.Context(), s.Acquire, w, r)
 }
 
 // switchTo replaces the engine by one on epochs, once the requests in

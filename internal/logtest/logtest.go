@@ -1,0 +1,33 @@
+// Package logtest reads a store's logs for tests that check what an engine
+// wrote, such as whether a process instance was created or has ended.
+package logtest
+
+import (
+	"testing"
+
+	"eddy/record"
+	"eddy/storage"
+)
+
+// ProcessRecords counts the events of whole process instances (not of
+// their elements) with intent in every partition of store.
+func ProcessRecords(t testing.TB, store *storage.Store, intent record.Intent) int {
+	t.Helper()
+	n := 0
+	for p := range store.Partitions() {
+		err := store.Read(t.Context(), p, 1, 0, func(en storage.Entry) error {
+			var r record.Record
+			if err := record.Unmarshal(en.Data, &r); err != nil {
+				return err
+			}
+			if r.Kind == record.Event && r.ValueType == record.ProcessInstance && r.Intent == intent && r.Value.ElementType == "PROCESS" {
+				n++
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("reading partition %d: %v", p, err)
+		}
+	}
+	return n
+}
