@@ -49,7 +49,7 @@ func (b *Broker) serveIngress(w http.ResponseWriter, r *http.Request) {
 		cloudevents.WriteError(w, err)
 		return
 	}
-	_, err = b.publish(r.Context(), events)
+	_, err = b.publish(r.Context(), events, false)
 	b.answerIngress(w, err)
 }
 

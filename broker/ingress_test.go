@@ -346,3 +346,40 @@ func TestIngressUnavailableSaysWhenToComeBack(t *testing.T) {
 		}
 	}
 }
+
+// TestIngressBatchKeepsOrderPerKey: the events of a batch that share a
+// partition key (or a correlation key) reach the log in the batch's order,
+// as the events of one aggregate must; events of other keys in the same
+// batch still go to the engine together.
+func TestIngressBatchKeepsOrderPerKey(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1))
+	var batch, published []cloudevents.Event
+	for i := range 100 {
+		batch = append(batch,
+			event("order.changed", fmt.Sprintf("a-%03d", i), "partitionkey", "order-a"),
+			event("order.changed", fmt.Sprintf("b-%03d", i), "partitionkey", "order-b"),
+			event("order.changed", fmt.Sprintf("c-%03d", i), CorrelationKeyExtension, "order-c"))
+		// Broker.Publish, which answers each event's key, too.
+		published = append(published,
+			event("order.changed", fmt.Sprintf("d-%03d", i), "partitionkey", "order-d"),
+			event("order.changed", fmt.Sprintf("e-%03d", i), CorrelationKeyExtension, "order-e"))
+	}
+	env.send(batch...)
+	if _, err := env.b.Publish(t.Context(), published...); err != nil {
+		t.Fatal(err)
+	}
+	batch = append(batch, published...)
+	last := map[byte]string{}
+	n := 0
+	for _, e := range env.loggedEvents() {
+		k := e.ID[0]
+		if e.ID <= last[k] {
+			t.Fatalf("event %s is on the log after %s, though the batch sent it before", e.ID, last[k])
+		}
+		last[k] = e.ID
+		n++
+	}
+	if n != len(batch) {
+		t.Fatalf("%d events on the log, want %d", n, len(batch))
+	}
+}

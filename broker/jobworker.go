@@ -127,7 +127,7 @@ func (w *jobWorker) handle(ctx context.Context, job *record.Record) {
 		}
 		return
 	}
-	if _, err := w.b.publish(work, []cloudevents.Event{ev}); err != nil {
+	if _, err := w.b.publish(work, []cloudevents.Event{ev}, true); err != nil {
 		w.fail(ctx, job, job.Value.Retries-1, fmt.Errorf("emitting %s: %w", h.Type, err))
 		return
 	}

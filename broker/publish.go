@@ -35,14 +35,16 @@ type Published struct {
 // Publish puts events into the broker and returns once each of them is
 // durable (or known to be a duplicate). Events are validated first: an
 // invalid one is a *cloudevents.Error and nothing is published. The events
-// are published concurrently; on failure the error names the first event
-// that failed, and those that succeeded stay published (publishing them
-// again is harmless: they are duplicates).
+// are published concurrently, but those that share a partition key (else a
+// correlation key) one after another, in order, so that they keep it on
+// the log; on failure the error names the first event that failed (the
+// later ones of its key are not tried), and those that succeeded stay
+// published (publishing them again is harmless: they are duplicates).
 func (b *Broker) Publish(ctx context.Context, events ...cloudevents.Event) ([]Published, error) {
 	if err := checkEvents(events, true); err != nil {
 		return nil, err
 	}
-	return b.publish(ctx, events)
+	return b.publish(ctx, events, true)
 }
 
 // checkEvents refuses, before anything is published, what the engine would
@@ -89,8 +91,11 @@ func invalidJSONData(declared string) *cloudevents.Error {
 		Reason: fmt.Sprintf("is declared %s but is not valid JSON", declared)}
 }
 
-// publish publishes validated events.
-func (b *Broker) publish(ctx context.Context, events []cloudevents.Event) ([]Published, error) {
+// publish publishes validated events. Without results (the ingress, which
+// answers only whether they are durable) it returns none, and the events of
+// one ordering key are queued one after another without waiting for each
+// commit.
+func (b *Broker) publish(ctx context.Context, events []cloudevents.Event, results bool) ([]Published, error) {
 	out := make([]Published, len(events))
 	if len(events) == 1 {
 		p, err := b.publishOne(ctx, &events[0])
@@ -99,17 +104,51 @@ func (b *Broker) publish(ctx context.Context, events []cloudevents.Event) ([]Pub
 	}
 	// A batch's events go to the engine together, so that they share
 	// commits; a bounded number at a time keeps a huge batch from
-	// flooding the partitions' queues.
+	// flooding the partitions' queues. Events that share an ordering key
+	// (orderingKey) go one after another, in the batch's order, so that
+	// they are on their partition's log in that order; the other events,
+	// and the first of each key, go at once.
 	errs := make([]error, len(events))
 	sem := make(chan struct{}, 256)
 	var wg sync.WaitGroup
-	for i := range events {
+	run := func(idx []int) {
 		sem <- struct{}{}
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			out[i], errs[i] = b.publishOne(ctx, &events[i])
+			if !results && len(idx) > 1 {
+				b.publishInOrder(ctx, events, idx, errs)
+				return
+			}
+			for _, i := range idx {
+				out[i], errs[i] = b.publishOne(ctx, &events[i])
+				if errs[i] != nil {
+					// The later events of the key would pass it: they
+					// are not tried, and the error names this one,
+					// which comes before them.
+					return
+				}
+			}
 		}()
+	}
+	var keyed map[string][]int
+	var order []string
+	for i := range events {
+		k, ok := orderingKey(&events[i])
+		if !ok {
+			run([]int{i})
+			continue
+		}
+		if keyed == nil {
+			keyed = map[string][]int{}
+		}
+		if _, seen := keyed[k]; !seen {
+			order = append(order, k)
+		}
+		keyed[k] = append(keyed[k], i)
+	}
+	for _, k := range order {
+		run(keyed[k])
 	}
 	wg.Wait()
 	for i, err := range errs {
@@ -118,6 +157,39 @@ func (b *Broker) publish(ctx context.Context, events []cloudevents.Event) ([]Pub
 		}
 	}
 	return out, nil
+}
+
+// publishInOrder queues the events idx of one ordering key, in order,
+// without waiting for each to commit: a partition takes its queue in
+// order (another node's partition answers each before the next is sent),
+// so they reach its log in that order and share its commits. It returns
+// once each is answered, its error in errs.
+func (b *Broker) publishInOrder(ctx context.Context, events []cloudevents.Event, idx []int, errs []error) {
+	var wg sync.WaitGroup
+	for _, i := range idx {
+		wg.Add(1)
+		b.eng.PublishEventAsync(ctx, b.eventRequest(&events[i]), func(err error) {
+			if err != nil {
+				errs[i] = &PublishError{Index: 0, Err: err}
+			}
+			wg.Done()
+		})
+	}
+	wg.Wait()
+}
+
+// orderingKey is what keeps events in order on the log, as the engine
+// chooses their partition: the partition key, else the correlation key.
+// ok is false for an event with neither, which is placed by its source and
+// id and so is in order with no other event.
+func orderingKey(e *cloudevents.Event) (key string, ok bool) {
+	if v, ok := e.Extension("partitionkey"); ok {
+		return "p" + v.Text, true
+	}
+	if v, ok := e.Extension(CorrelationKeyExtension); ok {
+		return "c" + v.Text, true
+	}
+	return "", false
 }
 
 func (b *Broker) publishOne(ctx context.Context, e *cloudevents.Event) (Published, error) {

@@ -150,7 +150,7 @@ func (w *waits) arm(ctx context.Context, job *record.Record, waitType string, ev
 		return nil
 	}
 	if !row.Emitted {
-		if _, err := w.b.publish(ctx, []cloudevents.Event{*ev}); err != nil {
+		if _, err := w.b.publish(ctx, []cloudevents.Event{*ev}, true); err != nil {
 			return fmt.Errorf("emitting %s: %w", ev.Type, err)
 		}
 		// Marked only while the row is there as it was: a reply may have
