@@ -152,8 +152,15 @@ func (p *Processor) mergeable(a, b held) error {
 		}
 	}
 	if a.mask != b.mask {
-		return fmt.Errorf("processor %s: segment %d (mask %d) cannot merge with segment %d (mask %d): split the larger first",
-			p.name, a.claim.Segment, a.mask, b.claim.Segment, b.mask)
+		// A sibling is never coarser than the segment: the finer one's
+		// halves must be merged back first.
+		finer := a
+		if b.mask > a.mask {
+			finer = b
+		}
+		next, _, _ := storage.MergeSibling(finer.claim.Segment, finer.mask)
+		return fmt.Errorf("processor %s: segment %d (mask %d) cannot merge with segment %d (mask %d), which is split further: merge segment %d with segment %d first",
+			p.name, a.claim.Segment, a.mask, b.claim.Segment, b.mask, finer.claim.Segment, next)
 	}
 	return nil
 }

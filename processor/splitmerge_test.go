@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -154,4 +155,34 @@ func TestMergeAdvancesBothHalves(t *testing.T) {
 	})
 	rec.checkExactlyOnce(t, 6)
 	rec.checkKeyOrder(t)
+}
+
+// A merge whose sibling is split further says which merge comes first:
+// the sibling's with its own sibling. Splitting the segment asked for, as
+// an earlier message advised, would pair it with yet another segment.
+func TestMergeWithFinerSiblingSaysWhatToMergeFirst(t *testing.T) {
+	st := backends[0].fresh(t)
+	p := newProcessor(t, "finer", st, logSource(st), newRecorder(), processor.WithInitialSegments(1),
+		processor.WithNodeID("a"), processor.WithClaimInterval(10*time.Millisecond))
+	start(t, p)
+	for _, id := range []int{0, 1} { // 0/0 -> 0/1 1/1 -> 0/1 1/3 3/3
+		if err := p.SplitSegment(t.Context(), id); err != nil {
+			t.Fatalf("split %d: %v", id, err)
+		}
+	}
+	err := p.MergeSegment(t.Context(), 0)
+	if err == nil {
+		t.Fatal("merge of segment 0 (mask 1) with segment 1 (mask 3) succeeded")
+	}
+	for _, want := range []string{"segment 0 (mask 1)", "segment 1 (mask 3)", "merge segment 1 with segment 3 first"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("merge of segment 0: %v; want it to say %q", err, want)
+		}
+	}
+	if err := p.MergeSegment(t.Context(), 1); err != nil {
+		t.Fatalf("merge of segment 1 with segment 3, as advised: %v", err)
+	}
+	if err := p.MergeSegment(t.Context(), 0); err != nil {
+		t.Fatalf("merge of segment 0 after its sibling's: %v", err)
+	}
 }
