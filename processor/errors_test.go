@@ -244,3 +244,41 @@ func TestStreamErrorInStatus(t *testing.T) {
 		t.Fatalf("handled %+v, want only a/1, before the bad record", got)
 	}
 }
+
+// A segment that failed and waits unclaimed shows where it is stuck: its
+// mask, its stored position and its lag, not the tail and no lag, which
+// read as a segment with nothing left to do.
+func TestFailedSegmentStatusShowsWhereItIsStuck(t *testing.T) {
+	clock := fakeclock.New(epoch)
+	st := backends[0].fresh(t, storage.WithClock(clock.Now))
+	src := processor.NewMemorySource(1, clock.Now)
+	rec := newRecorder()
+	bad := keyForSegment(t, "bad", 1, 1)
+	good := keyForSegment(t, "good", 1, 1)
+	h := &failing{key: bad, times: 1000, inner: rec}
+	p := newProcessor(t, "stuck", st, src, h, append(fakeClaims(clock, "n"), quiet(), processor.WithInitialSegments(2))...)
+	start(t, p)
+	src.Append(0, processor.Event{Key: good, Data: []byte(good + "/1")})
+	waitFor(t, "segment 1 to handle good/1", func() bool { return rec.distinct() == 1 })
+	src.Append(0, processor.Event{Key: bad, Data: []byte(bad + "/1")}, processor.Event{Key: good, Data: []byte(good + "/2")})
+	waitFor(t, "segment 1 to fail on bad/1 and be given up", func() bool {
+		err, claimed := segmentErr(t, p, 1)
+		return err != nil && !claimed && owner(t, st, "stuck", 1) == ""
+	})
+	sts, err := p.Status(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range sts {
+		if s.Segment != 1 {
+			continue
+		}
+		want := processor.NewToken(processor.Position{Partition: 0, Offset: 1})
+		if s.Claimed || s.Mask != 1 || !s.Position.Equal(want) || s.Lag != 2 {
+			t.Fatalf("failed segment 1: claimed %v, mask %d, position %s, lag %d; want unclaimed, mask 1, position %s, lag 2",
+				s.Claimed, s.Mask, s.Position, s.Lag, want)
+		}
+		return
+	}
+	t.Fatalf("status %+v has no segment 1", sts)
+}

@@ -15,7 +15,8 @@ type SegmentStatus struct {
 	// shown unclaimed failed here and waits to be claimed again.
 	Claimed bool
 	// Position is how far the segment has got (the lower half during a
-	// merge).
+	// merge); for a segment that failed here and is unclaimed, where its
+	// stored token stands, which is where it is stuck.
 	Position Token
 	// CaughtUp is true when the segment has handled everything the source
 	// had when last asked.
@@ -38,7 +39,8 @@ type SegmentStatus struct {
 }
 
 // Status reports the segments this node claims, and those that failed here
-// recently, with their lag behind the source's head.
+// recently (at their stored tokens), with their lag behind the source's
+// head.
 func (p *Processor) Status(ctx context.Context) ([]SegmentStatus, error) {
 	head, headErr := p.src.HeadToken(ctx)
 	var out []SegmentStatus
@@ -72,20 +74,45 @@ func (p *Processor) Status(ctx context.Context) ([]SegmentStatus, error) {
 		}
 		out = append(out, st)
 	}
+	failed := 0
 	for id, err := range p.failures {
 		if _, claimed := p.wps[id]; !claimed {
 			out = append(out, SegmentStatus{Segment: id, Err: err})
+			failed++
 		}
 	}
 	p.mu.Unlock()
 	slices.SortFunc(out, func(a, b SegmentStatus) int { return a.Segment - b.Segment })
+	// A segment that failed here waits, unclaimed, where its token stands:
+	// the token store says where that is, so that its lag shows how far
+	// behind it is stuck rather than nothing.
+	known := map[int]bool{}
+	var infoErr error
+	if failed > 0 {
+		infos, err := Inspect(ctx, p.store, p.name)
+		infoErr = err
+		byID := map[int]SegmentInfo{}
+		for _, in := range infos {
+			byID[in.Segment] = in
+		}
+		for i := range out {
+			if in, ok := byID[out[i].Segment]; ok && !out[i].Claimed {
+				out[i].Mask, out[i].Position = in.Mask, in.Position
+				out[i].Replaying, out[i].Merging = in.Replaying, in.Merging
+				known[out[i].Segment] = true
+			}
+		}
+	}
 	if headErr != nil {
 		return out, fmt.Errorf("processor %s: reading the source's head for the lag: %w", p.name, headErr)
 	}
 	for i := range out {
-		if out[i].Claimed {
+		if out[i].Claimed || known[out[i].Segment] {
 			out[i].Lag = out[i].Position.Behind(head)
 		}
+	}
+	if infoErr != nil {
+		return out, fmt.Errorf("processor %s: reading where its failed segments stand: %w", p.name, infoErr)
 	}
 	return out, nil
 }
