@@ -12,16 +12,17 @@ import (
 // SplitSegment splits segment id in two while the processor runs, as Axon
 // does: the segment keeps its id with mask (mask<<1)+1, and segment
 // id+mask+1 is created at the same token, unclaimed, for this node or
-// another to claim. The split happens between two batches, after a commit,
-// so that the new segment starts exactly where the old one stood. The
-// segment must be claimed here or free to claim.
+// another to claim. The split happens at the segment's next event, after a
+// commit, so that the new segment starts exactly where the old one stood and
+// takes its share of what the old one had yet to handle. The segment must be
+// claimed here or free to claim.
 func (p *Processor) SplitSegment(ctx context.Context, id int) error {
 	return p.do(ctx, func(ctx context.Context) error {
 		wp, err := p.own(ctx, id)
 		if err != nil {
 			return err
 		}
-		err = wp.call(ctx, false, func(wctx context.Context) error {
+		err = wp.callSoon(ctx, func(wctx context.Context) error {
 			if wp.prog.merging() {
 				return fmt.Errorf("%w: processor %s segment %d", ErrMerging, p.name, id)
 			}

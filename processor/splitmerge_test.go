@@ -186,3 +186,66 @@ func TestMergeWithFinerSiblingSaysWhatToMergeFirst(t *testing.T) {
 		t.Fatalf("merge of segment 0 after its sibling's: %v", err)
 	}
 }
+
+// A split of a segment with a backlog takes effect at the segment's next
+// event, not once it has handled every event read ahead for it: the new
+// segment is to take its share of the backlog, and the split, which the
+// processor's supervisor waits for, must not hold the node's heartbeat and
+// claim extensions for the whole backlog.
+func TestSplitDoesNotWaitForTheBacklog(t *testing.T) {
+	st := backends[0].fresh(t)
+	src := processor.NewMemorySource(1, nil)
+	gate := make(chan struct{})
+	rec := newRecorder()
+	h := processor.HandlerFunc(func(ctx context.Context, d processor.Delivery) error {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		return rec.Handle(ctx, d)
+	})
+	p := newProcessor(t, "backlog", st, src, h, processor.WithInitialSegments(1), processor.WithBatchSize(4),
+		processor.WithNodeID("a"), processor.WithClaimInterval(10*time.Millisecond))
+	start(t, p)
+	const total = 400
+	ks := keys(16)
+	for i := range total {
+		k := ks[i%len(ks)]
+		src.Append(0, processor.Event{Key: k, Data: record(k, i/len(ks)+1)})
+	}
+	for range 5 {
+		gate <- struct{}{}
+	}
+	waitFor(t, "the first events handled", func() bool { return rec.distinct() == 5 })
+	split := make(chan error, 1)
+	go func() { split <- p.SplitSegment(context.Background(), 0) }()
+	released := 0
+	for done := false; !done; {
+		select {
+		case err := <-split:
+			if err != nil {
+				t.Fatalf("split: %v", err)
+			}
+			done = true
+		case gate <- struct{}{}:
+			released++
+			time.Sleep(time.Millisecond) // a handler that takes a while
+			if released > 100 {
+				close(gate)
+				t.Fatalf("the split still waits after %d more events of a backlog of %d: it waits for the events read ahead", released, total-5)
+			}
+		}
+	}
+	close(gate)
+	waitFor(t, "every event handled", func() bool { return rec.distinct() == total })
+	rec.checkExactlyOnce(t, total)
+	rec.checkKeyOrder(t)
+	bySegment := map[int]int{}
+	for _, d := range rec.snapshot() {
+		bySegment[d.segment]++
+	}
+	if bySegment[1] == 0 {
+		t.Errorf("the new segment 1 handled none of the backlog (by segment: %v)", bySegment)
+	}
+}

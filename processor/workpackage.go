@@ -25,13 +25,14 @@ type chunk struct {
 // batches and commits each batch with the segment's token. Everything it
 // does happens on its own goroutine; the supervisor talks to it through
 // calls queued behind the chunks, so a call sees the segment between two
-// chunks.
+// chunks, or through soon, a call taken at the next event (callSoon).
 type workPackage struct {
 	p      *Processor
 	claim  storage.Claim
 	ctx    context.Context
 	cancel context.CancelFunc
 	in     chan wpMsg
+	soon   chan *wpCall
 	done   chan struct{}
 
 	// Owned by the work package's goroutine.
@@ -112,6 +113,7 @@ func (p *Processor) newWorkPackage(seg storage.Segment, prog progress) *workPack
 		ctx:      ctx,
 		cancel:   cancel,
 		in:       make(chan wpMsg, p.o.readAhead),
+		soon:     make(chan *wpCall, 1),
 		done:     make(chan struct{}),
 		stopping: make(chan struct{}),
 		mask:     seg.Mask,
@@ -131,6 +133,8 @@ func (wp *workPackage) run() {
 	defer close(wp.done)
 	for {
 		select {
+		case c := <-wp.soon:
+			c.reply <- c.fn(wp.ctx)
 		case m := <-wp.in:
 			if m.call != nil {
 				err := m.call.fn(wp.ctx)
@@ -211,6 +215,34 @@ func (wp *workPackage) call(ctx context.Context, stop bool, fn func(ctx context.
 	}
 }
 
+// callSoon runs fn on the work package's goroutine at its next event,
+// ahead of the chunks queued: for a split, which must neither wait for the
+// events read ahead (the new segment is to take its share of them) nor
+// hold the processor's supervisor, which waits for it, that long.
+func (wp *workPackage) callSoon(ctx context.Context, fn func(ctx context.Context) error) error {
+	c := &wpCall{fn: fn, reply: make(chan error, 1)}
+	select {
+	case wp.soon <- c:
+	case <-wp.done:
+		return wp.goneErr()
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-c.reply:
+		return err
+	case <-wp.done:
+		select {
+		case err := <-c.reply:
+			return err
+		default:
+			return wp.goneErr()
+		}
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 func (wp *workPackage) goneErr() error {
 	if err := wp.exitErr(); err != nil {
 		return err
@@ -275,6 +307,17 @@ func (wp *workPackage) process(c *chunk) error {
 		check[k] = !c.start.CoversToken(prog.cursors[k].pos)
 	}
 	for i := range c.events {
+		if len(wp.soon) > 0 {
+			// A call that does not wait for the queue (a split): it may
+			// change the mask, which the rest of the chunk follows.
+			select {
+			case sc := <-wp.soon:
+				sc.reply <- sc.fn(wp.ctx)
+				mask = uint32(wp.mask)
+				half = mask<<1 | 1
+			default:
+			}
+		}
 		h := c.hashes[i]
 		if h&mask != id {
 			continue
