@@ -82,7 +82,7 @@ takes any request and forwards it to the node that holds its partition.`,
 	f.StringVar(&cfg.dsn, "dsn", "", "PostgreSQL connection string, with --storage postgres")
 	f.IntVar(&cfg.partitions, "partitions", 0, fmt.Sprintf("partition count of a new store (default %d); an existing store has its own, and a different count is refused", storage.DefaultPartitions))
 	f.StringVar(&cfg.logLevel, "log-level", "info", "log level: debug, info, warn or error")
-	f.DurationVar(&cfg.claimTimeout, "claim-timeout", 10*time.Second, "how long a node's partition claims outlive it before other nodes take them over")
+	f.DurationVar(&cfg.claimTimeout, "claim-timeout", 10*time.Second, "how long a node's partition claims outlive it before other nodes take them over (triggers' segments keep their own 10s)")
 	f.StringVar(&cfg.httpAddr, "http", ":8080", "address of the REST API (host:port; port 0 picks a free one)")
 	f.StringVar(&cfg.grpc.addr, "grpc", ":26500", "address of the Zeebe gRPC gateway (host:port; port 0 picks a free one; empty: none)")
 	f.StringVar(&cfg.grpc.tlsCert, "grpc-tls-cert", "", "PEM certificate (chain) of the gRPC gateway, with --grpc-tls-key: serve TLS")
