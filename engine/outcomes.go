@@ -296,43 +296,56 @@ func (o *outcomes) lookBack(ctx context.Context, key int64, from uint64, since t
 	if p >= o.e.store.Partitions() {
 		return Outcome{}, false, fmt.Errorf("instance %d: no partition %d", key, p)
 	}
+	r, found, err := o.scan(ctx, p, from, since, func(h record.Header) bool { return h.ValueType == record.ProcessInstance },
+		func(r *record.Record) bool { return r.Key == key })
+	if err != nil {
+		return Outcome{}, false, fmt.Errorf("looking for the end of instance %d: %w", key, err)
+	}
+	if !found {
+		return Outcome{}, false, nil
+	}
+	return outcomeOf(&r), true, nil
+}
+
+// scan reads partition p from position from (or, when from is 0, from
+// where the log was at since less clockMargin) to its head for the first
+// outcome record (wantsOutcome) whose header passes peek and that match
+// takes.
+func (o *outcomes) scan(ctx context.Context, p int, from uint64, since time.Time, peek func(record.Header) bool, match func(*record.Record) bool) (record.Record, bool, error) {
 	if from == 0 {
 		pos, err := o.e.store.SeekTime(ctx, p, since.Add(-clockMargin))
 		if err != nil {
-			return Outcome{}, false, fmt.Errorf("looking for the end of instance %d: %w", key, err)
+			return record.Record{}, false, err
 		}
 		from = pos
 	}
 	b, err := o.e.store.Bounds(ctx, p)
 	if err != nil {
-		return Outcome{}, false, fmt.Errorf("looking for the end of instance %d: %w", key, err)
+		return record.Record{}, false, err
 	}
 	if from > b.Last {
-		return Outcome{}, false, nil
+		return record.Record{}, false, nil
 	}
-	var out Outcome
+	var got record.Record
 	found := errors.New("found")
 	err = o.e.store.Read(ctx, p, from, int(b.Last+1-from), func(en storage.Entry) error {
-		if h, ok := record.PeekHeader(en.Data); !ok || !isOutcome(h) || h.ValueType != record.ProcessInstance {
+		if h, ok := record.PeekHeader(en.Data); !ok || !isOutcome(h) || !peek(h) {
 			return nil
 		}
 		var r record.Record
 		if err := record.Unmarshal(en.Data, &r); err != nil {
 			return err
 		}
-		if r.Key != key || !wantsOutcome(&r) {
+		if !wantsOutcome(&r) || !match(&r) {
 			return nil
 		}
-		out = outcomeOf(&r)
+		got = r
 		return found
 	})
 	if errors.Is(err, found) {
-		return out, true, nil
+		return got, true, nil
 	}
-	if err != nil {
-		return Outcome{}, false, fmt.Errorf("looking for the end of instance %d: %w", key, err)
-	}
-	return Outcome{}, false, nil
+	return record.Record{}, false, err
 }
 
 // CreateInstanceWithResult creates an instance and waits until it ends,

@@ -2,8 +2,10 @@ package rest
 
 import (
 	"net/http"
+	"time"
 
 	"eddy/engine"
+	"eddy/record"
 )
 
 func (s *Server) publishMessage(w http.ResponseWriter, r *http.Request) error {
@@ -20,7 +22,12 @@ func (s *Server) publishMessage(w http.ResponseWriter, r *http.Request) error {
 		}
 		return writeJSON(w, http.StatusOK, PublishMessageResponse{MessageKey: Key(msg.Key)})
 	}
-	msg, out, err := s.engine.PublishWithResult(r.Context(), pr, awaitTimeout(req.Await))
+	begin, timeout := time.Now(), awaitTimeout(req.Await)
+	msg, out, err := s.engine.PublishWithResult(r.Context(), pr, timeout)
+	if cutBySwitch(msg, err) && leaveWait(r.Context(), laterWait{message: msg, created: record.Record{Key: out.ProcessInstanceKey},
+		begin: begin, timeout: timeout, fetch: req.FetchVariables}) {
+		return nil
+	}
 	if err != nil {
 		p := problemFor(err)
 		p.MessageKey = Key(msg.Key)

@@ -80,8 +80,8 @@ func (s *engineSwitch) Acquire(ctx context.Context) (*engine.Engine, context.Con
 }
 
 // ServeHTTP serves a request on the current engine. A create-with-result
-// whose wait a switch cut short is finished once the old engine is let go,
-// on the new one (rest.WithLaterWait).
+// or publish-with-result whose wait a switch cut short is finished once the
+// old engine is let go, on the new one (rest.WithLaterWait).
 func (s *engineSwitch) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, ctx, release := s.Acquire(r.Context())
 	if r.Method != http.MethodPost { // only a POST creates and waits

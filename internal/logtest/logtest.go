@@ -13,6 +13,14 @@ import (
 // their elements) with intent in every partition of store.
 func ProcessRecords(t testing.TB, store *storage.Store, intent record.Intent) int {
 	t.Helper()
+	return Records(t, store, func(r *record.Record) bool {
+		return r.Kind == record.Event && r.ValueType == record.ProcessInstance && r.Intent == intent && r.Value.ElementType == "PROCESS"
+	})
+}
+
+// Records counts the records that match takes in every partition of store.
+func Records(t testing.TB, store *storage.Store, match func(*record.Record) bool) int {
+	t.Helper()
 	n := 0
 	for p := range store.Partitions() {
 		err := store.Read(t.Context(), p, 1, 0, func(en storage.Entry) error {
@@ -20,7 +28,7 @@ func ProcessRecords(t testing.TB, store *storage.Store, intent record.Intent) in
 			if err := record.Unmarshal(en.Data, &r); err != nil {
 				return err
 			}
-			if r.Kind == record.Event && r.ValueType == record.ProcessInstance && r.Intent == intent && r.Value.ElementType == "PROCESS" {
+			if match(&r) {
 				n++
 			}
 			return nil
