@@ -132,7 +132,10 @@ func (b *Broker) Close(ctx context.Context) error {
 //	POST /v1/triggers/{namespace}/{name}/retry   parked events, again
 //	POST /v1/triggers/{namespace}/{name}/replay  {"from":"tail"|"head"|time}
 //
-// Other methods on these paths are answered 405 with Allow. The broker-ingress path
+// Other methods on these paths are answered 405 with Allow. A PUT, DELETE
+// or POST of the trigger API from a browser page of another origin is
+// answered 403 (newWriteGuard); the ingress and the streams follow
+// WithAllowedOrigins. The broker-ingress path
 // takes POSTs whose first segment is not "v1"; what the broker does not
 // serve (other paths, and other methods on the broker-ingress path) goes to
 // the WithFallback handler, or is answered 404 and 405 without one. So a
@@ -163,9 +166,10 @@ func (b *Broker) routes() {
 			b.serveIngress(w, r)
 		}
 	})
+	writes := newWriteGuard()
 	for _, rt := range b.apiRoutes() {
 		for _, m := range rt.methods {
-			b.mux.HandleFunc(m.method+" "+rt.path, m.handle)
+			b.mux.Handle(m.method+" "+rt.path, writes(m.handle))
 		}
 		// Another method would reach the catch-alls above, and the
 		// fallback's 404; it is a 405 naming what is allowed.

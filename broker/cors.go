@@ -103,6 +103,33 @@ func (b *Broker) serveIngressPreflight(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// newWriteGuard returns the wrapper of the API's routes (triggers, streams)
+// that refuses a change of state (PUT, DELETE, POST: a trigger's retry and
+// replay) from a browser page of another origin, as net/http's
+// CrossOriginProtection tells it (Sec-Fetch-Site, or an Origin other than
+// the host). The trigger API answers no CORS preflight, but a browser
+// sends a "simple" request (a form, a text/plain fetch) without one, and
+// the API takes no credentials. WithAllowedOrigins does not open it: it
+// lets pages follow and send events, not manage triggers. The ingress,
+// which is not wrapped, keeps its own policy (allowOrigin); GETs (the
+// streams) and preflights pass.
+func newWriteGuard() func(http.HandlerFunc) http.Handler {
+	origins := http.NewCrossOriginProtection()
+	return func(h http.HandlerFunc) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if origins.Check(r) != nil {
+				from := "another origin"
+				if o := r.Header.Get("Origin"); o != "" && o != "null" {
+					from = fmt.Sprintf("origin %q", o)
+				}
+				writeProblem(w, http.StatusForbidden, fmt.Errorf("a page of %s may not change Eddy's state through this API (%s %s): send it from a page of Eddy's own origin, or from a client that is no browser page (curl, an SDK)", from, r.Method, r.URL.Path))
+				return
+			}
+			h(w, r)
+		})
+	}
+}
+
 // refuseOrigin answers 403 to a request from a page of an origin the
 // broker does not allow, saying how to allow it; what names what the page
 // may not do.

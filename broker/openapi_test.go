@@ -180,6 +180,11 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 		if op.operationID == "" || len(op.responses) == 0 {
 			t.Errorf("%s has no operationId or no responses", op.pattern())
 		}
+		// Every change of state may be refused to a page of another
+		// origin (newWriteGuard, and the ingress's own policy).
+		if _, ok := op.responses["403"]; !ok && !slices.Contains([]string{"GET", "HEAD", "OPTIONS"}, op.method) {
+			t.Errorf("%s does not document the 403 of a page of another origin", op.pattern())
+		}
 		if other, dup := ids[op.operationID]; dup && op.operationID != "" {
 			t.Errorf("operationId %q is both %s's and %s's", op.operationID, other, op.pattern())
 		}

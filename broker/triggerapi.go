@@ -241,6 +241,7 @@ func problemType(status int) string {
 
 var problemKinds = map[int]string{
 	http.StatusBadRequest:            "invalid-argument",
+	http.StatusForbidden:             "cross-origin", // the API's only 403: newWriteGuard's
 	http.StatusNotFound:              "not-found",
 	http.StatusMethodNotAllowed:      "method-not-allowed",
 	http.StatusConflict:              "conflict",

@@ -69,6 +69,11 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 			if op.OperationID == "" || len(op.Responses) == 0 {
 				t.Errorf("%s has no operationId or no responses", pattern)
 			}
+			// Every change of state may be refused to a page of another
+			// origin (ServeHTTP); a read never is.
+			if _, ok := op.Responses["403"]; ok != (method != "get") {
+				t.Errorf("%s: documents 403 %v, want it on every method but GET", pattern, ok)
+			}
 		}
 	}
 	registered := New(nil).Routes()

@@ -47,6 +47,7 @@ const (
 	TypeTooLarge        = "urn:eddy:problem:too-large"
 	TypeUnsupportedType = "urn:eddy:problem:unsupported-media-type"
 	TypeMethod          = "urn:eddy:problem:method-not-allowed"
+	TypeCrossOrigin     = "urn:eddy:problem:cross-origin"
 	TypeUnavailable     = "urn:eddy:problem:unavailable"
 	TypeInternal        = "urn:eddy:problem:internal"
 )
@@ -60,6 +61,25 @@ func invalid(field, format string, args ...any) *Problem {
 	p := newProblem(http.StatusBadRequest, TypeInvalidArgument, fmt.Sprintf(format, args...))
 	p.Field = field
 	return p
+}
+
+// crossOriginProblem is the 403 of a request that net/http's
+// CrossOriginProtection refused: a POST, PUT, PATCH or DELETE that the
+// browser says a page of another origin sent (Sec-Fetch-Site, or an Origin
+// other than the host). The API takes no credentials, so any page the
+// user opens could otherwise deploy or start processes on a local Eddy
+// with a "simple" request (a form, a text/plain fetch), which no CORS
+// preflight stops. Clients that are no browser page send neither header
+// and are not refused; reads are not refused either, as the same-origin
+// policy keeps their answers from the page.
+func crossOriginProblem(r *http.Request) *Problem {
+	from := "another origin"
+	if o := r.Header.Get("Origin"); o != "" && o != "null" {
+		from = "origin " + strconv.Quote(o)
+	}
+	return newProblem(http.StatusForbidden, TypeCrossOrigin, fmt.Sprintf(
+		"a page of %s may not change Eddy's state through this API (%s %s): send it from a page of Eddy's own origin, or from a client that is no browser page (curl, an SDK)",
+		from, r.Method, r.URL.Path))
 }
 
 // rejectionStatus maps the engine's rejection types to HTTP.

@@ -12,10 +12,11 @@ import (
 
 // Server serves the API over an engine. It is an http.Handler.
 type Server struct {
-	engine *engine.Engine
-	log    *slog.Logger
-	mux    *http.ServeMux
-	routes []route
+	engine  *engine.Engine
+	log     *slog.Logger
+	mux     *http.ServeMux
+	routes  []route
+	origins *http.CrossOriginProtection
 }
 
 // Option configures a Server.
@@ -39,7 +40,7 @@ const DefaultAwaitTimeout = 10 * time.Second
 
 // New returns a server for e.
 func New(e *engine.Engine, opts ...Option) *Server {
-	s := &Server{engine: e, log: slog.Default(), mux: http.NewServeMux()}
+	s := &Server{engine: e, log: slog.Default(), mux: http.NewServeMux(), origins: http.NewCrossOriginProtection()}
 	for _, o := range opts {
 		o(s)
 	}
@@ -78,8 +79,16 @@ func (s *Server) Routes() []string {
 	return out
 }
 
-// ServeHTTP serves the API.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+// ServeHTTP serves the API. A request that would change state from a
+// browser page of another origin is refused before any route (see
+// crossOriginProblem).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.origins.Check(r) != nil {
+		writeProblem(w, r, crossOriginProblem(r))
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
 
 // wrap writes a handler's error as a problem, and a panic as a 500 rather
 // than a dropped connection.
