@@ -4,9 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -18,26 +22,90 @@ import (
 // remote is what the commands that talk to a running Eddy share.
 type remote struct {
 	address string
+	// cmd is the command of --address: whether the flag was given tells
+	// where a bad address came from.
+	cmd *cobra.Command
 }
+
+// addressEnv sets --address's default.
+const addressEnv = "EDDY_ADDRESS"
 
 // defaultAddress is where `eddy dev` serves by default; EDDY_ADDRESS
 // overrides it.
 func defaultAddress() string {
-	if a := os.Getenv("EDDY_ADDRESS"); a != "" {
+	if a := os.Getenv(addressEnv); a != "" {
 		return a
 	}
 	return "http://127.0.0.1:8080"
 }
 
 func (r *remote) flags(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&r.address, "address", defaultAddress(), "address of a running Eddy's REST API (or set EDDY_ADDRESS)")
+	cmd.Flags().StringVar(&r.address, "address", defaultAddress(), "address of a running Eddy's REST API (or set "+addressEnv+")")
+	r.cmd = cmd
+}
+
+// fromEnv says whether the address is EDDY_ADDRESS's: a user who set it
+// long ago, in another shell's profile, looks for a bad address on the
+// command line in vain unless the error names the variable.
+func (r *remote) fromEnv() bool {
+	return !r.cmd.Flags().Changed("address") && os.Getenv(addressEnv) != ""
 }
 
 func (r *remote) client() (*rest.Client, error) {
-	if !strings.HasPrefix(r.address, "http://") && !strings.HasPrefix(r.address, "https://") {
-		return nil, usageError{fmt.Errorf("invalid --address %q: use an http:// or https:// URL such as http://127.0.0.1:8080", r.address)}
+	if err := checkAddress(r.address); err != nil {
+		if r.fromEnv() {
+			return nil, usageError{fmt.Errorf("invalid %s %q in the environment (--address's default): %v", addressEnv, r.address, err)}
+		}
+		return nil, usageError{fmt.Errorf("invalid --address %q: %v", r.address, err)}
+	}
+	if r.fromEnv() {
+		return rest.NewClient(r.address, &http.Client{Transport: envAddressTransport{http.DefaultTransport}}), nil
 	}
 	return rest.NewClient(r.address, nil), nil
+}
+
+// checkAddress refuses what is no base URL of the REST API, before a
+// request would fail on it with a less clear error (or, for a port out of
+// range, only once it dials).
+func checkAddress(address string) error {
+	const want = "use an http:// or https:// URL such as http://127.0.0.1:8080"
+	// Before parsing: url.Parse reads host:port as a scheme and an opaque
+	// part, or fails on it with an error about path segments.
+	if scheme, _, ok := strings.Cut(address, "://"); !ok || !strings.EqualFold(scheme, "http") && !strings.EqualFold(scheme, "https") {
+		return errors.New(want)
+	}
+	u, err := url.Parse(address)
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err // without the address, which the caller quotes
+	}
+	switch {
+	case err != nil:
+		return fmt.Errorf("%v; %s", err, want)
+	case u.Hostname() == "":
+		return fmt.Errorf("it names no host; %s", want)
+	case u.RawQuery != "" || u.Fragment != "":
+		// The API's paths are appended to the address.
+		return fmt.Errorf("a query or fragment cannot be followed by the API's paths; %s", want)
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("port %s is not 1 to 65535", p)
+		}
+	}
+	return nil
+}
+
+// envAddressTransport adds to an unreachable address's error that it is
+// EDDY_ADDRESS's (see fromEnv).
+type envAddressTransport struct{ http.RoundTripper }
+
+func (t envAddressTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.RoundTripper.RoundTrip(req)
+	if err != nil {
+		err = fmt.Errorf("%w (the address is %s's; --address overrides it)", err, addressEnv)
+	}
+	return resp, err
 }
 
 // readVariables reads a --vars value: a JSON object, or @FILE holding one.
