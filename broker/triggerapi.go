@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+
+	"eddy/broker/trigger"
 )
 
 // maxTriggerBody bounds a trigger document sent to the API.
@@ -110,8 +112,27 @@ func checkDeclaredJSON(ct string, body []byte) error {
 	return nil
 }
 
+// checkTriggerPath refuses a trigger path whose namespace or name segment
+// no trigger can have. Left to the body's checks, a bad segment read as a
+// body's error ("line 1: metadata.namespace"), since the path fills in
+// what the body leaves out, or as a mismatch with a body that was right.
+func checkTriggerPath(ns, name string) error {
+	var errs []error
+	if msg := trigger.CheckNamespace(ns); msg != "" {
+		errs = append(errs, fmt.Errorf("the URL path's namespace segment (/v1/triggers/{namespace}/{name}): %s", msg))
+	}
+	if msg := trigger.CheckName(name); msg != "" {
+		errs = append(errs, fmt.Errorf("the URL path's name segment (/v1/triggers/{namespace}/{name}): %s", msg))
+	}
+	return errors.Join(errs...)
+}
+
 func (r *Router) servePut(w http.ResponseWriter, req *http.Request) {
 	ns, name := req.PathValue("namespace"), req.PathValue("name")
+	if err := checkTriggerPath(ns, name); err != nil {
+		writeProblem(w, http.StatusBadRequest, err)
+		return
+	}
 	if ct := req.Header.Get("Content-Type"); !triggerMediaType(ct) {
 		writeProblem(w, http.StatusUnsupportedMediaType, fmt.Errorf("a trigger is YAML or JSON, not %q: send it with Content-Type application/yaml or application/json", ct))
 		return

@@ -131,6 +131,42 @@ func TestTriggerAPIRefusesBadTriggers(t *testing.T) {
 	}
 }
 
+// TestTriggerPutRefusesABadPath: a PUT whose path's namespace or name no
+// trigger can have is a 400 that says the URL path segment is wrong,
+// whatever the body says (before: "line 1: ... metadata.namespace" when
+// the body named none, which sent one looking for the error in the body,
+// or a mismatch between body and path when it named a good one).
+func TestTriggerPutRefusesABadPath(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1))
+	noIdentity := "apiVersion: eventing.knative.dev/v1\nkind: Trigger\nspec:\n  broker: default\n  subscriber:\n    uri: http://s.example/\n"
+	const nsSays, nameSays = `the URL path's namespace segment (/v1/triggers/{namespace}/{name}): \"Bad_NS\" is not a Kubernetes namespace`,
+		`the URL path's name segment (/v1/triggers/{namespace}/{name}): \"Bad_Name\" is not a Kubernetes name`
+	for _, c := range []struct {
+		path, body string
+		says       []string
+	}{
+		{"/v1/triggers/Bad_NS/x", noIdentity, []string{nsSays}},
+		{"/v1/triggers/Bad_NS/x", triggerYAML("x", "", "http://s.example/", ""), []string{nsSays}},
+		{"/v1/triggers/default/Bad_Name", noIdentity, []string{nameSays}},
+		{"/v1/triggers/default/Bad_Name", triggerYAML("x", "", "http://s.example/", ""), []string{nameSays}},
+		{"/v1/triggers/Bad_NS/Bad_Name", noIdentity, []string{nsSays, nameSays}},
+		{"/v1/triggers/" + strings.Repeat("a", 64) + "/x", noIdentity, []string{"at most 63"}},
+	} {
+		code, body := env.do("PUT", c.path, "application/yaml", []byte(c.body))
+		ok := code == http.StatusBadRequest && strings.Contains(body, `"type":"urn:eddy:problem:invalid-argument"`) &&
+			!strings.Contains(body, "line ") && !strings.Contains(body, "metadata.") && !strings.Contains(body, "the body is trigger")
+		for _, says := range c.says {
+			ok = ok && strings.Contains(body, says)
+		}
+		if !ok {
+			t.Errorf("PUT %s: %d %s, want a 400 problem saying %q and nothing of the body", c.path, code, body, c.says)
+		}
+	}
+	if code, body := env.do("GET", "/v1/triggers", "", nil); code != http.StatusOK || strings.Contains(body, `"name"`) {
+		t.Fatalf("refused triggers were stored: %s", body)
+	}
+}
+
 // TestRouterTriggersAreBuiltIn loads the seed's router-triggers.yaml as it
 // is: its subscriber is the Zeebe CloudEvents router, which the engine
 // replaces, so the triggers run no processor and deliver nothing.

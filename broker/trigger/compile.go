@@ -54,6 +54,24 @@ var (
 	filterAttributeName = regexp.MustCompile(`^[a-z][a-z0-9]*$`)
 )
 
+// CheckName says what is wrong with name as a trigger's name ("" if
+// nothing): the same rule for metadata.name and for a name given elsewhere
+// (an API path), so that each place can say where the name came from.
+func CheckName(name string) string {
+	if len(name) > 253 || !dns1123Subdomain.MatchString(name) {
+		return fmt.Sprintf("%q is not a Kubernetes name (lower-case letters, digits, '-' and '.', at most 253)", name)
+	}
+	return ""
+}
+
+// CheckNamespace is CheckName for a namespace.
+func CheckNamespace(ns string) string {
+	if len(ns) > 63 || !dns1123Label.MatchString(ns) {
+		return fmt.Sprintf("%q is not a Kubernetes namespace (lower-case letters, digits and '-', at most 63)", ns)
+	}
+	return ""
+}
+
 func compile(res *Resource, opts LoadOptions, lines map[string]int, start int) (*Trigger, error) {
 	md := res.Metadata
 	ns := md.Namespace
@@ -76,14 +94,13 @@ func compile(res *Resource, opts LoadOptions, lines map[string]int, start int) (
 	if res.Kind != Kind {
 		c.fail("kind", "%q is not a %s", res.Kind, Kind)
 	}
-	switch {
-	case md.Name == "":
+	if md.Name == "" {
 		c.fail("metadata.name", "required")
-	case len(md.Name) > 253 || !dns1123Subdomain.MatchString(md.Name):
-		c.fail("metadata.name", "%q is not a Kubernetes name (lower-case letters, digits, '-' and '.', at most 253)", md.Name)
+	} else if msg := CheckName(md.Name); msg != "" {
+		c.fail("metadata.name", "%s", msg)
 	}
-	if len(ns) > 63 || !dns1123Label.MatchString(ns) {
-		c.fail("metadata.namespace", "%q is not a Kubernetes namespace (lower-case letters, digits and '-', at most 63)", ns)
+	if msg := CheckNamespace(ns); msg != "" {
+		c.fail("metadata.namespace", "%s", msg)
 	}
 	t := &Trigger{Name: md.Name, Namespace: ns, Broker: res.Spec.Broker, Resource: *res, Line: start}
 	t.Resource.Metadata.Namespace, t.Resource.Metadata.Name = ns, md.Name
