@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -23,7 +24,13 @@ const maxTriggerBody = 1 << 20
 // serveList lists the triggers, those of one namespace with
 // ?namespace=NS (as Kubernetes lists a namespace's).
 func (r *Router) serveList(w http.ResponseWriter, req *http.Request) {
-	q := req.URL.Query()
+	// Not req.URL.Query(), which drops a pair it cannot read: a namespace
+	// lost so would list every namespace's triggers.
+	q, err := url.ParseQuery(req.URL.RawQuery)
+	if err != nil {
+		writeProblem(w, http.StatusBadRequest, fmt.Errorf("the query %q cannot be read: %v (percent-encode '%%', ';' and '&' in values)", truncate(req.URL.RawQuery, 100), err))
+		return
+	}
 	for k := range q {
 		if k != "namespace" {
 			writeProblem(w, http.StatusBadRequest, fmt.Errorf("query parameter %q: the trigger list takes only namespace", k))
@@ -31,6 +38,29 @@ func (r *Router) serveList(w http.ResponseWriter, req *http.Request) {
 		}
 	}
 	only, filtered := q.Get("namespace"), q.Has("namespace")
+	if filtered {
+		// An empty value is refused, not read as the namespace "" (no
+		// trigger) nor as every namespace (client-go's NamespaceAll): it
+		// is likely a script's unset variable, and either list would pass
+		// for the right one. The other query parameters of the API
+		// (lastEventId, untilHead, maxEvents, the incidents' filters)
+		// refuse an empty value too. A namespace no trigger can have is
+		// likely a typo, refused for the same reason.
+		switch vals := q["namespace"]; {
+		case len(vals) > 1:
+			err = fmt.Errorf("query parameter \"namespace\" is given %d times: give it once, or leave it out to list every namespace's triggers", len(vals))
+		case only == "":
+			err = errors.New("query parameter \"namespace\" is empty: give a namespace, or leave the parameter out to list every namespace's triggers")
+		default:
+			if msg := trigger.CheckNamespace(only); msg != "" {
+				err = fmt.Errorf("query parameter \"namespace\": %s, so no trigger is in it", msg)
+			}
+		}
+		if err != nil {
+			writeProblem(w, http.StatusBadRequest, err)
+			return
+		}
+	}
 	stored, err := r.storedTriggers(req.Context())
 	if err != nil {
 		writeProblem(w, http.StatusInternalServerError, err)

@@ -416,7 +416,8 @@ func TestTriggerAPIRefusesWhatItCannotTake(t *testing.T) {
 }
 
 // TestTriggerListByNamespace: ?namespace= lists one namespace's triggers;
-// another query parameter is refused rather than ignored.
+// an empty or impossible namespace, or another query parameter, is
+// refused rather than ignored.
 func TestTriggerListByNamespace(t *testing.T) {
 	env := newEnv(t, WithJobWorker(false, 1))
 	env.putTrigger("default", "a", triggerYAML("a", "", "http://s.example/", ""))
@@ -445,5 +446,20 @@ func TestTriggerListByNamespace(t *testing.T) {
 	}
 	if code, body := env.do("GET", "/v1/triggers?labelSelector=x", "", nil); code != http.StatusBadRequest || !strings.Contains(body, "labelSelector") {
 		t.Errorf("an unknown query parameter: %d %s, want 400 naming it", code, body)
+	}
+	// A namespace parameter that names none is refused, saying why,
+	// rather than answered with no triggers (before: an empty list for
+	// ?namespace=) or with every namespace's.
+	for query, says := range map[string]string{
+		"?namespace=":                   `query parameter \"namespace\" is empty`,
+		"?namespace=prod&namespace=":    `query parameter \"namespace\" is given 2 times`,
+		"?namespace=Prod":               `query parameter \"namespace\": \"Prod\" is not a Kubernetes namespace`,
+		"?namespace=%zz":                "cannot be read",
+		"?namespace=prod&labelSelector": "labelSelector",
+	} {
+		if code, body := env.do("GET", "/v1/triggers"+query, "", nil); code != http.StatusBadRequest || !strings.Contains(body, says) ||
+			!strings.Contains(body, `"type":"urn:eddy:problem:invalid-argument"`) {
+			t.Errorf("GET /v1/triggers%s: %d %s, want a 400 problem saying %q", query, code, body, says)
+		}
 	}
 }
