@@ -25,14 +25,17 @@ import (
 
 // devConfig is what `eddy dev` runs with.
 type devConfig struct {
-	backend      string
-	dataDir      string
-	dsn          string
-	partitions   int
-	logLevel     string
-	claimTimeout time.Duration
-	httpAddr     string
-	grpc         grpcConfig
+	backend    string
+	dataDir    string
+	dsn        string
+	partitions int
+	// partitionsGiven says --partitions was on the command line: its 0
+	// stands for the flag left out, so a 0 given must be told apart.
+	partitionsGiven bool
+	logLevel        string
+	claimTimeout    time.Duration
+	httpAddr        string
+	grpc            grpcConfig
 	// advertise is the URL other nodes reach this one at (PostgreSQL).
 	advertise     string
 	clusterSecret string
@@ -73,6 +76,7 @@ and /v1/events/ws (WebSocket) push them live. With PostgreSQL, any node
 takes any request and forwards it to the node that holds its partition.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg.partitionsGiven = cmd.Flags().Changed("partitions")
 			return runDev(cmd.Context(), cfg, cmd.ErrOrStderr())
 		},
 	}
@@ -80,7 +84,7 @@ takes any request and forwards it to the node that holds its partition.`,
 	f.StringVar(&cfg.backend, "storage", "pebble", "storage backend: "+strings.Join(storage.Backends(), " or "))
 	f.StringVar(&cfg.dataDir, "data", "eddy-data", "data directory of the embedded (pebble) storage")
 	f.StringVar(&cfg.dsn, "dsn", "", "PostgreSQL connection string, with --storage postgres")
-	f.IntVar(&cfg.partitions, "partitions", 0, fmt.Sprintf("partition count of a new store (default %d); an existing store has its own, and a different count is refused", storage.DefaultPartitions))
+	f.IntVar(&cfg.partitions, "partitions", 0, fmt.Sprintf("partition count of a new store, 1 to %d (default %d); an existing store has its own, and a different count is refused", storage.MaxPartitions, storage.DefaultPartitions))
 	f.StringVar(&cfg.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	f.DurationVar(&cfg.claimTimeout, "claim-timeout", 10*time.Second, "how long a node's partition claims outlive it before other nodes take them over (triggers' segments keep their own 10s)")
 	f.StringVar(&cfg.httpAddr, "http", ":8080", "address of the REST API (host:port; port 0 picks a free one)")
@@ -123,8 +127,12 @@ func runDev(ctx context.Context, cfg devConfig, stderr interface{ Write([]byte) 
 	if err := level.UnmarshalText([]byte(cfg.logLevel)); err != nil {
 		return usageError{fmt.Errorf("invalid --log-level %q: use debug, info, warn or error", cfg.logLevel)}
 	}
-	if cfg.partitions < 0 || cfg.partitions > storage.MaxPartitions {
-		return usageError{fmt.Errorf("invalid --partitions %d: use 1 to %d", cfg.partitions, storage.MaxPartitions)}
+	// A 0 given is refused, not read as the flag left out: a store
+	// created with the default count would not be the one asked for, and
+	// an existing store would seem to accept the 0.
+	if cfg.partitions < 0 || cfg.partitions > storage.MaxPartitions || (cfg.partitionsGiven && cfg.partitions == 0) {
+		return usageError{fmt.Errorf("invalid --partitions %d: use 1 to %d, or leave the flag out (a new store gets %d, an existing one keeps its own)",
+			cfg.partitions, storage.MaxPartitions, storage.DefaultPartitions)}
 	}
 	if cfg.claimTimeout < 10*time.Millisecond {
 		return usageError{fmt.Errorf("invalid --claim-timeout %v: use at least 10ms", cfg.claimTimeout)}

@@ -71,7 +71,12 @@ func TestBadInputGivesOneClearLine(t *testing.T) {
 		{"unwritable data directory", []string{"dev", "--data", filepath.Join(file, "data"), "--http", "127.0.0.1:0", "--grpc", "127.0.0.1:0"}, 1, "not a directory"},
 		{"unknown flag", []string{"dev", "--colour"}, 2, "unknown flag: --colour"},
 		{"bad flag value", []string{"dev", "--partitions", "many"}, 2, "--partitions"},
-		{"partitions out of range", []string{"dev", "--partitions", "100000"}, 2, "invalid --partitions 100000"},
+		{"partitions out of range", []string{"dev", "--partitions", "100000"}, 2, "invalid --partitions 100000: use 1 to 4096"},
+		// Before, a 0 given was taken for the flag left out (the default
+		// count); the data and addresses keep such a start off the
+		// default ones.
+		{"no partitions", []string{"dev", "--partitions", "0", "--data", t.TempDir(), "--http", "127.0.0.1:0", "--grpc", "127.0.0.1:0"}, 2, "invalid --partitions 0: use 1 to 4096"},
+		{"negative partitions", []string{"dev", "--partitions=-2"}, 2, "invalid --partitions -2: use 1 to 4096"},
 		{"unexpected argument", []string{"dev", "now"}, 2, "takes no arguments"},
 		{"unknown command", []string{"start"}, 2, "start"},
 		{"bad log level", []string{"dev", "--log-level", "loud"}, 2, "--log-level"},
