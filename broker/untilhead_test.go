@@ -109,6 +109,24 @@ func TestStreamInPages(t *testing.T) {
 	}
 	checkResumed(t, read, ids(all))
 
+	// Without untilHead, an EventSource that reconnects after the end
+	// with its last id gets the next page, live: 204, which stops it, is
+	// only for a read until the head with nothing new (as the README
+	// says, which said it after maxEvents, as if for any end).
+	_, end, _ := readEndingStream(t, env, maxEventsParam+"=9&"+lastEventIDParam+"="+startEventID, "")
+	reqCtx, stop := context.WithCancel(t.Context())
+	req, _ := http.NewRequestWithContext(reqCtx, "GET", env.srv.URL+"/v1/events/stream?"+maxEventsParam+"=9", nil)
+	req.Header.Set("Last-Event-ID", end)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop()
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("an EventSource reconnecting after a page of maxEvents, nothing new: %s, want 200 and a live stream", resp.Status)
+	}
+
 	// Over a WebSocket: the events asked for, the positions, a close.
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
