@@ -102,7 +102,17 @@ func takeParam(filter url.Values, name string) (string, bool, error) {
 
 // maxEventsReason is the end of a stream that sent the n events asked for.
 func maxEventsReason(n int) string {
-	return fmt.Sprintf("the stream sent the %d events asked for (%s)", n, maxEventsParam)
+	return fmt.Sprintf("the stream sent the %s asked for (%s)", counted(n, "event"), maxEventsParam)
+}
+
+// counted is n and noun, in the plural unless n is 1 ("1 event",
+// "2 events"): the counts in messages are often 1 (maxEvents=1, a retry
+// of one parked event).
+func counted(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // maxEventIDLength bounds the ids accepted: a pair is at most 31 bytes.

@@ -120,7 +120,7 @@ type reachedPositions struct {
 type stallError struct{ behind int }
 
 func (e *stallError) Error() string {
-	return fmt.Sprintf("the subscriber took none of the %d events waiting for it for %v: it was disconnected; reconnect with the Last-Event-ID of the last event received to resume", e.behind, pushStall)
+	return fmt.Sprintf("the subscriber took none of the %s waiting for it for %v: it was disconnected; reconnect with the Last-Event-ID of the last event received to resume", counted(e.behind, "event"), pushStall)
 }
 
 // errShuttingDown is why every subscription ends when the hub closes.

@@ -374,10 +374,10 @@ func (r *Router) serveRetry(w http.ResponseWriter, req *http.Request) {
 	case errors.As(err, &terr):
 		writeProblem(w, http.StatusBadRequest, err)
 	case errors.As(err, &held):
-		writeProblem(w, http.StatusConflict, fmt.Errorf("retrying the parked events (%d sequences, %d events delivered first): %w", res.Sequences, res.Events, err))
+		writeProblem(w, http.StatusConflict, fmt.Errorf("retrying the parked events (%s, %s delivered first): %w", counted(res.Sequences, "sequence"), counted(res.Events, "event"), err))
 	case err != nil:
 		// Some sequences may have been emptied before the failure.
-		writeProblem(w, http.StatusBadGateway, fmt.Errorf("retrying the parked events (%d sequences, %d events delivered first): %w", res.Sequences, res.Events, err))
+		writeProblem(w, http.StatusBadGateway, fmt.Errorf("retrying the parked events (%s, %s delivered first): %w", counted(res.Sequences, "sequence"), counted(res.Events, "event"), err))
 	default:
 		writeJSON(w, http.StatusOK, res)
 	}

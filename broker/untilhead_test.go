@@ -109,6 +109,12 @@ func TestStreamInPages(t *testing.T) {
 	}
 	checkResumed(t, read, ids(all))
 
+	// A page of one event says so in the singular (before: "the 1
+	// events").
+	if got, _, why := readEndingStream(t, env, maxEventsParam+"=1&"+lastEventIDParam+"="+startEventID, ""); len(got) != 1 || why != "the stream sent the 1 event asked for (maxEvents)" {
+		t.Errorf("a page of maxEvents=1: %d event(s), ending with %q; want 1, said in the singular", len(got), why)
+	}
+
 	// Without untilHead, an EventSource that reconnects after the end
 	// with its last id gets the next page, live: 204, which stops it, is
 	// only for a read until the head with nothing new (as the README
@@ -362,6 +368,15 @@ func TestUntilHeadHoldsWhatWasAcknowledged(t *testing.T) {
 		env.send(event("x", strconv.Itoa(i)))
 		if got, _ := readWholeStream(t, env, "type=x&"+untilHeadParam+"=true", startEventID); len(got) != i+1 {
 			t.Fatalf("read %d, opened after event %d was answered 202, holds %d events", i+1, i, len(got))
+		}
+	}
+}
+
+// TestCounted: a count of one reads in the singular in messages.
+func TestCounted(t *testing.T) {
+	for n, want := range map[int]string{0: "0 events", 1: "1 event", 2: "2 events"} {
+		if got := counted(n, "event"); got != want {
+			t.Errorf("counted(%d): %q, want %q", n, got, want)
 		}
 	}
 }
