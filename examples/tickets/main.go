@@ -19,6 +19,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"eddy/storage"
 )
 
 func main() {
@@ -38,11 +40,26 @@ func main() {
 		fmt.Fprintf(os.Stderr, "invalid --log-level %q: use debug, info, warn or error\n", *level)
 		os.Exit(2)
 	}
+	if err := checkFlags(cfg); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
 	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lv}))
 	if err := run(cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "tickets:", err)
 		os.Exit(1)
 	}
+}
+
+// checkFlags refuses a flag value the example cannot run with, naming the
+// flag. A --partitions 0 is refused rather than passed on: the node reads
+// 0 as "the default", so a store of 2 partitions would be made instead of
+// the count given.
+func checkFlags(cfg config) error {
+	if cfg.Partitions < 1 || cfg.Partitions > storage.MaxPartitions {
+		return fmt.Errorf("invalid --partitions %d: use 1 to %d", cfg.Partitions, storage.MaxPartitions)
+	}
+	return nil
 }
 
 func run(cfg config) error {
