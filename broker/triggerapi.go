@@ -157,6 +157,24 @@ func checkTriggerPath(ns, name string) error {
 	return errors.Join(errs...)
 }
 
+// readTriggerBody reads a request's body of at most maxTriggerBody bytes;
+// when it cannot, it answers, saying the bound when the body is over it,
+// and reports false. Only a body over the bound is a 413: a request cut
+// short was answered so too, which sent one to shorten a trigger that fit.
+func readTriggerBody(w http.ResponseWriter, req *http.Request, what string) ([]byte, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, maxTriggerBody))
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		writeProblem(w, http.StatusRequestEntityTooLarge, fmt.Errorf("%s is larger than the trigger API takes: %d bytes at most", what, tooLarge.Limit))
+		return nil, false
+	case err != nil:
+		writeProblem(w, http.StatusBadRequest, fmt.Errorf("reading %s: %w", what, err))
+		return nil, false
+	}
+	return body, true
+}
+
 func (r *Router) servePut(w http.ResponseWriter, req *http.Request) {
 	ns, name := req.PathValue("namespace"), req.PathValue("name")
 	if err := checkTriggerPath(ns, name); err != nil {
@@ -167,9 +185,8 @@ func (r *Router) servePut(w http.ResponseWriter, req *http.Request) {
 		writeProblem(w, http.StatusUnsupportedMediaType, fmt.Errorf("a trigger is YAML or JSON, not %q: send it with Content-Type application/yaml or application/json", ct))
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, maxTriggerBody))
-	if err != nil {
-		writeProblem(w, http.StatusRequestEntityTooLarge, fmt.Errorf("reading the trigger: %w", err))
+	body, ok := readTriggerBody(w, req, "the trigger")
+	if !ok {
 		return
 	}
 	if err := checkDeclaredJSON(req.Header.Get("Content-Type"), body); err != nil {
@@ -205,9 +222,8 @@ func (r *Router) servePut(w http.ResponseWriter, req *http.Request) {
 func (r *Router) serveDelete(w http.ResponseWriter, req *http.Request) {
 	// A body, if any, is Kubernetes' DeleteOptions, of which only the
 	// preconditions mean something here.
-	body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, maxTriggerBody))
-	if err != nil {
-		writeProblem(w, http.StatusRequestEntityTooLarge, fmt.Errorf("reading the delete options: %w", err))
+	body, ok := readTriggerBody(w, req, "the delete options")
+	if !ok {
 		return
 	}
 	var opts deleteOptions
@@ -228,7 +244,7 @@ func (r *Router) serveDelete(w http.ResponseWriter, req *http.Request) {
 			return
 		}
 	}
-	err = r.Delete(req.Context(), req.PathValue("namespace"), req.PathValue("name"), opts.Preconditions)
+	err := r.Delete(req.Context(), req.PathValue("namespace"), req.PathValue("name"), opts.Preconditions)
 	var ce *ConflictError
 	switch {
 	case errors.Is(err, ErrTriggerNotFound):

@@ -1,11 +1,15 @@
 package broker
 
 import (
+	"bufio"
 	"encoding/json"
+	"io"
+	"net"
 	"net/http"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"eddy/processor"
 )
@@ -164,6 +168,36 @@ func TestTriggerPutRefusesABadPath(t *testing.T) {
 	}
 	if code, body := env.do("GET", "/v1/triggers", "", nil); code != http.StatusOK || strings.Contains(body, `"name"`) {
 		t.Fatalf("refused triggers were stored: %s", body)
+	}
+}
+
+// TestTriggerBodyOverTheBound: a trigger body over 1 MiB is a 413 that
+// says the bound (before: "http: request body too large"), and only such
+// a body: one cut short is a 400 (before: a 413 as well).
+func TestTriggerBodyOverTheBound(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1))
+	big := []byte(triggerYAML("x", "", "http://s.example/", "") + "\n#" + strings.Repeat("x", maxTriggerBody))
+	for _, method := range []string{"PUT", "DELETE"} {
+		if code, body := env.do(method, "/v1/triggers/default/x", "application/yaml", big); code != http.StatusRequestEntityTooLarge ||
+			!strings.Contains(body, "is larger than the trigger API takes: 1048576 bytes at most") {
+			t.Errorf("%s of a body over 1 MiB: %d %s, want 413 saying the bound", method, code, body)
+		}
+	}
+	conn, err := net.Dial("tcp", strings.TrimPrefix(env.srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_, _ = io.WriteString(conn, "PUT /v1/triggers/default/x HTTP/1.1\r\nHost: x\r\nContent-Type: application/yaml\r\nContent-Length: 1000\r\n\r\napiVersion: eventing")
+	_ = conn.(*net.TCPConn).CloseWrite()
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), "reading the trigger") {
+		t.Errorf("a PUT cut short: %s %s, want 400", resp.Status, b)
 	}
 }
 
