@@ -340,3 +340,36 @@ func jsonFields(typ reflect.Type) []string {
 	sort.Strings(out)
 	return out
 }
+
+// TestOpenAPINamePatternsAreTheBrokers: the trigger path's namespace and
+// name patterns take what the broker takes (trigger.CheckNamespace,
+// CheckName) and refuse what it refuses, so that a client that validates
+// against the document is refused nothing it was told is fine.
+func TestOpenAPINamePatternsAreTheBrokers(t *testing.T) {
+	var doc struct {
+		Components struct {
+			Parameters map[string]struct {
+				Schema struct {
+					MaxLength int    `json:"maxLength"`
+					Pattern   string `json:"pattern"`
+				} `json:"schema"`
+			} `json:"parameters"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(openAPI, &doc); err != nil {
+		t.Fatal(err)
+	}
+	names := []string{"x", "orders", "a-b", "a.b", "a.b-c.d", "a..b", "a.-b", "a-.b", ".a", "a.", "-a", "a-", "A", "a_b", "", strings.Repeat("a", 63), strings.Repeat("a", 64), strings.Repeat("a", 253), strings.Repeat("a", 254)}
+	for param, check := range map[string]func(string) string{"TriggerNamespace": trigger.CheckNamespace, "TriggerName": trigger.CheckName} {
+		s := doc.Components.Parameters[param].Schema
+		re, err := regexp.Compile(s.Pattern)
+		if err != nil || s.MaxLength == 0 {
+			t.Fatalf("%s: pattern %q (%v), maxLength %d", param, s.Pattern, err, s.MaxLength)
+		}
+		for _, n := range names {
+			if documented, taken := re.MatchString(n) && len(n) <= s.MaxLength, check(n) == ""; documented != taken {
+				t.Errorf("%s %q: the document says valid %v, the broker %v", param, n, documented, taken)
+			}
+		}
+	}
+}
