@@ -216,6 +216,8 @@ func (b *Broker) apiRoutes() []apiRoute {
 		{"/v1/triggers/{namespace}/{name}", []apiMethod{{http.MethodGet, r.serveGet}, {http.MethodPut, r.servePut}, {http.MethodDelete, r.serveDelete}}},
 		{"/v1/triggers/{namespace}/{name}/retry", []apiMethod{{http.MethodPost, r.serveRetry}}},
 		{"/v1/triggers/{namespace}/{name}/replay", []apiMethod{{http.MethodPost, r.serveReplay}}},
+		{"/v1/triggers/{namespace}/{name}/deadletters", []apiMethod{{http.MethodGet, r.serveDeadLetters}}},
+		{"/v1/triggers/{namespace}/{name}/deadletters/{letter}", []apiMethod{{http.MethodDelete, r.serveEvict}}},
 	}
 }
 

@@ -2,7 +2,6 @@ package broker
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
@@ -14,7 +13,6 @@ import (
 	"time"
 
 	"eddy/cloudevents"
-	"eddy/processor/deadletter"
 )
 
 func TestTriggerDeliversWhatItsFilterMatches(t *testing.T) {
@@ -302,25 +300,11 @@ func TestFailedDeliveryWithoutSinkIsParked(t *testing.T) {
 	// of the test's, as another node's retry would): nothing failed, and
 	// the answer says it is held, not that the subscriber failed (before,
 	// it blamed the subscriber with its last, stale error).
-	env.b.Triggers.mu.Lock()
-	dlq := env.b.Triggers.running["default/parks"].dlq
-	env.b.Triggers.mu.Unlock()
-	holdCtx, release := context.WithCancel(t.Context())
-	holding, done := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		_, _ = dlq.Process(holdCtx, func(ctx context.Context, _ deadletter.Letter) error {
-			close(holding)
-			<-ctx.Done()
-			return ctx.Err()
-		}, nil)
-	}()
-	<-holding
+	release := holdParked(t, env, "default/parks")
 	if code, body := env.do("POST", "/v1/triggers/default/parks/retry", "", nil); code != http.StatusConflict || !strings.Contains(body, "being handled meanwhile") {
 		t.Errorf("a retry of an event another handling holds: %d %s, want 409 saying it is held", code, body)
 	}
 	release()
-	<-done
 	heal()
 	resp, err := http.Post(env.srv.URL+"/v1/triggers/default/parks/retry", "", nil)
 	if err != nil {

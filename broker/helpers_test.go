@@ -18,6 +18,7 @@ import (
 	"eddy/engine"
 	"eddy/internal/http1"
 	"eddy/internal/pgtest"
+	"eddy/processor/deadletter"
 	"eddy/record"
 	"eddy/storage"
 	_ "eddy/storage/pebble"
@@ -350,4 +351,25 @@ func triggerYAML(name, filterType, uri, extra string) string {
 	}
 	y += "  subscriber:\n    uri: " + uri + "\n"
 	return y + strings.TrimRight(extra, "\n")
+}
+
+// holdParked makes a Process call of the test's hold the trigger's first
+// dead-lettered sequence, as another node's retry would, until release.
+func holdParked(t testing.TB, env *testEnv, trigger string) (release func()) {
+	t.Helper()
+	env.b.Triggers.mu.Lock()
+	dlq := env.b.Triggers.running[trigger].dlq
+	env.b.Triggers.mu.Unlock()
+	holdCtx, cancel := context.WithCancel(t.Context())
+	holding, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _ = dlq.Process(holdCtx, func(ctx context.Context, _ deadletter.Letter) error {
+			close(holding)
+			<-ctx.Done()
+			return ctx.Err()
+		}, nil)
+	}()
+	<-holding
+	return func() { cancel(); <-done }
 }

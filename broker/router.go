@@ -323,17 +323,10 @@ type RetryResult struct {
 // it returns what it delivered, and an error that says how many events are
 // left when some failed again.
 func (r *Router) RetryDeadLetters(ctx context.Context, namespace, name string) (RetryResult, error) {
-	r.mu.Lock()
-	t := r.running[namespace+"/"+name]
-	r.mu.Unlock()
 	var res RetryResult
-	switch {
-	case t == nil:
-		return res, fmt.Errorf("%w: %s/%s", ErrTriggerNotFound, namespace, name)
-	case t.route != nil && t.route.Builtin:
-		return res, &TriggerError{Reason: fmt.Sprintf("trigger %s/%s is served by the engine itself (its subscriber is the Zeebe CloudEvents router): it parks no events to retry", namespace, name)}
-	case t.proc == nil:
-		return res, nil
+	t, err := r.parking(namespace, name)
+	if err != nil || t.proc == nil {
+		return res, err
 	}
 	before, err := t.dlq.Size(ctx)
 	if err != nil {
@@ -368,6 +361,22 @@ func (r *Router) RetryDeadLetters(ctx context.Context, namespace, name string) (
 		}
 	}
 	return res, fmt.Errorf("parked events left: %d; the subscriber failed again (%s)", left, st.LastError)
+}
+
+// parking is the trigger namespace/name running here, whose parked events
+// an operator looks at, retries or evicts: ErrTriggerNotFound if there is
+// none, a TriggerError if the engine serves it (it parks nothing).
+func (r *Router) parking(namespace, name string) (*activeTrigger, error) {
+	r.mu.Lock()
+	t := r.running[namespace+"/"+name]
+	r.mu.Unlock()
+	switch {
+	case t == nil:
+		return nil, fmt.Errorf("%w: %s/%s", ErrTriggerNotFound, namespace, name)
+	case t.route != nil && t.route.Builtin:
+		return nil, &TriggerError{Reason: fmt.Sprintf("trigger %s/%s is served by the engine itself (its subscriber is the Zeebe CloudEvents router): it parks no events", namespace, name)}
+	}
+	return t, nil
 }
 
 // HeldError is a retry of parked events that left some because another

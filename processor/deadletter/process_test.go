@@ -210,6 +210,13 @@ func TestProcessLeaseAndClaimLost(t *testing.T) {
 		if processed, err := other.Process(ctx, noop, nil); processed || err != nil {
 			t.Fatalf("Process with only a held sequence: %v, %v; want nothing done", processed, err)
 		}
+		// Nor may an operator evict from it: a's handler may be handing
+		// the letter on, which removing it would not stop.
+		for _, l := range mustLetters(t, other, "s") {
+			if _, err := other.EvictUnheld(ctx, l.ID); !errors.Is(err, ErrBusy) || !strings.Contains(err.Error(), "held by node-a/") {
+				t.Fatalf("evicting letter %d of a held sequence: %v, want ErrBusy naming the holder", l.Event.Position, err)
+			}
+		}
 		if err := other.Refresh(ctx); err != nil {
 			t.Fatal(err)
 		}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"slices"
+	"time"
 
 	"eddy/storage"
 )
@@ -251,6 +252,23 @@ func (q *Queue) Evict(ctx context.Context, letterID string) error {
 		_, err := c.remove(order)
 		return err
 	})
+}
+
+// EvictUnheld is Evict for an operator: ErrBusy while a Process call holds
+// the letter's sequence, whose handler may be handing that very letter on,
+// which removing it would not stop. It returns the letter evicted.
+func (q *Queue) EvictUnheld(ctx context.Context, letterID string) (Letter, error) {
+	var evicted Letter
+	err := q.changeLetter(ctx, letterID, func(c *change, order uint64, l Letter) error {
+		if by := c.row.leasedBy(c.now); by != "" {
+			return fmt.Errorf("%w: sequence %q of processor %q is held by %s until %s",
+				ErrBusy, c.seq, q.processor, by, c.row.leaseUntil.Format(time.RFC3339))
+		}
+		evicted = l
+		_, err := c.remove(order)
+		return err
+	})
+	return evicted, err
 }
 
 // Requeue keeps the letter letterID where it is in its sequence, records

@@ -179,8 +179,14 @@ func TestRequeueAndEvictByID(t *testing.T) {
 			if err := q.Requeue(ctx, id, Cause{}); !errors.Is(err, ErrNotFound) {
 				t.Errorf("Requeue(%q): %v, want ErrNotFound", id, err)
 			}
+			if _, err := q.EvictUnheld(ctx, id); !errors.Is(err, ErrNotFound) {
+				t.Errorf("EvictUnheld(%q): %v, want ErrNotFound", id, err)
+			}
 		}
-		mustEvict(t, q, ls[3].ID)
+		// An operator's eviction of a letter no Process call holds.
+		if l, err := q.EvictUnheld(ctx, ls[3].ID); err != nil || l.ID != ls[3].ID {
+			t.Fatalf("EvictUnheld of the last letter: %v, evicted %q", err, l.ID)
+		}
 		if contains(t, q, "s") || mustSize(t, q) != 0 {
 			t.Error("the emptied sequence is still there")
 		}

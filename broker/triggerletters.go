@@ -1,0 +1,218 @@
+package broker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"eddy/cloudevents"
+	"eddy/processor/deadletter"
+	"eddy/storage"
+)
+
+// A trigger's dead letters, for an operator: the events its subscriber
+// refused, each with why and how often, listed in the order a retry takes
+// them, and evicted one by one (Axon's evict), as an event that is never
+// to be delivered (a poison message) needs, since a retry only sends it
+// again and an ordered trigger's later events wait behind it.
+
+// DeadLetter is one of a trigger's dead-lettered events.
+type DeadLetter struct {
+	// ID names the letter for an eviction.
+	ID string `json:"id"`
+	// Sequence is the letter's sequence: an ordered trigger's later events
+	// of it wait behind its first; an unordered trigger's sequences hold
+	// one event each.
+	Sequence string `json:"sequence"`
+	// State is "retrying" while the trigger is to try the delivery again
+	// by itself (at NextAttemptAt), else "parked": it waits for a retry
+	// (POST …/retry) or an eviction.
+	State string `json:"state"`
+	// Event is the CloudEvent, in the JSON format; Partition and Position
+	// say where it is on the log.
+	Event     json.RawMessage `json:"event"`
+	Partition int             `json:"partition"`
+	Position  uint64          `json:"position"`
+	// Cause is the last failure; empty for an event parked behind its
+	// sequence's first without having been tried.
+	Cause string `json:"cause,omitempty"`
+	// Attempts counts the delivery attempts the retrier made, when it
+	// counted them; Retries the retries of the letter that failed.
+	Attempts      int        `json:"attempts,omitempty"`
+	Retries       int        `json:"retries"`
+	EnqueuedAt    time.Time  `json:"enqueuedAt"`
+	LastTouchedAt time.Time  `json:"lastTouchedAt"`
+	NextAttemptAt *time.Time `json:"nextAttemptAt,omitempty"`
+}
+
+// DeadLetterList is a page of a trigger's dead letters.
+type DeadLetterList struct {
+	Letters []DeadLetter `json:"letters"`
+	// More is true when the limit left letters out.
+	More bool `json:"more"`
+}
+
+// The bounds of a listing's ?limit=.
+const (
+	defaultLetterLimit = 100
+	maxLetterLimit     = 10000
+)
+
+// DeadLetters lists up to limit of the trigger's dead letters, sequence by
+// sequence in the order a retry takes them (head touched longest ago
+// first), each sequence's in order. ErrTriggerNotFound if there is no such
+// trigger.
+func (r *Router) DeadLetters(ctx context.Context, namespace, name string, limit int) (DeadLetterList, error) {
+	list := DeadLetterList{Letters: []DeadLetter{}}
+	q, err := r.letterQueue(namespace, name)
+	if err != nil {
+		return list, err
+	}
+	infos, err := q.Sequences(ctx)
+	if err != nil {
+		return list, err
+	}
+	for _, info := range infos {
+		letters, err := q.Letters(ctx, info.ID)
+		if err != nil {
+			return list, err
+		}
+		for _, l := range letters {
+			if len(list.Letters) == limit {
+				list.More = true
+				return list, nil
+			}
+			list.Letters = append(list.Letters, deadLetterOf(l))
+		}
+	}
+	return list, nil
+}
+
+// EvictDeadLetter drops the dead letter id of the trigger: its event is not
+// delivered again, and the next of its sequence, if any, becomes the one a
+// retry delivers first. deadletter.ErrNotFound if the trigger has no such
+// letter; deadletter.ErrBusy while a retry, here or on another node,
+// holds its sequence.
+func (r *Router) EvictDeadLetter(ctx context.Context, namespace, name, id string) error {
+	q, err := r.letterQueue(namespace, name)
+	if err != nil {
+		return err
+	}
+	l, err := q.EvictUnheld(ctx, id)
+	if err != nil {
+		return err
+	}
+	attrs := []any{"trigger", namespace + "/" + name, "letter", id, "partition", l.Event.Partition, "position", l.Event.Position}
+	if ev, err := letterCloudEvent(l); err == nil {
+		attrs = append(attrs, "source", ev.Source, "id", ev.ID, "type", ev.Type)
+	}
+	r.b.o.logger.Info("broker: a dead letter was evicted: its event is not delivered to the trigger again", attrs...)
+	return nil
+}
+
+// letterQueue is the dead-letter queue of the trigger namespace/name.
+func (r *Router) letterQueue(namespace, name string) (*deadletter.Queue, error) {
+	t, err := r.parking(namespace, name)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	q, why := t.dlq, t.err
+	r.mu.Unlock()
+	if q == nil {
+		return nil, fmt.Errorf("%w: trigger %s/%s could not start on this node: %v", errNotRunningHere, namespace, name, why)
+	}
+	return q, nil
+}
+
+// errNotRunningHere is a trigger whose dead-letter queue this node could
+// not open: another node may answer.
+var errNotRunningHere = errors.New("not running here")
+
+// deadLetterOf is what a listing shows of l.
+func deadLetterOf(l deadletter.Letter) DeadLetter {
+	d := DeadLetter{
+		ID:            l.ID,
+		Sequence:      l.SequenceID,
+		State:         "parked",
+		Partition:     l.Event.Partition,
+		Position:      l.Event.Position,
+		Cause:         l.Cause.Message,
+		Retries:       l.Retries,
+		EnqueuedAt:    l.EnqueuedAt,
+		LastTouchedAt: l.LastTouched,
+	}
+	d.Attempts, _ = strconv.Atoi(l.Diagnostics[diagAttempts])
+	if l.Diagnostics[diagRetry] == "scheduled" {
+		d.State = "retrying"
+		if due, err := time.Parse(time.RFC3339Nano, l.Diagnostics[diagRetryDue]); err == nil {
+			d.NextAttemptAt = &due
+		}
+	}
+	ev, err := letterCloudEvent(l)
+	if err != nil {
+		// Shown, not hidden: the letter is there all the same.
+		d.Event, _ = json.Marshal(map[string]string{"error": err.Error()})
+		return d
+	}
+	d.Event = cloudevents.AppendJSON(nil, ev)
+	return d
+}
+
+// letterCloudEvent is the CloudEvent l holds: its log entry, as stored.
+func letterCloudEvent(l deadletter.Letter) (*cloudevents.Event, error) {
+	return decodeCloudEvent(l.Event.Partition, storage.Entry{Position: l.Event.Position, Data: l.Event.Payload})
+}
+
+// serveDeadLetters lists the trigger's dead letters; ?limit=N (1 to
+// 10000, default 100) bounds the page.
+func (r *Router) serveDeadLetters(w http.ResponseWriter, req *http.Request) {
+	limit := defaultLetterLimit
+	if v := req.URL.Query()["limit"]; len(v) > 0 {
+		n, err := strconv.Atoi(v[0])
+		if len(v) > 1 || err != nil || n < 1 || n > maxLetterLimit {
+			writeProblem(w, http.StatusBadRequest, fmt.Errorf("query parameter limit=%q: want one count of letters from 1 to %d", v[0], maxLetterLimit))
+			return
+		}
+		limit = n
+	}
+	list, err := r.DeadLetters(req.Context(), req.PathValue("namespace"), req.PathValue("name"), limit)
+	if err != nil {
+		writeLetterProblem(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, list)
+}
+
+// serveEvict evicts one dead letter: 204 once it is gone.
+func (r *Router) serveEvict(w http.ResponseWriter, req *http.Request) {
+	ns, name, id := req.PathValue("namespace"), req.PathValue("name"), req.PathValue("letter")
+	if err := r.EvictDeadLetter(req.Context(), ns, name, id); err != nil {
+		writeLetterProblem(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// writeLetterProblem answers a failed listing or eviction.
+func writeLetterProblem(w http.ResponseWriter, err error) {
+	var terr *TriggerError
+	switch {
+	case errors.Is(err, ErrTriggerNotFound):
+		writeProblem(w, http.StatusNotFound, err)
+	case errors.Is(err, deadletter.ErrNotFound):
+		writeProblem(w, http.StatusNotFound, fmt.Errorf("no such dead letter (delivered, retried or evicted since it was listed?): %w", err))
+	case errors.As(err, &terr):
+		writeProblem(w, http.StatusBadRequest, err)
+	case errors.Is(err, deadletter.ErrBusy):
+		writeProblem(w, http.StatusConflict, fmt.Errorf("a retry is delivering its sequence now; evict once it is done: %w", err))
+	case errors.Is(err, errNotRunningHere):
+		writeProblem(w, http.StatusServiceUnavailable, err)
+	default:
+		writeProblem(w, http.StatusInternalServerError, err)
+	}
+}

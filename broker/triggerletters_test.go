@@ -1,0 +1,182 @@
+package broker
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"eddy/cloudevents"
+)
+
+// listLetters GETs the trigger's dead letters with query q; it fails the
+// test unless the answer is a 200.
+func listLetters(t *testing.T, env *testEnv, name, q string) DeadLetterList {
+	t.Helper()
+	code, body := env.do("GET", "/v1/triggers/default/"+name+"/deadletters"+q, "", nil)
+	if code != http.StatusOK {
+		t.Fatalf("GET …/%s/deadletters%s: %d %s", name, q, code, body)
+	}
+	var list DeadLetterList
+	if err := json.Unmarshal([]byte(body), &list); err != nil {
+		t.Fatalf("GET …/deadletters: %v in %s", err, body)
+	}
+	return list
+}
+
+// letterEventID is the id of the CloudEvent a listed letter holds.
+func letterEventID(t *testing.T, l DeadLetter) string {
+	t.Helper()
+	ev, err := cloudevents.DecodeJSON(l.Event)
+	if err != nil {
+		t.Fatalf("letter %s: its event %s: %v", l.ID, l.Event, err)
+	}
+	return ev.ID
+}
+
+// An ordered trigger's event that its subscriber will never take (a
+// poison message) holds its sequence's later events parked: a retry only
+// sends it again. The operator lists the letters, sees which one failed
+// and why, evicts it, and a retry delivers the rest.
+func TestPoisonEventListedAndEvicted(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1))
+	sub, _ := refusingSubscriber(t, func(e *cloudevents.Event) bool { return strings.HasPrefix(e.ID, "poison") })
+	env.putTrigger("default", "orders", "apiVersion: eventing.knative.dev/v1\nkind: Trigger\nmetadata:\n  name: orders\n  namespace: default\n"+
+		"  annotations:\n    kafka.eventing.knative.dev/delivery.order: ordered\nspec:\n  broker: default\n  subscriber:\n    uri: "+sub.URL+"\n")
+	for _, id := range []string{"a-1", "poison", "a-2", "a-3"} {
+		env.send(event("order.step", id, "correlationkey", "order-7"))
+	}
+	eventually(t, "three parked events", func() bool {
+		st, _ := env.b.Triggers.Status(t.Context(), "default", "orders")
+		return st.DeadLetters == 3
+	})
+
+	list := listLetters(t, env, "orders", "")
+	if len(list.Letters) != 3 || list.More {
+		t.Fatalf("listed %d letters (more %v), want 3: %+v", len(list.Letters), list.More, list)
+	}
+	for i, want := range []string{"poison", "a-2", "a-3"} {
+		l := list.Letters[i]
+		if got := letterEventID(t, l); got != want {
+			t.Errorf("letter %d holds event %s, want %s (the sequence's order)", i, got, want)
+		}
+		if l.Sequence != list.Letters[0].Sequence || l.State != "parked" || l.Position == 0 || l.EnqueuedAt.IsZero() {
+			t.Errorf("letter %d: %+v, want parked in the first letter's sequence, with its log position and time", i, l)
+		}
+	}
+	if c := list.Letters[0].Cause; !strings.Contains(c, "400") {
+		t.Errorf("the poison letter's cause %q does not say the subscriber's 400", c)
+	}
+	if c := list.Letters[1].Cause; c != "" {
+		t.Errorf("a letter parked behind, never tried, has cause %q", c)
+	}
+	if page := listLetters(t, env, "orders", "?limit=2"); len(page.Letters) != 2 || !page.More {
+		t.Errorf("limit=2: %d letters, more %v; want 2 and more", len(page.Letters), page.More)
+	}
+
+	poison := list.Letters[0].ID
+	if code, body := env.do("DELETE", "/v1/triggers/default/orders/deadletters/"+poison, "", nil); code != http.StatusNoContent {
+		t.Fatalf("evicting the poison letter: %d %s, want 204", code, body)
+	}
+	if code, body := env.do("DELETE", "/v1/triggers/default/orders/deadletters/"+poison, "", nil); code != http.StatusNotFound || !strings.Contains(body, "no such dead letter") {
+		t.Errorf("evicting it again: %d %s, want 404 saying there is no such letter", code, body)
+	}
+	if code, body := env.do("POST", "/v1/triggers/default/orders/retry", "", nil); code != http.StatusOK || !strings.Contains(body, `"events":2`) {
+		t.Fatalf("a retry after the eviction: %d %s, want 200 delivering the 2 events left", code, body)
+	}
+	var ids []string
+	for _, r := range sub.wait(t, 4) {
+		ids = append(ids, r.event.ID)
+	}
+	if got := strings.Join(ids, " "); got != "a-1 poison a-2 a-3" {
+		t.Errorf("the subscriber got %s, want a-1 poison a-2 a-3 (the poison event once, the rest in order)", got)
+	}
+	if list := listLetters(t, env, "orders", ""); len(list.Letters) != 0 {
+		t.Errorf("letters left after the retry: %+v", list.Letters)
+	}
+}
+
+// A letter a retry holds (here a Process call of the test's, as another
+// node's retry would) is not evicted under it: 409, and once the retry is
+// done the eviction goes through.
+func TestEvictionWaitsForARetryInHand(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1))
+	sub, _ := refusingSubscriber(t, func(*cloudevents.Event) bool { return true })
+	env.putTrigger("default", "held", triggerYAML("held", "", sub.URL, ""))
+	env.send(event("t", "h-1"))
+	eventually(t, "the event to be parked", func() bool {
+		st, _ := env.b.Triggers.Status(t.Context(), "default", "held")
+		return st.DeadLetters == 1
+	})
+	id := listLetters(t, env, "held", "").Letters[0].ID
+
+	release := holdParked(t, env, "default/held")
+	if code, body := env.do("DELETE", "/v1/triggers/default/held/deadletters/"+id, "", nil); code != http.StatusConflict || !strings.Contains(body, "a retry is delivering") {
+		t.Errorf("evicting a letter a retry holds: %d %s, want 409", code, body)
+	}
+	release()
+	if code, body := env.do("DELETE", "/v1/triggers/default/held/deadletters/"+id, "", nil); code != http.StatusNoContent {
+		t.Fatalf("evicting it once the retry let it go: %d %s", code, body)
+	}
+	if st, _ := env.b.Triggers.Status(t.Context(), "default", "held"); st.DeadLetters != 0 {
+		t.Errorf("status counts %d dead letters after the eviction", st.DeadLetters)
+	}
+}
+
+// An unordered trigger's delivery that waits out its back-off is listed as
+// retrying, with when it is tried next; evicted, it is retried no more.
+func TestRetryingLetterListedWithItsNextAttempt(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1))
+	sub := newSubscriber(t, func(_ int, _ *cloudevents.Event, w http.ResponseWriter) { w.WriteHeader(http.StatusServiceUnavailable) })
+	env.putTrigger("default", "later", triggerYAML("later", "", sub.URL,
+		"  delivery:\n    retry: 3\n    backoffPolicy: linear\n    backoffDelay: PT1H\n"))
+	sent := time.Now()
+	env.send(event("t", "l-1"))
+	eventually(t, "the delivery to wait for its retry", func() bool {
+		st, _ := env.b.Triggers.Status(t.Context(), "default", "later")
+		return st.Retrying == 1
+	})
+	list := listLetters(t, env, "later", "")
+	if len(list.Letters) != 1 {
+		t.Fatalf("listed %+v, want the one letter", list.Letters)
+	}
+	l := list.Letters[0]
+	if l.State != "retrying" || l.Attempts != 1 || l.NextAttemptAt == nil || l.NextAttemptAt.Before(sent.Add(59*time.Minute)) || !strings.Contains(l.Cause, "503") {
+		t.Fatalf("letter %+v, want retrying after 1 attempt, next in an hour, cause the 503", l)
+	}
+	if code, body := env.do("DELETE", "/v1/triggers/default/later/deadletters/"+l.ID, "", nil); code != http.StatusNoContent {
+		t.Fatalf("evicting a retrying letter: %d %s", code, body)
+	}
+	if st, _ := env.b.Triggers.Status(t.Context(), "default", "later"); st.Retrying != 0 || st.DeadLetters != 0 {
+		t.Errorf("status after the eviction: retrying %d, dead letters %d; want none", st.Retrying, st.DeadLetters)
+	}
+}
+
+func TestDeadLetterRequestsRefused(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1))
+	sub := newSubscriber(t, nil)
+	env.putTrigger("default", "quiet", triggerYAML("quiet", "", sub.URL, ""))
+	env.putTrigger("default", "router", triggerYAML("router", "order.placed", "http://zeebe-cloud-events-router:8080/", ""))
+	for _, c := range []struct {
+		method, path string
+		code         int
+		says         string
+	}{
+		{"GET", "/v1/triggers/default/nope/deadletters", http.StatusNotFound, "nope"},
+		{"DELETE", "/v1/triggers/default/nope/deadletters/X", http.StatusNotFound, "nope"},
+		{"DELETE", "/v1/triggers/default/quiet/deadletters/NOSUCHLETTER", http.StatusNotFound, "no such dead letter"},
+		{"GET", "/v1/triggers/default/quiet/deadletters?limit=0", http.StatusBadRequest, "from 1 to 10000"},
+		{"GET", "/v1/triggers/default/quiet/deadletters?limit=ten", http.StatusBadRequest, `ten`},
+		{"GET", "/v1/triggers/default/quiet/deadletters?limit=1&limit=2", http.StatusBadRequest, "one count"},
+		{"GET", "/v1/triggers/default/router/deadletters", http.StatusBadRequest, "parks no events"},
+		{"POST", "/v1/triggers/default/quiet/deadletters", http.StatusMethodNotAllowed, "GET"},
+	} {
+		if code, body := env.do(c.method, c.path, "", nil); code != c.code || !strings.Contains(body, c.says) {
+			t.Errorf("%s %s: %d %s, want %d saying %q", c.method, c.path, code, body, c.code, c.says)
+		}
+	}
+	if list := listLetters(t, env, "quiet", ""); len(list.Letters) != 0 || list.More || list.Letters == nil {
+		t.Errorf("a trigger with no dead letters lists %+v, want an empty list", list)
+	}
+}
