@@ -15,8 +15,12 @@ import (
 	"eddy/broker/trigger"
 )
 
-// maxTriggerBody bounds a trigger document sent to the API.
+// maxTriggerBody bounds a trigger document (or delete options) sent to the
+// API.
 const maxTriggerBody = 1 << 20
+
+// maxReplayBody bounds a replay request, {"from":…}.
+const maxReplayBody = 4 << 10
 
 // The REST handlers answer a trigger as Knative shows one: the stored
 // document with a "status" member.
@@ -157,12 +161,12 @@ func checkTriggerPath(ns, name string) error {
 	return errors.Join(errs...)
 }
 
-// readTriggerBody reads a request's body of at most maxTriggerBody bytes;
-// when it cannot, it answers, saying the bound when the body is over it,
-// and reports false. Only a body over the bound is a 413: a request cut
-// short was answered so too, which sent one to shorten a trigger that fit.
-func readTriggerBody(w http.ResponseWriter, req *http.Request, what string) ([]byte, bool) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, maxTriggerBody))
+// readTriggerBody reads a request's body of at most limit bytes; when it
+// cannot, it answers, saying the bound when the body is over it, and
+// reports false. Only a body over the bound is a 413: a request cut short
+// was answered so too, which sent one to shorten a trigger that fit.
+func readTriggerBody(w http.ResponseWriter, req *http.Request, what string, limit int64) ([]byte, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, limit))
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
@@ -185,7 +189,7 @@ func (r *Router) servePut(w http.ResponseWriter, req *http.Request) {
 		writeProblem(w, http.StatusUnsupportedMediaType, fmt.Errorf("a trigger is YAML or JSON, not %q: send it with Content-Type application/yaml or application/json", ct))
 		return
 	}
-	body, ok := readTriggerBody(w, req, "the trigger")
+	body, ok := readTriggerBody(w, req, "the trigger", maxTriggerBody)
 	if !ok {
 		return
 	}
@@ -222,7 +226,7 @@ func (r *Router) servePut(w http.ResponseWriter, req *http.Request) {
 func (r *Router) serveDelete(w http.ResponseWriter, req *http.Request) {
 	// A body, if any, is Kubernetes' DeleteOptions, of which only the
 	// preconditions mean something here.
-	body, ok := readTriggerBody(w, req, "the delete options")
+	body, ok := readTriggerBody(w, req, "the delete options", maxTriggerBody)
 	if !ok {
 		return
 	}
@@ -351,8 +355,12 @@ func (r *Router) serveReplay(w http.ResponseWriter, req *http.Request) {
 	var body struct {
 		From string `json:"from"`
 	}
-	if req.ContentLength != 0 {
-		dec := json.NewDecoder(http.MaxBytesReader(w, req.Body, 4<<10))
+	raw, ok := readTriggerBody(w, req, "the replay request", maxReplayBody)
+	if !ok {
+		return
+	}
+	if len(bytes.TrimSpace(raw)) > 0 {
+		dec := json.NewDecoder(bytes.NewReader(raw))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&body); err != nil {
 			writeProblem(w, http.StatusBadRequest, fmt.Errorf(`the body must be a JSON object such as {"from":"tail"}: %w`, err))

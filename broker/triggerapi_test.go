@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -171,16 +172,34 @@ func TestTriggerPutRefusesABadPath(t *testing.T) {
 	}
 }
 
-// TestTriggerBodyOverTheBound: a trigger body over 1 MiB is a 413 that
-// says the bound (before: "http: request body too large"), and only such
-// a body: one cut short is a 400 (before: a 413 as well).
+// TestTriggerBodyOverTheBound: a trigger body over 1 MiB, or a replay
+// request over 4 KiB, is a 413 that says the bound, as openapi.json says
+// (before: "http: request body too large", a 400 for a replay, or for a
+// replay whose object came first, a replay made), and only such a body:
+// one cut short is a 400 (before: a 413 as well).
 func TestTriggerBodyOverTheBound(t *testing.T) {
 	env := newEnv(t, WithJobWorker(false, 1))
+	env.putTrigger("default", "x", triggerYAML("x", "", "http://s.example/", ""))
 	big := []byte(triggerYAML("x", "", "http://s.example/", "") + "\n#" + strings.Repeat("x", maxTriggerBody))
-	for _, method := range []string{"PUT", "DELETE"} {
-		if code, body := env.do(method, "/v1/triggers/default/x", "application/yaml", big); code != http.StatusRequestEntityTooLarge ||
-			!strings.Contains(body, "is larger than the trigger API takes: 1048576 bytes at most") {
-			t.Errorf("%s of a body over 1 MiB: %d %s, want 413 saying the bound", method, code, body)
+	_, ops := loadBrokerOpenAPI(t)
+	for _, c := range []struct {
+		method, path, pattern string
+		body                  []byte
+		says                  string
+	}{
+		{"PUT", "/v1/triggers/default/x", "PUT /v1/triggers/{namespace}/{name}", big, "the trigger is larger than the trigger API takes: 1048576 bytes at most"},
+		{"DELETE", "/v1/triggers/default/x", "DELETE /v1/triggers/{namespace}/{name}", big, "the delete options is larger than the trigger API takes: 1048576 bytes at most"},
+		{"POST", "/v1/triggers/default/x/replay", "POST /v1/triggers/{namespace}/{name}/replay", []byte(`{"from":"` + strings.Repeat("x", maxReplayBody) + `"}`),
+			"the replay request is larger than the trigger API takes: 4096 bytes at most"},
+		{"POST", "/v1/triggers/default/x/replay", "POST /v1/triggers/{namespace}/{name}/replay", []byte(`{"from":"head"}` + strings.Repeat(" ", maxReplayBody)),
+			"the replay request is larger than the trigger API takes: 4096 bytes at most"},
+	} {
+		if code, body := env.do(c.method, c.path, "application/json", c.body); code != http.StatusRequestEntityTooLarge || !strings.Contains(body, c.says) {
+			t.Errorf("%s %s of %d bytes: %d %s, want 413 saying %q", c.method, c.path, len(c.body), code, body, c.says)
+		}
+		i := slices.IndexFunc(ops, func(op docOperation) bool { return op.pattern() == c.pattern })
+		if i < 0 || !documentsStatus(ops[i].responses, http.StatusRequestEntityTooLarge) {
+			t.Errorf("openapi.json does not document the 413 of %s", c.pattern)
 		}
 	}
 	conn, err := net.Dial("tcp", strings.TrimPrefix(env.srv.URL, "http://"))
