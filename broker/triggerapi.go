@@ -137,11 +137,36 @@ func checkDeclaredJSON(ct string, body []byte) error {
 	err := json.Unmarshal(body, &v)
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
-		line := 1 + bytes.Count(body[:min(int(se.Offset), len(body))], []byte("\n"))
-		return fmt.Errorf("the body is sent as %s but is not JSON: line %d (byte %d): %v", mt, line, se.Offset, err)
+		return fmt.Errorf("the body is sent as %s but is not JSON: %s: %v", mt, jsonPlace(body, se.Offset), err)
 	}
 	if err != nil {
 		return fmt.Errorf("the body is sent as %s but is not JSON: %v", mt, err)
+	}
+	return nil
+}
+
+// jsonPlace says where in body the byte offset (counted from 1, as
+// json.SyntaxError's Offset is) is: "line 2 (byte 17)".
+func jsonPlace(body []byte, offset int64) string {
+	line := 1 + bytes.Count(body[:min(max(offset, 0), int64(len(body)))], []byte("\n"))
+	return fmt.Sprintf("line %d (byte %d)", line, offset)
+}
+
+// decodeJSONBody decodes body, one JSON value, into v. It refuses a member
+// v does not have (a misspelt field would drop what it asks for) and
+// anything after the value, saying where that starts: a decoder that stops
+// at the value's end would act on {"from":"tail"}{"from":"head"} as on its
+// first half.
+func decodeJSONBody(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	rest := bytes.TrimLeft(body[dec.InputOffset():], " \t\r\n")
+	if len(rest) > 0 {
+		at := int64(len(body)-len(rest)) + 1
+		return fmt.Errorf("%s: more after the JSON value: %s", jsonPlace(body, at), truncate(string(rest), 40))
 	}
 	return nil
 }
@@ -232,14 +257,7 @@ func (r *Router) serveDelete(w http.ResponseWriter, req *http.Request) {
 	}
 	var opts deleteOptions
 	if len(bytes.TrimSpace(body)) > 0 {
-		// Strict: a misspelt field would drop the check it asks for.
-		dec := json.NewDecoder(bytes.NewReader(body))
-		dec.DisallowUnknownFields()
-		err := dec.Decode(&opts)
-		if err == nil && dec.More() {
-			err = errors.New("it holds more than one JSON value")
-		}
-		if err != nil {
+		if err := decodeJSONBody(body, &opts); err != nil {
 			writeProblem(w, http.StatusBadRequest, fmt.Errorf("the body is not delete options in JSON ({\"preconditions\":{\"resourceVersion\":\"…\"}}): %w", err))
 			return
 		}
@@ -360,9 +378,7 @@ func (r *Router) serveReplay(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	if len(bytes.TrimSpace(raw)) > 0 {
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&body); err != nil {
+		if err := decodeJSONBody(raw, &body); err != nil {
 			writeProblem(w, http.StatusBadRequest, fmt.Errorf(`the body must be a JSON object such as {"from":"tail"}: %w`, err))
 			return
 		}

@@ -405,6 +405,32 @@ func TestTriggerDeleteHonoursPreconditions(t *testing.T) {
 	}
 }
 
+// TestTriggerBodyIsOneJSONValue: a replay request or delete options with
+// anything after the JSON value is a 400 that says where the rest starts,
+// and nothing is done (before: a replay made from the first value, or for
+// delete options ending in a stray } or ], the trigger deleted).
+func TestTriggerBodyIsOneJSONValue(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1))
+	env.putTrigger("default", "x", triggerYAML("x", "", "http://s.example/", ""))
+	for _, c := range []struct {
+		method, path, body, says string
+	}{
+		{"POST", "/v1/triggers/default/x/replay", `{"from":"tail"} x`, `line 1 (byte 17): more after the JSON value: x`},
+		{"POST", "/v1/triggers/default/x/replay", `{"from":"tail"}{"from":"head"}`, `line 1 (byte 16): more after the JSON value: {\"from\":\"head\"}`},
+		{"POST", "/v1/triggers/default/x/replay", "{\"from\":\"tail\"}\n\n}", `line 3 (byte 18): more after the JSON value: }`},
+		{"DELETE", "/v1/triggers/default/x", `{"preconditions":{}} }`, `line 1 (byte 22): more after the JSON value: }`},
+		{"DELETE", "/v1/triggers/default/x", `{}]`, `line 1 (byte 3): more after the JSON value: ]`},
+	} {
+		if code, body := env.do(c.method, c.path, "application/json", []byte(c.body)); code != http.StatusBadRequest || !strings.Contains(body, c.says) {
+			t.Errorf("%s %s with %s: %d %s, want 400 saying %q", c.method, c.path, c.body, code, body, c.says)
+		}
+	}
+	st, err := env.b.Triggers.Status(t.Context(), "default", "x")
+	if err != nil || st.ObservedGeneration != 1 {
+		t.Fatalf("the refused requests changed the trigger: %+v %v", st, err)
+	}
+}
+
 // TestTriggerAPIRefusesWhatItCannotTake: a method a path does not take is
 // a 405 that says which it does; delete options with a field Kubernetes'
 // DeleteOptions does not have (a typo would drop the precondition it
@@ -436,7 +462,7 @@ func TestTriggerAPIRefusesWhatItCannotTake(t *testing.T) {
 	for _, c := range []struct{ options, says string }{
 		{`{"precondition":{"uid":"x"}}`, "unknown field"},
 		{`{"dryRun":["All"]}`, "dryRun"},
-		{`{} {"dryRun":["All"]}`, "more than one JSON value"},
+		{`{} {"dryRun":["All"]}`, `line 1 (byte 4): more after the JSON value: {\"dryRun\":[\"All\"]}`},
 	} {
 		if code, body := env.do("DELETE", "/v1/triggers/default/x", "application/json", []byte(c.options)); code != http.StatusBadRequest || !strings.Contains(body, c.says) {
 			t.Errorf("DELETE with %s: %d %s, want 400 saying %q", c.options, code, body, c.says)
