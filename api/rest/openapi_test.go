@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"eddy/internal/jsonbody"
 )
 
 type openAPIDoc struct {
@@ -107,7 +109,7 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 			props = append(props, p)
 		}
 		sort.Strings(props)
-		if fields := fieldNames(typ); !slices.Equal(props, fields) {
+		if fields := jsonbody.FieldNames(typ); !slices.Equal(props, fields) {
 			t.Errorf("schema %s has properties %v, the type has fields %v", typ.Name(), props, fields)
 		}
 		for _, r := range schema.Required {

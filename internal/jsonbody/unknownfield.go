@@ -1,4 +1,4 @@
-package rest
+package jsonbody
 
 import (
 	"bytes"
@@ -71,7 +71,7 @@ func findUnknownField(body []byte, top reflect.Type, name string) (path string, 
 					for start < int64(len(body)) && bytes.IndexByte([]byte(" \t\r\n,"), body[start]) >= 0 {
 						start++
 					}
-					return joinPath(f.path, key), fieldNames(f.t), start, true
+					return joinPath(f.path, key), FieldNames(f.t), start, true
 				}
 				f.next = ft
 			}
