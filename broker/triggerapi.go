@@ -1,7 +1,6 @@
 package broker
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +12,7 @@ import (
 	"strings"
 
 	"eddy/broker/trigger"
+	"eddy/internal/jsonbody"
 )
 
 // maxTriggerBody bounds a trigger document (or delete options) sent to the
@@ -137,7 +137,7 @@ func checkDeclaredJSON(ct string, body []byte) error {
 	err := json.Unmarshal(body, &v)
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
-		return fmt.Errorf("the body is sent as %s but is not JSON: %s: %v", mt, jsonPlace(body, se.Offset), err)
+		return fmt.Errorf("the body is sent as %s but is not JSON: %s: %v", mt, jsonPlace(body, se.Offset-1), err)
 	}
 	if err != nil {
 		return fmt.Errorf("the body is sent as %s but is not JSON: %v", mt, err)
@@ -145,30 +145,44 @@ func checkDeclaredJSON(ct string, body []byte) error {
 	return nil
 }
 
-// jsonPlace says where in body the byte offset (counted from 1, as
-// json.SyntaxError's Offset is) is: "line 2 (byte 17)".
-func jsonPlace(body []byte, offset int64) string {
-	line := 1 + bytes.Count(body[:min(max(offset, 0), int64(len(body)))], []byte("\n"))
-	return fmt.Sprintf("line %d (byte %d)", line, offset)
+// jsonPlace says where in body the byte at index (from 0) is: "line 2
+// (byte 17)", counting bytes from 1; the body's end is its last byte.
+func jsonPlace(body []byte, index int64) string {
+	line, _ := jsonbody.Position(body, index)
+	return fmt.Sprintf("line %d (byte %d)", line, min(index+1, int64(len(body))))
 }
 
-// decodeJSONBody decodes body, one JSON value, into v. It refuses a member
-// v does not have (a misspelt field would drop what it asks for) and
-// anything after the value, saying where that starts: a decoder that stops
-// at the value's end would act on {"from":"tail"}{"from":"head"} as on its
-// first half.
+// decodeJSONBody decodes body, one JSON value, into v; an empty body leaves
+// v as it is. It refuses a member v does not have (a misspelt field would
+// drop what it asks for) and anything after the value (a decoder that
+// stops at the value's end would act on {"from":"tail"}{"from":"head"} as
+// on its first half). Its errors say the line and byte, as a trigger
+// PUT's JSON syntax error does, and the field.
 func decodeJSONBody(body []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	var e *jsonbody.Error
+	if err := jsonbody.Decode(body, v); !errors.As(err, &e) {
 		return err
 	}
-	rest := bytes.TrimLeft(body[dec.InputOffset():], " \t\r\n")
-	if len(rest) > 0 {
-		at := int64(len(body)-len(rest)) + 1
-		return fmt.Errorf("%s: more after the JSON value: %s", jsonPlace(body, at), truncate(string(rest), 40))
+	switch e.Kind {
+	case jsonbody.Syntax:
+		return fmt.Errorf("%s: %v", jsonPlace(body, e.Index), e.Err)
+	case jsonbody.Truncated:
+		return fmt.Errorf("%s: the body ends before its JSON value does", jsonPlace(body, e.Index))
+	case jsonbody.Trailing:
+		return fmt.Errorf("%s: more after the JSON value: %s", jsonPlace(body, e.Index), truncate(string(body[e.Index:]), 40))
+	case jsonbody.WrongType:
+		what := "the body"
+		if e.Field != "" {
+			what = e.Field
+		}
+		return fmt.Errorf("%s: %s is a JSON %s, where %s goes", jsonPlace(body, e.Index), what, e.Value, jsonbody.DescribeType(e.Type))
+	case jsonbody.UnknownField:
+		if e.Index < 0 {
+			return fmt.Errorf("unknown field %q", e.Field)
+		}
+		return fmt.Errorf("%s: unknown field %q; the fields there are %s", jsonPlace(body, e.Index), e.Field, strings.Join(e.Known, ", "))
 	}
-	return nil
+	return e.Err
 }
 
 // checkTriggerPath refuses a trigger path whose namespace or name segment
@@ -256,15 +270,13 @@ func (r *Router) serveDelete(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	var opts deleteOptions
-	if len(bytes.TrimSpace(body)) > 0 {
-		if err := decodeJSONBody(body, &opts); err != nil {
-			writeProblem(w, http.StatusBadRequest, fmt.Errorf("the body is not delete options in JSON ({\"preconditions\":{\"resourceVersion\":\"…\"}}): %w", err))
-			return
-		}
-		if len(opts.DryRun) > 0 {
-			writeProblem(w, http.StatusBadRequest, fmt.Errorf("delete options: dryRun %q is not supported: nothing was deleted", opts.DryRun))
-			return
-		}
+	if err := decodeJSONBody(body, &opts); err != nil {
+		writeProblem(w, http.StatusBadRequest, fmt.Errorf("the body is not delete options in JSON ({\"preconditions\":{\"resourceVersion\":\"…\"}}): %w", err))
+		return
+	}
+	if len(opts.DryRun) > 0 {
+		writeProblem(w, http.StatusBadRequest, fmt.Errorf("delete options: dryRun %q is not supported: nothing was deleted", opts.DryRun))
+		return
 	}
 	err := r.Delete(req.Context(), req.PathValue("namespace"), req.PathValue("name"), opts.Preconditions)
 	var ce *ConflictError
@@ -377,11 +389,9 @@ func (r *Router) serveReplay(w http.ResponseWriter, req *http.Request) {
 	if !ok {
 		return
 	}
-	if len(bytes.TrimSpace(raw)) > 0 {
-		if err := decodeJSONBody(raw, &body); err != nil {
-			writeProblem(w, http.StatusBadRequest, fmt.Errorf(`the body must be a JSON object such as {"from":"tail"}: %w`, err))
-			return
-		}
+	if err := decodeJSONBody(raw, &body); err != nil {
+		writeProblem(w, http.StatusBadRequest, fmt.Errorf(`the body must be a JSON object such as {"from":"tail"}: %w`, err))
+		return
 	}
 	ns, name := req.PathValue("namespace"), req.PathValue("name")
 	var terr *TriggerError

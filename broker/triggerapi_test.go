@@ -431,6 +431,41 @@ func TestTriggerBodyIsOneJSONValue(t *testing.T) {
 	}
 }
 
+// TestTriggerJSONBodyErrorsSayWhere: a replay request or delete options
+// that is not JSON, ends too soon, holds a value of the wrong type or a
+// member it does not take is a 400 that says the line and byte, and for a
+// wrong type the field and what goes there, for an unknown member the ones
+// that object takes (before: Go's error alone, such as "unexpected EOF",
+// "cannot unmarshal number into Go struct field …" or "unknown field"),
+// and nothing is done.
+func TestTriggerJSONBodyErrorsSayWhere(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1))
+	env.putTrigger("default", "x", triggerYAML("x", "", "http://s.example/", ""))
+	const replay, del = "/v1/triggers/default/x/replay", "/v1/triggers/default/x"
+	for _, c := range []struct {
+		method, path, body, says string
+	}{
+		{"POST", replay, `{"from":"tail",}`, `line 1 (byte 16): invalid character '}' looking for beginning of object key string`},
+		{"POST", replay, "{\n \"from\": tail}", `line 2 (byte 13): invalid character 'a' in literal true`},
+		{"POST", replay, `{"from":`, `line 1 (byte 8): the body ends before its JSON value does`},
+		{"POST", replay, `{"from":1}`, `line 1 (byte 9): from is a JSON number, where a string goes`},
+		{"POST", replay, `["tail"]`, `line 1 (byte 1): the body is a JSON array, where an object goes`},
+		{"DELETE", del, `{"preconditions":{"resourceVersion":5}}`, `line 1 (byte 37): preconditions.resourceVersion is a JSON number, where a string goes`},
+		{"DELETE", del, "{\n  \"dryRun\": \"All\"\n}", `line 2 (byte 19): dryRun is a JSON string, where an array goes`},
+		{"DELETE", del, `{"gracePeriodSeconds":1.5}`, `line 1 (byte 25): gracePeriodSeconds is a JSON number 1.5, where an integer that fits 64 bits goes`},
+		{"POST", replay, `{"form":"tail"}`, `line 1 (byte 2): unknown field \"form\"; the fields there are from`},
+		{"DELETE", del, "{\"preconditions\": {\n  \"resourceVersion\": \"1\", \"uuid\": \"x\"}}", `line 2 (byte 47): unknown field \"preconditions.uuid\"; the fields there are resourceVersion, uid`},
+		{"DELETE", del, "{\"preconditions\":\n", `line 2 (byte 18): the body ends before its JSON value does`},
+	} {
+		if code, body := env.do(c.method, c.path, "application/json", []byte(c.body)); code != http.StatusBadRequest || !strings.Contains(body, c.says) {
+			t.Errorf("%s %s with %q: %d %s, want 400 saying %q", c.method, c.path, c.body, code, body, c.says)
+		}
+	}
+	if code, _ := env.do("GET", del, "", nil); code != http.StatusOK {
+		t.Fatalf("the refused deletes deleted the trigger: GET %d", code)
+	}
+}
+
 // TestTriggerAPIRefusesWhatItCannotTake: a method a path does not take is
 // a 405 that says which it does; delete options with a field Kubernetes'
 // DeleteOptions does not have (a typo would drop the precondition it
