@@ -58,7 +58,7 @@ func readReplay(r *bufio.Reader, apply func(*cloudevents.Event) error) (string, 
 		line, err := r.ReadString('\n')
 		if err != nil {
 			if errors.Is(err, io.EOF) {
-				err = fmt.Errorf("the stream ended after %d events, before the log's head", events)
+				err = fmt.Errorf("the stream ended after %s, before the log's head", counted(events, "event"))
 			}
 			return "", fmt.Errorf("replaying the log: %w", err)
 		}
@@ -91,4 +91,14 @@ func readReplay(r *bufio.Reader, apply func(*cloudevents.Event) error) (string, 
 		}
 		kind, data = "", data[:0]
 	}
+}
+
+// counted says n nouns, in the singular for one ("1 event", "2 events"), as
+// the broker's messages do; the example is written against Eddy's API and
+// has none of the broker's helpers.
+func counted(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -25,7 +25,10 @@ func TestReadReplay(t *testing.T) {
 			end:   "L@0-3.1-4",
 		},
 		{name: "crlf line ends", stream: ":ok\r\n\r\nevent: eddy.end\r\nid: L@0-0\r\ndata: at the head\r\n\r\n", end: "L@0-0"},
-		{name: "cut short", stream: ":ok\n\nid: x\ndata: {\"specversion\":\"1.0\",\"id\":\"a\",\"source\":\"/s\",\"type\":\"t\"}\n\n", fails: "ended after 1 events, before the log's head"},
+		{name: "cut short before any event", stream: ":ok\n\n", fails: "ended after 0 events, before the log's head"},
+		{name: "cut short", stream: ":ok\n\nid: x\ndata: {\"specversion\":\"1.0\",\"id\":\"a\",\"source\":\"/s\",\"type\":\"t\"}\n\n", fails: "ended after 1 event, before the log's head"},
+		{name: "cut short after two", stream: ":ok\n\nid: x\ndata: {\"specversion\":\"1.0\",\"id\":\"a\",\"source\":\"/s\",\"type\":\"t\"}\n\n" +
+			"id: y\ndata: {\"specversion\":\"1.0\",\"id\":\"b\",\"source\":\"/s\",\"type\":\"t\"}\n\n", fails: "ended after 2 events, before the log's head"},
 		{name: "an error event", stream: ":ok\n\nevent: eddy.error\ndata: the broker is shutting down\n\n", fails: "eddy.error: the broker is shutting down"},
 		{name: "not an event", stream: "id: 7\ndata: {\"id\":\n\n", fails: "event 1 (id 7)"},
 	} {
