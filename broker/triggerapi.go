@@ -265,7 +265,7 @@ func (r *Router) servePut(w http.ResponseWriter, req *http.Request) {
 func (r *Router) serveDelete(w http.ResponseWriter, req *http.Request) {
 	// A body, if any, is Kubernetes' DeleteOptions, of which only the
 	// preconditions mean something here.
-	body, ok := readTriggerBody(w, req, "the delete options", maxTriggerBody)
+	body, ok := readTriggerBody(w, req, "the delete options body", maxTriggerBody)
 	if !ok {
 		return
 	}

@@ -188,7 +188,7 @@ func TestTriggerBodyOverTheBound(t *testing.T) {
 		says                  string
 	}{
 		{"PUT", "/v1/triggers/default/x", "PUT /v1/triggers/{namespace}/{name}", big, "the trigger is larger than the trigger API takes: 1048576 bytes at most"},
-		{"DELETE", "/v1/triggers/default/x", "DELETE /v1/triggers/{namespace}/{name}", big, "the delete options is larger than the trigger API takes: 1048576 bytes at most"},
+		{"DELETE", "/v1/triggers/default/x", "DELETE /v1/triggers/{namespace}/{name}", big, "the delete options body is larger than the trigger API takes: 1048576 bytes at most"},
 		{"POST", "/v1/triggers/default/x/replay", "POST /v1/triggers/{namespace}/{name}/replay", []byte(`{"from":"` + strings.Repeat("x", maxReplayBody) + `"}`),
 			"the replay request is larger than the trigger API takes: 4096 bytes at most"},
 		{"POST", "/v1/triggers/default/x/replay", "POST /v1/triggers/{namespace}/{name}/replay", []byte(`{"from":"head"}` + strings.Repeat(" ", maxReplayBody)),
