@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 
 	"eddy/cloudevents"
 	"eddy/internal/http1"
+	"eddy/storage"
 )
 
 // serveIngress takes the events of one request (binary, structured or
@@ -138,7 +140,11 @@ func (b *Broker) answerIngress(w http.ResponseWriter, err error) {
 			// little and sends again gets through.
 			w.Header().Set("Retry-After", ingressRetryAfter)
 		}
-		http.Error(w, "publishing the events: "+err.Error(), status)
+		msg := "publishing the events: " + err.Error()
+		if errors.Is(err, storage.ErrOutcomeUnknown) {
+			msg += ": they may be on the log; send them again (the same source and id), which the broker takes once"
+		}
+		http.Error(w, msg, status)
 		return
 	}
 	w.WriteHeader(http.StatusAccepted)

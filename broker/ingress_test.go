@@ -14,6 +14,7 @@ import (
 	"eddy/cloudevents"
 	"eddy/engine"
 	"eddy/record"
+	"eddy/storage"
 )
 
 func TestIngressTakesEveryContentMode(t *testing.T) {
@@ -314,35 +315,47 @@ func TestEventDataThatIsNoObjectBecomesVariableData(t *testing.T) {
 	}
 }
 
-// unreachablePartitions is an engine whose partitions have no owner this
-// node can reach, as during a failover.
-type unreachablePartitions struct{ Engine }
-
-func (unreachablePartitions) PublishEvent(context.Context, engine.EventRequest) (record.Record, error) {
-	return record.Record{}, fmt.Errorf("%w: partition 1: its owner cannot be reached", engine.ErrNoPartition)
+// failingPublishes is an engine whose every publication fails with err.
+type failingPublishes struct {
+	Engine
+	err error
 }
 
-func (u unreachablePartitions) PublishEventAsync(ctx context.Context, req engine.EventRequest, done func(error)) {
-	_, err := u.PublishEvent(ctx, req)
+func (f failingPublishes) PublishEvent(context.Context, engine.EventRequest) (record.Record, error) {
+	return record.Record{}, f.err
+}
+
+func (f failingPublishes) PublishEventAsync(ctx context.Context, req engine.EventRequest, done func(error)) {
+	_, err := f.PublishEvent(ctx, req)
 	done(err)
 }
 
 // TestIngressUnavailableSaysWhenToComeBack: an event the node cannot put on
-// the log because no reachable node owns its partition is a 503 with a
+// the log because no reachable node owns its partition, or whose owner went
+// away before it answered (a failover; before, a 500), is a 503 with a
 // Retry-After, so that a sender backs off and sends again once another
-// node has taken the partition over.
+// node has taken the partition over; where the event may be on the log
+// already, the answer says that sending it again is safe.
 func TestIngressUnavailableSaysWhenToComeBack(t *testing.T) {
-	env := newEnvThrough(t, func(e Engine) Engine { return unreachablePartitions{e} }, WithJobWorker(false, 1))
-	for _, ct := range []string{"application/json", cloudevents.MediaTypeJSONBatch} {
-		body := []byte(`{"a":1}`)
-		header := []string{"Ce-Specversion", "1.0", "Ce-Id", "u-1", "Ce-Source", "/s", "Ce-Type", "t"}
-		if ct == cloudevents.MediaTypeJSONBatch {
-			body, header = []byte(`[{"specversion":"1.0","id":"u-2","source":"/s","type":"t"}]`), nil
-		}
-		resp := env.request("POST", "/v1/events", ct, body, header...)
-		msg, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != ingressRetryAfter || !strings.Contains(string(msg), "cannot be reached") {
-			t.Errorf("%s: %d, Retry-After %q, %q; want 503 with Retry-After %s and the reason", ct, resp.StatusCode, resp.Header.Get("Retry-After"), msg, ingressRetryAfter)
+	for _, c := range []struct {
+		err  error
+		says string
+	}{
+		{fmt.Errorf("%w: partition 1: its owner cannot be reached", engine.ErrNoPartition), "cannot be reached"},
+		{fmt.Errorf("%w: partition 0: the answer of its owner at http://127.0.0.1:1 was lost: EOF", storage.ErrOutcomeUnknown), "they may be on the log; send them again"},
+	} {
+		env := newEnvThrough(t, func(e Engine) Engine { return failingPublishes{e, c.err} }, WithJobWorker(false, 1))
+		for _, ct := range []string{"application/json", cloudevents.MediaTypeJSONBatch} {
+			body := []byte(`{"a":1}`)
+			header := []string{"Ce-Specversion", "1.0", "Ce-Id", "u-1", "Ce-Source", "/s", "Ce-Type", "t"}
+			if ct == cloudevents.MediaTypeJSONBatch {
+				body, header = []byte(`[{"specversion":"1.0","id":"u-2","source":"/s","type":"t"}]`), nil
+			}
+			resp := env.request("POST", "/v1/events", ct, body, header...)
+			msg, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != ingressRetryAfter || !strings.Contains(string(msg), c.says) {
+				t.Errorf("%v, %s: %d, Retry-After %q, %q; want 503 with Retry-After %s saying %q", c.err, ct, resp.StatusCode, resp.Header.Get("Retry-After"), msg, ingressRetryAfter, c.says)
+			}
 		}
 	}
 }

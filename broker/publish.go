@@ -14,6 +14,7 @@ import (
 	"eddy/cloudevents"
 	"eddy/engine"
 	"eddy/record"
+	"eddy/storage"
 )
 
 // CorrelationKeyExtension names the extension whose value correlates an
@@ -321,7 +322,9 @@ func (e *PublishError) Unwrap() error { return e.Err }
 
 // publishStatus is the HTTP status for a publishing failure: 400 for an
 // event the engine refuses as invalid, 503 when this node cannot reach the
-// partition or the request was cut short, 500 otherwise.
+// partition, the request was cut short, or the partition's owner went
+// away before it answered (a failover: the events may be on the log, and
+// sent again they are taken once, by the duplicate window), 500 otherwise.
 func publishStatus(err error) int {
 	var rej *engine.Rejection
 	var ce *cloudevents.Error
@@ -332,7 +335,8 @@ func publishStatus(err error) int {
 		return http.StatusBadRequest
 	case errors.As(err, &rej) && rej.Type == record.ExceededBatchRecordSize:
 		return http.StatusRequestEntityTooLarge
-	case errors.Is(err, engine.ErrNoPartition), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, engine.ErrNoPartition), errors.Is(err, storage.ErrOutcomeUnknown),
+		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
