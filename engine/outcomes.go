@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -33,12 +34,32 @@ type Outcome struct {
 // goes on.
 var ErrTimeout = errors.New("timed out waiting for the process instance to end")
 
+// timeoutError is an ErrTimeout in its own words: what was waited for, and
+// what goes on.
+type timeoutError struct{ msg string }
+
+func (e *timeoutError) Error() string        { return e.msg }
+func (e *timeoutError) Is(target error) bool { return target == ErrTimeout }
+
+// instanceTimeout is the ErrTimeout of a wait for instance key's end.
+func instanceTimeout(key int64, timeout time.Duration) error {
+	return &timeoutError{fmt.Sprintf("%v: instance %d after %v; the process instance goes on", ErrTimeout, key, timeout)}
+}
+
+// correlationTimeout is the ErrTimeout of a wait for message key's
+// correlation: no instance is known to go on.
+func correlationTimeout(key int64, timeout time.Duration) error {
+	return &timeoutError{fmt.Sprintf("timed out waiting for message %d to be correlated: no process instance took it within %v (a message with a time to live waits for one until it ends)", key, timeout)}
+}
+
 // board hands values to waiters by key; a value that arrives before its
 // waiter is kept a while, since a short process can end in the very batch
-// that created it.
+// that created it, and is given to every waiter of its key: two requests
+// may wait for one instance (a create-with-result, and a publish-with-
+// result of the message that ends it).
 type board[T any] struct {
 	mu      sync.Mutex
-	waiters map[int64]chan T
+	waiters map[int64][]chan T
 	recent  map[int64]T
 	order   []int64
 }
@@ -46,20 +67,21 @@ type board[T any] struct {
 const recentOutcomes = 10000
 
 func newBoard[T any]() *board[T] {
-	return &board[T]{waiters: map[int64]chan T{}, recent: map[int64]T{}}
+	return &board[T]{waiters: map[int64][]chan T{}, recent: map[int64]T{}}
 }
 
+// deliver hands v to key's waiters and keeps it for those to come; the
+// first value of a key is the one kept.
 func (b *board[T]) deliver(key int64, v T) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if ch, ok := b.waiters[key]; ok {
-		delete(b.waiters, key)
-		ch <- v
-		return
-	}
 	if _, dup := b.recent[key]; dup {
 		return
 	}
+	for _, ch := range b.waiters[key] {
+		ch <- v
+	}
+	delete(b.waiters, key)
 	b.recent[key] = v
 	b.order = append(b.order, key)
 	if len(b.order) > recentOutcomes {
@@ -76,25 +98,29 @@ func (b *board[T]) await(ctx context.Context, key int64, timeout time.Duration) 
 	return b.wait(ctx, key, ch, timeout)
 }
 
-// register makes key's waiter, unless its value came already: then it
+// register makes a waiter for key, unless its value came already: then it
 // gives that.
 func (b *board[T]) register(key int64) (T, chan T, bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if v, ok := b.recent[key]; ok {
-		delete(b.recent, key)
 		return v, nil, true
 	}
 	ch := make(chan T, 1)
-	b.waiters[key] = ch
+	b.waiters[key] = append(b.waiters[key], ch)
 	return *new(T), ch, false
 }
 
-// unregister removes key's waiter.
-func (b *board[T]) unregister(key int64) {
+// unregister removes the waiter ch of key, and no other.
+func (b *board[T]) unregister(key int64, ch chan T) {
 	b.mu.Lock()
-	delete(b.waiters, key)
-	b.mu.Unlock()
+	defer b.mu.Unlock()
+	ws := slices.DeleteFunc(b.waiters[key], func(w chan T) bool { return w == ch })
+	if len(ws) == 0 {
+		delete(b.waiters, key)
+		return
+	}
+	b.waiters[key] = ws
 }
 
 // wait waits on key's waiter ch (register) until its value comes, timeout
@@ -109,7 +135,7 @@ func (b *board[T]) wait(ctx context.Context, key int64, ch chan T, timeout time.
 	case <-t.C:
 	case <-ctx.Done():
 	}
-	b.unregister(key)
+	b.unregister(key, ch)
 	select {
 	case v := <-ch:
 		return v, true, nil
@@ -228,7 +254,7 @@ func (o *outcomes) await(ctx context.Context, key int64, timeout time.Duration) 
 		return Outcome{}, err
 	}
 	if !ok {
-		return Outcome{}, fmt.Errorf("%w: instance %d after %v", ErrTimeout, key, timeout)
+		return Outcome{}, instanceTimeout(key, timeout)
 	}
 	return out, nil
 }
@@ -240,7 +266,8 @@ func (o *outcomes) await(ctx context.Context, key int64, timeout time.Duration) 
 // over: it is looked for in the instance's partition's log, from the
 // creation (its position, or where the log was at since less a margin for
 // the nodes' clocks when the creation came from another node and carries
-// none), before the wait.
+// none), before the wait. The wait ends at since+timeout: timeout is the
+// request's, which its errors name.
 func (e *Engine) AwaitInstance(ctx context.Context, created record.Record, since time.Time, fetch []string, timeout time.Duration) (Outcome, error) {
 	key := created.Key
 	out, ch, came := e.outcomes.ends.register(key)
@@ -248,15 +275,15 @@ func (e *Engine) AwaitInstance(ctx context.Context, created record.Record, since
 		var err error
 		out, came, err = e.outcomes.lookBack(ctx, key, created.Position, since)
 		if err != nil || came {
-			e.outcomes.ends.unregister(key)
+			e.outcomes.ends.unregister(key, ch)
 		} else {
-			out, came, err = e.outcomes.ends.wait(ctx, key, ch, timeout)
+			out, came, err = e.outcomes.ends.wait(ctx, key, ch, time.Until(since.Add(timeout)))
 		}
 		if err != nil {
 			return Outcome{}, err
 		}
 		if !came {
-			return Outcome{}, fmt.Errorf("%w: instance %d after %v", ErrTimeout, key, timeout)
+			return Outcome{}, instanceTimeout(key, timeout)
 		}
 	}
 	out.Variables = filterVariables(out.Variables, fetch)
@@ -275,7 +302,7 @@ type Acquire func(ctx context.Context) (*Engine, context.Context, func())
 func AwaitInstanceAcross(ctx context.Context, acquire Acquire, created record.Record, since time.Time, fetch []string, timeout time.Duration, tries int) (Outcome, error) {
 	for try := 1; ; try++ {
 		e, reqCtx, release := acquire(ctx)
-		out, err := e.AwaitInstance(reqCtx, created, since, fetch, time.Until(since.Add(timeout)))
+		out, err := e.AwaitInstance(reqCtx, created, since, fetch, timeout)
 		again := err != nil && reqCtx.Err() != nil && ctx.Err() == nil
 		release()
 		if !again || try >= tries {
@@ -376,9 +403,12 @@ func (e *Engine) PublishWithResult(ctx context.Context, m PublishRequest, timeou
 		return pub, Outcome{}, err
 	}
 	if !ok {
-		return pub, Outcome{}, fmt.Errorf("%w: message %d was not correlated within %v", ErrTimeout, pub.Key, timeout)
+		return pub, Outcome{}, correlationTimeout(pub.Key, timeout)
 	}
-	out, err := e.outcomes.await(ctx, key, timeout-time.Since(begin))
+	out, ok, err := e.outcomes.ends.await(ctx, key, timeout-time.Since(begin))
+	if err == nil && !ok {
+		err = instanceTimeout(key, timeout)
+	}
 	if err != nil {
 		// The caller can still name the instance that goes on running.
 		return pub, Outcome{ProcessInstanceKey: key}, err

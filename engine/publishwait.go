@@ -15,37 +15,62 @@ import (
 
 // AwaitCorrelation waits until message messageKey, published at since, is
 // correlated to (or starts) a process instance, and returns that
-// instance's key. A correlation that came before the wait, while no engine
-// of this node could hand it over, is looked for on every partition's log
+// instance's key; the wait ends at since+timeout (the request's timeout,
+// which its error names). A correlation that came before the wait, while
+// no engine of this node could hand it over, is looked for on the logs
 // from since (less clockMargin): the correlation is written on the
-// instance's partition, which the message does not tell.
+// instance's partition, which the message does not tell. It answers as an
+// uncut wait would have, with the first correlation: a start event's,
+// written on the message's partition with the publication, else the
+// earliest on the others.
 func (e *Engine) AwaitCorrelation(ctx context.Context, messageKey int64, since time.Time, timeout time.Duration) (int64, error) {
 	key, ch, came := e.outcomes.correlations.register(messageKey)
 	if came {
 		return key, nil
 	}
-	for p := 0; p < e.store.Partitions() && !came; p++ {
-		r, found, err := e.outcomes.scan(ctx, p, 0, since,
-			func(h record.Header) bool { return h.ValueType != record.ProcessInstance },
-			func(r *record.Record) bool { return r.Value.MessageKey == messageKey })
-		if err != nil {
-			e.outcomes.correlations.unregister(messageKey)
-			return 0, fmt.Errorf("looking for the correlation of message %d: %w", messageKey, err)
-		}
-		key, came = r.Value.ProcessInstanceKey, found
+	key, came, err := e.firstCorrelation(ctx, messageKey, since)
+	if err != nil || came {
+		e.outcomes.correlations.unregister(messageKey, ch)
+		return key, err
 	}
-	if came {
-		e.outcomes.correlations.unregister(messageKey)
-		return key, nil
-	}
-	key, came, err := e.outcomes.correlations.wait(ctx, messageKey, ch, timeout)
+	key, came, err = e.outcomes.correlations.wait(ctx, messageKey, ch, time.Until(since.Add(timeout)))
 	if err != nil {
 		return 0, err
 	}
 	if !came {
-		return 0, fmt.Errorf("%w: message %d was not correlated within %v", ErrTimeout, messageKey, timeout)
+		return 0, correlationTimeout(messageKey, timeout)
 	}
 	return key, nil
+}
+
+// firstCorrelation reads the logs from since (less clockMargin) for the
+// first correlation of message messageKey: on the message's own partition,
+// else the one stamped earliest on the others.
+func (e *Engine) firstCorrelation(ctx context.Context, messageKey int64, since time.Time) (int64, bool, error) {
+	home := record.PartitionOf(messageKey)
+	parts := []int{home}
+	for p := range e.store.Partitions() {
+		if p != home {
+			parts = append(parts, p)
+		}
+	}
+	var first record.Record
+	found := false
+	for _, p := range parts {
+		r, ok, err := e.outcomes.scan(ctx, p, 0, since,
+			func(h record.Header) bool { return h.ValueType != record.ProcessInstance },
+			func(r *record.Record) bool { return r.Value.MessageKey == messageKey })
+		if err != nil {
+			return 0, false, fmt.Errorf("looking for the correlation of message %d on partition %d: %w", messageKey, p, err)
+		}
+		if ok && p == home {
+			return r.Value.ProcessInstanceKey, true, nil
+		}
+		if ok && (!found || r.Timestamp < first.Timestamp) {
+			first, found = r, true
+		}
+	}
+	return first.Value.ProcessInstanceKey, found, nil
 }
 
 // AwaitPublishedAcross finishes a publish-with-result that a replacement
@@ -58,11 +83,11 @@ func AwaitPublishedAcross(ctx context.Context, acquire Acquire, messageKey, inst
 		e, reqCtx, release := acquire(ctx)
 		out, err := Outcome{ProcessInstanceKey: instanceKey}, error(nil)
 		if instanceKey == 0 {
-			instanceKey, err = e.AwaitCorrelation(reqCtx, messageKey, since, time.Until(since.Add(timeout)))
+			instanceKey, err = e.AwaitCorrelation(reqCtx, messageKey, since, timeout)
 			out.ProcessInstanceKey = instanceKey
 		}
 		if err == nil {
-			out, err = e.AwaitInstance(reqCtx, record.Record{Key: instanceKey}, since, fetch, time.Until(since.Add(timeout)))
+			out, err = e.AwaitInstance(reqCtx, record.Record{Key: instanceKey}, since, fetch, timeout)
 			if err != nil {
 				out = Outcome{ProcessInstanceKey: instanceKey}
 			}

@@ -3,6 +3,7 @@ package rest
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -141,5 +142,127 @@ func untilLogged(t *testing.T, what string, cond func() bool) {
 		if time.Now().After(deadline) {
 			t.Fatalf("no %s within a minute", what)
 		}
+	}
+}
+
+// A message that starts an instance of one process (a message start event)
+// and correlates to a waiting instance of another: an uncut publish-with-
+// result answers with the first correlation, the start event's, written
+// on the message's partition with the publication. Cut by a switch, the
+// next engine answers the same, whichever partitions the instances are
+// on. Before, it took the correlation on the lowest-numbered partition
+// (here 5 of 12 messages were answered with the waiting instance).
+func TestCutPublishWaitAnswersAsAnUncutOne(t *testing.T) {
+	store := openStore(t, "pebble")
+	first := startEngine(t, store)
+	ctx := testContext(t)
+	if _, err := first.Deploy(ctx, record.Resource{Name: "message-catch.bpmn", Content: fixture(t, "message-catch.bpmn").Content},
+		record.Resource{Name: "audit-payment.bpmn", Content: fixture(t, "audit-payment.bpmn").Content}); err != nil {
+		t.Fatal(err)
+	}
+	_, uncut, err := first.PublishWithResult(ctx, engine.PublishRequest{Name: "payment-received", CorrelationKey: "ref"}, 20*time.Second)
+	if err != nil || uncut.BpmnProcessID != "audit-payment" {
+		t.Fatalf("uncut publish-with-result: %+v, %v; want the audit-payment instance it started", uncut, err)
+	}
+	type published struct {
+		key   int64
+		since time.Time
+	}
+	var pubs []published
+	for i := range 12 {
+		id := fmt.Sprintf("o-%d", i)
+		if _, err := first.CreateInstance(ctx, engine.CreateRequest{BpmnProcessID: "await-payment", Variables: []byte(`{"orderId":"` + id + `"}`)}); err != nil {
+			t.Fatal(err)
+		}
+		untilLogged(t, "the instance's subscription to "+id, func() bool {
+			return logtest.Records(t, store, func(r *record.Record) bool {
+				return r.Kind == record.Event && r.ValueType == record.MessageSubscription && r.Intent == record.Created && r.Value.CorrelationKey == id
+			}) == 1
+		})
+		since := time.Now()
+		m, err := first.Publish(ctx, engine.PublishRequest{Name: "payment-received", CorrelationKey: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pubs = append(pubs, published{m.Key, since})
+	}
+	// Each message correlated twice: to its waiting instance and to the
+	// audit's start event (the reference once, to the start event only).
+	untilLogged(t, "every correlation", func() bool {
+		return logtest.Records(t, store, func(r *record.Record) bool {
+			return r.Kind == record.Event && r.Intent == record.Correlated &&
+				(r.ValueType == record.ProcessMessageSubscription || r.ValueType == record.MessageStartEventSubscription)
+		}) == 2*len(pubs)+1
+	})
+	first.Close()
+	second := startEngine(t, store)
+	for _, p := range pubs {
+		key, err := second.AwaitCorrelation(ctx, p.key, p.since, 20*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := second.AwaitInstance(ctx, record.Record{Key: key}, p.since, nil, 20*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.BpmnProcessID != "audit-payment" {
+			t.Errorf("message %d (partition %d): cut, the answer is instance %d of %s (partition %d); uncut, the audit-payment instance it started",
+				p.key, record.PartitionOf(p.key), key, out.BpmnProcessID, record.PartitionOf(key))
+		}
+	}
+}
+
+// Two requests wait for one instance: a create-with-result, and the
+// publish-with-result of the message that ends it. Both get its end.
+// Before, the engine kept one waiter per instance: the second replaced the
+// first, which timed out (504, "the process instance goes on", though it
+// had completed).
+func TestTwoWaitsForOneInstanceBothAnswered(t *testing.T) {
+	store := openStore(t, "pebble")
+	e := startEngine(t, store)
+	ctx := testContext(t)
+	if _, err := e.Deploy(ctx, record.Resource{Name: "payment-then-shipping.bpmn", Content: fixture(t, "payment-then-shipping.bpmn").Content}); err != nil {
+		t.Fatal(err)
+	}
+	h := New(e)
+	post := func(path, body string) *httptest.ResponseRecorder {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(http.MethodPost, path, strings.NewReader(body)))
+		return w
+	}
+	created := make(chan *httptest.ResponseRecorder, 1)
+	go func() {
+		created <- post("/v1/process-instances", `{"bpmnProcessId":"pay-then-ship","variables":{"orderId":"o-2"},"awaitCompletion":true,"requestTimeout":20000}`)
+	}()
+	untilLogged(t, "the instance's subscription", func() bool {
+		return logtest.Records(t, store, func(r *record.Record) bool {
+			return r.Kind == record.Event && r.ValueType == record.ProcessMessageSubscription && r.Intent == record.Created
+		}) == 1
+	})
+	if w := post("/v1/messages", `{"name":"order-paid","correlationKey":"o-2"}`); w.Code != http.StatusOK {
+		t.Fatalf("publishing order-paid: %d %s", w.Code, w.Body)
+	}
+	untilLogged(t, "the second subscription", func() bool {
+		return logtest.Records(t, store, func(r *record.Record) bool {
+			return r.Kind == record.Event && r.ValueType == record.ProcessMessageSubscription && r.Intent == record.Created
+		}) == 2
+	})
+	shipped := post("/v1/messages", `{"name":"order-shipped","correlationKey":"o-2","awaitCompletion":true,"requestTimeout":20000}`)
+	for name, w := range map[string]*httptest.ResponseRecorder{"publish-with-result": shipped, "create-with-result": <-created} {
+		if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"COMPLETED"`) {
+			t.Errorf("%s: %d %s; want the instance's result", name, w.Code, w.Body)
+		}
+	}
+}
+
+// A publish-with-result whose message no instance takes in time says so:
+// it names no instance that goes on, as there is none.
+func TestPublishWaitNobodyTookSaysSo(t *testing.T) {
+	e := startEngine(t, openStore(t, "pebble"))
+	w := httptest.NewRecorder()
+	New(e).ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/v1/messages",
+		strings.NewReader(`{"name":"nobody-waits","correlationKey":"x","timeToLive":60000,"awaitCompletion":true,"requestTimeout":100}`)))
+	if body := w.Body.String(); w.Code != http.StatusGatewayTimeout || !strings.Contains(body, "no process instance took it within 100ms") || strings.Contains(body, "goes on") {
+		t.Errorf("%d %s; want 504 saying no instance took the message, and none that goes on", w.Code, body)
 	}
 }

@@ -116,7 +116,7 @@ func problemFor(err error) *Problem {
 	case errors.As(err, &tooLarge):
 		return newProblem(http.StatusRequestEntityTooLarge, TypeTooLarge, "the request body is larger than "+strconv.FormatInt(tooLarge.Limit, 10)+" bytes")
 	case errors.Is(err, engine.ErrTimeout):
-		return newProblem(http.StatusGatewayTimeout, TypeTimeout, err.Error()+"; the process instance goes on")
+		return newProblem(http.StatusGatewayTimeout, TypeTimeout, err.Error())
 	case errors.Is(err, engine.ErrNoPartition):
 		return newProblem(http.StatusServiceUnavailable, TypeUnavailable, err.Error())
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):

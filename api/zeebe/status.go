@@ -44,7 +44,7 @@ func statusOf(err error, intent string) error {
 	}
 	switch {
 	case errors.Is(err, engine.ErrTimeout):
-		return status.Error(codes.DeadlineExceeded, err.Error()+"; the process instance goes on")
+		return status.Error(codes.DeadlineExceeded, err.Error())
 	case errors.Is(err, storage.ErrOutcomeUnknown):
 		// Sent, and no answer: not UNAVAILABLE, which clients send again.
 		return status.Error(codes.Unknown, err.Error()+"; it may have taken effect: check before sending it again")

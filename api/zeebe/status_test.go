@@ -248,7 +248,7 @@ func TestStatusOf(t *testing.T) {
 		{&engine.Rejection{Type: record.InvalidState, Reason: "it is in state 'FAILED'"}, codes.FailedPrecondition, "Command 'COMPLETE' rejected with code 'INVALID_STATE': it is in state 'FAILED'"},
 		{&engine.Rejection{Type: record.ProcessingError, Reason: "boom"}, codes.Internal, "PROCESSING_ERROR"},
 		{&engine.Rejection{Type: record.ExceededBatchRecordSize, Reason: "too big"}, codes.InvalidArgument, "EXCEEDED_BATCH_RECORD_SIZE"},
-		{fmt.Errorf("%w: instance 1", engine.ErrTimeout), codes.DeadlineExceeded, "goes on"},
+		{fmt.Errorf("%w: instance 1", engine.ErrTimeout), codes.DeadlineExceeded, "instance 1"},
 		{fmt.Errorf("%w: partition 2", engine.ErrNoPartition), codes.Unavailable, "partition 2"},
 		// Sent and cut short: the outcome is unknown, which no client
 		// should retry blindly (before, the cancel said CANCELED).
