@@ -179,6 +179,11 @@ func (c *Client) send(ctx context.Context, method, path, contentType string, bod
 		if errors.As(err, &urlErr) {
 			err = urlErr.Err
 		}
+		if ctx.Err() != nil {
+			// Cut short by the caller (an interrupt, a deadline): Eddy
+			// may be there and working on it.
+			return fmt.Errorf("no answer from Eddy at %s: %w", c.base, err)
+		}
 		return fmt.Errorf("cannot reach Eddy at %s: %w", c.base, err)
 	}
 	defer resp.Body.Close()

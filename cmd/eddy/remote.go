@@ -97,12 +97,15 @@ func checkAddress(address string) error {
 }
 
 // envAddressTransport adds to an unreachable address's error that it is
-// EDDY_ADDRESS's (see fromEnv).
+// EDDY_ADDRESS's (see fromEnv); not to a request cut short by its context
+// (an interrupt, a deadline), whatever the address. The context tells,
+// not the error: a dial's own timeout, which is about the address, is
+// errors.Is context.DeadlineExceeded too.
 type envAddressTransport struct{ http.RoundTripper }
 
 func (t envAddressTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.RoundTripper.RoundTrip(req)
-	if err != nil {
+	if err != nil && req.Context().Err() == nil {
 		err = fmt.Errorf("%w (the address is %s's; --address overrides it)", err, addressEnv)
 	}
 	return resp, err

@@ -2,6 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -11,8 +15,20 @@ import (
 // (the flag not given) is reported as EDDY_ADDRESS's, so that a user does
 // not look for it on the command line; one given with --address is the
 // flag's, whatever EDDY_ADDRESS holds. An unreachable address from
-// EDDY_ADDRESS says so too.
+// EDDY_ADDRESS says so too; a request to a mute Eddy cut short by an
+// interrupt is no such address, wherever the address came from.
 func TestBadAddressNamesItsSource(t *testing.T) {
+	// mute answers nothing: each case whose request reaches it is
+	// interrupted there, as by Ctrl-C.
+	reached := make(chan struct{})
+	mute := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Read the body: only then does the server see the client go.
+		_, _ = io.Copy(io.Discard, r.Body)
+		reached <- struct{}{}
+		<-r.Context().Done()
+	}))
+	defer mute.Close()
+	const interrupt = "interrupt signal received"
 	cases := []struct {
 		name string
 		env  string
@@ -39,6 +55,10 @@ func TestBadAddressNamesItsSource(t *testing.T) {
 			[]string{"cannot reach Eddy at http://127.0.0.1:1"}, "EDDY_ADDRESS"},
 		{"bad flag, no variable", "", []string{"run", "order", "--address", "not a url"}, 2,
 			[]string{`invalid --address "not a url"`}, "EDDY_ADDRESS"},
+		{"interrupted, address from the variable", mute.URL, []string{"run", "order", "--wait"}, 1,
+			[]string{"no answer from Eddy at " + mute.URL + ": " + interrupt}, "EDDY_ADDRESS"},
+		{"interrupted, address from the flag", "", []string{"run", "order", "--wait", "--address", mute.URL}, 1,
+			[]string{"no answer from Eddy at " + mute.URL + ": " + interrupt}, "cannot reach"},
 		{"query in the flag", "", []string{"run", "order", "--address", "http://127.0.0.1:8080/?x=1"}, 2,
 			[]string{`invalid --address "http://127.0.0.1:8080/?x=1"`, "query"}, "EDDY_ADDRESS"},
 	}
@@ -47,6 +67,16 @@ func TestBadAddressNamesItsSource(t *testing.T) {
 			t.Setenv(addressEnv, tc.env)
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
+			ctx, stop := context.WithCancelCause(ctx)
+			done := make(chan struct{})
+			defer close(done)
+			go func() {
+				select {
+				case <-reached:
+					stop(errors.New(interrupt))
+				case <-done:
+				}
+			}()
 			var stdout, stderr strings.Builder
 			code := run(ctx, tc.args, &stdout, &stderr)
 			line := strings.TrimSpace(stderr.String())
