@@ -84,8 +84,11 @@ func checkAddress(address string) error {
 		return fmt.Errorf("%v; %s", err, want)
 	case u.Hostname() == "":
 		return fmt.Errorf("it names no host; %s", want)
-	case u.RawQuery != "" || u.Fragment != "":
-		// The API's paths are appended to the address.
+	case u.RawQuery != "" || u.ForceQuery || strings.Contains(address, "#"):
+		// The API's paths are appended to the address. An empty query
+		// (a trailing ?) or fragment (#) is one too: url.Parse leaves
+		// RawQuery and Fragment empty, and a path after them goes to
+		// /base/?/v1/... or is dropped.
 		return fmt.Errorf("a query or fragment cannot be followed by the API's paths; %s", want)
 	}
 	if p := u.Port(); p != "" {

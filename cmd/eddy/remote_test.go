@@ -61,6 +61,10 @@ func TestBadAddressNamesItsSource(t *testing.T) {
 			[]string{"no answer from Eddy at " + mute.URL + ": " + interrupt}, "cannot reach"},
 		{"query in the flag", "", []string{"run", "order", "--address", "http://127.0.0.1:8080/?x=1"}, 2,
 			[]string{`invalid --address "http://127.0.0.1:8080/?x=1"`, "query"}, "EDDY_ADDRESS"},
+		{"empty query in the variable", "http://127.0.0.1:1/eddy/?", []string{"run", "order"}, 2,
+			[]string{`invalid EDDY_ADDRESS "http://127.0.0.1:1/eddy/?"`, "query"}, "invalid --address"},
+		{"empty fragment in the flag", "", []string{"run", "order", "--address", "http://127.0.0.1:1/eddy/#"}, 2,
+			[]string{`invalid --address "http://127.0.0.1:1/eddy/#"`, "fragment"}, "EDDY_ADDRESS"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
