@@ -34,6 +34,20 @@ type Outcome struct {
 // goes on.
 var ErrTimeout = errors.New("timed out waiting for the process instance to end")
 
+// ErrNotCorrelated is returned when a message waited for expired without
+// correlating to any process instance: none waited for it, and no process
+// starts on it. It was published all the same.
+var ErrNotCorrelated = errors.New("the message expired without correlating to a process instance")
+
+// notCorrelated is what the correlations board says of a message that
+// expired without being offered to any instance (no instance key is 0).
+const notCorrelated int64 = 0
+
+// notCorrelatedError is the ErrNotCorrelated of message key.
+func notCorrelatedError(key int64) error {
+	return fmt.Errorf("%w: message %d: no process instance waited for it and no process starts on it, and its time to live ran out", ErrNotCorrelated, key)
+}
+
 // timeoutError is an ErrTimeout in its own words: what was waited for, and
 // what goes on.
 type timeoutError struct{ msg string }
@@ -144,18 +158,49 @@ func (b *board[T]) wait(ctx context.Context, key int64, ch chan T, timeout time.
 	return zero, false, ctx.Err()
 }
 
+// recentKeys is a set of the keys added last (recentOutcomes of them).
+type recentKeys struct {
+	mu    sync.Mutex
+	has   map[int64]bool
+	order []int64
+}
+
+func (k *recentKeys) add(key int64) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.has[key] {
+		return
+	}
+	k.has[key] = true
+	k.order = append(k.order, key)
+	if len(k.order) > recentOutcomes {
+		delete(k.has, k.order[0])
+		k.order = k.order[1:]
+	}
+}
+
+func (k *recentKeys) contains(key int64) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.has[key]
+}
+
 // outcomes gathers the ends of process instances and message
 // correlations: handed over by local partitions, read from the logs of
 // other nodes' partitions.
 type outcomes struct {
 	e            *Engine
 	ends         *board[Outcome]
-	correlations *board[int64] // message key → process instance key
-	wg           sync.WaitGroup
+	correlations *board[int64] // message key → process instance key, or notCorrelated
+	// offered holds the messages offered to a waiting instance: their
+	// correlation comes on the instance's partition, after the message's
+	// expiry on its own when the time to live is 0.
+	offered recentKeys
+	wg      sync.WaitGroup
 }
 
 func newOutcomes(e *Engine) *outcomes {
-	return &outcomes{e: e, ends: newBoard[Outcome](), correlations: newBoard[int64]()}
+	return &outcomes{e: e, ends: newBoard[Outcome](), correlations: newBoard[int64](), offered: recentKeys{has: map[int64]bool{}}}
 }
 
 // start follows the logs of the partitions other nodes hold; this node's
@@ -202,8 +247,19 @@ func isOutcome(h record.Header) bool {
 		return h.Intent == record.ElementCompleted || h.Intent == record.ElementTerminated
 	case h.ValueType == record.ProcessMessageSubscription || h.ValueType == record.MessageStartEventSubscription:
 		return h.Intent == record.Correlated
+	case h.ValueType == record.MessageSubscription:
+		return h.Intent == record.Correlating
+	case h.ValueType == record.Message:
+		return h.Intent == record.Expired
 	}
 	return false
+}
+
+// isCorrelation reports whether a record with this header correlates a
+// message to an instance: a waiting one's, or a start event's.
+func isCorrelation(h record.Header) bool {
+	return h.Kind == record.Event && h.Intent == record.Correlated &&
+		(h.ValueType == record.ProcessMessageSubscription || h.ValueType == record.MessageStartEventSubscription)
 }
 
 // wantsOutcome is isOutcome on a decoded record: of the elements that end,
@@ -234,11 +290,21 @@ func (o *outcomes) hand(r *record.Record) {
 	if !wantsOutcome(r) {
 		return
 	}
-	if r.ValueType != record.ProcessInstance {
+	switch r.ValueType {
+	case record.ProcessInstance:
+		o.ends.deliver(r.Key, outcomeOf(r))
+	case record.MessageSubscription:
+		o.offered.add(r.Value.MessageKey)
+	case record.Message:
+		// A message offered to none expired without a correlation (a
+		// start event's came before, on this same partition): its
+		// waiters need not wait out their time.
+		if !o.offered.contains(r.Key) {
+			o.correlations.deliver(r.Key, notCorrelated)
+		}
+	default:
 		o.correlations.deliver(r.Value.MessageKey, r.Value.ProcessInstanceKey)
-		return
 	}
-	o.ends.deliver(r.Key, outcomeOf(r))
 }
 
 // outcomeOf is the outcome a process instance's end record says.
@@ -404,6 +470,9 @@ func (e *Engine) PublishWithResult(ctx context.Context, m PublishRequest, timeou
 	}
 	if !ok {
 		return pub, Outcome{}, correlationTimeout(pub.Key, timeout)
+	}
+	if key == notCorrelated {
+		return pub, Outcome{}, notCorrelatedError(pub.Key)
 	}
 	out, ok, err := e.outcomes.ends.await(ctx, key, timeout-time.Since(begin))
 	if err == nil && !ok {

@@ -25,46 +25,66 @@ import (
 // earliest on the others.
 func (e *Engine) AwaitCorrelation(ctx context.Context, messageKey int64, since time.Time, timeout time.Duration) (int64, error) {
 	key, ch, came := e.outcomes.correlations.register(messageKey)
-	if came {
-		return key, nil
-	}
-	key, came, err := e.firstCorrelation(ctx, messageKey, since)
-	if err != nil || came {
-		e.outcomes.correlations.unregister(messageKey, ch)
-		return key, err
-	}
-	key, came, err = e.outcomes.correlations.wait(ctx, messageKey, ch, time.Until(since.Add(timeout)))
-	if err != nil {
-		return 0, err
-	}
 	if !came {
-		return 0, correlationTimeout(messageKey, timeout)
+		var err error
+		key, came, err = e.firstCorrelation(ctx, messageKey, since)
+		if err != nil || came {
+			e.outcomes.correlations.unregister(messageKey, ch)
+		} else {
+			key, came, err = e.outcomes.correlations.wait(ctx, messageKey, ch, time.Until(since.Add(timeout)))
+		}
+		if err != nil {
+			return 0, err
+		}
+		if !came {
+			return 0, correlationTimeout(messageKey, timeout)
+		}
+	}
+	if key == notCorrelated {
+		return 0, notCorrelatedError(messageKey)
 	}
 	return key, nil
 }
 
 // firstCorrelation reads the logs from since (less clockMargin) for the
 // first correlation of message messageKey: on the message's own partition,
-// else the one stamped earliest on the others.
+// else the one stamped earliest on the others. A message its partition's
+// log shows expired without being offered to any instance is
+// notCorrelated.
 func (e *Engine) firstCorrelation(ctx context.Context, messageKey int64, since time.Time) (int64, bool, error) {
 	home := record.PartitionOf(messageKey)
-	parts := []int{home}
-	for p := range e.store.Partitions() {
-		if p != home {
-			parts = append(parts, p)
-		}
+	offered, expired := false, false
+	r, ok, err := e.outcomes.scan(ctx, home, 0, since,
+		func(h record.Header) bool { return h.ValueType != record.ProcessInstance },
+		func(r *record.Record) bool {
+			switch r.ValueType {
+			case record.MessageSubscription:
+				offered = offered || r.Value.MessageKey == messageKey
+			case record.Message:
+				expired = expired || r.Key == messageKey
+			default:
+				return r.Value.MessageKey == messageKey
+			}
+			return false
+		})
+	switch {
+	case err != nil:
+		return 0, false, fmt.Errorf("looking for the correlation of message %d on partition %d: %w", messageKey, home, err)
+	case ok:
+		return r.Value.ProcessInstanceKey, true, nil
+	case expired && !offered:
+		return notCorrelated, true, nil
 	}
 	var first record.Record
 	found := false
-	for _, p := range parts {
-		r, ok, err := e.outcomes.scan(ctx, p, 0, since,
-			func(h record.Header) bool { return h.ValueType != record.ProcessInstance },
+	for p := range e.store.Partitions() {
+		if p == home {
+			continue
+		}
+		r, ok, err := e.outcomes.scan(ctx, p, 0, since, isCorrelation,
 			func(r *record.Record) bool { return r.Value.MessageKey == messageKey })
 		if err != nil {
 			return 0, false, fmt.Errorf("looking for the correlation of message %d on partition %d: %w", messageKey, p, err)
-		}
-		if ok && p == home {
-			return r.Value.ProcessInstanceKey, true, nil
 		}
 		if ok && (!found || r.Timestamp < first.Timestamp) {
 			first, found = r, true

@@ -3,6 +3,7 @@ package rest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +14,7 @@ import (
 	"eddy/engine"
 	"eddy/internal/logtest"
 	"eddy/record"
+	"eddy/storage"
 )
 
 // TestCutWaitFinishesOnTheNextEngine: a create-with-result whose wait an
@@ -218,18 +220,8 @@ func TestCutPublishWaitAnswersAsAnUncutOne(t *testing.T) {
 // first, which timed out (504, "the process instance goes on", though it
 // had completed).
 func TestTwoWaitsForOneInstanceBothAnswered(t *testing.T) {
-	store := openStore(t, "pebble")
-	e := startEngine(t, store)
-	ctx := testContext(t)
-	if _, err := e.Deploy(ctx, record.Resource{Name: "payment-then-shipping.bpmn", Content: fixture(t, "payment-then-shipping.bpmn").Content}); err != nil {
-		t.Fatal(err)
-	}
-	h := New(e)
-	post := func(path, body string) *httptest.ResponseRecorder {
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, httptest.NewRequest(http.MethodPost, path, strings.NewReader(body)))
-		return w
-	}
+	store, h := serveDeployed(t, "payment-then-shipping.bpmn")
+	post := func(path, body string) *httptest.ResponseRecorder { return postTo(h, path, body) }
 	created := make(chan *httptest.ResponseRecorder, 1)
 	go func() {
 		created <- post("/v1/process-instances", `{"bpmnProcessId":"pay-then-ship","variables":{"orderId":"o-2"},"awaitCompletion":true,"requestTimeout":20000}`)
@@ -265,4 +257,81 @@ func TestPublishWaitNobodyTookSaysSo(t *testing.T) {
 	if body := w.Body.String(); w.Code != http.StatusGatewayTimeout || !strings.Contains(body, "no process instance took it within 100ms") || strings.Contains(body, "goes on") {
 		t.Errorf("%d %s; want 504 saying no instance took the message, and none that goes on", w.Code, body)
 	}
+}
+
+// A publish-with-result of a message that expires without correlating (a
+// time to live of 0, and no instance waiting, no process starting on it)
+// answers at once that it did, 404 naming the message; before, it waited
+// out its request timeout and answered 504. Messages of a time to live of
+// 0 that instances wait for, on any partition, still answer with their
+// result: the expiry, written with the publication, comes before their
+// correlation on the instances' partitions.
+func TestPublishWaitOfAnExpiredMessage(t *testing.T) {
+	store, h := serveDeployed(t, "message-catch.bpmn")
+	e := h.engine
+	ctx := testContext(t)
+	publish := func(body string) *httptest.ResponseRecorder { return postTo(h, "/v1/messages", body) }
+	w := publish(`{"name":"payment-received","correlationKey":"nobody","timeToLive":0,"awaitCompletion":true,"requestTimeout":60000}`)
+	if body := w.Body.String(); w.Code != http.StatusNotFound || !strings.Contains(body, "expired without correlating") || !strings.Contains(body, `"messageKey"`) {
+		t.Errorf("a message nobody took: %d %s; want 404 saying it expired without correlating, with its key", w.Code, body)
+	}
+	const n = 6
+	for i := range n {
+		id := fmt.Sprintf("o-%d", i)
+		if _, err := e.CreateInstance(ctx, engine.CreateRequest{BpmnProcessID: "await-payment", Variables: []byte(`{"orderId":"` + id + `"}`)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	untilLogged(t, "every instance's subscription", func() bool {
+		return logtest.Records(t, store, func(r *record.Record) bool {
+			return r.Kind == record.Event && r.ValueType == record.MessageSubscription && r.Intent == record.Created
+		}) == n
+	})
+	for i := range n {
+		w := publish(fmt.Sprintf(`{"name":"payment-received","correlationKey":"o-%d","timeToLive":0,"awaitCompletion":true,"requestTimeout":60000}`, i))
+		if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"COMPLETED"`) {
+			t.Errorf("o-%d, waited for: %d %s; want its instance's result", i, w.Code, w.Body)
+		}
+	}
+}
+
+// Cut by an engine switch, the wait for a message that expired without
+// correlating learns it from the message's partition's log.
+func TestCutPublishWaitOfAnExpiredMessage(t *testing.T) {
+	store := openStore(t, "pebble")
+	first := startEngine(t, store)
+	ctx := testContext(t)
+	since := time.Now()
+	m, err := first.Publish(ctx, engine.PublishRequest{Name: "nobody-waits", CorrelationKey: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	untilLogged(t, "the expiry", func() bool {
+		return logtest.Records(t, store, func(r *record.Record) bool {
+			return r.Kind == record.Event && r.ValueType == record.Message && r.Intent == record.Expired
+		}) == 1
+	})
+	first.Close()
+	second := startEngine(t, store)
+	if _, err := second.AwaitCorrelation(ctx, m.Key, since, time.Minute); !errors.Is(err, engine.ErrNotCorrelated) {
+		t.Errorf("waiting on the next engine: %v; want ErrNotCorrelated", err)
+	}
+}
+
+// serveDeployed is a REST server on an engine of its own store, with the
+// fixture deployed.
+func serveDeployed(t *testing.T, fixtureName string) (*storage.Store, *Server) {
+	store := openStore(t, "pebble")
+	e := startEngine(t, store)
+	if _, err := e.Deploy(testContext(t), record.Resource{Name: fixtureName, Content: fixture(t, fixtureName).Content}); err != nil {
+		t.Fatal(err)
+	}
+	return store, New(e)
+}
+
+// postTo POSTs body to h at path.
+func postTo(h http.Handler, path, body string) *httptest.ResponseRecorder {
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodPost, path, strings.NewReader(body)))
+	return w
 }

@@ -115,6 +115,8 @@ func problemFor(err error) *Problem {
 	switch {
 	case errors.As(err, &tooLarge):
 		return newProblem(http.StatusRequestEntityTooLarge, TypeTooLarge, "the request body is larger than "+strconv.FormatInt(tooLarge.Limit, 10)+" bytes")
+	case errors.Is(err, engine.ErrNotCorrelated):
+		return newProblem(http.StatusNotFound, TypeNotFound, err.Error())
 	case errors.Is(err, engine.ErrTimeout):
 		return newProblem(http.StatusGatewayTimeout, TypeTimeout, err.Error())
 	case errors.Is(err, engine.ErrNoPartition):
