@@ -205,6 +205,9 @@ type DeliveryError struct {
 	Subscriber string
 	Status     int
 	Reason     string
+	// Attempts counts the attempts made, where the retrier counted them
+	// (0 where not).
+	Attempts int
 }
 
 func (e *DeliveryError) Error() string { return e.Reason }

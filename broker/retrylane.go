@@ -136,7 +136,11 @@ func (r *retrier) crowded() bool {
 func (r *retrier) policy(l deadletter.Letter, err error) deadletter.Decision {
 	var later *retryLater
 	if !errors.As(err, &later) {
-		return deadletter.Enqueue(map[string]string{diagRetry: "exhausted"})
+		diag := map[string]string{diagRetry: "exhausted"}
+		if de, ok := errors.AsType[*DeliveryError](err); ok && de.Attempts > 0 {
+			diag[diagAttempts] = strconv.Itoa(de.Attempts)
+		}
+		return deadletter.Enqueue(diag)
 	}
 	r.schedule(l.SequenceID, later.due)
 	return deadletter.Enqueue(map[string]string{
@@ -376,7 +380,11 @@ func (h *triggerHandler) attempt(ctx context.Context, d processor.Delivery, ev *
 		return &retryLater{reason: reason, attempts: n, due: time.Now().Add(wait)}
 	}
 	h.stats.failed(reason)
-	return h.deadLetter(ctx, d, ev, a, reason)
+	err := h.deadLetter(ctx, d, ev, a, reason)
+	if de, ok := errors.AsType[*DeliveryError](err); ok {
+		de.Attempts = n // parked: its letter says how often it was tried
+	}
+	return err
 }
 
 // parkedAndRetrying counts the letters of q: those parked for an operator,

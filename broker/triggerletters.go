@@ -52,7 +52,8 @@ type DeadLetter struct {
 // DeadLetterList is a page of a trigger's dead letters.
 type DeadLetterList struct {
 	Letters []DeadLetter `json:"letters"`
-	// More is true when the limit left letters out.
+	// More is true when the limit left letters out: the next page starts
+	// after the last letter's id (?after=).
 	More bool `json:"more"`
 }
 
@@ -60,13 +61,19 @@ type DeadLetterList struct {
 const (
 	defaultLetterLimit = 100
 	maxLetterLimit     = 10000
+	// maxLetterBytes bounds a page's events (an event may be 1 MiB), so
+	// that a listing of large events builds no huge answer: more says
+	// that there are more.
+	maxLetterBytes = 4 << 20
 )
 
-// DeadLetters lists up to limit of the trigger's dead letters, sequence by
-// sequence in the order a retry takes them (head touched longest ago
-// first), each sequence's in order. ErrTriggerNotFound if there is no such
-// trigger.
-func (r *Router) DeadLetters(ctx context.Context, namespace, name string, limit int) (DeadLetterList, error) {
+// DeadLetters lists up to limit of the trigger's dead letters (fewer when
+// their events pass maxLetterBytes), sequence by sequence in the order a
+// retry takes them (head touched longest ago first), each sequence's in
+// order; after (a letter's id, or "") starts the page after that letter,
+// ErrLetterGone if it is no longer there. ErrTriggerNotFound if there is
+// no such trigger.
+func (r *Router) DeadLetters(ctx context.Context, namespace, name, after string, limit int) (DeadLetterList, error) {
 	list := DeadLetterList{Letters: []DeadLetter{}}
 	q, err := r.letterQueue(namespace, name)
 	if err != nil {
@@ -76,21 +83,35 @@ func (r *Router) DeadLetters(ctx context.Context, namespace, name string, limit 
 	if err != nil {
 		return list, err
 	}
+	size, skipping := 0, after != ""
 	for _, info := range infos {
-		letters, err := q.Letters(ctx, info.ID)
-		if err != nil {
+		err := q.EachLetter(ctx, info.ID, func(l deadletter.Letter) bool {
+			if skipping {
+				skipping = l.ID != after
+				return true
+			}
+			// A page holds at least one letter, and stops at limit or
+			// once its events outgrow maxLetterBytes.
+			if len(list.Letters) == limit || (size > 0 && size+len(l.Event.Payload) > maxLetterBytes) {
+				list.More = true
+				return false
+			}
+			size += len(l.Event.Payload)
+			list.Letters = append(list.Letters, deadLetterOf(l))
+			return true
+		})
+		if err != nil || list.More {
 			return list, err
 		}
-		for _, l := range letters {
-			if len(list.Letters) == limit {
-				list.More = true
-				return list, nil
-			}
-			list.Letters = append(list.Letters, deadLetterOf(l))
-		}
+	}
+	if skipping {
+		return list, fmt.Errorf("%w: %s (delivered, retried or evicted since): list from the start", ErrLetterGone, after)
 	}
 	return list, nil
 }
+
+// ErrLetterGone is a listing to start after a letter that is not there.
+var ErrLetterGone = errors.New("no dead letter to list after")
 
 // EvictDeadLetter drops the dead letter id of the trigger: its event is not
 // delivered again, and the next of its sequence, if any, becomes the one a
@@ -169,7 +190,7 @@ func letterCloudEvent(l deadletter.Letter) (*cloudevents.Event, error) {
 }
 
 // serveDeadLetters lists the trigger's dead letters; ?limit=N (1 to
-// 10000, default 100) bounds the page.
+// 10000, default 100) bounds the page, ?after=ID starts it after a letter.
 func (r *Router) serveDeadLetters(w http.ResponseWriter, req *http.Request) {
 	limit := defaultLetterLimit
 	if v := req.URL.Query()["limit"]; len(v) > 0 {
@@ -180,7 +201,15 @@ func (r *Router) serveDeadLetters(w http.ResponseWriter, req *http.Request) {
 		}
 		limit = n
 	}
-	list, err := r.DeadLetters(req.Context(), req.PathValue("namespace"), req.PathValue("name"), limit)
+	after := ""
+	if v := req.URL.Query()["after"]; len(v) > 0 {
+		if len(v) > 1 || v[0] == "" {
+			writeProblem(w, http.StatusBadRequest, fmt.Errorf("query parameter after: want the id of one letter, the last of the page before"))
+			return
+		}
+		after = v[0]
+	}
+	list, err := r.DeadLetters(req.Context(), req.PathValue("namespace"), req.PathValue("name"), after, limit)
 	if err != nil {
 		writeLetterProblem(w, err)
 		return
@@ -203,6 +232,8 @@ func writeLetterProblem(w http.ResponseWriter, err error) {
 	var terr *TriggerError
 	switch {
 	case errors.Is(err, ErrTriggerNotFound):
+		writeProblem(w, http.StatusNotFound, err)
+	case errors.Is(err, ErrLetterGone):
 		writeProblem(w, http.StatusNotFound, err)
 	case errors.Is(err, deadletter.ErrNotFound):
 		writeProblem(w, http.StatusNotFound, fmt.Errorf("no such dead letter (delivered, retried or evicted since it was listed?): %w", err))

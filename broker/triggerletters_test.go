@@ -2,7 +2,9 @@ package broker
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -71,8 +73,13 @@ func TestPoisonEventListedAndEvicted(t *testing.T) {
 	if c := list.Letters[1].Cause; c != "" {
 		t.Errorf("a letter parked behind, never tried, has cause %q", c)
 	}
-	if page := listLetters(t, env, "orders", "?limit=2"); len(page.Letters) != 2 || !page.More {
-		t.Errorf("limit=2: %d letters, more %v; want 2 and more", len(page.Letters), page.More)
+	page := listLetters(t, env, "orders", "?limit=2")
+	if len(page.Letters) != 2 || !page.More {
+		t.Fatalf("limit=2: %d letters, more %v; want 2 and more", len(page.Letters), page.More)
+	}
+	next := listLetters(t, env, "orders", "?limit=2&after="+page.Letters[1].ID)
+	if len(next.Letters) != 1 || next.More || letterEventID(t, next.Letters[0]) != "a-3" {
+		t.Errorf("the page after the first: %+v; want a-3 alone, and no more", next)
 	}
 
 	poison := list.Letters[0].ID
@@ -170,6 +177,8 @@ func TestDeadLetterRequestsRefused(t *testing.T) {
 		{"GET", "/v1/triggers/default/quiet/deadletters?limit=ten", http.StatusBadRequest, `ten`},
 		{"GET", "/v1/triggers/default/quiet/deadletters?limit=1&limit=2", http.StatusBadRequest, "one count"},
 		{"GET", "/v1/triggers/default/router/deadletters", http.StatusBadRequest, "parks no events"},
+		{"GET", "/v1/triggers/default/quiet/deadletters?after=GONE", http.StatusNotFound, "list from the start"},
+		{"GET", "/v1/triggers/default/quiet/deadletters?after=", http.StatusBadRequest, "the id of one letter"},
 		{"POST", "/v1/triggers/default/quiet/deadletters", http.StatusMethodNotAllowed, "GET"},
 	} {
 		if code, body := env.do(c.method, c.path, "", nil); code != c.code || !strings.Contains(body, c.says) {
@@ -178,5 +187,65 @@ func TestDeadLetterRequestsRefused(t *testing.T) {
 	}
 	if list := listLetters(t, env, "quiet", ""); len(list.Letters) != 0 || list.More || list.Letters == nil {
 		t.Errorf("a trigger with no dead letters lists %+v, want an empty list", list)
+	}
+}
+
+// A delivery whose retries are spent is listed parked with every attempt
+// counted; it said one less, the count of the last scheduled retry.
+func TestExhaustedLetterCountsEveryAttempt(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1))
+	sub := newSubscriber(t, func(_ int, _ *cloudevents.Event, w http.ResponseWriter) { w.WriteHeader(http.StatusServiceUnavailable) })
+	env.putTrigger("default", "spent", triggerYAML("spent", "", sub.URL,
+		"  delivery:\n    retry: 2\n    backoffPolicy: linear\n    backoffDelay: PT0.05S\n"))
+	env.send(event("t", "s-1"))
+	eventually(t, "the retries to be spent", func() bool {
+		st, _ := env.b.Triggers.Status(t.Context(), "default", "spent")
+		return st.DeadLetters == 1
+	})
+	l := listLetters(t, env, "spent", "").Letters[0]
+	if l.State != "parked" || l.Attempts != 3 || sub.count() != 3 {
+		t.Errorf("letter %+v after %d requests; want parked after 3 attempts", l, sub.count())
+	}
+}
+
+// A page of large events stops at maxLetterBytes (at least one letter),
+// not at limit alone: a listing builds no answer of gigabytes; the next
+// page goes on after its last letter.
+func TestDeadLetterPageBoundedInBytes(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1), WithMaxBodyBytes(2<<20))
+	// It refuses the first event unread, and sees no other: they park
+	// behind it.
+	sub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusBadRequest) }))
+	t.Cleanup(sub.Close)
+	env.putTrigger("default", "big", "apiVersion: eventing.knative.dev/v1\nkind: Trigger\nmetadata:\n  name: big\n  namespace: default\n"+
+		"  annotations:\n    kafka.eventing.knative.dev/delivery.order: ordered\nspec:\n  broker: default\n  subscriber:\n    uri: "+sub.URL+"\n")
+	data := []byte(`"` + strings.Repeat("x", maxLetterBytes/3) + `"`)
+	const n = 5
+	for i := range n {
+		e := event("big", fmt.Sprintf("big-%d", i), "partitionkey", "one")
+		e.Data = data
+		env.send(e)
+	}
+	eventually(t, "every event parked", func() bool {
+		st, _ := env.b.Triggers.Status(t.Context(), "default", "big")
+		return st.DeadLetters == n
+	})
+	var seen []string
+	q := "?limit=100"
+	for pages := 0; ; pages++ {
+		list := listLetters(t, env, "big", q)
+		if len(list.Letters) == 0 || len(list.Letters) > 3 {
+			t.Fatalf("a page of %d letters of %d bytes each; want 1 to 3 within %d bytes", len(list.Letters), len(data), maxLetterBytes)
+		}
+		for _, l := range list.Letters {
+			seen = append(seen, letterEventID(t, l))
+		}
+		if !list.More {
+			break
+		}
+		q = "?limit=100&after=" + list.Letters[len(list.Letters)-1].ID
+	}
+	if got := strings.Join(seen, " "); got != "big-0 big-1 big-2 big-3 big-4" {
+		t.Errorf("the pages listed %s; want every letter once, in order", got)
 	}
 }

@@ -217,22 +217,38 @@ func (q *Queue) Sequences(ctx context.Context) ([]SequenceInfo, error) {
 
 // Letters returns the letters of sequenceID in order (none: empty, nil).
 func (q *Queue) Letters(ctx context.Context, sequenceID string) ([]Letter, error) {
-	if err := checkSequenceID(sequenceID); err != nil {
-		return nil, err
-	}
 	var letters []Letter
+	err := q.EachLetter(ctx, sequenceID, func(l Letter) bool {
+		letters = append(letters, l)
+		return true
+	})
+	return letters, err
+}
+
+// errEnough stops a scan whose caller has what it wants.
+var errEnough = errors.New("deadletter: enough letters")
+
+// EachLetter hands the letters of sequenceID to fn in order until fn
+// returns false: a listing that wants a few of a long sequence decodes no
+// more.
+func (q *Queue) EachLetter(ctx context.Context, sequenceID string, fn func(Letter) bool) error {
+	if err := checkSequenceID(sequenceID); err != nil {
+		return err
+	}
 	err := q.store.Scan(ctx, q.partition, q.keys.letters(sequenceID), func(key, value []byte) error {
 		l, err := decodeLetter(value)
 		if err != nil {
 			return q.corrupt(fmt.Sprintf("letter %x of sequence %q", key, sequenceID), err)
 		}
-		letters = append(letters, l)
+		if !fn(l) {
+			return errEnough
+		}
 		return nil
 	})
-	if err != nil {
-		return nil, q.readError("letters", err)
+	if err != nil && !errors.Is(err, errEnough) {
+		return q.readError("letters", err)
 	}
-	return letters, nil
+	return nil
 }
 
 // Size returns the number of letters in the queue.
