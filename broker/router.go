@@ -328,13 +328,12 @@ func (r *Router) RetryDeadLetters(ctx context.Context, namespace, name string) (
 	if err != nil || t.proc == nil {
 		return res, err
 	}
-	before, err := t.dlq.Size(ctx)
-	if err != nil {
-		return res, err
-	}
 	start := time.Now()
 	for {
-		emptied, err := t.proc.ProcessDeadLetters(ctx)
+		emptied, handled, err := t.proc.ProcessDeadLetters(ctx)
+		// What the subscriber took: an eviction meanwhile, or an event
+		// parked behind meanwhile, moves the queue's size, not this.
+		res.Events += handled
 		if err != nil {
 			return res, err
 		}
@@ -348,7 +347,6 @@ func (r *Router) RetryDeadLetters(ctx context.Context, namespace, name string) (
 	if err != nil {
 		return res, err
 	}
-	res.Events = max(before-left, 0)
 	if left == 0 {
 		return res, nil
 	}

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -247,5 +249,60 @@ func TestDeadLetterPageBoundedInBytes(t *testing.T) {
 	}
 	if got := strings.Join(seen, " "); got != "big-0 big-1 big-2 big-3 big-4" {
 		t.Errorf("the pages listed %s; want every letter once, in order", got)
+	}
+}
+
+// A retry's answer counts the events its subscriber took, not what left
+// the queue meanwhile: letters of another sequence evicted during the
+// retry were counted as retried.
+func TestRetryCountsOnlyWhatItDelivered(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1))
+	var healed atomic.Bool
+	hold, held := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	sub := newSubscriber(t, func(_ int, e *cloudevents.Event, w http.ResponseWriter) {
+		switch {
+		case !healed.Load() && (e.ID == "g-1" || e.ID == "h-1"):
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		case e.ID == "g-1":
+			once.Do(func() { close(held) })
+			<-hold
+		}
+		w.WriteHeader(http.StatusAccepted)
+	})
+	env.putTrigger("default", "orders", "apiVersion: eventing.knative.dev/v1\nkind: Trigger\nmetadata:\n  name: orders\n  namespace: default\n"+
+		"  annotations:\n    kafka.eventing.knative.dev/delivery.order: ordered\nspec:\n  broker: default\n  subscriber:\n    uri: "+sub.URL+"\n")
+	env.send(event("step", "g-1", "partitionkey", "g"))
+	eventually(t, "g-1 parked", func() bool {
+		st, _ := env.b.Triggers.Status(t.Context(), "default", "orders")
+		return st.DeadLetters == 1
+	})
+	env.send(event("step", "h-1", "partitionkey", "h"), event("step", "h-2", "partitionkey", "h"))
+	eventually(t, "h-1 and h-2 parked", func() bool {
+		st, _ := env.b.Triggers.Status(t.Context(), "default", "orders")
+		return st.DeadLetters == 3
+	})
+	healed.Store(true)
+	type answer struct {
+		code int
+		body string
+	}
+	retried := make(chan answer, 1)
+	go func() {
+		code, body := env.do("POST", "/v1/triggers/default/orders/retry", "", nil)
+		retried <- answer{code, body}
+	}()
+	<-held
+	for _, l := range listLetters(t, env, "orders", "").Letters {
+		if id := letterEventID(t, l); id == "h-1" || id == "h-2" {
+			if code, body := env.do("DELETE", "/v1/triggers/default/orders/deadletters/"+l.ID, "", nil); code != http.StatusNoContent {
+				t.Fatalf("evicting %s during the retry: %d %s", id, code, body)
+			}
+		}
+	}
+	close(hold)
+	if a := <-retried; a.code != http.StatusOK || !strings.Contains(a.body, `"events":1`) {
+		t.Errorf("the retry answered %d %s; want 200 with the 1 event it delivered", a.code, a.body)
 	}
 }

@@ -107,23 +107,29 @@ func (p *Processor) handleFailure(ctx context.Context, d Delivery, seq string, e
 // ProcessDeadLetters retries the dead-lettered sequence whose head has waited
 // longest, handing its letters to the processor's handler in order (see
 // deadletter.Queue.Process). It returns true when it emptied a sequence, so
-// that a caller can loop while it does. The handlers' Tx writes commit after
-// each letter, without a token: at-least-once.
-func (p *Processor) ProcessDeadLetters(ctx context.Context) (bool, error) {
+// that a caller can loop while it does, and how many letters the handler
+// took (the letters an operator evicted meanwhile are not among them). The
+// handlers' Tx writes commit after each letter, without a token:
+// at-least-once.
+func (p *Processor) ProcessDeadLetters(ctx context.Context) (emptied bool, handled int, err error) {
 	dl := p.deadLetters
 	if dl == nil {
-		return false, fmt.Errorf("processor %s has no dead-letter queue (WithDeadLetters)", p.name)
+		return false, 0, fmt.Errorf("processor %s has no dead-letter queue (WithDeadLetters)", p.name)
 	}
-	return dl.q.Process(ctx, func(ctx context.Context, l deadletter.Letter) error {
+	emptied, err = dl.q.Process(ctx, func(ctx context.Context, l deadletter.Letter) error {
 		e := LetterEvent(l)
 		tx := newTx(p.store, p.o.statePartition)
 		d := Delivery{Event: &e, Segment: -1, Tx: &tx}
 		if err := p.handler.Handle(ctx, d); err != nil {
 			return err
 		}
-		if len(tx.writes) == 0 {
-			return nil
+		if len(tx.writes) > 0 {
+			if err := p.commit(ctx, &tx); err != nil {
+				return err
+			}
 		}
-		return p.commit(ctx, &tx)
+		handled++
+		return nil
 	}, dl.policy)
+	return emptied, handled, err
 }

@@ -55,9 +55,9 @@ func TestDeadLetterOrdering(t *testing.T) {
 		broken.Store(false)
 		w.write(t, []string{"A"}, 1) // A/5 is still parked: its sequence is in the queue
 		waitFor(t, "A/5 parked", func() bool { return len(letters(t, q, "A")) == 4 })
-		processed, err := p.ProcessDeadLetters(t.Context())
-		if err != nil || !processed {
-			t.Fatalf("processing the dead letters: %v, %v; want the sequence emptied", processed, err)
+		processed, handled, err := p.ProcessDeadLetters(t.Context())
+		if err != nil || !processed || handled != 4 {
+			t.Fatalf("processing the dead letters: %v, %d handled, %v; want the sequence of 4 emptied", processed, handled, err)
 		}
 		if ls := letters(t, q, "A"); len(ls) != 0 {
 			t.Fatalf("%d letters left in sequence A", len(ls))
