@@ -94,7 +94,7 @@ func (c *Core) messageCommand(cmd *record.Record) Response {
 		}
 		c.st.schedule(m.Deadline, dueMessageTTL, key)
 	} else {
-		v.Deadline = c.now
+		v.Deadline, v.Uncorrelated = c.now, len(m.Correlated) == 0
 		c.event(record.Message, record.Expired, key, &v)
 	}
 	return Response{Record: *ev}
@@ -239,7 +239,10 @@ func (c *Core) expireMessage(m *message) {
 	if m.MessageID != "" {
 		delete(c.st.messageIDs, messageIDKey(m.Name, m.CorrelationKey, m.MessageID))
 	}
-	v := record.Value{Name: m.Name, CorrelationKey: m.CorrelationKey, MessageID: m.MessageID, Variables: m.Variables, Deadline: m.Deadline}
+	// Correlated holds the offers still pending too: a message offered
+	// whose instance has yet to take it is not said to be uncorrelated.
+	v := record.Value{Name: m.Name, CorrelationKey: m.CorrelationKey, MessageID: m.MessageID, Variables: m.Variables, Deadline: m.Deadline,
+		Uncorrelated: len(m.Correlated) == 0}
 	c.event(record.Message, record.Expired, m.Key, &v)
 }
 

@@ -39,8 +39,8 @@ var ErrTimeout = errors.New("timed out waiting for the process instance to end")
 // starts on it. It was published all the same.
 var ErrNotCorrelated = errors.New("the message expired without correlating to a process instance")
 
-// notCorrelated is what the correlations board says of a message that
-// expired without being offered to any instance (no instance key is 0).
+// notCorrelated is the instance key a wait for a correlation gives for a
+// message that expired uncorrelated (no instance key is 0).
 const notCorrelated int64 = 0
 
 // notCorrelatedError is the ErrNotCorrelated of message key.
@@ -158,49 +158,23 @@ func (b *board[T]) wait(ctx context.Context, key int64, ch chan T, timeout time.
 	return zero, false, ctx.Err()
 }
 
-// recentKeys is a set of the keys added last (recentOutcomes of them).
-type recentKeys struct {
-	mu    sync.Mutex
-	has   map[int64]bool
-	order []int64
-}
-
-func (k *recentKeys) add(key int64) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.has[key] {
-		return
-	}
-	k.has[key] = true
-	k.order = append(k.order, key)
-	if len(k.order) > recentOutcomes {
-		delete(k.has, k.order[0])
-		k.order = k.order[1:]
-	}
-}
-
-func (k *recentKeys) contains(key int64) bool {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return k.has[key]
-}
-
 // outcomes gathers the ends of process instances and message
 // correlations: handed over by local partitions, read from the logs of
 // other nodes' partitions.
 type outcomes struct {
 	e            *Engine
 	ends         *board[Outcome]
-	correlations *board[int64] // message key → process instance key, or notCorrelated
-	// offered holds the messages offered to a waiting instance: their
-	// correlation comes on the instance's partition, after the message's
-	// expiry on its own when the time to live is 0.
-	offered recentKeys
-	wg      sync.WaitGroup
+	correlations *board[int64] // message key → process instance key
+	// expiries holds the messages that expired uncorrelated, apart from
+	// the correlations so that many of them (an hour after a burst of
+	// CloudEvents no instance took) crowd out no correlation a waiter
+	// has yet to pick up.
+	expiries *board[struct{}]
+	wg       sync.WaitGroup
 }
 
 func newOutcomes(e *Engine) *outcomes {
-	return &outcomes{e: e, ends: newBoard[Outcome](), correlations: newBoard[int64](), offered: recentKeys{has: map[int64]bool{}}}
+	return &outcomes{e: e, ends: newBoard[Outcome](), correlations: newBoard[int64](), expiries: newBoard[struct{}]()}
 }
 
 // start follows the logs of the partitions other nodes hold; this node's
@@ -247,8 +221,6 @@ func isOutcome(h record.Header) bool {
 		return h.Intent == record.ElementCompleted || h.Intent == record.ElementTerminated
 	case h.ValueType == record.ProcessMessageSubscription || h.ValueType == record.MessageStartEventSubscription:
 		return h.Intent == record.Correlated
-	case h.ValueType == record.MessageSubscription:
-		return h.Intent == record.Correlating
 	case h.ValueType == record.Message:
 		return h.Intent == record.Expired
 	}
@@ -293,14 +265,10 @@ func (o *outcomes) hand(r *record.Record) {
 	switch r.ValueType {
 	case record.ProcessInstance:
 		o.ends.deliver(r.Key, outcomeOf(r))
-	case record.MessageSubscription:
-		o.offered.add(r.Value.MessageKey)
 	case record.Message:
-		// A message offered to none expired without a correlation (a
-		// start event's came before, on this same partition): its
-		// waiters need not wait out their time.
-		if !o.offered.contains(r.Key) {
-			o.correlations.deliver(r.Key, notCorrelated)
+		// Its waiters need not wait out their time.
+		if r.Value.Uncorrelated {
+			o.expiries.deliver(r.Key, struct{}{})
 		}
 	default:
 		o.correlations.deliver(r.Value.MessageKey, r.Value.ProcessInstanceKey)
@@ -464,7 +432,7 @@ func (e *Engine) PublishWithResult(ctx context.Context, m PublishRequest, timeou
 	if err != nil {
 		return record.Record{}, Outcome{}, err
 	}
-	key, ok, err := e.outcomes.correlations.await(ctx, pub.Key, timeout)
+	key, ok, err := e.outcomes.awaitCorrelation(ctx, pub.Key, timeout, nil)
 	if err != nil {
 		return pub, Outcome{}, err
 	}

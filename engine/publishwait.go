@@ -22,58 +22,83 @@ import (
 // instance's partition, which the message does not tell. It answers as an
 // uncut wait would have, with the first correlation: a start event's,
 // written on the message's partition with the publication, else the
-// earliest on the others.
+// earliest on the others. ErrNotCorrelated if the message expired
+// uncorrelated.
 func (e *Engine) AwaitCorrelation(ctx context.Context, messageKey int64, since time.Time, timeout time.Duration) (int64, error) {
-	key, ch, came := e.outcomes.correlations.register(messageKey)
-	if !came {
-		var err error
-		key, came, err = e.firstCorrelation(ctx, messageKey, since)
-		if err != nil || came {
-			e.outcomes.correlations.unregister(messageKey, ch)
-		} else {
-			key, came, err = e.outcomes.correlations.wait(ctx, messageKey, ch, time.Until(since.Add(timeout)))
-		}
-		if err != nil {
-			return 0, err
-		}
-		if !came {
-			return 0, correlationTimeout(messageKey, timeout)
-		}
-	}
-	if key == notCorrelated {
+	key, came, err := e.outcomes.awaitCorrelation(ctx, messageKey, time.Until(since.Add(timeout)),
+		func() (int64, bool, error) { return e.firstCorrelation(ctx, messageKey, since) })
+	switch {
+	case err != nil:
+		return 0, err
+	case !came:
+		return 0, correlationTimeout(messageKey, timeout)
+	case key == notCorrelated:
 		return 0, notCorrelatedError(messageKey)
 	}
 	return key, nil
 }
 
+// awaitCorrelation waits until message key is correlated (its instance's
+// key) or expires uncorrelated (notCorrelated), timeout at most; came is
+// false when neither came in time. look, if not nil, is asked once the
+// waits are set up, for what came before them (a log's records).
+func (o *outcomes) awaitCorrelation(ctx context.Context, key int64, timeout time.Duration, look func() (int64, bool, error)) (int64, bool, error) {
+	inst, correlated, came := o.correlations.register(key)
+	if came {
+		return inst, true, nil
+	}
+	defer o.correlations.unregister(key, correlated)
+	_, expired, came := o.expiries.register(key)
+	if came {
+		return notCorrelated, true, nil
+	}
+	defer o.expiries.unregister(key, expired)
+	if look != nil {
+		if inst, found, err := look(); err != nil || found {
+			return inst, found, err
+		}
+	}
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case inst := <-correlated:
+		return inst, true, nil
+	case <-expired:
+		return notCorrelated, true, nil
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	select { // what came as the wait ended
+	case inst := <-correlated:
+		return inst, true, nil
+	case <-expired:
+		return notCorrelated, true, nil
+	default:
+	}
+	return 0, false, ctx.Err()
+}
+
 // firstCorrelation reads the logs from since (less clockMargin) for the
 // first correlation of message messageKey: on the message's own partition,
 // else the one stamped earliest on the others. A message its partition's
-// log shows expired without being offered to any instance is
-// notCorrelated.
+// log shows expired uncorrelated is notCorrelated.
 func (e *Engine) firstCorrelation(ctx context.Context, messageKey int64, since time.Time) (int64, bool, error) {
 	home := record.PartitionOf(messageKey)
-	offered, expired := false, false
 	r, ok, err := e.outcomes.scan(ctx, home, 0, since,
 		func(h record.Header) bool { return h.ValueType != record.ProcessInstance },
 		func(r *record.Record) bool {
-			switch r.ValueType {
-			case record.MessageSubscription:
-				offered = offered || r.Value.MessageKey == messageKey
-			case record.Message:
-				expired = expired || r.Key == messageKey
-			default:
-				return r.Value.MessageKey == messageKey
+			if r.ValueType == record.Message {
+				return r.Key == messageKey && r.Value.Uncorrelated
 			}
-			return false
+			return r.Value.MessageKey == messageKey
 		})
 	switch {
 	case err != nil:
 		return 0, false, fmt.Errorf("looking for the correlation of message %d on partition %d: %w", messageKey, home, err)
+	case ok && r.ValueType == record.Message:
+		return notCorrelated, true, nil
 	case ok:
 		return r.Value.ProcessInstanceKey, true, nil
-	case expired && !offered:
-		return notCorrelated, true, nil
 	}
 	var first record.Record
 	found := false

@@ -67,6 +67,7 @@ const (
 	fElement
 	fSource
 	fEvent
+	fUncorrelated
 )
 
 // Append encodes r (all but Position, Timestamp and Partition) onto dst.
@@ -156,6 +157,7 @@ func appendValue(d []byte, v *Value) []byte {
 	d = putInt(d, fElement, int64(v.Element))
 	d = putStr(d, fSource, v.Source)
 	d = putBytes(d, fEvent, v.Event)
+	d = putBool(d, fUncorrelated, v.Uncorrelated)
 	return d
 }
 
@@ -372,6 +374,8 @@ func (d *decoder) value(v *Value) error {
 				v.RequestTimeout = x
 			case fDuplicate:
 				v.Duplicate = x != 0
+			case fUncorrelated:
+				v.Uncorrelated = x != 0
 			case fScopeKey:
 				v.ScopeKey = x
 			case fIncidentKey:

@@ -22,6 +22,7 @@ func sampleRecords() []Record {
 				Processes: []ProcessMeta{{BpmnProcessID: "a", Version: 1, ProcessDefinitionKey: 9, ResourceName: "a.bpmn", Checksum: []byte{1, 2}, Duplicate: true}}}},
 		{Kind: Command, ValueType: ProcessInstanceModification, Intent: Modify,
 			Value: Value{Instructions: []Instruction{{Activate: true, ElementID: "x", AncestorKey: 4, Variables: []byte("{}")}, {ElementInstanceKey: 8}}}},
+		{Kind: Event, ValueType: Message, Intent: Expired, Key: Key(2, 6), Value: Value{Name: "paid", Deadline: 1700000000000, Uncorrelated: true}},
 		{Kind: Event, ValueType: CloudEvent, Intent: Published, Key: Key(1, 4),
 			Value: Value{Name: "com.example.paid", Source: "/payments", MessageID: "e-1", CorrelationKey: "o-1", Event: []byte{1, 0, 7}}},
 	}

@@ -89,6 +89,9 @@ type Value struct {
 	// Event is a CloudEvent in the cloudevents package's log encoding,
 	// opaque to the engine.
 	Event []byte
+	// Uncorrelated marks a message's expiry when no instance took the
+	// message or had it offered: none can any more.
+	Uncorrelated bool
 }
 
 // Resource is a deployed file.

@@ -137,6 +137,12 @@ func TestCutPublishWaitFinishesOnTheNextEngine(t *testing.T) {
 	}
 }
 
+// untilRecords waits until store's log holds n records that match.
+func untilRecords(t *testing.T, store *storage.Store, what string, n int, match func(*record.Record) bool) {
+	t.Helper()
+	untilLogged(t, what, func() bool { return logtest.Records(t, store, match) == n })
+}
+
 // untilLogged waits for cond, a minute at most (a guard, not a measure).
 func untilLogged(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -190,11 +196,9 @@ func TestCutPublishWaitAnswersAsAnUncutOne(t *testing.T) {
 	}
 	// Each message correlated twice: to its waiting instance and to the
 	// audit's start event (the reference once, to the start event only).
-	untilLogged(t, "every correlation", func() bool {
-		return logtest.Records(t, store, func(r *record.Record) bool {
-			return r.Kind == record.Event && r.Intent == record.Correlated &&
-				(r.ValueType == record.ProcessMessageSubscription || r.ValueType == record.MessageStartEventSubscription)
-		}) == 2*len(pubs)+1
+	untilRecords(t, store, "every correlation", 2*len(pubs)+1, func(r *record.Record) bool {
+		return r.Kind == record.Event && r.Intent == record.Correlated &&
+			(r.ValueType == record.ProcessMessageSubscription || r.ValueType == record.MessageStartEventSubscription)
 	})
 	first.Close()
 	second := startEngine(t, store)
@@ -226,18 +230,14 @@ func TestTwoWaitsForOneInstanceBothAnswered(t *testing.T) {
 	go func() {
 		created <- post("/v1/process-instances", `{"bpmnProcessId":"pay-then-ship","variables":{"orderId":"o-2"},"awaitCompletion":true,"requestTimeout":20000}`)
 	}()
-	untilLogged(t, "the instance's subscription", func() bool {
-		return logtest.Records(t, store, func(r *record.Record) bool {
-			return r.Kind == record.Event && r.ValueType == record.ProcessMessageSubscription && r.Intent == record.Created
-		}) == 1
+	untilRecords(t, store, "the instance's subscription", 1, func(r *record.Record) bool {
+		return r.Kind == record.Event && r.ValueType == record.ProcessMessageSubscription && r.Intent == record.Created
 	})
 	if w := post("/v1/messages", `{"name":"order-paid","correlationKey":"o-2"}`); w.Code != http.StatusOK {
 		t.Fatalf("publishing order-paid: %d %s", w.Code, w.Body)
 	}
-	untilLogged(t, "the second subscription", func() bool {
-		return logtest.Records(t, store, func(r *record.Record) bool {
-			return r.Kind == record.Event && r.ValueType == record.ProcessMessageSubscription && r.Intent == record.Created
-		}) == 2
+	untilRecords(t, store, "the second subscription", 2, func(r *record.Record) bool {
+		return r.Kind == record.Event && r.ValueType == record.ProcessMessageSubscription && r.Intent == record.Created
 	})
 	shipped := post("/v1/messages", `{"name":"order-shipped","correlationKey":"o-2","awaitCompletion":true,"requestTimeout":20000}`)
 	for name, w := range map[string]*httptest.ResponseRecorder{"publish-with-result": shipped, "create-with-result": <-created} {
@@ -282,10 +282,8 @@ func TestPublishWaitOfAnExpiredMessage(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	untilLogged(t, "every instance's subscription", func() bool {
-		return logtest.Records(t, store, func(r *record.Record) bool {
-			return r.Kind == record.Event && r.ValueType == record.MessageSubscription && r.Intent == record.Created
-		}) == n
+	untilRecords(t, store, "every instance's subscription", n, func(r *record.Record) bool {
+		return r.Kind == record.Event && r.ValueType == record.MessageSubscription && r.Intent == record.Created
 	})
 	for i := range n {
 		w := publish(fmt.Sprintf(`{"name":"payment-received","correlationKey":"o-%d","timeToLive":0,"awaitCompletion":true,"requestTimeout":60000}`, i))
@@ -306,10 +304,8 @@ func TestCutPublishWaitOfAnExpiredMessage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	untilLogged(t, "the expiry", func() bool {
-		return logtest.Records(t, store, func(r *record.Record) bool {
-			return r.Kind == record.Event && r.ValueType == record.Message && r.Intent == record.Expired
-		}) == 1
+	untilRecords(t, store, "the expiry", 1, func(r *record.Record) bool {
+		return r.Kind == record.Event && r.ValueType == record.Message && r.Intent == record.Expired
 	})
 	first.Close()
 	second := startEngine(t, store)
@@ -334,4 +330,88 @@ func postTo(h http.Handler, path, body string) *httptest.ResponseRecorder {
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, httptest.NewRequest(http.MethodPost, path, strings.NewReader(body)))
 	return w
+}
+
+// A message offered to an instance whose partition is down (its node, or
+// a change of hands) expires before the instance takes it; meanwhile the
+// waiting node's engine is switched. The instance takes the message once
+// its partition is back: the wait, on the next engine, answers with it,
+// not that the message expired uncorrelated (which it did before: the new
+// engine had not seen the offer).
+func TestCutWaitOfAnOfferPendingAcrossTheExpiry(t *testing.T) {
+	store := openStore(t, "pebble")
+	ctx := testContext(t)
+	all := startEngine(t, store)
+	if _, err := all.Deploy(ctx, record.Resource{Name: "message-catch.bpmn", Content: fixture(t, "message-catch.bpmn").Content}); err != nil {
+		t.Fatal(err)
+	}
+	const key = "order-pending"
+	home := all.PartitionForKey(key)
+	var others []int
+	for p := range store.Partitions() {
+		if p != home {
+			others = append(others, p)
+		}
+	}
+	untilRecords(t, store, "the deployment on every partition", store.Partitions(), func(r *record.Record) bool {
+		return r.Kind == record.Event && r.ValueType == record.Deployment && r.Intent == record.Created
+	})
+	all.Close()
+	// The instance waits on a partition of node B, which then goes down.
+	b := startOnPartitions(t, store, others...)
+	inst, err := b.CreateInstance(ctx, engine.CreateRequest{BpmnProcessID: "await-payment", Variables: []byte(`{"orderId":"` + key + `"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	untilRecords(t, store, "the subscription's command", 1, func(r *record.Record) bool {
+		return r.Kind == record.Command && r.ValueType == record.MessageSubscription && r.Intent == record.Create
+	})
+	b.Close()
+	// Node A holds the message's partition: the message is offered there.
+	a := startOnPartitions(t, store, home)
+	since := time.Now()
+	m, err := a.Publish(ctx, engine.PublishRequest{Name: "payment-received", CorrelationKey: key, TTL: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	untilRecords(t, store, "the offer", 1, func(r *record.Record) bool {
+		return r.Kind == record.Event && r.ValueType == record.MessageSubscription && r.Intent == record.Correlating && r.Value.MessageKey == m.Key
+	})
+	a.Close()
+	next := startOnPartitions(t, store, home)
+	answered := make(chan int64, 1)
+	go func() {
+		k, err := next.AwaitCorrelation(ctx, m.Key, since, time.Minute)
+		if err != nil {
+			t.Errorf("the wait on the next engine: %v; want the instance that took the message", err)
+		}
+		answered <- k
+	}()
+	untilRecords(t, store, "the expiry", 1, func(r *record.Record) bool {
+		return r.Kind == record.Event && r.ValueType == record.Message && r.Intent == record.Expired
+	})
+	startOnPartitions(t, store, others...)
+	if k := <-answered; k != inst.Key {
+		t.Errorf("the wait answered instance %d; want %d, which took the message", k, inst.Key)
+	}
+}
+
+// startOnPartitions runs an engine on partitions parts of store only, as a
+// node of several sharing it.
+func startOnPartitions(t *testing.T, store *storage.Store, parts ...int) *engine.Engine {
+	t.Helper()
+	epochs := map[int]uint64{}
+	for _, p := range parts {
+		claim, err := store.Ownership().ClaimPartition(context.Background(), p, "rest-test", time.Minute)
+		if err != nil {
+			t.Fatalf("claiming partition %d: %v", p, err)
+		}
+		epochs[p] = claim.Epoch
+	}
+	e, err := engine.Start(context.Background(), store, engine.Options{Epochs: epochs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.Close)
+	return e
 }
