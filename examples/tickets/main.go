@@ -20,6 +20,7 @@ import (
 	"syscall"
 	"time"
 
+	"eddy/examples/tickets/internal/tickets"
 	"eddy/storage"
 )
 
@@ -69,7 +70,7 @@ func run(cfg config) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("Tickets example, model %s, %d tickets on sale: open %s/\n", cfg.Model, cfg.Stock, a.URL)
+	fmt.Printf("Tickets example, model %s, %s on sale: open %s/\n", cfg.Model, tickets.Count(cfg.Stock), a.URL)
 	<-ctx.Done()
 	fmt.Println("stopping")
 	a.close()

@@ -141,7 +141,7 @@ func (s *Service) Restored() error {
 	s.available = s.cfg.Stock - s.held - s.sold
 	if s.available < 0 {
 		s.available = 0
-		return fmt.Errorf("the log holds %d tickets sold and %d held, more than the stock of %d: start with a stock of %d or more", s.sold, s.held, s.cfg.Stock, s.sold+s.held)
+		return fmt.Errorf("the log holds %s sold and %d held, more than the stock of %d: start with a stock of %d or more", Count(s.sold), s.held, s.cfg.Stock, s.sold+s.held)
 	}
 	return nil
 }

@@ -285,9 +285,17 @@ func (s *Service) method(model string, quantity int) string {
 	return "card"
 }
 
+// Count says n tickets, in the singular for one.
+func Count(n int) string {
+	if n == 1 {
+		return "1 ticket"
+	}
+	return fmt.Sprintf("%d tickets", n)
+}
+
 // reject announces that a reservation could not be made.
 func (s *Service) reject(ctx context.Context, session string, quantity int, typ string, left int) error {
-	reason := fmt.Sprintf("%d tickets asked, %d left", quantity, left)
+	reason := fmt.Sprintf("%s asked, %d left", Count(quantity), left)
 	err := s.pub.Emit(ctx, events.Out{
 		Type: events.TicketsReservationRejected, ID: "rejected-" + newID(""), SessionID: session,
 		Data: events.Reservation{SessionID: session, TicketsQuantity: quantity, TicketsType: typ, Reason: reason},

@@ -524,3 +524,11 @@ func TestUnsaidModelIsTheEarlierRuns(t *testing.T) {
 		t.Errorf("the earlier run's customer: model %q, paid by %s; want v4, transfer", v.Model, v.PaymentMethod)
 	}
 }
+
+func TestCount(t *testing.T) {
+	for n, want := range map[int]string{0: "0 tickets", 1: "1 ticket", 2: "2 tickets", 400: "400 tickets"} {
+		if got := Count(n); got != want {
+			t.Errorf("Count(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
