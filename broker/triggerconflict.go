@@ -20,13 +20,25 @@ func (p Preconditions) check(key string, exists bool, id triggerIdentity) error 
 	case p == Preconditions{}:
 		return nil
 	case !exists:
-		return fmt.Errorf("%w: %s; the request requires it at uid %q and resourceVersion %q (read before, it was deleted since; leave metadata.uid and resourceVersion out to create it)", ErrTriggerNotFound, key, p.UID, p.ResourceVersion)
+		return fmt.Errorf("%w: %s; the request requires it at %s (read before, it was deleted since; leave metadata.uid and resourceVersion out to create it)", ErrTriggerNotFound, key, p.required())
 	case p.UID != "" && p.UID != id.UID:
 		return &ConflictError{Reason: fmt.Sprintf("trigger %s has uid %q, not %q: it was deleted and created again since it was read", key, id.UID, p.UID)}
 	case p.ResourceVersion != "" && p.ResourceVersion != id.ResourceVersion:
 		return &ConflictError{Reason: fmt.Sprintf("trigger %s is at resourceVersion %q, not %q: it changed since it was read; read it again and make the change to that (or leave metadata.resourceVersion out to replace it whatever it is)", key, id.ResourceVersion, p.ResourceVersion)}
 	}
 	return nil
+}
+
+// required names what p requires, leaving out the empty fields: a PUT
+// that names only its resourceVersion was told it required uid "".
+func (p Preconditions) required() string {
+	switch {
+	case p.UID == "":
+		return fmt.Sprintf("resourceVersion %q", p.ResourceVersion)
+	case p.ResourceVersion == "":
+		return fmt.Sprintf("uid %q", p.UID)
+	}
+	return fmt.Sprintf("uid %q and resourceVersion %q", p.UID, p.ResourceVersion)
 }
 
 // ConflictError is a write of a trigger that must be made again, if at
