@@ -118,8 +118,8 @@ type IncidentQuery struct {
 	Limit int
 }
 
-// Incidents returns the open incidents of the partitions this node runs,
-// ordered by key.
+// Incidents returns the open incidents of every partition, ordered by key:
+// with peers, those of the partitions other nodes hold are asked of them.
 func (e *Engine) Incidents(ctx context.Context, q IncidentQuery) ([]Incident, error) {
 	parts := e.ids
 	if e.peers != nil {

@@ -12,8 +12,9 @@ const (
 	maxIncidentPage     = 1000
 )
 
-// listIncidents pages through the open incidents of the partitions this
-// node runs, by key: ?processInstanceKey=K&after=K&limit=N.
+// listIncidents pages through the open incidents of every partition (the
+// engine asks other nodes for theirs), by key:
+// ?processInstanceKey=K&after=K&limit=N.
 func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) error {
 	q := engine.IncidentQuery{Limit: defaultIncidentPage}
 	for name, values := range r.URL.Query() {
