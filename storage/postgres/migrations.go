@@ -118,7 +118,10 @@ func settlePartitions(ctx context.Context, tx pgx.Tx, schema string, want int) (
 	case err != nil:
 		return 0, fmt.Errorf("postgres: reading partition count in schema %q: %w", schema, err)
 	case want != 0 && want != have:
-		return 0, fmt.Errorf("%w: the store in schema %q has %d partitions, %d were requested (pass 0 to use the stored count)", storage.ErrInvalid, schema, have, want)
+		// Said as the pebble backend says it: "pass 0" was advice for Go
+		// callers, and eddy dev, which refuses --partitions 0, printed it
+		// to users who had to leave the flag out instead.
+		return 0, fmt.Errorf("%w: the store in schema %q has %d partitions, %d were requested (the count is fixed when a store is created)", storage.ErrInvalid, schema, have, want)
 	}
 	return have, nil
 }
