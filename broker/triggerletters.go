@@ -1,11 +1,13 @@
 package broker
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -15,8 +17,8 @@ import (
 )
 
 // A trigger's dead letters, for an operator: the events its subscriber
-// refused, each with why and how often, listed in the order a retry takes
-// them, and evicted one by one (Axon's evict), as an event that is never
+// refused, each with why and how often, listed sequence by sequence, and
+// evicted one by one (Axon's evict), as an event that is never
 // to be delivered (a poison message) needs, since a retry only sends it
 // again and an ordered trigger's later events wait behind it.
 
@@ -68,11 +70,17 @@ const (
 )
 
 // DeadLetters lists up to limit of the trigger's dead letters (fewer when
-// their events pass maxLetterBytes), sequence by sequence in the order a
-// retry takes them (head touched longest ago first), each sequence's in
-// order; after (a letter's id, or "") starts the page after that letter,
-// ErrLetterGone if it is no longer there. ErrTriggerNotFound if there is
-// no such trigger.
+// their events pass maxLetterBytes), sequence by sequence, the sequence
+// dead-lettered first first, each sequence's in order; after (a letter's
+// id, or "") starts the page after that letter, ErrLetterGone if it is no
+// longer there. ErrTriggerNotFound if there is no such trigger.
+//
+// The order is not the one a retry takes them in (the head touched
+// longest ago first): a retry that fails again touches its sequence,
+// which would move it behind the others between two pages, and the page
+// after its letter would pass over every sequence that moved ahead of it.
+// A sequence keeps its place from the letter that opens it to the one
+// that empties it.
 func (r *Router) DeadLetters(ctx context.Context, namespace, name, after string, limit int) (DeadLetterList, error) {
 	list := DeadLetterList{Letters: []DeadLetter{}}
 	q, err := r.letterQueue(namespace, name)
@@ -83,7 +91,27 @@ func (r *Router) DeadLetters(ctx context.Context, namespace, name, after string,
 	if err != nil {
 		return list, err
 	}
-	size, skipping := 0, after != ""
+	slices.SortFunc(infos, func(a, b deadletter.SequenceInfo) int {
+		return cmp.Or(a.Since.Compare(b.Since), cmp.Compare(a.ID, b.ID))
+	})
+	skipping := after != ""
+	if skipping {
+		// The page starts in the letter's sequence: those before it
+		// were listed, and are not read again.
+		seq, err := q.SequenceOf(ctx, after)
+		if errors.Is(err, deadletter.ErrNotFound) {
+			return list, letterGone(after)
+		}
+		if err != nil {
+			return list, err
+		}
+		i := slices.IndexFunc(infos, func(info deadletter.SequenceInfo) bool { return info.ID == seq })
+		if i < 0 {
+			return list, letterGone(after)
+		}
+		infos = infos[i:]
+	}
+	size := 0
 	for _, info := range infos {
 		err := q.EachLetter(ctx, info.ID, func(l deadletter.Letter) bool {
 			if skipping {
@@ -103,11 +131,17 @@ func (r *Router) DeadLetters(ctx context.Context, namespace, name, after string,
 		if err != nil || list.More {
 			return list, err
 		}
-	}
-	if skipping {
-		return list, fmt.Errorf("%w: %s (delivered, retried or evicted since): list from the start", ErrLetterGone, after)
+		if skipping {
+			// Gone from its sequence since it was located.
+			return list, letterGone(after)
+		}
 	}
 	return list, nil
+}
+
+// letterGone is the ErrLetterGone of a listing after letter id.
+func letterGone(id string) error {
+	return fmt.Errorf("%w: %s (delivered, retried or evicted since): list from the start", ErrLetterGone, id)
 }
 
 // ErrLetterGone is a listing to start after a letter that is not there.

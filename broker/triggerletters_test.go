@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -304,5 +305,57 @@ func TestRetryCountsOnlyWhatItDelivered(t *testing.T) {
 	close(hold)
 	if a := <-retried; a.code != http.StatusOK || !strings.Contains(a.body, `"events":1`) {
 		t.Errorf("the retry answered %d %s; want 200 with the 1 event it delivered", a.code, a.body)
+	}
+}
+
+// The pages of a listing hold every letter once, though a retry between
+// two pages fails again and touches its sequence, which moves it behind
+// the others in the order a retry takes them: the page after its letter
+// skipped the sequences that moved ahead of it, and said there were no
+// more.
+func TestDeadLetterPagesSurviveARetryBetweenThem(t *testing.T) {
+	for _, backend := range []struct {
+		name   string
+		newEnv func(testing.TB, ...Opt) *testEnv
+	}{{"pebble", newEnv}, {"postgres", newEnvOnPostgres}} {
+		t.Run(backend.name, func(t *testing.T) { testDeadLetterPagesSurviveARetry(t, backend.newEnv(t, WithJobWorker(false, 1))) })
+	}
+}
+
+func testDeadLetterPagesSurviveARetry(t *testing.T, env *testEnv) {
+	sub, _ := refusingSubscriber(t, func(*cloudevents.Event) bool { return true })
+	env.putTrigger("default", "orders", "apiVersion: eventing.knative.dev/v1\nkind: Trigger\nmetadata:\n  name: orders\n  namespace: default\n"+
+		"  annotations:\n    kafka.eventing.knative.dev/delivery.order: ordered\nspec:\n  broker: default\n  subscriber:\n    uri: "+sub.URL+"\n")
+	for i, key := range []string{"g", "h", "k"} {
+		env.send(event("step", key+"-1", "partitionkey", key))
+		eventually(t, key+"-1 parked", func() bool {
+			st, _ := env.b.Triggers.Status(t.Context(), "default", "orders")
+			return st.DeadLetters == i+1
+		})
+	}
+	first := listLetters(t, env, "orders", "?limit=1")
+	if len(first.Letters) != 1 || !first.More {
+		t.Fatalf("the first page: %+v, want one letter and more", first)
+	}
+	seen := []string{letterEventID(t, first.Letters[0])}
+	// A retry takes the sequence touched longest ago, the first page's,
+	// and fails again.
+	if code, body := env.do("POST", "/v1/triggers/default/orders/retry", "", nil); code == http.StatusOK {
+		t.Fatalf("a retry to a subscriber that refuses everything: %d %s", code, body)
+	}
+	q := "?limit=1&after=" + first.Letters[0].ID
+	for pages := 0; pages < 10; pages++ {
+		list := listLetters(t, env, "orders", q)
+		for _, l := range list.Letters {
+			seen = append(seen, letterEventID(t, l))
+		}
+		if !list.More {
+			break
+		}
+		q = "?limit=1&after=" + list.Letters[len(list.Letters)-1].ID
+	}
+	slices.Sort(seen)
+	if got := strings.Join(seen, " "); got != "g-1 h-1 k-1" {
+		t.Errorf("the pages listed %s; want every letter once (g-1 h-1 k-1)", got)
 	}
 }

@@ -225,6 +225,14 @@ func (q *Queue) Letters(ctx context.Context, sequenceID string) ([]Letter, error
 	return letters, err
 }
 
+// SequenceOf returns the sequence the letter letterID is in: a listing
+// that goes on after a letter starts with it. ErrNotFound if there is no
+// such letter.
+func (q *Queue) SequenceOf(ctx context.Context, letterID string) (string, error) {
+	loc, err := q.locate(ctx, letterID)
+	return loc.seq, err
+}
+
 // errEnough stops a scan whose caller has what it wants.
 var errEnough = errors.New("deadletter: enough letters")
 

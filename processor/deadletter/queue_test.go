@@ -182,6 +182,12 @@ func TestRequeueAndEvictByID(t *testing.T) {
 			if _, err := q.EvictUnheld(ctx, id); !errors.Is(err, ErrNotFound) {
 				t.Errorf("EvictUnheld(%q): %v, want ErrNotFound", id, err)
 			}
+			if _, err := q.SequenceOf(ctx, id); !errors.Is(err, ErrNotFound) {
+				t.Errorf("SequenceOf(%q): %v, want ErrNotFound", id, err)
+			}
+		}
+		if seq, err := q.SequenceOf(ctx, ls[3].ID); err != nil || seq != "s" {
+			t.Errorf("SequenceOf the last letter: %q, %v; want s", seq, err)
 		}
 		// An operator's eviction of a letter no Process call holds.
 		if l, err := q.EvictUnheld(ctx, ls[3].ID); err != nil || l.ID != ls[3].ID {
