@@ -35,34 +35,54 @@ func (b *backend) Get(ctx context.Context, partition int, key []byte) ([]byte, e
 // not one snapshot, each key visited once and in order.
 const scanChunk = 1000
 
+// scanChunkBytes bounds the values of a chunk too (it holds at least one):
+// a callback that stops at the first of a thousand values of 1 MiB (a
+// listing of one dead letter) has not had a GiB read for it.
+const scanChunkBytes = 4 << 20
+
 func (b *backend) Scan(ctx context.Context, partition int, prefix []byte, fn func(key, value []byte) error) error {
 	if err := b.live(); err != nil {
 		return err
 	}
 	// bytea compares bytewise, so a prefix is the range [prefix, PrefixEnd),
 	// which the primary key index serves. After the first chunk the range
-	// starts after the last key seen.
+	// starts after the last key seen. A chunk's keys come with the values
+	// whose bytes before them are under scanChunkBytes (within); the rest
+	// come without, unread, and the next chunk starts after the last value
+	// read.
 	end := storage.PrefixEnd(prefix)
 	from, op := append([]byte{}, prefix...), ">="
 	var keys, values [][]byte
 	for {
-		sql := `SELECT key, value FROM eddy_state WHERE partition = $1 AND key ` + op + ` $2`
-		args := []any{partition, from}
+		sql := `SELECT key, within, CASE WHEN within THEN value END FROM (
+			SELECT key, value, sum(octet_length(value)) OVER w - octet_length(value) < $2 AS within
+			FROM eddy_state WHERE partition = $1 AND key ` + op + ` $3`
+		args := []any{partition, scanChunkBytes, from}
 		if end != nil {
-			sql += ` AND key < $3`
+			sql += ` AND key < $4`
 			args = append(args, end)
 		}
-		sql += ` ORDER BY key LIMIT ` + fmt.Sprint(scanChunk)
+		sql += ` WINDOW w AS (ORDER BY key ROWS UNBOUNDED PRECEDING) ORDER BY key LIMIT ` + fmt.Sprint(scanChunk) + `) c ORDER BY key`
 		keys, values = keys[:0], values[:0]
 		rows, err := b.pool.Query(ctx, sql, args...)
 		if err != nil {
 			return fmt.Errorf("postgres: scan prefix %q in partition %d: %w", prefix, partition, err)
 		}
+		read, cut := 0, false
 		for rows.Next() {
 			var k, v []byte
-			if err := rows.Scan(&k, &v); err != nil {
+			var within bool
+			if err := rows.Scan(&k, &within, &v); err != nil {
 				rows.Close()
 				return fmt.Errorf("postgres: scan prefix %q in partition %d: %w", prefix, partition, err)
+			}
+			read++
+			if !within {
+				cut = true
+				continue
+			}
+			if v == nil {
+				v = []byte{}
 			}
 			keys, values = append(keys, k), append(values, v)
 		}
@@ -75,7 +95,7 @@ func (b *backend) Scan(ctx context.Context, partition int, prefix []byte, fn fun
 				return err
 			}
 		}
-		if len(keys) < scanChunk {
+		if !cut && read < scanChunk {
 			return nil
 		}
 		from, op = keys[len(keys)-1], ">"
