@@ -94,54 +94,40 @@ func (r *Router) DeadLetters(ctx context.Context, namespace, name, after string,
 	slices.SortFunc(infos, func(a, b deadletter.SequenceInfo) int {
 		return cmp.Or(a.Since.Compare(b.Since), cmp.Compare(a.ID, b.ID))
 	})
-	skipping := after != ""
-	if skipping {
-		// The page starts in the letter's sequence: those before it
-		// were listed, and are not read again.
-		seq, err := q.SequenceOf(ctx, after)
-		if errors.Is(err, deadletter.ErrNotFound) {
-			return list, letterGone(after)
-		}
-		if err != nil {
-			return list, err
-		}
-		i := slices.IndexFunc(infos, func(info deadletter.SequenceInfo) bool { return info.ID == seq })
-		if i < 0 {
-			return list, letterGone(after)
-		}
-		infos = infos[i:]
-	}
 	size := 0
-	for _, info := range infos {
-		err := q.EachLetter(ctx, info.ID, func(l deadletter.Letter) bool {
-			if skipping {
-				skipping = l.ID != after
-				return true
-			}
-			// A page holds at least one letter, and stops at limit or
-			// once its events outgrow maxLetterBytes.
-			if len(list.Letters) == limit || (size > 0 && size+len(l.Event.Payload) > maxLetterBytes) {
-				list.More = true
-				return false
-			}
-			size += len(l.Event.Payload)
-			list.Letters = append(list.Letters, deadLetterOf(l))
-			return true
-		})
-		if err != nil || list.More {
+	// add puts l on the page unless the page is full: it holds at least
+	// one letter, and stops at limit or once its events outgrow
+	// maxLetterBytes.
+	add := func(l deadletter.Letter) bool {
+		if len(list.Letters) == limit || (size > 0 && size+len(l.Event.Payload) > maxLetterBytes) {
+			list.More = true
+			return false
+		}
+		size += len(l.Event.Payload)
+		list.Letters = append(list.Letters, deadLetterOf(l))
+		return true
+	}
+	if after != "" {
+		// The page starts in the letter's sequence, after it: the
+		// letters before were listed, and are not read again.
+		seq, err := q.EachLetterAfter(ctx, after, add)
+		i := slices.IndexFunc(infos, func(info deadletter.SequenceInfo) bool { return info.ID == seq })
+		switch {
+		case errors.Is(err, deadletter.ErrNotFound), err == nil && i < 0:
+			// Gone, or its sequence emptied as this listing began:
+			// where the page goes on is not known.
+			return DeadLetterList{Letters: []DeadLetter{}}, fmt.Errorf("%w: %s (delivered, retried or evicted since): list from the start", ErrLetterGone, after)
+		case err != nil || list.More:
 			return list, err
 		}
-		if skipping {
-			// Gone from its sequence since it was located.
-			return list, letterGone(after)
+		infos = infos[i+1:]
+	}
+	for _, info := range infos {
+		if err := q.EachLetter(ctx, info.ID, add); err != nil || list.More {
+			return list, err
 		}
 	}
 	return list, nil
-}
-
-// letterGone is the ErrLetterGone of a listing after letter id.
-func letterGone(id string) error {
-	return fmt.Errorf("%w: %s (delivered, retried or evicted since): list from the start", ErrLetterGone, id)
 }
 
 // ErrLetterGone is a listing to start after a letter that is not there.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -357,5 +358,43 @@ func testDeadLetterPagesSurviveARetry(t *testing.T, env *testEnv) {
 	slices.Sort(seen)
 	if got := strings.Join(seen, " "); got != "g-1 h-1 k-1" {
 		t.Errorf("the pages listed %s; want every letter once (g-1 h-1 k-1)", got)
+	}
+}
+
+// The page after a letter reads the letters that follow it, not those of
+// its sequence before it: paging through a long sequence of large events
+// decoded every earlier letter again for each page.
+func TestDeadLetterPageAfterReadsOnlyWhatFollows(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1), WithMaxBodyBytes(2<<20))
+	sub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusBadRequest) }))
+	t.Cleanup(sub.Close)
+	env.putTrigger("default", "long", "apiVersion: eventing.knative.dev/v1\nkind: Trigger\nmetadata:\n  name: long\n  namespace: default\n"+
+		"  annotations:\n    kafka.eventing.knative.dev/delivery.order: ordered\nspec:\n  broker: default\n  subscriber:\n    uri: "+sub.URL+"\n")
+	data := []byte(`"` + strings.Repeat("x", 1<<20) + `"`)
+	const n = 16
+	for i := range n {
+		e := event("long", fmt.Sprintf("long-%02d", i), "partitionkey", "one")
+		e.Data = data
+		env.send(e)
+	}
+	eventually(t, "every event parked", func() bool {
+		st, _ := env.b.Triggers.Status(t.Context(), "default", "long")
+		return st.DeadLetters == n
+	})
+	all := listLetters(t, env, "long", "?limit=100")
+	for len(all.Letters) < n {
+		page := listLetters(t, env, "long", "?limit=100&after="+all.Letters[len(all.Letters)-1].ID)
+		all.Letters = append(all.Letters, page.Letters...)
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	last, err := env.b.Triggers.DeadLetters(t.Context(), "default", "long", all.Letters[n-2].ID, 100)
+	runtime.ReadMemStats(&after)
+	if err != nil || len(last.Letters) != 1 || last.More || letterEventID(t, last.Letters[0]) != fmt.Sprintf("long-%02d", n-1) {
+		t.Fatalf("the page after the letter before the last: %d letters, more %v, %v; want the last alone", len(last.Letters), last.More, err)
+	}
+	if read := after.TotalAlloc - before.TotalAlloc; read > 8*uint64(len(data)) {
+		t.Errorf("the page of the last letter allocated %d MiB, want at most %d MiB (it reads one event of 1 MiB)", read>>20, 8*len(data)>>20)
 	}
 }

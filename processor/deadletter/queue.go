@@ -225,13 +225,73 @@ func (q *Queue) Letters(ctx context.Context, sequenceID string) ([]Letter, error
 	return letters, err
 }
 
-// SequenceOf returns the sequence the letter letterID is in: a listing
-// that goes on after a letter starts with it. ErrNotFound if there is no
-// such letter.
-func (q *Queue) SequenceOf(ctx context.Context, letterID string) (string, error) {
+// EachLetterAfter hands fn the letters that follow the letter letterID in
+// its sequence, in order, until fn returns false, and returns that
+// sequence: a listing's next page, which reads none of the letters before.
+// ErrNotFound if there is no such letter.
+func (q *Queue) EachLetterAfter(ctx context.Context, letterID string, fn func(Letter) bool) (string, error) {
 	loc, err := q.locate(ctx, letterID)
-	return loc.seq, err
+	if err != nil {
+		return "", err
+	}
+	row, err := q.readRow(ctx, loc.seq)
+	if err != nil {
+		return "", err
+	}
+	if row == nil {
+		return "", q.notFound(letterID)
+	}
+	// The orders after it, one by one: gaps come only from letters
+	// evicted from the middle of the sequence. A page of large letters
+	// is full within a few; past getsBeforeScan, the rest come from one
+	// scan of the sequence, which passes the letters before them
+	// undecoded.
+	o := loc.order + 1
+	for gets := 0; o < row.next && gets < getsBeforeScan; o, gets = o+1, gets+1 {
+		v, err := q.store.Get(ctx, q.partition, q.keys.letter(loc.seq, o))
+		if errors.Is(err, storage.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return loc.seq, q.readError("letter", err)
+		}
+		l, err := decodeLetter(v)
+		if err != nil {
+			return loc.seq, q.corrupt(fmt.Sprintf("letter %d of sequence %q", o, loc.seq), err)
+		}
+		if !fn(l) {
+			return loc.seq, nil
+		}
+	}
+	if o >= row.next {
+		return loc.seq, nil
+	}
+	err = q.store.Scan(ctx, q.partition, q.keys.letters(loc.seq), func(key, value []byte) error {
+		order, err := q.keys.orderOf(loc.seq, key)
+		if err != nil {
+			return q.corrupt(fmt.Sprintf("sequence %q", loc.seq), err)
+		}
+		if order < o {
+			return nil
+		}
+		l, err := decodeLetter(value)
+		if err != nil {
+			return q.corrupt(fmt.Sprintf("letter %d of sequence %q", order, loc.seq), err)
+		}
+		if !fn(l) {
+			return errEnough
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errEnough) {
+		return loc.seq, q.readError("letters", err)
+	}
+	return loc.seq, nil
 }
+
+// getsBeforeScan is how many letters EachLetterAfter reads one by one
+// before it scans for the rest.
+const getsBeforeScan = 16
 
 // errEnough stops a scan whose caller has what it wants.
 var errEnough = errors.New("deadletter: enough letters")

@@ -164,6 +164,26 @@ func TestRequeueAndEvictByID(t *testing.T) {
 		// Evict from the middle, then the head: the next letter leads, and
 		// the sequence is as old as its new head's last touch.
 		mustEvict(t, q, ls[1].ID)
+		// The letters after one, over the gap the eviction left.
+		for _, c := range []struct {
+			after string
+			stop  int // fn returns false at this letter (from 1)
+			want  []uint64
+		}{
+			{ls[0].ID, 0, []uint64{3, 4}},
+			{ls[0].ID, 1, []uint64{3}},
+			{ls[2].ID, 0, []uint64{4}},
+			{ls[3].ID, 0, nil},
+		} {
+			var got []uint64
+			seq, err := q.EachLetterAfter(ctx, c.after, func(l Letter) bool {
+				got = append(got, l.Event.Position)
+				return len(got) != c.stop
+			})
+			if err != nil || seq != "s" || !slices.Equal(got, c.want) {
+				t.Errorf("EachLetterAfter(%q) stopping at %d: %v in sequence %q, %v; want %v in s", c.after, c.stop, got, seq, err, c.want)
+			}
+		}
 		mustEvict(t, q, ls[0].ID)
 		if ps := positions(mustLetters(t, q, "s")); !slices.Equal(ps, []uint64{3, 4}) {
 			t.Fatalf("after evictions positions %v, want [3 4]", ps)
@@ -182,12 +202,9 @@ func TestRequeueAndEvictByID(t *testing.T) {
 			if _, err := q.EvictUnheld(ctx, id); !errors.Is(err, ErrNotFound) {
 				t.Errorf("EvictUnheld(%q): %v, want ErrNotFound", id, err)
 			}
-			if _, err := q.SequenceOf(ctx, id); !errors.Is(err, ErrNotFound) {
-				t.Errorf("SequenceOf(%q): %v, want ErrNotFound", id, err)
+			if _, err := q.EachLetterAfter(ctx, id, func(Letter) bool { return true }); !errors.Is(err, ErrNotFound) {
+				t.Errorf("EachLetterAfter(%q): %v, want ErrNotFound", id, err)
 			}
-		}
-		if seq, err := q.SequenceOf(ctx, ls[3].ID); err != nil || seq != "s" {
-			t.Errorf("SequenceOf the last letter: %q, %v; want s", seq, err)
 		}
 		// An operator's eviction of a letter no Process call holds.
 		if l, err := q.EvictUnheld(ctx, ls[3].ID); err != nil || l.ID != ls[3].ID {
@@ -544,6 +561,50 @@ func TestSequenceHoldsAnEventOnce(t *testing.T) {
 		mustEnqueue(t, q, letter("old", 7))
 		if ps := positions(mustLetters(t, q, "old")); !slices.Equal(ps, []uint64{7}) {
 			t.Fatalf("a stored letter without a position key, a copy, the old one evicted, enqueued again: positions %v, want [7]", ps)
+		}
+	})
+}
+
+// EachLetterAfter reads the first letters after one one by one and the
+// rest in a scan: both give every letter after it once, in order, over
+// the gaps evictions leave, and stop where fn does.
+func TestEachLetterAfterALongSequence(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b testBackend) {
+		ctx := context.Background()
+		q := openQueue(t, b.open(t), "orders")
+		const n = 3 * getsBeforeScan
+		for pos := uint64(1); pos <= n; pos++ {
+			mustEnqueue(t, q, letter("s", pos))
+		}
+		ls := mustLetters(t, q, "s")
+		// Gaps among the letters read one by one, and among the scanned.
+		for _, i := range []int{3, getsBeforeScan + 5, 2 * getsBeforeScan} {
+			mustEvict(t, q, ls[i].ID)
+		}
+		var kept []uint64
+		for _, l := range mustLetters(t, q, "s") {
+			kept = append(kept, l.Event.Position)
+		}
+		for _, c := range []struct {
+			after int // the index of the letter after which to read
+			stop  int // fn returns false at this letter (from 1); 0: never
+		}{
+			{0, 0}, {0, getsBeforeScan + 3}, {1, 2}, {getsBeforeScan, 0}, {n - 2, 0}, {n - 1, 0},
+		} {
+			var want []uint64
+			for _, p := range kept {
+				if p > ls[c.after].Event.Position && (c.stop == 0 || len(want) < c.stop) {
+					want = append(want, p)
+				}
+			}
+			var got []uint64
+			seq, err := q.EachLetterAfter(ctx, ls[c.after].ID, func(l Letter) bool {
+				got = append(got, l.Event.Position)
+				return len(got) != c.stop
+			})
+			if err != nil || seq != "s" || !slices.Equal(got, want) {
+				t.Errorf("after letter %d, stopping at %d: %v in %q, %v; want %v", c.after, c.stop, got, seq, err, want)
+			}
 		}
 	})
 }
