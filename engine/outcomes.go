@@ -36,7 +36,8 @@ var ErrTimeout = errors.New("timed out waiting for the process instance to end")
 
 // ErrNotCorrelated is returned when a message waited for expired without
 // correlating to any process instance: none waited for it, and no process
-// starts on it. It was published all the same.
+// started on it (none starts on it, or an instance it started with its
+// correlation key was still active). It was published all the same.
 var ErrNotCorrelated = errors.New("the message expired without correlating to a process instance")
 
 // notCorrelated is the instance key a wait for a correlation gives for a
@@ -45,7 +46,7 @@ const notCorrelated int64 = 0
 
 // notCorrelatedError is the ErrNotCorrelated of message key.
 func notCorrelatedError(key int64) error {
-	return fmt.Errorf("%w: message %d: no process instance waited for it and no process starts on it, and its time to live ran out", ErrNotCorrelated, key)
+	return fmt.Errorf("%w: message %d: its time to live ran out with no instance waiting for it and no process started on it (none has a start event for it, or the instance one started with this correlation key was still active)", ErrNotCorrelated, key)
 }
 
 // timeoutError is an ErrTimeout in its own words: what was waited for, and

@@ -293,6 +293,23 @@ func TestPublishWaitOfAnExpiredMessage(t *testing.T) {
 	}
 }
 
+// A message whose process's start event took no instance for it, since
+// an instance it started by that correlation key is still active, expires
+// with a 404 that says so; it said that no process starts on it, which
+// sent one to look for a missing deployment.
+func TestPublishWaitOfAMessageItsStartEventHeldBack(t *testing.T) {
+	_, h := serveDeployed(t, "order-start-work.bpmn")
+	if w := postTo(h, "/v1/messages", `{"name":"order-placed","correlationKey":"o-1","timeToLive":0}`); w.Code != http.StatusOK {
+		t.Fatalf("the message that starts the instance: %d %s", w.Code, w.Body)
+	}
+	w := postTo(h, "/v1/messages", `{"name":"order-placed","correlationKey":"o-1","timeToLive":0,"awaitCompletion":true,"requestTimeout":60000}`)
+	body := w.Body.String()
+	if w.Code != http.StatusNotFound || !strings.Contains(body, "expired without correlating") || strings.Contains(body, "no process starts on it") ||
+		!strings.Contains(body, "started with this correlation key was still active") {
+		t.Errorf("the second message: %d %s; want 404 saying the instance it started with its correlation key was active, not that no process starts on it", w.Code, body)
+	}
+}
+
 // Cut by an engine switch, the wait for a message that expired without
 // correlating learns it from the message's partition's log.
 func TestCutPublishWaitOfAnExpiredMessage(t *testing.T) {
