@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"eddy/processor"
@@ -312,27 +313,53 @@ func (r *Router) stopLocked(ctx context.Context, t *activeTrigger) {
 
 // RetryResult is what a retry of a trigger's parked events delivered.
 type RetryResult struct {
-	// Sequences counts the sequences emptied; Events the events they held
-	// (a sequence parks the later events of its key behind the first).
+	// Sequences counts the sequences emptied; Events the events of them
+	// the subscriber took (a sequence parks the later events of its key
+	// behind the first).
 	Sequences int `json:"retried"`
 	Events    int `json:"events"`
+	// DeadLettered counts the events the subscriber refused again that
+	// went to the trigger's dead-letter sink (which had failed too when
+	// they were parked); Skipped those the trigger's filter, changed
+	// since they were parked, no longer takes. Both left the queue.
+	DeadLettered int `json:"deadLettered,omitempty"`
+	Skipped      int `json:"skipped,omitempty"`
+}
+
+// retryTally counts, during an operator's retry (its context carries
+// it), the letters its handler let go without the subscriber taking them:
+// the processor counts them as handled.
+type retryTally struct{ deadLettered, skipped atomic.Int64 }
+
+type retryTallyKey struct{}
+
+// tallyOf is the retryTally of ctx, nil outside an operator's retry.
+func tallyOf(ctx context.Context) *retryTally {
+	t, _ := ctx.Value(retryTallyKey{}).(*retryTally)
+	return t
 }
 
 // RetryDeadLetters hands the trigger's dead-lettered events to its
 // subscriber again, sequence by sequence, until one fails or none is left;
 // it returns what it delivered, and an error that says how many events are
 // left when some failed again.
-func (r *Router) RetryDeadLetters(ctx context.Context, namespace, name string) (RetryResult, error) {
-	var res RetryResult
+func (r *Router) RetryDeadLetters(ctx context.Context, namespace, name string) (res RetryResult, _ error) {
 	t, err := r.parking(namespace, name)
 	if err != nil || t.proc == nil {
 		return res, err
 	}
+	tally := new(retryTally)
+	ctx = context.WithValue(ctx, retryTallyKey{}, tally)
+	defer func() {
+		res.DeadLettered, res.Skipped = int(tally.deadLettered.Load()), int(tally.skipped.Load())
+		res.Events -= res.DeadLettered + res.Skipped
+	}()
 	start := time.Now()
 	for {
 		emptied, handled, err := t.proc.ProcessDeadLetters(ctx)
-		// What the subscriber took: an eviction meanwhile, or an event
+		// What the handler took: an eviction meanwhile, or an event
 		// parked behind meanwhile, moves the queue's size, not this.
+		// Those it let go to the sink or for the filter are told apart.
 		res.Events += handled
 		if err != nil {
 			return res, err

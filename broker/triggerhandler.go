@@ -81,6 +81,9 @@ func (h *triggerHandler) eventOf(d processor.Delivery) (*cloudevents.Event, erro
 func (h *triggerHandler) Handle(ctx context.Context, d processor.Delivery) error {
 	ev, err := h.eventOf(d)
 	if ev == nil {
+		if t := tallyOf(ctx); t != nil && err == nil {
+			t.skipped.Add(1)
+		}
 		return err
 	}
 	if h.oneAttempt && !h.lane.crowded() {
@@ -116,6 +119,9 @@ func (h *triggerHandler) deadLetter(ctx context.Context, d processor.Delivery, e
 		}
 		if da.ok() {
 			h.stats.deadLettered.Add(1)
+			if t := tallyOf(ctx); t != nil {
+				t.deadLettered.Add(1)
+			}
 			return nil
 		}
 		reason += "; the dead-letter sink failed too: " + da.describe(sink)

@@ -398,3 +398,57 @@ func TestDeadLetterPageAfterReadsOnlyWhatFollows(t *testing.T) {
 		t.Errorf("the page of the last letter allocated %d MiB, want at most %d MiB (it reads one event of 1 MiB)", read>>20, 8*len(data)>>20)
 	}
 }
+
+// A retry answers apart the events it let go without the subscriber
+// taking them: refused again and sent to the trigger's dead-letter sink
+// (which had failed when the event was parked), or no longer taken by the
+// trigger's filter, changed since. They were counted among the events
+// delivered, as if the subscriber had taken them.
+func TestRetryCountsWhatItLetGoApart(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		// change makes the parked event leave the queue on a retry
+		// without reaching the subscriber.
+		change func(env *testEnv, sinkUp *atomic.Bool, yaml func(filter string) string)
+		says   string
+	}{
+		{"to the dead-letter sink", func(_ *testEnv, sinkUp *atomic.Bool, _ func(string) string) { sinkUp.Store(true) }, `"deadLettered":1`},
+		{"out of the filter", func(env *testEnv, _ *atomic.Bool, yaml func(string) string) {
+			env.putTrigger("default", "sunk", yaml("other"))
+		}, `"skipped":1`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			env := newEnv(t, WithJobWorker(false, 1))
+			var sinkUp atomic.Bool
+			sink := newSubscriber(t, func(_ int, _ *cloudevents.Event, w http.ResponseWriter) {
+				if !sinkUp.Load() {
+					w.WriteHeader(http.StatusServiceUnavailable)
+					return
+				}
+				w.WriteHeader(http.StatusAccepted)
+			})
+			sub := newSubscriber(t, func(_ int, _ *cloudevents.Event, w http.ResponseWriter) { w.WriteHeader(http.StatusBadRequest) })
+			yaml := func(filter string) string {
+				return triggerYAML("sunk", filter, sub.URL, "  delivery:\n    deadLetterSink:\n      uri: "+sink.URL+"\n")
+			}
+			env.putTrigger("default", "sunk", yaml("t"))
+			env.send(event("t", "s-1"))
+			eventually(t, "the event parked, its sink down", func() bool {
+				st, _ := env.b.Triggers.Status(t.Context(), "default", "sunk")
+				return st.DeadLetters == 1
+			})
+			refused := sub.count()
+			c.change(env, &sinkUp, yaml)
+			code, body := env.do("POST", "/v1/triggers/default/sunk/retry", "", nil)
+			if code != http.StatusOK || !strings.Contains(body, `"events":0`) || !strings.Contains(body, c.says) {
+				t.Errorf("the retry answered %d %s; want 200 with no event delivered, and %s", code, body, c.says)
+			}
+			if st, _ := env.b.Triggers.Status(t.Context(), "default", "sunk"); st.DeadLetters != 0 {
+				t.Errorf("%d dead letters left", st.DeadLetters)
+			}
+			if sub.count() > refused+1 {
+				t.Errorf("the subscriber was sent %d requests, want at most one more than %d", sub.count(), refused)
+			}
+		})
+	}
+}
