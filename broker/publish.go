@@ -77,9 +77,11 @@ func checkEvents(events []cloudevents.Event, validate bool) error {
 
 // dataError is a 400 for data declared JSON that is not valid JSON: it
 // becomes variables (eventVariables) as it is, and the engine refuses such
-// an event.
+// an event. No data at all is no document to check (CloudEvents' data is
+// optional, its datacontenttype too whatever the data): it becomes no
+// variable.
 func dataError(e *cloudevents.Event) error {
-	if e.DataContentType == "" || !e.DataIsJSON() || json.Valid(e.Data) {
+	if len(e.Data) == 0 || e.DataContentType == "" || !e.DataIsJSON() || json.Valid(e.Data) {
 		return nil
 	}
 	return invalidJSONData(e.DataContentType)
