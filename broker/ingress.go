@@ -62,27 +62,29 @@ func (b *Broker) serveIngress(w http.ResponseWriter, r *http.Request) {
 func (b *Broker) ingestOne(ctx context.Context, w http.ResponseWriter, e *cloudevents.Event) {
 	req := b.eventRequest(e)
 	if finish := http1.Defer(w); finish != nil {
-		data := req.Data // not req: the closure would take it to the heap
+		// Not req: the closure would take it to the heap.
+		data, declared, raw := req.Data, e.DataContentType, e.Data
 		b.eng.PublishEventAsync(ctx, req, func(err error) {
 			if err != nil {
 				err = &PublishError{Index: 0, Err: err}
 			}
-			b.answerOne(w, data, err)
+			b.answerOne(w, data, declared, raw, err)
 			finish()
 		})
 		return
 	}
 	_, err := b.publishRequest(ctx, req)
-	b.answerOne(w, req.Data, err)
+	b.answerOne(w, req.Data, e.DataContentType, e.Data, err)
 }
 
 // answerOne answers for one event. The single event's data is not checked
 // before the engine (which checks it anyway) to keep the hot path short;
 // when the engine refuses the event for it, the answer says so as a
-// batch's does (dataError), not in the engine's words.
-func (b *Broker) answerOne(w http.ResponseWriter, data json.RawMessage, err error) {
+// batch's does (dataError), not in the engine's words: the data's declared
+// type (declared) and where its bytes (raw) stop being JSON.
+func (b *Broker) answerOne(w http.ResponseWriter, data json.RawMessage, declared string, raw []byte, err error) {
 	if err != nil && data != nil && publishStatus(err) == http.StatusBadRequest && !json.Valid(data) {
-		cloudevents.WriteError(w, invalidJSONData("JSON"))
+		cloudevents.WriteError(w, invalidJSONData(declared, raw))
 		return
 	}
 	b.answerIngress(w, err)

@@ -84,14 +84,21 @@ func dataError(e *cloudevents.Event) error {
 	if len(e.Data) == 0 || e.DataContentType == "" || !e.DataIsJSON() || json.Valid(e.Data) {
 		return nil
 	}
-	return invalidJSONData(e.DataContentType)
+	return invalidJSONData(e.DataContentType, e.Data)
 }
 
 // invalidJSONData is the 400 for data declared (as declared says) JSON
-// that is not.
-func invalidJSONData(declared string) *cloudevents.Error {
-	return &cloudevents.Error{Status: http.StatusBadRequest, Index: -1, Attribute: "data",
-		Reason: fmt.Sprintf("is declared %s but is not valid JSON", declared)}
+// that is not: it says where in the data, and why, as the structured
+// mode's JSON errors do.
+func invalidJSONData(declared string, data []byte) *cloudevents.Error {
+	if declared == "" {
+		declared = "JSON"
+	}
+	reason := fmt.Sprintf("is declared %s but is not valid JSON", declared)
+	if msg := cloudevents.JSONSyntaxError(data); msg != "" {
+		reason += " " + strings.TrimPrefix(msg, "invalid JSON ")
+	}
+	return &cloudevents.Error{Status: http.StatusBadRequest, Index: -1, Attribute: "data", Reason: reason}
 }
 
 // publish publishes validated events. Without results (the ingress, which

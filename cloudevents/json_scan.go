@@ -353,3 +353,20 @@ func (s *jsonScanner) strBytes() ([]byte, string) {
 	v, msg := s.str()
 	return []byte(v), msg
 }
+
+// JSONSyntaxError says where b stops being one JSON value (optionally
+// surrounded by white space) and why, in the words of the structured
+// mode's errors ("invalid JSON at byte 4: unexpected end, expected a
+// value", bytes counted from 0); "" when b is one. It reads JSON as
+// strictly as the structured mode does (valid UTF-8, no lone surrogates).
+func JSONSyntaxError(b []byte) string {
+	s := jsonScanner{b: b}
+	if msg := s.skipValue(0); msg != "" {
+		return msg
+	}
+	s.ws()
+	if s.i < len(b) {
+		return s.errf("unexpected %q after the value", rune(b[s.i]))
+	}
+	return ""
+}

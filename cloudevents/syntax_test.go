@@ -104,3 +104,22 @@ func TestTimestamp(t *testing.T) {
 		}
 	}
 }
+
+// TestJSONSyntaxErrorSaysWhere: the ingress's 400 for data declared JSON
+// that is not says the byte where it stops being JSON, and nothing for one
+// JSON value, white space around it included.
+func TestJSONSyntaxErrorSaysWhere(t *testing.T) {
+	for _, c := range []struct{ data, want string }{
+		{` {"a":[1,2.5e3,"x"],"b":null} `, ""},
+		{`"text"`, ""},
+		{`{"a":`, "invalid JSON at byte 5: unexpected end, expected a value"},
+		{`{"a":1,}`, "invalid JSON at byte 7: expected a member name"},
+		{`[1 2]`, "invalid JSON at byte 3: expected ',' or ']'"},
+		{`{} {}`, "invalid JSON at byte 3: unexpected '{' after the value"},
+		{``, "invalid JSON at byte 0: unexpected end, expected a value"},
+	} {
+		if got := JSONSyntaxError([]byte(c.data)); got != c.want {
+			t.Errorf("JSONSyntaxError(%q) = %q, want %q", c.data, got, c.want)
+		}
+	}
+}
