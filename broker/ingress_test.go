@@ -285,6 +285,10 @@ func TestEventDataThatIsNoObjectBecomesVariableData(t *testing.T) {
 		{"o-number", "application/json", `42`, `42`},
 		{"o-text", "text/plain", "paid in full", `"paid in full"`},
 		{"o-bytes", "application/octet-stream", "\x00\x01", `"AAE="`},
+		// Text that is not UTF-8 is bytes: as a string its bytes would
+		// be replaced by U+FFFD and lost.
+		{"o-latin1", "text/plain; charset=iso-8859-1", "caf\xe9", `"Y2Fm6Q=="`},
+		{"o-utf8", "text/plain; charset=utf-8", "caf\u00e9", `"café"`},
 	}
 	for _, c := range cases {
 		created := event("order.created", "created-"+c.order)

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"eddy/cloudevents"
 	"eddy/engine"
@@ -245,12 +246,13 @@ func (b *Broker) eventRequest(e *cloudevents.Event) engine.EventRequest {
 // eventVariables is what an event's data becomes in the instance it starts,
 // correlates to or completes a job of: a JSON object is the variables as it
 // is; any other data is the variable "data": other JSON as it is, text
-// (text/*) as a string, other bytes in base64. Declared JSON is not checked
-// here: the engine checks every document and refuses a broken one, which
-// dataError then explains. Data that is no object and larger than
-// maxDataVariable becomes no variable: its encoding could outgrow the
-// engine's bound on a document, and an event is not refused for a variable
-// nothing may read.
+// (text/*) in UTF-8 as a string, other bytes (text that is not UTF-8 too:
+// as a string its bytes would be replaced by U+FFFD) in base64. Declared
+// JSON is not checked here: the engine checks every document and refuses a
+// broken one, which dataError then explains. Data that is no object and
+// larger than maxDataVariable becomes no variable: its encoding could
+// outgrow the engine's bound on a document, and an event is not refused
+// for a variable nothing may read.
 func eventVariables(e *cloudevents.Event) json.RawMessage {
 	switch {
 	case len(e.Data) == 0:
@@ -262,7 +264,7 @@ func eventVariables(e *cloudevents.Event) json.RawMessage {
 	case e.DataIsJSON() && (e.DataContentType != "" || json.Valid(e.Data)):
 		b := make([]byte, 0, len(dataHead)+len(e.Data)+1)
 		return append(append(append(b, dataHead...), e.Data...), '}')
-	case isText(e.DataContentType):
+	case isText(e.DataContentType) && utf8.Valid(e.Data):
 		var b bytes.Buffer
 		b.Grow(len(dataHead) + len(e.Data) + 16)
 		b.WriteString(dataHead)
