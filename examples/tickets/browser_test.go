@@ -204,7 +204,8 @@ func (b *browser) screenshot() {
 	}
 }
 
-// TestBrowser uses the page in headless Chromium: a purchase under v4; a
+// TestBrowser uses the page in headless Chromium: a purchase under v4, and
+// a large one paid by transfer, held as long as the service holds it; a
 // page that loses its WebSocket before any event of its session and gets
 // what came meanwhile; a purchase taken up again after a reload, and after
 // a restart of the example on its data; then,
@@ -227,6 +228,25 @@ func TestBrowser(t *testing.T) {
 		if s, ok := stockSettles(t, a, func(s tickets.Stock) bool { return s.Sold == 3 }); !ok {
 			t.Errorf("stock after the purchase in the browser: %+v", s)
 		}
+	})
+
+	t.Run("large order", func(t *testing.T) {
+		b.t = t
+		// Under v4 an order of 10 tickets or more is paid by transfer, a
+		// path with no payment timeout: the page says the reservation is
+		// held as long as the tickets service holds it, not the 2 minutes
+		// the model waits for a card payment.
+		a := startTest(t, config{Model: "v4", Stock: 30, Hold: 10 * time.Minute})
+		b.reserve(a.URL+"/", "12")
+		b.wait("the reservation by transfer", "/12 × general .* pay by bank transfer/.test(document.getElementById('reservation').textContent)")
+		if got := b.eval("state.payBy"); got != "0" {
+			t.Errorf("the page counts a payment window for a transfer (payBy %s); v4's transfer path has none", got)
+		}
+		if b.eval("document.getElementById('reservation').textContent.includes('held until ' + new Date(state.reservation.expiresAt).toLocaleTimeString())") != "true" {
+			t.Errorf("the page says %q: want it held until the service's hold ends, 10 minutes on", b.eval("document.getElementById('reservation').textContent"))
+		}
+		b.click("#pay")
+		b.step("done")
 	})
 
 	t.Run("reconnect", func(t *testing.T) {

@@ -235,11 +235,13 @@ function setModel(m) {
 
 // showReservation shows a reservation and until when it is held: the
 // tickets service's hold, or sooner the model's payment timeout (v2-v4),
-// which runs from about when the reservation was made (at, ms).
+// which runs from about when the reservation was made (at, ms). The timeout
+// is on the card payment's path ("Payment Sent"): v4's orders paid by
+// transfer wait on "Money Transfer Accepted", which has none.
 function showReservation(r, at) {
   setModel(r.model);
   if (!state.reservation || state.reservation.reservationId !== r.reservationId) {
-    const ms = terms().paymentWindowMs;
+    const ms = r.paymentMethod === "transfer" ? 0 : terms().paymentWindowMs;
     state.payBy = ms ? at + ms : 0;
   }
   state.reservation = r;
