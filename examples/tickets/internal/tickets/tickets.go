@@ -110,9 +110,19 @@ var (
 	ErrLeft        = errors.New("this customer left the queue, and the purchase with it: start a new session to buy")
 	ErrSoldOut     = errors.New("not enough tickets left")
 	ErrNotFound    = errors.New("no such reservation for this session")
-	ErrReleased    = errors.New("the reservation was released; reserve again")
+	ErrReleased    = errors.New("the reservation was released, and the purchase with it: start a new session to buy")
 	ErrInvalid     = errors.New("invalid request")
 )
+
+// releasedError is ErrReleased for a session asking for another
+// reservation: it says which was released, and why.
+type releasedError struct{ id, reason string }
+
+func (e releasedError) Error() string {
+	return fmt.Sprintf("this session's reservation %s was released (%s), and the purchase with it: start a new session to buy", e.id, e.reason)
+}
+
+func (e releasedError) Is(target error) bool { return target == ErrReleased }
 
 type reservation struct {
 	mu sync.Mutex // held while the reservation's events are emitted
@@ -211,7 +221,12 @@ func (s *Service) Stock() Stock {
 // Reserve holds quantity tickets of type typ for the session, once
 // Tickets.Reserved is durable. The session must have left the queue
 // (Reserve waits up to AdmissionWait for the exit to be delivered). A
-// session has one live reservation: asking again returns it.
+// session has one live reservation: asking again returns it. A session
+// whose reservation was released (the model timed it out, or the hold ran
+// out) reserves no more, as one that left does not: its process instance
+// has ended, or waits for that reservation's payment, so a purchase made
+// after would go on without the model (under v3, which emits the tickets,
+// it would be paid and never issued).
 func (s *Service) Reserve(ctx context.Context, session string, quantity int, typ string) (View, error) {
 	price, ok := s.cfg.Prices[typ]
 	switch {
@@ -225,7 +240,12 @@ func (s *Service) Reserve(ctx context.Context, session string, quantity int, typ
 	}
 	for {
 		s.mu.Lock()
-		if r := s.bySession[session]; r != nil && r.status != Released {
+		if r := s.bySession[session]; r != nil && r.status == Released {
+			id, reason := r.ReservationID, r.Reason
+			s.mu.Unlock()
+			return View{}, releasedError{id, reason}
+		}
+		if r := s.bySession[session]; r != nil {
 			s.mu.Unlock()
 			// Wait for an emission in flight, then answer what it decided.
 			r.mu.Lock()

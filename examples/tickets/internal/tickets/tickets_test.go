@@ -250,6 +250,21 @@ func TestRelease(t *testing.T) {
 	if _, err := s.Pay(ctx, "left", left.ReservationID); !errors.Is(err, ErrReleased) {
 		t.Errorf("paying a released reservation: %v", err)
 	}
+	// A session whose reservation was released reserves no more: its
+	// process instance has ended (or waits for that reservation's
+	// payment), so a purchase made after would go on without the model.
+	reserved := len(sink.OfType(events.TicketsReserved))
+	for _, c := range []struct{ session, why string }{
+		{"timed-out", "the reservation timed out"}, {"racing", "the reservation timed out"}, {"expired", "the hold ran out"},
+	} {
+		_, err := s.Reserve(ctx, c.session, 1, "general")
+		if !errors.Is(err, ErrReleased) || !strings.Contains(err.Error(), c.why) {
+			t.Errorf("%s reserves again after its reservation was released: %v, want ErrReleased saying %q", c.session, err, c.why)
+		}
+	}
+	if n := len(sink.OfType(events.TicketsReserved)); n != reserved {
+		t.Errorf("%d Tickets.Reserved after the released sessions asked again, want %d", n, reserved)
+	}
 	// A payment that arrives anyway is refused, once per payment.
 	for _, v := range []View{cleaned, racing} {
 		pay := events.Payment{PaymentID: "p-" + v.ReservationID, SessionID: v.SessionID, ReservationID: v.ReservationID, Amount: 100}
