@@ -100,8 +100,12 @@ func start(ctx context.Context, cfg config) (_ *app, err error) {
 	a := &app{cfg: cfg, URL: "http://" + ln.Addr().String()}
 	defer func() {
 		if err != nil {
-			_ = ln.Close()
+			// The server first: shut down, it closes the listener and
+			// its Serve ends as closed, not failed (a listener closed
+			// under it logged 'serving HTTP failed'). The listener then,
+			// for a start that failed before serving.
 			a.close()
+			_ = ln.Close()
 		}
 	}()
 	a.node, err = node.Start(ctx, node.Config{Dir: cfg.Dir, Partitions: cfg.Partitions, Logger: cfg.Logger, Broker: cfg.Broker})

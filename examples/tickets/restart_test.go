@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"io"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -119,7 +118,8 @@ func TestStartRefusesWhatItCannotRun(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := tc.cfg
 			cfg.Model, cfg.Dir, cfg.Addr = "v1", dir, "127.0.0.1:0"
-			cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+			var logged lockedBuffer
+			cfg.Logger = slog.New(slog.NewTextHandler(&logged, nil))
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
 			a, err := start(ctx, cfg)
@@ -129,6 +129,12 @@ func TestStartRefusesWhatItCannotRun(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), tc.says) {
 				t.Fatalf("refused with %q, want it to say %q", err, tc.says)
+			}
+			// The refusal is all that is said: no error of the HTTP
+			// server it stopped (it logged 'serving HTTP failed ... use
+			// of closed network connection').
+			if strings.Contains(logged.String(), "level=ERROR") {
+				t.Errorf("a refused start logged an error:\n%s", logged.String())
 			}
 		})
 	}
