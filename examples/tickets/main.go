@@ -15,6 +15,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"os/signal"
 	"syscall"
@@ -56,9 +57,22 @@ func main() {
 // flag. A --partitions 0 is refused rather than passed on: the node reads
 // 0 as "the default", so a store of 2 partitions would be made instead of
 // the count given.
+//
+// Refused too are values that mean nothing: a negative stock, queue rate or
+// payment delay, and a hold that is not above 0 (the tickets service reads
+// 0 as its default, 3 minutes, as it would a negative hold).
 func checkFlags(cfg config) error {
-	if cfg.Partitions < 1 || cfg.Partitions > storage.MaxPartitions {
+	switch {
+	case cfg.Partitions < 1 || cfg.Partitions > storage.MaxPartitions:
 		return fmt.Errorf("invalid --partitions %d: use 1 to %d", cfg.Partitions, storage.MaxPartitions)
+	case cfg.Stock < 0:
+		return fmt.Errorf("invalid --stock %d: use 0 or more tickets", cfg.Stock)
+	case !(cfg.QueueRate >= 0) || math.IsInf(cfg.QueueRate, 1):
+		return fmt.Errorf("invalid --queue-rate %v: use 0 (no limit) or more customers per second", cfg.QueueRate)
+	case cfg.PaymentDelay < 0:
+		return fmt.Errorf("invalid --payment-delay %v: use 0 or more", cfg.PaymentDelay)
+	case cfg.Hold <= 0:
+		return fmt.Errorf("invalid --hold %v: use a duration above 0, such as 3m", cfg.Hold)
 	}
 	return nil
 }
