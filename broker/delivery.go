@@ -49,6 +49,9 @@ type attempt struct {
 	// Knative takes that for a failed delivery (reported as 502), not
 	// retried. A body not meant as an event is no reply at all.
 	badReply bool
+	// tries counts the requests this handling sent, retries included; 0
+	// where none was (a reply the broker refused).
+	tries int
 }
 
 func (a attempt) ok() bool { return a.Err == nil && trigger.Delivered(a.Status) }
@@ -139,6 +142,7 @@ func (b *Broker) deliverWithRetries(ctx context.Context, t target, e *cloudevent
 	for n := 0; ; n++ {
 		alive(time.Now().Add(timeout + aliveSlack))
 		a := b.send(ctx, t, e, d.Format, timeout)
+		a.tries = n + 1
 		if a.ok() {
 			return a, nil
 		}
@@ -205,8 +209,9 @@ type DeliveryError struct {
 	Subscriber string
 	Status     int
 	Reason     string
-	// Attempts counts the attempts made, where the retrier counted them
-	// (0 where not).
+	// Attempts counts the requests sent to the subscriber in the handling
+	// that failed (0 where none was); the dead-letter policy adds those of
+	// the letter's earlier handlings (triedSoFar).
 	Attempts int
 }
 

@@ -49,8 +49,12 @@ const (
 	diagRetry = "eddy.retry"
 	// diagRetryDue is when the next attempt is due, RFC 3339.
 	diagRetryDue = "eddy.retry.due"
-	// diagAttempts counts the attempts made.
+	// diagAttempts counts the attempts of the retrier's schedule (an
+	// operator's retry starts it again).
 	diagAttempts = "eddy.retry.attempts"
+	// diagTried counts every request sent to the subscriber for the
+	// letter's event, on any trigger, through every retry.
+	diagTried = "eddy.tried"
 )
 
 // retrySchedule bounds one retry of a letter: the delivery's whole
@@ -138,7 +142,7 @@ func (r *retrier) policy(l deadletter.Letter, err error) deadletter.Decision {
 	if !errors.As(err, &later) {
 		diag := map[string]string{diagRetry: "exhausted"}
 		if de, ok := errors.AsType[*DeliveryError](err); ok && de.Attempts > 0 {
-			diag[diagAttempts] = strconv.Itoa(de.Attempts)
+			diag[diagTried] = strconv.Itoa(triedSoFar(l) + de.Attempts)
 		}
 		return deadletter.Enqueue(diag)
 	}
@@ -147,7 +151,30 @@ func (r *retrier) policy(l deadletter.Letter, err error) deadletter.Decision {
 		diagRetry:    "scheduled",
 		diagRetryDue: later.due.UTC().Format(time.RFC3339Nano),
 		diagAttempts: strconv.Itoa(later.attempts),
+		diagTried:    strconv.Itoa(triedSoFar(l) + 1), // a retryLater is one request's
 	})
+}
+
+// triedSoFar is how many requests l's earlier handlings sent: none for an
+// event failing for the first time, what its letter says for one being
+// retried (by the retrier, or an operator's retry of any trigger). A
+// letter parked before diagTried was kept says it in diagAttempts.
+func triedSoFar(l deadletter.Letter) int {
+	if !l.Queued() {
+		return 0
+	}
+	return letterTried(l)
+}
+
+// letterTried is how many requests were sent for l's event, as its
+// diagnostics say.
+func letterTried(l deadletter.Letter) int {
+	s, ok := l.Diagnostics[diagTried]
+	if !ok {
+		s = l.Diagnostics[diagAttempts]
+	}
+	n, _ := strconv.Atoi(s)
+	return n
 }
 
 func (r *retrier) schedule(seq string, due time.Time) {
@@ -364,6 +391,7 @@ func (h *triggerHandler) attempt(ctx context.Context, d processor.Delivery, ev *
 	timeout := h.b.attemptTimeout(&r.Delivery)
 	d.KeepAlive(time.Now().Add(timeout + aliveSlack))
 	a := h.b.send(ctx, target{url: r.Subscriber, replies: true}, ev, r.Delivery.Format, timeout)
+	a.tries = 1
 	if a.ok() {
 		h.stats.accepted()
 		if a.Reply == nil {
@@ -380,11 +408,7 @@ func (h *triggerHandler) attempt(ctx context.Context, d processor.Delivery, ev *
 		return &retryLater{reason: reason, attempts: n, due: time.Now().Add(wait)}
 	}
 	h.stats.failed(reason)
-	err := h.deadLetter(ctx, d, ev, a, reason)
-	if de, ok := errors.AsType[*DeliveryError](err); ok {
-		de.Attempts = n // parked: its letter says how often it was tried
-	}
-	return err
+	return h.deadLetter(ctx, d, ev, a, reason)
 }
 
 // parkedAndRetrying counts the letters of q: those parked for an operator,

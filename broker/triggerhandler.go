@@ -127,7 +127,7 @@ func (h *triggerHandler) deadLetter(ctx context.Context, d processor.Delivery, e
 		reason += "; the dead-letter sink failed too: " + da.describe(sink)
 		h.stats.setError(reason)
 	}
-	return &DeliveryError{Subscriber: r.Subscriber, Status: a.Status, Reason: reason}
+	return &DeliveryError{Subscriber: r.Subscriber, Status: a.Status, Reason: reason, Attempts: a.tries}
 }
 
 // publishReply puts a subscriber's reply into the broker, with a hop count

@@ -42,8 +42,9 @@ type DeadLetter struct {
 	// Cause is the last failure; empty for an event parked behind its
 	// sequence's first without having been tried.
 	Cause string `json:"cause,omitempty"`
-	// Attempts counts the delivery attempts the retrier made, when it
-	// counted them; Retries the retries of the letter that failed.
+	// Attempts counts the requests sent to the subscriber for the event,
+	// retries included (0 for an event parked behind its sequence's first,
+	// never tried); Retries the retries of the letter that failed.
 	Attempts      int        `json:"attempts,omitempty"`
 	Retries       int        `json:"retries"`
 	EnqueuedAt    time.Time  `json:"enqueuedAt"`
@@ -187,7 +188,7 @@ func deadLetterOf(l deadletter.Letter) DeadLetter {
 		EnqueuedAt:    l.EnqueuedAt,
 		LastTouchedAt: l.LastTouched,
 	}
-	d.Attempts, _ = strconv.Atoi(l.Diagnostics[diagAttempts])
+	d.Attempts = letterTried(l)
 	if l.Diagnostics[diagRetry] == "scheduled" {
 		d.State = "retrying"
 		if due, err := time.Parse(time.RFC3339Nano, l.Diagnostics[diagRetryDue]); err == nil {

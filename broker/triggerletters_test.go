@@ -194,21 +194,33 @@ func TestDeadLetterRequestsRefused(t *testing.T) {
 	}
 }
 
-// A delivery whose retries are spent is listed parked with every attempt
-// counted; it said one less, the count of the last scheduled retry.
+// A letter counts every request sent for its event, whichever the trigger's
+// ordering (an ordered trigger retries in place, an unordered one through
+// its retrier), and an operator's retry adds its own: an ordered trigger's
+// letter said no attempts, and an unordered one's began again at 1.
 func TestExhaustedLetterCountsEveryAttempt(t *testing.T) {
-	env := newEnv(t, WithJobWorker(false, 1))
-	sub := newSubscriber(t, func(_ int, _ *cloudevents.Event, w http.ResponseWriter) { w.WriteHeader(http.StatusServiceUnavailable) })
-	env.putTrigger("default", "spent", triggerYAML("spent", "", sub.URL,
-		"  delivery:\n    retry: 2\n    backoffPolicy: linear\n    backoffDelay: PT0.05S\n"))
-	env.send(event("t", "s-1"))
-	eventually(t, "the retries to be spent", func() bool {
-		st, _ := env.b.Triggers.Status(t.Context(), "default", "spent")
-		return st.DeadLetters == 1
-	})
-	l := listLetters(t, env, "spent", "").Letters[0]
-	if l.State != "parked" || l.Attempts != 3 || sub.count() != 3 {
-		t.Errorf("letter %+v after %d requests; want parked after 3 attempts", l, sub.count())
+	for _, c := range []struct{ name, annotations string }{
+		{"unordered", ""},
+		{"ordered", "  annotations:\n    kafka.eventing.knative.dev/delivery.order: ordered\n"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			env := newEnv(t, WithJobWorker(false, 1))
+			sub := newSubscriber(t, func(_ int, _ *cloudevents.Event, w http.ResponseWriter) { w.WriteHeader(http.StatusServiceUnavailable) })
+			y := strings.Replace(triggerYAML("spent", "", sub.URL, "  delivery:\n    retry: 2\n    backoffPolicy: linear\n    backoffDelay: PT0.05S\n"),
+				"  namespace: default\n", "  namespace: default\n"+c.annotations, 1)
+			env.putTrigger("default", "spent", y)
+			env.send(event("t", "s-1"))
+			parkedAfter := func(requests int) {
+				t.Helper()
+				eventually(t, fmt.Sprintf("the letter parked after %d requests", requests), func() bool {
+					list := listLetters(t, env, "spent", "")
+					return sub.count() == requests && len(list.Letters) == 1 && list.Letters[0].State == "parked" && list.Letters[0].Attempts == requests
+				})
+			}
+			parkedAfter(3)
+			env.do("POST", "/v1/triggers/default/spent/retry", "", nil) // fails again: its answer is another test's
+			parkedAfter(6)
+		})
 	}
 }
 
