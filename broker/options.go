@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -68,6 +69,7 @@ type options struct {
 	claimInterval   time.Duration
 	jobPollInterval time.Duration
 	now             func() time.Time
+	otherNodes      func(context.Context) (bool, error)
 }
 
 // Opt configures a Broker.
@@ -172,6 +174,15 @@ func WithFallback(h http.Handler) Opt { return func(o *options) { o.fallback = h
 // WithClaimInterval sets how often trigger processors look for segments to
 // claim (5 s); tests shorten it.
 func WithClaimInterval(d time.Duration) Opt { return func(o *options) { o.claimInterval = d } }
+
+// WithOtherNodes tells the broker how to learn whether a live node other
+// than this one shares its store. A change of a trigger waits for every
+// node's reload (the refresh interval and two claim rounds, 15 s) only
+// when one may; without this option it always waits, as a node cannot
+// know it is alone.
+func WithOtherNodes(others func(context.Context) (bool, error)) Opt {
+	return func(o *options) { o.otherNodes = others }
+}
 
 // WithClock sets the broker's time source (time.Now): the time of emitted
 // events.

@@ -141,3 +141,32 @@ func TestTriggerNotLoadedYetIsReadyUnknown(t *testing.T) {
 		t.Errorf("status of node %q, want the answering node's id test-node", doc.Status.Node)
 	}
 }
+
+// TestChangeOnALoneNodeWaitsForNoReload: on a store nodes may share, a
+// change of a trigger waits for every node's reload, so that none delivers
+// under its previous spec after the answer; a node that knows no other is
+// live (WithOtherNodes) answers without that wait, which made every change
+// on a lone node on PostgreSQL take 15 s. The reload here is an hour away:
+// the old way waits it out, past the test's guard.
+func TestChangeOnALoneNodeWaitsForNoReload(t *testing.T) {
+	env := newEnvOnPostgres(t, WithJobWorker(false, 1), WithRefreshInterval(time.Hour),
+		WithOtherNodes(func(context.Context) (bool, error) { return false, nil }))
+	sub := newSubscriber(t, nil)
+	env.putTrigger("default", "x", triggerYAML("x", "before", sub.URL, ""))
+	eventually(t, "the trigger to run", func() bool {
+		st, err := env.b.Triggers.Status(t.Context(), "default", "x")
+		return err == nil && st.Running
+	})
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	if _, _, err := env.b.Triggers.Put(ctx, "default", "x", []byte(triggerYAML("x", "after", sub.URL, ""))); err != nil {
+		t.Fatalf("a change on a lone node: %v", err)
+	}
+	if ctx.Err() != nil {
+		t.Fatalf("the change answered only once the test's guard ran out: it waited for a reload of other nodes, which there are none of")
+	}
+	env.send(event("before", "b-1"), event("after", "a-1"))
+	if got := sub.wait(t, 1); got[0].event.ID != "a-1" {
+		t.Errorf("delivered %s after the change; want a-1, of the new filter's type", got[0].event.ID)
+	}
+}

@@ -67,6 +67,18 @@ func (r *Router) Replay(ctx context.Context, namespace, name, from string) error
 	return r.reset(ctx, namespace, name, from, func(string) processor.InitialToken { return to })
 }
 
+// othersMayRun says whether a node other than this one may run a trigger:
+// one does when a live node shares the store, or when the broker cannot
+// tell (WithOtherNodes not given, or its answer failed). A node that joins
+// later loads the trigger as it is stored.
+func (r *Router) othersMayRun(ctx context.Context) bool {
+	if r.b.o.otherNodes == nil {
+		return true
+	}
+	others, err := r.b.o.otherNodes(ctx)
+	return others || err != nil
+}
+
 // lowestToken is where every segment of the processor named name has got to, the
 // lower of their positions, read when the reset is made (every node has
 // stopped the processor then). A change of sequencing resets the segments
@@ -130,7 +142,7 @@ func (r *Router) resetThen(ctx context.Context, namespace, name, why string, to 
 	// which sees the row, stops it. So on a store nodes share, the row
 	// stays for a reload at least.
 	var least time.Duration
-	if to == nil && r.b.store.Backend() != "pebble" {
+	if to == nil && r.b.store.Backend() != "pebble" && r.othersMayRun(ctx) {
 		least = r.b.o.refresh + 2*r.b.o.claimInterval
 	}
 	for {

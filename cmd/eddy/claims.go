@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"slices"
 	"sort"
 	"time"
 
@@ -399,6 +400,17 @@ func (c *partitionClaims) release() {
 		}
 	}
 	c.held = map[int]storage.PartitionClaim{}
+}
+
+// otherLiveNodes says whether a live node other than node shares the store
+// s: a node that was killed counts until its slot's claim is timeout old,
+// and one that has started beats before its broker loads a trigger.
+func otherLiveNodes(ctx context.Context, s *storage.Store, node string, timeout time.Duration) (bool, error) {
+	live, err := members.Live(ctx, s.Tokens(), partitionGroup, timeout, time.Now())
+	if err != nil {
+		return false, err
+	}
+	return slices.ContainsFunc(live, func(n string) bool { return n != node }), nil
 }
 
 // topologyNodes are the live nodes as the Zeebe topology shows them: a

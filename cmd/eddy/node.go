@@ -31,7 +31,9 @@ func defaultAdvertise(ln net.Listener) string {
 func startBroker(ctx context.Context, engines *engineSwitch, store *storage.Store, node string, cfg devConfig, log *slog.Logger) (*broker.Broker, error) {
 	b, err := broker.New(switchedEngine{engines}, store, broker.WithLogger(log), broker.WithNodeID(node), broker.WithFallback(engines),
 		broker.WithJobWorker(cfg.cloudEventJobs, 64), broker.WithMessageTTL(cfg.messageTTL), broker.WithDeliveryTimeout(cfg.deliveryTimeout), broker.WithTriggerSegments(cfg.triggerSegments),
-		broker.WithAllowedOrigins(cfg.allowOrigins...))
+		broker.WithAllowedOrigins(cfg.allowOrigins...), broker.WithOtherNodes(func(ctx context.Context) (bool, error) {
+			return otherLiveNodes(ctx, store, node, cfg.claimTimeout)
+		}))
 	if err != nil {
 		return nil, fmt.Errorf("starting the broker: %w", err)
 	}
