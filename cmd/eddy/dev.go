@@ -158,6 +158,10 @@ func runDev(ctx context.Context, cfg devConfig, stderr interface{ Write([]byte) 
 	if err != nil {
 		return err
 	}
+	triggers, err := readTriggerFiles(cfg.triggers)
+	if err != nil {
+		return err
+	}
 	grpcOpts, grpcTokens, err := cfg.grpc.options()
 	if err != nil {
 		return err
@@ -250,7 +254,7 @@ func runDev(ctx context.Context, cfg devConfig, stderr interface{ Write([]byte) 
 		// node take its triggers' claims back at once.
 		brokerNode = "embedded"
 	}
-	brk, err := startBroker(ctx, engines, store, brokerNode, cfg, logger)
+	brk, err := startBroker(ctx, engines, store, brokerNode, cfg, triggers, logger)
 	if err != nil {
 		engines.close()
 		claims.release()

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -58,6 +59,14 @@ func TestBadInputGivesOneClearLine(t *testing.T) {
 	if err := os.WriteFile(file, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// Trigger files are read before the store opens: the data directory
+	// named stays unmade, and nothing else is logged.
+	noSubscriber := filepath.Join(t.TempDir(), "triggers.yaml")
+	if err := os.WriteFile(noSubscriber, []byte("apiVersion: eventing.knative.dev/v1\nkind: Trigger\nmetadata:\n  name: x\nspec:\n  broker: default\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	unmade := filepath.Join(t.TempDir(), "data")
+	node := []string{"dev", "--data", unmade, "--http", "127.0.0.1:0", "--grpc", "127.0.0.1:0", "--triggers"}
 	cases := []struct {
 		name string
 		args []string
@@ -85,6 +94,9 @@ func TestBadInputGivesOneClearLine(t *testing.T) {
 		{"origin with a scheme", []string{"dev", "--allow-origin", "http://localhost:5173"}, 2, "invalid --allow-origin"},
 		{"no dedup window", []string{"dev", "--dedup-window", "0s"}, 2, "invalid --dedup-window"},
 		{"trigger segments not a power of two", []string{"dev", "--trigger-segments", "12"}, 2, "invalid --trigger-segments 12: use a power of two from 1 to 1024"},
+		{"missing trigger file", append(node, "missing.yaml"), 1, "--triggers: open missing.yaml: no such file"},
+		{"trigger file without a trigger", append(node, file), 1, "--triggers " + file + ": no trigger in the file"},
+		{"broken trigger file", append(node, noSubscriber), 1, "--triggers: " + noSubscriber + ":5: trigger default/x: spec.subscriber: needs a uri"},
 		{"bad http address", []string{"dev", "--data", t.TempDir(), "--http", "nonsense"}, 1, "--http nonsense"},
 		{"bad grpc address", []string{"dev", "--data", t.TempDir(), "--http", "127.0.0.1:0", "--grpc", "nonsense"}, 1, "--grpc nonsense"},
 		{"tls certificate without key", []string{"dev", "--grpc-tls-cert", file}, 2, "--grpc-tls-cert and --grpc-tls-key go together"},
@@ -116,6 +128,9 @@ func TestBadInputGivesOneClearLine(t *testing.T) {
 			}
 			if strings.Contains(stderr, "goroutine") || strings.Contains(stderr, "panic") {
 				t.Fatalf("stack trace on stderr: %s", stderr)
+			}
+			if _, err := os.Stat(unmade); err == nil && slices.Contains(tc.args, unmade) {
+				t.Fatalf("the data directory %s was made before the error", unmade)
 			}
 		})
 	}

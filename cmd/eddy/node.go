@@ -28,7 +28,7 @@ func defaultAdvertise(ln net.Listener) string {
 
 // startBroker starts the CloudEvents broker over the switch's engines, with
 // REST as the fallback of its routes, and applies the trigger files.
-func startBroker(ctx context.Context, engines *engineSwitch, store *storage.Store, node string, cfg devConfig, log *slog.Logger) (*broker.Broker, error) {
+func startBroker(ctx context.Context, engines *engineSwitch, store *storage.Store, node string, cfg devConfig, triggers []triggerFile, log *slog.Logger) (*broker.Broker, error) {
 	b, err := broker.New(switchedEngine{engines}, store, broker.WithLogger(log), broker.WithNodeID(node), broker.WithFallback(engines),
 		broker.WithJobWorker(cfg.cloudEventJobs, 64), broker.WithMessageTTL(cfg.messageTTL), broker.WithDeliveryTimeout(cfg.deliveryTimeout), broker.WithTriggerSegments(cfg.triggerSegments),
 		broker.WithAllowedOrigins(cfg.allowOrigins...), broker.WithOtherNodes(func(ctx context.Context) (bool, error) {
@@ -42,16 +42,12 @@ func startBroker(ctx context.Context, engines *engineSwitch, store *storage.Stor
 	if err := b.Start(startCtx); err != nil {
 		return nil, fmt.Errorf("starting the broker: %w", err)
 	}
-	for _, f := range cfg.triggers {
-		data, err := os.ReadFile(f)
-		if err == nil {
-			err = b.Triggers.Apply(startCtx, data)
-		}
-		if err != nil {
+	for _, f := range triggers {
+		if err := b.Triggers.Apply(startCtx, f.data); err != nil {
 			_ = b.Close(context.WithoutCancel(ctx))
-			return nil, fmt.Errorf("--triggers %s: %w", f, err)
+			return nil, fmt.Errorf("--triggers %s: %w", f.name, err)
 		}
-		log.Info("triggers applied", "file", f)
+		log.Info("triggers applied", "file", f.name)
 	}
 	return b, nil
 }
