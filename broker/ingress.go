@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"eddy/cloudevents"
 	"eddy/internal/http1"
@@ -60,6 +61,12 @@ func (b *Broker) serveIngress(w http.ResponseWriter, r *http.Request) {
 // the commit (the event is decoded and copied: nothing refers to the
 // request any more).
 func (b *Broker) ingestOne(ctx context.Context, w http.ResponseWriter, e *cloudevents.Event) {
+	if len(e.Data) > 0 && !utf8.Valid(e.Data) && e.DataContentType != "" && e.DataIsJSON() {
+		// The engine's check (json.Valid) takes JSON that is not UTF-8:
+		// its strings would reach the instance as they are, or as U+FFFD.
+		cloudevents.WriteError(w, invalidJSONData(e.DataContentType, e.Data))
+		return
+	}
 	req := b.eventRequest(e)
 	if finish := http1.Defer(w); finish != nil {
 		// Not req: the closure would take it to the heap.

@@ -98,6 +98,15 @@ func TestIngressRefusesWhatIsNotAnEvent(t *testing.T) {
 		{"JSON data that is no document, in a batch", "POST", "/v1/events", cloudevents.MediaTypeJSONBatch,
 			`[{"specversion":"1.0","id":"0","source":"/s","type":"t"},{"specversion":"1.0","id":"1","source":"/s","type":"t","datacontenttype":"text/json","data_base64":"` + base64.StdEncoding.EncodeToString([]byte(`{"a":tru}`)) + `"}]`,
 			nil, http.StatusBadRequest, `event 1 of the batch: attribute "data": is declared text/json but is not valid JSON at byte 5: unexpected 't'`},
+		// json.Valid takes a string of any bytes; JSON is UTF-8.
+		{"JSON data that is not UTF-8", "POST", "/v1/events", "application/json", "{\"a\":\"caf\xe9\"}", valid, http.StatusBadRequest,
+			`"data": is declared application/json but is not valid JSON at byte 9: invalid UTF-8`},
+		{"JSON data that is not UTF-8, structured", "POST", "/v1/events", cloudevents.MediaTypeJSON,
+			`{"specversion":"1.0","id":"1","source":"/s","type":"t","datacontenttype":"application/json","data_base64":"` + base64.StdEncoding.EncodeToString([]byte("[\"\xff\"]")) + `"}`,
+			nil, http.StatusBadRequest, `"data": is declared application/json but is not valid JSON at byte 2: invalid UTF-8`},
+		{"JSON data that is not UTF-8, in a batch", "POST", "/v1/events", cloudevents.MediaTypeJSONBatch,
+			`[{"specversion":"1.0","id":"0","source":"/s","type":"t"},{"specversion":"1.0","id":"1","source":"/s","type":"t","datacontenttype":"application/json","data_base64":"` + base64.StdEncoding.EncodeToString([]byte("{\"a\":\"\xc0\xa0\"}")) + `"}]`,
+			nil, http.StatusBadRequest, `event 1 of the batch: attribute "data": is declared application/json but is not valid JSON at byte 6: invalid UTF-8`},
 		{"gzip body, binary", "POST", "/v1/events", "application/json", "\x1f\x8b", with("Content-Encoding", "gzip"), http.StatusUnsupportedMediaType, "Content-Encoding"},
 		{"gzip body, structured", "POST", "/v1/events", cloudevents.MediaTypeJSON, "\x1f\x8b", []string{"Content-Encoding", "identity, gzip"}, http.StatusUnsupportedMediaType, `"gzip"`},
 	}

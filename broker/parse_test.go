@@ -85,6 +85,9 @@ func TestEventVariables(t *testing.T) {
 		// Undeclared data is JSON only when it is valid JSON.
 		{"", `[1]`, `{"data":[1]}`},
 		{"", "\x00", `{"data":"AA=="}`},
+		// JSON is UTF-8: undeclared bytes that are not are no JSON.
+		{"", "{\"a\":\"\xff\"}", `{"data":"eyJhIjoi/yJ9"}`},
+		{"", "\"\xff\"", `{"data":"Iv8i"}`},
 		// Declared JSON is taken as it is: the engine refuses it broken.
 		{"application/json", `[1,`, `{"data":[1,}`},
 		// Markup is not escaped for HTML.

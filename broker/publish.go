@@ -82,11 +82,16 @@ func checkEvents(events []cloudevents.Event, validate bool) error {
 // optional, its datacontenttype too whatever the data): it becomes no
 // variable.
 func dataError(e *cloudevents.Event) error {
-	if len(e.Data) == 0 || e.DataContentType == "" || !e.DataIsJSON() || json.Valid(e.Data) {
+	if len(e.Data) == 0 || e.DataContentType == "" || !e.DataIsJSON() || validJSON(e.Data) {
 		return nil
 	}
 	return invalidJSONData(e.DataContentType, e.Data)
 }
+
+// validJSON reports whether data is JSON (RFC 8259) in UTF-8, which
+// json.Valid does not check: it takes a string holding any byte, which a
+// decoder then reads as U+FFFD.
+func validJSON(data []byte) bool { return utf8.Valid(data) && json.Valid(data) }
 
 // invalidJSONData is the 400 for data declared (as declared says) JSON
 // that is not: it says where in the data, and why, as the structured
@@ -261,7 +266,7 @@ func eventVariables(e *cloudevents.Event) json.RawMessage {
 		return json.RawMessage(e.Data)
 	case len(e.Data) > maxDataVariable:
 		return nil
-	case e.DataIsJSON() && (e.DataContentType != "" || json.Valid(e.Data)):
+	case e.DataIsJSON() && (e.DataContentType != "" || validJSON(e.Data)):
 		b := make([]byte, 0, len(dataHead)+len(e.Data)+1)
 		return append(append(append(b, dataHead...), e.Data...), '}')
 	case isText(e.DataContentType) && utf8.Valid(e.Data):
@@ -309,7 +314,7 @@ func isJSONObject(e *cloudevents.Event) bool {
 		case ' ', '\t', '\r', '\n':
 			continue
 		}
-		return c == '{' && (e.DataContentType != "" || json.Valid(e.Data))
+		return c == '{' && (e.DataContentType != "" || validJSON(e.Data))
 	}
 	return false
 }
