@@ -170,6 +170,10 @@ func (s *jsonScanner) event() (Event, *Error) {
 					return e, badAttr(string(raw), jsonWhere(string(raw)), "%s", msg)
 				}
 				if v == "" {
+					if bit&(seenSpecVersion|seenID|seenSource|seenType) != 0 {
+						// Omitted, or null, it is missing.
+						return e, badAttr(string(raw), jsonWhere(string(raw)), "required, and cannot be empty")
+					}
 					return e, badAttr(string(raw), jsonWhere(string(raw)), "cannot be empty (omit it or use null)")
 				}
 				*dst = v
