@@ -1,6 +1,7 @@
 package cloudevents
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -40,6 +41,11 @@ type binaryDecoder struct {
 	e     Event
 	names strings.Builder // extension names share one allocation
 	first *Error          // the problem with the smallest header name, so errors do not depend on map order
+	// decoded keeps the first header values that decoding changed (the
+	// attribute's name, the value as sent), so that an error about one
+	// shows what was sent, not only the text it became.
+	decoded [4]struct{ name, sent string }
+	ndec    int
 }
 
 func (d *binaryDecoder) fail(err *Error) {
@@ -60,6 +66,11 @@ func (d *binaryDecoder) attribute(name, value string, times int) {
 	if msg != "" {
 		d.fail(badAttr(name, headerWhere(name), "%s", msg))
 		return
+	}
+	if len(text) != len(value) && d.ndec < len(d.decoded) {
+		// Decoding only shortens a value: unchanged ones cost nothing.
+		d.decoded[d.ndec].name, d.decoded[d.ndec].sent = name, value
+		d.ndec++
 	}
 	var dst *string
 	switch name {
@@ -135,10 +146,22 @@ func (d *binaryDecoder) finish(ct string, ctTimes int, body []byte) (Event, *Err
 			err.Where = "header \"Content-Type\""
 		} else if err.Attribute != "" {
 			err.Where = headerWhere(err.Attribute)
+			d.saySent(err)
 		}
 		return Event{}, err
 	}
 	return e, nil
+}
+
+// saySent adds to err the header value it is about as it was sent, when
+// decoding changed it: "/a%20b" is refused as "/a b", which was not sent.
+func (d *binaryDecoder) saySent(err *Error) {
+	for _, x := range d.decoded[:d.ndec] {
+		if x.name == err.Attribute {
+			err.Reason += fmt.Sprintf(" (sent as %q: a header value is percent-decoded once, so a '%%' of the value itself is sent as %%25)", x.sent)
+			return
+		}
+	}
 }
 
 // coreHeaderName maps the canonical keys of the core attributes to their
