@@ -316,7 +316,7 @@ func (s *jsonScanner) extension(e *Event, name string) *Error {
 		if c == 0 {
 			return badJSON(s.errf("unexpected end"))
 		}
-		return badJSON(s.errf("unexpected %q", rune(c)))
+		return badJSON(s.errf("unexpected %s", s.at()))
 	}
 	if e.Extensions == nil {
 		e.Extensions = make([]Extension, 0, 4) // events carry few

@@ -46,6 +46,25 @@ func (s *jsonScanner) errf(format string, args ...any) string {
 	return fmt.Sprintf("invalid JSON at byte %d: ", s.i) + fmt.Sprintf(format, args...)
 }
 
+// at describes, for an error, what stands at the scanner's position: the
+// character, whole (not the first byte of a multi-byte one, which %q of
+// the byte would show as another letter), or a byte that is no UTF-8, or
+// the byte order mark some editors write before a JSON file.
+func (s *jsonScanner) at() string {
+	c := s.b[s.i]
+	if c < utf8.RuneSelf {
+		return fmt.Sprintf("%q", rune(c))
+	}
+	r, n := utf8.DecodeRune(s.b[s.i:])
+	switch {
+	case r == utf8.RuneError && n == 1:
+		return fmt.Sprintf("byte 0x%02X, which is not UTF-8", c)
+	case r == '\uFEFF' && s.i == 0:
+		return "a byte order mark (U+FEFF), which JSON text must not begin with"
+	}
+	return fmt.Sprintf("%q", r)
+}
+
 func (s *jsonScanner) ws() {
 	for s.i < len(s.b) {
 		switch s.b[s.i] {
@@ -71,7 +90,7 @@ func (s *jsonScanner) expect(c byte) string {
 		if s.i >= len(s.b) {
 			return s.errf("unexpected end, expected %q", rune(c))
 		}
-		return s.errf("expected %q, found %q", rune(c), rune(s.b[s.i]))
+		return s.errf("expected %q, found %s", rune(c), s.at())
 	}
 	s.i++
 	return ""
@@ -254,7 +273,7 @@ func (s *jsonScanner) number() (integer bool, msg string) {
 
 func (s *jsonScanner) literal(word string) string {
 	if len(s.b)-s.i < len(word) || string(s.b[s.i:s.i+len(word)]) != word {
-		return s.errf("unexpected %q", rune(s.b[s.i]))
+		return s.errf("unexpected %s", s.at())
 	}
 	s.i += len(word)
 	return ""
@@ -318,7 +337,7 @@ func (s *jsonScanner) skipValue(depth int) string {
 			_, msg := s.number()
 			return msg
 		}
-		return s.errf("unexpected %q", rune(c))
+		return s.errf("unexpected %s", s.at())
 	}
 }
 
@@ -366,7 +385,7 @@ func JSONSyntaxError(b []byte) string {
 	}
 	s.ws()
 	if s.i < len(b) {
-		return s.errf("unexpected %q after the value", rune(b[s.i]))
+		return s.errf("unexpected %s after the value", s.at())
 	}
 	return ""
 }

@@ -117,6 +117,12 @@ func TestJSONSyntaxErrorSaysWhere(t *testing.T) {
 		{`[1 2]`, "invalid JSON at byte 3: expected ',' or ']'"},
 		{`{} {}`, "invalid JSON at byte 3: unexpected '{' after the value"},
 		{``, "invalid JSON at byte 0: unexpected end, expected a value"},
+		// A character is named whole, not by its first byte.
+		{"\xef\xbb\xbf{}", "invalid JSON at byte 0: unexpected a byte order mark (U+FEFF), which JSON text must not begin with"},
+		{`{"a":é}`, "invalid JSON at byte 5: unexpected 'é'"},
+		{"[\xff]", "invalid JSON at byte 1: unexpected byte 0xFF, which is not UTF-8"},
+		{"[1]\u00a0", `invalid JSON at byte 3: unexpected '\u00a0' after the value`},
+		{`[trü]`, "invalid JSON at byte 1: unexpected 't'"},
 	} {
 		if got := JSONSyntaxError([]byte(c.data)); got != c.want {
 			t.Errorf("JSONSyntaxError(%q) = %q, want %q", c.data, got, c.want)
