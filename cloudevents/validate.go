@@ -77,7 +77,7 @@ func checkExtension(x Extension) *Error {
 		return badAttr(x.Name, "", "%q is a reserved name, not an extension", x.Name)
 	}
 	if want, ok := knownExtensions[x.Name]; ok && want != x.Value.Type {
-		return badAttr(x.Name, "", "the %s extension is a %s, not a %s", x.Name, want, x.Value.Type)
+		return badAttr(x.Name, "", "the %s extension is %s, not %s", x.Name, want.withArticle(), x.Value.Type.withArticle())
 	}
 	if msg := x.Value.check(); msg != "" {
 		return badAttr(x.Name, "", "%q is not a valid %s: %s", x.Value.Text, x.Value.Type, msg)

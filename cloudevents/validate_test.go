@@ -66,7 +66,7 @@ func TestValidate(t *testing.T) {
 		{"extension reserved id", func(e *Event) { e.Extensions = []Extension{{"id", StringValue("x")}} }, "id", "reserved"},
 		{"extension duplicate", func(e *Event) { e.Extensions = []Extension{{"a", StringValue("x")}, {"a", StringValue("y")}} }, "a", "appears twice"},
 		{"extension unsorted", func(e *Event) { e.Extensions = []Extension{{"b", StringValue("x")}, {"a", StringValue("y")}} }, "a", "sorted"},
-		{"known extension wrong type", func(e *Event) { e.SetExtension("sampledrate", BooleanValue(true)) }, "sampledrate", "is a Integer, not a Boolean"},
+		{"known extension wrong type", func(e *Event) { e.SetExtension("sampledrate", BooleanValue(true)) }, "sampledrate", "the sampledrate extension is an Integer, not a Boolean"},
 		{"integer leading zero", func(e *Event) { e.SetExtension("n", Value{TypeInteger, "007"}) }, "n", "leading zeros"},
 		{"integer overflow", func(e *Event) { e.SetExtension("n", Value{TypeInteger, "2147483648"}) }, "n", "32-bit"},
 		{"boolean", func(e *Event) { e.SetExtension("b", Value{TypeBoolean, "TRUE"}) }, "b", "true or false"},

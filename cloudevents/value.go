@@ -42,6 +42,14 @@ func (t Type) String() string {
 	return fmt.Sprintf("Type(%d)", uint8(t))
 }
 
+// withArticle is the type's name after "a" or "an": "an Integer".
+func (t Type) withArticle() string {
+	if t == TypeInteger {
+		return "an " + t.String()
+	}
+	return "a " + t.String()
+}
+
 // Value is an attribute value: its type and its canonical string
 // representation (an Integer is "-12", a Boolean "true", a Binary is
 // base64, a Timestamp RFC 3339 text). The JSON format writes Integers and
