@@ -1,7 +1,6 @@
 package cloudevents
 
 import (
-	"encoding/base64"
 	"net/http"
 	"strconv"
 )
@@ -226,7 +225,7 @@ func (s *jsonScanner) event() (Event, *Error) {
 		return e, badAttr("data", "", "data and data_base64 cannot both be present")
 	}
 	if hasBase64 {
-		d, err := base64.StdEncoding.Strict().DecodeString(dataBase64)
+		d, err := decodeBase64(dataBase64)
 		if err != nil {
 			return e, badAttr("data_base64", jsonWhere("data_base64"), "not base64 (RFC 4648 with padding): %v", err)
 		}

@@ -71,6 +71,7 @@ func TestValidate(t *testing.T) {
 		{"integer overflow", func(e *Event) { e.SetExtension("n", Value{TypeInteger, "2147483648"}) }, "n", "32-bit"},
 		{"boolean", func(e *Event) { e.SetExtension("b", Value{TypeBoolean, "TRUE"}) }, "b", "true or false"},
 		{"binary", func(e *Event) { e.SetExtension("b", Value{TypeBinary, "AAE"}) }, "b", "base64"},
+		{"binary over two lines", func(e *Event) { e.SetExtension("b", Value{TypeBinary, "AAEC\n/w=="}) }, "b", "input byte 4"},
 		{"uri", func(e *Event) { e.SetExtension("u", Value{TypeURI, "x y"}) }, "u", "absolute URI"},
 		{"timestamp", func(e *Event) { e.SetExtension("t", Value{TypeTimestamp, "yesterday"}) }, "t", "RFC 3339"},
 		{"string control", func(e *Event) { e.SetExtension("s", StringValue("\t")) }, "s", "control character"},

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -98,11 +99,22 @@ func (v Value) Boolean() (bool, error) {
 
 // Binary returns the bytes of a Binary value.
 func (v Value) Binary() ([]byte, error) {
-	b, err := base64.StdEncoding.Strict().DecodeString(v.Text)
+	b, err := decodeBase64(v.Text)
 	if err != nil {
 		return nil, fmt.Errorf("%q is not base64 (RFC 4648): %v", v.Text, err)
 	}
 	return b, nil
+}
+
+// decodeBase64 decodes base64 as RFC 4648 has it: the alphabet and
+// padding, nothing else. encoding/base64 skips CR and LF, which RFC 4648
+// (section 3.3) has a decoder refuse unless the specification that refers
+// to it says otherwise, and CloudEvents does not.
+func decodeBase64(s string) ([]byte, error) {
+	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
+		return nil, base64.CorruptInputError(i)
+	}
+	return base64.StdEncoding.Strict().DecodeString(s)
 }
 
 // Timestamp returns a Timestamp value as a time (a leap second :60 reads
@@ -127,7 +139,7 @@ func (v Value) check() string {
 			return "a Boolean is true or false"
 		}
 	case TypeBinary:
-		if _, err := base64.StdEncoding.Strict().DecodeString(v.Text); err != nil {
+		if _, err := decodeBase64(v.Text); err != nil {
 			return "not base64 (RFC 4648 with padding): " + err.Error()
 		}
 	case TypeURI:
