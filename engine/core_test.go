@@ -71,6 +71,10 @@ func TestRejections(t *testing.T) {
 	}{
 		{"unknown process", record.Record{ValueType: record.ProcessInstanceCreation, Intent: record.Create, Value: record.Value{BpmnProcessID: "nope"}}, record.NotFound, "process ID 'nope'"},
 		{"variables not an object", record.Record{ValueType: record.ProcessInstanceCreation, Intent: record.Create, Value: record.Value{BpmnProcessID: "three", Variables: []byte(`[1]`)}}, record.InvalidArgument, "JSON object"},
+		// encoding/json takes such a string; readers got back JSON that is
+		// not JSON.
+		{"variables not UTF-8", record.Record{ValueType: record.ProcessInstanceCreation, Intent: record.Create, Value: record.Value{BpmnProcessID: "three", Variables: []byte("{\"a\":\"\xffb\"}")}}, record.InvalidArgument, "not UTF-8 at byte 6"},
+		{"message variables not UTF-8", record.Record{ValueType: record.Message, Intent: record.Publish, Value: record.Value{Name: "m", CorrelationKey: "k", Variables: []byte("{\"\xc3\":1}")}}, record.InvalidArgument, "not UTF-8 at byte 2"},
 		{"unknown job", record.Record{ValueType: record.Job, Intent: record.Complete, Key: record.Key(0, 999)}, record.NotFound, "no such job"},
 		{"bad model", record.Record{ValueType: record.Deployment, Intent: record.Create, Value: record.Value{Resources: []record.Resource{{Name: "x.bpmn", Content: []byte("<bpmn:definitions")}}}}, record.InvalidArgument, "x.bpmn"},
 		{"message without name", record.Record{ValueType: record.Message, Intent: record.Publish}, record.InvalidArgument, "name"},

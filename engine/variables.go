@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"unicode/utf8"
 
 	"eddy/bpmn"
 	"eddy/record"
@@ -17,9 +18,14 @@ func (c *Core) checkDocument(doc []byte) string {
 		return fmt.Sprintf("Expected variables to be at most %d bytes, but the document has %d bytes", c.limits.MaxVariablesSize, len(doc))
 	}
 	// The document is decoded where it is used; here a scan suffices, and
-	// only a bad one is decoded, for parseDocument's reason.
+	// only a bad one is decoded, for parseDocument's reason. json.Valid
+	// takes bytes that are not UTF-8 inside strings, which every reader
+	// would then get back as JSON that is not JSON (RFC 8259 is UTF-8).
 	if d := bytes.TrimSpace(doc); len(d) > 0 && d[0] == '{' && json.Valid(d) {
-		return ""
+		if utf8.Valid(d) {
+			return ""
+		}
+		return fmt.Sprintf("Expected variables to be a valid JSON object, but it is not UTF-8 at byte %d (JSON text is UTF-8)", notUTF8At(doc))
 	}
 	if _, err := parseDocument(doc); err != nil {
 		return err.Error()
@@ -41,6 +47,18 @@ func parseDocument(doc []byte) (map[string]json.RawMessage, error) {
 		return nil, fmt.Errorf("Expected variables to be a valid JSON object, but it is not: %v", err)
 	}
 	return m, nil
+}
+
+// notUTF8At is the index of the first byte of doc that is not UTF-8.
+func notUTF8At(doc []byte) int {
+	for i := 0; i < len(doc); {
+		r, n := utf8.DecodeRune(doc[i:])
+		if r == utf8.RuneError && n == 1 {
+			return i
+		}
+		i += n
+	}
+	return len(doc)
 }
 
 func describeJSON(doc []byte) string {
