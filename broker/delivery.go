@@ -50,7 +50,7 @@ type attempt struct {
 	// retried. A body not meant as an event is no reply at all.
 	badReply bool
 	// tries counts the requests this handling sent, retries included; 0
-	// where none was (a reply the broker refused).
+	// where none was.
 	tries int
 }
 

@@ -397,7 +397,7 @@ func (h *triggerHandler) attempt(ctx context.Context, d processor.Delivery, ev *
 		if a.Reply == nil {
 			return nil
 		}
-		return h.publishReply(ctx, d, ev, a.Reply)
+		return h.publishReply(ctx, d, ev, a.Reply, a.tries)
 	}
 	if ctx.Err() != nil {
 		return ctx.Err()

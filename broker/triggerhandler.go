@@ -99,7 +99,7 @@ func (h *triggerHandler) Handle(ctx context.Context, d processor.Delivery) error
 		if a.Reply == nil {
 			return nil
 		}
-		return h.publishReply(ctx, d, ev, a.Reply)
+		return h.publishReply(ctx, d, ev, a.Reply, a.tries)
 	}
 	reason := a.describe(r.Subscriber)
 	h.stats.failed(reason)
@@ -137,8 +137,9 @@ func (h *triggerHandler) deadLetter(ctx context.Context, d processor.Delivery, e
 // the dead-letter sink with the reason (or the dead-letter queue when
 // there is none). Other failures, the broker's own, are tried again a few
 // times, then park the event in the dead-letter queue instead of losing
-// it.
-func (h *triggerHandler) publishReply(ctx context.Context, d processor.Delivery, ev, reply *cloudevents.Event) error {
+// it. tries counts the requests that brought the reply, which a parked
+// event's letter counts as its attempts.
+func (h *triggerHandler) publishReply(ctx context.Context, d processor.Delivery, ev, reply *cloudevents.Event, tries int) error {
 	ttl, ok := replyTTL(ev)
 	if !ok {
 		reason := fmt.Sprintf("dropped the reply (type %q, source %q, id %q) to event %q of %q: its hop count (%s) ran out, so replies are looping back to a trigger", reply.Type, reply.Source, reply.ID, ev.ID, ev.Source, ExtBrokerTTL)
@@ -178,7 +179,7 @@ func (h *triggerHandler) publishReply(ctx context.Context, d processor.Delivery,
 	if status != http.StatusBadRequest && status != http.StatusRequestEntityTooLarge {
 		// The broker itself failed, not the reply: the event waits in the
 		// dead-letter queue, to be retried, rather than leave for the sink.
-		return &DeliveryError{Subscriber: h.r.Subscriber, Status: status, Reason: reason}
+		return &DeliveryError{Subscriber: h.r.Subscriber, Status: status, Reason: reason, Attempts: tries}
 	}
-	return h.deadLetter(ctx, d, ev, attempt{Status: status, Err: errors.New(reason)}, reason)
+	return h.deadLetter(ctx, d, ev, attempt{Status: status, Err: errors.New(reason), tries: tries}, reason)
 }

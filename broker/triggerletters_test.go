@@ -464,3 +464,42 @@ func TestRetryCountsWhatItLetGoApart(t *testing.T) {
 		})
 	}
 }
+
+// A letter parked for a reply the broker refused counts the request that
+// brought the reply: the subscriber had the event, whichever the trigger's
+// ordering, and a retry that brings such a reply again adds its own. It was
+// listed with no attempts, and kept its count through such a retry.
+func TestRefusedReplyLetterCountsItsRequests(t *testing.T) {
+	for _, c := range []struct{ name, annotations string }{
+		{"unordered", ""},
+		{"ordered", "  annotations:\n    kafka.eventing.knative.dev/delivery.order: ordered\n"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			env := newEnv(t, WithJobWorker(false, 1))
+			sub := newSubscriber(t, func(_ int, e *cloudevents.Event, w http.ResponseWriter) {
+				h := w.Header()
+				h.Set("Ce-Specversion", "1.0")
+				h.Set("Ce-Id", "reply-of-"+e.ID)
+				h.Set("Ce-Source", "/subscriber")
+				h.Set("Ce-Type", "bad.reply")
+				h.Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusOK)
+				w.Write([]byte("{not json"))
+			})
+			y := strings.Replace(triggerYAML("replies", "", sub.URL, "  delivery:\n    retry: 2\n    backoffPolicy: linear\n    backoffDelay: PT0.05S\n"),
+				"  namespace: default\n", "  namespace: default\n"+c.annotations, 1)
+			env.putTrigger("default", "replies", y)
+			env.send(event("t", "r-1"))
+			parkedAfter := func(requests int) {
+				t.Helper()
+				eventually(t, fmt.Sprintf("the letter parked after %d requests, counting them", requests), func() bool {
+					list := listLetters(t, env, "replies", "")
+					return sub.count() == requests && len(list.Letters) == 1 && list.Letters[0].State == "parked" && list.Letters[0].Attempts == requests
+				})
+			}
+			parkedAfter(1)
+			env.do("POST", "/v1/triggers/default/replies/retry", "", nil) // refused again
+			parkedAfter(2)
+		})
+	}
+}
