@@ -319,7 +319,10 @@ func (s *jsonScanner) skipValue(depth int) string {
 				s.i++
 				return ""
 			case 0:
-				return s.errf("unexpected end")
+				if s.i >= len(s.b) {
+					return s.errf("unexpected end")
+				}
+				fallthrough // a NUL byte, not the end
 			default:
 				return s.errf("expected ',' or %q", rune(end))
 			}
@@ -331,6 +334,9 @@ func (s *jsonScanner) skipValue(depth int) string {
 	case 'n':
 		return s.literal("null")
 	case 0:
+		if s.i < len(s.b) {
+			return s.errf("unexpected %s, expected a value", s.at())
+		}
 		return s.errf("unexpected end, expected a value")
 	default:
 		if c == '-' || isDigit(c) {

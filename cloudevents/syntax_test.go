@@ -123,6 +123,13 @@ func TestJSONSyntaxErrorSaysWhere(t *testing.T) {
 		{"[\xff]", "invalid JSON at byte 1: unexpected byte 0xFF, which is not UTF-8"},
 		{"[1]\u00a0", `invalid JSON at byte 3: unexpected '\u00a0' after the value`},
 		{`[trü]`, "invalid JSON at byte 1: unexpected 't'"},
+		// a NUL is no end of the data.
+		{`été`, "invalid JSON at byte 0: unexpected 'é'"},
+		{`1 €`, "invalid JSON at byte 2: unexpected '€' after the value"},
+		{`{"a" é}`, "invalid JSON at byte 5: expected ':', found 'é'"},
+		{"1\xe9", "invalid JSON at byte 1: unexpected byte 0xE9, which is not UTF-8 after the value"},
+		{"\x00", "invalid JSON at byte 0: unexpected '\\x00', expected a value"},
+		{"[1\x00]", "invalid JSON at byte 2: expected ',' or ']'"},
 	} {
 		if got := JSONSyntaxError([]byte(c.data)); got != c.want {
 			t.Errorf("JSONSyntaxError(%q) = %q, want %q", c.data, got, c.want)
