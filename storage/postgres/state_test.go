@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"testing"
 
@@ -103,5 +104,76 @@ func TestScanStoppedEarlyReadsLittle(t *testing.T) {
 	})
 	if err != nil || next != n+1 {
 		t.Errorf("a whole scan: %v after %d keys, want %d", err, next, n+1)
+	}
+}
+
+// TestScanValuesOfEverySize: values small enough to come with their keys
+// and larger ones, read as the callback reaches them (scanInline), are
+// visited once each, in order, with their bytes, empty ones too; a value
+// deleted while the scan is at a key before it, and not read yet (a large
+// one, or one of the next chunk), is not visited, and a large one made
+// small is visited with its new bytes.
+func TestScanValuesOfEverySize(t *testing.T) {
+	b := openBackend(t, pgtest.Schema(t), 1)
+	st := storage.New(b, "postgres", 0)
+	sizes := []int{0, 10, scanInline, scanInline + 1, 1 << 20, 3, 2 << 20, 2 << 20, scanInline + 1, 7}
+	const chunks = 2 // past a chunk's end too
+	valueSize := func(i int) int {
+		if size := sizes[i%len(sizes)]; i < len(sizes) || size <= 1<<20 {
+			return size
+		}
+		return 20 << 10 // a few values of MiBs, not hundreds
+	}
+	var want []string
+	bt := storage.NewBatch(0, 0)
+	for i := range chunks * scanChunk {
+		k := fmt.Sprintf("m/%05d", i)
+		bt.Put([]byte(k), bytes.Repeat([]byte{byte('a' + i%26)}, valueSize(i)))
+		want = append(want, k)
+	}
+	commit(t, b, bt)
+	valueOK := func(k, v []byte) bool {
+		i := slices.Index(want, string(k))
+		return i >= 0 && bytes.Equal(v, bytes.Repeat([]byte{byte('a' + i%26)}, valueSize(i))) && v != nil
+	}
+	for _, c := range []struct {
+		name   string
+		change string // deleted, or set to shrunk, when the scan is at m/00005
+		shrunk []byte
+	}{
+		{"whole", "", nil},
+		{"a large value deleted ahead", "m/00017", nil},
+		{"a small value of the next chunk deleted", "m/01500", nil},
+		{"a large value made small ahead", "m/00017", []byte("small")},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var got []string
+			err := st.Scan(t.Context(), 0, []byte("m/"), func(k, v []byte) error {
+				if !valueOK(k, v) && (c.shrunk == nil || string(k) != c.change || !bytes.Equal(v, c.shrunk)) {
+					return fmt.Errorf("key %s: %d bytes, not its value", k, len(v))
+				}
+				got = append(got, string(k))
+				if c.change != "" && string(k) == "m/00005" {
+					bt := storage.NewBatch(0, 0)
+					if c.shrunk != nil {
+						bt.Put([]byte(c.change), c.shrunk)
+					} else {
+						bt.Delete([]byte(c.change))
+					}
+					commit(t, b, bt)
+				}
+				return nil
+			})
+			wantNow := slices.DeleteFunc(slices.Clone(want), func(k string) bool { return k == c.change && c.shrunk == nil })
+			if err != nil || !slices.Equal(got, wantNow) {
+				t.Errorf("scan: %v, %d keys; want the %d keys in order", err, len(got), len(wantNow))
+			}
+			if c.change != "" { // back for the next case
+				i := slices.Index(want, c.change)
+				bt := storage.NewBatch(0, 0)
+				bt.Put([]byte(c.change), bytes.Repeat([]byte{byte('a' + i%26)}, valueSize(i)))
+				commit(t, b, bt)
+			}
+		})
 	}
 }
