@@ -584,16 +584,7 @@ func TestOrderingSwitchSkipsNoEvent(t *testing.T) {
 func TestRefusedReplyGoesToTheDeadLetterSink(t *testing.T) {
 	env := newEnv(t, WithJobWorker(false, 1))
 	dls := newSubscriber(t, nil)
-	sub := newSubscriber(t, func(_ int, e *cloudevents.Event, w http.ResponseWriter) {
-		h := w.Header()
-		h.Set("Ce-Specversion", "1.0")
-		h.Set("Ce-Id", "reply-of-"+e.ID)
-		h.Set("Ce-Source", "/subscriber")
-		h.Set("Ce-Type", "bad.reply")
-		h.Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusOK)
-		w.Write([]byte("{not json"))
-	})
+	sub := newSubscriber(t, answerBrokenReply)
 	env.putTrigger("default", "replies", triggerYAML("replies", "asks", sub.URL,
 		"  delivery:\n    retry: 3\n    deadLetterSink:\n      uri: "+dls.URL+"\n"))
 	env.send(event("asks", "q1"))

@@ -353,6 +353,45 @@ func triggerYAML(name, filterType, uri, extra string) string {
 	return y + strings.TrimRight(extra, "\n")
 }
 
+// orderedTrigger is the trigger document y (triggerYAML's) with ordered
+// delivery.
+func orderedTrigger(y string) string {
+	return strings.Replace(y, "  namespace: default\n", "  namespace: default\n  annotations:\n    kafka.eventing.knative.dev/delivery.order: ordered\n", 1)
+}
+
+// answerBrokenReply answers an event with a reply the broker refuses: its
+// data is declared JSON but is not.
+func answerBrokenReply(_ int, e *cloudevents.Event, w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Ce-Specversion", "1.0")
+	h.Set("Ce-Id", "reply-of-"+e.ID)
+	h.Set("Ce-Source", "/subscriber")
+	h.Set("Ce-Type", "bad.reply")
+	h.Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	w.Write([]byte("{not json"))
+}
+
+// parkLarge parks n events of size bytes of data in the ordered trigger
+// name, whose subscriber refuses the first unread and so sees no other:
+// they park behind it, in one sequence (one partition key).
+func parkLarge(t *testing.T, env *testEnv, name string, n, size int) {
+	t.Helper()
+	sub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusBadRequest) }))
+	t.Cleanup(sub.Close)
+	env.putTrigger("default", name, orderedTrigger(triggerYAML(name, "", sub.URL, "")))
+	data := []byte(`"` + strings.Repeat("x", size-2) + `"`)
+	for i := range n {
+		e := event(name, fmt.Sprintf("%s-%02d", name, i), "partitionkey", "one")
+		e.Data = data
+		env.send(e)
+	}
+	eventually(t, "every event parked", func() bool {
+		st, _ := env.b.Triggers.Status(t.Context(), "default", name)
+		return st.DeadLetters == n
+	})
+}
+
 // holdParked makes a Process call of the test's hold the trigger's first
 // dead-lettered sequence, as another node's retry would, until release.
 func holdParked(t testing.TB, env *testEnv, trigger string) (release func()) {

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"runtime"
 	"slices"
 	"strings"
@@ -197,29 +196,41 @@ func TestDeadLetterRequestsRefused(t *testing.T) {
 // A letter counts every request sent for its event, whichever the trigger's
 // ordering (an ordered trigger retries in place, an unordered one through
 // its retrier), and an operator's retry adds its own: an ordered trigger's
-// letter said no attempts, and an unordered one's began again at 1.
-func TestExhaustedLetterCountsEveryAttempt(t *testing.T) {
-	for _, c := range []struct{ name, annotations string }{
-		{"unordered", ""},
-		{"ordered", "  annotations:\n    kafka.eventing.knative.dev/delivery.order: ordered\n"},
+// letter said no attempts, and an unordered one's began again at 1. A
+// letter parked for a reply the broker refused counts the request that
+// brought it: it was listed with no attempts.
+func TestLetterCountsEveryRequest(t *testing.T) {
+	unavailable := func(_ int, _ *cloudevents.Event, w http.ResponseWriter) { w.WriteHeader(http.StatusServiceUnavailable) }
+	for _, c := range []struct {
+		name     string
+		ordered  bool
+		answer   func(int, *cloudevents.Event, http.ResponseWriter)
+		requests int // sent before the event is parked: the retries' too
+	}{
+		{"retries spent, unordered", false, unavailable, 3},
+		{"retries spent, ordered", true, unavailable, 3},
+		{"reply refused, unordered", false, answerBrokenReply, 1},
+		{"reply refused, ordered", true, answerBrokenReply, 1},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			env := newEnv(t, WithJobWorker(false, 1))
-			sub := newSubscriber(t, func(_ int, _ *cloudevents.Event, w http.ResponseWriter) { w.WriteHeader(http.StatusServiceUnavailable) })
-			y := strings.Replace(triggerYAML("spent", "", sub.URL, "  delivery:\n    retry: 2\n    backoffPolicy: linear\n    backoffDelay: PT0.05S\n"),
-				"  namespace: default\n", "  namespace: default\n"+c.annotations, 1)
+			sub := newSubscriber(t, c.answer)
+			y := triggerYAML("spent", "", sub.URL, "  delivery:\n    retry: 2\n    backoffPolicy: linear\n    backoffDelay: PT0.05S\n")
+			if c.ordered {
+				y = orderedTrigger(y)
+			}
 			env.putTrigger("default", "spent", y)
 			env.send(event("t", "s-1"))
 			parkedAfter := func(requests int) {
 				t.Helper()
-				eventually(t, fmt.Sprintf("the letter parked after %d requests", requests), func() bool {
+				eventually(t, fmt.Sprintf("the letter parked after %d requests, counting them", requests), func() bool {
 					list := listLetters(t, env, "spent", "")
 					return sub.count() == requests && len(list.Letters) == 1 && list.Letters[0].State == "parked" && list.Letters[0].Attempts == requests
 				})
 			}
-			parkedAfter(3)
+			parkedAfter(c.requests)
 			env.do("POST", "/v1/triggers/default/spent/retry", "", nil) // fails again: its answer is another test's
-			parkedAfter(6)
+			parkedAfter(2 * c.requests)
 		})
 	}
 }
@@ -229,29 +240,14 @@ func TestExhaustedLetterCountsEveryAttempt(t *testing.T) {
 // page goes on after its last letter.
 func TestDeadLetterPageBoundedInBytes(t *testing.T) {
 	env := newEnv(t, WithJobWorker(false, 1), WithMaxBodyBytes(2<<20))
-	// It refuses the first event unread, and sees no other: they park
-	// behind it.
-	sub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusBadRequest) }))
-	t.Cleanup(sub.Close)
-	env.putTrigger("default", "big", "apiVersion: eventing.knative.dev/v1\nkind: Trigger\nmetadata:\n  name: big\n  namespace: default\n"+
-		"  annotations:\n    kafka.eventing.knative.dev/delivery.order: ordered\nspec:\n  broker: default\n  subscriber:\n    uri: "+sub.URL+"\n")
-	data := []byte(`"` + strings.Repeat("x", maxLetterBytes/3) + `"`)
-	const n = 5
-	for i := range n {
-		e := event("big", fmt.Sprintf("big-%d", i), "partitionkey", "one")
-		e.Data = data
-		env.send(e)
-	}
-	eventually(t, "every event parked", func() bool {
-		st, _ := env.b.Triggers.Status(t.Context(), "default", "big")
-		return st.DeadLetters == n
-	})
+	const n, size = 5, maxLetterBytes/3 + 2
+	parkLarge(t, env, "big", n, size)
 	var seen []string
 	q := "?limit=100"
 	for pages := 0; ; pages++ {
 		list := listLetters(t, env, "big", q)
 		if len(list.Letters) == 0 || len(list.Letters) > 3 {
-			t.Fatalf("a page of %d letters of %d bytes each; want 1 to 3 within %d bytes", len(list.Letters), len(data), maxLetterBytes)
+			t.Fatalf("a page of %d letters of %d bytes each; want 1 to 3 within %d bytes", len(list.Letters), size, maxLetterBytes)
 		}
 		for _, l := range list.Letters {
 			seen = append(seen, letterEventID(t, l))
@@ -261,7 +257,7 @@ func TestDeadLetterPageBoundedInBytes(t *testing.T) {
 		}
 		q = "?limit=100&after=" + list.Letters[len(list.Letters)-1].ID
 	}
-	if got := strings.Join(seen, " "); got != "big-0 big-1 big-2 big-3 big-4" {
+	if got := strings.Join(seen, " "); got != "big-00 big-01 big-02 big-03 big-04" {
 		t.Errorf("the pages listed %s; want every letter once, in order", got)
 	}
 }
@@ -378,21 +374,8 @@ func testDeadLetterPagesSurviveARetry(t *testing.T, env *testEnv) {
 // decoded every earlier letter again for each page.
 func TestDeadLetterPageAfterReadsOnlyWhatFollows(t *testing.T) {
 	env := newEnv(t, WithJobWorker(false, 1), WithMaxBodyBytes(2<<20))
-	sub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusBadRequest) }))
-	t.Cleanup(sub.Close)
-	env.putTrigger("default", "long", "apiVersion: eventing.knative.dev/v1\nkind: Trigger\nmetadata:\n  name: long\n  namespace: default\n"+
-		"  annotations:\n    kafka.eventing.knative.dev/delivery.order: ordered\nspec:\n  broker: default\n  subscriber:\n    uri: "+sub.URL+"\n")
-	data := []byte(`"` + strings.Repeat("x", 1<<20) + `"`)
-	const n = 16
-	for i := range n {
-		e := event("long", fmt.Sprintf("long-%02d", i), "partitionkey", "one")
-		e.Data = data
-		env.send(e)
-	}
-	eventually(t, "every event parked", func() bool {
-		st, _ := env.b.Triggers.Status(t.Context(), "default", "long")
-		return st.DeadLetters == n
-	})
+	const n, size = 16, 1<<20 + 2
+	parkLarge(t, env, "long", n, size)
 	all := listLetters(t, env, "long", "?limit=100")
 	for len(all.Letters) < n {
 		page := listLetters(t, env, "long", "?limit=100&after="+all.Letters[len(all.Letters)-1].ID)
@@ -406,8 +389,8 @@ func TestDeadLetterPageAfterReadsOnlyWhatFollows(t *testing.T) {
 	if err != nil || len(last.Letters) != 1 || last.More || letterEventID(t, last.Letters[0]) != fmt.Sprintf("long-%02d", n-1) {
 		t.Fatalf("the page after the letter before the last: %d letters, more %v, %v; want the last alone", len(last.Letters), last.More, err)
 	}
-	if read := after.TotalAlloc - before.TotalAlloc; read > 8*uint64(len(data)) {
-		t.Errorf("the page of the last letter allocated %d MiB, want at most %d MiB (it reads one event of 1 MiB)", read>>20, 8*len(data)>>20)
+	if read := after.TotalAlloc - before.TotalAlloc; read > 8*size {
+		t.Errorf("the page of the last letter allocated %d MiB, want at most %d MiB (it reads one event of 1 MiB)", read>>20, 8*size>>20)
 	}
 }
 
@@ -461,45 +444,6 @@ func TestRetryCountsWhatItLetGoApart(t *testing.T) {
 			if sub.count() > refused+1 {
 				t.Errorf("the subscriber was sent %d requests, want at most one more than %d", sub.count(), refused)
 			}
-		})
-	}
-}
-
-// A letter parked for a reply the broker refused counts the request that
-// brought the reply: the subscriber had the event, whichever the trigger's
-// ordering, and a retry that brings such a reply again adds its own. It was
-// listed with no attempts, and kept its count through such a retry.
-func TestRefusedReplyLetterCountsItsRequests(t *testing.T) {
-	for _, c := range []struct{ name, annotations string }{
-		{"unordered", ""},
-		{"ordered", "  annotations:\n    kafka.eventing.knative.dev/delivery.order: ordered\n"},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			env := newEnv(t, WithJobWorker(false, 1))
-			sub := newSubscriber(t, func(_ int, e *cloudevents.Event, w http.ResponseWriter) {
-				h := w.Header()
-				h.Set("Ce-Specversion", "1.0")
-				h.Set("Ce-Id", "reply-of-"+e.ID)
-				h.Set("Ce-Source", "/subscriber")
-				h.Set("Ce-Type", "bad.reply")
-				h.Set("Content-Type", "application/json")
-				w.WriteHeader(http.StatusOK)
-				w.Write([]byte("{not json"))
-			})
-			y := strings.Replace(triggerYAML("replies", "", sub.URL, "  delivery:\n    retry: 2\n    backoffPolicy: linear\n    backoffDelay: PT0.05S\n"),
-				"  namespace: default\n", "  namespace: default\n"+c.annotations, 1)
-			env.putTrigger("default", "replies", y)
-			env.send(event("t", "r-1"))
-			parkedAfter := func(requests int) {
-				t.Helper()
-				eventually(t, fmt.Sprintf("the letter parked after %d requests, counting them", requests), func() bool {
-					list := listLetters(t, env, "replies", "")
-					return sub.count() == requests && len(list.Letters) == 1 && list.Letters[0].State == "parked" && list.Letters[0].Attempts == requests
-				})
-			}
-			parkedAfter(1)
-			env.do("POST", "/v1/triggers/default/replies/retry", "", nil) // refused again
-			parkedAfter(2)
 		})
 	}
 }
