@@ -97,6 +97,9 @@ func TestFilters(t *testing.T) {
 		{"cesql", event("Tickets.Reserved", "/t"), false, "missing attribute"},
 		{"cesql", event("Tickets.Reserved", "/t", "tickets", "ten"), false, "cast error"},
 		{"everything", ten, true, ""},
+		{"all-of", event("Tickets.Reserved", "/shop/tickets"), true, ""},
+		{"all-of", event("Tickets.Reserved", "/shop/queue"), false, ""},
+		{"all-of", event("Queue.CustomerJoined", "/shop/tickets"), false, ""},
 		{"empty-filters", event("Tickets.Released", "/t"), true, ""},
 		{"empty-filters", event("Tickets.Reserved", "/t"), false, ""},
 	} {
