@@ -817,3 +817,45 @@ func fastEvents(n int) []cloudevents.Event {
 	}
 	return out
 }
+
+// TestTriggerStatusShowsItsLag: a trigger held up by a subscriber that does
+// not answer shows how far behind the log's head it is, in its status and
+// through the REST API, and no lag once it has caught up.
+func TestTriggerStatusShowsItsLag(t *testing.T) {
+	env := newEnv(t, WithJobWorker(false, 1))
+	release := make(chan struct{})
+	sub := newSubscriber(t, func(n int, _ *cloudevents.Event, w http.ResponseWriter) {
+		if n == 0 {
+			<-release
+		}
+		w.WriteHeader(http.StatusAccepted)
+	})
+	defer func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	}()
+	env.putTrigger("default", "slow", orderedTrigger(triggerYAML("slow", "order.placed", sub.URL, "")))
+	env.send(event("order.placed", "l1"))
+	sub.wait(t, 1)
+	env.send(event("order.placed", "l2"), event("order.placed", "l3"), event("order.placed", "l4"))
+	eventually(t, "the status to show the trigger behind the head", func() bool {
+		st, err := env.b.Triggers.Status(t.Context(), "default", "slow")
+		return err == nil && st.Lag >= 3
+	})
+	code, body := env.do("GET", "/v1/triggers/default/slow", "", nil)
+	var doc struct {
+		Status TriggerStatus `json:"status"`
+	}
+	if err := json.Unmarshal([]byte(body), &doc); code != http.StatusOK || err != nil || doc.Status.Lag < 3 {
+		t.Fatalf("GET of the trigger: %d %s (%v), want a lag of at least 3", code, body, err)
+	}
+	close(release)
+	sub.wait(t, 4)
+	eventually(t, "the lag to be gone", func() bool {
+		st, err := env.b.Triggers.Status(t.Context(), "default", "slow")
+		return err == nil && st.Lag == 0 && st.Deliveries.Delivered == 4
+	})
+}
