@@ -859,3 +859,42 @@ func TestTriggerStatusShowsItsLag(t *testing.T) {
 		return err == nil && st.Lag == 0 && st.Deliveries.Delivered == 4
 	})
 }
+
+// TestTriggersTimeoutBoundsEachAttempt: a trigger's delivery.timeout bounds
+// each attempt, however long the broker's default (5 minutes here), of an
+// unordered trigger (retried from its lane) and of an ordered one
+// (retried in place) alike.
+func TestTriggersTimeoutBoundsEachAttempt(t *testing.T) {
+	for _, ordered := range []bool{false, true} {
+		t.Run(map[bool]string{false: "unordered", true: "ordered"}[ordered], func(t *testing.T) {
+			env := newEnv(t, WithJobWorker(false, 1), WithDeliveryTimeout(5*time.Minute))
+			hang := make(chan struct{})
+			sub := newSubscriber(t, func(int, *cloudevents.Event, http.ResponseWriter) { <-hang })
+			t.Cleanup(func() { close(hang) })
+			sink := newSubscriber(t, nil)
+			y := triggerYAML("bounded", "t", sub.URL,
+				"  delivery:\n    retry: 1\n    backoffDelay: PT0.05S\n    timeout: PT0.3S\n    deadLetterSink:\n      uri: "+sink.URL+"\n")
+			if ordered {
+				y = orderedTrigger(y)
+			}
+			env.putTrigger("default", "bounded", y)
+			env.send(event("t", "b-1"))
+			got := sink.wait(t, 1)
+			if got[0].event.ID != "b-1" {
+				t.Fatalf("the dead-letter sink got %s, want b-1", got[0].event.ID)
+			}
+			attempts := sub.wait(t, 2)
+			if n := len(attempts); n != 2 {
+				t.Fatalf("%d attempts, want 2 (the first and one retry)", n)
+			}
+			// Each attempt ended at its timeout: the retry came 0.3 s and
+			// its backoff after the first, not the broker's 5 minutes.
+			if gap := attempts[1].at.Sub(attempts[0].at); gap < 300*time.Millisecond || gap > 10*time.Second {
+				t.Errorf("the retry came %v after the first attempt, want about 0.35 s", gap)
+			}
+			if code, _ := got[0].event.Extension(ExtErrorCode); code.Text != "500" {
+				t.Errorf("knativeerrorcode %q, want 500 (no answer came)", code.Text)
+			}
+		})
+	}
+}
