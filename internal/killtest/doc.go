@@ -23,7 +23,9 @@
 //     runs to its end, and the partition logs it leaves are gapless.
 //
 // Kills repeat several times on the same data, so recovery is itself
-// recovered from. The package holds no code besides this test: it is the
-// engine-level counterpart of storage/crashtest, which proves the same of
-// the storage layer alone.
+// recovered from. A second test kills it once under a load of CloudEvents
+// posted to the broker's ingress and checks that every event answered 202
+// is on the log after the restart, once. The package holds no code besides
+// these tests: it is the engine-level counterpart of storage/crashtest,
+// which proves the same of the storage layer alone.
 package killtest

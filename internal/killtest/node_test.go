@@ -47,6 +47,7 @@ type node struct {
 	t      *testing.T
 	cmd    *exec.Cmd
 	client *rest.Client
+	url    string // the HTTP API's base URL
 	http   *http.Transport
 	log    *logLines
 	exited chan struct{} // closed once the process is reaped
@@ -99,7 +100,8 @@ func startNode(t *testing.T, partitions int, args ...string) *node {
 		n.waitLogSuffix(fmt.Sprintf(`msg="engine restarted on the held partitions" partitions=%d`, partitions))
 	}
 	n.http = &http.Transport{MaxIdleConnsPerHost: 32}
-	n.client = rest.NewClient("http://"+addr, &http.Client{Transport: n.http})
+	n.url = "http://" + addr
+	n.client = rest.NewClient(n.url, &http.Client{Transport: n.http})
 	return n
 }
 
