@@ -11,6 +11,7 @@ import (
 	"eddy/cloudevents"
 	"eddy/engine"
 	"eddy/record"
+	"eddy/storage"
 )
 
 const (
@@ -123,12 +124,12 @@ func (w *jobWorker) handle(ctx context.Context, job *record.Record) {
 	}
 	if h.Mode == ModeWaitForCloudEvent {
 		if err := w.b.waits.arm(work, job, h.WaitType, &ev); err != nil {
-			w.fail(ctx, job, job.Value.Retries-1, err)
+			w.fail(ctx, job, retriesAfter(job, err), err)
 		}
 		return
 	}
 	if _, err := w.b.publish(work, []cloudevents.Event{ev}, true); err != nil {
-		w.fail(ctx, job, job.Value.Retries-1, fmt.Errorf("emitting %s: %w", h.Type, err))
+		w.fail(ctx, job, retriesAfter(job, err), fmt.Errorf("emitting %s: %w", h.Type, err))
 		return
 	}
 	if err := w.b.eng.CompleteJob(ctx, job.Key, nil); err != nil && !isGone(err) && ctx.Err() == nil {
@@ -136,6 +137,20 @@ func (w *jobWorker) handle(ctx context.Context, job *record.Record) {
 		// the broker takes it for a duplicate within its window.
 		w.b.o.logger.Warn("broker: completing an emitted cloudevents job failed", "job", job.Key, "error", err)
 	}
+}
+
+// retriesAfter is the retries a job keeps after its emission failed with
+// err: one fewer, but for a failover (the event's partition has no owner
+// this node can reach, or its owner went away before it answered, which the
+// ingress answers 503 for), which ends once another node claims the
+// partition and is no failure of the job: it is tried again after the
+// backoff with its retries untouched, however long the claim timeout. The
+// event keeps its id, so one that reached the log is taken once.
+func retriesAfter(job *record.Record, err error) int32 {
+	if errors.Is(err, engine.ErrNoPartition) || errors.Is(err, storage.ErrOutcomeUnknown) {
+		return job.Value.Retries
+	}
+	return job.Value.Retries - 1
 }
 
 func (w *jobWorker) fail(ctx context.Context, job *record.Record, retries int32, cause error) {

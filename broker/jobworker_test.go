@@ -394,3 +394,66 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// refusedEmissions is an engine that refuses the events of one type with
+// err, as the log does while their partition has no reachable owner, and
+// notes the jobs failed through it.
+type refusedEmissions struct {
+	Engine
+	typ    string
+	err    error
+	failed chan int // the retries each FailJob leaves
+}
+
+func (s *refusedEmissions) PublishEvent(ctx context.Context, req engine.EventRequest) (record.Record, error) {
+	if req.Type == s.typ {
+		return record.Record{}, s.err
+	}
+	return s.Engine.PublishEvent(ctx, req)
+}
+
+func (s *refusedEmissions) FailJob(ctx context.Context, key int64, retries int, message string, backoff time.Duration, vars json.RawMessage) error {
+	select {
+	case s.failed <- retries:
+	default:
+	}
+	return s.Engine.FailJob(ctx, key, retries, message, backoff, vars)
+}
+
+// TestFailoverSpendsNoRetryOfAnEmission: an emission refused because the
+// event's partition is changing hands (no reachable owner, or one that went
+// away before it answered, which the ingress answers 503 for) is tried again
+// with the job's retries untouched; before, each try of a failover spent
+// one, and a failover longer than two backoffs (a --claim-timeout of 30s)
+// made an incident of every job emitting to the dead node's partitions,
+// and their instances never went on. Any other failure still spends one.
+func TestFailoverSpendsNoRetryOfAnEmission(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+		want int
+	}{
+		{"no reachable owner", fmt.Errorf("%w: partition 3: its owner at http://n2:8080 cannot be reached", engine.ErrNoPartition), 3},
+		{"no owner", fmt.Errorf("%w: partition 3 has no owner that other nodes can reach", engine.ErrNoPartition), 3},
+		{"owner gone before answering", fmt.Errorf("forwarding: %w", storage.ErrOutcomeUnknown), 3},
+		{"refused", &engine.Rejection{Type: record.InvalidArgument, Reason: "no"}, 2},
+		{"failed", errors.New("disk full"), 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			refused := &refusedEmissions{typ: "Tickets.CustomerQueueJoined", err: tc.err, failed: make(chan int, 8)}
+			env := newEnvThrough(t, func(e Engine) Engine { refused.Engine = e; return refused })
+			env.deploy("tickets-catch-event.bpmn")
+			if _, err := env.eng.CreateInstance(t.Context(), engine.CreateRequest{BpmnProcessID: "TICKETS_CATCH", Variables: []byte(`{"sessionId":"s-1"}`)}); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case retries := <-refused.failed:
+				if retries != tc.want {
+					t.Fatalf("the refused emission failed its job with %d retries left, want %d of 3", retries, tc.want)
+				}
+			case <-time.After(20 * time.Second):
+				t.Fatal("the refused emission never failed its job")
+			}
+		})
+	}
+}
