@@ -7,7 +7,6 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"unicode/utf8"
 
 	"eddy/cloudevents"
 	"eddy/internal/http1"
@@ -61,12 +60,6 @@ func (b *Broker) serveIngress(w http.ResponseWriter, r *http.Request) {
 // the commit (the event is decoded and copied: nothing refers to the
 // request any more).
 func (b *Broker) ingestOne(ctx context.Context, w http.ResponseWriter, e *cloudevents.Event) {
-	if len(e.Data) > 0 && !utf8.Valid(e.Data) && e.DataContentType != "" && e.DataIsJSON() {
-		// The engine's check (json.Valid) takes JSON that is not UTF-8:
-		// its strings would reach the instance as they are, or as U+FFFD.
-		cloudevents.WriteError(w, invalidJSONData(e.DataContentType, e.Data))
-		return
-	}
 	req := b.eventRequest(e)
 	if finish := http1.Defer(w); finish != nil {
 		// Not req: the closure would take it to the heap.
@@ -88,9 +81,10 @@ func (b *Broker) ingestOne(ctx context.Context, w http.ResponseWriter, e *cloude
 // before the engine (which checks it anyway) to keep the hot path short;
 // when the engine refuses the event for it, the answer says so as a
 // batch's does (dataError), not in the engine's words: the data's declared
-// type (declared) and where its bytes (raw) stop being JSON.
+// type (declared) and where its bytes (raw) stop being JSON (UTF-8
+// included, which the engine checks too).
 func (b *Broker) answerOne(w http.ResponseWriter, data json.RawMessage, declared string, raw []byte, err error) {
-	if err != nil && data != nil && publishStatus(err) == http.StatusBadRequest && !json.Valid(data) {
+	if err != nil && data != nil && publishStatus(err) == http.StatusBadRequest && !validJSON(data) {
 		cloudevents.WriteError(w, invalidJSONData(declared, raw))
 		return
 	}
