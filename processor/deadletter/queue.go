@@ -266,27 +266,7 @@ func (q *Queue) EachLetterAfter(ctx context.Context, letterID string, fn func(Le
 	if o >= row.next {
 		return loc.seq, nil
 	}
-	err = q.store.Scan(ctx, q.partition, q.keys.letters(loc.seq), func(key, value []byte) error {
-		order, err := q.keys.orderOf(loc.seq, key)
-		if err != nil {
-			return q.corrupt(fmt.Sprintf("sequence %q", loc.seq), err)
-		}
-		if order < o {
-			return nil
-		}
-		l, err := decodeLetter(value)
-		if err != nil {
-			return q.corrupt(fmt.Sprintf("letter %d of sequence %q", order, loc.seq), err)
-		}
-		if !fn(l) {
-			return errEnough
-		}
-		return nil
-	})
-	if err != nil && !errors.Is(err, errEnough) {
-		return loc.seq, q.readError("letters", err)
-	}
-	return loc.seq, nil
+	return loc.seq, q.scanLetters(ctx, loc.seq, o, fn)
 }
 
 // getsBeforeScan is how many letters EachLetterAfter reads one by one
@@ -303,10 +283,23 @@ func (q *Queue) EachLetter(ctx context.Context, sequenceID string, fn func(Lette
 	if err := checkSequenceID(sequenceID); err != nil {
 		return err
 	}
-	err := q.store.Scan(ctx, q.partition, q.keys.letters(sequenceID), func(key, value []byte) error {
+	return q.scanLetters(ctx, sequenceID, 0, fn)
+}
+
+// scanLetters hands fn the letters of seq from order from on, in order,
+// until fn returns false; those before from are passed undecoded.
+func (q *Queue) scanLetters(ctx context.Context, seq string, from uint64, fn func(Letter) bool) error {
+	err := q.store.Scan(ctx, q.partition, q.keys.letters(seq), func(key, value []byte) error {
+		order, err := q.keys.orderOf(seq, key)
+		if err != nil {
+			return q.corrupt(fmt.Sprintf("sequence %q", seq), err)
+		}
+		if order < from {
+			return nil
+		}
 		l, err := decodeLetter(value)
 		if err != nil {
-			return q.corrupt(fmt.Sprintf("letter %x of sequence %q", key, sequenceID), err)
+			return q.corrupt(fmt.Sprintf("letter %d of sequence %q", order, seq), err)
 		}
 		if !fn(l) {
 			return errEnough
