@@ -306,24 +306,24 @@ func (env *testEnv) waitGone(t *testing.T, key []byte, what string) {
 	})
 }
 
-// stalledEmissions is an engine whose log stalls for the events of one
-// type (their publication waits until its context ends), and which notes
-// the jobs failed through it.
-type stalledEmissions struct {
+// failingEmissions is an engine whose log fails the events of one type as
+// publish says (a stall until the context ends, a refusal), and which
+// notes the jobs failed through it.
+type failingEmissions struct {
 	Engine
-	typ    string
-	failed chan int // the retries each FailJob leaves
+	typ     string
+	publish func(ctx context.Context) error
+	failed  chan int // the retries each FailJob leaves
 }
 
-func (s *stalledEmissions) PublishEvent(ctx context.Context, req engine.EventRequest) (record.Record, error) {
+func (s *failingEmissions) PublishEvent(ctx context.Context, req engine.EventRequest) (record.Record, error) {
 	if req.Type == s.typ {
-		<-ctx.Done()
-		return record.Record{}, ctx.Err()
+		return record.Record{}, s.publish(ctx)
 	}
 	return s.Engine.PublishEvent(ctx, req)
 }
 
-func (s *stalledEmissions) FailJob(ctx context.Context, key int64, retries int, message string, backoff time.Duration, vars json.RawMessage) error {
+func (s *failingEmissions) FailJob(ctx context.Context, key int64, retries int, message string, backoff time.Duration, vars json.RawMessage) error {
 	select {
 	case s.failed <- retries:
 	default:
@@ -331,12 +331,18 @@ func (s *stalledEmissions) FailJob(ctx context.Context, key int64, retries int, 
 	return s.Engine.FailJob(ctx, key, retries, message, backoff, vars)
 }
 
+// stall is a publication that waits until its context ends.
+func stall(ctx context.Context) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+
 // TestStalledEmissionFailsWithinItsLock: an emission that has not finished
 // when most of the job's lock has passed fails the job, which counts a
 // retry; before, the job timed out with its retries untouched, and an
 // emission that stalled each time was tried for ever.
 func TestStalledEmissionFailsWithinItsLock(t *testing.T) {
-	stalled := &stalledEmissions{typ: "Tickets.CustomerQueueJoined", failed: make(chan int, 8)}
+	stalled := &failingEmissions{typ: "Tickets.CustomerQueueJoined", publish: stall, failed: make(chan int, 8)}
 	env := newEnvThrough(t, func(e Engine) Engine { stalled.Engine = e; return stalled }, WithJobTimeout(time.Second))
 	env.deploy("tickets-catch-event.bpmn")
 	if _, err := env.eng.CreateInstance(t.Context(), engine.CreateRequest{BpmnProcessID: "TICKETS_CATCH", Variables: []byte(`{"sessionId":"s-1"}`)}); err != nil {
@@ -395,31 +401,6 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// refusedEmissions is an engine that refuses the events of one type with
-// err, as the log does while their partition has no reachable owner, and
-// notes the jobs failed through it.
-type refusedEmissions struct {
-	Engine
-	typ    string
-	err    error
-	failed chan int // the retries each FailJob leaves
-}
-
-func (s *refusedEmissions) PublishEvent(ctx context.Context, req engine.EventRequest) (record.Record, error) {
-	if req.Type == s.typ {
-		return record.Record{}, s.err
-	}
-	return s.Engine.PublishEvent(ctx, req)
-}
-
-func (s *refusedEmissions) FailJob(ctx context.Context, key int64, retries int, message string, backoff time.Duration, vars json.RawMessage) error {
-	select {
-	case s.failed <- retries:
-	default:
-	}
-	return s.Engine.FailJob(ctx, key, retries, message, backoff, vars)
-}
-
 // TestFailoverSpendsNoRetryOfAnEmission: an emission refused because the
 // event's partition is changing hands (no reachable owner, or one that went
 // away before it answered, which the ingress answers 503 for) is tried again
@@ -440,7 +421,8 @@ func TestFailoverSpendsNoRetryOfAnEmission(t *testing.T) {
 		{"failed", errors.New("disk full"), 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			refused := &refusedEmissions{typ: "Tickets.CustomerQueueJoined", err: tc.err, failed: make(chan int, 8)}
+			refused := &failingEmissions{typ: "Tickets.CustomerQueueJoined", failed: make(chan int, 8),
+				publish: func(context.Context) error { return tc.err }}
 			env := newEnvThrough(t, func(e Engine) Engine { refused.Engine = e; return refused })
 			env.deploy("tickets-catch-event.bpmn")
 			if _, err := env.eng.CreateInstance(t.Context(), engine.CreateRequest{BpmnProcessID: "TICKETS_CATCH", Variables: []byte(`{"sessionId":"s-1"}`)}); err != nil {
